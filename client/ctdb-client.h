@@ -1,0 +1,66 @@
+#pragma once
+
+/*
+ * libctdb-client: the data-plane API of ctdb-remix for applications and for the
+ * daemons themselves. It speaks the local socket of ctdb-tunneld (SOCK_SEQPACKET,
+ * default /run/ctdb/tunnel.sock, overridden by $CTDB_TUNNEL_SOCKET): register a
+ * srvid, send a message to one node or all, receive messages and link events.
+ *
+ * Plain C types, no talloc and no event loop in this API: poll ctdb_client_fd()
+ * for POLLIN and call ctdb_client_process(). All functions are thread-safe.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTDB_CLIENT_PNN_ALL  UINT32_C(0xffffffff)
+
+/* srvids used by ctdb-remix itself (the top byte 0xF0 is reserved for them). */
+#define CTDB_SRVID_CLUSTERD     UINT64_C(0xF000000000000001)
+#define CTDB_SRVID_BENCH_RING   UINT64_C(0xF000000000000100)
+#define CTDB_SRVID_BENCH_DETECT UINT64_C(0xF000000000000101)
+
+typedef struct ctdb_client ctdb_client;
+
+typedef void (*ctdb_message_fn)(ctdb_client *c, uint32_t src_pnn, uint64_t srvid, const void *data,
+                                size_t len, void *userdata);
+typedef void (*ctdb_link_fn)(ctdb_client *c, uint32_t pnn, bool connected, void *userdata);
+
+/* The socket path used when none is given. */
+const char *ctdb_client_default_socket(void);
+
+/*
+ * Connects and exchanges versions (blocking, bounded by a 5 s timeout).
+ * path NULL = default. -ENOENT/-ECONNREFUSED when tunneld is not running,
+ * -EPROTONOSUPPORT when its major version differs.
+ */
+int ctdb_client_connect(const char *path, ctdb_client **ret);
+void ctdb_client_free(ctdb_client *c);
+
+/* A non-blocking fd to poll for POLLIN. */
+int ctdb_client_fd(ctdb_client *c);
+/* This node's pnn, as tunneld told it in HELLO. */
+uint32_t ctdb_client_pnn(ctdb_client *c);
+/* Configured node slots, as tunneld told it in HELLO. */
+uint32_t ctdb_client_n_nodes(ctdb_client *c);
+
+void ctdb_client_set_message_handler(ctdb_client *c, ctdb_message_fn fn, void *userdata);
+/* Called once per peer right after connect (current state) and on every change. */
+void ctdb_client_set_link_handler(ctdb_client *c, ctdb_link_fn fn, void *userdata);
+
+int ctdb_client_register(ctdb_client *c, uint64_t srvid);
+int ctdb_client_deregister(ctdb_client *c, uint64_t srvid);
+
+/*
+ * Queues a message for dst_pnn (CTDB_CLIENT_PNN_ALL: every connected node but
+ * this one; this node's own pnn: local delivery). -EAGAIN when the socket is
+ * full (poll for POLLOUT and retry), -EMSGSIZE above the frame limit.
+ */
+int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len);
+
+/*
+ * Reads every frame that is waiting and calls the handlers. Returns the number
+ * of frames handled (0 = nothing waiting), -ECONNRESET when tunneld went away.
+ */
+int ctdb_client_process(ctdb_client *c);

@@ -1,0 +1,53 @@
+#pragma once
+
+/* Small sd-bus helpers shared by the daemons and ctdbctl. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#define CTDB_ERROR_NOT_FOUND    "org.ctdb.Error.NotFound"
+#define CTDB_ERROR_NOT_LEADER   "org.ctdb.Error.NotLeader"
+#define CTDB_ERROR_INVALID_ARGS "org.ctdb.Error.InvalidArgs"
+#define CTDB_ERROR_BUSY         "org.ctdb.Error.Busy"
+#define CTDB_ERROR_NOT_QUORATE  "org.ctdb.Error.NotQuorate"
+#define CTDB_ERROR_NOT_CONNECTED "org.ctdb.Error.NotConnected"
+#define CTDB_ERROR_TIMEOUT      "org.ctdb.Error.Timeout"
+
+/*
+ * Opens the bus the daemons live on: address if given (--bus-address), else
+ * the system bus ($DBUS_SYSTEM_BUS_ADDRESS is honoured by sd-bus).
+ */
+int bus_open(const char *address, sd_bus **ret);
+
+/* Attaches bus to event and asks for name asynchronously-free (synchronous, at start-up). */
+int bus_attach_and_request_name(sd_bus *bus, sd_event *event, const char *name);
+
+/* Cleanup helpers for __attribute__((cleanup)). */
+static inline void sd_bus_unrefp_(sd_bus **b) { if (*b) sd_bus_flush_close_unref(*b); }
+static inline void sd_bus_message_unrefp_(sd_bus_message **m) { sd_bus_message_unref(*m); }
+static inline void sd_bus_slot_unrefp_(sd_bus_slot **s) { sd_bus_slot_unref(*s); }
+static inline void sd_event_unrefp_(sd_event **e) { sd_event_unref(*e); }
+#define _cleanup_bus_ __attribute__((cleanup(sd_bus_unrefp_)))
+#define _cleanup_bus_message_ __attribute__((cleanup(sd_bus_message_unrefp_)))
+#define _cleanup_bus_slot_ __attribute__((cleanup(sd_bus_slot_unrefp_)))
+#define _cleanup_event_ __attribute__((cleanup(sd_event_unrefp_)))
+#define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))
+
+/*
+ * Asynchronous polkit check (DESIGN.md section 6), in the way of systemd's
+ * bus_verify_polkit_async(): uid 0 passes at once (returns 1); anyone else is
+ * checked with CheckAuthorization on org.freedesktop.PolicyKit1 and the method
+ * call is re-queued when the answer comes. Returns 1 = allowed, 0 = pending
+ * (the handler returns 1 and will be called again with the same message),
+ * negative = denied or failed (error is set to AccessDenied, also when polkit
+ * cannot be reached).
+ */
+typedef struct polkit_registry polkit_registry;
+int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_registry **registry,
+                            sd_bus_error *error);
+polkit_registry *polkit_registry_free(polkit_registry *r);
+
+/* Daemon scaffolding: an event loop that exits on SIGTERM/SIGINT and honours WatchdogSec=. */
+int daemon_event_new(sd_event **ret);
+/* READY=1 plus STATUS= for systemd; a no-op without NOTIFY_SOCKET. */
+void daemon_notify_ready(const char *status);

@@ -1,0 +1,121 @@
+#pragma once
+
+/*
+ * The configuration files of DESIGN.md section 4, in the formats CTDB admins know:
+ *   nodes             one private address per line, line number = PNN
+ *   public_addresses  ADDRESS/PREFIX IFACE[,IFACE...]
+ *   ctdb.conf         ini, CTDB's section/key names plus this project's keys
+ *
+ * Parsers never log: a failure comes back as a negative errno and, where a file
+ * is at fault, a message "FILE:LINE: what is wrong (what is allowed)" in
+ * *ret_error (talloc'd on the result's context, or on mem_ctx). Warnings (an
+ * unknown key) are collected in ctdb_config.warnings for the caller to log.
+ */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CTDB_DEFAULT_PORT               4379
+#define CTDB_DEFAULT_HEARTBEAT_MS       100
+#define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
+
+struct ctdb_node_entry {
+        uint32_t pnn;
+        bool deleted;                   /* "#deleted" or commented address: slot kept */
+        char *address;                  /* textual address, NULL if deleted */
+        struct sockaddr_storage sa;     /* address, port 0 */
+        socklen_t sa_len;
+};
+
+struct ctdb_nodes {
+        struct ctdb_node_entry *nodes;  /* index == pnn */
+        uint32_t n_nodes;               /* slots, deleted included */
+};
+
+/* Reads a nodes file. -ENOENT if missing; -EINVAL with *ret_error on a bad line. */
+int ctdb_nodes_load(void *mem_ctx, const char *path, struct ctdb_nodes **ret, char **ret_error);
+/* The same from a buffer; name is used in messages. */
+int ctdb_nodes_parse(void *mem_ctx, const char *name, const char *text, struct ctdb_nodes **ret,
+                     char **ret_error);
+/* Active (not deleted) slots. */
+uint32_t ctdb_nodes_active(const struct ctdb_nodes *nodes);
+/* PNN of a node whose address equals sa (port ignored), or -ENOENT. */
+int ctdb_nodes_find(const struct ctdb_nodes *nodes, const struct sockaddr *sa, socklen_t len);
+
+struct ctdb_public_address {
+        char *address;                  /* "ADDRESS/PREFIX" as written, normalised */
+        int family;
+        union { struct in_addr in; struct in6_addr in6; } addr;
+        uint8_t prefix;
+        char **interfaces;              /* NULL-terminated */
+        unsigned n_interfaces;
+};
+
+struct ctdb_public_addresses {
+        struct ctdb_public_address *addresses;
+        unsigned n_addresses;
+};
+
+int ctdb_public_addresses_load(void *mem_ctx, const char *path, struct ctdb_public_addresses **ret,
+                               char **ret_error);
+int ctdb_public_addresses_parse(void *mem_ctx, const char *name, const char *text,
+                                struct ctdb_public_addresses **ret, char **ret_error);
+
+enum ctdb_lock_backend {
+        CTDB_LOCK_QUORUM,               /* default: majority of configured nodes */
+        CTDB_LOCK_FCNTL,                /* fcntl lock on a file on the cluster filesystem */
+        CTDB_LOCK_ETCD,                 /* etcd lease */
+};
+
+struct ctdb_config {
+        /* [logging] */
+        char *log_location;             /* "syslog", "file:PATH" (CTDB), default NULL = auto */
+        int log_level;                  /* syslog level, default LOG_NOTICE */
+
+        /* [cluster] */
+        char *node_address;             /* "node address", NULL = pick from nodes by local addresses */
+        enum ctdb_lock_backend lock_backend; /* "cluster lock": quorum | fcntl:PATH | /PATH | etcd:URL */
+        char *lock_argument;            /* PATH or URL */
+        uint16_t tunnel_port;           /* "tunnel port", default 4379 */
+        uint32_t heartbeat_interval_ms; /* "heartbeat interval", default 100 */
+        uint32_t heartbeat_timeout_ms;  /* "heartbeat timeout", default 1000 */
+        char *psk_file;                 /* "pre-shared key file", NULL = no HMAC challenge */
+        bool leader_capability;         /* "leader capability", default true */
+
+        /* [database] */
+        char *volatile_db_dir;          /* "volatile database directory" */
+        char *persistent_db_dir;        /* "persistent database directory" */
+        char *state_db_dir;             /* "state database directory" */
+
+        /* [failover] */
+        bool failover_disabled;         /* "disabled" */
+
+        /* [monitor] */
+        char **monitor_units;           /* "units", space separated; NULL-terminated */
+
+        /* [paths] (this project) */
+        char *run_dir;                  /* "runtime directory", default /run/ctdb */
+        char *state_dir;                /* "state directory", default /var/lib/ctdb */
+
+        /* [legacy] */
+        bool start_as_disabled;
+        bool start_as_stopped;
+
+        char **warnings;                /* "FILE:LINE: unknown key ..." lines, NULL-terminated */
+        unsigned n_warnings;
+};
+
+/* Fills cfg with the embedded defaults (ctdb.conf absent or empty). */
+int ctdb_config_defaults(void *mem_ctx, struct ctdb_config **ret);
+/*
+ * Reads ctdb.conf. A missing file yields the defaults. -EINVAL with
+ * "FILE:LINE: ..." in *ret_error on a bad value or syntax.
+ */
+int ctdb_config_load(void *mem_ctx, const char *path, struct ctdb_config **ret, char **ret_error);
+int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct ctdb_config **ret,
+                      char **ret_error);
+
+/* The paths of the three files under a config dir (talloc'd on mem_ctx). */
+char *ctdb_config_path(void *mem_ctx, const char *config_dir, const char *file);

@@ -1,0 +1,73 @@
+#pragma once
+
+/*
+ * Logging for the daemons and tools. Under systemd (JOURNAL_STREAM set, or
+ * log_open(LOG_TARGET_JOURNAL)) records go to the journal with structured
+ * fields; in the foreground they go to stderr as "daemon[pid]: LEVEL: text".
+ *
+ * The log_*_errno() helpers return the negative errno they were given so that
+ * "return log_error_errno(r, "Failed to x: %m");" both logs and propagates;
+ * %m expands to strerror of that errno.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+enum log_target {
+        LOG_TARGET_AUTO,        /* journal if stderr is connected to it, else stderr */
+        LOG_TARGET_STDERR,
+        LOG_TARGET_JOURNAL,
+};
+
+void log_open(const char *ident, enum log_target target);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* "error", "warning", "notice", "info", "debug" or a syslog number; -EINVAL otherwise. */
+int log_level_from_string(const char *s);
+
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *format, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * A structured journal record. The variadic list is "FIELD=fmt", args..., NULL
+ * like sd_journal_send(); MESSAGE= is required. On stderr only MESSAGE is shown.
+ */
+int log_struct_internal(int level, int error, const char *file, int line, const char *func,
+                        const char *format, ...) __attribute__((sentinel));
+
+#define log_full_errno(level, error, ...)                                                       \
+        log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_full(level, ...) (void) log_full_errno((level), 0, __VA_ARGS__)
+
+#define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(error, ...)   log_full_errno(LOG_DEBUG, (error), __VA_ARGS__)
+#define log_info_errno(error, ...)    log_full_errno(LOG_INFO, (error), __VA_ARGS__)
+#define log_notice_errno(error, ...)  log_full_errno(LOG_NOTICE, (error), __VA_ARGS__)
+#define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, (error), __VA_ARGS__)
+#define log_error_errno(error, ...)   log_full_errno(LOG_ERR, (error), __VA_ARGS__)
+
+#define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+
+#define log_struct(level, ...)                                                                  \
+        log_struct_internal((level), 0, __FILE__, __LINE__, __func__, __VA_ARGS__, NULL)
+
+/*
+ * MESSAGE_IDs of the key cluster events (DESIGN.md section 5, "Journal"), so that
+ * "journalctl MESSAGE_ID=<id>" finds every event of one kind.
+ */
+#define CTDB_MESSAGE_LINK_UP        "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f01"
+#define CTDB_MESSAGE_LINK_DOWN      "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f02"
+#define CTDB_MESSAGE_NODE_FLAGS     "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f03"
+#define CTDB_MESSAGE_LEADER         "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f04"
+#define CTDB_MESSAGE_GENERATION     "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f05"
+#define CTDB_MESSAGE_RECOVERY       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f06"
+#define CTDB_MESSAGE_PEER_REJECTED  "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f07"
+#define CTDB_MESSAGE_TAKEOVER       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f08"
+#define CTDB_MESSAGE_HEALTH         "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f09"
