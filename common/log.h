@@ -31,11 +31,13 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                  const char *format, ...) __attribute__((format(printf, 6, 7)));
 
 /*
- * A structured journal record. The variadic list is "FIELD=fmt", args..., NULL
- * like sd_journal_send(); MESSAGE= is required. On stderr only MESSAGE is shown.
+ * A key cluster event: a journal record with MESSAGE_ID=message_id, the extra
+ * "FIELD=value" strings (NULL-terminated array, may be NULL) and MESSAGE from
+ * format. On stderr only the message is shown.
  */
-int log_struct_internal(int level, int error, const char *file, int line, const char *func,
-                        const char *format, ...) __attribute__((sentinel));
+int log_event_internal(int level, const char *message_id, const char *const *extra, const char *file,
+                       int line, const char *func, const char *format, ...)
+        __attribute__((format(printf, 7, 8)));
 
 #define log_full_errno(level, error, ...)                                                       \
         log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
@@ -55,8 +57,8 @@ int log_struct_internal(int level, int error, const char *file, int line, const 
 
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")
 
-#define log_struct(level, ...)                                                                  \
-        log_struct_internal((level), 0, __FILE__, __LINE__, __func__, __VA_ARGS__, NULL)
+#define log_event(level, message_id, extra, ...)                                                \
+        (void) log_event_internal((level), (message_id), (extra), __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /*
  * MESSAGE_IDs of the key cluster events (DESIGN.md section 5, "Journal"), so that

@@ -1,0 +1,39 @@
+/*
+ * ctdb-bench: benchmarks printing figures in the units of CTDB's test programs.
+ * Each sub-command lives in its own file (bench-*.c).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *help;
+} benches[] = {
+        { "message-ring", bench_message_ring, "messages around a ring of all nodes (msgs/sec per node)" },
+        { "detect",       bench_detect,       "time from a node kill or hang to DISCONNECTED on the others" },
+};
+
+static void help(void) {
+        printf("Usage: ctdb-bench BENCHMARK [OPTIONS...]\n\nBenchmarks:\n");
+        for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+                printf("  %-14s %s\n", benches[i].name, benches[i].help);
+        printf("\nctdb-bench BENCHMARK --help shows the options of one.\n");
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                help();
+                return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+                if (strcmp(argv[1], benches[i].name) == 0)
+                        return benches[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "Unknown benchmark '%s'.\n", argv[1]);
+        help();
+        return EXIT_FAILURE;
+}
