@@ -15,6 +15,7 @@
  * trailing bytes it does not know: wire_unpack() accepts trailing payload).
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,8 +94,9 @@ void wire_header_pack(const struct wire_header *h, uint8_t out[WIRE_HEADER_SIZE]
 int wire_header_unpack(const uint8_t in[WIRE_HEADER_SIZE], uint32_t max_frame, struct wire_header *ret);
 
 /*
- * Header + payload into one talloc buffer; h->length is set. Returns the frame
- * length, or negative errno.
+ * Header + payload into one talloc buffer; h->length and h->kind are set from
+ * desc (except with wire_empty_desc, whose kind the caller puts in h->kind).
+ * Returns the frame length, or negative errno.
  */
 int wire_frame_build(void *mem_ctx, struct wire_header *h, const struct wire_desc *desc,
                      const void *msg, uint8_t **ret_frame);
@@ -161,7 +163,7 @@ extern const struct wire_desc wire_heartbeat_desc;
 extern const struct wire_desc wire_message_desc;
 extern const struct wire_desc wire_link_desc;
 extern const struct wire_desc wire_error_desc;
-/* The empty payload of REGISTER/DEREGISTER. */
+/* The empty payload of REGISTER/DEREGISTER (kind 0: set header.kind yourself). */
 extern const struct wire_desc wire_empty_desc;
 
 /* The description of a kind, or NULL for an unknown kind. */
