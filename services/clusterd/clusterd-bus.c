@@ -1,0 +1,324 @@
+/*
+ * D-Bus glue of ctdb-clusterd: org.ctdb.cluster1.Manager at /org/ctdb/cluster1
+ * and org.ctdb.cluster1.Node at /org/ctdb/cluster1/node/<pnn> (DESIGN.md
+ * section 3). Reading is open to everyone; every method checks polkit action
+ * org.ctdb.cluster1.manage. The XML in bus/ mirrors these vtables.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusterd-bus.h"
+#include "clusterd-wire.h"
+
+/* ---- Manager ---------------------------------------------------------------- */
+
+static int property_get_recovering(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+
+        return sd_bus_message_append(reply, "b", m->recovering);
+}
+
+static int property_get_quorate(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+
+        return sd_bus_message_append(reply, "b", m->quorate);
+}
+
+static int property_get_nodes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(usu)");
+        if (r < 0)
+                return r;
+        for (uint32_t i = 0; i < m->n_nodes; i++) {
+                const struct clusterd_node *n = &m->nodes[i];
+
+                r = sd_bus_message_append(reply, "(usu)", i, n->address ? n->address : "",
+                                          manager_node_flags(m, i));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+/* Validation shared by the node methods: an existing, not deleted pnn. */
+static int check_pnn(clusterd_manager *m, uint32_t pnn, sd_bus_error *error) {
+        if (pnn >= m->n_nodes)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS,
+                                         "Node %" PRIu32 " does not exist (nodes are 0..%" PRIu32 ")", pnn,
+                                         m->n_nodes ? m->n_nodes - 1 : 0);
+        if (m->nodes[pnn].deleted)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Node %" PRIu32 " is deleted", pnn);
+        return 0;
+}
+
+/*
+ * The no-op shortcut only for this node, whose flags are known for certain; a
+ * remote node's flags in our view may lag behind a change just made.
+ */
+static bool control_is_noop(clusterd_manager *m, uint32_t op, uint32_t pnn) {
+        if (pnn != m->self)
+                return false;
+        switch (op) {
+        case CLUSTERD_OP_UNBAN:
+                return !(m->flags & NODE_FLAGS_BANNED);
+        case CLUSTERD_OP_DISABLE:
+                return m->flags & NODE_FLAGS_PERMANENTLY_DISABLED;
+        case CLUSTERD_OP_ENABLE:
+                return !(m->flags & NODE_FLAGS_PERMANENTLY_DISABLED);
+        case CLUSTERD_OP_STOP:
+                return m->flags & NODE_FLAGS_STOPPED;
+        case CLUSTERD_OP_CONTINUE:
+                return !(m->flags & NODE_FLAGS_STOPPED);
+        }
+        return false;
+}
+
+static int node_method(sd_bus_message *call, clusterd_manager *m, uint32_t op, sd_bus_error *error) {
+        uint32_t pnn, seconds = 0;
+        int r;
+
+        r = sd_bus_message_read(call, "u", &pnn);
+        if (r < 0)
+                return r;
+        if (op == CLUSTERD_OP_BAN) {
+                r = sd_bus_message_read(call, "u", &seconds);
+                if (r < 0)
+                        return r;
+        }
+
+        r = check_pnn(m, pnn, error);
+        if (r < 0)
+                return r;
+        if (op == CLUSTERD_OP_BAN && seconds == 0)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Ban time must be at least 1 second");
+
+        if (control_is_noop(m, op, pnn))
+                return sd_bus_reply_method_return(call, NULL);
+
+        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* called again when polkit answers */
+
+        return manager_control(m, call, op, pnn, seconds, error);
+}
+
+static int method_ban(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_BAN, error);
+}
+
+static int method_unban(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_UNBAN, error);
+}
+
+static int method_disable(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_DISABLE, error);
+}
+
+static int method_enable(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_ENABLE, error);
+}
+
+static int method_stop(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_STOP, error);
+}
+
+static int method_continue(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return node_method(call, userdata, CLUSTERD_OP_CONTINUE, error);
+}
+
+static int method_recover(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        int r;
+
+        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        return manager_control(m, call, CLUSTERD_OP_RECOVER, CTDB_PNN_NONE, 0, error);
+}
+
+static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        int r;
+
+        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        r = manager_reload_nodes(m, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(call, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(clusterd_manager, self), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Leader", "u", NULL, offsetof(clusterd_manager, leader), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Generation", "u", NULL, offsetof(clusterd_manager, generation),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Recovering", "b", property_get_recovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Quorate", "b", property_get_quorate, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Nodes", "a(usu)", property_get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "", method_ban,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_unban, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Disable", "u", SD_BUS_PARAM(pnn), "", "", method_disable,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Enable", "u", SD_BUS_PARAM(pnn), "", "", method_enable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Stop", "u", SD_BUS_PARAM(pnn), "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Continue", "u", SD_BUS_PARAM(pnn), "", "", method_continue,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Recover", "", "", method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ReloadNodes", "", "", method_reload_nodes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("RecoveryStarted", "u", SD_BUS_PARAM(generation), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("RecoveryFinished", "u", SD_BUS_PARAM(generation), 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- Node ------------------------------------------------------------------- */
+
+static int property_get_node_address(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct clusterd_node *n = userdata;
+
+        return sd_bus_message_append(reply, "s", n->address ? n->address : "");
+}
+
+static int property_get_node_flags(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct clusterd_node *n = userdata;
+
+        return sd_bus_message_append(reply, "u", manager_node_flags(n->manager, n->pnn));
+}
+
+static int property_get_node_ban_time_left(sd_bus *bus, const char *path, const char *interface,
+                                           const char *property, sd_bus_message *reply, void *userdata,
+                                           sd_bus_error *error) {
+        struct clusterd_node *n = userdata;
+
+        return sd_bus_message_append(reply, "u", manager_node_ban_left(n->manager, n->pnn));
+}
+
+static int property_get_node_health(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct clusterd_node *n = userdata;
+        char buf[128];
+
+        return sd_bus_message_append(reply, "s",
+                                     election_flags_to_string(manager_node_flags(n->manager, n->pnn), buf,
+                                                              sizeof(buf)));
+}
+
+static const sd_bus_vtable node_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Pnn", "u", NULL, offsetof(struct clusterd_node, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "s", property_get_node_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Flags", "u", property_get_node_flags, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BanTimeLeft", "u", property_get_node_ban_time_left, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Health", "s", property_get_node_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+/* "/org/ctdb/cluster1/node/<pnn>" -> pnn, or -ENOENT. */
+static int node_path_to_pnn(const clusterd_manager *m, const char *path, uint32_t *ret) {
+        const char *p;
+        char *end;
+        unsigned long v;
+
+        if (strncmp(path, CLUSTERD_NODE_PREFIX "/", strlen(CLUSTERD_NODE_PREFIX "/")) != 0)
+                return -ENOENT;
+        p = path + strlen(CLUSTERD_NODE_PREFIX "/");
+        if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
+                return -ENOENT;
+        errno = 0;
+        v = strtoul(p, &end, 10);
+        if (errno != 0 || *end != '\0' || v >= m->n_nodes)
+                return -ENOENT;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+static int node_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        uint32_t pnn;
+
+        if (node_path_to_pnn(m, path, &pnn) < 0)
+                return 0;
+        *found = &m->nodes[pnn];
+        return 1;
+}
+
+static int node_enumerate(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        char **l;
+
+        l = calloc((size_t) m->n_nodes + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < m->n_nodes; i++) {
+                if (asprintf(&l[i], CLUSTERD_NODE_PREFIX "/%" PRIu32, i) < 0) {
+                        for (uint32_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret_nodes = l;
+        return 0;
+}
+
+int clusterd_bus_register(clusterd_manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, CLUSTERD_NODE_PREFIX, CLUSTERD_NODE_IFACE, node_vtable,
+                                       node_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, CLUSTERD_NODE_PREFIX, node_enumerate, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(m->bus, NULL, CLUSTERD_MANAGER_PATH);
+}
+
+void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props) {
+        if (!m->bus || !props || !props[0])
+                return;
+        (void) sd_bus_emit_properties_changed_strv(m->bus, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, props);
+}
+
+void clusterd_bus_emit_node_changed(clusterd_manager *m, uint32_t pnn, char **props) {
+        char path[64];
+
+        if (!m->bus || !props || !props[0])
+                return;
+        snprintf(path, sizeof(path), CLUSTERD_NODE_PREFIX "/%" PRIu32, pnn);
+        (void) sd_bus_emit_properties_changed_strv(m->bus, path, CLUSTERD_NODE_IFACE, props);
+}
+
+void clusterd_bus_emit_recovery(clusterd_manager *m, bool started, uint32_t generation) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_signal(m->bus, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                  started ? "RecoveryStarted" : "RecoveryFinished", "u", generation);
+}

@@ -1,0 +1,18 @@
+#pragma once
+
+/* D-Bus glue of ctdb-clusterd: vtables and signal emission (DESIGN.md section 3). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clusterd-manager.h"
+
+/* Adds the Manager object and the per-node objects (a fallback vtable) to m->bus. */
+int clusterd_bus_register(clusterd_manager *m);
+
+/* PropertiesChanged for the named Manager properties (NULL-terminated). */
+void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props);
+/* PropertiesChanged for the named properties of node pnn. */
+void clusterd_bus_emit_node_changed(clusterd_manager *m, uint32_t pnn, char **props);
+/* RecoveryStarted / RecoveryFinished. */
+void clusterd_bus_emit_recovery(clusterd_manager *m, bool started, uint32_t generation);

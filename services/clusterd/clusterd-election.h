@@ -1,0 +1,79 @@
+#pragma once
+
+/*
+ * Membership and leader election of ctdb-clusterd, as pure logic: no I/O, no
+ * clocks. The manager fills an election_input with what it knows (configured
+ * slots, which peers tunneld says are connected, what each peer announced last,
+ * whether this node holds the fcntl lock) and election_decide() says what this
+ * node should believe and do. The rules are described in docs/architecture.md,
+ * "Membership and leader".
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <stddef.h>
+
+#include "wire.h"
+
+/* Node flags: CTDB's bit values (DESIGN.md section 3). */
+#define NODE_FLAGS_DISCONNECTED         0x00000001u
+#define NODE_FLAGS_UNHEALTHY            0x00000002u
+#define NODE_FLAGS_PERMANENTLY_DISABLED 0x00000004u
+#define NODE_FLAGS_BANNED               0x00000008u
+#define NODE_FLAGS_DELETED              0x00000010u
+#define NODE_FLAGS_STOPPED              0x00000020u
+/* A node with any of these neither leads nor takes part in the database map. */
+#define NODE_FLAGS_INACTIVE (NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED | NODE_FLAGS_DELETED)
+
+/* Announced capabilities. */
+#define NODE_CAP_LEADER 0x1u
+
+/* One configured slot as this node sees it. */
+struct election_node {
+        bool deleted;           /* slot kept but not a member (not counted in N) */
+        bool connected;         /* tunneld's link is up (always true for this node) */
+        bool known;             /* announced at least once since the link came up */
+        uint32_t flags;         /* announced flags (this node: its own), DISCONNECTED ignored */
+        uint32_t capabilities;  /* announced NODE_CAP_* */
+        uint32_t leader;        /* who it says is leader (itself = it claims leadership) */
+        uint32_t vote;          /* whom it votes for, CTDB_PNN_NONE if nobody */
+};
+
+enum election_backend {
+        ELECTION_QUORUM,
+        ELECTION_FCNTL,
+};
+
+struct election_input {
+        enum election_backend backend;
+        uint32_t self;                  /* this node's pnn, < n_nodes */
+        uint32_t n_nodes;               /* slots, deleted included */
+        const struct election_node *nodes; /* index == pnn */
+        bool lock_held;                 /* fcntl: this node holds the lock */
+};
+
+enum election_lock_action {
+        ELECTION_LOCK_NONE,             /* keep things as they are */
+        ELECTION_LOCK_TRY,              /* try to take the lock (non-blocking) */
+        ELECTION_LOCK_RELEASE,          /* give the lock up now */
+};
+
+struct election_result {
+        uint32_t n_active;              /* N: configured slots that are not deleted */
+        uint32_t partition;             /* this node + connected, non-deleted peers */
+        bool quorate;
+        uint32_t vote;                  /* this node's vote, CTDB_PNN_NONE if none */
+        uint32_t leader;                /* leader in this node's view, CTDB_PNN_NONE if none */
+        bool is_leader;                 /* leader == self */
+        enum election_lock_action lock_action;
+};
+
+/* True if a node with these flags/capabilities may become leader. */
+bool election_node_eligible(const struct election_node *n);
+
+/* Decides; in->self must be a non-deleted slot. Returns 0 or -EINVAL on bad input. */
+int election_decide(const struct election_input *in, struct election_result *ret);
+
+/* "OK" or the flag words joined by '|' ("DISCONNECTED|BANNED"), CTDB's names. */
+const char *election_flags_to_string(uint32_t flags, char *buf, size_t size);

@@ -1,0 +1,141 @@
+#pragma once
+
+/*
+ * The state of ctdb-clusterd: its view of every configured node, its own flags,
+ * the election result, generation and recovery, and the link to the local
+ * tunneld (libctdb-client, polled from sd-event). The D-Bus glue in
+ * clusterd-bus.c reads this struct and calls the manager_* actions.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "bus-util.h"
+#include "clusterd-election.h"
+#include "clusterd-lock.h"
+#include "ctdb-client.h"
+
+struct ctdb_config;
+struct ctdb_nodes;
+struct pending_control;
+struct inbox_entry;
+
+#define CLUSTERD_BUS_NAME        "org.ctdb.cluster1"
+#define CLUSTERD_MANAGER_PATH    "/org/ctdb/cluster1"
+#define CLUSTERD_MANAGER_IFACE   "org.ctdb.cluster1.Manager"
+#define CLUSTERD_NODE_PREFIX     "/org/ctdb/cluster1/node"
+#define CLUSTERD_NODE_IFACE      "org.ctdb.cluster1.Node"
+#define CLUSTERD_POLKIT_MANAGE   "org.ctdb.cluster1.manage"
+#define CLUSTERD_ERROR_NOT_SUPPORTED "org.ctdb.Error.NotSupported"
+
+/* Timings (microseconds); the reasons are in docs/architecture.md. */
+#define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
+#define CLUSTERD_LOCK_RETRY_USEC   (200 * 1000ULL)
+#define CLUSTERD_CONTROL_TIMEOUT_USEC (5 * 1000 * 1000ULL)
+#define CLUSTERD_RECOVERY_TIMEOUT_USEC (5 * 1000 * 1000ULL)
+#define CLUSTERD_RECONNECT_MIN_USEC (100 * 1000ULL)
+#define CLUSTERD_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
+
+/* One configured slot as this node sees it. */
+struct clusterd_node {
+        struct clusterd_manager *manager;
+        uint32_t pnn;
+        bool deleted;
+        char *address;          /* NULL when deleted */
+        bool connected;         /* tunneld's link is up */
+        bool known;             /* announced since the link came up */
+        /* last announcement */
+        uint32_t flags;
+        uint32_t capabilities;
+        uint32_t generation;
+        uint32_t leader;
+        uint32_t vote;
+        bool recovering;
+        uint32_t ban_left;
+        /* what was last published on the bus, to emit only changes */
+        uint32_t pub_flags;
+        uint32_t pub_ban_left;
+};
+
+typedef struct clusterd_manager {
+        sd_event *event;
+        sd_bus *bus;
+        struct ctdb_config *config;
+        char *nodes_path;
+        char *socket_path;              /* NULL = libctdb-client's default */
+
+        struct clusterd_node *nodes;    /* talloc array, index == pnn */
+        uint32_t n_nodes;
+        uint32_t self;                  /* CTDB_PNN_NONE until tunneld told us */
+
+        /* this node */
+        uint32_t flags;                 /* own flags (never DISCONNECTED) */
+        uint32_t capabilities;
+        uint64_t ban_until;             /* CLOCK_MONOTONIC usec, 0 if not banned */
+        uint32_t ban_left;
+        sd_event_source *ban_timer;
+
+        /* election */
+        enum election_backend backend;
+        cluster_lock *lock;             /* fcntl backend only */
+        uint64_t lock_last_try;
+        bool quorate;
+        uint32_t leader;
+        uint32_t vote;
+        uint32_t generation;
+        bool recovering;
+        uint32_t recovery_generation;   /* the generation the current recovery is for */
+        bool *active_snapshot;          /* leader: members at the last recovery */
+        sd_event_source *recovery_timer;
+
+        /* tunneld */
+        ctdb_client *client;
+        struct inbox_entry *inbox, *inbox_tail; /* frames read, handled after process() */
+        uint8_t *last_announce;         /* the last state sent, to announce only changes */
+        size_t last_announce_len;
+        sd_event_source *client_io;
+        sd_event_source *reconnect_timer;
+        uint64_t reconnect_usec;
+        bool tunnel_warned;
+        sd_event_source *announce_timer;
+        sd_event_source *lock_timer;
+
+        /* D-Bus */
+        struct pending_control *pending;
+        uint32_t next_control_id;
+        polkit_registry *polkit;
+        bool ready;
+
+        /* published on the bus (to emit PropertiesChanged only on change) */
+        bool pub_valid;
+        uint32_t pub_self, pub_leader, pub_generation;
+        bool pub_quorate, pub_recovering;
+} clusterd_manager;
+
+/* config and nodes are stolen onto the manager. */
+int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config,
+                struct ctdb_nodes *nodes, const char *nodes_path, const char *socket_path,
+                clusterd_manager **ret);
+void manager_free(clusterd_manager *m);
+
+/* Starts the timers and the first connection attempt to tunneld. */
+int manager_start(clusterd_manager *m);
+
+/* The flags of pnn as this node sees it (DISCONNECTED/DELETED included). */
+uint32_t manager_node_flags(const clusterd_manager *m, uint32_t pnn);
+uint32_t manager_node_ban_left(const clusterd_manager *m, uint32_t pnn);
+
+/*
+ * Method actions, called after validation and polkit. They reply to call
+ * themselves (now, or when the target node answers) and return 1, or return a
+ * negative errno with error set (the caller replies with it).
+ */
+int manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
+                    sd_bus_error *error);
+int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error);
+
+/* Runs the election on the current view and publishes every change. */
+void manager_update(clusterd_manager *m);

@@ -1,0 +1,86 @@
+#pragma once
+
+/*
+ * clusterd's own messages between nodes. They travel as the data of tunnel
+ * MESSAGE frames with srvid CTDB_SRVID_CLUSTERD: a 4-byte prefix (u16 kind,
+ * u16 reserved) and then the payload of that kind, each kind described once by
+ * a struct wire_desc table (common/wire.h) so there is no hand marshalling.
+ * Newer minor versions may append fields; wire_unpack() ignores trailing bytes.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum clusterd_msg_kind {
+        CLUSTERD_MSG_STATE         = 1, /* a node's state, to all, on change and every 250 ms */
+        CLUSTERD_MSG_CONTROL       = 2, /* ask one node to change its flags (or the leader to recover) */
+        CLUSTERD_MSG_CONTROL_REPLY = 3, /* the answer to a CONTROL */
+};
+
+/* Most peers a state announcement may list (also caps what a peer makes us allocate). */
+#define CLUSTERD_MAX_NODES 1024u
+#define CLUSTERD_MAX_ERROR_NAME 128u
+#define CLUSTERD_MAX_ERROR_MESSAGE 512u
+
+struct clusterd_msg_header {
+        uint16_t kind;
+        uint16_t reserved;
+};
+
+struct clusterd_state_msg {
+        uint32_t pnn;
+        uint32_t n_nodes;               /* sender's configured slots */
+        uint32_t flags;                 /* sender's own flags (never DISCONNECTED) */
+        uint32_t capabilities;          /* NODE_CAP_* */
+        uint32_t generation;
+        uint32_t leader;                /* sender's view; == pnn means it claims leadership */
+        uint32_t vote;                  /* CTDB_PNN_NONE if none */
+        uint8_t recovering;
+        uint32_t ban_left;              /* seconds of ban left, 0 if not banned */
+        uint32_t n_connected;
+        uint32_t *connected;            /* pnns of the peers it has links to */
+};
+
+enum clusterd_control_op {
+        CLUSTERD_OP_BAN      = 1,       /* arg: seconds */
+        CLUSTERD_OP_UNBAN    = 2,
+        CLUSTERD_OP_DISABLE  = 3,
+        CLUSTERD_OP_ENABLE   = 4,
+        CLUSTERD_OP_STOP     = 5,
+        CLUSTERD_OP_CONTINUE = 6,
+        CLUSTERD_OP_RECOVER  = 7,       /* to the leader */
+};
+
+struct clusterd_control_msg {
+        uint32_t id;                    /* chosen by the sender, echoed in the reply */
+        uint32_t op;
+        uint32_t target;
+        uint32_t arg;
+};
+
+struct clusterd_control_reply_msg {
+        uint32_t id;
+        uint32_t op;
+        uint32_t status;                /* 0 ok, else a positive errno */
+        uint32_t error_name_len;
+        char *error_name;               /* D-Bus error name on failure, "" on success */
+        uint32_t message_len;
+        char *message;
+};
+
+extern const struct wire_desc clusterd_msg_header_desc;
+extern const struct wire_desc clusterd_state_desc;
+extern const struct wire_desc clusterd_control_desc;
+extern const struct wire_desc clusterd_control_reply_desc;
+
+/* prefix + payload of desc (whose kind is a clusterd_msg_kind) in one talloc buffer. */
+int clusterd_msg_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg, uint8_t **ret,
+                      size_t *ret_len);
+/* The kind of a received message, or -EBADMSG. */
+int clusterd_msg_kind(const uint8_t *buf, size_t len);
+/* Unpacks the payload after the prefix; -EBADMSG also when the kind is not desc's. */
+int clusterd_msg_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg);
+
+const char *clusterd_op_to_string(uint32_t op);

@@ -1,0 +1,508 @@
+/*
+ * The election rules of ctdb-clusterd (services/clusterd/clusterd-election.c):
+ * simulated clusters where every node sees the others' announcements, run
+ * until nothing changes, then the invariants are checked.
+ */
+#undef NDEBUG
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+#include <talloc.h>
+
+#include "clusterd-election.h"
+#include "clusterd-wire.h"
+
+#define SIM_MAX 8
+
+/* A simulated cluster: link[i][j] says whether i and j are connected. */
+struct sim {
+        enum election_backend backend;
+        uint32_t n;
+        bool deleted[SIM_MAX];
+        bool link[SIM_MAX][SIM_MAX];
+        uint32_t flags[SIM_MAX];
+        uint32_t caps[SIM_MAX];
+        uint32_t leader[SIM_MAX];   /* last announced */
+        uint32_t vote[SIM_MAX];
+        bool quorate[SIM_MAX];
+        bool lock_held[SIM_MAX];
+        int lock_owner;         /* fcntl: who holds the shared lock file, -1 none */
+        bool lock_reachable[SIM_MAX];
+};
+
+static void sim_init(struct sim *s, uint32_t n, enum election_backend backend) {
+        memset(s, 0, sizeof(*s));
+        s->backend = backend;
+        s->n = n;
+        s->lock_owner = -1;
+        for (uint32_t i = 0; i < n; i++) {
+                s->caps[i] = NODE_CAP_LEADER;
+                s->leader[i] = s->vote[i] = CTDB_PNN_NONE;
+                s->lock_reachable[i] = true;
+                for (uint32_t j = 0; j < n; j++)
+                        s->link[i][j] = true;
+        }
+}
+
+static void sim_cut(struct sim *s, uint32_t a, uint32_t b) {
+        s->link[a][b] = s->link[b][a] = false;
+}
+
+/* Isolates node a from all others. */
+static void sim_isolate(struct sim *s, uint32_t a) {
+        for (uint32_t j = 0; j < s->n; j++)
+                if (j != a)
+                        sim_cut(s, a, j);
+}
+
+static struct election_result sim_decide(struct sim *s, uint32_t self) {
+        struct election_node nodes[SIM_MAX];
+        struct election_input in = {
+                .backend = s->backend,
+                .self = self,
+                .n_nodes = s->n,
+                .nodes = nodes,
+                .lock_held = s->lock_held[self],
+        };
+        struct election_result r;
+
+        for (uint32_t i = 0; i < s->n; i++) {
+                nodes[i] = (struct election_node) {
+                        .deleted = s->deleted[i],
+                        .connected = i == self || s->link[self][i],
+                        .known = i == self || s->link[self][i],
+                        .flags = s->flags[i],
+                        .capabilities = s->caps[i],
+                        .leader = s->leader[i],
+                        .vote = s->vote[i],
+                };
+        }
+        g_assert_cmpint(election_decide(&in, &r), ==, 0);
+        return r;
+}
+
+/* One round: every node decides on what it saw, acts on the lock, then announces. */
+static bool sim_round(struct sim *s) {
+        uint32_t leader[SIM_MAX], vote[SIM_MAX];
+        bool changed = false;
+
+        for (uint32_t i = 0; i < s->n; i++) {
+                struct election_result r;
+
+                if (s->deleted[i])
+                        continue;
+                r = sim_decide(s, i);
+                if (r.lock_action == ELECTION_LOCK_RELEASE) {
+                        g_assert_true(s->lock_held[i]);
+                        s->lock_held[i] = false;
+                        s->lock_owner = -1;
+                        r = sim_decide(s, i);
+                } else if (r.lock_action == ELECTION_LOCK_TRY && s->lock_reachable[i] && s->lock_owner < 0) {
+                        s->lock_held[i] = true;
+                        s->lock_owner = (int) i;
+                        r = sim_decide(s, i);
+                }
+                leader[i] = r.leader;
+                vote[i] = r.vote;
+                s->quorate[i] = r.quorate;
+        }
+        for (uint32_t i = 0; i < s->n; i++) {
+                if (s->deleted[i])
+                        continue;
+                changed |= s->leader[i] != leader[i] || s->vote[i] != vote[i];
+                s->leader[i] = leader[i];
+                s->vote[i] = vote[i];
+        }
+        return changed;
+}
+
+/* Runs to a fixed point; also checks that two nodes never both claim leadership. */
+static void sim_settle(struct sim *s) {
+        for (int round = 0; round < 20; round++) {
+                int claimants = 0;
+
+                bool changed = sim_round(s);
+                for (uint32_t i = 0; i < s->n; i++)
+                        if (!s->deleted[i] && s->leader[i] == i)
+                                claimants++;
+                g_assert_cmpint(claimants, <=, 1);
+                if (!changed && round > 0)
+                        return;
+        }
+        g_assert_not_reached();
+}
+
+static void test_quorum_all_up(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_QUORUM);
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++) {
+                g_assert_true(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, 0);
+        }
+}
+
+static void test_quorum_single_node(void) {
+        struct sim s;
+
+        sim_init(&s, 1, ELECTION_QUORUM);
+        sim_settle(&s);
+        g_assert_true(s.quorate[0]);
+        g_assert_cmpuint(s.leader[0], ==, 0);
+}
+
+static void test_quorum_one_vs_two(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_QUORUM);
+        sim_settle(&s);
+        /* The leader (0) ends up alone. */
+        sim_isolate(&s, 0);
+        sim_settle(&s);
+        g_assert_false(s.quorate[0]);
+        g_assert_cmpuint(s.leader[0], ==, CTDB_PNN_NONE);
+        g_assert_true(s.quorate[1]);
+        g_assert_true(s.quorate[2]);
+        g_assert_cmpuint(s.leader[1], ==, 1);
+        g_assert_cmpuint(s.leader[2], ==, 1);
+
+        /* Healed: the running leader keeps its place although 0 is lower. */
+        for (uint32_t j = 1; j < 3; j++)
+                s.link[0][j] = s.link[j][0] = true;
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++)
+                g_assert_cmpuint(s.leader[i], ==, 1);
+}
+
+static void test_quorum_minority_never_leads(void) {
+        struct sim s;
+
+        /* 5 nodes split 2 / 3 */
+        sim_init(&s, 5, ELECTION_QUORUM);
+        for (uint32_t a = 0; a < 2; a++)
+                for (uint32_t b = 2; b < 5; b++)
+                        sim_cut(&s, a, b);
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 2; i++) {
+                g_assert_false(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, CTDB_PNN_NONE);
+        }
+        for (uint32_t i = 2; i < 5; i++) {
+                g_assert_true(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, 2);
+        }
+}
+
+static void test_quorum_banned_never_leader(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_QUORUM);
+        sim_settle(&s);
+        g_assert_cmpuint(s.leader[1], ==, 0);
+
+        s.flags[0] = NODE_FLAGS_BANNED;
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++)
+                g_assert_cmpuint(s.leader[i], ==, 1);
+
+        /* Stopped is the same; disabled and unhealthy nodes may lead. */
+        s.flags[1] = NODE_FLAGS_STOPPED;
+        s.flags[2] = NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY;
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++)
+                g_assert_cmpuint(s.leader[i], ==, 2);
+
+        /* Nobody eligible: quorate, but no leader. */
+        s.flags[2] = NODE_FLAGS_BANNED;
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++) {
+                g_assert_true(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, CTDB_PNN_NONE);
+        }
+}
+
+static void test_quorum_no_leader_capability(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_QUORUM);
+        s.caps[0] = 0;
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 3; i++)
+                g_assert_cmpuint(s.leader[i], ==, 1);
+}
+
+static void test_quorum_two_nodes(void) {
+        struct sim s;
+
+        /* Two nodes need each other under quorum: a split leaves neither quorate. */
+        sim_init(&s, 2, ELECTION_QUORUM);
+        sim_settle(&s);
+        g_assert_cmpuint(s.leader[0], ==, 0);
+        g_assert_cmpuint(s.leader[1], ==, 0);
+        sim_cut(&s, 0, 1);
+        sim_settle(&s);
+        for (uint32_t i = 0; i < 2; i++) {
+                g_assert_false(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, CTDB_PNN_NONE);
+        }
+}
+
+static void test_quorum_deleted_not_counted(void) {
+        struct sim s;
+
+        /* 4 slots, one deleted: N = 3, so 2 connected nodes are a majority. */
+        sim_init(&s, 4, ELECTION_QUORUM);
+        s.deleted[0] = true;
+        sim_isolate(&s, 3);
+        sim_settle(&s);
+        g_assert_true(s.quorate[1]);
+        g_assert_cmpuint(s.leader[1], ==, 1);
+        g_assert_cmpuint(s.leader[2], ==, 1);
+        g_assert_false(s.quorate[3]);
+}
+
+static void test_quorum_two_claimants_higher_yields(void) {
+        struct sim s;
+        struct election_result r;
+
+        /* After a heal two nodes may both still claim; the higher one yields at once. */
+        sim_init(&s, 3, ELECTION_QUORUM);
+        s.leader[0] = 0;
+        s.leader[2] = 2;
+        s.vote[0] = s.vote[1] = 0;
+        s.vote[2] = 2;
+        r = sim_decide(&s, 2);
+        g_assert_false(r.is_leader);
+        g_assert_cmpuint(r.vote, ==, 0);
+        r = sim_decide(&s, 0);
+        g_assert_true(r.is_leader);
+}
+
+static void test_quorum_needs_votes(void) {
+        struct sim s;
+        struct election_result r;
+
+        /* Connected, but the peers have not voted yet: not leader on its own vote. */
+        sim_init(&s, 3, ELECTION_QUORUM);
+        r = sim_decide(&s, 0);
+        g_assert_true(r.quorate);
+        g_assert_cmpuint(r.vote, ==, 0);
+        g_assert_false(r.is_leader);
+}
+
+static void test_fcntl_all_up(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_FCNTL);
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 0);
+        for (uint32_t i = 0; i < 3; i++) {
+                g_assert_true(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, 0);
+        }
+}
+
+static void test_fcntl_minority_holder_releases(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_FCNTL);
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 0);
+
+        /* The holder is cut off but still reaches the lock file: it must let go. */
+        sim_isolate(&s, 0);
+        sim_settle(&s);
+        g_assert_false(s.lock_held[0]);
+        g_assert_false(s.quorate[0]);
+        g_assert_cmpuint(s.leader[0], ==, CTDB_PNN_NONE);
+        g_assert_cmpint(s.lock_owner, ==, 1);
+        g_assert_cmpuint(s.leader[1], ==, 1);
+        g_assert_cmpuint(s.leader[2], ==, 1);
+}
+
+static void test_fcntl_minority_never_tries(void) {
+        struct sim s;
+        struct election_result r;
+
+        sim_init(&s, 5, ELECTION_FCNTL);
+        sim_isolate(&s, 0);
+        sim_isolate(&s, 1);
+        r = sim_decide(&s, 0);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_NONE);
+        g_assert_false(r.quorate);
+}
+
+static void test_fcntl_exact_half_lock_decides(void) {
+        struct sim s;
+
+        /* 4 nodes split 2 / 2: both halves may try, the lock decides. */
+        sim_init(&s, 4, ELECTION_FCNTL);
+        for (uint32_t a = 0; a < 2; a++)
+                for (uint32_t b = 2; b < 4; b++)
+                        sim_cut(&s, a, b);
+        /* The second half gets there first. */
+        s.lock_reachable[0] = false;
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 2);
+        g_assert_true(s.quorate[2]);
+        g_assert_true(s.quorate[3]);
+        g_assert_cmpuint(s.leader[3], ==, 2);
+        g_assert_false(s.quorate[0]);
+        g_assert_false(s.quorate[1]);
+        g_assert_cmpuint(s.leader[0], ==, CTDB_PNN_NONE);
+
+        /* The losing half keeps trying (candidate 0), without taking it from 2. */
+        s.lock_reachable[0] = true;
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 2);
+        g_assert_false(s.lock_held[0]);
+}
+
+static void test_fcntl_two_nodes(void) {
+        struct sim s;
+
+        sim_init(&s, 2, ELECTION_FCNTL);
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 0);
+
+        /* Split: each is exactly half; the holder stays leader, the other is not quorate. */
+        sim_cut(&s, 0, 1);
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 0);
+        g_assert_true(s.quorate[0]);
+        g_assert_cmpuint(s.leader[0], ==, 0);
+        g_assert_false(s.quorate[1]);
+        g_assert_cmpuint(s.leader[1], ==, CTDB_PNN_NONE);
+
+        /* The holder is banned: it lets go and the other half takes over. */
+        s.flags[0] = NODE_FLAGS_BANNED;
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 1);
+        g_assert_true(s.quorate[1]);
+        g_assert_cmpuint(s.leader[1], ==, 1);
+        g_assert_false(s.quorate[0]);
+}
+
+static void test_fcntl_banned_holder_releases(void) {
+        struct sim s;
+
+        sim_init(&s, 3, ELECTION_FCNTL);
+        sim_settle(&s);
+        g_assert_cmpint(s.lock_owner, ==, 0);
+        s.flags[0] = NODE_FLAGS_BANNED;
+        sim_settle(&s);
+        g_assert_false(s.lock_held[0]);
+        g_assert_cmpint(s.lock_owner, ==, 1);
+        for (uint32_t i = 0; i < 3; i++)
+                g_assert_cmpuint(s.leader[i], ==, 1);
+}
+
+static void test_bad_input(void) {
+        struct election_node nodes[2] = { { .deleted = true }, { 0 } };
+        struct election_input in = { .backend = ELECTION_QUORUM, .self = 0, .n_nodes = 2, .nodes = nodes };
+        struct election_result r;
+
+        g_assert_cmpint(election_decide(&in, &r), ==, -EINVAL);
+        in.self = 2;
+        g_assert_cmpint(election_decide(&in, &r), ==, -EINVAL);
+        g_assert_cmpint(election_decide(NULL, &r), ==, -EINVAL);
+}
+
+static void test_flags_to_string(void) {
+        char buf[128];
+
+        g_assert_cmpstr(election_flags_to_string(0, buf, sizeof(buf)), ==, "OK");
+        g_assert_cmpstr(election_flags_to_string(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED, buf, sizeof(buf)), ==,
+                        "DISCONNECTED|BANNED");
+        g_assert_cmpstr(election_flags_to_string(NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY, buf,
+                                                 sizeof(buf)),
+                        ==, "DISABLED|UNHEALTHY");
+        g_assert_cmpstr(election_flags_to_string(0x100, buf, sizeof(buf)), ==, "0x100");
+        /* Truncation stays NUL-terminated. */
+        g_assert_cmpuint(strlen(election_flags_to_string(0x3f, buf, 8)), <, 8);
+}
+
+/* clusterd's own messages: round trips and hostile input. */
+static void test_wire_state_roundtrip(void) {
+        uint32_t peers[] = { 1, 2 };
+        struct clusterd_state_msg in = {
+                .pnn = 0, .n_nodes = 3, .flags = NODE_FLAGS_BANNED, .capabilities = NODE_CAP_LEADER,
+                .generation = 42, .leader = 0, .vote = 0, .recovering = 1, .ban_left = 7,
+                .n_connected = 2, .connected = peers,
+        }, out;
+        uint8_t *buf;
+        size_t len;
+
+        g_assert_cmpint(clusterd_msg_pack(NULL, &clusterd_state_desc, &in, &buf, &len), ==, 0);
+        g_assert_cmpint(clusterd_msg_kind(buf, len), ==, CLUSTERD_MSG_STATE);
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, buf, buf, len, &out), >, 0);
+        g_assert_cmpuint(out.generation, ==, 42);
+        g_assert_cmpuint(out.ban_left, ==, 7);
+        g_assert_cmpuint(out.recovering, ==, 1);
+        g_assert_cmpuint(out.n_connected, ==, 2);
+        g_assert_cmpuint(out.connected[1], ==, 2);
+        /* Another kind's description refuses it. */
+        struct clusterd_control_msg c;
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_control_desc, buf, buf, len, &c), ==, -EBADMSG);
+        /* Every truncation fails cleanly. */
+        for (size_t l = 0; l < len; l++)
+                g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, buf, buf, l, &out), <, 0);
+        talloc_free(buf);
+}
+
+static void test_wire_control_reply_roundtrip(void) {
+        struct clusterd_control_reply_msg in = {
+                .id = 9, .op = CLUSTERD_OP_BAN, .status = 22,
+                .error_name = (char *) "org.ctdb.Error.InvalidArgs", .error_name_len = 26,
+                .message = (char *) "nope", .message_len = 4,
+        }, out;
+        uint8_t *buf;
+        size_t len;
+
+        g_assert_cmpint(clusterd_msg_pack(NULL, &clusterd_control_reply_desc, &in, &buf, &len), ==, 0);
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_control_reply_desc, buf, buf, len, &out), >, 0);
+        g_assert_cmpuint(out.id, ==, 9);
+        g_assert_cmpstr(out.error_name, ==, "org.ctdb.Error.InvalidArgs");
+        g_assert_cmpstr(out.message, ==, "nope");
+        talloc_free(buf);
+}
+
+static void test_wire_hostile_count(void) {
+        /* A state message claiming 2^31 peers in a few bytes must not allocate. */
+        /* prefix, 33 bytes of fixed fields, then the u32 count */
+        uint8_t buf[4 + 33 + 4] = { CLUSTERD_MSG_STATE, 0, 0, 0 };
+        struct clusterd_state_msg out;
+
+        buf[sizeof(buf) - 1] = 0x80;
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), <, 0);
+        g_assert_cmpint(clusterd_msg_kind(buf, 1), <, 0);
+        g_assert_cmpint(clusterd_msg_kind(NULL, 0), <, 0);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/election/quorum/all-up", test_quorum_all_up);
+        g_test_add_func("/election/quorum/single-node", test_quorum_single_node);
+        g_test_add_func("/election/quorum/one-vs-two", test_quorum_one_vs_two);
+        g_test_add_func("/election/quorum/minority-never-leads", test_quorum_minority_never_leads);
+        g_test_add_func("/election/quorum/banned-never-leader", test_quorum_banned_never_leader);
+        g_test_add_func("/election/quorum/no-leader-capability", test_quorum_no_leader_capability);
+        g_test_add_func("/election/quorum/two-nodes", test_quorum_two_nodes);
+        g_test_add_func("/election/quorum/deleted-not-counted", test_quorum_deleted_not_counted);
+        g_test_add_func("/election/quorum/two-claimants", test_quorum_two_claimants_higher_yields);
+        g_test_add_func("/election/quorum/needs-votes", test_quorum_needs_votes);
+        g_test_add_func("/election/fcntl/all-up", test_fcntl_all_up);
+        g_test_add_func("/election/fcntl/minority-holder-releases", test_fcntl_minority_holder_releases);
+        g_test_add_func("/election/fcntl/minority-never-tries", test_fcntl_minority_never_tries);
+        g_test_add_func("/election/fcntl/exact-half-lock-decides", test_fcntl_exact_half_lock_decides);
+        g_test_add_func("/election/fcntl/two-nodes", test_fcntl_two_nodes);
+        g_test_add_func("/election/fcntl/banned-holder-releases", test_fcntl_banned_holder_releases);
+        g_test_add_func("/election/bad-input", test_bad_input);
+        g_test_add_func("/election/flags-to-string", test_flags_to_string);
+        g_test_add_func("/clusterd-wire/state-roundtrip", test_wire_state_roundtrip);
+        g_test_add_func("/clusterd-wire/control-reply-roundtrip", test_wire_control_reply_roundtrip);
+        g_test_add_func("/clusterd-wire/hostile-count", test_wire_hostile_count);
+        return g_test_run();
+}
