@@ -34,6 +34,12 @@ struct ctdb_nodes {
         uint32_t n_nodes;               /* slots, deleted included */
 };
 
+/*
+ * As CTDB's ctdb/conf/node.c: blank lines are skipped and every line that
+ * starts with '#' (after blanks) is a deleted slot, a plain comment included,
+ * so that each node keeps the PNN CTDB gave it. A duplicate address, or a
+ * file without any address, is an error.
+ */
 /* Reads a nodes file. -ENOENT if missing; -EINVAL with *ret_error on a bad line. */
 int ctdb_nodes_load(void *mem_ctx, const char *path, struct ctdb_nodes **ret, char **ret_error);
 /* The same from a buffer; name is used in messages. */
@@ -58,6 +64,11 @@ struct ctdb_public_addresses {
         unsigned n_addresses;
 };
 
+/*
+ * '#' lines and blank lines are skipped; an interface is required (as in
+ * current CTDB); text after the interfaces may only be a '#' comment; the
+ * prefix is 1..32 / 1..128; an address may appear once. -ENOENT if missing.
+ */
 int ctdb_public_addresses_load(void *mem_ctx, const char *path, struct ctdb_public_addresses **ret,
                                char **ret_error);
 int ctdb_public_addresses_parse(void *mem_ctx, const char *name, const char *text,
@@ -107,6 +118,14 @@ struct ctdb_config {
         unsigned n_warnings;
 };
 
+/*
+ * Notes on values: [logging] location is one of syslog, syslog:nonblocking,
+ * syslog:udp, syslog:udp-rfc5424, file:/PATH (CTDB's), journal, stderr.
+ * [logging] log level takes names or CTDB's numeric levels 0..10, stored as
+ * a syslog level. [monitor] units without a type get ".service". The database
+ * directories not set follow [paths] state directory. CTDB's deprecated
+ * [cluster] recovery lock is used when cluster lock is absent (with a warning).
+ */
 /* Fills cfg with the embedded defaults (ctdb.conf absent or empty). */
 int ctdb_config_defaults(void *mem_ctx, struct ctdb_config **ret);
 /*
