@@ -1,0 +1,39 @@
+#!/bin/bash
+# nspawn-boot.sh NAME NETNS DIR [PREPARE-COMMAND...]
+#
+# Boots a real systemd as node NAME (used by nspawn.sh, see ../../shared/TESTBED.md).
+# Run it as `unshare --mount --propagation private nspawn-boot.sh ...`: the tmpfs
+# and the overlay below exist only in that private mount namespace and vanish
+# with it, and systemd never runs on the host's root (its tmpfiles would clean
+# the host's /tmp). PREPARE-COMMAND runs before the boot with BED_ROOT set to
+# the node's root (to install the build into it); it must not fail.
+set -euo pipefail
+
+name=$1 netns=$2 dir=$3
+shift 3
+
+mkdir -p "$dir/t" "$dir/merged"
+mount -t tmpfs -o mode=0755 tmpfs "$dir/t"
+mkdir "$dir/t/upper" "$dir/t/work"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/t/upper,workdir=$dir/t/work" "$dir/merged"
+
+# Only what a node needs: journald, the system bus (dbus-broker), and whatever
+# the test starts. The host's enabled services (multi-user.target) stay off.
+cat >"$dir/merged/etc/systemd/system/node.target" <<'EOF'
+[Unit]
+Description=ctdb test node
+Requires=basic.target dbus.socket
+After=basic.target dbus.socket
+AllowIsolate=yes
+EOF
+# Each node its own machine id (the overlay would give all of them the host's).
+systemd-id128 new >"$dir/merged/etc/machine-id"
+echo "$name" >"$dir/merged/etc/hostname"
+
+if [ $# -gt 0 ]; then
+        BED_ROOT=$dir/merged "$@"
+fi
+
+exec systemd-nspawn -q -D "$dir/merged" -M "$name" --boot --register=no \
+        --network-namespace-path="/run/netns/$netns" --keep-unit \
+        -- systemd.unit=node.target

@@ -1,0 +1,187 @@
+#!/bin/bash
+# The systemd suite (DESIGN.md section 8): three nodes, each a real systemd
+# booted with systemd-nspawn on an overlay of the host's root, with the build
+# installed by `meson install`. Starts ctdb.target everywhere, checks that both
+# units are active and the cluster converges (3 nodes OK, one leader, one
+# generation), that an unprivileged caller is refused by the real polkitd, and
+# that `systemctl stop ctdb.target` stops both units cleanly.
+#
+# Needs root and systemd-nspawn (exits 77 otherwise); $CTDB_BUILD_DIR is the
+# build dir (tests/meson.build sets it).
+set -euo pipefail
+
+N=3
+CONVERGE_TIMEOUT=60
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/nspawn.sh
+. "$here/../lib/nspawn.sh"
+
+# Runs inside nspawn-boot.sh, before a node boots: the staged install plus
+# this node's configuration into the node's root ($BED_ROOT).
+if [ "${1:-}" = --prepare ]; then
+        stage=$2
+        tar -C "$stage" -cf - . | tar -C "$BED_ROOT" -xf - --keep-directory-symlink --no-same-owner
+        mkdir -p "$BED_ROOT/etc/ctdb"
+        for ((p = 0; p < N; p++)); do bed_address "$p"; done >"$BED_ROOT/etc/ctdb/nodes"
+        # WatchdogSec= shortened so that a daemon that does not ping is caught
+        # while the test runs (checked with NRestarts at the end).
+        for unit in ctdb-tunneld ctdb-clusterd; do
+                mkdir -p "$BED_ROOT/etc/systemd/system/$unit.service.d"
+                printf '[Service]\nWatchdogSec=2s\nRestart=no\n' \
+                        >"$BED_ROOT/etc/systemd/system/$unit.service.d/50-test.conf"
+        done
+        exit 0
+fi
+
+bed_require
+if [ -z "${CTDB_BUILD_DIR:-}" ] || [ ! -f "$CTDB_BUILD_DIR/build.ninja" ]; then
+        echo "CTDB_BUILD_DIR is not a build dir (run with meson test)" >&2
+        exit 1
+fi
+
+fail() {
+        bed_log "FAIL: $*"
+        local p
+        for ((p = 0; p < BED_NODES; p++)); do
+                bed_log "--- node $p: units and journal"
+                bed_exec "$p" systemctl --no-pager status ctdb.target ctdb-tunneld.service \
+                        ctdb-clusterd.service >&2 || true
+                bed_exec "$p" journalctl --no-pager -n 60 -u ctdb-tunneld.service \
+                        -u ctdb-clusterd.service -u polkit.service >&2 || true
+        done
+        exit 1
+}
+
+bed_init
+
+# One install, copied into every node (meson install may not run in parallel
+# on one build dir).
+t=$SECONDS
+stage=$BED_DIR/stage
+DESTDIR=$stage meson install -C "$CTDB_BUILD_DIR" --no-rebuild --quiet >"$BED_DIR/install.log" 2>&1 ||
+        { cat "$BED_DIR/install.log" >&2; fail "meson install"; }
+for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/bin/ctdbctl \
+        lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf; do
+        [ -e "$stage/$f" ] || [ -e "$stage/usr/$f" ] || fail "meson install did not install /$f"
+done
+bed_log "installed into $stage in $((SECONDS - t)) s"
+
+bed_net_setup "$N"
+t=$SECONDS
+for ((p = 0; p < N; p++)); do
+        bed_boot_node "$p" "$here/test-systemd.sh" --prepare "$stage"
+done
+for ((p = 0; p < N; p++)); do
+        bed_wait_booted "$p" 60 || fail "node $p did not boot"
+done
+bed_log "$N nodes booted in $((SECONDS - t)) s"
+
+t=$SECONDS
+for ((p = 0; p < N; p++)); do
+        bed_exec "$p" systemctl start ctdb.target || fail "systemctl start ctdb.target on node $p"
+done
+for ((p = 0; p < N; p++)); do
+        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service |
+                tr '\n' ' ') || true
+        [ "$state" = "active active active " ] || fail "node $p: units are '$state'"
+        bus=$(bed_exec "$p" busctl --system status --no-pager org.ctdb.cluster1 2>/dev/null |
+                sed -n 's/^Unit=//p') || true
+        [ "$bus" = ctdb-clusterd.service ] || fail "node $p: org.ctdb.cluster1 owned by '$bus'"
+done
+bed_log "ctdb.target started on $N nodes in $((SECONDS - t)) s"
+started=$SECONDS
+
+# One node's view, from its bus: "<n> <ok> <leader> <generation> <quorate>".
+cluster_view() {
+        local p=$1
+        local get=(busctl --system --json=short get-property org.ctdb.cluster1 /org/ctdb/cluster1
+                org.ctdb.cluster1.Manager)
+        {
+                bed_exec "$p" "${get[@]}" Nodes
+                bed_exec "$p" "${get[@]}" Leader
+                bed_exec "$p" "${get[@]}" Generation
+                bed_exec "$p" "${get[@]}" Quorate
+        } 2>/dev/null | python3 -c '
+import json, sys
+nodes, leader, gen, quorate = (json.loads(l)["data"] for l in sys.stdin)
+ok = sum(1 for n in nodes if n[2] == 0)
+print(len(nodes), ok, leader, gen, int(quorate))'
+}
+
+t=$SECONDS
+converged=
+while ((SECONDS - t < CONVERGE_TIMEOUT)); do
+        views=()
+        for ((p = 0; p < N; p++)); do
+                views[p]=$(cluster_view "$p") || views[p]=none
+        done
+        # Every node: N nodes, all OK, the same leader and generation, quorate.
+        if [ "$(printf '%s\n' "${views[@]}" | sort -u | wc -l)" -eq 1 ] &&
+                read -r n ok leader gen quorate <<<"${views[0]}" &&
+                [ "$n" = "$N" ] && [ "$ok" = "$N" ] && [ "$leader" != 4294967295 ] &&
+                [ "$leader" -lt "$N" ] && [ "$quorate" = 1 ]; then
+                converged=1
+                break
+        fi
+        sleep 0.2
+done
+[ -n "$converged" ] || fail "no convergence in $CONVERGE_TIMEOUT s; views: ${views[*]}"
+bed_log "converged in $((SECONDS - t)) s: leader $leader, generation $gen"
+
+# What an admin sees.
+for ((p = 0; p < N; p++)); do
+        out=$(bed_exec "$p" ctdbctl status) || fail "node $p: ctdbctl status failed"
+        echo "$out" | sed "s/^/# node $p: /" >&2
+        [ "$(echo "$out" | grep -cE '^pnn:[0-9]+ +[0-9.]+ +OK( \(THIS NODE\))?$')" -eq "$N" ] ||
+                fail "node $p: ctdbctl status does not show $N nodes OK"
+        echo "$out" | grep -qx "Leader:$leader" || fail "node $p: ctdbctl status does not name leader $leader"
+done
+
+# The real polkitd refuses an unprivileged caller (no agent, so no way to
+# authenticate); root passes without asking.
+if bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover \
+        >"$BED_DIR/denied.out" 2>&1; then
+        fail "an unprivileged Recover() was allowed"
+fi
+bed_log "unprivileged Recover(): $(cat "$BED_DIR/denied.out")"
+rc=0
+bed_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl recover || rc=$?
+[ "$rc" -eq 3 ] || fail "unprivileged 'ctdbctl recover' exited $rc, not 3 (access denied)"
+bed_exec 0 busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover ||
+        fail "Recover() as root was refused"
+
+# ExecReload= (CTDB's "ctdb reloadnodes") goes through the bus as root.
+bed_exec 0 systemctl reload ctdb-clusterd.service || fail "systemctl reload ctdb-clusterd.service"
+
+# The watchdog was honoured the whole time (WatchdogSec=2s, Restart=no in the
+# test): the daemons must have run for longer than that before it is checked.
+while ((SECONDS - started < 4)); do sleep 0.2; done
+unit_state() {
+        local p=$1 unit=$2 prop out=
+        shift 2
+        for prop in "$@"; do
+                out+="$prop=$(bed_exec "$p" systemctl show -p "$prop" --value "$unit") "
+        done
+        echo "${out% }"
+}
+for ((p = 0; p < N; p++)); do
+        for unit in ctdb-tunneld.service ctdb-clusterd.service; do
+                s=$(unit_state "$p" "$unit" ActiveState NRestarts WatchdogUSec)
+                [ "$s" = "ActiveState=active NRestarts=0 WatchdogUSec=2s" ] || fail "node $p: $unit: $s"
+        done
+done
+
+t=$SECONDS
+for ((p = 0; p < N; p++)); do
+        bed_exec "$p" systemctl stop ctdb.target || fail "systemctl stop ctdb.target on node $p"
+        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service |
+                tr '\n' ' ') || true
+        [ "$state" = "inactive inactive inactive " ] || fail "node $p: after stop, units are '$state'"
+        for unit in ctdb-tunneld.service ctdb-clusterd.service; do
+                s=$(unit_state "$p" "$unit" ActiveState Result)
+                [ "$s" = "ActiveState=inactive Result=success" ] || fail "node $p: after stop, $unit: $s"
+        done
+done
+bed_log "ctdb.target stopped cleanly on $N nodes in $((SECONDS - t)) s"
+echo "ok"
