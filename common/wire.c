@@ -113,7 +113,7 @@ int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_
                         put_le32(buf + pos, len);
                         pos += 4;
                         if (len > 0)
-                                memcpy(buf + pos, *CMEMBER(msg, f, const uint8_t *), len);
+                                memcpy(buf + pos, *CMEMBER(msg, f, uint8_t *), len);
                         pos += len;
                         break;
                 case WIRE_U32_ARRAY:
@@ -123,7 +123,7 @@ int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_
                         put_le32(buf + pos, len);
                         pos += 4;
                         for (uint32_t k = 0; k < len; k++, pos += 4)
-                                put_le32(buf + pos, (*CMEMBER(msg, f, const uint32_t *))[k]);
+                                put_le32(buf + pos, (*CMEMBER(msg, f, uint32_t *))[k]);
                         break;
                 }
         }
@@ -133,7 +133,10 @@ int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_
 int wire_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t size, void *msg) {
         size_t pos = 0;
 
-        memset(msg, 0, desc->size);
+        if (msg)
+                memset(msg, 0, desc->size);
+        else if (desc->n_fields > 0)
+                return -EINVAL;
 
         for (size_t i = 0; i < desc->n_fields; i++) {
                 const struct wire_field *f = &desc->fields[i];

@@ -85,7 +85,7 @@ int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_
  * live as long as buf; STRING and U32_ARRAY members are allocated as talloc
  * children of mem_ctx. Returns bytes consumed (trailing bytes are allowed, see
  * above), -EBADMSG on truncated or inconsistent input, -E2BIG when a length or
- * count exceeds its field's max, -ENOMEM.
+ * count exceeds its field's max, -ENOMEM. msg may be NULL for a kind without fields.
  */
 int wire_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t size, void *msg);
 

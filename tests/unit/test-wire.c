@@ -229,6 +229,15 @@ static void test_payload_sizes(void) {
         g_assert_cmpuint(wire_payload_size(&wire_empty_desc, NULL), ==, 0);
 }
 
+/* A kind without fields needs no message struct; one with fields refuses NULL. */
+static void test_unpack_null_message(void) {
+        const uint8_t buf[8] = {};
+
+        g_assert_cmpint(wire_unpack(&wire_empty_desc, NULL, buf, 0, NULL), ==, 0);
+        g_assert_cmpint(wire_unpack(&wire_empty_desc, NULL, buf, sizeof(buf), NULL), ==, 0);
+        g_assert_cmpint(wire_unpack(&wire_heartbeat_desc, NULL, buf, sizeof(buf), NULL), ==, -EINVAL);
+}
+
 static void test_hello_round_trip(void) {
         void *ctx = talloc_new(NULL);
         struct wire_hello in = {
@@ -690,6 +699,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/wire/header/length-above-max", test_header_length_above_max);
 
         g_test_add_func("/wire/kind/desc-by-kind", test_desc_by_kind);
+        g_test_add_func("/wire/unpack/null-message", test_unpack_null_message);
         g_test_add_func("/wire/kind/payload-sizes", test_payload_sizes);
         g_test_add_func("/wire/kind/hello", test_hello_round_trip);
         g_test_add_func("/wire/kind/auth", test_auth_round_trip);
