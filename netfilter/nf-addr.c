@@ -1,0 +1,331 @@
+#include "nf-addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nf-netlink.h"
+
+int nf_addr_from_string(const char *s, struct nf_addr *ret, bool *ret_prefix_given) {
+        char buf[NF_ADDR_STRLEN];
+        struct nf_addr a = {};
+        const char *slash;
+        unsigned max;
+
+        if (!s || strlen(s) >= sizeof(buf))
+                return -EINVAL;
+        strcpy(buf, s);
+        slash = strchr(buf, '/');
+        if (slash)
+                buf[slash - buf] = '\0';
+
+        if (inet_pton(AF_INET, buf, &a.u.in) == 1) {
+                a.family = AF_INET;
+                max = 32;
+        } else if (inet_pton(AF_INET6, buf, &a.u.in6) == 1) {
+                a.family = AF_INET6;
+                max = 128;
+        } else
+                return -EINVAL;
+
+        a.prefixlen = max;
+        if (slash) {
+                char *end;
+                unsigned long p;
+
+                errno = 0;
+                p = strtoul(slash + 1, &end, 10);
+                if (errno || end == slash + 1 || *end || p > max)
+                        return -EINVAL;
+                a.prefixlen = (unsigned) p;
+        }
+        if (ret_prefix_given)
+                *ret_prefix_given = slash != NULL;
+        *ret = a;
+        return 0;
+}
+
+const char *nf_addr_to_string(const struct nf_addr *a, bool with_prefix, char *buf, size_t len) {
+        char tmp[INET6_ADDRSTRLEN];
+
+        if (!inet_ntop(a->family, a->u.bytes, tmp, sizeof(tmp)))
+                snprintf(tmp, sizeof(tmp), "(family %d)", a->family);
+        if (with_prefix)
+                snprintf(buf, len, "%s/%u", tmp, a->prefixlen);
+        else
+                snprintf(buf, len, "%s", tmp);
+        return buf;
+}
+
+size_t nf_addr_len(const struct nf_addr *a) {
+        return a->family == AF_INET6 ? 16 : 4;
+}
+
+bool nf_addr_equal(const struct nf_addr *a, const struct nf_addr *b) {
+        return a->family == b->family && memcmp(a->u.bytes, b->u.bytes, nf_addr_len(a)) == 0;
+}
+
+int nf_addr_parse_msg(const struct nlmsghdr *nlh, struct nf_addr_info *ret) {
+        const struct ifaddrmsg *ifa;
+        const struct nlattr *attr;
+        const void *local = NULL, *address = NULL;
+        struct nf_addr_info info = {};
+
+        if (nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR)
+                return -EBADMSG;
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+                return -EBADMSG;
+        ifa = mnl_nlmsg_get_payload(nlh);
+        if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+                return -EBADMSG;
+        info.addr.family = ifa->ifa_family;
+        if (ifa->ifa_prefixlen > (ifa->ifa_family == AF_INET ? 32 : 128))
+                return -EBADMSG;
+        info.addr.prefixlen = ifa->ifa_prefixlen;
+        info.ifindex = (int) ifa->ifa_index;
+        info.flags = ifa->ifa_flags;
+        info.scope = ifa->ifa_scope;
+
+        mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+                uint16_t type = mnl_attr_get_type(attr);
+                size_t plen = mnl_attr_get_payload_len(attr);
+
+                switch (type) {
+                case IFA_ADDRESS:
+                case IFA_LOCAL:
+                        if (plen != nf_addr_len(&info.addr))
+                                return -EBADMSG;
+                        if (type == IFA_LOCAL)
+                                local = mnl_attr_get_payload(attr);
+                        else
+                                address = mnl_attr_get_payload(attr);
+                        break;
+                case IFA_FLAGS:
+                        if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+                                return -EBADMSG;
+                        info.flags = mnl_attr_get_u32(attr);
+                        break;
+                case IFA_LABEL:
+                        if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+                                return -EBADMSG;
+                        snprintf(info.label, sizeof(info.label), "%s", mnl_attr_get_str(attr));
+                        break;
+                default:
+                        break;
+                }
+        }
+        /* The attribute walk stops at the first bad attribute: all bytes must be used. */
+        if ((const char *) attr < (const char *) mnl_nlmsg_get_payload_tail(nlh))
+                return -EBADMSG;
+        /* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
+        if (local)
+                memcpy(info.addr.u.bytes, local, nf_addr_len(&info.addr));
+        else if (address)
+                memcpy(info.addr.u.bytes, address, nf_addr_len(&info.addr));
+        else
+                return -EBADMSG;
+        *ret = info;
+        return 0;
+}
+
+static int nf_ifindex(const char *ifname, const char *what, const struct nf_addr *a, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
+        unsigned idx;
+
+        if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
+                nf_seterr(err, errlen, "Invalid interface name \"%s\" for %s %s", ifname ? ifname : "",
+                          what, nf_addr_to_string(a, true, s, sizeof(s)));
+                return -EINVAL;
+        }
+        idx = if_nametoindex(ifname);
+        if (idx == 0) {
+                int r = errno == ENXIO || errno == ENODEV || errno == 0 ? -ENODEV : -errno;
+                nf_seterr(err, errlen, "Cannot %s %s: interface %s does not exist", what,
+                          nf_addr_to_string(a, true, s, sizeof(s)), ifname);
+                return r;
+        }
+        return (int) idx;
+}
+
+static void nf_addr_put(struct nlmsghdr *nlh, const struct nf_addr *a, uint16_t type) {
+        mnl_attr_put(nlh, type, nf_addr_len(a), a->u.bytes);
+}
+
+static int nf_addr_change(uint16_t msgtype, int ifindex, const struct nf_addr *a, unsigned flags) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct mnl_socket *nl;
+        struct nlmsghdr *nlh;
+        struct ifaddrmsg *ifa;
+        uint32_t ifa_flags = 0;
+        int r;
+
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = msgtype;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        if (msgtype == RTM_NEWADDR)
+                nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        ifa->ifa_family = (uint8_t) a->family;
+        ifa->ifa_prefixlen = (uint8_t) a->prefixlen;
+        ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+        ifa->ifa_index = (uint32_t) ifindex;
+
+        nf_addr_put(nlh, a, IFA_LOCAL);
+        nf_addr_put(nlh, a, IFA_ADDRESS);
+        if (msgtype == RTM_NEWADDR) {
+                if (a->family == AF_INET && a->prefixlen < 31) {
+                        struct in_addr brd = a->u.in;
+                        brd.s_addr |= htonl(a->prefixlen == 0 ? 0xffffffffu : (1u << (32 - a->prefixlen)) - 1);
+                        mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
+                }
+                if (flags & NF_ADDR_NOPREFIXROUTE)
+                        ifa_flags |= IFA_F_NOPREFIXROUTE;
+                if ((flags & NF_ADDR_NODAD) && a->family == AF_INET6)
+                        ifa_flags |= IFA_F_NODAD;
+                ifa->ifa_flags = (uint8_t) (ifa_flags & 0xff);
+                if (ifa_flags)
+                        mnl_attr_put_u32(nlh, IFA_FLAGS, ifa_flags);
+        }
+
+        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
+        if (r < 0)
+                return r;
+        r = nf_nl_talk(nl, nlh, NULL, NULL);
+        mnl_socket_close(nl);
+        return r;
+}
+
+int nf_addr_add(const char *ifname, const struct nf_addr *a, unsigned flags, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
+        int idx, r;
+
+        idx = nf_ifindex(ifname, "add", a, err, errlen);
+        if (idx < 0)
+                return idx;
+        r = nf_addr_change(RTM_NEWADDR, idx, a, flags);
+        if (r == -EEXIST)
+                nf_seterr(err, errlen, "Cannot add %s to %s: the address is already there",
+                          nf_addr_to_string(a, true, s, sizeof(s)), ifname);
+        else if (r < 0)
+                nf_seterr(err, errlen, "Cannot add %s to %s: %s", nf_addr_to_string(a, true, s, sizeof(s)),
+                          ifname, strerror(-r));
+        return r;
+}
+
+struct nf_addr_find {
+        const struct nf_addr *want;
+        unsigned prefixlen;
+        bool found;
+};
+
+static int nf_addr_find_cb(const struct nf_addr_info *info, void *userdata) {
+        struct nf_addr_find *f = userdata;
+
+        if (nf_addr_equal(&info->addr, f->want)) {
+                f->prefixlen = info->addr.prefixlen;
+                f->found = true;
+        }
+        return 0;
+}
+
+int nf_addr_del(const char *ifname, const struct nf_addr *a, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
+        struct nf_addr del = *a;
+        int idx, r;
+
+        idx = nf_ifindex(ifname, "remove", a, err, errlen);
+        if (idx < 0)
+                return idx;
+        if (del.prefixlen == 0) {
+                struct nf_addr_find f = { .want = a };
+
+                r = nf_addr_list(ifname, a->family, nf_addr_find_cb, &f, err, errlen);
+                if (r < 0)
+                        return r;
+                if (!f.found) {
+                        nf_seterr(err, errlen, "Cannot remove %s from %s: the address is not there",
+                                  nf_addr_to_string(a, false, s, sizeof(s)), ifname);
+                        return -EADDRNOTAVAIL;
+                }
+                del.prefixlen = f.prefixlen;
+        }
+        r = nf_addr_change(RTM_DELADDR, idx, &del, 0);
+        /* IPv4 says EADDRNOTAVAIL, older kernels ENOENT or ENODEV for an absent address. */
+        if (r == -EADDRNOTAVAIL || r == -ENOENT || r == -ENODEV) {
+                nf_seterr(err, errlen, "Cannot remove %s from %s: the address is not there",
+                          nf_addr_to_string(&del, true, s, sizeof(s)), ifname);
+                return -EADDRNOTAVAIL;
+        }
+        if (r < 0)
+                nf_seterr(err, errlen, "Cannot remove %s from %s: %s", nf_addr_to_string(&del, true, s, sizeof(s)),
+                          ifname, strerror(-r));
+        return r;
+}
+
+struct nf_addr_walk {
+        int ifindex;
+        int family;
+        nf_addr_cb cb;
+        void *userdata;
+        int r;
+};
+
+static int nf_addr_walk_cb(const struct nlmsghdr *nlh, void *data) {
+        struct nf_addr_walk *w = data;
+        struct nf_addr_info info;
+
+        if (nf_addr_parse_msg(nlh, &info) < 0) {
+                errno = EBADMSG;
+                w->r = -EBADMSG;
+                return MNL_CB_ERROR;
+        }
+        if (w->ifindex > 0 && info.ifindex != w->ifindex)
+                return MNL_CB_OK;
+        if (w->family != AF_UNSPEC && info.addr.family != w->family)
+                return MNL_CB_OK;
+        w->r = w->cb(&info, w->userdata);
+        if (w->r < 0) {
+                errno = -w->r;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int nf_addr_list(const char *ifname, int family, nf_addr_cb cb, void *userdata, char *err, size_t errlen) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nf_addr_walk w = { .family = family, .cb = cb, .userdata = userdata };
+        struct mnl_socket *nl;
+        struct nlmsghdr *nlh;
+        struct ifaddrmsg *ifa;
+        int r;
+
+        if (ifname) {
+                w.ifindex = (int) if_nametoindex(ifname);
+                if (w.ifindex == 0) {
+                        nf_seterr(err, errlen, "Cannot list addresses: interface %s does not exist", ifname);
+                        return -ENODEV;
+                }
+        }
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_GETADDR;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        ifa->ifa_family = (uint8_t) family;
+
+        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
+        if (r >= 0) {
+                r = nf_nl_talk(nl, nlh, nf_addr_walk_cb, &w);
+                mnl_socket_close(nl);
+        }
+        if (w.r < 0)
+                r = w.r;
+        if (r < 0)
+                nf_seterr(err, errlen, "Cannot list addresses of %s: %s", ifname ? ifname : "all interfaces",
+                          strerror(-r));
+        return r;
+}

@@ -1,0 +1,213 @@
+#include "nf-link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nf-netlink.h"
+
+struct nf_link_monitor {
+        struct mnl_socket *nl;
+        char *buf;
+};
+
+int nf_link_parse_msg(const struct nlmsghdr *nlh, struct nf_link_state *ret) {
+        const struct ifinfomsg *ifi;
+        const struct nlattr *attr;
+        struct nf_link_state s = {};
+        bool have_carrier = false;
+
+        if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+                return -EBADMSG;
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+                return -EBADMSG;
+        ifi = mnl_nlmsg_get_payload(nlh);
+        s.ifindex = ifi->ifi_index;
+        s.flags = ifi->ifi_flags;
+        s.deleted = nlh->nlmsg_type == RTM_DELLINK;
+
+        mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+                size_t plen = mnl_attr_get_payload_len(attr);
+
+                switch (mnl_attr_get_type(attr)) {
+                case IFLA_IFNAME:
+                        if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 || plen > IF_NAMESIZE)
+                                return -EBADMSG;
+                        snprintf(s.ifname, sizeof(s.ifname), "%s", mnl_attr_get_str(attr));
+                        break;
+                case IFLA_CARRIER:
+                        if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+                                return -EBADMSG;
+                        s.carrier = mnl_attr_get_u8(attr) != 0;
+                        have_carrier = true;
+                        break;
+                case IFLA_OPERSTATE:
+                        if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+                                return -EBADMSG;
+                        s.operstate = mnl_attr_get_u8(attr);
+                        break;
+                case IFLA_MTU:
+                        if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+                                return -EBADMSG;
+                        s.mtu = mnl_attr_get_u32(attr);
+                        break;
+                case IFLA_ADDRESS:
+                        if (plen > sizeof(s.mac))
+                                return -EBADMSG;
+                        memcpy(s.mac, mnl_attr_get_payload(attr), plen);
+                        s.mac_len = plen;
+                        break;
+                default:
+                        break;
+                }
+        }
+        if ((const char *) attr < (const char *) mnl_nlmsg_get_payload_tail(nlh))
+                return -EBADMSG;
+        s.up = (s.flags & IFF_UP) != 0;
+        if (!have_carrier)
+                s.carrier = (s.flags & IFF_LOWER_UP) != 0;
+        /* An interface that is down has no usable carrier, whatever the driver says. */
+        if (!s.up)
+                s.carrier = false;
+        *ret = s;
+        return 0;
+}
+
+const char *nf_link_state_string(const struct nf_link_state *s, char *buf, size_t len) {
+        snprintf(buf, len, "%s %s%s", s->up ? "up" : "down", s->carrier ? "carrier" : "no-carrier",
+                 s->deleted ? " deleted" : "");
+        return buf;
+}
+
+static int nf_link_get_cb(const struct nlmsghdr *nlh, void *data) {
+        if (nf_link_parse_msg(nlh, data) < 0) {
+                errno = EBADMSG;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t errlen) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nf_link_state s = { .ifindex = -1 };
+        struct mnl_socket *nl;
+        struct nlmsghdr *nlh;
+        struct ifinfomsg *ifi;
+        int r;
+
+        if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
+                nf_seterr(err, errlen, "Invalid interface name \"%s\"", ifname ? ifname : "");
+                return -EINVAL;
+        }
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_GETLINK;
+        /* A GET without NLM_F_ACK gets no ACK after its answer: ask for one so
+         * that nf_nl_talk() knows when it is done. */
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        /* Keep the answer small: no per-VF statistics. */
+        mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
+
+        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
+        if (r >= 0) {
+                r = nf_nl_talk(nl, nlh, nf_link_get_cb, &s);
+                mnl_socket_close(nl);
+        }
+        if (r == -ENODEV || (r == 0 && s.ifindex < 0)) {
+                nf_seterr(err, errlen, "Interface %s does not exist", ifname);
+                return -ENODEV;
+        }
+        if (r < 0) {
+                nf_seterr(err, errlen, "Cannot read the state of %s: %s", ifname, strerror(-r));
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int nf_link_monitor_new(nf_link_monitor **ret) {
+        nf_link_monitor *m;
+        int r, fd, fl;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->buf = malloc(NF_NL_BUFSIZE);
+        if (!m->buf) {
+                free(m);
+                return -ENOMEM;
+        }
+        r = nf_nl_open(NETLINK_ROUTE, RTMGRP_LINK, &m->nl);
+        if (r < 0) {
+                nf_link_monitor_free(m);
+                return r;
+        }
+        fd = mnl_socket_get_fd(m->nl);
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                r = -errno;
+                nf_link_monitor_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+nf_link_monitor *nf_link_monitor_free(nf_link_monitor *m) {
+        if (!m)
+                return NULL;
+        if (m->nl)
+                mnl_socket_close(m->nl);
+        free(m->buf);
+        free(m);
+        return NULL;
+}
+
+int nf_link_monitor_fd(nf_link_monitor *m) {
+        return mnl_socket_get_fd(m->nl);
+}
+
+struct nf_link_dispatch {
+        nf_link_cb cb;
+        void *userdata;
+        int n;
+};
+
+static int nf_link_dispatch_cb(const struct nlmsghdr *nlh, void *data) {
+        struct nf_link_dispatch *d = data;
+        struct nf_link_state s;
+
+        /* A message we cannot parse is skipped: the next one still counts. */
+        if (nf_link_parse_msg(nlh, &s) < 0)
+                return MNL_CB_OK;
+        d->n++;
+        if (d->cb)
+                d->cb(&s, d->userdata);
+        return MNL_CB_OK;
+}
+
+int nf_link_monitor_process(nf_link_monitor *m, nf_link_cb cb, void *userdata) {
+        struct nf_link_dispatch d = { .cb = cb, .userdata = userdata };
+
+        for (;;) {
+                ssize_t n = recv(mnl_socket_get_fd(m->nl), m->buf, NF_NL_BUFSIZE, MSG_DONTWAIT);
+                int r;
+
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return d.n;
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                r = nf_nl_parse_buffer(m->buf, (size_t) n, nf_link_dispatch_cb, &d);
+                if (r < 0)
+                        return r;
+        }
+}

@@ -1,0 +1,985 @@
+#include "nf-tables.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <endian.h>
+
+#include "nf-netlink.h"
+
+/* nft's datatype numbers, so that "nft list" shows the sets' keys readably. */
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+#define NFT_TYPE_INET_SERVICE 13
+#define NFT_TYPE_BITS 6
+#define NFT_CONCAT2(a, b) (((a) << NFT_TYPE_BITS) | (b))
+
+/* Hook priorities: before the usual filter chains (0), so a reset comes first. */
+#define NF_PRIO_LB (-20)
+#define NF_PRIO_INPUT (-10)
+#define NF_PRIO_SRCNAT 100
+
+/* Set ids tie a lookup to a set created in the same batch. */
+enum {
+        NF_SETID_RELEASE4 = 1,
+        NF_SETID_RELEASE6,
+        NF_SETID_PUBLIC4,
+        NF_SETID_PUBLIC6,
+        NF_SETID_TRACKED4,
+        NF_SETID_TRACKED6,
+};
+
+#define NF_BATCH_BUFSIZE (512u * 1024u)
+#define NF_BATCH_MAXMSG 1100u
+#define NF_BATCH_DESCLEN 112u
+
+struct nf_batch {
+        struct mnl_nlmsg_batch *b;
+        char *buf;
+        uint32_t seq0;
+        uint32_t seq;
+        unsigned n;             /* messages between begin and end */
+        bool full;
+        char (*desc)[NF_BATCH_DESCLEN];
+};
+
+static int nf_batch_init(struct nf_batch *bt) {
+        *bt = (struct nf_batch) {};
+        bt->buf = malloc(NF_BATCH_BUFSIZE);
+        bt->desc = calloc(NF_BATCH_MAXMSG, NF_BATCH_DESCLEN);
+        if (!bt->buf || !bt->desc)
+                goto fail;
+        /* Leave room for the end message: mnl_nlmsg_batch_next() reports a
+         * message that crossed the limit, which is then still in the buffer. */
+        bt->b = mnl_nlmsg_batch_start(bt->buf, NF_BATCH_BUFSIZE - MNL_SOCKET_BUFFER_SIZE);
+        if (!bt->b)
+                goto fail;
+        bt->seq0 = bt->seq = (uint32_t) time(NULL) << 8;
+        nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);
+        mnl_nlmsg_batch_next(bt->b);
+        return 0;
+fail:
+        free(bt->buf);
+        free(bt->desc);
+        return -ENOMEM;
+}
+
+static void nf_batch_done(struct nf_batch *bt) {
+        if (bt->b)
+                mnl_nlmsg_batch_stop(bt->b);
+        free(bt->buf);
+        free(bt->desc);
+}
+
+/* Starts the next message; its description names it in an error. */
+static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt, ...) {
+        va_list ap;
+
+        if (bt->n < NF_BATCH_MAXMSG) {
+                va_start(ap, fmt);
+                vsnprintf(bt->desc[bt->n], NF_BATCH_DESCLEN, fmt, ap);
+                va_end(ap);
+        }
+        return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type, NFPROTO_INET, flags | NLM_F_ACK,
+                                     bt->seq++);
+}
+
+static void nf_batch_next(struct nf_batch *bt) {
+        bt->n++;
+        if (!mnl_nlmsg_batch_next(bt->b) || bt->n >= NF_BATCH_MAXMSG)
+                bt->full = true;
+}
+
+struct nf_batch_result {
+        const struct nf_batch *bt;
+        unsigned acks;
+        int error;
+        uint32_t error_seq;
+};
+
+static void nf_batch_read(struct nf_batch_result *res, const char *buf, size_t len) {
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+        int remaining = (int) len;
+
+        while (mnl_nlmsg_ok(nlh, remaining)) {
+                if (nlh->nlmsg_type == NLMSG_ERROR &&
+                    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nlmsgerr))) {
+                        const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+                        res->acks++;
+                        if (e->error != 0 && res->error == 0) {
+                                res->error = e->error;
+                                res->error_seq = nlh->nlmsg_seq;
+                        }
+                }
+                nlh = mnl_nlmsg_next(nlh, &remaining);
+        }
+}
+
+/*
+ * Sends the batch and collects one ACK per message. nfnetlink handles the
+ * batch inside sendmsg(), so the answers are queued when it returns; the poll
+ * only guards against a kernel that answers late.
+ */
+static int nf_batch_commit(struct nf_batch *bt, const char *what, char *err, size_t errlen) {
+        struct nf_batch_result res = { .bt = bt };
+        struct mnl_socket *nl;
+        char *rbuf;
+        int r, fd;
+        int bufsize = 1 << 20;
+
+        if (bt->full) {
+                nf_seterr(err, errlen, "Cannot %s: too many changes for one batch", what);
+                return -E2BIG;
+        }
+        nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
+        mnl_nlmsg_batch_next(bt->b);
+
+        r = nf_nl_open(NETLINK_NETFILTER, 0, &nl);
+        if (r < 0) {
+                nf_seterr(err, errlen, "Cannot %s: netlink socket: %s", what, strerror(-r));
+                return r;
+        }
+        fd = mnl_socket_get_fd(nl);
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+
+        if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(bt->b), mnl_nlmsg_batch_size(bt->b)) < 0) {
+                r = -errno;
+                mnl_socket_close(nl);
+                nf_seterr(err, errlen, "Cannot %s: sending to nftables: %s", what, strerror(-r));
+                return r;
+        }
+        rbuf = malloc(NF_NL_BUFSIZE);
+        if (!rbuf) {
+                mnl_socket_close(nl);
+                return -ENOMEM;
+        }
+        r = 0;
+        while (res.acks < bt->n && res.error == 0) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t k;
+
+                r = poll(&p, 1, 5000);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0) {
+                        r = r == 0 ? -ETIMEDOUT : -errno;
+                        break;
+                }
+                k = recv(fd, rbuf, NF_NL_BUFSIZE, MSG_DONTWAIT);
+                if (k < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                nf_batch_read(&res, rbuf, (size_t) k);
+                r = 0;
+        }
+        free(rbuf);
+        mnl_socket_close(nl);
+
+        if (res.error != 0) {
+                uint32_t idx = res.error_seq - bt->seq0 - 1;
+                const char *obj = idx < bt->n && idx < NF_BATCH_MAXMSG ? bt->desc[idx] : "the batch";
+
+                r = res.error;
+                nf_seterr(err, errlen, "Cannot %s: %s failed: %s%s", what, obj, strerror(-r),
+                          r != -ENOENT                             ? ""
+                          : strncmp(obj, "delete element", 14) == 0 ? " (not in the set, or no table inet " NF_TABLE_NAME ")"
+                                                                    : " (does table inet " NF_TABLE_NAME " exist?)");
+                return r;
+        }
+        if (r < 0)
+                nf_seterr(err, errlen, "Cannot %s: waiting for nftables: %s", what, strerror(-r));
+        return r;
+}
+
+/* ---- objects ---- */
+
+static int nf_put_table(struct nf_batch *bt, uint16_t type) {
+        struct nftnl_table *t = nftnl_table_alloc();
+        struct nlmsghdr *nlh;
+
+        if (!t)
+                return -ENOMEM;
+        nftnl_table_set_str(t, NFTNL_TABLE_NAME, NF_TABLE_NAME);
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, "%s table inet %s",
+                           type == NFT_MSG_NEWTABLE ? "add" : "delete", NF_TABLE_NAME);
+        nftnl_table_nlmsg_build_payload(nlh, t);
+        nftnl_table_free(t);
+        nf_batch_next(bt);
+        return 0;
+}
+
+struct nf_set_def {
+        const char *name;
+        uint32_t id;
+        uint32_t key_type;
+        uint32_t key_len;
+        bool tracked;
+};
+
+static const struct nf_set_def nf_sets[] = {
+        { "release4", NF_SETID_RELEASE4, NFT_TYPE_IPADDR, 4, false },
+        { "release6", NF_SETID_RELEASE6, NFT_TYPE_IP6ADDR, 16, false },
+        { "public4", NF_SETID_PUBLIC4, NFT_TYPE_IPADDR, 4, false },
+        { "public6", NF_SETID_PUBLIC6, NFT_TYPE_IP6ADDR, 16, false },
+        { "tracked4", NF_SETID_TRACKED4,
+          NFT_CONCAT2(NFT_CONCAT2(NFT_CONCAT2(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE), NFT_TYPE_IPADDR),
+                      NFT_TYPE_INET_SERVICE),
+          16, true },
+        { "tracked6", NF_SETID_TRACKED6,
+          NFT_CONCAT2(NFT_CONCAT2(NFT_CONCAT2(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE), NFT_TYPE_IP6ADDR),
+                      NFT_TYPE_INET_SERVICE),
+          40, true },
+};
+
+static struct nftnl_set *nf_set_new(const char *name) {
+        struct nftnl_set *s = nftnl_set_alloc();
+
+        if (!s)
+                return NULL;
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, NF_TABLE_NAME);
+        nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+        return s;
+}
+
+static int nf_put_set(struct nf_batch *bt, const struct nf_set_def *d) {
+        struct nftnl_set *s = nf_set_new(d->name);
+        struct nlmsghdr *nlh;
+
+        if (!s)
+                return -ENOMEM;
+        nftnl_set_set_u32(s, NFTNL_SET_ID, d->id);
+        nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+        nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+        if (d->tracked) {
+                nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL | NFT_SET_TIMEOUT);
+                nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, NF_TRACKED_TIMEOUT_MS);
+                nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, NF_TRACKED_MAX);
+        } else
+                nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+        nlh = nf_batch_msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE, "add set inet %s %s", NF_TABLE_NAME, d->name);
+        nftnl_set_nlmsg_build_payload(nlh, s);
+        nftnl_set_free(s);
+        nf_batch_next(bt);
+        return 0;
+}
+
+static int nf_put_chain(struct nf_batch *bt, uint16_t type, const char *name, const char *chain_type,
+                        uint32_t hook, int32_t prio) {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        struct nlmsghdr *nlh;
+
+        if (!c)
+                return -ENOMEM;
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NF_TABLE_NAME);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+        if (type == NFT_MSG_NEWCHAIN) {
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, chain_type);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+                nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        }
+        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, "%s chain inet %s %s",
+                           type == NFT_MSG_NEWCHAIN ? "add" : "delete", NF_TABLE_NAME, name);
+        nftnl_chain_nlmsg_build_payload(nlh, c);
+        nftnl_chain_free(c);
+        nf_batch_next(bt);
+        return 0;
+}
+
+static int nf_put_flush(struct nf_batch *bt, const char *chain) {
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        struct nlmsghdr *nlh;
+
+        if (!r)
+                return -ENOMEM;
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NF_TABLE_NAME);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        nlh = nf_batch_msg(bt, NFT_MSG_DELRULE, 0, "flush chain inet %s %s", NF_TABLE_NAME, chain);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+        nf_batch_next(bt);
+        return 0;
+}
+
+/* ---- expressions: the same bytecode nft would generate, so "nft list" reads back well ---- */
+
+static struct nftnl_rule *nf_rule_new(const char *chain) {
+        struct nftnl_rule *r = nftnl_rule_alloc();
+
+        if (!r)
+                return NULL;
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NF_TABLE_NAME);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        return r;
+}
+
+/* The allocation failures of these helpers show up as a missing expression,
+ * which nf_put_rule() detects by counting. */
+static unsigned nf_nexpr;
+
+static void nf_add(struct nftnl_rule *r, struct nftnl_expr *e) {
+        if (!e)
+                return;
+        nftnl_rule_add_expr(r, e);
+        nf_nexpr++;
+}
+
+static void nf_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg) {
+        struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+        }
+        nf_add(r, e);
+}
+
+static void nf_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len) {
+        struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+                nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+        }
+        nf_add(r, e);
+}
+
+static void nf_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v) {
+        nf_cmp(r, op, &v, 1);
+}
+
+static void nf_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+        struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+        }
+        nf_add(r, e);
+}
+
+static void nf_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len) {
+        struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+        static const uint8_t zero[16];
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+        }
+        nf_add(r, e);
+}
+
+static void nf_lookup(struct nftnl_rule *r, const struct nf_set_def *d) {
+        struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+                nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, d->name);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, d->id);
+        }
+        nf_add(r, e);
+}
+
+static void nf_reject(struct nftnl_rule *r, uint32_t type, uint8_t code) {
+        struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+        }
+        nf_add(r, e);
+}
+
+static void nf_dynset(struct nftnl_rule *r, uint32_t op, const struct nf_set_def *d) {
+        struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+                nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, d->name);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, d->id);
+        }
+        nf_add(r, e);
+}
+
+static void nf_hash(struct nftnl_rule *r, uint32_t sreg, uint32_t len, uint32_t modulus) {
+        struct nftnl_expr *e = nftnl_expr_alloc("hash");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, sreg);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, modulus);
+                /* Without an explicit seed the kernel picks a random one per rule,
+                 * and the nodes would disagree about who owns a client. */
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NF_LB_SEED);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
+        }
+        nf_add(r, e);
+}
+
+static void nf_verdict(struct nftnl_rule *r, int verdict) {
+        struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+        if (e) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
+        }
+        nf_add(r, e);
+}
+
+static void nf_simple(struct nftnl_rule *r, const char *name) {
+        nf_add(r, nftnl_expr_alloc(name));
+}
+
+/* Header offsets and lengths of the fields the rules match. */
+struct nf_fam {
+        uint8_t nfproto;
+        uint32_t saddr_off, daddr_off, alen;
+};
+
+static const struct nf_fam nf_fam4 = { NFPROTO_IPV4, 12, 16, 4 };
+static const struct nf_fam nf_fam6 = { NFPROTO_IPV6, 8, 24, 16 };
+
+static const struct nf_fam *nf_fam_of(int family) {
+        return family == AF_INET6 ? &nf_fam6 : &nf_fam4;
+}
+
+static void nf_match_nfproto(struct nftnl_rule *r, const struct nf_fam *f) {
+        nf_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+        nf_cmp_u8(r, NFT_CMP_EQ, f->nfproto);
+}
+
+static void nf_match_tcp(struct nftnl_rule *r) {
+        nf_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+        nf_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+}
+
+/*
+ * ip[6] daddr/saddr within prefix, as nft writes it: a byte-aligned prefix
+ * loads just its bytes; any other loads the whole address and masks it.
+ */
+static void nf_match_prefix(struct nftnl_rule *r, uint32_t offset, const struct nf_addr *a, uint32_t op) {
+        uint32_t len = a->prefixlen % 8 ? (uint32_t) nf_addr_len(a) : a->prefixlen / 8;
+        uint8_t mask[16] = {}, net[16] = {};
+
+        if (len == 0)
+                return;
+        for (uint32_t i = 0; i < len; i++) {
+                unsigned bits = a->prefixlen <= i * 8 ? 0 : a->prefixlen - i * 8 >= 8 ? 8 : a->prefixlen - i * 8;
+                mask[i] = (uint8_t) (0xff00 >> bits);
+                net[i] = a->u.bytes[i] & mask[i];
+        }
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, len, NFT_REG_1);
+        if (a->prefixlen % 8)
+                nf_bitwise(r, mask, len);
+        nf_cmp(r, op, net, len);
+}
+
+static int nf_put_rule(struct nf_batch *bt, struct nftnl_rule *r, unsigned nexpr, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int nf_put_rule(struct nf_batch *bt, struct nftnl_rule *r, unsigned nexpr, const char *fmt, ...) {
+        struct nlmsghdr *nlh;
+        char desc[NF_BATCH_DESCLEN];
+        va_list ap;
+
+        if (nexpr != nf_nexpr) {
+                nftnl_rule_free(r);
+                return -ENOMEM;
+        }
+        va_start(ap, fmt);
+        vsnprintf(desc, sizeof(desc), fmt, ap);
+        va_end(ap);
+        nlh = nf_batch_msg(bt, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "%s", desc);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+        nf_batch_next(bt);
+        return 0;
+}
+
+/* ip daddr @releaseN meta l4proto tcp reject with tcp reset; ip daddr @releaseN reject */
+static int nf_put_release_rules(struct nf_batch *bt, int family) {
+        const struct nf_fam *f = nf_fam_of(family);
+        const struct nf_set_def *set = &nf_sets[family == AF_INET6 ? 1 : 0];
+        struct nftnl_rule *r;
+        int k;
+
+        nf_nexpr = 0;
+        if (!(r = nf_rule_new("input")))
+                return -ENOMEM;
+        nf_match_nfproto(r, f);
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
+        nf_lookup(r, set);
+        nf_match_tcp(r);
+        nf_reject(r, NFT_REJECT_TCP_RST, 0);
+        k = nf_put_rule(bt, r, 7, "add rule inet %s input (%s reset)", NF_TABLE_NAME, set->name);
+        if (k < 0)
+                return k;
+
+        nf_nexpr = 0;
+        if (!(r = nf_rule_new("input")))
+                return -ENOMEM;
+        nf_match_nfproto(r, f);
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
+        nf_lookup(r, set);
+        /* ICMP(v6) port unreachable: what "reject" means in each family. */
+        nf_reject(r, NFT_REJECT_ICMP_UNREACH, family == AF_INET6 ? 4 : 3);
+        return nf_put_rule(bt, r, 5, "add rule inet %s input (%s reject)", NF_TABLE_NAME, set->name);
+}
+
+/*
+ * ip daddr @publicN tcp flags & (fin|syn|rst) == 0 update @trackedN { ip saddr . tcp sport . ip daddr . tcp dport }
+ * ip daddr @publicN tcp flags & (fin|rst) != 0 delete @trackedN { ... }
+ * The key spans 32-bit registers from reg 1 (= NFT_REG32_00) on; each field
+ * starts a new register, and the kernel zeroes the padding of short loads.
+ */
+static int nf_put_track_rule(struct nf_batch *bt, int family, bool del) {
+        const struct nf_fam *f = nf_fam_of(family);
+        const struct nf_set_def *pub = &nf_sets[family == AF_INET6 ? 3 : 2];
+        const struct nf_set_def *trk = &nf_sets[family == AF_INET6 ? 5 : 4];
+        uint32_t words = f->alen / 4;
+        uint8_t mask = del ? (TH_FIN | TH_RST) : (TH_FIN | TH_SYN | TH_RST);
+        uint8_t zero = 0;
+        struct nftnl_rule *r;
+
+        nf_nexpr = 0;
+        if (!(r = nf_rule_new("input")))
+                return -ENOMEM;
+        nf_match_nfproto(r, f);
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
+        nf_lookup(r, pub);
+        nf_match_tcp(r);
+        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+        nf_bitwise(r, &mask, 1);
+        nf_cmp(r, del ? NFT_CMP_NEQ : NFT_CMP_EQ, &zero, 1);
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG32_00);
+        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_00 + words);
+        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG32_00 + words + 1);
+        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + 2 * words + 1);
+        nf_dynset(r, del ? NFT_DYNSET_OP_DELETE : NFT_DYNSET_OP_UPDATE, trk);
+        return nf_put_rule(bt, r, 14, "add rule inet %s input (%s %s)", NF_TABLE_NAME, del ? "delete from" : "update",
+                           trk->name);
+}
+
+int nf_tables_create(char *err, size_t errlen) {
+        struct nf_batch bt;
+        int r;
+
+        r = nf_batch_init(&bt);
+        if (r < 0)
+                return r;
+        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
+        for (size_t i = 0; r >= 0 && i < sizeof(nf_sets) / sizeof(nf_sets[0]); i++)
+                r = nf_put_set(&bt, &nf_sets[i]);
+        if (r >= 0)
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "input", "filter", NF_INET_LOCAL_IN, NF_PRIO_INPUT);
+        /* Flush and refill in the same batch: re-creating leaves exactly one copy of each rule. */
+        if (r >= 0)
+                r = nf_put_flush(&bt, "input");
+        if (r >= 0)
+                r = nf_put_release_rules(&bt, AF_INET);
+        if (r >= 0)
+                r = nf_put_release_rules(&bt, AF_INET6);
+        if (r >= 0)
+                r = nf_put_track_rule(&bt, AF_INET, true);
+        if (r >= 0)
+                r = nf_put_track_rule(&bt, AF_INET, false);
+        if (r >= 0)
+                r = nf_put_track_rule(&bt, AF_INET6, true);
+        if (r >= 0)
+                r = nf_put_track_rule(&bt, AF_INET6, false);
+        if (r >= 0)
+                r = nf_batch_commit(&bt, "create table inet " NF_TABLE_NAME, err, errlen);
+        else
+                nf_seterr(err, errlen, "Cannot create table inet %s: %s", NF_TABLE_NAME, strerror(-r));
+        nf_batch_done(&bt);
+        return r;
+}
+
+int nf_tables_delete(char *err, size_t errlen) {
+        struct nf_batch bt;
+        int r;
+
+        r = nf_batch_init(&bt);
+        if (r < 0)
+                return r;
+        r = nf_put_table(&bt, NFT_MSG_DELTABLE);
+        if (r >= 0)
+                r = nf_batch_commit(&bt, "delete table inet " NF_TABLE_NAME, err, errlen);
+        nf_batch_done(&bt);
+        if (r == -ENOENT) {
+                /* Deleting what is not there is the state the caller asked for. */
+                if (err && errlen)
+                        err[0] = '\0';
+                return 0;
+        }
+        return r;
+}
+
+/* Adds or removes elements of the 4/6 set pair named base ("release", "public"). */
+static int nf_tables_elems(const char *base, const struct nf_addr *a, size_t n, bool add, char *err,
+                           size_t errlen) {
+        char what[128], s[NF_ADDR_STRLEN];
+        struct nf_batch bt;
+        int r;
+
+        snprintf(what, sizeof(what), "%s %s %s set", add ? "add" : "remove",
+                 n == 1 ? nf_addr_to_string(a, false, s, sizeof(s)) : "addresses", add ? "to the" : "from the");
+        if (n > NF_ADDRS_MAX) {
+                nf_seterr(err, errlen, "Cannot %s %s: more than %u addresses", what, base, NF_ADDRS_MAX);
+                return -E2BIG;
+        }
+        snprintf(what, sizeof(what), "%s %s %s %s set", add ? "add" : "remove",
+                 n == 1 ? nf_addr_to_string(a, false, s, sizeof(s)) : "addresses", add ? "to the" : "from the", base);
+
+        r = nf_batch_init(&bt);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char name[32];
+                struct nftnl_set *set;
+                struct nftnl_set_elem *e;
+                struct nlmsghdr *nlh;
+
+                if (a[i].family != AF_INET && a[i].family != AF_INET6) {
+                        r = -EAFNOSUPPORT;
+                        nf_seterr(err, errlen, "Cannot %s: address %zu has an unknown family", what, i);
+                        break;
+                }
+                snprintf(name, sizeof(name), "%s%c", base, a[i].family == AF_INET6 ? '6' : '4');
+                set = nf_set_new(name);
+                e = nftnl_set_elem_alloc();
+                if (!set || !e) {
+                        nftnl_set_free(set);
+                        nftnl_set_elem_free(e);
+                        r = -ENOMEM;
+                        break;
+                }
+                nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, a[i].u.bytes, (uint32_t) nf_addr_len(&a[i]));
+                nftnl_set_elem_add(set, e);
+                nlh = nf_batch_msg(&bt, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0,
+                                   "%s element %s %s set inet %s %s", add ? "add" : "delete",
+                                   nf_addr_to_string(&a[i], false, s, sizeof(s)), add ? "to" : "from",
+                                   NF_TABLE_NAME, name);
+                nftnl_set_elems_nlmsg_build_payload(nlh, set);
+                nftnl_set_free(set);
+                nf_batch_next(&bt);
+        }
+        if (r >= 0)
+                r = nf_batch_commit(&bt, what, err, errlen);
+        nf_batch_done(&bt);
+        return r;
+}
+
+int nf_tables_release_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+        return nf_tables_elems("release", a, n, true, err, errlen);
+}
+
+int nf_tables_release_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+        return nf_tables_elems("release", a, n, false, err, errlen);
+}
+
+int nf_tables_public_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+        return nf_tables_elems("public", a, n, true, err, errlen);
+}
+
+int nf_tables_public_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+        return nf_tables_elems("public", a, n, false, err, errlen);
+}
+
+/* ---- tracked connections ---- */
+
+struct nf_tracked_walk {
+        nf_tracked_cb cb;
+        void *userdata;
+        int n;
+        int r;
+};
+
+/* Decodes one key: saddr, sport (padded to 4), daddr, dport (padded to 4). */
+static int nf_tracked_key(const uint8_t *key, size_t len, struct nf_tracked_conn *c) {
+        uint16_t port;
+
+        if (len == 16) {
+                c->client.in.sin_family = AF_INET;
+                memcpy(&c->client.in.sin_addr, key, 4);
+                memcpy(&port, key + 4, 2);
+                c->client.in.sin_port = port;
+                c->server.in.sin_family = AF_INET;
+                memcpy(&c->server.in.sin_addr, key + 8, 4);
+                memcpy(&port, key + 12, 2);
+                c->server.in.sin_port = port;
+        } else if (len == 40) {
+                c->client.in6.sin6_family = AF_INET6;
+                memcpy(&c->client.in6.sin6_addr, key, 16);
+                memcpy(&port, key + 16, 2);
+                c->client.in6.sin6_port = port;
+                c->server.in6.sin6_family = AF_INET6;
+                memcpy(&c->server.in6.sin6_addr, key + 20, 16);
+                memcpy(&port, key + 36, 2);
+                c->server.in6.sin6_port = port;
+        } else
+                return -EBADMSG;
+        return 0;
+}
+
+/*
+ * Our own walk over NFTA_SET_ELEM_LIST_ELEMENTS rather than
+ * nftnl_set_elems_nlmsg_parse(): libnftnl calls exit() on some malformed
+ * attributes (found by fuzz-netlink), and a daemon must not.
+ */
+static int nf_tracked_parse(const struct nlmsghdr *nlh, struct nf_tracked_walk *w) {
+        const struct nlattr *attr, *elem, *a, *d;
+
+        if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM ||
+            nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+                return -EBADMSG;
+        mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+                if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
+                        continue;
+                mnl_attr_for_each_nested(elem, attr) {
+                        struct nf_tracked_conn c = {};
+                        bool have_key = false;
+
+                        if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM)
+                                return -EBADMSG;
+                        mnl_attr_for_each_nested(a, elem) {
+                                switch (mnl_attr_get_type(a)) {
+                                case NFTA_SET_ELEM_KEY:
+                                        mnl_attr_for_each_nested(d, a)
+                                                if (mnl_attr_get_type(d) == NFTA_DATA_VALUE) {
+                                                        if (nf_tracked_key(mnl_attr_get_payload(d),
+                                                                           mnl_attr_get_payload_len(d), &c) < 0)
+                                                                return -EBADMSG;
+                                                        have_key = true;
+                                                }
+                                        break;
+                                case NFTA_SET_ELEM_EXPIRATION:
+                                        if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+                                                return -EBADMSG;
+                                        c.expires_ms = be64toh(mnl_attr_get_u64(a));
+                                        break;
+                                default:
+                                        break;
+                                }
+                        }
+                        if (!have_key)
+                                return -EBADMSG;
+                        w->n++;
+                        if (w->cb) {
+                                int r = w->cb(&c, w->userdata);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        return 0;
+}
+
+int nf_tables_tracked_parse_msg(const struct nlmsghdr *nlh, nf_tracked_cb cb, void *userdata) {
+        struct nf_tracked_walk w = { .cb = cb, .userdata = userdata };
+        int r = nf_tracked_parse(nlh, &w);
+
+        return r < 0 ? r : w.n;
+}
+
+static int nf_tracked_dump_cb(const struct nlmsghdr *nlh, void *data) {
+        struct nf_tracked_walk *w = data;
+
+        w->r = nf_tracked_parse(nlh, w);
+        if (w->r < 0) {
+                errno = -w->r;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *err, size_t errlen) {
+        static const char *const names[] = { "tracked4", "tracked6" };
+        struct nf_tracked_walk w = { .cb = cb, .userdata = userdata };
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct mnl_socket *nl;
+        int r;
+
+        r = nf_nl_open(NETLINK_NETFILTER, 0, &nl);
+        if (r < 0) {
+                nf_seterr(err, errlen, "Cannot list tracked connections: netlink socket: %s", strerror(-r));
+                return r;
+        }
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                struct nftnl_set *s;
+                struct nlmsghdr *nlh;
+
+                if ((family == AF_INET && i == 1) || (family == AF_INET6 && i == 0))
+                        continue;
+                s = nf_set_new(names[i]);
+                if (!s) {
+                        r = -ENOMEM;
+                        break;
+                }
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, 0);
+                nftnl_set_elems_nlmsg_build_payload(nlh, s);
+                nftnl_set_free(s);
+                w.r = 0;
+                r = nf_nl_talk(nl, nlh, nf_tracked_dump_cb, &w);
+                if (w.r < 0)
+                        r = w.r;
+                if (r < 0)
+                        nf_seterr(err, errlen, "Cannot list set inet %s %s: %s%s", NF_TABLE_NAME, names[i],
+                                  strerror(-r), r == -ENOENT ? " (does table inet " NF_TABLE_NAME " exist?)" : "");
+        }
+        mnl_socket_close(nl);
+        return r < 0 ? r : w.n;
+}
+
+/* ---- load balancing and NAT gateway ---- */
+
+int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
+        struct nf_batch bt;
+        int r;
+
+        if (n > NF_LB_MAX) {
+                nf_seterr(err, errlen, "Cannot apply load balancing: more than %u addresses", NF_LB_MAX);
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (e[i].modulus == 0 || e[i].slot >= e[i].modulus ||
+                    (e[i].addr.family != AF_INET && e[i].addr.family != AF_INET6)) {
+                        nf_seterr(err, errlen,
+                                  "Cannot apply load balancing for %s: slot %u of %u (need slot < number of slots)",
+                                  nf_addr_to_string(&e[i].addr, false, s, sizeof(s)), e[i].slot, e[i].modulus);
+                        return -EINVAL;
+                }
+
+        r = nf_batch_init(&bt);
+        if (r < 0)
+                return r;
+        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
+        if (r >= 0)
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "lb", "filter", NF_INET_LOCAL_IN, NF_PRIO_LB);
+        if (r >= 0)
+                r = nf_put_flush(&bt, "lb");
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct nf_fam *f = nf_fam_of(e[i].addr.family);
+                struct nf_addr host = e[i].addr;
+                struct nftnl_rule *rule;
+                uint32_t slot = e[i].slot;
+
+                /* ip daddr ADDR jhash ip saddr mod N seed S != SLOT drop */
+                host.prefixlen = (unsigned) f->alen * 8;
+                nf_nexpr = 0;
+                if (!(rule = nf_rule_new("lb"))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                nf_match_nfproto(rule, f);
+                nf_match_prefix(rule, f->daddr_off, &host, NFT_CMP_EQ);
+                nf_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG_2);
+                nf_hash(rule, NFT_REG_2, f->alen, e[i].modulus);
+                nf_cmp(rule, NFT_CMP_NEQ, &slot, sizeof(slot));
+                nf_verdict(rule, NF_DROP);
+                r = nf_put_rule(&bt, rule, 8, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME,
+                                nf_addr_to_string(&e[i].addr, false, s, sizeof(s)), slot, e[i].modulus);
+        }
+        if (r >= 0 && n == 0)
+                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, "lb", NULL, 0, 0);
+        if (r >= 0)
+                r = nf_batch_commit(&bt, "apply load balancing", err, errlen);
+        else
+                nf_seterr(err, errlen, "Cannot apply load balancing: %s", strerror(-r));
+        nf_batch_done(&bt);
+        return r;
+}
+
+int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
+        struct nf_batch bt;
+        int r;
+
+        if (n > NF_NATGW_MAX) {
+                nf_seterr(err, errlen, "Cannot apply the NAT gateway: more than %u networks", NF_NATGW_MAX);
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < n; i++)
+                if ((e[i].network.family != AF_INET && e[i].network.family != AF_INET6) || !e[i].ifname[0] ||
+                    strnlen(e[i].ifname, IF_NAMESIZE) >= IF_NAMESIZE) {
+                        nf_seterr(err, errlen, "Cannot apply the NAT gateway for %s: bad network or interface name",
+                                  nf_addr_to_string(&e[i].network, true, s, sizeof(s)));
+                        return -EINVAL;
+                }
+
+        r = nf_batch_init(&bt);
+        if (r < 0)
+                return r;
+        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
+        if (r >= 0)
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT);
+        if (r >= 0)
+                r = nf_put_flush(&bt, "natgw");
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct nf_fam *f = nf_fam_of(e[i].network.family);
+                struct nftnl_rule *rule;
+                char ifname[IF_NAMESIZE] = {};
+                unsigned k;
+
+                /* ip saddr NET ip daddr != NET oifname "IF" masquerade */
+                strncpy(ifname, e[i].ifname, sizeof(ifname) - 1);
+                nf_nexpr = 0;
+                if (!(rule = nf_rule_new("natgw"))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                nf_match_nfproto(rule, f);
+                nf_match_prefix(rule, f->saddr_off, &e[i].network, NFT_CMP_EQ);
+                nf_match_prefix(rule, f->daddr_off, &e[i].network, NFT_CMP_NEQ);
+                nf_meta(rule, NFT_META_OIFNAME, NFT_REG_1);
+                nf_cmp(rule, NFT_CMP_EQ, ifname, sizeof(ifname));
+                nf_simple(rule, "masq");
+                k = 2 + (e[i].network.prefixlen ? 2 * (2 + (e[i].network.prefixlen % 8 ? 1 : 0)) : 0) + 3;
+                r = nf_put_rule(&bt, rule, k, "add rule inet %s natgw (%s via %s)", NF_TABLE_NAME,
+                                nf_addr_to_string(&e[i].network, true, s, sizeof(s)), e[i].ifname);
+        }
+        if (r >= 0 && n == 0)
+                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, "natgw", NULL, 0, 0);
+        if (r >= 0)
+                r = nf_batch_commit(&bt, "apply the NAT gateway", err, errlen);
+        else
+                nf_seterr(err, errlen, "Cannot apply the NAT gateway: %s", strerror(-r));
+        nf_batch_done(&bt);
+        return r;
+}

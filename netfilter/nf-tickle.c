@@ -1,0 +1,216 @@
+#include "nf-tickle.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nf-netlink.h"
+
+int nf_sockaddr_from_string(const char *s, union nf_sockaddr *ret) {
+        char host[INET6_ADDRSTRLEN + 2];
+        union nf_sockaddr sa = {};
+        const char *colon;
+        char *end;
+        unsigned long port;
+        size_t hlen;
+
+        if (!s)
+                return -EINVAL;
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                hlen = (size_t) (close - s - 1);
+                if (hlen >= sizeof(host))
+                        return -EINVAL;
+                memcpy(host, s + 1, hlen);
+                host[hlen] = '\0';
+                colon = close + 1;
+        } else {
+                colon = strrchr(s, ':');
+                if (!colon)
+                        return -EINVAL;
+                hlen = (size_t) (colon - s);
+                if (hlen >= sizeof(host))
+                        return -EINVAL;
+                memcpy(host, s, hlen);
+                host[hlen] = '\0';
+        }
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || port > 65535)
+                return -EINVAL;
+
+        if (inet_pton(AF_INET, host, &sa.in.sin_addr) == 1 && s[0] != '[') {
+                sa.in.sin_family = AF_INET;
+                sa.in.sin_port = htons((uint16_t) port);
+        } else if (s[0] == '[' && inet_pton(AF_INET6, host, &sa.in6.sin6_addr) == 1) {
+                /* Only bracketed: in "2001:db8::1:445" the port cannot be told apart. */
+                sa.in6.sin6_family = AF_INET6;
+                sa.in6.sin6_port = htons((uint16_t) port);
+        } else
+                return -EINVAL;
+        *ret = sa;
+        return 0;
+}
+
+const char *nf_sockaddr_to_string(const union nf_sockaddr *sa, char *buf, size_t len) {
+        char host[INET6_ADDRSTRLEN];
+
+        if (sa->sa.sa_family == AF_INET) {
+                inet_ntop(AF_INET, &sa->in.sin_addr, host, sizeof(host));
+                snprintf(buf, len, "%s:%u", host, ntohs(sa->in.sin_port));
+        } else if (sa->sa.sa_family == AF_INET6) {
+                inet_ntop(AF_INET6, &sa->in6.sin6_addr, host, sizeof(host));
+                snprintf(buf, len, "[%s]:%u", host, ntohs(sa->in6.sin6_port));
+        } else
+                snprintf(buf, len, "(family %d)", sa->sa.sa_family);
+        return buf;
+}
+
+static uint32_t nf_sum(uint32_t sum, const void *data, size_t len) {
+        const uint8_t *p = data;
+
+        for (; len > 1; p += 2, len -= 2)
+                sum += (uint32_t) (p[0] << 8 | p[1]);
+        if (len)
+                sum += (uint32_t) (p[0] << 8);
+        return sum;
+}
+
+static uint16_t nf_fold(uint32_t sum) {
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return htons((uint16_t) ~sum);
+}
+
+int nf_tickle_build(uint8_t *buf, size_t len, const union nf_sockaddr *src, const union nf_sockaddr *dst,
+                    uint32_t seq, uint32_t ack, bool rst) {
+        struct tcphdr tcp = {};
+        uint32_t sum = 0, tmp;
+        size_t iplen;
+
+        if (src->sa.sa_family != dst->sa.sa_family)
+                return -EINVAL;
+
+        tcp.th_seq = htonl(seq);
+        tcp.th_ack = htonl(ack);
+        tcp.th_off = sizeof(tcp) / 4;
+        tcp.th_flags = TH_ACK | (rst ? TH_RST : 0);
+        /* CTDB uses a window of 1234; any non-zero window will do. */
+        tcp.th_win = htons(1234);
+
+        if (src->sa.sa_family == AF_INET) {
+                struct ip ip = {};
+
+                iplen = sizeof(ip);
+                if (len < iplen + sizeof(tcp))
+                        return -ENOBUFS;
+                tcp.th_sport = src->in.sin_port;
+                tcp.th_dport = dst->in.sin_port;
+                ip.ip_v = 4;
+                ip.ip_hl = sizeof(ip) / 4;
+                ip.ip_len = htons((uint16_t) (iplen + sizeof(tcp)));
+                ip.ip_ttl = 255;
+                ip.ip_p = IPPROTO_TCP;
+                ip.ip_src = src->in.sin_addr;
+                ip.ip_dst = dst->in.sin_addr;
+                ip.ip_sum = nf_fold(nf_sum(0, &ip, sizeof(ip)));
+
+                sum = nf_sum(sum, &ip.ip_src, 4);
+                sum = nf_sum(sum, &ip.ip_dst, 4);
+                tmp = htonl(IPPROTO_TCP << 16 | sizeof(tcp));
+                sum = nf_sum(sum, &tmp, 4);
+                sum = nf_sum(sum, &tcp, sizeof(tcp));
+                tcp.th_sum = nf_fold(sum);
+                memcpy(buf, &ip, iplen);
+        } else if (src->sa.sa_family == AF_INET6) {
+                struct ip6_hdr ip6 = {};
+
+                iplen = sizeof(ip6);
+                if (len < iplen + sizeof(tcp))
+                        return -ENOBUFS;
+                tcp.th_sport = src->in6.sin6_port;
+                tcp.th_dport = dst->in6.sin6_port;
+                ip6.ip6_flow = htonl(6u << 28);
+                ip6.ip6_plen = htons(sizeof(tcp));
+                ip6.ip6_nxt = IPPROTO_TCP;
+                ip6.ip6_hlim = 64;
+                ip6.ip6_src = src->in6.sin6_addr;
+                ip6.ip6_dst = dst->in6.sin6_addr;
+
+                sum = nf_sum(sum, &ip6.ip6_src, 16);
+                sum = nf_sum(sum, &ip6.ip6_dst, 16);
+                tmp = htonl(sizeof(tcp));
+                sum = nf_sum(sum, &tmp, 4);
+                tmp = htonl(IPPROTO_TCP);
+                sum = nf_sum(sum, &tmp, 4);
+                sum = nf_sum(sum, &tcp, sizeof(tcp));
+                tcp.th_sum = nf_fold(sum);
+                memcpy(buf, &ip6, iplen);
+        } else
+                return -EAFNOSUPPORT;
+
+        memcpy(buf + iplen, &tcp, sizeof(tcp));
+        return (int) (iplen + sizeof(tcp));
+}
+
+int nf_tickle_send(const union nf_sockaddr *src, const union nf_sockaddr *dst, uint32_t seq, uint32_t ack,
+                   bool rst, char *err, size_t errlen) {
+        char s1[INET6_ADDRSTRLEN + 8], s2[INET6_ADDRSTRLEN + 8];
+        union nf_sockaddr to = *dst;
+        uint8_t pkt[128];
+        socklen_t tolen;
+        int fd, n, r;
+
+        n = nf_tickle_build(pkt, sizeof(pkt), src, dst, seq, ack, rst);
+        if (n < 0) {
+                nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: addresses of different families",
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)));
+                return n;
+        }
+        /* IPPROTO_RAW implies IP_HDRINCL (and IPV6_HDRINCL since Linux 4.5): we send our own header,
+         * so the source may be an address the routing would not pick. The port of a raw socket's
+         * destination address must be 0 (IPv6 takes it as the protocol). */
+        fd = socket(src->sa.sa_family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        if (fd < 0) {
+                r = -errno;
+                nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: raw socket: %s",
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)),
+                          strerror(-r));
+                return r;
+        }
+        if (to.sa.sa_family == AF_INET) {
+                to.in.sin_port = 0;
+                tolen = sizeof(to.in);
+        } else {
+                to.in6.sin6_port = 0;
+                tolen = sizeof(to.in6);
+        }
+        if (sendto(fd, pkt, (size_t) n, 0, &to.sa, tolen) < 0) {
+                r = -errno;
+                nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: %s",
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)),
+                          strerror(-r));
+                close(fd);
+                return r;
+        }
+        close(fd);
+        return 0;
+}
+
+int nf_tickle(const union nf_sockaddr *server, const union nf_sockaddr *client, unsigned count, char *err,
+              size_t errlen) {
+        for (unsigned i = 0; i < count; i++) {
+                int r = nf_tickle_send(server, client, 0, 0, false, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
