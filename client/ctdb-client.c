@@ -1,2 +1,334 @@
-/* PLACEHOLDER: being written; replace this whole file. */
+/*
+ * libctdb-client: the local data plane of ctdb-tunneld (see ctdb-client.h and
+ * docs/architecture.md, "Local data plane"). One SOCK_SEQPACKET socket, one
+ * frame per packet, frames from common/wire.h. Plain malloc inside; a recursive
+ * mutex makes every call thread-safe and lets handlers call back into the API.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "ctdb-client.h"
+#include "wire.h"
+
+#define CONNECT_TIMEOUT_SEC 5
+/* Frames handled per ctdb_client_process() call, so one busy client cannot spin forever. */
+#define PROCESS_MAX_FRAMES 1024
+/* Payloads up to this size are packed on the stack. */
+#define SEND_STACK_MAX 8192u
+/* Frames taken per recvmmsg(). */
+#define RECV_BATCH 4u
+
+struct ctdb_client {
+        pthread_mutex_t lock;
+        int fd;
+        uint32_t pnn;
+        uint32_t n_nodes;
+        ctdb_message_fn message_fn;
+        void *message_userdata;
+        ctdb_link_fn link_fn;
+        void *link_userdata;
+        /* RECV_BATCH buffers of WIRE_FRAME_MAX + 1 (a longer packet shows as too long),
+         * lazily backed by the kernel: only the pages a frame touches become resident. */
+        uint8_t *rbuf;
+};
+
+const char *ctdb_client_default_socket(void) {
+        const char *e = getenv("CTDB_TUNNEL_SOCKET");
+
+        return e && *e ? e : CTDB_RUN_DIR "/tunnel.sock";
+}
+
+static int send_frame(int fd, struct wire_header *h, const uint8_t *payload, size_t len, int flags) {
+        uint8_t hdr[WIRE_HEADER_SIZE];
+        struct iovec iov[2] = {
+                { .iov_base = hdr, .iov_len = sizeof(hdr) },
+                { .iov_base = (void *) payload, .iov_len = len },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
+        ssize_t n;
+
+        if (WIRE_HEADER_SIZE + len > WIRE_FRAME_MAX)
+                return -EMSGSIZE;
+        h->length = (uint32_t) (WIRE_HEADER_SIZE + len);
+        wire_header_pack(h, hdr);
+        do
+                n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : errno == EPIPE ? -ECONNRESET : -errno;
+        return 0;
+}
+
+static void set_sockbuf(int fd) {
+        int size = (int) (WIRE_FRAME_MAX + 64u * 1024u);
+
+        /* Only root may exceed net.core.wmem_max; others get what the kernel allows. */
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+static int handshake(ctdb_client *c) {
+        struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = CTDB_PNN_NONE, .dst = CTDB_PNN_NONE };
+        struct wire_hello hello = {
+                .magic = WIRE_MAGIC,
+                .major = WIRE_VERSION_MAJOR,
+                .minor = WIRE_VERSION_MINOR,
+                .pnn = CTDB_PNN_NONE,
+        };
+        uint8_t payload[128];
+        ssize_t n;
+        int r;
+
+        r = wire_pack(&wire_hello_desc, &hello, payload, sizeof(payload));
+        if (r < 0)
+                return r;
+        r = send_frame(c->fd, &h, payload, (size_t) r, 0);
+        if (r < 0)
+                return r;
+
+        /* tunneld's HELLO comes first; the socket's receive timeout bounds the wait. */
+        do
+                n = recv(c->fd, c->rbuf, WIRE_FRAME_MAX + 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        if ((size_t) n < WIRE_HEADER_SIZE || wire_header_unpack(c->rbuf, WIRE_FRAME_MAX, &h) < 0 ||
+            h.length != (size_t) n || h.kind != WIRE_KIND_HELLO)
+                return -EPROTO;
+        if (wire_unpack(&wire_hello_desc, NULL, c->rbuf + WIRE_HEADER_SIZE, (size_t) n - WIRE_HEADER_SIZE,
+                        &hello) < 0)
+                return -EPROTO;
+        r = wire_hello_check(&hello);
+        if (r < 0)
+                return r;
+        c->pnn = hello.pnn;
+        c->n_nodes = hello.n_nodes;
+        return 0;
+}
+
+int ctdb_client_connect(const char *path, ctdb_client **ret) {
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_SEC };
+        pthread_mutexattr_t attr;
+        ctdb_client *c;
+        int r, flags;
+
+        if (!ret)
+                return -EINVAL;
+        if (!path)
+                path = ctdb_client_default_socket();
+        if (strlen(path) >= sizeof(sun.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sun.sun_path, path);
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->fd = -1;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+        r = pthread_mutex_init(&c->lock, &attr);
+        pthread_mutexattr_destroy(&attr);
+        if (r != 0) {
+                free(c);
+                return -r;
+        }
+        c->rbuf = malloc((size_t) RECV_BATCH * (WIRE_FRAME_MAX + 1));
+        if (!c->rbuf) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (c->fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* SO_SNDTIMEO also bounds connect() on a unix socket whose backlog is full. */
+        (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        set_sockbuf(c->fd);
+        if (connect(c->fd, (const struct sockaddr *) &sun, sizeof(sun)) < 0) {
+                r = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+                goto fail;
+        }
+        r = handshake(c);
+        if (r < 0)
+                goto fail;
+
+        flags = fcntl(c->fd, F_GETFL);
+        if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        *ret = c;
+        return 0;
+
+fail:
+        ctdb_client_free(c);
+        return r;
+}
+
+void ctdb_client_free(ctdb_client *c) {
+        if (!c)
+                return;
+        if (c->fd >= 0)
+                close(c->fd);
+        free(c->rbuf);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+}
+
+int ctdb_client_fd(ctdb_client *c) {
+        return c->fd;
+}
+
+uint32_t ctdb_client_pnn(ctdb_client *c) {
+        return c->pnn;
+}
+
+uint32_t ctdb_client_n_nodes(ctdb_client *c) {
+        return c->n_nodes;
+}
+
+void ctdb_client_set_message_handler(ctdb_client *c, ctdb_message_fn fn, void *userdata) {
+        pthread_mutex_lock(&c->lock);
+        c->message_fn = fn;
+        c->message_userdata = userdata;
+        pthread_mutex_unlock(&c->lock);
+}
+
+void ctdb_client_set_link_handler(ctdb_client *c, ctdb_link_fn fn, void *userdata) {
+        pthread_mutex_lock(&c->lock);
+        c->link_fn = fn;
+        c->link_userdata = userdata;
+        pthread_mutex_unlock(&c->lock);
+}
+
+static int send_control(ctdb_client *c, uint16_t kind, uint64_t srvid) {
+        struct wire_header h = { .kind = kind, .src = c->pnn, .dst = c->pnn, .srvid = srvid };
+        int r;
+
+        pthread_mutex_lock(&c->lock);
+        r = send_frame(c->fd, &h, NULL, 0, MSG_DONTWAIT);
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+int ctdb_client_register(ctdb_client *c, uint64_t srvid) {
+        return send_control(c, WIRE_KIND_REGISTER, srvid);
+}
+
+int ctdb_client_deregister(ctdb_client *c, uint64_t srvid) {
+        return send_control(c, WIRE_KIND_DEREGISTER, srvid);
+}
+
+int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len) {
+        struct wire_header h = { .kind = WIRE_KIND_MESSAGE, .dst = dst_pnn, .srvid = srvid };
+        struct wire_message msg = { .data = data, .data_len = (uint32_t) len };
+        uint8_t stack[SEND_STACK_MAX + 4];
+        uint8_t *buf = stack;
+        size_t size;
+        int r;
+
+        if (len > WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4)
+                return -EMSGSIZE;
+        size = wire_payload_size(&wire_message_desc, &msg);
+        if (size > sizeof(stack)) {
+                buf = malloc(size);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        r = wire_pack(&wire_message_desc, &msg, buf, size);
+        if (r >= 0) {
+                pthread_mutex_lock(&c->lock);
+                h.src = c->pnn;
+                r = send_frame(c->fd, &h, buf, (size_t) r, MSG_DONTWAIT);
+                pthread_mutex_unlock(&c->lock);
+        }
+        if (buf != stack)
+                free(buf);
+        return r;
+}
+
+/* Frames that do not parse are skipped: tunneld never sends them, and a newer one may add kinds. */
+static void handle_frame(ctdb_client *c, const struct wire_header *h, const uint8_t *payload, size_t len) {
+        switch (h->kind) {
+        case WIRE_KIND_MESSAGE: {
+                struct wire_message msg;
+                if (c->message_fn && wire_unpack(&wire_message_desc, NULL, payload, len, &msg) >= 0)
+                        c->message_fn(c, h->src, h->srvid, msg.data, msg.data_len, c->message_userdata);
+                break;
+        }
+        case WIRE_KIND_LINK: {
+                struct wire_link link;
+                if (c->link_fn && wire_unpack(&wire_link_desc, NULL, payload, len, &link) >= 0)
+                        c->link_fn(c, link.pnn, link.connected != 0, c->link_userdata);
+                break;
+        }
+        default:
+                /* ERROR: a failed send; the API reports send errors only where it can (see header). */
+                break;
+        }
+}
+
+int ctdb_client_process(ctdb_client *c) {
+        int handled = 0, r = 0;
+
+        pthread_mutex_lock(&c->lock);
+        while (handled < PROCESS_MAX_FRAMES) {
+                struct mmsghdr msgs[RECV_BATCH];
+                struct iovec iov[RECV_BATCH];
+                int n;
+
+                /* One recvmmsg() takes everything waiting (up to the batch) without a
+                 * second call that would only say EAGAIN: a syscall saved per message. */
+                memset(msgs, 0, sizeof(msgs));
+                for (unsigned i = 0; i < RECV_BATCH; i++) {
+                        iov[i] = (struct iovec){ .iov_base = c->rbuf + (size_t) i * (WIRE_FRAME_MAX + 1),
+                                                 .iov_len = WIRE_FRAME_MAX + 1 };
+                        msgs[i].msg_hdr.msg_iov = &iov[i];
+                        msgs[i].msg_hdr.msg_iovlen = 1;
+                }
+                n = recvmmsg(c->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                r = -ECONNRESET;
+                        break;
+                }
+                for (int i = 0; i < n; i++) {
+                        const uint8_t *buf = iov[i].iov_base;
+                        size_t len = msgs[i].msg_len;
+                        struct wire_header h;
+
+                        if (len == 0) {
+                                r = -ECONNRESET;
+                                break;
+                        }
+                        handled++;
+                        if (len < WIRE_HEADER_SIZE || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+                            wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 || h.length != len)
+                                continue;
+                        handle_frame(c, &h, buf + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE);
+                }
+                if (r < 0 || (unsigned) n < RECV_BATCH)
+                        break;
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r < 0 ? r : handled;
+}

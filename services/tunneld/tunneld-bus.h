@@ -1,0 +1,27 @@
+#pragma once
+
+/* org.ctdb.tunnel1.Manager at /org/ctdb/tunnel1 (bus/org.ctdb.tunnel1.Manager.xml). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+struct manager;
+
+#define TUNNELD_BUS_NAME "org.ctdb.tunnel1"
+#define TUNNELD_BUS_PATH "/org/ctdb/tunnel1"
+#define TUNNELD_BUS_INTERFACE "org.ctdb.tunnel1.Manager"
+
+/* D-Bus registrations (srvids) across all callers. */
+#define BUS_REGISTRATIONS_MAX 1024u
+
+/* Adds the object to bus; the caller then attaches the bus and requests the name. */
+int tunneld_bus_add(struct manager *m, sd_bus *bus);
+
+void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up);
+void tunneld_bus_counters_changed(struct manager *m, const char *property);
+/* Emits Message to every D-Bus caller registered for srvid. */
+struct wire_header;
+void tunneld_bus_deliver(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+                         size_t payload_len);

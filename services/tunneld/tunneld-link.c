@@ -1,0 +1,826 @@
+/*
+ * Peer links: connection set-up, the HELLO/AUTH handshake, framing, heartbeats
+ * and the send queue. See tunneld-link.h and docs/architecture.md ("Links").
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "talloc-util.h"
+#include "tunneld-hmac.h"
+#include "tunneld-link.h"
+#include "tunneld-manager.h"
+
+/* Receive buffer kept while idle; a bigger one (for a large frame) is dropped after use. */
+#define CONN_RBUF_SIZE (64u * 1024u)
+#define CONN_WBUF_KEEP (64u * 1024u)
+/* Timer slack: heartbeats are 100 ms apart by default, sd-event's default slack is 250 ms. */
+#define CONN_TIMER_ACCURACY_USEC 1000u
+/* Before the handshake only HELLO and AUTH are valid: a stranger cannot make us buffer 1 MiB. */
+#define CONN_HANDSHAKE_FRAME_MAX 4096u
+
+enum conn_state {
+        CONN_CONNECTING,
+        CONN_HELLO, /* HELLO sent, waiting for the peer's */
+        CONN_AUTH,  /* AUTH sent, waiting for the peer's */
+        CONN_UP,
+};
+
+/* How a connection ended; decides what is counted and how loudly it is logged. */
+enum conn_end {
+        CONN_END_CLOSED,    /* I/O error, timeout, closed by the peer */
+        CONN_END_BAD_FRAME, /* malformed frame: BadFrames */
+        CONN_END_REJECTED,  /* failed the admission rules: RejectedPeers */
+};
+
+struct conn {
+        struct manager *manager;
+        struct link *link; /* the node this connection is (or claims to be) */
+        struct conn *pending_next, *pending_prev;
+        bool pending; /* accepted, in manager->pending, not yet link->conn */
+        bool outgoing;
+
+        int fd;
+        sd_event_source *io_source;
+        sd_event_source *timer_source;
+        uint32_t io_events;
+        enum conn_state state;
+        char address[INET6_ADDRSTRLEN];
+
+        uint8_t nonce[WIRE_NONCE_SIZE];
+
+        uint64_t last_rx_usec;
+        uint64_t next_heartbeat_usec;
+        uint64_t heartbeat_seq;
+
+        uint8_t *rbuf;
+        size_t rlen, rcap;
+        uint8_t *wbuf;
+        size_t woff, wlen, wcap;
+        int write_error;
+        bool dirty; /* queued while corked */
+};
+
+static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason);
+static void link_schedule_reconnect(struct link *l);
+
+const char *link_format_address(const struct sockaddr *sa, char *buf, size_t size) {
+        const void *a = sa->sa_family == AF_INET6
+                ? (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr
+                : (const void *) &((const struct sockaddr_in *) sa)->sin_addr;
+        if (!inet_ntop(sa->sa_family, a, buf, (socklen_t) size))
+                snprintf(buf, size, "?");
+        return buf;
+}
+
+static uint64_t now_usec(struct manager *m) {
+        uint64_t t = 0;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+static uint64_t heartbeat_interval_usec(struct manager *m) {
+        return (uint64_t) m->config->heartbeat_interval_ms * 1000u;
+}
+
+static uint64_t heartbeat_timeout_usec(struct manager *m) {
+        return (uint64_t) m->config->heartbeat_timeout_ms * 1000u;
+}
+
+static int conn_destructor(struct conn *c) {
+        sd_event_source_disable_unref(c->io_source);
+        sd_event_source_disable_unref(c->timer_source);
+        if (c->fd >= 0)
+                close(c->fd);
+        if (c->pending) {
+                struct manager *m = c->manager;
+                if (c->pending_prev)
+                        c->pending_prev->pending_next = c->pending_next;
+                else
+                        m->pending = c->pending_next;
+                if (c->pending_next)
+                        c->pending_next->pending_prev = c->pending_prev;
+                m->n_pending--;
+        }
+        return 0;
+}
+
+static void conn_set_io_events(struct conn *c, uint32_t events) {
+        if (c->io_events == events)
+                return;
+        if (sd_event_source_set_io_events(c->io_source, events) >= 0)
+                c->io_events = events;
+}
+
+static void conn_set_timer(struct conn *c, uint64_t usec) {
+        (void) sd_event_source_set_time(c->timer_source, usec);
+        (void) sd_event_source_set_enabled(c->timer_source, SD_EVENT_ON);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+/* Writes as much of the queue as the socket takes, in one syscall where possible. */
+static void conn_flush(struct conn *c) {
+        c->dirty = false;
+        while (c->woff < c->wlen && c->write_error == 0) {
+                ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                /* Closed from the io handler, never from inside a caller's send. */
+                                c->write_error = -errno;
+                        break;
+                }
+                c->woff += (size_t) n;
+                c->link->tx_bytes += (uint64_t) n;
+        }
+        if (c->woff == c->wlen) {
+                c->woff = c->wlen = 0;
+                if (c->wcap > CONN_WBUF_KEEP) {
+                        TALLOC_FREE(c->wbuf);
+                        c->wcap = 0;
+                }
+        }
+        if (c->state != CONN_CONNECTING)
+                conn_set_io_events(c, EPOLLIN | (c->woff < c->wlen || c->write_error ? EPOLLOUT : 0));
+}
+
+static int conn_queue(struct conn *c, struct wire_header *h, const void *payload, size_t payload_len) {
+        size_t total = WIRE_HEADER_SIZE + payload_len;
+
+        if (total > WIRE_FRAME_MAX)
+                return -EMSGSIZE;
+        if (c->wlen - c->woff + total > LINK_SENDQ_MAX)
+                return -ENOBUFS;
+
+        if (c->wcap - c->wlen < total && c->woff > 0) {
+                memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+                c->wlen -= c->woff;
+                c->woff = 0;
+        }
+        if (c->wcap - c->wlen < total) {
+                size_t cap = c->wcap ? c->wcap * 2 : 16384;
+                uint8_t *p;
+
+                while (cap < c->wlen + total)
+                        cap *= 2;
+                p = talloc_realloc(c, c->wbuf, uint8_t, cap);
+                if (!p)
+                        return -ENOMEM;
+                c->wbuf = p;
+                c->wcap = cap;
+        }
+
+        h->length = (uint32_t) total;
+        wire_header_pack(h, c->wbuf + c->wlen);
+        if (payload_len > 0)
+                memcpy(c->wbuf + c->wlen + WIRE_HEADER_SIZE, payload, payload_len);
+        c->wlen += total;
+
+        if (c->manager->cork > 0)
+                c->dirty = true;
+        else
+                conn_flush(c);
+        return 0;
+}
+
+static int conn_queue_msg(struct conn *c, uint16_t kind, const struct wire_desc *desc, const void *msg) {
+        struct manager *m = c->manager;
+        struct wire_header h = {
+                .kind = kind,
+                .src = m->pnn,
+                .dst = c->link->pnn,
+        };
+        uint8_t payload[256];
+        size_t size = wire_payload_size(desc, msg);
+        int r;
+
+        if (size > sizeof(payload))
+                return -EMSGSIZE;
+        r = wire_pack(desc, msg, payload, sizeof(payload));
+        if (r < 0)
+                return r;
+        return conn_queue(c, &h, payload, (size_t) r);
+}
+
+int link_send(struct link *l, struct wire_header *h, const void *payload, size_t payload_len) {
+        if (!l->up || !l->conn)
+                return -ENOTCONN;
+        return conn_queue(l->conn, h, payload, payload_len);
+}
+
+void link_flush(struct link *l) {
+        if (l->conn && l->conn->dirty)
+                conn_flush(l->conn);
+}
+
+/* ---- handshake -------------------------------------------------------- */
+
+static int conn_send_hello(struct conn *c) {
+        struct manager *m = c->manager;
+        struct wire_hello hello = {
+                .magic = WIRE_MAGIC,
+                .major = WIRE_VERSION_MAJOR,
+                .minor = WIRE_VERSION_MINOR,
+                .pnn = m->pnn,
+                .n_nodes = m->nodes->n_nodes,
+        };
+        int r;
+
+        /* A zero nonce says "no key here", so a key mismatch of that kind is named in the log. */
+        if (m->psk) {
+                r = hmac_random(c->nonce, sizeof(c->nonce));
+                if (r < 0)
+                        return r;
+        }
+        memcpy(hello.nonce, c->nonce, sizeof(c->nonce));
+        c->state = CONN_HELLO;
+        return conn_queue_msg(c, WIRE_KIND_HELLO, &wire_hello_desc, &hello);
+}
+
+static void conn_up(struct conn *c) {
+        struct manager *m = c->manager;
+        struct link *l = c->link;
+        uint64_t now = now_usec(m);
+
+        c->state = CONN_UP;
+        c->last_rx_usec = now;
+        c->next_heartbeat_usec = now + heartbeat_interval_usec(m);
+        conn_set_timer(c, c->next_heartbeat_usec);
+
+        if (c->pending) {
+                /* Unlink from the pending list (the destructor must not do it again). */
+                if (c->pending_prev)
+                        c->pending_prev->pending_next = c->pending_next;
+                else
+                        m->pending = c->pending_next;
+                if (c->pending_next)
+                        c->pending_next->pending_prev = c->pending_prev;
+                m->n_pending--;
+                c->pending = false;
+                c->pending_next = c->pending_prev = NULL;
+
+                /* The peer restarted and reconnected before our side noticed: the new one wins. */
+                if (l->conn)
+                        conn_end(l->conn, CONN_END_CLOSED, 0, "replaced by a new connection from the peer");
+                talloc_steal(l, c);
+                l->conn = c;
+        }
+
+        l->up = true;
+        l->backoff_usec = LINK_BACKOFF_MIN_USEC;
+
+        char pnn_field[32], addr_field[80];
+        snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", l->pnn);
+        snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", l->address);
+        const char *extra[] = { pnn_field, addr_field, NULL };
+        log_event(LOG_NOTICE, CTDB_MESSAGE_LINK_UP, extra, "Link to node %u (%s) is up.", l->pnn,
+                  l->address);
+
+        manager_link_changed(m, l, true);
+}
+
+static int conn_reject(struct conn *c, const char *fmt, const char *detail) {
+        char text[256], pnn_field[32], addr_field[80];
+
+        snprintf(text, sizeof(text), fmt, detail);
+        snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", c->link ? c->link->pnn : CTDB_PNN_NONE);
+        snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", c->address);
+        const char *extra[] = { pnn_field, addr_field, NULL };
+        if (manager_reject_log_allowed(c->manager))
+                log_event(LOG_WARNING, CTDB_MESSAGE_PEER_REJECTED, extra, "Refused peer %s: %s", c->address,
+                          text);
+        manager_count_rejected_peer(c->manager);
+        return -EPERM;
+}
+
+static bool nonce_is_zero(const uint8_t n[WIRE_NONCE_SIZE]) {
+        uint8_t acc = 0;
+
+        for (size_t i = 0; i < WIRE_NONCE_SIZE; i++)
+                acc |= n[i];
+        return acc == 0;
+}
+
+/* Returns 0, -EBADMSG for a malformed frame, -EPERM for a refused peer. */
+static int conn_handle_hello(struct conn *c, const uint8_t *payload, size_t len) {
+        struct manager *m = c->manager;
+        struct wire_hello hello;
+        char detail[96];
+        int r;
+
+        if (c->state != CONN_HELLO)
+                return -EBADMSG;
+        r = wire_unpack(&wire_hello_desc, NULL, payload, len, &hello);
+        if (r < 0)
+                return -EBADMSG;
+        r = wire_hello_check(&hello);
+        if (r == -EPROTONOSUPPORT) {
+                snprintf(detail, sizeof(detail), "it speaks protocol %u.%u, we speak %u.%u", hello.major,
+                         hello.minor, WIRE_VERSION_MAJOR, WIRE_VERSION_MINOR);
+                return conn_reject(c, "%s", detail);
+        }
+        if (r < 0)
+                return conn_reject(c, "%s", "its HELLO has a wrong magic number");
+        if (hello.pnn != c->link->pnn) {
+                snprintf(detail, sizeof(detail), "it says it is node %u, but its address is node %u's",
+                         hello.pnn, c->link->pnn);
+                return conn_reject(c, "%s", detail);
+        }
+
+        if (!m->psk) {
+                if (!nonce_is_zero(hello.nonce))
+                        return conn_reject(c, "%s", "it requires a pre-shared key and we have none");
+                conn_up(c);
+                return 0;
+        }
+        if (nonce_is_zero(hello.nonce))
+                return conn_reject(c, "%s", "it has no pre-shared key configured and we require one");
+
+        struct wire_auth auth;
+        hmac_auth_compute(m->psk, m->psk_len, hello.nonce, m->pnn, auth.mac);
+        c->state = CONN_AUTH;
+        return conn_queue_msg(c, WIRE_KIND_AUTH, &wire_auth_desc, &auth);
+}
+
+static int conn_handle_auth(struct conn *c, const uint8_t *payload, size_t len) {
+        struct manager *m = c->manager;
+        struct wire_auth auth;
+        uint8_t expected[WIRE_MAC_SIZE];
+
+        if (c->state != CONN_AUTH)
+                return -EBADMSG;
+        if (wire_unpack(&wire_auth_desc, NULL, payload, len, &auth) < 0)
+                return -EBADMSG;
+        hmac_auth_compute(m->psk, m->psk_len, c->nonce, c->link->pnn, expected);
+        if (!hmac_auth_equal(expected, auth.mac))
+                return conn_reject(c, "%s", "wrong pre-shared key");
+        conn_up(c);
+        return 0;
+}
+
+static int conn_handle_frame(struct conn *c, const struct wire_header *h, const uint8_t *payload,
+                             size_t len) {
+        struct manager *m = c->manager;
+
+        switch (h->kind) {
+        case WIRE_KIND_HELLO:
+                return conn_handle_hello(c, payload, len);
+        case WIRE_KIND_AUTH:
+                return conn_handle_auth(c, payload, len);
+        case WIRE_KIND_HEARTBEAT: {
+                struct wire_heartbeat hb;
+                if (c->state != CONN_UP || wire_unpack(&wire_heartbeat_desc, NULL, payload, len, &hb) < 0)
+                        return -EBADMSG;
+                return 0;
+        }
+        case WIRE_KIND_MESSAGE: {
+                struct wire_message msg;
+                struct wire_header fwd = *h;
+                if (c->state != CONN_UP || wire_unpack(&wire_message_desc, NULL, payload, len, &msg) < 0)
+                        return -EBADMSG;
+                /* Messages are never relayed: one for another node was sent to the wrong link. */
+                if (h->dst != m->pnn && h->dst != CTDB_PNN_ALL)
+                        return 0;
+                fwd.src = c->link->pnn;
+                manager_deliver_local(m, &fwd, payload, len);
+                return 0;
+        }
+        default:
+                return -EBADMSG;
+        }
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+/* One read, then every complete frame in the buffer. Negative = close (see conn_handle_frame). */
+static int conn_read(struct conn *c, const char **ret_reason) {
+        size_t pos = 0;
+        ssize_t n;
+        int r = 0;
+
+        if (!c->rbuf) {
+                c->rbuf = talloc_size(c, CONN_RBUF_SIZE);
+                if (!c->rbuf) {
+                        *ret_reason = "cannot allocate receive buffer";
+                        return -ENOMEM;
+                }
+                c->rcap = CONN_RBUF_SIZE;
+        }
+
+        n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                *ret_reason = "receive failed";
+                return -errno;
+        }
+        if (n == 0) {
+                *ret_reason = "closed by the peer";
+                return -EPIPE;
+        }
+        c->rlen += (size_t) n;
+        c->link->rx_bytes += (uint64_t) n;
+        c->last_rx_usec = now_usec(c->manager);
+
+        while (c->rlen - pos >= WIRE_HEADER_SIZE) {
+                struct wire_header h;
+
+                r = wire_header_unpack(c->rbuf + pos,
+                                       c->state == CONN_UP ? WIRE_FRAME_MAX : CONN_HANDSHAKE_FRAME_MAX, &h);
+                if (r < 0) {
+                        *ret_reason =
+                                r == -EMSGSIZE ? "frame larger than the limit" : "malformed frame header";
+                        r = -EBADMSG;
+                        break;
+                }
+                if (h.length > c->rlen - pos) {
+                        if (h.length > c->rcap) {
+                                uint8_t *p;
+                                memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+                                c->rlen -= pos;
+                                pos = 0;
+                                p = talloc_realloc(c, c->rbuf, uint8_t, h.length);
+                                if (!p) {
+                                        *ret_reason = "cannot buffer frame";
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                c->rbuf = p;
+                                c->rcap = h.length;
+                        }
+                        break;
+                }
+                r = conn_handle_frame(c, &h, c->rbuf + pos + WIRE_HEADER_SIZE, h.length - WIRE_HEADER_SIZE);
+                if (r < 0) {
+                        if (r == -EBADMSG)
+                                *ret_reason = "malformed frame";
+                        else if (r == -EPERM)
+                                *ret_reason = "refused";
+                        else
+                                *ret_reason = "cannot answer frame";
+                        break;
+                }
+                pos += h.length;
+        }
+        if (r < 0)
+                return r;
+
+        if (pos > 0) {
+                memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+                c->rlen -= pos;
+        }
+        /* Keep the daemon lean: a buffer grown for one big frame is not kept. */
+        if (c->rlen == 0 && c->rcap > CONN_RBUF_SIZE) {
+                TALLOC_FREE(c->rbuf);
+                c->rcap = 0;
+        }
+        return 0;
+}
+
+static void conn_established(struct conn *c) {
+        int r;
+
+        conn_set_io_events(c, EPOLLIN);
+        r = conn_send_hello(c);
+        if (r < 0)
+                conn_end(c, CONN_END_CLOSED, r, "cannot send HELLO");
+}
+
+static enum conn_end conn_end_kind(int r) {
+        if (r == -EBADMSG)
+                return CONN_END_BAD_FRAME;
+        if (r == -EPERM)
+                return CONN_END_REJECTED;
+        return CONN_END_CLOSED;
+}
+
+static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct conn *c = userdata;
+        const char *reason = NULL;
+        int r;
+
+        if (c->state == CONN_CONNECTING) {
+                int error = 0;
+                socklen_t len = sizeof(error);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+                        error = errno;
+                if (error != 0) {
+                        conn_end(c, CONN_END_CLOSED, -error, "connect failed");
+                        return 0;
+                }
+                /* Handshake deadline from now on. */
+                conn_set_timer(c, now_usec(c->manager) + heartbeat_timeout_usec(c->manager));
+                conn_established(c);
+                return 0;
+        }
+
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                r = conn_read(c, &reason);
+                if (r < 0) {
+                        /* EOF (-EPIPE) needs no errno text. */
+                        conn_end(c, conn_end_kind(r), r == -EPIPE ? 0 : r, reason);
+                        return 0;
+                }
+        }
+        if (revents & EPOLLOUT)
+                conn_flush(c);
+        if (c->write_error < 0)
+                conn_end(c, CONN_END_CLOSED, c->write_error, "send failed");
+        return 0;
+}
+
+static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct conn *c = userdata;
+        struct manager *m = c->manager;
+        int r;
+
+        switch (c->state) {
+        case CONN_CONNECTING:
+                conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "connect timed out");
+                return 0;
+        case CONN_HELLO:
+        case CONN_AUTH:
+                if (c->pending) {
+                        (void) conn_reject(c, "%s", "no handshake in time");
+                        conn_end(c, CONN_END_REJECTED, -ETIMEDOUT, "handshake timed out");
+                } else
+                        conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "handshake timed out");
+                return 0;
+        case CONN_UP:
+                break;
+        }
+
+        /* Any frame received resets the receive timeout; checked here instead of re-arming per frame. */
+        uint64_t deadline = c->last_rx_usec + heartbeat_timeout_usec(m);
+        if (usec >= deadline) {
+                conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "no heartbeat within the timeout");
+                return 0;
+        }
+        if (usec >= c->next_heartbeat_usec) {
+                struct wire_heartbeat hb = { .seq = ++c->heartbeat_seq };
+                r = conn_queue_msg(c, WIRE_KIND_HEARTBEAT, &wire_heartbeat_desc, &hb);
+                /* A full queue means the peer is not reading; its silence ends the link, not this. */
+                if (r < 0 && r != -ENOBUFS) {
+                        conn_end(c, CONN_END_CLOSED, r, "cannot send heartbeat");
+                        return 0;
+                }
+                c->next_heartbeat_usec = usec + heartbeat_interval_usec(m);
+                if (c->dirty)
+                        conn_flush(c);
+        }
+        conn_set_timer(c, c->next_heartbeat_usec < deadline ? c->next_heartbeat_usec : deadline);
+        return 0;
+}
+
+static int conn_new(struct manager *m, void *parent, struct link *l, int fd, struct conn **ret) {
+        struct conn *c;
+        int r;
+
+        c = talloc_zero(parent, struct conn);
+        if (!c) {
+                close(fd);
+                return -ENOMEM;
+        }
+        c->manager = m;
+        c->link = l;
+        c->fd = fd;
+        talloc_set_destructor(c, conn_destructor);
+
+        r = sd_event_add_io(m->event, &c->io_source, fd, EPOLLIN, conn_io, c);
+        if (r < 0)
+                goto fail;
+        c->io_events = EPOLLIN;
+        r = sd_event_add_time(m->event, &c->timer_source, CLOCK_MONOTONIC,
+                              now_usec(m) + heartbeat_timeout_usec(m), CONN_TIMER_ACCURACY_USEC, conn_timer,
+                              c);
+        if (r < 0)
+                goto fail;
+        *ret = c;
+        return 0;
+fail:
+        talloc_free(c);
+        return r;
+}
+
+/*
+ * Ends a connection. A pending one just goes away; the link's own one takes the
+ * link down (if it was up) and, on the connecting side, schedules a reconnect.
+ */
+static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) {
+        struct manager *m = c->manager;
+        struct link *l = c->link;
+        bool was_up = !c->pending && l->conn == c && l->up;
+        char text[160];
+
+        snprintf(text, sizeof(text), "%s%s%s", reason, error ? ": " : "",
+                 error ? strerror(error < 0 ? -error : error) : "");
+        if (how == CONN_END_BAD_FRAME) {
+                manager_count_bad_frame(m);
+                if (was_up || manager_reject_log_allowed(m))
+                        log_warning("Closing connection %s %s (node %u): %s.", c->outgoing ? "to" : "from",
+                                    c->address, l->pnn, text);
+        } else if (how == CONN_END_CLOSED && !was_up)
+                log_debug("Connection %s %s (node %u): %s.", c->outgoing ? "to" : "from", c->address, l->pnn,
+                          text);
+
+        if (c->pending) {
+                talloc_free(c);
+                return;
+        }
+
+        if (l->conn == c)
+                l->conn = NULL;
+        l->up = false;
+        talloc_free(c);
+
+        if (was_up) {
+                char pnn_field[32], addr_field[80];
+                snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", l->pnn);
+                snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", l->address);
+                const char *extra[] = { pnn_field, addr_field, NULL };
+                log_event(LOG_WARNING, CTDB_MESSAGE_LINK_DOWN, extra, "Link to node %u (%s) is down: %s.",
+                          l->pnn, l->address, text);
+                manager_link_changed(m, l, false);
+        }
+        if (l->outgoing && !l->conn)
+                link_schedule_reconnect(l);
+}
+
+/* ---- connecting ------------------------------------------------------- */
+
+static int link_connect(struct link *l) {
+        struct manager *m = l->manager;
+        const struct ctdb_node_entry *self = &m->nodes->nodes[m->pnn];
+        struct conn *c;
+        int fd, r, one = 1;
+
+        fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        (void) setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        /* The peer identifies us by source address, so it must be our nodes address. */
+        if (bind(fd, (const struct sockaddr *) &self->sa, self->sa_len) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+
+        r = conn_new(m, l, l, fd, &c);
+        if (r < 0)
+                return r;
+        c->outgoing = true;
+        snprintf(c->address, sizeof(c->address), "%s", l->address);
+        l->conn = c;
+
+        if (connect(fd, (const struct sockaddr *) &l->sa, l->sa_len) < 0) {
+                if (errno != EINPROGRESS) {
+                        r = -errno;
+                        l->conn = NULL;
+                        talloc_free(c);
+                        return r;
+                }
+                c->state = CONN_CONNECTING;
+                conn_set_io_events(c, EPOLLOUT);
+                return 0;
+        }
+        conn_established(c);
+        return 0;
+}
+
+static int link_reconnect_cb(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct link *l = userdata;
+        int r;
+
+        if (l->conn)
+                return 0;
+        r = link_connect(l);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot connect to node %u (%s): %m", l->pnn, l->address);
+                link_schedule_reconnect(l);
+        }
+        return 0;
+}
+
+static void link_schedule_reconnect(struct link *l) {
+        struct manager *m = l->manager;
+        uint64_t when = now_usec(m) + l->backoff_usec;
+        int r;
+
+        l->backoff_usec =
+                l->backoff_usec * 2 > LINK_BACKOFF_MAX_USEC ? LINK_BACKOFF_MAX_USEC : l->backoff_usec * 2;
+        if (l->reconnect_source) {
+                (void) sd_event_source_set_time(l->reconnect_source, when);
+                (void) sd_event_source_set_enabled(l->reconnect_source, SD_EVENT_ONESHOT);
+                return;
+        }
+        r = sd_event_add_time(m->event, &l->reconnect_source, CLOCK_MONOTONIC, when,
+                              CONN_TIMER_ACCURACY_USEC, link_reconnect_cb, l);
+        if (r < 0)
+                /* Without a timer there is no retry; the daemon cannot do its job, say so loudly. */
+                log_error_errno(r, "Cannot schedule reconnect to node %u: %m", l->pnn);
+}
+
+int link_start(struct link *l) {
+        int r;
+
+        if (!l->outgoing)
+                return 0;
+        r = link_connect(l);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot connect to node %u (%s): %m", l->pnn, l->address);
+                link_schedule_reconnect(l);
+        }
+        return 0;
+}
+
+static int link_destructor(struct link *l) {
+        sd_event_source_disable_unref(l->reconnect_source);
+        return 0;
+}
+
+int link_new(struct manager *m, uint32_t pnn, struct link **ret) {
+        const struct ctdb_node_entry *n = &m->nodes->nodes[pnn];
+        struct link *l;
+
+        l = talloc_zero(m, struct link);
+        if (!l)
+                return -ENOMEM;
+        l->manager = m;
+        l->pnn = pnn;
+        l->address = n->address;
+        l->outgoing = m->pnn < pnn;
+        l->backoff_usec = LINK_BACKOFF_MIN_USEC;
+        memcpy(&l->sa, &n->sa, n->sa_len);
+        l->sa_len = n->sa_len;
+        if (l->sa.ss_family == AF_INET6)
+                ((struct sockaddr_in6 *) &l->sa)->sin6_port = htons(m->config->tunnel_port);
+        else
+                ((struct sockaddr_in *) &l->sa)->sin_port = htons(m->config->tunnel_port);
+        talloc_set_destructor(l, link_destructor);
+        *ret = l;
+        return 0;
+}
+
+/* ---- accepting -------------------------------------------------------- */
+
+void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len) {
+        char address[INET6_ADDRSTRLEN];
+        const char *reason = NULL;
+        struct link *l;
+        struct conn *c;
+        int pnn, r, one = 1;
+
+        link_format_address(sa, address, sizeof(address));
+        pnn = ctdb_nodes_find(m->nodes, sa, sa_len);
+        l = pnn >= 0 ? manager_get_link(m, (uint32_t) pnn) : NULL;
+        if (pnn < 0)
+                reason = "its address is not in the nodes file";
+        else if (!l)
+                reason = "its node slot is deleted or our own";
+        else if (l->outgoing)
+                reason = "a node with a higher pnn must wait for our connection";
+        else if (m->n_pending >= MANAGER_PENDING_MAX)
+                reason = "too many unauthenticated connections";
+        if (reason) {
+                char pnn_field[32], addr_field[80];
+                snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%d", pnn);
+                snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", address);
+                const char *extra[] = { pnn_field, addr_field, NULL };
+                if (manager_reject_log_allowed(m))
+                        log_event(LOG_WARNING, CTDB_MESSAGE_PEER_REJECTED, extra, "Refused peer %s: %s",
+                                  address, reason);
+                manager_count_rejected_peer(m);
+                close(fd);
+                return;
+        }
+
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        r = conn_new(m, m, l, fd, &c);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot set up connection from %s: %m", address);
+                return;
+        }
+        memcpy(c->address, address, sizeof(address));
+        c->pending = true;
+        c->pending_next = m->pending;
+        if (m->pending)
+                m->pending->pending_prev = c;
+        m->pending = c;
+        m->n_pending++;
+
+        r = conn_send_hello(c);
+        if (r < 0)
+                conn_end(c, CONN_END_CLOSED, r, "cannot send HELLO");
+}

@@ -1,0 +1,289 @@
+/* The tunnel daemon's state and message routing; see tunneld-manager.h. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "talloc-util.h"
+#include "tunneld-bus.h"
+#include "tunneld-link.h"
+#include "tunneld-local.h"
+#include "tunneld-manager.h"
+
+static int manager_destructor(struct manager *m) {
+        sd_event_source_disable_unref(m->listen_source);
+        if (m->listen_fd >= 0)
+                close(m->listen_fd);
+        m->polkit_registry = polkit_registry_free(m->polkit_registry);
+        if (m->psk)
+                explicit_bzero(m->psk, m->psk_len);
+        return 0;
+}
+
+int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
+                uint32_t pnn, struct manager **ret) {
+        struct manager *m;
+        int r;
+
+        if (pnn >= nodes->n_nodes || nodes->nodes[pnn].deleted)
+                return -EINVAL;
+
+        m = talloc_zero(mem_ctx, struct manager);
+        if (!m)
+                return -ENOMEM;
+        m->listen_fd = -1;
+        m->event = event;
+        m->config = talloc_steal(m, config);
+        m->nodes = talloc_steal(m, nodes);
+        m->pnn = pnn;
+        talloc_set_destructor(m, manager_destructor);
+
+        m->links = talloc_zero_array(m, struct link *, nodes->n_nodes);
+        if (!m->links) {
+                talloc_free(m);
+                return -ENOMEM;
+        }
+        for (uint32_t i = 0; i < nodes->n_nodes; i++) {
+                if (i == pnn || nodes->nodes[i].deleted)
+                        continue;
+                r = link_new(m, i, &m->links[i]);
+                if (r < 0) {
+                        talloc_free(m);
+                        return r;
+                }
+        }
+        *ret = m;
+        return 0;
+}
+
+int manager_set_psk(struct manager *m, const uint8_t *key, size_t len) {
+        uint8_t *p = talloc_memdup(m, key, len);
+
+        if (!p)
+                return -ENOMEM;
+        m->psk = p;
+        m->psk_len = len;
+        return 0;
+}
+
+struct link *manager_get_link(struct manager *m, uint32_t pnn) {
+        if (pnn >= m->nodes->n_nodes)
+                return NULL;
+        return m->links[pnn];
+}
+
+static int parse_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        memset(ret, 0, sizeof(*ret));
+        struct sockaddr_in *in = (struct sockaddr_in *) ret;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ret;
+
+        if (inet_pton(AF_INET, s, &in->sin_addr) == 1) {
+                in->sin_family = AF_INET;
+                *ret_len = sizeof(*in);
+                return 0;
+        }
+        if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                *ret_len = sizeof(*in6);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+/* As CTDB does: this node is the one whose address we can bind to. */
+static bool address_is_local(const struct sockaddr_storage *sa, socklen_t len) {
+        int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool ok;
+
+        if (fd < 0)
+                return false;
+        ok = bind(fd, (const struct sockaddr *) sa, len) == 0;
+        close(fd);
+        return ok;
+}
+
+int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn) {
+        if (node_address) {
+                struct sockaddr_storage sa;
+                socklen_t len;
+                int r = parse_address(node_address, &sa, &len);
+                if (r < 0)
+                        return r;
+                r = ctdb_nodes_find(nodes, (const struct sockaddr *) &sa, len);
+                if (r < 0)
+                        return -EADDRNOTAVAIL;
+                *ret_pnn = (uint32_t) r;
+                return 0;
+        }
+        for (uint32_t i = 0; i < nodes->n_nodes; i++) {
+                const struct ctdb_node_entry *n = &nodes->nodes[i];
+                if (n->deleted)
+                        continue;
+                if (address_is_local(&n->sa, n->sa_len)) {
+                        *ret_pnn = i;
+                        return 0;
+                }
+        }
+        return -EADDRNOTAVAIL;
+}
+
+static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct manager *m = userdata;
+
+        /* Bounded, so a connection flood cannot starve the links. */
+        for (unsigned i = 0; i < 16; i++) {
+                struct sockaddr_storage sa;
+                socklen_t len = sizeof(sa);
+                int cfd = accept4(fd, (struct sockaddr *) &sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+                if (cfd < 0) {
+                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                log_warning_errno(errno, "Failed to accept a peer connection: %m");
+                        break;
+                }
+                link_accept(m, cfd, (const struct sockaddr *) &sa, len);
+        }
+        return 0;
+}
+
+static int manager_listen(struct manager *m) {
+        const struct ctdb_node_entry *self = &m->nodes->nodes[m->pnn];
+        struct sockaddr_storage sa;
+        int fd, r, one = 1;
+
+        memcpy(&sa, &self->sa, self->sa_len);
+        if (sa.ss_family == AF_INET6)
+                ((struct sockaddr_in6 *) &sa)->sin6_port = htons(m->config->tunnel_port);
+        else
+                ((struct sockaddr_in *) &sa)->sin_port = htons(m->config->tunnel_port);
+
+        fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create the tunnel socket: %m");
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, (const struct sockaddr *) &sa, self->sa_len) < 0) {
+                r = -errno;
+                close(fd);
+                return log_error_errno(r, "Failed to bind the tunnel socket to %s port %u: %m",
+                                       self->address, m->config->tunnel_port);
+        }
+        if (listen(fd, 64) < 0) {
+                r = -errno;
+                close(fd);
+                return log_error_errno(r, "Failed to listen on %s port %u: %m", self->address,
+                                       m->config->tunnel_port);
+        }
+        m->listen_fd = fd;
+        r = sd_event_add_io(m->event, &m->listen_source, fd, EPOLLIN, listen_io, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the tunnel socket: %m");
+        return 0;
+}
+
+int manager_start(struct manager *m) {
+        char *path;
+        int r;
+
+        r = manager_listen(m);
+        if (r < 0)
+                return r;
+
+        path = talloc_asprintf(m, "%s/tunnel.sock", m->config->run_dir ? m->config->run_dir : CTDB_RUN_DIR);
+        if (!path)
+                return log_oom();
+        r = local_server_new(m, path, &m->local);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the local socket %s: %m", path);
+
+        for (uint32_t i = 0; i < m->nodes->n_nodes; i++)
+                if (m->links[i])
+                        (void) link_start(m->links[i]);
+        return 0;
+}
+
+void manager_deliver_local(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+                           size_t payload_len) {
+        if (m->local)
+                local_server_deliver(m->local, h, payload, payload_len);
+        if (m->bus)
+                tunneld_bus_deliver(m, h, payload, payload_len);
+}
+
+int manager_send_message(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+                         size_t payload_len) {
+        struct wire_header fwd = *h;
+        struct link *l;
+
+        if (h->dst == CTDB_PNN_ALL) {
+                /* Best effort to every connected node, as CTDB's broadcast: one full queue
+                 * fails nobody else. */
+                for (uint32_t i = 0; i < m->nodes->n_nodes; i++) {
+                        l = m->links[i];
+                        if (!l || !l->up)
+                                continue;
+                        fwd = *h;
+                        (void) link_send(l, &fwd, payload, payload_len);
+                }
+                return 0;
+        }
+        if (h->dst == m->pnn) {
+                manager_deliver_local(m, h, payload, payload_len);
+                return 0;
+        }
+        l = manager_get_link(m, h->dst);
+        if (!l)
+                return -ENOENT;
+        return link_send(l, &fwd, payload, payload_len);
+}
+
+void manager_uncork(struct manager *m) {
+        if (m->cork > 0)
+                return;
+        for (uint32_t i = 0; i < m->nodes->n_nodes; i++)
+                if (m->links[i])
+                        link_flush(m->links[i]);
+}
+
+void manager_link_changed(struct manager *m, struct link *l, bool up) {
+        if (m->local)
+                local_server_link_changed(m->local, l->pnn, up);
+        if (m->bus)
+                tunneld_bus_link_changed(m, l->pnn, up);
+}
+
+void manager_count_bad_frame(struct manager *m) {
+        m->bad_frames++;
+        if (m->bus)
+                tunneld_bus_counters_changed(m, "BadFrames");
+}
+
+void manager_count_rejected_peer(struct manager *m) {
+        m->rejected_peers++;
+        if (m->bus)
+                tunneld_bus_counters_changed(m, "RejectedPeers");
+}
+
+bool manager_reject_log_allowed(struct manager *m) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (now >= m->reject_log_window_usec + MANAGER_REJECT_LOG_INTERVAL_USEC) {
+                if (m->reject_log_suppressed > 0)
+                        log_warning("%u more refused peer connections were not logged.",
+                                    m->reject_log_suppressed);
+                m->reject_log_window_usec = now;
+                m->reject_log_count = 0;
+                m->reject_log_suppressed = 0;
+        }
+        if (m->reject_log_count < MANAGER_REJECT_LOG_BURST) {
+                m->reject_log_count++;
+                return true;
+        }
+        m->reject_log_suppressed++;
+        return false;
+}

@@ -1,0 +1,108 @@
+#pragma once
+
+/*
+ * The tunnel daemon's state: configuration, this node's pnn, one link per peer,
+ * the local socket and the routing of messages between links, local clients and
+ * D-Bus registrants. One manager per process; it is the talloc root of all of it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "bus-util.h"
+#include "common/config.h"
+#include "wire.h"
+
+struct link;
+struct conn;
+struct local_server;
+struct bus_registry;
+
+/* Pending (not yet authenticated) incoming connections at any one time. */
+#define MANAGER_PENDING_MAX 64u
+
+struct manager {
+        sd_event *event;
+        sd_bus *bus; /* NULL until tunneld_bus_attach() */
+
+        struct ctdb_config *config;
+        struct ctdb_nodes *nodes;
+        uint32_t pnn;
+
+        uint8_t *psk; /* pre-shared key, NULL = no challenge */
+        size_t psk_len;
+
+        struct link **links; /* [nodes->n_nodes], NULL for self and deleted slots */
+
+        int listen_fd;
+        sd_event_source *listen_source;
+        struct conn *pending; /* incoming connections before HELLO/AUTH completed */
+        unsigned n_pending;
+
+        struct local_server *local;
+        struct bus_registry *bus_registry;
+        polkit_registry *polkit_registry;
+
+        /* While > 0, link sends are only queued; manager_uncork() writes them. */
+        unsigned cork;
+
+        uint64_t bad_frames;
+        uint64_t rejected_peers;
+
+        /* Journal rate limit for refused peers: a connection flood must not flood the journal. */
+        uint64_t reject_log_window_usec;
+        unsigned reject_log_count;
+        unsigned reject_log_suppressed;
+};
+
+/*
+ * Creates the manager on mem_ctx from loaded configuration (both reparented to
+ * it). psk may be NULL. Nothing is opened yet.
+ */
+int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
+                uint32_t pnn, struct manager **ret);
+/* Sets the pre-shared key (copied). */
+int manager_set_psk(struct manager *m, const uint8_t *key, size_t len);
+
+/* Opens the TCP listener and the local socket and starts connecting to peers. */
+int manager_start(struct manager *m);
+
+/*
+ * This node's pnn from the nodes file: the configured "node address" if set,
+ * else the first address that can be bound locally. -EADDRNOTAVAIL if none.
+ */
+int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn);
+
+/* The link to pnn, or NULL for self, deleted or unknown slots. */
+struct link *manager_get_link(struct manager *m, uint32_t pnn);
+
+/*
+ * Routes one MESSAGE (h->src, h->dst, h->srvid; payload is a packed, already
+ * validated wire_message) coming from a local client or D-Bus: to the link of
+ * h->dst, to every connected peer for CTDB_PNN_ALL, or locally for this pnn.
+ * -ENOENT unknown pnn, -ENOTCONN link down, -ENOBUFS queue full.
+ */
+int manager_send_message(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+                         size_t payload_len);
+
+/* Delivers a message addressed to this node to local clients and D-Bus registrants. */
+void manager_deliver_local(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+                           size_t payload_len);
+
+/* Called by the link layer. */
+void manager_link_changed(struct manager *m, struct link *l, bool up);
+void manager_count_bad_frame(struct manager *m);
+void manager_count_rejected_peer(struct manager *m);
+
+void manager_uncork(struct manager *m);
+
+/*
+ * True if another refused-peer record may be logged now (at most
+ * MANAGER_REJECT_LOG_BURST per MANAGER_REJECT_LOG_INTERVAL_USEC); the first
+ * record after a suppressed stretch says how many were left out.
+ */
+#define MANAGER_REJECT_LOG_BURST 10u
+#define MANAGER_REJECT_LOG_INTERVAL_USEC (10u * 1000u * 1000u)
+bool manager_reject_log_allowed(struct manager *m);

@@ -1,0 +1,689 @@
+/*
+ * ctdb-tunneld against private buses: two daemons on 127.0.0.1 and 127.0.0.2
+ * (bindable on Linux without any set-up), each on its own private system bus,
+ * with a random high tunnel port per run. No root needed.
+ */
+
+#undef NDEBUG
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctdb-client.h"
+#include "testbus.h"
+#include "wire.h"
+
+#define BUS_NAME "org.ctdb.tunnel1"
+#define BUS_PATH "/org/ctdb/tunnel1"
+#define BUS_IFACE "org.ctdb.tunnel1.Manager"
+#define START_TIMEOUT_MS 10000
+#define WAIT_MS 10000
+#define TEST_SRVID UINT64_C(0x0000000012345678)
+
+typedef struct Node {
+        TestBus *bus;
+        GPid pid;
+        char *config_dir;
+        char *socket;
+} Node;
+
+typedef struct Fixture {
+        Node node[2];
+        unsigned port;
+} Fixture;
+
+/* Per-test set-up: the pre-shared key of each node (NULL = none). */
+typedef struct Setup {
+        const char *key[2];
+        bool wait_up;
+} Setup;
+
+static const Setup setup_plain = { { NULL, NULL }, true };
+static const Setup setup_same_key = { { "correct horse", "correct horse" }, true };
+static const Setup setup_wrong_key = { { "correct horse", "battery staple" }, false };
+
+static const char *node_address(unsigned i) {
+        return i == 0 ? "127.0.0.1" : "127.0.0.2";
+}
+
+static bool port_free(const char *address, unsigned port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        int fd, one = 1;
+        bool ok;
+
+        g_assert_cmpint(inet_pton(AF_INET, address, &sa.sin_addr), ==, 1);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(fd, >=, 0);
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        ok = bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+        return ok;
+}
+
+static unsigned pick_port(void) {
+        for (unsigned tries = 0; tries < 100; tries++) {
+                unsigned port = (unsigned) g_random_int_range(20000, 60000);
+                if (port_free("127.0.0.1", port) && port_free("127.0.0.2", port))
+                        return port;
+        }
+        g_error("no free tunnel port found");
+}
+
+static void node_start(Fixture *fx, unsigned i) {
+        Node *n = &fx->node[i];
+        const char *argv[] = { "services/tunneld/ctdb-tunneld",
+                               "--config-dir",
+                               n->config_dir,
+                               "--foreground",
+                               "--log-level",
+                               "info",
+                               NULL };
+
+        n->pid = test_spawn_daemon(n->bus, argv, BUS_NAME, START_TIMEOUT_MS);
+}
+
+static void node_stop(Fixture *fx, unsigned i) {
+        test_stop_daemon(fx->node[i].pid);
+        fx->node[i].pid = 0;
+}
+
+static gboolean link_state_is(GVariant *links, gpointer userdata) {
+        guint32 want = GPOINTER_TO_UINT(userdata);
+        guint32 peer = want & 0xff;
+        gboolean connected = (want >> 8) != 0;
+        GVariantIter it;
+        guint32 pnn;
+        const char *address;
+        gboolean up;
+        guint64 tx, rx;
+
+        g_variant_iter_init(&it, links);
+        while (g_variant_iter_next(&it, "(u&sbtt)", &pnn, &address, &up, &tx, &rx))
+                if (pnn == peer)
+                        return up == connected;
+        return FALSE;
+}
+
+static gboolean wait_link(Fixture *fx, unsigned i, gboolean connected) {
+        return test_wait_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "Links", link_state_is,
+                                  GUINT_TO_POINTER((1u - i) | (connected ? 0x100u : 0u)), WAIT_MS);
+}
+
+static void fixture_setup(Fixture *fx, gconstpointer data) {
+        const Setup *setup = data;
+
+        fx->port = pick_port();
+        for (unsigned i = 0; i < 2; i++) {
+                Node *n = &fx->node[i];
+                g_autofree char *conf = NULL, *nodes = NULL, *ctdb_conf = NULL, *key_path = NULL,
+                                *psk = NULL;
+                g_autofree char *run_dir = NULL;
+
+                n->bus = test_bus_new();
+                nodes = test_write_file(n->bus, "conf/nodes", "127.0.0.1\n127.0.0.2\n");
+                n->config_dir = g_path_get_dirname(nodes);
+                run_dir = g_build_filename(n->bus->dir, "run", NULL);
+                n->socket = g_build_filename(run_dir, "tunnel.sock", NULL);
+                if (setup->key[i]) {
+                        key_path = test_write_file(n->bus, "conf/psk", setup->key[i]);
+                        g_assert_cmpint(chmod(key_path, 0600), ==, 0);
+                        psk = g_strdup_printf("pre-shared key file = %s\n", key_path);
+                }
+                conf = g_strdup_printf("[cluster]\n"
+                                       "node address = %s\n"
+                                       "tunnel port = %u\n"
+                                       "heartbeat interval = 100\n"
+                                       "heartbeat timeout = 1000\n"
+                                       "%s"
+                                       "[paths]\n"
+                                       "runtime directory = %s\n",
+                                       node_address(i), fx->port, psk ? psk : "", run_dir);
+                ctdb_conf = test_write_file(n->bus, "conf/ctdb.conf", conf);
+        }
+        for (unsigned i = 0; i < 2; i++)
+                node_start(fx, i);
+        if (setup->wait_up) {
+                g_assert_true(wait_link(fx, 0, TRUE));
+                g_assert_true(wait_link(fx, 1, TRUE));
+        }
+}
+
+static void fixture_teardown(Fixture *fx, gconstpointer data) {
+        for (unsigned i = 0; i < 2; i++) {
+                Node *n = &fx->node[i];
+                if (n->pid > 0)
+                        node_stop(fx, i);
+                test_bus_free(n->bus);
+                g_free(n->config_dir);
+                g_free(n->socket);
+        }
+}
+
+static guint64 get_u64(Fixture *fx, unsigned i, const char *prop) {
+        g_autoptr(GVariant) v = test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, prop);
+        g_assert_nonnull(v);
+        return g_variant_get_uint64(v);
+}
+
+static gboolean u64_at_least(GVariant *v, gpointer userdata) {
+        return g_variant_get_uint64(v) >= GPOINTER_TO_UINT(userdata);
+}
+
+/* Iterates the default main context until *flag or the deadline. */
+static gboolean wait_flag(const gboolean *flag, unsigned timeout_ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+
+        while (!*flag && g_get_monotonic_time() < deadline)
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(5000);
+        return *flag;
+}
+
+/*
+ * AddMatch of a signal subscription is sent without waiting for the bus; a
+ * round trip on the same connection makes sure the bus has it before we act.
+ */
+static void sync_bus(Fixture *fx, unsigned i) {
+        g_autoptr(GVariant) v = test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "ThisNode");
+        g_assert_nonnull(v);
+}
+
+static GVariant *call(Fixture *fx, unsigned i, const char *method, GVariant *args, GError **error) {
+        return g_dbus_connection_call_sync(fx->node[i].bus->conn, BUS_NAME, BUS_PATH, BUS_IFACE, method,
+                                           args, NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+}
+
+static void assert_remote_error(const GError *error, const char *name) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(remote, ==, name);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_links(Fixture *fx, gconstpointer data) {
+        for (unsigned i = 0; i < 2; i++) {
+                g_autoptr(GVariant) this_node =
+                        test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "ThisNode");
+                g_autoptr(GVariant) links =
+                        test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "Links");
+                guint32 pnn;
+                const char *address;
+                gboolean up;
+                guint64 tx, rx;
+
+                g_assert_cmpuint(g_variant_get_uint32(this_node), ==, i);
+                /* Exactly one entry: the peer, never this node itself. */
+                g_assert_cmpuint(g_variant_n_children(links), ==, 1);
+                g_variant_get_child(links, 0, "(u&sbtt)", &pnn, &address, &up, &tx, &rx);
+                g_assert_cmpuint(pnn, ==, 1 - i);
+                g_assert_cmpstr(address, ==, node_address(1 - i));
+                g_assert_true(up);
+                g_assert_cmpuint(tx, >, 0);
+                g_assert_cmpuint(rx, >, 0);
+                g_assert_cmpuint(get_u64(fx, i, "BadFrames"), ==, 0);
+                g_assert_cmpuint(get_u64(fx, i, "RejectedPeers"), ==, 0);
+        }
+}
+
+typedef struct MessageWait {
+        gboolean got;
+        guint32 from;
+        guint64 srvid;
+        GBytes *data;
+} MessageWait;
+
+static void on_message_signal(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                              const char *signal, GVariant *params, gpointer userdata) {
+        MessageWait *w = userdata;
+        g_autoptr(GVariant) data = NULL;
+
+        g_variant_get(params, "(ut@ay)", &w->from, &w->srvid, &data);
+        g_clear_pointer(&w->data, g_bytes_unref);
+        w->data = g_variant_get_data_as_bytes(data);
+        w->got = TRUE;
+}
+
+static GVariant *bytes_variant(const char *s) {
+        return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, s, strlen(s), 1);
+}
+
+static void assert_message(MessageWait *w, guint32 from, const char *text) {
+        gsize len;
+        const void *p;
+
+        g_assert_true(wait_flag(&w->got, WAIT_MS));
+        g_assert_cmpuint(w->from, ==, from);
+        g_assert_cmpuint(w->srvid, ==, TEST_SRVID);
+        p = g_bytes_get_data(w->data, &len);
+        g_assert_cmpmem(p, len, text, strlen(text));
+        w->got = FALSE;
+}
+
+static void test_send_register(Fixture *fx, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        MessageWait w = { 0 };
+        guint sub;
+
+        sub = g_dbus_connection_signal_subscribe(fx->node[1].bus->conn, NULL, BUS_IFACE, "Message", BUS_PATH,
+                                                 NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_message_signal, &w,
+                                                 NULL);
+        reply = call(fx, 1, "Register", g_variant_new("(t)", TEST_SRVID), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+
+        /* Node 0 to node 1 over the link. */
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("hello node 1")),
+                     &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        assert_message(&w, 0, "hello node 1");
+
+        /* Broadcast reaches node 1 too. */
+        reply = call(fx, 0, "Send",
+                     g_variant_new("(ut@ay)", 0xffffffffu, TEST_SRVID, bytes_variant("to all")), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        assert_message(&w, 0, "to all");
+
+        /* To this node's own pnn: delivered locally. */
+        reply = call(fx, 1, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("loopback")),
+                     &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        assert_message(&w, 1, "loopback");
+
+        /* An unknown node is the caller's mistake. */
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 7, TEST_SRVID, bytes_variant("x")), &error);
+        g_assert_null(reply);
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, "not a configured node"));
+        assert_remote_error(error, "org.ctdb.Error.InvalidArgs");
+        g_clear_error(&error);
+
+        /* Deregistered: nothing arrives any more (a later message proves the order). */
+        reply = call(fx, 1, "Deregister", g_variant_new("(t)", TEST_SRVID), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("lost")), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call(fx, 1, "Register", g_variant_new("(t)", TEST_SRVID), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("after")), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        assert_message(&w, 0, "after");
+
+        g_dbus_connection_signal_unsubscribe(fx->node[1].bus->conn, sub);
+        g_clear_pointer(&w.data, g_bytes_unref);
+}
+
+static void test_send_unprivileged(Fixture *fx, gconstpointer data) {
+        g_autofree char *err = NULL;
+
+        if (geteuid() != 0) {
+                g_test_skip("needs root to call as another user");
+                return;
+        }
+        /* No polkit on the private bus: a non-root caller is denied. */
+        err = test_call_unprivileged(fx->node[0].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "Send",
+                                     g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("x")));
+        g_assert_nonnull(err);
+        g_assert_nonnull(strstr(err, "AccessDenied"));
+}
+
+typedef struct LinkChangedWait {
+        gboolean got;
+        guint32 pnn;
+        gboolean connected;
+} LinkChangedWait;
+
+static void on_link_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                            const char *signal, GVariant *params, gpointer userdata) {
+        LinkChangedWait *w = userdata;
+
+        g_variant_get(params, "(ub)", &w->pnn, &w->connected);
+        w->got = TRUE;
+}
+
+static void test_peer_killed(Fixture *fx, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        LinkChangedWait w = { 0 };
+        guint sub;
+
+        sub = g_dbus_connection_signal_subscribe(fx->node[0].bus->conn, NULL, BUS_IFACE, "LinkChanged",
+                                                 BUS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_link_changed,
+                                                 &w, NULL);
+        sync_bus(fx, 0);
+        node_stop(fx, 1);
+        g_assert_true(wait_flag(&w.got, WAIT_MS));
+        g_assert_cmpuint(w.pnn, ==, 1);
+        g_assert_false(w.connected);
+        g_assert_true(wait_link(fx, 0, FALSE));
+
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("x")), &error);
+        g_assert_null(reply);
+        assert_remote_error(error, "org.ctdb.Error.NotConnected");
+
+        /* It comes back by itself once the peer is back (reconnect with backoff). */
+        w.got = FALSE;
+        node_start(fx, 1);
+        g_assert_true(wait_flag(&w.got, WAIT_MS));
+        g_assert_true(w.connected);
+        g_assert_true(wait_link(fx, 0, TRUE));
+        g_dbus_connection_signal_unsubscribe(fx->node[0].bus->conn, sub);
+}
+
+static void test_peer_hung(Fixture *fx, gconstpointer data) {
+        gint64 start;
+
+        /* A stopped peer keeps its socket open: only the heartbeat timeout (1 s here) notices. */
+        g_assert_cmpint(kill(fx->node[1].pid, SIGSTOP), ==, 0);
+        start = g_get_monotonic_time();
+        g_assert_true(wait_link(fx, 0, FALSE));
+        g_assert_cmpint(g_get_monotonic_time() - start, >=, 900 * 1000);
+        g_assert_cmpint(kill(fx->node[1].pid, SIGCONT), ==, 0);
+
+        /* Node 0 reconnects; node 1 replaces its stale connection with the new one. */
+        g_assert_true(wait_link(fx, 0, TRUE));
+        g_assert_true(wait_link(fx, 1, TRUE));
+}
+
+/* Connects to node 1's tunnel port from address (bound), or -errno. */
+static int connect_from(Fixture *fx, const char *address) {
+        struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+        int fd;
+
+        g_assert_cmpint(inet_pton(AF_INET, address, &src.sin_addr), ==, 1);
+        g_assert_cmpint(inet_pton(AF_INET, node_address(1), &dst.sin_addr), ==, 1);
+        dst.sin_port = htons((uint16_t) fx->port);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(bind(fd, (struct sockaddr *) &src, sizeof(src)), ==, 0);
+        g_assert_cmpint(connect(fd, (struct sockaddr *) &dst, sizeof(dst)), ==, 0);
+        return fd;
+}
+
+/* Waits until the daemon closed fd (EOF or reset), reading whatever it sent first. */
+static gboolean wait_closed(int fd) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
+        char buf[4096];
+
+        while (g_get_monotonic_time() < deadline) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 100) > 0) {
+                        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                        if (n == 0 || (n < 0 && errno == ECONNRESET))
+                                return TRUE;
+                }
+        }
+        return FALSE;
+}
+
+static void test_garbage(Fixture *fx, gconstpointer data) {
+        static const char garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n and then some more junk bytes";
+        LinkChangedWait w = { 0 };
+        guint sub;
+        int fd;
+
+        sub = g_dbus_connection_signal_subscribe(fx->node[1].bus->conn, NULL, BUS_IFACE, "LinkChanged",
+                                                 BUS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_link_changed,
+                                                 &w, NULL);
+        sync_bus(fx, 1);
+
+        /* From node 0's own address: admitted to the handshake, then cut off at the bad frame. */
+        fd = connect_from(fx, node_address(0));
+        g_assert_cmpint(send(fd, garbage, sizeof(garbage), MSG_NOSIGNAL), ==, (ssize_t) sizeof(garbage));
+        g_assert_true(wait_closed(fd));
+        close(fd);
+        g_assert_true(test_wait_property(fx->node[1].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "BadFrames",
+                                         u64_at_least, GUINT_TO_POINTER(1), WAIT_MS));
+
+        /* From an address that is not in nodes: refused at once. */
+        fd = connect_from(fx, "127.0.0.9");
+        g_assert_true(wait_closed(fd));
+        close(fd);
+        g_assert_true(test_wait_property(fx->node[1].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "RejectedPeers",
+                                         u64_at_least, GUINT_TO_POINTER(1), WAIT_MS));
+
+        /* A well-formed HELLO of another major version: refused, counted. */
+        {
+                struct wire_hello hello = {
+                        .magic = WIRE_MAGIC, .major = 2, .minor = 0, .pnn = 0, .n_nodes = 2
+                };
+                struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = 0, .dst = 1 };
+                uint8_t frame[WIRE_HEADER_SIZE + 128];
+                int n = wire_pack(&wire_hello_desc, &hello, frame + WIRE_HEADER_SIZE, 128);
+
+                g_assert_cmpint(n, >, 0);
+                h.length = WIRE_HEADER_SIZE + (uint32_t) n;
+                wire_header_pack(&h, frame);
+                fd = connect_from(fx, node_address(0));
+                g_assert_cmpint(send(fd, frame, h.length, MSG_NOSIGNAL), ==, (ssize_t) h.length);
+                g_assert_true(wait_closed(fd));
+                close(fd);
+                g_assert_true(test_wait_property(fx->node[1].bus, BUS_NAME, BUS_PATH, BUS_IFACE,
+                                                 "RejectedPeers", u64_at_least, GUINT_TO_POINTER(2),
+                                                 WAIT_MS));
+        }
+
+        /* The real link never noticed. */
+        g_assert_true(wait_link(fx, 1, TRUE));
+        g_assert_true(wait_link(fx, 0, TRUE));
+        g_main_context_iteration(NULL, FALSE);
+        g_assert_false(w.got);
+        g_dbus_connection_signal_unsubscribe(fx->node[1].bus->conn, sub);
+}
+
+static void test_same_key(Fixture *fx, gconstpointer data) {
+        /* The fixture waited for both links to come up through the HMAC challenge. */
+        g_assert_cmpuint(get_u64(fx, 0, "RejectedPeers"), ==, 0);
+        g_assert_cmpuint(get_u64(fx, 1, "RejectedPeers"), ==, 0);
+}
+
+static void test_wrong_key(Fixture *fx, gconstpointer data) {
+        /* Node 1 accepts; it and node 0 each refuse the other's proof. */
+        g_assert_true(test_wait_property(fx->node[1].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "RejectedPeers",
+                                         u64_at_least, GUINT_TO_POINTER(2), WAIT_MS));
+        g_assert_true(wait_link(fx, 0, FALSE));
+        g_assert_true(wait_link(fx, 1, FALSE));
+}
+
+typedef struct ClientState {
+        unsigned n_messages;
+        guint32 from;
+        guint64 srvid;
+        char data[64];
+        bool link_seen[2];
+        bool link_up[2];
+} ClientState;
+
+static void client_on_message(ctdb_client *c, uint32_t src, uint64_t srvid, const void *data, size_t len,
+                              void *userdata) {
+        ClientState *s = userdata;
+
+        s->n_messages++;
+        s->from = src;
+        s->srvid = srvid;
+        g_assert_cmpuint(len, <, sizeof(s->data));
+        memcpy(s->data, data, len);
+        s->data[len] = '\0';
+}
+
+static void client_on_link(ctdb_client *c, uint32_t pnn, bool connected, void *userdata) {
+        ClientState *s = userdata;
+
+        g_assert_cmpuint(pnn, <, 2);
+        s->link_seen[pnn] = true;
+        s->link_up[pnn] = connected;
+}
+
+typedef struct BigState {
+        unsigned n;
+        size_t len;
+        uint8_t last;
+} BigState;
+
+static void client_on_big(ctdb_client *c, uint32_t src, uint64_t srvid, const void *data, size_t len,
+                          void *userdata) {
+        BigState *b = userdata;
+
+        b->n++;
+        b->len = len;
+        b->last = len > 0 ? ((const uint8_t *) data)[len - 1] : 0;
+}
+
+/* Processes c until s->n_messages reaches n or the deadline passed. */
+static gboolean client_wait(ctdb_client *c, ClientState *s, unsigned n) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
+
+        while (s->n_messages < n && g_get_monotonic_time() < deadline) {
+                struct pollfd p = { .fd = ctdb_client_fd(c), .events = POLLIN };
+                if (poll(&p, 1, 100) > 0)
+                        g_assert_cmpint(ctdb_client_process(c), >=, 0);
+        }
+        return s->n_messages >= n;
+}
+
+static void test_client_unprivileged(Fixture *fx, gconstpointer data) {
+        pid_t pid;
+        int status;
+
+        if (geteuid() != 0) {
+                g_test_skip("needs root to connect as another user");
+                return;
+        }
+        /* The socket is 0600 and tunneld checks SO_PEERCRED: nobody else gets in. */
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                ctdb_client *c = NULL;
+                int r;
+                if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(2);
+                r = ctdb_client_connect(fx->node[0].socket, &c);
+                _exit(r == -EACCES ? 0 : 1);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void test_client(Fixture *fx, gconstpointer data) {
+        ctdb_client *c0 = NULL, *c1 = NULL;
+        ClientState s0 = { 0 }, s1 = { 0 };
+        gint64 deadline;
+
+        g_assert_cmpint(ctdb_client_connect("/nonexistent/tunnel.sock", &c0), ==, -ENOENT);
+        g_assert_cmpint(ctdb_client_connect(fx->node[0].socket, &c0), ==, 0);
+        g_assert_cmpint(ctdb_client_connect(fx->node[1].socket, &c1), ==, 0);
+        g_assert_cmpuint(ctdb_client_pnn(c0), ==, 0);
+        g_assert_cmpuint(ctdb_client_pnn(c1), ==, 1);
+        g_assert_cmpuint(ctdb_client_n_nodes(c1), ==, 2);
+        ctdb_client_set_message_handler(c0, client_on_message, &s0);
+        ctdb_client_set_message_handler(c1, client_on_message, &s1);
+        ctdb_client_set_link_handler(c1, client_on_link, &s1);
+        g_assert_cmpint(ctdb_client_register(c0, TEST_SRVID), ==, 0);
+        g_assert_cmpint(ctdb_client_register(c1, TEST_SRVID), ==, 0);
+
+        /* One LINK frame per peer right after connect: node 1 hears that node 0 is up. */
+        deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
+        while (!s1.link_seen[0] && g_get_monotonic_time() < deadline) {
+                struct pollfd p = { .fd = ctdb_client_fd(c1), .events = POLLIN };
+                if (poll(&p, 1, 100) > 0)
+                        g_assert_cmpint(ctdb_client_process(c1), >=, 0);
+        }
+        g_assert_true(s1.link_seen[0]);
+        g_assert_true(s1.link_up[0]);
+        g_assert_false(s1.link_seen[1]);
+
+        /* The registrations are in before a message can overtake them: the socket is ordered, and a
+         * local round trip through node 1 proves node 1 has read c1's REGISTER. */
+        g_assert_cmpint(ctdb_client_send(c1, 1, TEST_SRVID, "self", 4), ==, 0);
+        g_assert_true(client_wait(c1, &s1, 1));
+        g_assert_cmpuint(s1.from, ==, 1);
+        g_assert_cmpstr(s1.data, ==, "self");
+
+        g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID, "ping", 4), ==, 0);
+        g_assert_true(client_wait(c1, &s1, 2));
+        g_assert_cmpuint(s1.from, ==, 0);
+        g_assert_cmpuint(s1.srvid, ==, TEST_SRVID);
+        g_assert_cmpstr(s1.data, ==, "ping");
+
+        g_assert_cmpint(ctdb_client_send(c1, CTDB_CLIENT_PNN_ALL, TEST_SRVID, "pong", 4), ==, 0);
+        g_assert_true(client_wait(c0, &s0, 1));
+        g_assert_cmpuint(s0.from, ==, 1);
+        g_assert_cmpstr(s0.data, ==, "pong");
+
+        /* A message at the frame limit crosses too (the socket buffers fit it when we are root). */
+        if (geteuid() == 0) {
+                size_t len = WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4;
+                g_autofree uint8_t *big = g_malloc(len);
+                BigState b = { 0 };
+
+                memset(big, 'x', len);
+                big[len - 1] = 'y';
+                g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID, big, len + 1), ==, -EMSGSIZE);
+                ctdb_client_set_message_handler(c1, client_on_big, &b);
+                g_assert_cmpint(ctdb_client_register(c1, TEST_SRVID + 1), ==, 0);
+                g_assert_cmpint(ctdb_client_send(c1, 1, TEST_SRVID + 1, "x", 1), ==, 0);
+                deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
+                while (b.n < 1 && g_get_monotonic_time() < deadline) {
+                        struct pollfd p = { .fd = ctdb_client_fd(c1), .events = POLLIN };
+                        if (poll(&p, 1, 100) > 0)
+                                g_assert_cmpint(ctdb_client_process(c1), >=, 0);
+                }
+                g_assert_cmpuint(b.n, ==, 1);
+                g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID + 1, big, len), ==, 0);
+                while (b.n < 2 && g_get_monotonic_time() < deadline) {
+                        struct pollfd p = { .fd = ctdb_client_fd(c1), .events = POLLIN };
+                        if (poll(&p, 1, 100) > 0)
+                                g_assert_cmpint(ctdb_client_process(c1), >=, 0);
+                }
+                g_assert_cmpuint(b.n, ==, 2);
+                g_assert_cmpuint(b.len, ==, len);
+                g_assert_cmpuint(b.last, ==, 'y');
+                ctdb_client_set_message_handler(c1, client_on_message, &s1);
+        }
+
+        g_assert_cmpint(ctdb_client_deregister(c1, TEST_SRVID), ==, 0);
+        ctdb_client_free(c0);
+        ctdb_client_free(c1);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add("/tunneld/links", Fixture, &setup_plain, fixture_setup, test_links, fixture_teardown);
+        g_test_add("/tunneld/send-register", Fixture, &setup_plain, fixture_setup, test_send_register,
+                   fixture_teardown);
+        g_test_add("/tunneld/send-unprivileged", Fixture, &setup_plain, fixture_setup,
+                   test_send_unprivileged, fixture_teardown);
+        g_test_add("/tunneld/peer-killed", Fixture, &setup_plain, fixture_setup, test_peer_killed,
+                   fixture_teardown);
+        g_test_add("/tunneld/peer-hung", Fixture, &setup_plain, fixture_setup, test_peer_hung, fixture_teardown);
+        g_test_add("/tunneld/garbage", Fixture, &setup_plain, fixture_setup, test_garbage, fixture_teardown);
+        g_test_add("/tunneld/psk-same", Fixture, &setup_same_key, fixture_setup, test_same_key,
+                   fixture_teardown);
+        g_test_add("/tunneld/psk-wrong", Fixture, &setup_wrong_key, fixture_setup, test_wrong_key,
+                   fixture_teardown);
+        g_test_add("/tunneld/client-unprivileged", Fixture, &setup_plain, fixture_setup,
+                   test_client_unprivileged, fixture_teardown);
+        g_test_add("/tunneld/client", Fixture, &setup_plain, fixture_setup, test_client, fixture_teardown);
+
+        return g_test_run();
+}
