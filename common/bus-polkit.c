@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <talloc.h>
 
@@ -21,6 +22,13 @@
 #define POLKIT_NAME      "org.freedesktop.PolicyKit1"
 #define POLKIT_PATH      "/org/freedesktop/PolicyKit1/Authority"
 #define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+
+/*
+ * An answer not collected by its replayed call within this time is dropped: the
+ * handler took another path the second time (its validation or no-op shortcut
+ * depends on state that changed while polkit was asked), so nobody will ask.
+ */
+#define POLKIT_ANSWER_KEEP_USEC (30 * 1000000ULL)
 
 /* CheckAuthorization flags */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION 1u
@@ -33,6 +41,7 @@ struct polkit_query {
         sd_bus_slot *slot;              /* ref: the CheckAuthorization call while pending */
         char *action;
         bool answered;
+        uint64_t answered_usec;         /* CLOCK_MONOTONIC */
         int result;                     /* once answered: 1 allowed, -EACCES denied */
         const char *error_name;         /* once denied: the D-Bus error to return */
 };
@@ -61,6 +70,28 @@ static int query_destructor(struct polkit_query *q) {
         return 0;
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+/* Frees the answers that no replayed call collected (see POLKIT_ANSWER_KEEP_USEC). */
+static void registry_prune(polkit_registry *reg) {
+        struct polkit_query *q, *next;
+        uint64_t now = now_usec();
+
+        if (!reg)
+                return;
+        for (q = reg->queries; q; q = next) {
+                next = q->next;
+                if (q->answered && now - q->answered_usec > POLKIT_ANSWER_KEEP_USEC)
+                        talloc_free(q);
+        }
+}
+
 static struct polkit_query *registry_find(polkit_registry *reg, sd_bus_message *call) {
         if (!reg)
                 return NULL;
@@ -78,6 +109,7 @@ static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->answered = true;
+        q->answered_usec = now_usec();
         q->result = -EACCES;
         q->error_name = SD_BUS_ERROR_ACCESS_DENIED;
 
@@ -154,6 +186,7 @@ int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_reg
         if (r > 0)
                 return 1;
 
+        registry_prune(*registry);
         q = registry_find(*registry, call);
         if (q) {
                 if (!q->answered)

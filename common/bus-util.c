@@ -1,13 +1,17 @@
 /* Small sd-bus helpers shared by the daemons and ctdbctl; see bus-util.h. */
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "bus-util.h"
+#include "log.h"
 
 int bus_open(const char *address, sd_bus **ret) {
         _cleanup_bus_ sd_bus *bus = NULL;
@@ -100,4 +104,132 @@ void daemon_notify_ready(const char *status) {
                 (void) sd_notifyf(false, "READY=1\nSTATUS=%s", status);
         else
                 (void) sd_notify(false, "READY=1");
+}
+
+bool bus_error_name_is_valid(const char *name) {
+        size_t elements = 0;
+        bool element_start = true;
+
+        if (!name || strlen(name) > 255)
+                return false;
+        for (const char *p = name; *p; p++) {
+                char c = *p;
+
+                if (c == '.') {
+                        if (element_start)
+                                return false;
+                        element_start = true;
+                        continue;
+                }
+                if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+                      (!element_start && c >= '0' && c <= '9')))
+                        return false;
+                if (element_start)
+                        elements++;
+                element_start = false;
+        }
+        return elements >= 2 && !element_start;
+}
+
+static const struct {
+        uint32_t flag;
+        const char *name;
+} node_flag_names[] = {
+        /* CTDB's words and order (ctdb/tools/ctdb.c) */
+        { CTDB_NODE_FLAG_DISCONNECTED, "DISCONNECTED" },
+        { CTDB_NODE_FLAG_PERMANENTLY_DISABLED, "DISABLED" },
+        { CTDB_NODE_FLAG_BANNED, "BANNED" },
+        { CTDB_NODE_FLAG_UNHEALTHY, "UNHEALTHY" },
+        { CTDB_NODE_FLAG_DELETED, "DELETED" },
+        { CTDB_NODE_FLAG_STOPPED, "STOPPED" },
+};
+
+const char *bus_node_flags_to_string(uint32_t flags, char *buf, size_t size) {
+        size_t len = 0;
+
+        if (!buf || size == 0)
+                return NULL;
+        buf[0] = '\0';
+        if (flags == 0) {
+                snprintf(buf, size, "OK");
+                return buf;
+        }
+        for (size_t i = 0; i < sizeof(node_flag_names) / sizeof(node_flag_names[0]); i++) {
+                int n;
+
+                if (!(flags & node_flag_names[i].flag))
+                        continue;
+                flags &= ~node_flag_names[i].flag;
+                n = snprintf(buf + len, size - len, "%s%s", len ? "|" : "", node_flag_names[i].name);
+                if (n < 0 || (size_t) n >= size - len)
+                        return buf; /* truncated, still terminated */
+                len += (size_t) n;
+        }
+        if (flags)
+                snprintf(buf + len, size - len, "%s0x%x", len ? "|" : "", flags);
+        return buf;
+}
+
+int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret) {
+        enum { ARG_VERSION = 0x100, ARG_BUS_ADDRESS, ARG_LOG_LEVEL };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "config-dir", required_argument, NULL, 'c' },
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "foreground", no_argument, NULL, 'F' },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {},
+        };
+        int c;
+
+        if (!ret || !name)
+                return -EINVAL;
+        *ret = (struct daemon_args) { .config_dir = CTDB_CONFIG_DIR, .log_level = -1 };
+
+        optind = 0; /* callable more than once (tests) */
+        while ((c = getopt_long(argc, argv, "hc:F", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        printf("Usage: %s [OPTIONS]\n\n"
+                               "%s\n\n"
+                               "  -h --help               Show this help\n"
+                               "     --version            Show the version\n"
+                               "  -c --config-dir=DIR     Read nodes and ctdb.conf from DIR (default %s)\n"
+                               "     --bus-address=ADDR   Connect to this bus instead of the system bus\n"
+                               "  -F --foreground         Log to stderr (default: the journal under systemd)\n"
+                               "     --log-level=LEVEL    error, warning, notice, info or debug\n"
+                               "                          (default: [logging] log level of ctdb.conf)\n",
+                               name, summary ? summary : "", CTDB_CONFIG_DIR);
+                        return 0;
+                case ARG_VERSION:
+                        printf("%s %s\n", name, PACKAGE_VERSION);
+                        return 0;
+                case 'c':
+                        ret->config_dir = optarg;
+                        break;
+                case ARG_BUS_ADDRESS:
+                        ret->bus_address = optarg;
+                        break;
+                case 'F':
+                        ret->foreground = true;
+                        break;
+                case ARG_LOG_LEVEL:
+                        ret->log_level = log_level_from_string(optarg);
+                        if (ret->log_level < 0) {
+                                fprintf(stderr, "%s: invalid log level \"%s\" (error, warning, notice, info, debug)\n",
+                                        name, optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                default:
+                        /* getopt printed what was wrong */
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "%s: unexpected argument \"%s\"\n", name, argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
 }

@@ -2,6 +2,10 @@
 
 /* Small sd-bus helpers shared by the daemons and ctdbctl. */
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -12,6 +16,31 @@
 #define CTDB_ERROR_NOT_QUORATE  "org.ctdb.Error.NotQuorate"
 #define CTDB_ERROR_NOT_CONNECTED "org.ctdb.Error.NotConnected"
 #define CTDB_ERROR_TIMEOUT      "org.ctdb.Error.Timeout"
+#define CTDB_ERROR_NOT_SUPPORTED "org.ctdb.Error.NotSupported"
+
+/*
+ * True if name may be sent as a D-Bus error name (the rules of an interface
+ * name: two or more dot-separated elements of [A-Za-z0-9_], none empty or
+ * starting with a digit, at most 255 bytes). sd-bus does not check this when
+ * replying, and the bus daemon drops a connection that sends an invalid one,
+ * so check names that come from elsewhere (another node) before replying.
+ */
+bool bus_error_name_is_valid(const char *name);
+
+/* Node flags of org.ctdb.cluster1 (DESIGN.md section 3): CTDB's bit values. */
+#define CTDB_NODE_FLAG_DISCONNECTED         0x00000001u
+#define CTDB_NODE_FLAG_UNHEALTHY            0x00000002u
+#define CTDB_NODE_FLAG_PERMANENTLY_DISABLED 0x00000004u
+#define CTDB_NODE_FLAG_BANNED               0x00000008u
+#define CTDB_NODE_FLAG_DELETED              0x00000010u
+#define CTDB_NODE_FLAG_STOPPED              0x00000020u
+
+/*
+ * "OK", or CTDB's flag words in CTDB's order joined by '|' ("DISCONNECTED|BANNED"),
+ * unknown bits as hex. Always NUL-terminated in buf; returns buf. The Health
+ * property of a node and ctdbctl's tables use it.
+ */
+const char *bus_node_flags_to_string(uint32_t flags, char *buf, size_t size);
 
 /*
  * Opens the bus the daemons live on: address if given (--bus-address), else
@@ -46,6 +75,22 @@ typedef struct polkit_registry polkit_registry;
 int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_registry **registry,
                             sd_bus_error *error);
 polkit_registry *polkit_registry_free(polkit_registry *r);
+
+/* The options every daemon takes (DESIGN.md section 2: foreground, --config-dir, --bus-address). */
+struct daemon_args {
+        const char *config_dir;         /* default: CTDB_CONFIG_DIR */
+        const char *bus_address;        /* NULL: the system bus */
+        bool foreground;                /* log to stderr */
+        int log_level;                  /* -1: from ctdb.conf */
+};
+
+/*
+ * Parses -h/--help, --version, -c/--config-dir=DIR, --bus-address=ADDR,
+ * -F/--foreground and --log-level=LEVEL into ret (defaults filled in first);
+ * name and summary go into --help and --version. Returns 1 to run, 0 to exit
+ * successfully (help or version printed), -EINVAL on a usage error (printed).
+ */
+int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret);
 
 /* Daemon scaffolding: an event loop that exits on SIGTERM/SIGINT and honours WatchdogSec=. */
 int daemon_event_new(sd_event **ret);

@@ -30,16 +30,9 @@
 #define NODE_IFACE    "org.ctdb.cluster1.Node"
 #define PNN_NONE      UINT32_C(0xffffffff)
 
-/* CTDB's flag bits and words (ctdb/tools/ctdb.c) */
-static const struct {
-        uint32_t flag;
-        const char *name;
-} flag_names[] = {
-        { 0x01, "DISCONNECTED" }, { 0x04, "DISABLED" }, { 0x08, "BANNED" },
-        { 0x02, "UNHEALTHY" },    { 0x10, "DELETED" },  { 0x20, "STOPPED" },
-};
-#define FLAG_DELETED  0x10u
-#define FLAGS_INACTIVE (0x01u | 0x08u | 0x10u | 0x20u)
+#define FLAG_DELETED   CTDB_NODE_FLAG_DELETED
+#define FLAGS_INACTIVE \
+        (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_DELETED | CTDB_NODE_FLAG_STOPPED)
 
 static bool arg_json = false;
 static const char *arg_bus_address = NULL;
@@ -64,27 +57,6 @@ static void cluster_info_free(struct cluster_info *c) {
         free(c->nodes);
 }
 
-static const char *flags_to_string(uint32_t flags, char *buf, size_t size) {
-        size_t len = 0;
-
-        buf[0] = '\0';
-        if (flags == 0) {
-                snprintf(buf, size, "OK");
-                return buf;
-        }
-        for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
-                int n;
-
-                if (!(flags & flag_names[i].flag))
-                        continue;
-                n = snprintf(buf + len, size - len, "%s%s", len ? "|" : "", flag_names[i].name);
-                if (n < 0 || (size_t) n >= size - len)
-                        break;
-                len += (size_t) n;
-        }
-        return buf;
-}
-
 static void json_string(const char *s) {
         putchar('"');
         for (; s && *s; s++) {
@@ -100,6 +72,22 @@ static void json_string(const char *s) {
         putchar('"');
 }
 
+/* Prints a failure (and with --json the object {ok:false, error, message} on stdout); returns code. */
+static int report_failure(int code, const char *name, const char *what, const char *msg) {
+        if (arg_json) {
+                printf("{\"ok\":false,\"error\":");
+                json_string(name ? name : "");
+                printf(",\"message\":");
+                json_string(msg);
+                printf("}\n");
+        }
+        if (what)
+                fprintf(stderr, "%s: %s\n", what, msg);
+        else
+                fprintf(stderr, "%s\n", msg);
+        return code;
+}
+
 /* Maps a failed call to an exit code and a message a person can act on. */
 static int call_failed(const char *what, int r, const sd_bus_error *error) {
         const char *name = error && error->name ? error->name : NULL;
@@ -108,7 +96,7 @@ static int call_failed(const char *what, int r, const sd_bus_error *error) {
 
         if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)) {
                 code = EXIT_NOT_RUNNING;
-                msg = "ctdb-clusterd is not running (" CLUSTER_NAME " has no owner on the system bus)";
+                msg = "ctdb-clusterd is not running (nobody owns " CLUSTER_NAME " on the bus)";
         } else if (name && (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
                             strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)) {
                 code = EXIT_DENIED;
@@ -118,15 +106,7 @@ static int call_failed(const char *what, int r, const sd_bus_error *error) {
                 code = EXIT_DENIED;
         }
 
-        if (arg_json) {
-                printf("{\"ok\":false,\"error\":");
-                json_string(name ? name : "");
-                printf(",\"message\":");
-                json_string(msg);
-                printf("}\n");
-        }
-        fprintf(stderr, "%s: %s\n", what, msg);
-        return code;
+        return report_failure(code, name, code == EXIT_NOT_RUNNING ? NULL : what, msg);
 }
 
 static int connect_bus(sd_bus **ret) {
@@ -137,9 +117,18 @@ static int connect_bus(sd_bus **ret) {
         else
                 r = bus_open(arg_bus_address, ret);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the %s bus: %s\n",
-                        arg_host ? "remote" : arg_bus_address ? "given" : "system", strerror(-r));
-                return EXIT_FAILURE_;
+                const char *which = arg_host ? "remote" : arg_bus_address ? "given" : "system";
+
+                /* No bus daemon listening: then ctdb-clusterd cannot be running either. */
+                char msg[256];
+
+                if (!arg_host && (r == -ENOENT || r == -ECONNREFUSED)) {
+                        snprintf(msg, sizeof(msg), "ctdb-clusterd is not running (the %s bus is not reachable: %s)",
+                                 which, strerror(-r));
+                        return report_failure(EXIT_NOT_RUNNING, SD_BUS_ERROR_NO_SERVER, NULL, msg);
+                }
+                snprintf(msg, sizeof(msg), "Failed to connect to the %s bus: %s", which, strerror(-r));
+                return report_failure(EXIT_FAILURE_, SD_BUS_ERROR_NO_SERVER, NULL, msg);
         }
         /* Let polkit ask for a password when a person is at the terminal. */
         (void) sd_bus_set_allow_interactive_authorization(*ret, isatty(STDIN_FILENO));
@@ -238,7 +227,16 @@ static int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
 
 /* ---- verbs ------------------------------------------------------------------ */
 
-static int verb_status(sd_bus *bus, int argc, char **argv) {
+struct verb {
+        const char *name;
+        int min_args, max_args;         /* counting the verb itself */
+        const char *args;
+        const char *help;
+        int (*run)(sd_bus *bus, const struct verb *v, int argc, char **argv);
+        const char *method;             /* verb_node: the Manager method */
+};
+
+static int verb_status(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         struct cluster_info c;
         size_t deleted = 0, active = 0;
         char buf[128];
@@ -267,7 +265,7 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
                         printf("%s{\"pnn\":%" PRIu32 ",\"address\":", i ? "," : "", n->pnn);
                         json_string(n->address);
                         printf(",\"flags\":%" PRIu32 ",\"state\":", n->flags);
-                        json_string(flags_to_string(n->flags, buf, sizeof(buf)));
+                        json_string(bus_node_flags_to_string(n->flags, buf, sizeof(buf)));
                         printf(",\"this_node\":%s}", n->pnn == c.this_node ? "true" : "false");
                 }
                 printf("],\"generation\":%" PRIu32 ",\"size\":%zu,\"recovery_mode\":\"%s\",\"leader\":", c.generation,
@@ -287,7 +285,8 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
 
                         if (n->flags & FLAG_DELETED)
                                 continue;
-                        printf("pnn:%" PRIu32 " %-16s %s%s\n", n->pnn, n->address, flags_to_string(n->flags, buf, sizeof(buf)),
+                        printf("pnn:%" PRIu32 " %-16s %s%s\n", n->pnn, n->address,
+                               bus_node_flags_to_string(n->flags, buf, sizeof(buf)),
                                n->pnn == c.this_node ? " (THIS NODE)" : "");
                 }
                 printf("Generation:%" PRIu32 "\n", c.generation);
@@ -311,7 +310,7 @@ static int get_ban_time_left(sd_bus *bus, uint32_t pnn, uint32_t *ret) {
         return sd_bus_get_property_trivial(bus, CLUSTER_NAME, path, NODE_IFACE, "BanTimeLeft", &error, 'u', ret);
 }
 
-static int verb_nodes(sd_bus *bus, int argc, char **argv) {
+static int verb_nodes(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         struct cluster_info c;
         char buf[128];
         int r;
@@ -329,7 +328,7 @@ static int verb_nodes(sd_bus *bus, int argc, char **argv) {
 
                 if (!(n->flags & FLAG_DELETED))
                         (void) get_ban_time_left(bus, n->pnn, &ban);
-                flags_to_string(n->flags, buf, sizeof(buf));
+                bus_node_flags_to_string(n->flags, buf, sizeof(buf));
                 if (arg_json) {
                         printf("%s{\"pnn\":%" PRIu32 ",\"address\":", i ? "," : "", n->pnn);
                         json_string(n->address);
@@ -366,8 +365,9 @@ static int parse_u32(const char *s, const char *what, uint32_t *ret) {
         return 0;
 }
 
+
 /* ban/unban/disable/enable/stop/continue: Manager.<Method>(pnn[, seconds]) */
-static int node_call(sd_bus *bus, const char *verb, const char *method, int argc, char **argv) {
+static int verb_node(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         uint32_t pnn, seconds = 0;
@@ -379,18 +379,19 @@ static int node_call(sd_bus *bus, const char *verb, const char *method, int argc
                 return EXIT_USAGE;
 
         if (argc > 2)
-                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, method, &error, &reply, "uu", pnn,
-                                       seconds);
+                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, "uu",
+                                       pnn, seconds);
         else
-                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, method, &error, &reply, "u", pnn);
+                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, "u",
+                                       pnn);
         if (r < 0) {
                 char what[64];
 
-                snprintf(what, sizeof(what), "Failed to %s node %" PRIu32, verb, pnn);
+                snprintf(what, sizeof(what), "Failed to %s node %" PRIu32, v->name, pnn);
                 return call_failed(what, r, &error);
         }
         if (arg_json) {
-                printf("{\"ok\":true,\"verb\":\"%s\",\"pnn\":%" PRIu32, verb, pnn);
+                printf("{\"ok\":true,\"verb\":\"%s\",\"pnn\":%" PRIu32, v->name, pnn);
                 if (argc > 2)
                         printf(",\"seconds\":%" PRIu32, seconds);
                 printf("}\n");
@@ -398,26 +399,7 @@ static int node_call(sd_bus *bus, const char *verb, const char *method, int argc
         return 0;
 }
 
-static int verb_ban(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "ban", "Ban", argc, argv);
-}
-static int verb_unban(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "unban", "Unban", argc, argv);
-}
-static int verb_disable(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "disable", "Disable", argc, argv);
-}
-static int verb_enable(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "enable", "Enable", argc, argv);
-}
-static int verb_stop(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "stop", "Stop", argc, argv);
-}
-static int verb_continue(sd_bus *bus, int argc, char **argv) {
-        return node_call(bus, "continue", "Continue", argc, argv);
-}
-
-static int verb_recover(sd_bus *bus, int argc, char **argv) {
+static int verb_recover(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         int r;
@@ -430,23 +412,16 @@ static int verb_recover(sd_bus *bus, int argc, char **argv) {
         return 0;
 }
 
-struct verb {
-        const char *name;
-        int min_args, max_args;         /* counting the verb itself */
-        const char *args;
-        const char *help;
-        int (*run)(sd_bus *bus, int argc, char **argv);
-};
 
 static const struct verb verbs[] = {
         { "status", 1, 1, "", "Show the nodes, generation, recovery mode and leader", verb_status },
         { "nodes", 1, 1, "", "List the nodes with their state and ban time left", verb_nodes },
-        { "ban", 3, 3, "PNN SECONDS", "Ban a node for SECONDS", verb_ban },
-        { "unban", 2, 2, "PNN", "Lift a node's ban", verb_unban },
-        { "disable", 2, 2, "PNN", "Disable a node (it hosts no public addresses)", verb_disable },
-        { "enable", 2, 2, "PNN", "Enable a disabled node", verb_enable },
-        { "stop", 2, 2, "PNN", "Stop a node (inactive until continued)", verb_stop },
-        { "continue", 2, 2, "PNN", "Continue a stopped node", verb_continue },
+        { "ban", 3, 3, "PNN SECONDS", "Ban a node for SECONDS", verb_node, "Ban" },
+        { "unban", 2, 2, "PNN", "Lift a node's ban", verb_node, "Unban" },
+        { "disable", 2, 2, "PNN", "Disable a node (it hosts no public addresses)", verb_node, "Disable" },
+        { "enable", 2, 2, "PNN", "Enable a disabled node", verb_node, "Enable" },
+        { "stop", 2, 2, "PNN", "Stop a node (inactive until continued)", verb_node, "Stop" },
+        { "continue", 2, 2, "PNN", "Continue a stopped node", verb_node, "Continue" },
         { "recover", 1, 1, "", "Make the leader run a recovery (new generation)", verb_recover },
 };
 
@@ -550,5 +525,5 @@ int main(int argc, char *argv[]) {
         r = check_running(bus);
         if (r != 0)
                 return r;
-        return v->run(bus, n, argv + optind);
+        return v->run(bus, v, n, argv + optind);
 }

@@ -15,6 +15,14 @@
 #include "clusterd-bus.h"
 #include "clusterd-wire.h"
 
+/* The pure election logic keeps its own names for the contract's flag bits. */
+_Static_assert(NODE_FLAGS_DISCONNECTED == CTDB_NODE_FLAG_DISCONNECTED &&
+                       NODE_FLAGS_UNHEALTHY == CTDB_NODE_FLAG_UNHEALTHY &&
+                       NODE_FLAGS_PERMANENTLY_DISABLED == CTDB_NODE_FLAG_PERMANENTLY_DISABLED &&
+                       NODE_FLAGS_BANNED == CTDB_NODE_FLAG_BANNED && NODE_FLAGS_DELETED == CTDB_NODE_FLAG_DELETED &&
+                       NODE_FLAGS_STOPPED == CTDB_NODE_FLAG_STOPPED,
+               "node flag bits differ between clusterd-election.h and bus-util.h");
+
 /* ---- Manager ---------------------------------------------------------------- */
 
 static int property_get_recovering(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -83,22 +91,50 @@ static bool control_is_noop(clusterd_manager *m, uint32_t op, uint32_t pnn) {
         return false;
 }
 
-static int node_method(sd_bus_message *call, clusterd_manager *m, uint32_t op, sd_bus_error *error) {
-        uint32_t pnn, seconds = 0;
+/* The methods that act through manager_control(), by member name. */
+static const struct {
+        const char *member;
+        uint32_t op;
+} control_methods[] = {
+        { "Ban", CLUSTERD_OP_BAN },         { "Unban", CLUSTERD_OP_UNBAN },
+        { "Disable", CLUSTERD_OP_DISABLE }, { "Enable", CLUSTERD_OP_ENABLE },
+        { "Stop", CLUSTERD_OP_STOP },       { "Continue", CLUSTERD_OP_CONTINUE },
+        { "Recover", CLUSTERD_OP_RECOVER },
+};
+
+/*
+ * Ban(u pnn, u seconds), Unban/Disable/Enable/Stop/Continue(u pnn), Recover():
+ * one handler in STYLE.md's order. Called again with the same message when
+ * polkit answers.
+ */
+static int method_control(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+        const char *member = sd_bus_message_get_member(call);
+        uint32_t op = 0, pnn = CTDB_PNN_NONE, seconds = 0;
         int r;
 
-        r = sd_bus_message_read(call, "u", &pnn);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < sizeof(control_methods) / sizeof(control_methods[0]); i++)
+                if (member && strcmp(member, control_methods[i].member) == 0)
+                        op = control_methods[i].op;
+        if (op == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method %s", member ? member : "");
+
+        if (op != CLUSTERD_OP_RECOVER) {
+                r = sd_bus_message_read(call, "u", &pnn);
+                if (r < 0)
+                        return r;
+        }
         if (op == CLUSTERD_OP_BAN) {
                 r = sd_bus_message_read(call, "u", &seconds);
                 if (r < 0)
                         return r;
         }
 
-        r = check_pnn(m, pnn, error);
-        if (r < 0)
-                return r;
+        if (op != CLUSTERD_OP_RECOVER) {
+                r = check_pnn(m, pnn, error);
+                if (r < 0)
+                        return r;
+        }
         if (op == CLUSTERD_OP_BAN && seconds == 0)
                 return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Ban time must be at least 1 second");
 
@@ -111,44 +147,8 @@ static int node_method(sd_bus_message *call, clusterd_manager *m, uint32_t op, s
         if (r == 0)
                 return 1; /* called again when polkit answers */
 
+        /* Acts, publishes the change and replies (now or when the target node answers). */
         return manager_control(m, call, op, pnn, seconds, error);
-}
-
-static int method_ban(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_BAN, error);
-}
-
-static int method_unban(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_UNBAN, error);
-}
-
-static int method_disable(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_DISABLE, error);
-}
-
-static int method_enable(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_ENABLE, error);
-}
-
-static int method_stop(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_STOP, error);
-}
-
-static int method_continue(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        return node_method(call, userdata, CLUSTERD_OP_CONTINUE, error);
-}
-
-static int method_recover(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        clusterd_manager *m = userdata;
-        int r;
-
-        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;
-
-        return manager_control(m, call, CLUSTERD_OP_RECOVER, CTDB_PNN_NONE, 0, error);
 }
 
 static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
@@ -176,16 +176,17 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Recovering", "b", property_get_recovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Quorate", "b", property_get_quorate, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Nodes", "a(usu)", property_get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "", method_ban,
+        SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_unban, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Disable", "u", SD_BUS_PARAM(pnn), "", "", method_disable,
+        SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Disable", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Enable", "u", SD_BUS_PARAM(pnn), "", "", method_enable, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Stop", "u", SD_BUS_PARAM(pnn), "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Continue", "u", SD_BUS_PARAM(pnn), "", "", method_continue,
+        SD_BUS_METHOD_WITH_NAMES("Enable", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("Recover", "", "", method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Stop", "u", SD_BUS_PARAM(pnn), "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Continue", "u", SD_BUS_PARAM(pnn), "", "", method_control,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Recover", "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ReloadNodes", "", "", method_reload_nodes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("RecoveryStarted", "u", SD_BUS_PARAM(generation), 0),
         SD_BUS_SIGNAL_WITH_NAMES("RecoveryFinished", "u", SD_BUS_PARAM(generation), 0),
@@ -222,14 +223,15 @@ static int property_get_node_health(sd_bus *bus, const char *path, const char *i
         char buf[128];
 
         return sd_bus_message_append(reply, "s",
-                                     election_flags_to_string(manager_node_flags(n->manager, n->pnn), buf,
+                                     bus_node_flags_to_string(manager_node_flags(n->manager, n->pnn), buf,
                                                               sizeof(buf)));
 }
 
 static const sd_bus_vtable node_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Pnn", "u", NULL, offsetof(struct clusterd_node, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Address", "s", property_get_node_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Not const: ReloadNodes may delete the slot, and its address becomes "". */
+        SD_BUS_PROPERTY("Address", "s", property_get_node_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Flags", "u", property_get_node_flags, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("BanTimeLeft", "u", property_get_node_ban_time_left, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Health", "s", property_get_node_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -314,6 +316,15 @@ void clusterd_bus_emit_node_changed(clusterd_manager *m, uint32_t pnn, char **pr
                 return;
         snprintf(path, sizeof(path), CLUSTERD_NODE_PREFIX "/%" PRIu32, pnn);
         (void) sd_bus_emit_properties_changed_strv(m->bus, path, CLUSTERD_NODE_IFACE, props);
+}
+
+void clusterd_bus_emit_node_added(clusterd_manager *m, uint32_t pnn) {
+        char path[64];
+
+        if (!m->bus)
+                return;
+        snprintf(path, sizeof(path), CLUSTERD_NODE_PREFIX "/%" PRIu32, pnn);
+        (void) sd_bus_emit_interfaces_added(m->bus, path, CLUSTERD_NODE_IFACE, NULL);
 }
 
 void clusterd_bus_emit_recovery(clusterd_manager *m, bool started, uint32_t generation) {

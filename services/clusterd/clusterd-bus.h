@@ -14,5 +14,7 @@ int clusterd_bus_register(clusterd_manager *m);
 void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props);
 /* PropertiesChanged for the named properties of node pnn. */
 void clusterd_bus_emit_node_changed(clusterd_manager *m, uint32_t pnn, char **props);
+/* InterfacesAdded for the object of node pnn (a slot added by ReloadNodes). */
+void clusterd_bus_emit_node_added(clusterd_manager *m, uint32_t pnn);
 /* RecoveryStarted / RecoveryFinished. */
 void clusterd_bus_emit_recovery(clusterd_manager *m, bool started, uint32_t generation);

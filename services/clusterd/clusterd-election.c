@@ -1,7 +1,6 @@
 /* Membership and leader election as pure logic; see clusterd-election.h. */
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "clusterd-election.h"
@@ -149,42 +148,4 @@ int election_decide(const struct election_input *in, struct election_result *ret
         r.is_leader = r.leader == in->self;
         *ret = r;
         return 0;
-}
-
-static const struct {
-        uint32_t flag;
-        const char *name;
-} flag_names[] = {
-        /* CTDB's words and order (ctdb/tools/ctdb.c) */
-        { NODE_FLAGS_DISCONNECTED, "DISCONNECTED" },
-        { NODE_FLAGS_PERMANENTLY_DISABLED, "DISABLED" },
-        { NODE_FLAGS_BANNED, "BANNED" },
-        { NODE_FLAGS_UNHEALTHY, "UNHEALTHY" },
-        { NODE_FLAGS_DELETED, "DELETED" },
-        { NODE_FLAGS_STOPPED, "STOPPED" },
-};
-
-const char *election_flags_to_string(uint32_t flags, char *buf, size_t size) {
-        size_t len = 0;
-
-        if (!buf || size == 0)
-                return NULL;
-        buf[0] = '\0';
-        if (flags == 0) {
-                snprintf(buf, size, "OK");
-                return buf;
-        }
-        for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
-                if (!(flags & flag_names[i].flag))
-                        continue;
-                int n = snprintf(buf + len, size - len, "%s%s", len ? "|" : "", flag_names[i].name);
-                if (n < 0 || (size_t) n >= size - len)
-                        break;
-                len += (size_t) n;
-        }
-        flags &= ~(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_UNHEALTHY | NODE_FLAGS_PERMANENTLY_DISABLED |
-                   NODE_FLAGS_BANNED | NODE_FLAGS_DELETED | NODE_FLAGS_STOPPED);
-        if (flags && len < size)
-                snprintf(buf + len, size - len, "%s0x%x", len ? "|" : "", flags);
-        return buf;
 }

@@ -16,7 +16,7 @@
 
 #include "wire.h"
 
-/* Node flags: CTDB's bit values (DESIGN.md section 3). */
+/* Node flags: CTDB's bit values (DESIGN.md section 3; the same as CTDB_NODE_FLAG_* of bus-util.h). */
 #define NODE_FLAGS_DISCONNECTED         0x00000001u
 #define NODE_FLAGS_UNHEALTHY            0x00000002u
 #define NODE_FLAGS_PERMANENTLY_DISABLED 0x00000004u
@@ -74,6 +74,3 @@ bool election_node_eligible(const struct election_node *n);
 
 /* Decides; in->self must be a non-deleted slot. Returns 0 or -EINVAL on bad input. */
 int election_decide(const struct election_input *in, struct election_result *ret);
-
-/* "OK" or the flag words joined by '|' ("DISCONNECTED|BANNED"), CTDB's names. */
-const char *election_flags_to_string(uint32_t flags, char *buf, size_t size);

@@ -114,7 +114,7 @@ static void log_flags_event(clusterd_manager *m, uint32_t pnn, uint32_t old, uin
         snprintf(f2, sizeof(f2), "CTDB_FLAGS=0x%" PRIx32, new);
         snprintf(f3, sizeof(f3), "CTDB_OLD_FLAGS=0x%" PRIx32, old);
         log_event(LOG_NOTICE, CTDB_MESSAGE_NODE_FLAGS, extra, "Node %" PRIu32 " flags changed: %s -> %s%s", pnn,
-                  election_flags_to_string(old, a, sizeof(a)), election_flags_to_string(new, b, sizeof(b)),
+                  bus_node_flags_to_string(old, a, sizeof(a)), bus_node_flags_to_string(new, b, sizeof(b)),
                   pnn == m->self ? " (this node)" : "");
 }
 
@@ -128,12 +128,18 @@ static void manager_publish(clusterd_manager *m) {
                 struct clusterd_node *node = &m->nodes[i];
                 uint32_t flags = manager_node_flags(m, i);
                 uint32_t ban_left = manager_node_ban_left(m, i);
-                char *np[4];
+                bool added = node->pub_flags == CLUSTERD_PUB_NEW;
+                char *np[5];
                 unsigned k = 0;
 
+                if (added && m->pub_valid)
+                        clusterd_bus_emit_node_added(m, i);
                 if (flags != node->pub_flags) {
-                        if (m->pub_valid)
+                        if (m->pub_valid && !added)
                                 log_flags_event(m, i, node->pub_flags, flags);
+                        /* A slot deleted by ReloadNodes loses its address. */
+                        if (!added && (flags ^ node->pub_flags) & NODE_FLAGS_DELETED)
+                                np[k++] = (char *) "Address";
                         node->pub_flags = flags;
                         np[k++] = (char *) "Flags";
                         np[k++] = (char *) "Health";
@@ -254,6 +260,19 @@ static bool active_set_changed(clusterd_manager *m) {
         return false;
 }
 
+/*
+ * A partition member announced a later generation than ours (it comes from
+ * another partition's history). The leader must move past it: a generation
+ * number means one membership, and the newcomer must never have to go back.
+ */
+static bool peer_generation_ahead(clusterd_manager *m) {
+        for (uint32_t i = 0; i < m->n_nodes; i++)
+                if (i != m->self && m->nodes[i].connected && m->nodes[i].known &&
+                    m->nodes[i].generation > m->generation)
+                        return true;
+        return false;
+}
+
 static void recovery_start(clusterd_manager *m, const char *why) {
         uint32_t gen = m->generation;
 
@@ -292,6 +311,12 @@ static void follow_leader(clusterd_manager *m) {
                 return;
         l = &m->nodes[m->leader];
         if (!l->known)
+                return;
+        /*
+         * Generations never go back on a node. A leader behind ours has not
+         * seen our announcement yet; once it has, it starts a recovery above it.
+         */
+        if (l->generation < m->generation)
                 return;
 
         if (l->recovering) {
@@ -422,6 +447,8 @@ void manager_update(clusterd_manager *m) {
                         recovery_start(m, "this node became leader");
                 else if (active_set_changed(m))
                         recovery_start(m, "the set of active nodes changed");
+                else if (peer_generation_ahead(m))
+                        recovery_start(m, "a node announced a later generation");
                 else
                         recovery_check_done(m);
         } else {
@@ -763,18 +790,40 @@ static void handle_control(clusterd_manager *m, uint32_t src, const struct clust
                 log_warning_errno(r, "Failed to answer node %" PRIu32 ": %m", src);
 }
 
+/*
+ * Passes another node's answer on to the D-Bus caller. The error name and
+ * message come from the network: an invalid error name would make the bus
+ * daemon drop our connection, and invalid UTF-8 makes sd-bus refuse the reply
+ * (the caller would wait forever), so both fall back to a plain Failed.
+ */
+static void control_reply_to_caller(struct pending_control *p, uint32_t src,
+                                    const struct clusterd_control_reply_msg *c) {
+        const char *name = c->error_name_len ? c->error_name : NULL;
+        int r;
+
+        if (c->status == 0) {
+                r = sd_bus_reply_method_return(p->call, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a %s call: %m", clusterd_op_to_string(p->op));
+                return;
+        }
+        if (!bus_error_name_is_valid(name))
+                name = SD_BUS_ERROR_FAILED;
+        r = sd_bus_reply_method_errorf(p->call, name, "%s", c->message_len ? c->message : "failed");
+        if (r == -EINVAL)
+                r = sd_bus_reply_method_errorf(p->call, SD_BUS_ERROR_FAILED,
+                                               "Node %" PRIu32 " refused to %s (its message was not valid UTF-8)", src,
+                                               clusterd_op_to_string(p->op));
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer a %s call: %m", clusterd_op_to_string(p->op));
+}
+
 static void handle_control_reply(clusterd_manager *m, uint32_t src, const struct clusterd_control_reply_msg *c) {
         for (struct pending_control *p = m->pending; p; p = p->next) {
                 if (p->id != c->id || p->target != src)
                         continue;
-                if (p->call) {
-                        if (c->status == 0)
-                                (void) sd_bus_reply_method_return(p->call, NULL);
-                        else
-                                (void) sd_bus_reply_method_errorf(p->call,
-                                                                  c->error_name_len ? c->error_name : SD_BUS_ERROR_FAILED,
-                                                                  "%s", c->message_len ? c->message : "failed");
-                }
+                if (p->call)
+                        control_reply_to_caller(p, src, c);
                 talloc_free(p);
                 return;
         }
@@ -870,6 +919,14 @@ static void handle_link(clusterd_manager *m, uint32_t pnn, bool connected) {
         manager_update(m);
 }
 
+static void inbox_push(clusterd_manager *m, struct inbox_entry *e) {
+        if (m->inbox_tail)
+                m->inbox_tail->next = e;
+        else
+                m->inbox = e;
+        m->inbox_tail = e;
+}
+
 static void on_client_message(ctdb_client *c, uint32_t src, uint64_t srvid, const void *data, size_t len,
                               void *userdata) {
         clusterd_manager *m = userdata;
@@ -885,11 +942,7 @@ static void on_client_message(ctdb_client *c, uint32_t src, uint64_t srvid, cons
         }
         e->pnn = src;
         e->len = len;
-        if (m->inbox_tail)
-                m->inbox_tail->next = e;
-        else
-                m->inbox = e;
-        m->inbox_tail = e;
+        inbox_push(m, e);
 }
 
 static void on_client_link(ctdb_client *c, uint32_t pnn, bool connected, void *userdata) {
@@ -903,11 +956,7 @@ static void on_client_link(ctdb_client *c, uint32_t pnn, bool connected, void *u
         e->is_link = true;
         e->pnn = pnn;
         e->connected = connected;
-        if (m->inbox_tail)
-                m->inbox_tail->next = e;
-        else
-                m->inbox = e;
-        m->inbox_tail = e;
+        inbox_push(m, e);
 }
 
 static void inbox_drain(clusterd_manager *m) {
@@ -1071,7 +1120,7 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
 
         /* Check everything first so a refused reload changes nothing. */
         if (nodes->n_nodes < m->n_nodes)
-                return sd_bus_error_setf(error, CLUSTERD_ERROR_NOT_SUPPORTED,
+                return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
                                          "%s has %" PRIu32 " slots, %" PRIu32 " are configured: nodes are never "
                                          "removed, mark them \"#deleted\" instead",
                                          m->nodes_path, nodes->n_nodes, m->n_nodes);
@@ -1080,12 +1129,12 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
                 const struct clusterd_node *n = &m->nodes[i];
 
                 if (n->deleted && !e->deleted)
-                        return sd_bus_error_setf(error, CLUSTERD_ERROR_NOT_SUPPORTED,
+                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
                                                  "Node %" PRIu32 " was deleted and cannot come back; add a new "
                                                  "line at the end instead",
                                                  i);
                 if (!n->deleted && !e->deleted && strcmp(n->address, e->address) != 0)
-                        return sd_bus_error_setf(error, CLUSTERD_ERROR_NOT_SUPPORTED,
+                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
                                                  "The address of node %" PRIu32 " changed (%s -> %s); this is not "
                                                  "supported, delete the node and add a new one",
                                                  i, n->address, e->address);
@@ -1111,7 +1160,7 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
                                 .address = e->deleted ? NULL : talloc_strdup(m->nodes, e->address),
                                 .leader = CTDB_PNN_NONE,
                                 .vote = CTDB_PNN_NONE,
-                                .pub_flags = UINT32_MAX,
+                                .pub_flags = CLUSTERD_PUB_NEW,
                         };
                         log_notice("Node %" PRIu32 " added%s%s", i, e->deleted ? " (deleted slot)" : ": ",
                                    e->deleted ? "" : e->address);

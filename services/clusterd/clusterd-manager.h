@@ -29,7 +29,6 @@ struct inbox_entry;
 #define CLUSTERD_NODE_PREFIX     "/org/ctdb/cluster1/node"
 #define CLUSTERD_NODE_IFACE      "org.ctdb.cluster1.Node"
 #define CLUSTERD_POLKIT_MANAGE   "org.ctdb.cluster1.manage"
-#define CLUSTERD_ERROR_NOT_SUPPORTED "org.ctdb.Error.NotSupported"
 
 /* Timings (microseconds); the reasons are in docs/architecture.md. */
 #define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
@@ -38,6 +37,9 @@ struct inbox_entry;
 #define CLUSTERD_RECOVERY_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 #define CLUSTERD_RECONNECT_MIN_USEC (100 * 1000ULL)
 #define CLUSTERD_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
+
+/* pub_flags of a slot that ReloadNodes added: its object is not announced yet. */
+#define CLUSTERD_PUB_NEW UINT32_MAX
 
 /* One configured slot as this node sees it. */
 struct clusterd_node {
@@ -56,7 +58,7 @@ struct clusterd_node {
         bool recovering;
         uint32_t ban_left;
         /* what was last published on the bus, to emit only changes */
-        uint32_t pub_flags;
+        uint32_t pub_flags;             /* CLUSTERD_PUB_NEW: added by ReloadNodes, not announced yet */
         uint32_t pub_ban_left;
 };
 

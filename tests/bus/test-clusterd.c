@@ -12,6 +12,7 @@
 #undef NDEBUG
 
 #include <glib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,10 +57,18 @@ static guint32 get_u32(Fixture *f, const char *path, const char *iface, const ch
         return g_variant_get_uint32(v);
 }
 
+static void spawn_tunneld(Fixture *f) {
+        const char *argv[] = { "services/tunneld/ctdb-tunneld", "--config-dir", f->config_dir,
+                               "--bus-address", f->bus->address, "--foreground", NULL };
+
+        f->tunneld = test_spawn_daemon(f->bus, argv, "org.ctdb.tunnel1", 10000);
+}
+
 static void setup(Fixture *f, gconstpointer data) {
         g_autofree char *conf = NULL;
         g_autofree char *nodes = NULL;
         g_autofree char *cfgfile = NULL;
+        g_autofree char *run_dir = NULL;
         guint port = (guint) g_random_int_range(20000, 60000);
 
         f->bus = test_bus_new();
@@ -72,18 +81,28 @@ static void setup(Fixture *f, gconstpointer data) {
                                port, f->bus->dir, f->bus->dir);
         cfgfile = test_write_file(f->bus, "etc/ctdb.conf", conf);
         f->config_dir = g_path_get_dirname(cfgfile);
-        g_assert_cmpint(g_mkdir_with_parents(g_build_filename(f->bus->dir, "run", NULL), 0755), ==, 0);
+        run_dir = g_build_filename(f->bus->dir, "run", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(run_dir, 0755), ==, 0);
 
+        spawn_tunneld(f);
         {
-                const char *argv[] = { "services/tunneld/ctdb-tunneld", "--config-dir", f->config_dir,
-                                       "--bus-address", f->bus->address, "--foreground", NULL };
-                f->tunneld = test_spawn_daemon(f->bus, argv, "org.ctdb.tunnel1", 10000);
-        }
-        {
-                const char *argv[] = { "services/clusterd/ctdb-clusterd", "--config-dir", f->config_dir,
-                                       "--bus-address", f->bus->address, "--foreground", "--log-level", "info",
-                                       NULL };
-                f->clusterd = test_spawn_daemon(f->bus, argv, NAME, 10000);
+                /* $CTDB_TEST_CLUSTERD_WRAPPER, e.g. "valgrind --log-file=/tmp/vg.%p", runs clusterd under it. */
+                g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+                const char *wrapper = g_getenv("CTDB_TEST_CLUSTERD_WRAPPER");
+                g_auto(GStrv) words = g_strsplit(wrapper ? wrapper : "", " ", -1);
+                const char *args[] = { "--config-dir", f->config_dir, "--bus-address", f->bus->address,
+                                       "--foreground", "--log-level", "info", NULL };
+
+                for (size_t i = 0; words[i]; i++)
+                        if (*words[i])
+                                g_ptr_array_add(argv, i == 0 ? g_find_program_in_path(words[i]) : g_strdup(words[i]));
+                g_ptr_array_add(argv, argv->len ? test_build_path("services/clusterd/ctdb-clusterd")
+                                                : g_strdup("services/clusterd/ctdb-clusterd"));
+                for (size_t i = 0; args[i]; i++)
+                        g_ptr_array_add(argv, g_strdup(args[i]));
+                g_ptr_array_add(argv, NULL);
+                f->clusterd = test_spawn_daemon(f->bus, (const char *const *) argv->pdata, NAME,
+                                                wrapper ? 60000 : 10000);
         }
         g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Quorate", is_true, NULL, 10000));
 }
@@ -345,45 +364,490 @@ static void test_recover_and_flags(Fixture *f, gconstpointer data) {
         g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 3000));
 }
 
-/* ctdbctl against the same bus: the status table, --json and the exit code when clusterd is gone. */
-static int run_ctdbctl(Fixture *f, const char *const *args, char **ret_out) {
+/* ---- PropertiesChanged ------------------------------------------------------------ */
+
+/*
+ * Every PropertiesChanged (and InterfacesAdded) of clusterd, as strings
+ * "<object> <Property>=<value>" with object "manager" or "node<pnn>", e.g.
+ * "node0 Flags=8", "manager Quorate=false", "node1 added".
+ */
+typedef struct Changes {
+        GPtrArray *seen;
+        guint ids[2];
+} Changes;
+
+static const char *object_name(const char *path, char *buf, size_t size) {
+        if (strcmp(path, PATH) == 0)
+                return "manager";
+        if (g_str_has_prefix(path, "/org/ctdb/cluster1/node/")) {
+                g_snprintf(buf, size, "node%s", path + strlen("/org/ctdb/cluster1/node/"));
+                return buf;
+        }
+        return path;
+}
+
+static void on_properties_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                                  const char *signal, GVariant *params, gpointer userdata) {
+        Changes *c = userdata;
+        g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+        g_autoptr(GVariant) invalidated = g_variant_get_child_value(params, 2);
+        GVariantIter iter;
+        const char *prop;
+        GVariant *value;
+        char buf[64];
+
+        g_variant_iter_init(&iter, changed);
+        while (g_variant_iter_next(&iter, "{&sv}", &prop, &value)) {
+                g_autofree char *text = g_variant_print(value, FALSE);
+
+                g_ptr_array_add(c->seen, g_strdup_printf("%s %s=%s", object_name(path, buf, sizeof(buf)), prop, text));
+                g_variant_unref(value);
+        }
+        /* Every property is EMITS_CHANGE: an invalidation-only entry would be a bug. */
+        g_assert_cmpuint(g_variant_n_children(invalidated), ==, 0);
+}
+
+static void on_interfaces_added(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                                const char *signal, GVariant *params, gpointer userdata) {
+        Changes *c = userdata;
+        const char *object;
+        char buf[64];
+
+        g_variant_get_child(params, 0, "&o", &object);
+        g_ptr_array_add(c->seen, g_strdup_printf("%s added", object_name(object, buf, sizeof(buf))));
+}
+
+static void changes_start(Fixture *f, Changes *c) {
+        c->seen = g_ptr_array_new_with_free_func(g_free);
+        c->ids[0] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_properties_changed, c, NULL);
+        c->ids[1] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.ObjectManager",
+                                                       "InterfacesAdded", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_interfaces_added, c, NULL);
+        /* A round trip makes sure the match rules are in place before anything happens. */
+        g_assert_cmpuint(get_u32(f, PATH, IFACE, "ThisNode"), ==, 0);
+}
+
+static void changes_stop(Fixture *f, Changes *c) {
+        g_dbus_connection_signal_unsubscribe(f->bus->conn, c->ids[0]);
+        g_dbus_connection_signal_unsubscribe(f->bus->conn, c->ids[1]);
+        g_ptr_array_unref(c->seen);
+}
+
+static gboolean changes_has(Changes *c, const char *what) {
+        for (guint i = 0; i < c->seen->len; i++)
+                if (strcmp(c->seen->pdata[i], what) == 0)
+                        return TRUE;
+        return FALSE;
+}
+
+/* Waits (up to timeout_ms) until "what" was emitted; on failure lists what was. */
+static void changes_wait(Changes *c, const char *what, unsigned timeout_ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+
+        while (!changes_has(c, what) && g_get_monotonic_time() < deadline)
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(5000);
+        if (!changes_has(c, what)) {
+                for (guint i = 0; i < c->seen->len; i++)
+                        g_test_message("seen: %s", (char *) c->seen->pdata[i]);
+                g_error("no PropertiesChanged \"%s\" within %u ms", what, timeout_ms);
+        }
+}
+
+static void test_properties_changed(Fixture *f, gconstpointer data) {
+        Changes c;
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        g_autofree char *gen = NULL;
+
+        if (geteuid() != 0)
+                polkit_mock_start(f, TRUE);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        changes_start(f, &c);
+
+        /* Ban: the node's Flags, Health and BanTimeLeft (counting down), the Manager's Nodes and Leader. */
+        e1 = call_privileged(f, "Ban", g_variant_new("(uu)", 0, 2));
+        g_assert_null(e1);
+        changes_wait(&c, "node0 Flags=8", 2000);
+        changes_wait(&c, "node0 Health='BANNED'", 2000);
+        changes_wait(&c, "node0 BanTimeLeft=2", 2000);
+        changes_wait(&c, "manager Nodes=[(0, '127.0.0.1', 8)]", 2000);
+        changes_wait(&c, "manager Leader=4294967295", 2000);
+        changes_wait(&c, "node0 BanTimeLeft=1", 3000);
+        /* It ends by itself: back to OK, leader again, a new generation. */
+        changes_wait(&c, "node0 BanTimeLeft=0", 3000);
+        changes_wait(&c, "node0 Flags=0", 3000);
+        changes_wait(&c, "node0 Health='OK'", 3000);
+        changes_wait(&c, "manager Leader=0", 3000);
+        gen = g_strdup_printf("manager Generation=%u", get_u32(f, PATH, IFACE, "Generation"));
+        changes_wait(&c, gen, 3000);
+
+        /* Disable: Flags and Health only (a disabled node still leads). */
+        e2 = call_privileged(f, "Disable", g_variant_new("(u)", 0));
+        g_assert_null(e2);
+        changes_wait(&c, "node0 Health='DISABLED'", 2000);
+        e3 = call_privileged(f, "Enable", g_variant_new("(u)", 0));
+        g_assert_null(e3);
+
+        /* Losing tunneld: not quorate, no leader; back when it returns. */
+        test_stop_daemon(f->tunneld);
+        f->tunneld = 0;
+        changes_wait(&c, "manager Quorate=false", 5000);
+        g_assert_cmpuint(get_u32(f, PATH, IFACE, "Leader"), ==, 0xffffffff);
+        g_ptr_array_set_size(c.seen, 0);
+        spawn_tunneld(f);
+        changes_wait(&c, "manager Quorate=true", 10000);
+        changes_wait(&c, "manager Leader=0", 5000);
+        changes_stop(f, &c);
+}
+
+/* ReloadNodes: a slot added (InterfacesAdded, Nodes), then deleted while down (Address, Flags, Health). */
+static void test_reload_nodes(Fixture *f, gconstpointer data) {
+        Changes c;
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        g_autofree char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+        g_autoptr(GVariant) address = NULL;
+
+        if (geteuid() != 0)
+                polkit_mock_start(f, TRUE);
+        changes_start(f, &c);
+
+        p1 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n127.0.0.2\n");
+        e1 = call_privileged(f, "ReloadNodes", NULL);
+        g_assert_null(e1);
+        changes_wait(&c, "node1 added", 2000);
+        changes_wait(&c, "manager Nodes=[(0, '127.0.0.1', 0), (1, '127.0.0.2', 1)]", 2000);
+        /* 1 of 2 nodes is no majority. */
+        changes_wait(&c, "manager Quorate=false", 2000);
+
+        p2 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n#127.0.0.2\n");
+        e2 = call_privileged(f, "ReloadNodes", NULL);
+        g_assert_null(e2);
+        changes_wait(&c, "node1 Address=''", 2000);
+        changes_wait(&c, "node1 Flags=16", 2000);
+        changes_wait(&c, "node1 Health='DELETED'", 2000);
+        changes_wait(&c, "manager Quorate=true", 2000);
+        address = test_get_property(f->bus, NAME, "/org/ctdb/cluster1/node/1", NIFACE, "Address");
+        g_assert_cmpstr(g_variant_get_string(address, NULL), ==, "");
+
+        /* Un-deleting is refused and changes nothing. */
+        p3 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n127.0.0.2\n");
+        e3 = call_privileged(f, "ReloadNodes", NULL);
+        g_assert_cmpstr(e3, ==, "org.ctdb.Error.NotSupported");
+        g_assert_cmpuint(get_u32(f, "/org/ctdb/cluster1/node/1", NIFACE, "Flags"), ==, 0x10);
+        changes_stop(f, &c);
+}
+
+/* ---- the XML in bus/ describes what the daemon serves ---------------------------- */
+
+static const char *emits_changed(GDBusPropertyInfo *p) {
+        const char *v =
+                g_dbus_annotation_info_lookup(p->annotations, "org.freedesktop.DBus.Property.EmitsChangedSignal");
+
+        return v ? v : "true";
+}
+
+static char *args_signature(GDBusArgInfo **args) {
+        GString *s = g_string_new(NULL);
+
+        for (size_t i = 0; args && args[i]; i++)
+                g_string_append(s, args[i]->signature);
+        return g_string_free(s, FALSE);
+}
+
+static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
+        size_t n;
+
+        g_assert_nonnull(got);
+        for (n = 0; want->methods && want->methods[n]; n++) {
+                GDBusMethodInfo *w = want->methods[n];
+                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
+                g_autofree char *wi = args_signature(w->in_args), *gi = NULL, *wo = args_signature(w->out_args),
+                                *go = NULL;
+
+                g_assert_nonnull(g);
+                gi = args_signature(g->in_args);
+                go = args_signature(g->out_args);
+                g_assert_cmpstr(wi, ==, gi);
+                g_assert_cmpstr(wo, ==, go);
+                for (size_t a = 0; w->in_args && w->in_args[a]; a++)
+                        g_assert_cmpstr(w->in_args[a]->name, ==, g->in_args[a]->name);
+        }
+        for (size_t k = 0; got->methods && got->methods[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[k]->name));
+        for (size_t k = 0; want->signals && want->signals[k]; k++) {
+                GDBusSignalInfo *g = g_dbus_interface_info_lookup_signal(got, want->signals[k]->name);
+                g_autofree char *ws = args_signature(want->signals[k]->args), *gs = NULL;
+
+                g_assert_nonnull(g);
+                gs = args_signature(g->args);
+                g_assert_cmpstr(ws, ==, gs);
+        }
+        for (size_t k = 0; got->signals && got->signals[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_signal(want, got->signals[k]->name));
+        for (size_t k = 0; want->properties && want->properties[k]; k++) {
+                GDBusPropertyInfo *w = want->properties[k];
+                GDBusPropertyInfo *g = g_dbus_interface_info_lookup_property(got, w->name);
+
+                g_test_message("property %s.%s", want->name, w->name);
+                g_assert_nonnull(g);
+                g_assert_cmpstr(w->signature, ==, g->signature);
+                g_assert_cmpint(w->flags, ==, g->flags);
+                g_assert_cmpstr(emits_changed(w), ==, emits_changed(g));
+        }
+        for (size_t k = 0; got->properties && got->properties[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_property(want, got->properties[k]->name));
+}
+
+static void check_xml(Fixture *f, const char *file, const char *path, const char *iface) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml_path = NULL, *xml = NULL;
+        g_autoptr(GDBusNodeInfo) want = NULL, got = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        const char *introspected;
+        const char *src = g_getenv("CTDB_SOURCE_DIR");
+
+        g_assert_nonnull(src);
+        xml_path = g_build_filename(src, "bus", file, NULL);
+        g_assert_true(g_file_get_contents(xml_path, &xml, NULL, &error));
+        want = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+
+        reply = g_dbus_connection_call_sync(f->bus->conn, NAME, path, "org.freedesktop.DBus.Introspectable",
+                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                            NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(&s)", &introspected);
+        got = g_dbus_node_info_new_for_xml(introspected, &error);
+        g_assert_no_error(error);
+        compare_interface(g_dbus_node_info_lookup_interface(want, iface),
+                          g_dbus_node_info_lookup_interface(got, iface));
+}
+
+static void test_introspection_matches_xml(Fixture *f, gconstpointer data) {
+        check_xml(f, "org.ctdb.cluster1.Manager.xml", PATH, IFACE);
+        check_xml(f, "org.ctdb.cluster1.Node.xml", NODE0, NIFACE);
+}
+
+/* ---- ctdbctl against the same bus ------------------------------------------------ */
+
+/*
+ * Runs the built ctdbctl with args; it finds the bus through
+ * DBUS_SYSTEM_BUS_ADDRESS (set by the test bus). As uid 65534 when nobody is
+ * set and the test is root (setpriv), so the call is an unprivileged one.
+ * Returns the exit code; stdout and stderr in ret_out / ret_err if given.
+ */
+static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, char **ret_out, char **ret_err) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
         int status = 0;
 
+        if (nobody && geteuid() == 0) {
+                char *setpriv = g_find_program_in_path("setpriv");
+
+                g_assert_nonnull(setpriv);
+                g_ptr_array_add(argv, setpriv); /* owned by argv */
+                g_ptr_array_add(argv, g_strdup("--reuid=65534"));
+                g_ptr_array_add(argv, g_strdup("--regid=65534"));
+                g_ptr_array_add(argv, g_strdup("--clear-groups"));
+        }
         g_ptr_array_add(argv, test_build_path("tools/ctdbctl"));
-        g_ptr_array_add(argv, g_strdup("--bus-address"));
-        g_ptr_array_add(argv, g_strdup(f->bus->address));
         for (size_t i = 0; args[i]; i++)
                 g_ptr_array_add(argv, g_strdup(args[i]));
         g_ptr_array_add(argv, NULL);
-        g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, ret_out, NULL, &status, &error);
+        /* stdin is not a terminal: ctdbctl does not ask polkit for interaction. */
+        g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
         g_assert_no_error(error);
         g_assert_true(WIFEXITED(status));
+        g_test_message("ctdbctl %s -> %d\n%s%s", args[0], WEXITSTATUS(status), out, err);
+        if (ret_out)
+                *ret_out = g_steal_pointer(&out);
+        if (ret_err)
+                *ret_err = g_steal_pointer(&err);
         return WEXITSTATUS(status);
 }
 
+static int run_ctdbctl(Fixture *f, const char *const *args, char **ret_out) {
+        return run_ctdbctl_as(f, FALSE, args, ret_out, NULL);
+}
+
+/* A --json answer: one object on one line, with every key named. */
+static void assert_json(const char *out, const char *const *keys) {
+        g_assert_nonnull(out);
+        g_assert_true(g_str_has_prefix(out, "{"));
+        g_assert_true(g_str_has_suffix(out, "}\n"));
+        g_assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
+        for (size_t i = 0; keys[i]; i++) {
+                g_autofree char *key = g_strdup_printf("\"%s\":", keys[i]);
+
+                if (!strstr(out, key))
+                        g_error("no key %s in %s", key, out);
+        }
+}
+
+static gboolean flags_are(Fixture *f, guint32 flags) {
+        return test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(flags), 3000);
+}
+
 static void test_ctdbctl(Fixture *f, gconstpointer data) {
-        g_autofree char *out = NULL, *json = NULL, *gone = NULL;
-        const char *status_args[] = { "status", NULL };
-        const char *json_args[] = { "--json", "status", NULL };
-        const char *bad_args[] = { "ban", "0", NULL };
+        g_autofree char *out = NULL, *gone = NULL, *gone_err = NULL;
 
-        g_assert_cmpint(run_ctdbctl(f, status_args, &out), ==, 0);
-        g_assert_nonnull(strstr(out, "Number of nodes:1\n"));
-        g_assert_nonnull(strstr(out, "pnn:0 127.0.0.1        OK (THIS NODE)\n"));
-        g_assert_nonnull(strstr(out, "Leader:0\n"));
-        g_assert_nonnull(strstr(out, "Quorate:yes\n"));
-        g_assert_cmpint(run_ctdbctl(f, json_args, &json), ==, 0);
-        g_assert_nonnull(strstr(json, "\"quorate\":true"));
-        g_assert_nonnull(strstr(json, "\"leader\":0"));
-        g_free(out);
-        out = NULL;
-        g_assert_cmpint(run_ctdbctl(f, bad_args, &out), ==, 1);
+        if (geteuid() != 0)
+                polkit_mock_start(f, TRUE);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
 
+        {
+                const char *args[] = { "status", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
+                g_assert_nonnull(strstr(out, "Number of nodes:1\n"));
+                g_assert_nonnull(strstr(out, "pnn:0"));
+                g_assert_nonnull(strstr(out, "THIS NODE"));
+                g_assert_nonnull(strstr(out, "pnn:0 127.0.0.1        OK (THIS NODE)\n"));
+                g_assert_nonnull(strstr(out, "Recovery mode:NORMAL (0)\n"));
+                g_assert_nonnull(strstr(out, "Leader:0\n"));
+                g_assert_nonnull(strstr(out, "Quorate:yes\n"));
+                g_clear_pointer(&out, g_free);
+        }
+        {
+                /* --bus-address, and --json after the verb */
+                const char *args[] = { "--bus-address", f->bus->address, "status", "--json", NULL };
+                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state", "generation", "size",
+                                       "recovery_mode", "leader", "quorate", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
+                assert_json(out, keys);
+                g_assert_nonnull(strstr(out, "\"this_node\":0,"));
+                g_assert_nonnull(strstr(out, "\"state\":\"OK\""));
+                g_assert_nonnull(strstr(out, "\"quorate\":true"));
+                g_assert_nonnull(strstr(out, "\"leader\":0"));
+                g_clear_pointer(&out, g_free);
+        }
+        {
+                const char *args[] = { "nodes", NULL };
+                const char *jargs[] = { "--json", "nodes", NULL };
+                const char *keys[] = { "nodes", "pnn", "address", "flags", "state", "ban_time_left",
+                                       "this_node", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
+                g_assert_nonnull(strstr(out, "127.0.0.1"));
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(run_ctdbctl(f, jargs, &out), ==, 0);
+                assert_json(out, keys);
+                g_clear_pointer(&out, g_free);
+        }
+
+        /* Each action, plain and --json, and its effect. */
+        {
+                static const struct {
+                        const char *verb, *seconds;
+                        guint32 flags_after;
+                } actions[] = {
+                        { "disable", NULL, 0x4 }, { "enable", NULL, 0 },  { "stop", NULL, 0x20 },
+                        { "continue", NULL, 0 },  { "ban", "30", 0x8 },   { "unban", NULL, 0 },
+                };
+
+                for (size_t i = 0; i < G_N_ELEMENTS(actions); i++) {
+                        for (int json = 0; json < 2; json++) {
+                                const char *args[5];
+                                size_t n = 0;
+                                g_autofree char *want = g_strdup_printf("\"verb\":\"%s\"", actions[i].verb);
+                                const char *keys[] = { "ok", "verb", "pnn", NULL };
+
+                                if (json)
+                                        args[n++] = "--json";
+                                args[n++] = actions[i].verb;
+                                args[n++] = "0";
+                                if (actions[i].seconds)
+                                        args[n++] = actions[i].seconds;
+                                args[n] = NULL;
+                                g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
+                                if (json) {
+                                        assert_json(out, keys);
+                                        g_assert_nonnull(strstr(out, "\"ok\":true"));
+                                        g_assert_nonnull(strstr(out, want));
+                                } else {
+                                        g_assert_cmpstr(out, ==, "");
+                                }
+                                g_clear_pointer(&out, g_free);
+                                g_assert_true(flags_are(f, actions[i].flags_after));
+                        }
+                }
+        }
+        {
+                const char *args[] = { "ban", "0", "1", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, args, NULL), ==, 0);
+                g_assert_true(flags_are(f, 0x8));
+                g_assert_true(flags_are(f, 0));
+        }
+        {
+                const char *args[] = { "recover", NULL };
+                const char *jargs[] = { "--json", "recover", NULL };
+                const char *keys[] = { "ok", "verb", NULL };
+                guint32 gen;
+
+                g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0),
+                                                 5000));
+                gen = get_u32(f, PATH, IFACE, "Generation");
+                g_assert_cmpint(run_ctdbctl(f, args, NULL), ==, 0);
+                g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
+                g_assert_cmpint(run_ctdbctl(f, jargs, &out), ==, 0);
+                assert_json(out, keys);
+                g_clear_pointer(&out, g_free);
+        }
+
+        /* Usage errors: 1. */
+        {
+                const char *missing[] = { "ban", "0", NULL };
+                const char *bad_number[] = { "ban", "x", "1", NULL };
+                const char *no_node[] = { "disable", "7", NULL };
+                const char *unknown[] = { "frobnicate", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, missing, NULL), ==, 1);
+                g_assert_cmpint(run_ctdbctl(f, bad_number, NULL), ==, 1);
+                g_assert_cmpint(run_ctdbctl(f, no_node, NULL), ==, 1);
+                g_assert_cmpint(run_ctdbctl(f, unknown, NULL), ==, 1);
+        }
+
+        /* Access denied: 3, for an unprivileged caller with no polkit on the bus; reading is open. */
+        if (geteuid() == 0) {
+                const char *args[] = { "ban", "0", "5", NULL };
+                const char *jargs[] = { "--json", "disable", "0", NULL };
+                const char *status[] = { "status", NULL };
+                const char *keys[] = { "ok", "error", "message", NULL };
+                g_autofree char *err = NULL;
+                g_autofree char *setpriv = g_find_program_in_path("setpriv");
+
+                if (!setpriv) {
+                        g_test_message("setpriv (util-linux) not found: not checking the unprivileged exit code");
+                } else {
+                        g_assert_cmpint(run_ctdbctl_as(f, TRUE, args, NULL, &err), ==, 3);
+                        g_assert_nonnull(strstr(err, "Access denied"));
+                        g_assert_cmpint(run_ctdbctl_as(f, TRUE, jargs, &out, NULL), ==, 3);
+                        assert_json(out, keys);
+                        g_assert_nonnull(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
+                        g_clear_pointer(&out, g_free);
+                        g_assert_cmpint(run_ctdbctl_as(f, TRUE, status, NULL, NULL), ==, 0);
+                        g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0);
+                }
+        }
+
+        /* The daemon stopped: 2, with a message that says so. */
         test_stop_daemon(f->clusterd);
         f->clusterd = 0;
-        g_assert_cmpint(run_ctdbctl(f, status_args, &gone), ==, 2);
+        {
+                const char *args[] = { "status", NULL };
+                const char *jargs[] = { "--json", "ban", "0", "1", NULL };
+
+                g_assert_cmpint(run_ctdbctl_as(f, FALSE, args, &gone, &gone_err), ==, 2);
+                g_assert_cmpstr(gone, ==, "");
+                g_assert_nonnull(strstr(gone_err, "ctdb-clusterd is not running"));
+                g_assert_cmpint(run_ctdbctl(f, jargs, &out), ==, 2);
+                g_assert_nonnull(strstr(out, "\"ok\":false"));
+        }
 }
 
 int main(int argc, char *argv[]) {
@@ -396,6 +860,9 @@ int main(int argc, char *argv[]) {
         ADD("/clusterd/ban/allowed-by-polkit", test_ban_allowed_by_polkit);
         ADD("/clusterd/invalid-args", test_invalid_args);
         ADD("/clusterd/recover-and-flags", test_recover_and_flags);
+        ADD("/clusterd/properties-changed", test_properties_changed);
+        ADD("/clusterd/reload-nodes", test_reload_nodes);
+        ADD("/clusterd/introspection-matches-xml", test_introspection_matches_xml);
         ADD("/clusterd/ctdbctl", test_ctdbctl);
         return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "bus-util.h"
 #include "clusterd-election.h"
 #include "clusterd-wire.h"
 
@@ -29,6 +30,10 @@ struct sim {
         bool lock_held[SIM_MAX];
         int lock_owner;         /* fcntl: who holds the shared lock file, -1 none */
         bool lock_reachable[SIM_MAX];
+        /* generation, as clusterd-manager.c keeps it (used by the step tests) */
+        uint32_t gen[SIM_MAX];
+        bool members[SIM_MAX][SIM_MAX]; /* a leader's partition when it last bumped the generation */
+        bool decided[SIM_MAX];          /* has stepped at least once (a seeded state is no decision) */
 };
 
 static void sim_init(struct sim *s, uint32_t n, enum election_backend backend) {
@@ -82,6 +87,23 @@ static struct election_result sim_decide(struct sim *s, uint32_t self) {
         return r;
 }
 
+/* Node self decides, acts on the lock (the shared file: one owner at most), and decides again if it did. */
+static struct election_result sim_decide_and_lock(struct sim *s, uint32_t self) {
+        struct election_result r = sim_decide(s, self);
+
+        if (r.lock_action == ELECTION_LOCK_RELEASE) {
+                g_assert_true(s->lock_held[self]);
+                s->lock_held[self] = false;
+                s->lock_owner = -1;
+                r = sim_decide(s, self);
+        } else if (r.lock_action == ELECTION_LOCK_TRY && s->lock_reachable[self] && s->lock_owner < 0) {
+                s->lock_held[self] = true;
+                s->lock_owner = (int) self;
+                r = sim_decide(s, self);
+        }
+        return r;
+}
+
 /* One round: every node decides on what it saw, acts on the lock, then announces. */
 static bool sim_round(struct sim *s) {
         uint32_t leader[SIM_MAX], vote[SIM_MAX];
@@ -92,17 +114,7 @@ static bool sim_round(struct sim *s) {
 
                 if (s->deleted[i])
                         continue;
-                r = sim_decide(s, i);
-                if (r.lock_action == ELECTION_LOCK_RELEASE) {
-                        g_assert_true(s->lock_held[i]);
-                        s->lock_held[i] = false;
-                        s->lock_owner = -1;
-                        r = sim_decide(s, i);
-                } else if (r.lock_action == ELECTION_LOCK_TRY && s->lock_reachable[i] && s->lock_owner < 0) {
-                        s->lock_held[i] = true;
-                        s->lock_owner = (int) i;
-                        r = sim_decide(s, i);
-                }
+                r = sim_decide_and_lock(s, i);
                 leader[i] = r.leader;
                 vote[i] = r.vote;
                 s->quorate[i] = r.quorate;
@@ -399,6 +411,162 @@ static void test_fcntl_banned_holder_releases(void) {
                 g_assert_cmpuint(s.leader[i], ==, 1);
 }
 
+/* ---- step by step: one node decides at a time on the others' last announcements ---- */
+
+static bool sim_is_leader(const struct sim *s, uint32_t i) {
+        return !s->deleted[i] && s->leader[i] == i;
+}
+
+/*
+ * Node i decides on what the others announced last, acts on the lock, and
+ * announces at once. The generation follows clusterd-manager.c: a node that
+ * becomes leader, whose partition changed while it leads, or that sees a later
+ * generation than its own, sets max(seen) + 1; a follower adopts its leader's
+ * unless that is behind its own (generations never go back).
+ */
+static void sim_step(struct sim *s, uint32_t i) {
+        struct election_result r = sim_decide_and_lock(s, i);
+        bool changed_members = false; /* or a later generation seen */
+
+        for (uint32_t j = 0; j < s->n; j++) {
+                changed_members |= s->members[i][j] != (j == i || s->link[i][j]);
+                changed_members |= s->link[i][j] && s->gen[j] > s->gen[i];
+        }
+        if (r.is_leader && (!sim_is_leader(s, i) || changed_members)) {
+                uint32_t max = s->gen[i];
+
+                for (uint32_t j = 0; j < s->n; j++) {
+                        if (s->link[i][j] && s->gen[j] > max)
+                                max = s->gen[j];
+                        s->members[i][j] = j == i || s->link[i][j];
+                }
+                s->gen[i] = max + 1;
+        } else if (!r.is_leader && r.leader != CTDB_PNN_NONE && s->gen[r.leader] >= s->gen[i]) {
+                s->gen[i] = s->gen[r.leader];
+        }
+        s->leader[i] = r.leader;
+        s->vote[i] = r.vote;
+        s->quorate[i] = r.quorate;
+        s->decided[i] = true;
+}
+
+/* The invariants after every single step: no two leaders that see each other, generations never fall. */
+static void sim_check(const struct sim *s, const uint32_t *prev_gen) {
+        for (uint32_t i = 0; i < s->n; i++) {
+                g_assert_cmpuint(s->gen[i], >=, prev_gen[i]);
+                for (uint32_t j = i + 1; j < s->n; j++)
+                        if (s->link[i][j] && s->decided[i] && s->decided[j] && sim_is_leader(s, i) &&
+                            sim_is_leader(s, j))
+                                g_error("nodes %u and %u are both leader in one partition", i, j);
+        }
+}
+
+/* Steps the nodes in the given order, round after round, until nothing changes; checks after each step. */
+static void sim_step_settle(struct sim *s, const uint32_t *order) {
+        for (int round = 0; round < 20; round++) {
+                bool changed = false;
+
+                for (uint32_t k = 0; k < s->n; k++) {
+                        uint32_t i = order[k], prev_gen[SIM_MAX];
+                        uint32_t leader = s->leader[i], vote = s->vote[i], gen = s->gen[i];
+
+                        memcpy(prev_gen, s->gen, sizeof(prev_gen));
+                        sim_step(s, i);
+                        sim_check(s, prev_gen);
+                        changed |= leader != s->leader[i] || vote != s->vote[i] || gen != s->gen[i];
+                }
+                if (!changed)
+                        return;
+        }
+        g_assert_not_reached();
+}
+
+static void sim_heal(struct sim *s) {
+        for (uint32_t i = 0; i < s->n; i++)
+                for (uint32_t j = 0; j < s->n; j++)
+                        s->link[i][j] = true;
+}
+
+/* 5 nodes: the leader ends up in a 2-node minority, then the cut heals; highest and lowest pnn first. */
+static void run_partition_heal(enum election_backend backend, const uint32_t *order) {
+        struct sim s;
+        uint32_t g0, g1;
+
+        sim_init(&s, 5, backend);
+        sim_step_settle(&s, order);
+        for (uint32_t i = 0; i < 5; i++) {
+                g_assert_cmpuint(s.leader[i], ==, 0);
+                g_assert_cmpuint(s.gen[i], ==, s.gen[0]);
+        }
+        g0 = s.gen[0];
+        g_assert_cmpuint(g0, >=, 1);
+
+        for (uint32_t a = 0; a < 2; a++)
+                for (uint32_t b = 2; b < 5; b++)
+                        sim_cut(&s, a, b);
+        sim_step_settle(&s, order);
+        for (uint32_t i = 0; i < 2; i++) {
+                g_assert_false(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, CTDB_PNN_NONE);
+        }
+        for (uint32_t i = 2; i < 5; i++) {
+                g_assert_cmpuint(s.leader[i], ==, 2);
+                g_assert_cmpuint(s.gen[i], >, g0);
+        }
+        g1 = s.gen[2];
+
+        /* Heal: the running leader (2) keeps its place, and the new members mean a new generation. */
+        sim_heal(&s);
+        sim_step_settle(&s, order);
+        for (uint32_t i = 0; i < 5; i++) {
+                g_assert_true(s.quorate[i]);
+                g_assert_cmpuint(s.leader[i], ==, 2);
+                g_assert_cmpuint(s.gen[i], ==, s.gen[2]);
+        }
+        g_assert_cmpuint(s.gen[2], >, g1);
+}
+
+static void test_steps_partition_heal(void) {
+        static const uint32_t up[] = { 0, 1, 2, 3, 4 };
+        static const uint32_t down[] = { 4, 3, 2, 1, 0 };
+        static const uint32_t mixed[] = { 2, 0, 4, 1, 3 };
+
+        run_partition_heal(ELECTION_QUORUM, up);
+        run_partition_heal(ELECTION_QUORUM, down);
+        run_partition_heal(ELECTION_QUORUM, mixed);
+        run_partition_heal(ELECTION_FCNTL, up);
+        run_partition_heal(ELECTION_FCNTL, down);
+        run_partition_heal(ELECTION_FCNTL, mixed);
+}
+
+/*
+ * Two claimants meet: after a heal both 0 and 2 still announce that they lead
+ * (as if each had led a side of a split that no backend allows, or an old
+ * announcement is still in flight), and node 1 votes for 2. Stepping one node
+ * at a time, at no step do both lead; one leader remains (the one with the
+ * votes) and its generation is above both old ones.
+ */
+static void test_steps_two_claimants_meet(void) {
+        static const uint32_t orders[][3] = { { 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 0 } };
+
+        for (size_t o = 0; o < G_N_ELEMENTS(orders); o++) {
+                struct sim s;
+
+                sim_init(&s, 3, ELECTION_QUORUM);
+                s.leader[0] = s.vote[0] = 0;
+                s.leader[2] = s.vote[2] = 2;
+                s.vote[1] = 2;
+                s.gen[0] = 5;
+                s.gen[2] = 7;
+                sim_step_settle(&s, orders[o]);
+                g_assert_cmpuint(s.leader[0], !=, CTDB_PNN_NONE);
+                for (uint32_t i = 0; i < 3; i++) {
+                        g_assert_cmpuint(s.leader[i], ==, s.leader[0]);
+                        g_assert_cmpuint(s.gen[i], >, 7);
+                }
+        }
+}
+
 static void test_bad_input(void) {
         struct election_node nodes[2] = { { .deleted = true }, { 0 } };
         struct election_input in = { .backend = ELECTION_QUORUM, .self = 0, .n_nodes = 2, .nodes = nodes };
@@ -413,15 +581,41 @@ static void test_bad_input(void) {
 static void test_flags_to_string(void) {
         char buf[128];
 
-        g_assert_cmpstr(election_flags_to_string(0, buf, sizeof(buf)), ==, "OK");
-        g_assert_cmpstr(election_flags_to_string(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED, buf, sizeof(buf)), ==,
+        g_assert_cmpstr(bus_node_flags_to_string(0, buf, sizeof(buf)), ==, "OK");
+        g_assert_cmpstr(bus_node_flags_to_string(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED, buf, sizeof(buf)), ==,
                         "DISCONNECTED|BANNED");
-        g_assert_cmpstr(election_flags_to_string(NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY, buf,
+        g_assert_cmpstr(bus_node_flags_to_string(NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY, buf,
                                                  sizeof(buf)),
                         ==, "DISABLED|UNHEALTHY");
-        g_assert_cmpstr(election_flags_to_string(0x100, buf, sizeof(buf)), ==, "0x100");
+        g_assert_cmpstr(bus_node_flags_to_string(0x100, buf, sizeof(buf)), ==, "0x100");
         /* Truncation stays NUL-terminated. */
-        g_assert_cmpuint(strlen(election_flags_to_string(0x3f, buf, 8)), <, 8);
+        g_assert_cmpuint(strlen(bus_node_flags_to_string(0x3f, buf, 8)), <, 8);
+}
+
+static void test_error_name_is_valid(void) {
+        g_assert_true(bus_error_name_is_valid("org.ctdb.Error.InvalidArgs"));
+        g_assert_true(bus_error_name_is_valid("a.b"));
+        g_assert_true(bus_error_name_is_valid("org.x_1.Y2"));
+        g_assert_false(bus_error_name_is_valid(NULL));
+        g_assert_false(bus_error_name_is_valid(""));
+        g_assert_false(bus_error_name_is_valid("Failed"));
+        g_assert_false(bus_error_name_is_valid("org..Failed"));
+        g_assert_false(bus_error_name_is_valid(".org.Failed"));
+        g_assert_false(bus_error_name_is_valid("org.Failed."));
+        g_assert_false(bus_error_name_is_valid("org.1Failed"));
+        g_assert_false(bus_error_name_is_valid("org.Fail ed"));
+        g_assert_false(bus_error_name_is_valid("org.Fail-ed"));
+        g_assert_false(bus_error_name_is_valid("org.\xc3\xa9"));
+        {
+                char longname[300];
+
+                memset(longname, 'a', sizeof(longname) - 1);
+                longname[sizeof(longname) - 1] = '\0';
+                longname[1] = '.';
+                g_assert_false(bus_error_name_is_valid(longname));
+                longname[255] = '\0';
+                g_assert_true(bus_error_name_is_valid(longname));
+        }
 }
 
 /* clusterd's own messages: round trips and hostile input. */
@@ -499,8 +693,11 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/election/fcntl/exact-half-lock-decides", test_fcntl_exact_half_lock_decides);
         g_test_add_func("/election/fcntl/two-nodes", test_fcntl_two_nodes);
         g_test_add_func("/election/fcntl/banned-holder-releases", test_fcntl_banned_holder_releases);
+        g_test_add_func("/election/steps/partition-heal", test_steps_partition_heal);
+        g_test_add_func("/election/steps/two-claimants-meet", test_steps_two_claimants_meet);
         g_test_add_func("/election/bad-input", test_bad_input);
         g_test_add_func("/election/flags-to-string", test_flags_to_string);
+        g_test_add_func("/bus-util/error-name-is-valid", test_error_name_is_valid);
         g_test_add_func("/clusterd-wire/state-roundtrip", test_wire_state_roundtrip);
         g_test_add_func("/clusterd-wire/control-reply-roundtrip", test_wire_control_reply_roundtrip);
         g_test_add_func("/clusterd-wire/hostile-count", test_wire_hostile_count);
