@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,96 +106,69 @@ static int fail(void *mem_ctx, char **ret_error, const char *fmt, ...) {
 }
 
 /*
- * Reads a whole text file. -ENOENT and other I/O errors are returned as they are,
- * with a message; a NUL byte or a file over CONFIG_FILE_MAX is -EINVAL/-EFBIG.
+ * Reads a whole text file into *ret_text (talloc'd without a parent: the
+ * caller frees it). I/O errors come back as they are (-ENOENT ...), a NUL
+ * byte as -EINVAL, a file over CONFIG_FILE_MAX as -EFBIG, each with a message
+ * on mem_ctx.
  */
 static int read_text_file(void *mem_ctx, const char *path, char **ret_text, char **ret_error) {
         _cleanup_talloc_ char *buf = NULL;
         size_t size = 0, alloc = 4096;
         int fd, r = 0;
 
+        if (ret_error)
+                *ret_error = NULL;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
+        if (fd < 0)
                 r = -errno;
-                if (ret_error)
-                        *ret_error = talloc_asprintf(mem_ctx, "%s: %s", path, strerror(-r));
-                return r;
-        }
-
-        buf = talloc_size(NULL, alloc);
-        if (!buf) {
-                close(fd);
-                return -ENOMEM;
-        }
-        for (;;) {
+        else if (!(buf = talloc_size(NULL, alloc)))
+                r = -ENOMEM;
+        while (r == 0) {
                 ssize_t k;
 
+                if (size > CONFIG_FILE_MAX) {
+                        r = -EFBIG;
+                        break;
+                }
                 if (size + 1 >= alloc) {
-                        char *n;
-                        if (alloc > CONFIG_FILE_MAX) {
-                                close(fd);
-                                if (ret_error)
-                                        *ret_error = talloc_asprintf(
-                                                mem_ctx, "%s: file too large (allowed: up to %u bytes)", path,
-                                                CONFIG_FILE_MAX);
-                                return -EFBIG;
-                        }
-                        alloc *= 2;
-                        n = talloc_realloc_size(NULL, buf, alloc);
+                        char *n = talloc_realloc_size(NULL, buf, alloc *= 2);
                         if (!n) {
-                                close(fd);
-                                return -ENOMEM;
+                                r = -ENOMEM;
+                                break;
                         }
                         buf = n;
                 }
                 k = read(fd, buf + size, alloc - size - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
+                if (k < 0 && errno != EINTR)
                         r = -errno;
-                        close(fd);
-                        if (ret_error)
-                                *ret_error = talloc_asprintf(mem_ctx, "%s: %s", path, strerror(-r));
-                        return r;
-                }
-                if (k == 0)
+                else if (k == 0)
                         break;
-                size += (size_t) k;
+                else if (k > 0)
+                        size += (size_t) k;
         }
-        close(fd);
-        buf[size] = '\0';
-
-        if (size > CONFIG_FILE_MAX) {
+        if (fd >= 0)
+                close(fd);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
                 if (ret_error)
-                        *ret_error = talloc_asprintf(mem_ctx, "%s: file too large (allowed: up to %u bytes)",
-                                                     path, CONFIG_FILE_MAX);
-                return -EFBIG;
+                        *ret_error = r == -EFBIG
+                                             ? talloc_asprintf(mem_ctx, "%s: file too large (allowed: up to %u bytes)",
+                                                               path, CONFIG_FILE_MAX)
+                                             : talloc_asprintf(mem_ctx, "%s: %s", path, strerror(-r));
+                return r;
         }
+
+        buf[size] = '\0';
         if (strlen(buf) != size) {
                 unsigned line = 1;
                 for (const char *p = buf; *p; p++)
                         line += *p == '\n';
                 return fail(mem_ctx, ret_error, "%s:%u: NUL byte (allowed: text only)", path, line);
         }
-
-        *ret_text = talloc_steal(mem_ctx, buf);
+        *ret_text = buf;
         buf = NULL;
         return 0;
-}
-
-/* The next line of a mutable buffer, its newline cut off; NULL at the end. */
-static char *next_line(char **cursor) {
-        char *s = *cursor, *nl;
-
-        if (!s || !*s)
-                return NULL;
-        nl = strchr(s, '\n');
-        if (nl) {
-                *nl = '\0';
-                *cursor = nl + 1;
-        } else
-                *cursor = s + strlen(s);
-        return s;
 }
 
 /* An IP address in binary form, so that duplicates can be found by sorting. */
@@ -204,6 +178,66 @@ struct addr_key {
         unsigned line;
         unsigned index;
 };
+
+/* A line with something on it: stripped, NUL-terminated, and its number in the file. */
+struct text_line {
+        char *s;
+        unsigned no;
+};
+
+/* A line-oriented file (nodes, public_addresses): its non-blank lines, and an address key per line. */
+struct line_file {
+        struct text_line *lines;
+        size_t n_lines;
+        struct addr_key *keys;
+        size_t n_keys;
+};
+
+/* Splits a copy of text (on ctx, which may be NULL: -ENOMEM) into its non-blank lines. */
+static int line_file_split(void *ctx, const char *text, struct line_file *ret) {
+        struct line_file f = {};
+        size_t max = 0;
+        bool content = false;
+        unsigned no = 0;
+        char *s;
+
+        if (!ctx)
+                return -ENOMEM;
+        /* Count first: a hostile file of blank lines costs no memory. */
+        for (const char *c = text; *c; c++)
+                if (*c == '\n') {
+                        max += content;
+                        content = false;
+                } else if (!is_blank(*c))
+                        content = true;
+        max += content;
+
+        s = talloc_strdup(ctx, text);
+        f.lines = talloc_array(ctx, struct text_line, max + 1);
+        f.keys = talloc_array(ctx, struct addr_key, max + 1);
+        if (!s || !f.lines || !f.keys)
+                return -ENOMEM;
+        while (*s) {
+                char *nl = strchr(s, '\n'), *line = s;
+
+                if (nl)
+                        *nl = '\0';
+                s = nl ? nl + 1 : s + strlen(s);
+                no++;
+                line = strip(line);
+                if (*line)
+                        f.lines[f.n_lines++] = (struct text_line) { line, no };
+        }
+        *ret = f;
+        return 0;
+}
+
+static struct addr_key addr_key_make(int family, const void *addr, unsigned line, unsigned index) {
+        struct addr_key k = { .family = family, .line = line, .index = index };
+
+        memcpy(k.bytes, addr, family == AF_INET ? 4 : 16);
+        return k;
+}
 
 static int addr_key_cmp(const void *a, const void *b) {
         const struct addr_key *x = a, *y = b;
@@ -327,49 +361,30 @@ int ctdb_nodes_parse(void *mem_ctx, const char *name, const char *text, struct c
                      char **ret_error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         _cleanup_talloc_ struct ctdb_nodes *nodes = NULL;
-        struct addr_key *keys = NULL;
-        size_t n_keys = 0, alloc = 0;
-        unsigned lineno = 0, first, again, index;
-        char *copy, *cursor, *line;
+        struct line_file f;
+        unsigned first, again, index;
+        int r;
 
         if (ret_error)
                 *ret_error = NULL;
-        if (!tmp)
-                return -ENOMEM;
+        r = line_file_split(tmp, text, &f);
+        if (r < 0)
+                return r;
+        /* ctdb_nodes_find() returns a PNN as int. */
+        if (f.n_lines > INT32_MAX)
+                return fail(mem_ctx, ret_error, "%s:%u: too many nodes (allowed: up to %d)", name,
+                            f.lines[INT32_MAX].no, INT32_MAX);
         nodes = talloc_zero(NULL, struct ctdb_nodes);
-        copy = talloc_strdup(tmp, text);
-        if (!nodes || !copy)
+        if (!nodes || !(nodes->nodes = talloc_zero_array(nodes, struct ctdb_node_entry, f.n_lines + 1)))
                 return -ENOMEM;
 
-        cursor = copy;
-        while ((line = next_line(&cursor))) {
-                struct ctdb_node_entry *e;
+        for (size_t i = 0; i < f.n_lines; i++) {
+                struct ctdb_node_entry *e = &nodes->nodes[nodes->n_nodes];
+                const char *line = f.lines[i].s;
                 union ip_addr a;
                 int family;
 
-                lineno++;
-                line = strip(line);
-                if (!*line)
-                        continue;
-
-                /* ctdb_nodes_find() returns a PNN as int. */
-                if (nodes->n_nodes == INT32_MAX)
-                        return fail(mem_ctx, ret_error, "%s:%u: too many nodes (allowed: up to %d)", name,
-                                    lineno, INT32_MAX);
-
-                if (nodes->n_nodes == alloc) {
-                        struct ctdb_node_entry *n;
-                        alloc = alloc ? alloc * 2 : 16;
-                        n = talloc_realloc(nodes, nodes->nodes, struct ctdb_node_entry, alloc);
-                        if (!n)
-                                return -ENOMEM;
-                        nodes->nodes = n;
-                        keys = talloc_realloc(tmp, keys, struct addr_key, alloc);
-                        if (!keys)
-                                return -ENOMEM;
-                }
-                e = &nodes->nodes[nodes->n_nodes];
-                *e = (struct ctdb_node_entry) { .pnn = nodes->n_nodes };
+                *e = (struct ctdb_node_entry) { .pnn = nodes->n_nodes++ };
 
                 /*
                  * CTDB keeps the PNN slot of every '#' line, not just of a
@@ -379,20 +394,18 @@ int ctdb_nodes_parse(void *mem_ctx, const char *name, const char *text, struct c
                  */
                 if (line[0] == '#') {
                         e->deleted = true;
-                        nodes->n_nodes++;
                         continue;
                 }
 
-                if (line[strcspn(line, " \t\r\f\v")] != '\0' ||
-                    parse_ip(line, true, &family, &a) < 0)
+                if (line[strcspn(line, " \t\r\f\v")] != '\0' || parse_ip(line, true, &family, &a) < 0)
                         return fail(mem_ctx, ret_error,
                                     "%s:%u: %s is not an IP address (expected one IPv4 or IPv6 address "
                                     "per line, or a line starting with '#' for a deleted node)",
-                                    name, lineno, quote(tmp, line));
+                                    name, f.lines[i].no, quote(tmp, line));
                 if (ip_is_unspecified(family, &a))
                         return fail(mem_ctx, ret_error,
                                     "%s:%u: %s is the unspecified address (expected a node's private address)",
-                                    name, lineno, quote(tmp, line));
+                                    name, f.lines[i].no, quote(tmp, line));
 
                 e->address = ip_to_string(nodes->nodes, family, &a);
                 if (!e->address)
@@ -408,18 +421,14 @@ int ctdb_nodes_parse(void *mem_ctx, const char *name, const char *text, struct c
                         sin6->sin6_addr = a.in6;
                         e->sa_len = sizeof(*sin6);
                 }
-
-                keys[n_keys] = (struct addr_key) { .family = family, .line = lineno, .index = nodes->n_nodes };
-                memcpy(keys[n_keys].bytes, &a, family == AF_INET ? 4 : 16);
-                n_keys++;
-                nodes->n_nodes++;
+                f.keys[f.n_keys++] = addr_key_make(family, &a, f.lines[i].no, e->pnn);
         }
 
-        if (addr_keys_find_duplicate(keys, n_keys, &first, &again, &index))
+        if (addr_keys_find_duplicate(f.keys, f.n_keys, &first, &again, &index))
                 return fail(mem_ctx, ret_error,
                             "%s:%u: %s is already node %u on line %u (each address may appear once)", name, again,
                             nodes->nodes[index].address, nodes->nodes[index].pnn, first);
-        if (n_keys == 0)
+        if (f.n_keys == 0)
                 return fail(mem_ctx, ret_error,
                             "%s: no node addresses (expected one IPv4 or IPv6 address per line)", name);
 
@@ -430,17 +439,9 @@ int ctdb_nodes_parse(void *mem_ctx, const char *name, const char *text, struct c
 
 int ctdb_nodes_load(void *mem_ctx, const char *path, struct ctdb_nodes **ret, char **ret_error) {
         _cleanup_talloc_ char *text = NULL;
-        int r;
+        int r = read_text_file(mem_ctx, path, &text, ret_error);
 
-        if (ret_error)
-                *ret_error = NULL;
-        r = read_text_file(NULL, path, &text, ret_error);
-        if (r < 0) {
-                if (ret_error && *ret_error)
-                        talloc_steal(mem_ctx, *ret_error);
-                return r;
-        }
-        return ctdb_nodes_parse(mem_ctx, path, text, ret, ret_error);
+        return r < 0 ? r : ctdb_nodes_parse(mem_ctx, path, text, ret, ret_error);
 }
 
 uint32_t ctdb_nodes_active(const struct ctdb_nodes *nodes) {
@@ -453,41 +454,45 @@ uint32_t ctdb_nodes_active(const struct ctdb_nodes *nodes) {
         return n;
 }
 
-int ctdb_nodes_find(const struct ctdb_nodes *nodes, const struct sockaddr *sa, socklen_t len) {
-        struct in_addr v4;
-        const void *want;
-        int family;
-
-        if (!nodes || !sa)
-                return -ENOENT;
-
+/* The address of an IPv4 or IPv6 socket address and its length; NULL for another family. */
+static const void *sockaddr_ip(const struct sockaddr *sa, socklen_t len, int *ret_family, size_t *ret_len) {
         if (sa->sa_family == AF_INET && len >= (socklen_t) sizeof(struct sockaddr_in)) {
-                family = AF_INET;
-                want = &((const struct sockaddr_in *) sa)->sin_addr;
-        } else if (sa->sa_family == AF_INET6 && len >= (socklen_t) sizeof(struct sockaddr_in6)) {
+                *ret_family = AF_INET;
+                *ret_len = sizeof(struct in_addr);
+                return &((const struct sockaddr_in *) sa)->sin_addr;
+        }
+        if (sa->sa_family == AF_INET6 && len >= (socklen_t) sizeof(struct sockaddr_in6)) {
                 const struct in6_addr *a6 = &((const struct sockaddr_in6 *) sa)->sin6_addr;
                 /* A dual-stack socket shows an IPv4 peer as ::ffff:a.b.c.d. */
                 if (IN6_IS_ADDR_V4MAPPED(a6)) {
-                        memcpy(&v4, &a6->s6_addr[12], 4);
-                        family = AF_INET;
-                        want = &v4;
-                } else {
-                        family = AF_INET6;
-                        want = a6;
+                        *ret_family = AF_INET;
+                        *ret_len = sizeof(struct in_addr);
+                        return &a6->s6_addr[12];
                 }
-        } else
-                return -ENOENT;
+                *ret_family = AF_INET6;
+                *ret_len = sizeof(struct in6_addr);
+                return a6;
+        }
+        return NULL;
+}
 
+int ctdb_nodes_find(const struct ctdb_nodes *nodes, const struct sockaddr *sa, socklen_t len) {
+        const void *want;
+        size_t want_len;
+        int family;
+
+        if (!nodes || !sa || !(want = sockaddr_ip(sa, len, &family, &want_len)))
+                return -ENOENT;
         for (uint32_t i = 0; i < nodes->n_nodes; i++) {
                 const struct ctdb_node_entry *e = &nodes->nodes[i];
+                const void *have;
+                size_t have_len;
+                int have_family;
 
-                if (e->deleted || e->sa.ss_family != family)
+                if (e->deleted)
                         continue;
-                if (family == AF_INET &&
-                    memcmp(&((const struct sockaddr_in *) &e->sa)->sin_addr, want, sizeof(struct in_addr)) == 0)
-                        return (int) e->pnn;
-                if (family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *) &e->sa)->sin6_addr, want,
-                                                 sizeof(struct in6_addr)) == 0)
+                have = sockaddr_ip((const struct sockaddr *) &e->sa, e->sa_len, &have_family, &have_len);
+                if (have && have_family == family && memcmp(have, want, want_len) == 0)
                         return (int) e->pnn;
         }
         return -ENOENT;
@@ -554,46 +559,29 @@ int ctdb_public_addresses_parse(void *mem_ctx, const char *name, const char *tex
                                 struct ctdb_public_addresses **ret, char **ret_error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         _cleanup_talloc_ struct ctdb_public_addresses *list = NULL;
-        struct addr_key *keys = NULL;
-        size_t alloc = 0;
-        unsigned lineno = 0, first, again, index;
-        char *copy, *cursor, *line;
+        struct line_file f;
+        unsigned first, again, index;
         int r;
 
         if (ret_error)
                 *ret_error = NULL;
-        if (!tmp)
-                return -ENOMEM;
+        r = line_file_split(tmp, text, &f);
+        if (r < 0)
+                return r;
+        if (f.n_lines >= UINT_MAX)
+                return fail(mem_ctx, ret_error, "%s:%u: too many addresses", name, f.lines[UINT_MAX - 1].no);
         list = talloc_zero(NULL, struct ctdb_public_addresses);
-        copy = talloc_strdup(tmp, text);
-        if (!list || !copy)
+        if (!list || !(list->addresses = talloc_zero_array(list, struct ctdb_public_address, f.n_lines + 1)))
                 return -ENOMEM;
 
-        cursor = copy;
-        while ((line = next_line(&cursor))) {
+        for (size_t i = 0; i < f.n_lines; i++) {
                 struct ctdb_public_address *pa;
-                char *addr, *ifaces, *rest, *slash;
+                char *line = f.lines[i].s, *addr, *ifaces, *rest, *slash;
+                unsigned lineno = f.lines[i].no, max_prefix;
                 uint64_t prefix;
-                unsigned max_prefix;
 
-                lineno++;
-                line = strip(line);
-                if (!*line || line[0] == '#')
+                if (line[0] == '#')
                         continue;
-
-                if (list->n_addresses == alloc) {
-                        struct ctdb_public_address *n;
-                        if (alloc >= UINT_MAX / 2)
-                                return fail(mem_ctx, ret_error, "%s:%u: too many addresses", name, lineno);
-                        alloc = alloc ? alloc * 2 : 16;
-                        n = talloc_realloc(list, list->addresses, struct ctdb_public_address, alloc);
-                        if (!n)
-                                return -ENOMEM;
-                        list->addresses = n;
-                        keys = talloc_realloc(tmp, keys, struct addr_key, alloc);
-                        if (!keys)
-                                return -ENOMEM;
-                }
                 pa = &list->addresses[list->n_addresses];
                 *pa = (struct ctdb_public_address) {};
 
@@ -658,14 +646,10 @@ int ctdb_public_addresses_parse(void *mem_ctx, const char *name, const char *tex
                 if (!pa->address)
                         return -ENOMEM;
 
-                keys[list->n_addresses] = (struct addr_key) {
-                        .family = pa->family, .line = lineno, .index = list->n_addresses
-                };
-                memcpy(keys[list->n_addresses].bytes, &pa->addr, pa->family == AF_INET ? 4 : 16);
-                list->n_addresses++;
+                f.keys[f.n_keys++] = addr_key_make(pa->family, &pa->addr, lineno, list->n_addresses++);
         }
 
-        if (addr_keys_find_duplicate(keys, list->n_addresses, &first, &again, &index)) {
+        if (addr_keys_find_duplicate(f.keys, f.n_keys, &first, &again, &index)) {
                 const char *a = list->addresses[index].address;
                 return fail(mem_ctx, ret_error,
                             "%s:%u: %.*s is already on line %u (each public address may appear once)", name,
@@ -680,17 +664,9 @@ int ctdb_public_addresses_parse(void *mem_ctx, const char *name, const char *tex
 int ctdb_public_addresses_load(void *mem_ctx, const char *path, struct ctdb_public_addresses **ret,
                                char **ret_error) {
         _cleanup_talloc_ char *text = NULL;
-        int r;
+        int r = read_text_file(mem_ctx, path, &text, ret_error);
 
-        if (ret_error)
-                *ret_error = NULL;
-        r = read_text_file(NULL, path, &text, ret_error);
-        if (r < 0) {
-                if (ret_error && *ret_error)
-                        talloc_steal(mem_ctx, *ret_error);
-                return r;
-        }
-        return ctdb_public_addresses_parse(mem_ctx, path, text, ret, ret_error);
+        return r < 0 ? r : ctdb_public_addresses_parse(mem_ctx, path, text, ret, ret_error);
 }
 
 /* ---- ctdb.conf ------------------------------------------------------------ */
@@ -707,31 +683,56 @@ struct conf_parser {
         unsigned error_line;
         bool oom;
 
-        unsigned interval_line, timeout_line;
-        bool cluster_lock_set, recovery_lock_pending;
+        unsigned *key_lines;    /* per conf_keys[] entry: the line that last set it, 0 if none */
         char *recovery_lock;    /* deprecated CTDB spelling, used when cluster lock is absent */
-        unsigned recovery_lock_line;
-        bool volatile_set, persistent_set, state_set;
+};
+
+/*
+ * How a key's value is checked and where it is stored. Most keys are a plain
+ * field of struct ctdb_config (offset/size); size 0 means a CTDB key this
+ * project has no use for: accepted if CTDB would accept the value.
+ */
+enum conf_type {
+        CONF_ANY,               /* any string, ignored */
+        CONF_BOOL,              /* bool */
+        CONF_UINT,              /* uint16_t or uint32_t, min..max */
+        CONF_PATH,              /* char *: an absolute path */
+        CONF_PATH_OR_EMPTY,     /* char *: an absolute path, or empty for none */
+        CONF_FUNC,              /* parse() */
 };
 
 struct conf_key {
         const char *section;
         const char *key;
+        enum conf_type type;
+        size_t offset, size;
+        uint32_t min, max;
+        const char *what;       /* CONF_UINT: "is not a ..." */
         int (*parse)(struct conf_parser *p, const struct conf_key *k, const char *value);
         const char *allowed;    /* for messages */
 };
 
-static int conf_fail(struct conf_parser *p, const struct conf_key *k, const char *value, const char *what) {
+/* Records the first error (at the current line); -EINVAL, or -ENOMEM if it cannot be made. */
+static int conf_error(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int conf_error(struct conf_parser *p, const char *fmt, ...) {
+        va_list ap;
+
         if (p->error)
                 return -EINVAL;
-        p->error = talloc_asprintf(p->cfg, "%s:%u: [%s] %s: %s %s (allowed: %s)", p->name, p->line, k->section,
-                                   k->key, quote(p->tmp, value), what, k->allowed);
+        va_start(ap, fmt);
+        p->error = talloc_vasprintf(p->cfg, fmt, ap);
+        va_end(ap);
         p->error_line = p->line;
         if (!p->error) {
                 p->oom = true;
                 return -ENOMEM;
         }
         return -EINVAL;
+}
+
+static int conf_fail(struct conf_parser *p, const struct conf_key *k, const char *value, const char *what) {
+        return conf_error(p, "%s:%u: [%s] %s: %s %s (allowed: %s)", p->name, p->line, k->section, k->key,
+                          quote(p->tmp, value), what, k->allowed);
 }
 
 static int conf_warn(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -766,31 +767,42 @@ static int conf_set_string(struct conf_parser *p, char **field, const char *valu
         return 0;
 }
 
-static int conf_abs_path(struct conf_parser *p, const struct conf_key *k, const char *value, char **field,
-                         bool may_be_empty) {
-        if (!*value && may_be_empty)
-                return conf_set_string(p, field, value);
-        if (value[0] != '/')
-                return conf_fail(p, k, value, "is not an absolute path");
-        if (strlen(value) >= PATH_MAX)
-                return conf_fail(p, k, value, "is too long");
-        return conf_set_string(p, field, value);
-}
-
-static int conf_uint(struct conf_parser *p, const struct conf_key *k, const char *value, uint64_t min,
-                     uint64_t max, const char *what, uint64_t *ret) {
+/* Checks value for the plain types and stores it in its field, if it has one. */
+static int conf_set(struct conf_parser *p, const struct conf_key *k, const char *value) {
+        void *field = (uint8_t *) p->cfg + k->offset;
         uint64_t v;
+        bool b;
 
-        if (parse_uint(value, max, &v) < 0 || v < min)
-                return conf_fail(p, k, value, what);
-        *ret = v;
-        return 0;
-}
-
-static int conf_bool(struct conf_parser *p, const struct conf_key *k, const char *value, bool *ret) {
-        if (parse_bool(value, ret) < 0)
-                return conf_fail(p, k, value, "is not a boolean");
-        return 0;
+        switch (k->type) {
+        case CONF_ANY:
+                return 0;
+        case CONF_BOOL:
+                if (parse_bool(value, &b) < 0)
+                        return conf_fail(p, k, value, "is not a boolean");
+                if (k->size)
+                        *(bool *) field = b;
+                return 0;
+        case CONF_UINT:
+                if (parse_uint(value, k->max, &v) < 0 || v < k->min)
+                        return conf_fail(p, k, value, k->what);
+                if (k->size == sizeof(uint16_t))
+                        *(uint16_t *) field = (uint16_t) v;
+                else if (k->size == sizeof(uint32_t))
+                        *(uint32_t *) field = (uint32_t) v;
+                return 0;
+        case CONF_PATH:
+        case CONF_PATH_OR_EMPTY:
+                if (*value || k->type == CONF_PATH) {
+                        if (value[0] != '/')
+                                return conf_fail(p, k, value, "is not an absolute path");
+                        if (strlen(value) >= PATH_MAX)
+                                return conf_fail(p, k, value, "is too long");
+                }
+                return conf_set_string(p, field, value);
+        case CONF_FUNC:
+                return k->parse(p, k, value);
+        }
+        return -EINVAL;
 }
 
 /* [logging] */
@@ -901,11 +913,6 @@ static int lock_from_string(struct conf_parser *p, const struct conf_key *k, con
         return 0;
 }
 
-static int parse_cluster_lock(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        p->cluster_lock_set = true;
-        return lock_from_string(p, k, value);
-}
-
 /*
  * CTDB still honours the old name when "cluster lock" is absent, with a
  * deprecation warning; so do we. Validated now, applied after the whole file.
@@ -916,55 +923,7 @@ static int parse_recovery_lock(struct conf_parser *p, const struct conf_key *k, 
         r = conf_warn(p, "%s:%u: [cluster] recovery lock is deprecated, use cluster lock", p->name, p->line);
         if (r < 0)
                 return r;
-        r = conf_set_string(p, &p->recovery_lock, value);
-        if (r < 0)
-                return r;
-        p->recovery_lock_pending = true;
-        p->recovery_lock_line = p->line;
-        return 0;
-}
-
-static int parse_tunnel_port(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        uint64_t v;
-        int r = conf_uint(p, k, value, 1, 65535, "is not a TCP port", &v);
-        if (r == 0)
-                p->cfg->tunnel_port = (uint16_t) v;
-        return r;
-}
-
-#define HEARTBEAT_INTERVAL_MIN 10
-#define HEARTBEAT_INTERVAL_MAX 60000
-#define HEARTBEAT_TIMEOUT_MIN  20
-#define HEARTBEAT_TIMEOUT_MAX  600000
-
-static int parse_heartbeat_interval(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        uint64_t v;
-        int r = conf_uint(p, k, value, HEARTBEAT_INTERVAL_MIN, HEARTBEAT_INTERVAL_MAX,
-                          "is not a number of milliseconds", &v);
-        if (r == 0) {
-                p->cfg->heartbeat_interval_ms = (uint32_t) v;
-                p->interval_line = p->line;
-        }
-        return r;
-}
-
-static int parse_heartbeat_timeout(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        uint64_t v;
-        int r = conf_uint(p, k, value, HEARTBEAT_TIMEOUT_MIN, HEARTBEAT_TIMEOUT_MAX,
-                          "is not a number of milliseconds", &v);
-        if (r == 0) {
-                p->cfg->heartbeat_timeout_ms = (uint32_t) v;
-                p->timeout_line = p->line;
-        }
-        return r;
-}
-
-static int parse_psk_file(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_abs_path(p, k, value, &p->cfg->psk_file, true);
-}
-
-static int parse_leader_capability(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_bool(p, k, value, &p->cfg->leader_capability);
+        return conf_set_string(p, &p->recovery_lock, value);
 }
 
 static int parse_transport(struct conf_parser *p, const struct conf_key *k, const char *value) {
@@ -976,37 +935,6 @@ static int parse_transport(struct conf_parser *p, const struct conf_key *k, cons
 static int parse_nodes_list(struct conf_parser *p, const struct conf_key *k, const char *value) {
         return conf_warn(p, "%s:%u: [cluster] nodes list is not supported and is ignored (the nodes file "
                             "in the configuration directory is used)", p->name, p->line);
-}
-
-/* [database] */
-
-static int parse_volatile_dir(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        p->volatile_set = true;
-        return conf_abs_path(p, k, value, &p->cfg->volatile_db_dir, false);
-}
-
-static int parse_persistent_dir(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        p->persistent_set = true;
-        return conf_abs_path(p, k, value, &p->cfg->persistent_db_dir, false);
-}
-
-static int parse_state_db_dir(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        p->state_set = true;
-        return conf_abs_path(p, k, value, &p->cfg->state_db_dir, false);
-}
-
-/* [failover], [legacy] */
-
-static int parse_failover_disabled(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_bool(p, k, value, &p->cfg->failover_disabled);
-}
-
-static int parse_start_as_disabled(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_bool(p, k, value, &p->cfg->start_as_disabled);
-}
-
-static int parse_start_as_stopped(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_bool(p, k, value, &p->cfg->start_as_stopped);
 }
 
 /* [monitor] */
@@ -1072,81 +1000,76 @@ static int parse_monitor_units(struct conf_parser *p, const struct conf_key *k, 
         return 0;
 }
 
-/* [paths] */
-
-static int parse_run_dir(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_abs_path(p, k, value, &p->cfg->run_dir, false);
-}
-
-static int parse_state_dir(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return conf_abs_path(p, k, value, &p->cfg->state_dir, false);
-}
-
-/* CTDB keys this project has no use for: accepted if CTDB would accept the value. */
-
-static int ignore_string(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        return 0;
-}
-
-static int ignore_bool(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        bool b;
-        return conf_bool(p, k, value, &b);
-}
-
-static int ignore_uint(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        uint64_t v;
-        return conf_uint(p, k, value, 0, INT_MAX, "is not a number", &v);
-}
-
-static int ignore_positive(struct conf_parser *p, const struct conf_key *k, const char *value) {
-        uint64_t v;
-        return conf_uint(p, k, value, 1, INT_MAX, "is not a number", &v);
-}
-
 #define BOOLEANS "true, false, yes, no, on, off, 1, 0"
 #define ABS_PATH "an absolute path"
 
+#define FIELD(f) .offset = offsetof(struct ctdb_config, f), .size = sizeof(((struct ctdb_config *) NULL)->f)
+#define KEY_FUNC(s, k, fn, a) { s, k, CONF_FUNC, .parse = fn, .allowed = a }
+#define KEY_ANY(s, k) { s, k, CONF_ANY, .allowed = "" }
+#define KEY_BOOL(s, k, ...) { s, k, CONF_BOOL, __VA_ARGS__, .allowed = BOOLEANS }
+#define KEY_UINT(s, k, lo, hi, w, a, ...) \
+        { s, k, CONF_UINT, __VA_ARGS__, .min = lo, .max = hi, .what = w, .allowed = a }
+#define KEY_PATH(s, k, f) { s, k, CONF_PATH, FIELD(f), .allowed = ABS_PATH }
+#define NO_FIELD .size = 0
+
+#define HEARTBEAT_INTERVAL_MIN 10
+#define HEARTBEAT_INTERVAL_MAX 60000
+#define HEARTBEAT_TIMEOUT_MIN  20
+#define HEARTBEAT_TIMEOUT_MAX  600000
+
 static const struct conf_key conf_keys[] = {
-        { "logging", "location", parse_log_location,
-          "syslog, syslog:nonblocking, syslog:udp, syslog:udp-rfc5424, file:/ABSOLUTE/PATH, journal, stderr" },
-        { "logging", "log level", parse_log_level, "error, warning, notice, info, debug, or CTDB's 0..10" },
+        KEY_FUNC("logging", "location", parse_log_location,
+                 "syslog, syslog:nonblocking, syslog:udp, syslog:udp-rfc5424, file:/ABSOLUTE/PATH, journal, stderr"),
+        KEY_FUNC("logging", "log level", parse_log_level, "error, warning, notice, info, debug, or CTDB's 0..10"),
 
-        { "cluster", "node address", parse_node_address, "an IPv4 or IPv6 address of this node" },
-        { "cluster", "cluster lock", parse_cluster_lock,
-          "quorum, fcntl:/ABSOLUTE/PATH, /ABSOLUTE/PATH, etcd:URL[,URL...]; CTDB's '!helper' is not supported" },
-        { "cluster", "recovery lock", parse_recovery_lock, "as cluster lock" },
-        { "cluster", "tunnel port", parse_tunnel_port, "1..65535" },
-        { "cluster", "heartbeat interval", parse_heartbeat_interval, "10..60000" },
-        { "cluster", "heartbeat timeout", parse_heartbeat_timeout, "20..600000, more than heartbeat interval" },
-        { "cluster", "pre-shared key file", parse_psk_file, ABS_PATH },
-        { "cluster", "leader capability", parse_leader_capability, BOOLEANS },
-        { "cluster", "transport", parse_transport, "tcp" },
-        { "cluster", "nodes list", parse_nodes_list, "" },
-        { "cluster", "leader timeout", ignore_positive, "a positive number of seconds" },
+        KEY_FUNC("cluster", "node address", parse_node_address, "an IPv4 or IPv6 address of this node"),
+        KEY_FUNC("cluster", "cluster lock", lock_from_string,
+                 "quorum, fcntl:/ABSOLUTE/PATH, /ABSOLUTE/PATH, etcd:URL[,URL...]; CTDB's '!helper' is not supported"),
+        KEY_FUNC("cluster", "recovery lock", parse_recovery_lock, "as cluster lock"),
+        KEY_UINT("cluster", "tunnel port", 1, 65535, "is not a TCP port", "1..65535", FIELD(tunnel_port)),
+        KEY_UINT("cluster", "heartbeat interval", HEARTBEAT_INTERVAL_MIN, HEARTBEAT_INTERVAL_MAX,
+                 "is not a number of milliseconds", "10..60000", FIELD(heartbeat_interval_ms)),
+        KEY_UINT("cluster", "heartbeat timeout", HEARTBEAT_TIMEOUT_MIN, HEARTBEAT_TIMEOUT_MAX,
+                 "is not a number of milliseconds", "20..600000, more than heartbeat interval",
+                 FIELD(heartbeat_timeout_ms)),
+        { "cluster", "pre-shared key file", CONF_PATH_OR_EMPTY, FIELD(psk_file), .allowed = ABS_PATH },
+        KEY_BOOL("cluster", "leader capability", FIELD(leader_capability)),
+        KEY_FUNC("cluster", "transport", parse_transport, "tcp"),
+        KEY_FUNC("cluster", "nodes list", parse_nodes_list, ""),
+        KEY_UINT("cluster", "leader timeout", 1, INT_MAX, "is not a number", "a positive number of seconds", NO_FIELD),
 
-        { "database", "volatile database directory", parse_volatile_dir, ABS_PATH },
-        { "database", "persistent database directory", parse_persistent_dir, ABS_PATH },
-        { "database", "state database directory", parse_state_db_dir, ABS_PATH },
-        { "database", "lock debug script", ignore_string, "" },
-        { "database", "tdb mutexes", ignore_bool, BOOLEANS },
+        KEY_PATH("database", "volatile database directory", volatile_db_dir),
+        KEY_PATH("database", "persistent database directory", persistent_db_dir),
+        KEY_PATH("database", "state database directory", state_db_dir),
+        KEY_ANY("database", "lock debug script"),
+        KEY_BOOL("database", "tdb mutexes", NO_FIELD),
 
-        { "event", "debug script", ignore_string, "" },
+        KEY_ANY("event", "debug script"),
 
-        { "failover", "disabled", parse_failover_disabled, BOOLEANS },
-        { "failover", "shutdown extra timeout", ignore_uint, "a number of seconds" },
-        { "failover", "shutdown failover timeout", ignore_uint, "a number of seconds" },
+        KEY_BOOL("failover", "disabled", FIELD(failover_disabled)),
+        KEY_UINT("failover", "shutdown extra timeout", 0, INT_MAX, "is not a number", "a number of seconds", NO_FIELD),
+        KEY_UINT("failover", "shutdown failover timeout", 0, INT_MAX, "is not a number", "a number of seconds",
+                 NO_FIELD),
 
-        { "monitor", "units", parse_monitor_units, "systemd unit names separated by blanks" },
+        KEY_FUNC("monitor", "units", parse_monitor_units, "systemd unit names separated by blanks"),
 
-        { "paths", "runtime directory", parse_run_dir, ABS_PATH },
-        { "paths", "state directory", parse_state_dir, ABS_PATH },
+        KEY_PATH("paths", "runtime directory", run_dir),
+        KEY_PATH("paths", "state directory", state_dir),
 
-        { "legacy", "start as disabled", parse_start_as_disabled, BOOLEANS },
-        { "legacy", "start as stopped", parse_start_as_stopped, BOOLEANS },
-        { "legacy", "realtime scheduling", ignore_bool, BOOLEANS },
-        { "legacy", "lmaster capability", ignore_bool, BOOLEANS },
-        { "legacy", "script log level", ignore_string, "" },
+        KEY_BOOL("legacy", "start as disabled", FIELD(start_as_disabled)),
+        KEY_BOOL("legacy", "start as stopped", FIELD(start_as_stopped)),
+        KEY_BOOL("legacy", "realtime scheduling", NO_FIELD),
+        KEY_BOOL("legacy", "lmaster capability", NO_FIELD),
+        KEY_ANY("legacy", "script log level"),
 };
+
+/* The line of the file that last set key (0 if none did). */
+static unsigned conf_key_line(const struct conf_parser *p, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
+                if (strcmp(conf_keys[i].key, key) == 0)
+                        return p->key_lines[i];
+        return 0;
+}
 
 /*
  * Hands inih one line at a time so that p->line is the line inih is looking at
@@ -1173,12 +1096,8 @@ static char *conf_reader(char *buf, int size, void *stream) {
         }
         /* inih reads at most size-1 bytes per line: a longer line is refused, not split. */
         if (n + 2 > (size_t) size) {
-                if (!p->error) {
-                        p->error = talloc_asprintf(p->cfg, "%s:%u: line too long (allowed: up to %d characters)",
-                                                   p->name, p->line, size - 2);
-                        p->error_line = p->line;
-                        p->oom = !p->error;
-                }
+                (void) conf_error(p, "%s:%u: line too long (allowed: up to %d characters)", p->name, p->line,
+                                  size - 2);
                 n = 0;
         }
         memcpy(buf, s, n);
@@ -1195,21 +1114,18 @@ static int conf_handler(void *user, const char *section, const char *key, const 
                 return 1; /* only the first error is reported; let inih finish quietly */
 
         if (!*section) {
-                p->error = talloc_asprintf(p->cfg, "%s:%u: key %s is not in a section (expected a [section] "
-                                                   "line before it)", p->name, p->line, quote(p->tmp, key));
-                p->error_line = p->line;
-                p->oom = !p->error;
+                (void) conf_error(p, "%s:%u: key %s is not in a section (expected a [section] line before it)",
+                                  p->name, p->line, quote(p->tmp, key));
                 return 0;
         }
 
         for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++) {
                 const struct conf_key *k = &conf_keys[i];
 
-                if (strcasecmp(section, k->section) != 0)
+                if (strcasecmp(section, k->section) != 0 || strcasecmp(key, k->key) != 0)
                         continue;
-                if (strcasecmp(key, k->key) != 0)
-                        continue;
-                r = k->parse(p, k, value);
+                p->key_lines[i] = p->line;
+                r = conf_set(p, k, value);
                 if (r == -ENOMEM)
                         p->oom = true;
                 return r < 0 ? 0 : 1;
@@ -1259,22 +1175,19 @@ static int conf_defaults_fill(struct ctdb_config *cfg) {
 }
 
 /* Database directories not set in the file follow the state directory, as CTDB's follow CTDB_VARDIR. */
-static int conf_db_dirs_fill(struct ctdb_config *cfg, bool volatile_set, bool persistent_set, bool state_set) {
-        if (!volatile_set) {
-                cfg->volatile_db_dir = talloc_asprintf(cfg, "%s/volatile", cfg->state_dir);
-                if (!cfg->volatile_db_dir)
+static int conf_db_dirs_fill(struct ctdb_config *cfg) {
+        struct {
+                char **dir;
+                const char *name;
+        } dirs[] = {
+                { &cfg->volatile_db_dir, "volatile" },
+                { &cfg->persistent_db_dir, "persistent" },
+                { &cfg->state_db_dir, "state" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (!*dirs[i].dir && !(*dirs[i].dir = talloc_asprintf(cfg, "%s/%s", cfg->state_dir, dirs[i].name)))
                         return -ENOMEM;
-        }
-        if (!persistent_set) {
-                cfg->persistent_db_dir = talloc_asprintf(cfg, "%s/persistent", cfg->state_dir);
-                if (!cfg->persistent_db_dir)
-                        return -ENOMEM;
-        }
-        if (!state_set) {
-                cfg->state_db_dir = talloc_asprintf(cfg, "%s/state", cfg->state_dir);
-                if (!cfg->state_db_dir)
-                        return -ENOMEM;
-        }
         return 0;
 }
 
@@ -1287,7 +1200,7 @@ int ctdb_config_defaults(void *mem_ctx, struct ctdb_config **ret) {
         r = conf_defaults_fill(cfg);
         if (r < 0)
                 return r;
-        r = conf_db_dirs_fill(cfg, false, false, false);
+        r = conf_db_dirs_fill(cfg);
         if (r < 0)
                 return r;
         *ret = talloc_steal(mem_ctx, cfg);
@@ -1300,6 +1213,7 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
         _cleanup_talloc_ struct ctdb_config *cfg = talloc_zero(NULL, struct ctdb_config);
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         struct conf_parser p;
+        unsigned interval_line, timeout_line, recovery_lock_line;
         int r;
 
         if (ret_error)
@@ -1310,7 +1224,10 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
         if (r < 0)
                 return r;
 
-        p = (struct conf_parser) { .cfg = cfg, .tmp = tmp, .name = name, .text = text, .pos = text };
+        p = (struct conf_parser) { .cfg = cfg, .tmp = tmp, .name = name, .text = text, .pos = text,
+                                   .key_lines = talloc_zero_array(tmp, unsigned, ELEMENTSOF(conf_keys)) };
+        if (!p.key_lines)
+                return -ENOMEM;
         r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
         if (r == -2 || p.oom)
                 return -ENOMEM;
@@ -1324,10 +1241,13 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
         if (p.error)
                 return fail(mem_ctx, ret_error, "%s", p.error);
 
-        if (p.recovery_lock_pending && !p.cluster_lock_set) {
-                static const struct conf_key k = { "cluster", "recovery lock", NULL,
-                                                   "quorum, fcntl:/ABSOLUTE/PATH, /ABSOLUTE/PATH, etcd:URL" };
-                p.line = p.recovery_lock_line;
+        recovery_lock_line = conf_key_line(&p, "recovery lock");
+        if (recovery_lock_line && !conf_key_line(&p, "cluster lock")) {
+                static const struct conf_key k = {
+                        "cluster", "recovery lock", CONF_FUNC,
+                        .allowed = "quorum, fcntl:/ABSOLUTE/PATH, /ABSOLUTE/PATH, etcd:URL",
+                };
+                p.line = recovery_lock_line;
                 r = lock_from_string(&p, &k, p.recovery_lock ? p.recovery_lock : "");
                 if (r == -ENOMEM)
                         return r;
@@ -1336,19 +1256,21 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
         }
 
         /* Blame whichever of the two the file set last. */
+        interval_line = conf_key_line(&p, "heartbeat interval");
+        timeout_line = conf_key_line(&p, "heartbeat timeout");
         if (cfg->heartbeat_timeout_ms <= cfg->heartbeat_interval_ms) {
-                if (p.timeout_line > p.interval_line)
+                if (timeout_line > interval_line)
                         return fail(mem_ctx, ret_error,
                                     "%s:%u: [cluster] heartbeat timeout: %" PRIu32 " ms is not more than "
                                     "heartbeat interval %" PRIu32 " ms (allowed: more than heartbeat interval)",
-                                    name, p.timeout_line, cfg->heartbeat_timeout_ms, cfg->heartbeat_interval_ms);
+                                    name, timeout_line, cfg->heartbeat_timeout_ms, cfg->heartbeat_interval_ms);
                 return fail(mem_ctx, ret_error,
                             "%s:%u: [cluster] heartbeat interval: %" PRIu32 " ms is not less than heartbeat "
                             "timeout %" PRIu32 " ms (allowed: less than heartbeat timeout)",
-                            name, p.interval_line, cfg->heartbeat_interval_ms, cfg->heartbeat_timeout_ms);
+                            name, interval_line, cfg->heartbeat_interval_ms, cfg->heartbeat_timeout_ms);
         }
 
-        r = conf_db_dirs_fill(cfg, p.volatile_set, p.persistent_set, p.state_set);
+        r = conf_db_dirs_fill(cfg);
         if (r < 0)
                 return r;
 
@@ -1360,24 +1282,15 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
 
 int ctdb_config_load(void *mem_ctx, const char *path, struct ctdb_config **ret, char **ret_error) {
         _cleanup_talloc_ char *text = NULL;
-        char *error = NULL;
         int r;
 
-        if (ret_error)
-                *ret_error = NULL;
-        r = read_text_file(NULL, path, &text, &error);
+        r = read_text_file(mem_ctx, path, &text, ret_error);
         if (r == -ENOENT) {
-                talloc_free(error);
+                if (ret_error)
+                        TALLOC_FREE(*ret_error);
                 return ctdb_config_defaults(mem_ctx, ret);
         }
-        if (r < 0) {
-                if (ret_error && error)
-                        *ret_error = talloc_steal(mem_ctx, error);
-                else
-                        talloc_free(error);
-                return r;
-        }
-        return ctdb_config_parse(mem_ctx, path, text, ret, ret_error);
+        return r < 0 ? r : ctdb_config_parse(mem_ctx, path, text, ret, ret_error);
 }
 
 char *ctdb_config_path(void *mem_ctx, const char *config_dir, const char *file) {

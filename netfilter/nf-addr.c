@@ -119,8 +119,7 @@ int nf_addr_parse_msg(const struct nlmsghdr *nlh, struct nf_addr_info *ret) {
                         break;
                 }
         }
-        /* The attribute walk stops at the first bad attribute: all bytes must be used. */
-        if ((const char *) attr < (const char *) mnl_nlmsg_get_payload_tail(nlh))
+        if (!nf_nl_attrs_done(nlh, attr))
                 return -EBADMSG;
         /* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
         if (local)
@@ -158,18 +157,13 @@ static void nf_addr_put(struct nlmsghdr *nlh, const struct nf_addr *a, uint16_t 
 
 static int nf_addr_change(uint16_t msgtype, int ifindex, const struct nf_addr *a, unsigned flags) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
-        struct mnl_socket *nl;
         struct nlmsghdr *nlh;
         struct ifaddrmsg *ifa;
         uint32_t ifa_flags = 0;
-        int r;
 
-        nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = msgtype;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        if (msgtype == RTM_NEWADDR)
-                nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        nlh = nf_nl_request_new(buf, msgtype, NLM_F_ACK | (msgtype == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0),
+                                sizeof(*ifa));
+        ifa = mnl_nlmsg_get_payload(nlh);
         ifa->ifa_family = (uint8_t) a->family;
         ifa->ifa_prefixlen = (uint8_t) a->prefixlen;
         ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -192,12 +186,7 @@ static int nf_addr_change(uint16_t msgtype, int ifindex, const struct nf_addr *a
                         mnl_attr_put_u32(nlh, IFA_FLAGS, ifa_flags);
         }
 
-        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
-        if (r < 0)
-                return r;
-        r = nf_nl_talk(nl, nlh, NULL, NULL);
-        mnl_socket_close(nl);
-        return r;
+        return nf_nl_request(NETLINK_ROUTE, nlh, NULL, NULL);
 }
 
 int nf_addr_add(const char *ifname, const struct nf_addr *a, unsigned flags, char *err, size_t errlen) {
@@ -299,7 +288,6 @@ static int nf_addr_walk_cb(const struct nlmsghdr *nlh, void *data) {
 int nf_addr_list(const char *ifname, int family, nf_addr_cb cb, void *userdata, char *err, size_t errlen) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nf_addr_walk w = { .family = family, .cb = cb, .userdata = userdata };
-        struct mnl_socket *nl;
         struct nlmsghdr *nlh;
         struct ifaddrmsg *ifa;
         int r;
@@ -311,17 +299,10 @@ int nf_addr_list(const char *ifname, int family, nf_addr_cb cb, void *userdata, 
                         return -ENODEV;
                 }
         }
-        nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = RTM_GETADDR;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        nlh = nf_nl_request_new(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa));
+        ifa = mnl_nlmsg_get_payload(nlh);
         ifa->ifa_family = (uint8_t) family;
-
-        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
-        if (r >= 0) {
-                r = nf_nl_talk(nl, nlh, nf_addr_walk_cb, &w);
-                mnl_socket_close(nl);
-        }
+        r = nf_nl_request(NETLINK_ROUTE, nlh, nf_addr_walk_cb, &w);
         if (w.r < 0)
                 r = w.r;
         if (r < 0)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nf-csum.h"
 #include "nf-link.h"
 #include "nf-netlink.h"
 
@@ -56,28 +57,10 @@ int nf_announce_build_arp(uint8_t *buf, size_t len, const uint8_t mac[6], const 
         return (int) sizeof(f);
 }
 
-static uint16_t nf_csum_fold(uint32_t sum) {
-        while (sum >> 16)
-                sum = (sum & 0xffff) + (sum >> 16);
-        return (uint16_t) ~sum;
-}
-
-static uint32_t nf_csum_add(uint32_t sum, const void *data, size_t len) {
-        const uint8_t *p = data;
-
-        for (; len > 1; p += 2, len -= 2)
-                sum += (uint32_t) (p[0] << 8 | p[1]);
-        if (len)
-                sum += (uint32_t) (p[0] << 8);
-        return sum;
-}
-
 int nf_announce_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in6_addr *ip) {
         static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
         struct nf_na_frame f = {};
         size_t icmp_len = sizeof(f.na) + sizeof(f.opt) + sizeof(f.opt_mac);
-        uint32_t sum = 0, tmp;
-        uint16_t csum;
 
         if (len < sizeof(f))
                 return -ENOBUFS;
@@ -99,16 +82,8 @@ int nf_announce_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const s
         f.opt.nd_opt_len = 1;   /* in units of 8 bytes */
         memcpy(f.opt_mac, mac, 6);
 
-        /* ICMPv6 checksum over the pseudo header (RFC 8200 section 8.1). */
-        sum = nf_csum_add(sum, &f.ip6.ip6_src, 16);
-        sum = nf_csum_add(sum, &f.ip6.ip6_dst, 16);
-        tmp = htonl((uint32_t) icmp_len);
-        sum = nf_csum_add(sum, &tmp, 4);
-        tmp = htonl(IPPROTO_ICMPV6);
-        sum = nf_csum_add(sum, &tmp, 4);
-        sum = nf_csum_add(sum, &f.na, icmp_len);
-        csum = nf_csum_fold(sum);
-        f.na.nd_na_cksum = htons(csum);
+        f.na.nd_na_cksum = nf_csum_fold(nf_csum_add(
+                nf_csum_pseudo6(&f.ip6.ip6_src, &f.ip6.ip6_dst, (uint32_t) icmp_len, IPPROTO_ICMPV6), &f.na, icmp_len));
 
         memcpy(buf, &f, sizeof(f));
         return (int) sizeof(f);

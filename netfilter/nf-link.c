@@ -65,7 +65,7 @@ int nf_link_parse_msg(const struct nlmsghdr *nlh, struct nf_link_state *ret) {
                         break;
                 }
         }
-        if ((const char *) attr < (const char *) mnl_nlmsg_get_payload_tail(nlh))
+        if (!nf_nl_attrs_done(nlh, attr))
                 return -EBADMSG;
         s.up = (s.flags & IFF_UP) != 0;
         if (!have_carrier)
@@ -94,7 +94,6 @@ static int nf_link_get_cb(const struct nlmsghdr *nlh, void *data) {
 int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t errlen) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nf_link_state s = { .ifindex = -1 };
-        struct mnl_socket *nl;
         struct nlmsghdr *nlh;
         struct ifinfomsg *ifi;
         int r;
@@ -103,22 +102,16 @@ int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t
                 nf_seterr(err, errlen, "Invalid interface name \"%s\"", ifname ? ifname : "");
                 return -EINVAL;
         }
-        nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = RTM_GETLINK;
         /* A GET without NLM_F_ACK gets no ACK after its answer: ask for one so
          * that nf_nl_talk() knows when it is done. */
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+        nlh = nf_nl_request_new(buf, RTM_GETLINK, NLM_F_ACK, sizeof(*ifi));
+        ifi = mnl_nlmsg_get_payload(nlh);
         ifi->ifi_family = AF_UNSPEC;
         mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
         /* Keep the answer small: no per-VF statistics. */
         mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
 
-        r = nf_nl_open(NETLINK_ROUTE, 0, &nl);
-        if (r >= 0) {
-                r = nf_nl_talk(nl, nlh, nf_link_get_cb, &s);
-                mnl_socket_close(nl);
-        }
+        r = nf_nl_request(NETLINK_ROUTE, nlh, nf_link_get_cb, &s);
         if (r == -ENODEV || (r == 0 && s.ifindex < 0)) {
                 nf_seterr(err, errlen, "Interface %s does not exist", ifname);
                 return -ENODEV;

@@ -76,6 +76,32 @@ int nf_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *d
         return r;
 }
 
+struct nlmsghdr *nf_nl_request_new(void *buf, uint16_t type, uint16_t flags, size_t hdrlen) {
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+        (void) mnl_nlmsg_put_extra_header(nlh, hdrlen);
+        return nlh;
+}
+
+int nf_nl_request(int bus, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
+        struct mnl_socket *nl;
+        int r;
+
+        r = nf_nl_open(bus, 0, &nl);
+        if (r < 0)
+                return r;
+        r = nf_nl_talk(nl, nlh, cb, data);
+        mnl_socket_close(nl);
+        return r;
+}
+
+bool nf_nl_attrs_done(const struct nlmsghdr *nlh, const struct nlattr *attr) {
+        /* mnl_attr_for_each() stops at the first attribute that does not fit. */
+        return (const char *) attr >= (const char *) mnl_nlmsg_get_payload_tail(nlh);
+}
+
 int nf_nl_parse_buffer(const void *buf, size_t len, mnl_cb_t cb, void *data) {
         const uint8_t *p = buf;
         size_t left = len;

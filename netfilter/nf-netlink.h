@@ -12,6 +12,7 @@
 
 #include <libmnl/libmnl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,19 @@ int nf_nl_open(int bus, unsigned groups, struct mnl_socket **ret);
  * Returns 0, or the negative errno the kernel answered, or one of the socket.
  */
 int nf_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/*
+ * Starts a request of type in buf (at least MNL_SOCKET_BUFFER_SIZE bytes):
+ * NLM_F_REQUEST | flags, then a zeroed family header of hdrlen bytes (the
+ * payload) for the caller to fill.
+ */
+struct nlmsghdr *nf_nl_request_new(void *buf, uint16_t type, uint16_t flags, size_t hdrlen);
+
+/* nf_nl_talk() on a socket of protocol bus opened and closed for this one request. */
+int nf_nl_request(int bus, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/* Whether an attribute walk over nlh (mnl_attr_for_each) that stopped at attr read every byte. */
+bool nf_nl_attrs_done(const struct nlmsghdr *nlh, const struct nlattr *attr);
 
 /*
  * Runs cb over a buffer of netlink messages that came from the kernel, checking

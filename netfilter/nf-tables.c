@@ -59,7 +59,8 @@ struct nf_batch {
         char (*desc)[NF_BATCH_DESCLEN];
 };
 
-static int nf_batch_init(struct nf_batch *bt) {
+/* Starts a batch; what names the whole change in an error ("create table inet ctdb"). */
+static int nf_batch_init(struct nf_batch *bt, const char *what, char *err, size_t errlen) {
         *bt = (struct nf_batch) {};
         bt->buf = malloc(NF_BATCH_BUFSIZE);
         bt->desc = calloc(NF_BATCH_MAXMSG, NF_BATCH_DESCLEN);
@@ -77,6 +78,8 @@ static int nf_batch_init(struct nf_batch *bt) {
 fail:
         free(bt->buf);
         free(bt->desc);
+        *bt = (struct nf_batch) {};
+        nf_seterr(err, errlen, "Cannot %s: %s", what, strerror(ENOMEM));
         return -ENOMEM;
 }
 
@@ -170,6 +173,7 @@ static int nf_batch_commit(struct nf_batch *bt, const char *what, char *err, siz
         rbuf = malloc(NF_NL_BUFSIZE);
         if (!rbuf) {
                 mnl_socket_close(nl);
+                nf_seterr(err, errlen, "Cannot %s: %s", what, strerror(ENOMEM));
                 return -ENOMEM;
         }
         r = 0;
@@ -213,6 +217,16 @@ static int nf_batch_commit(struct nf_batch *bt, const char *what, char *err, siz
         return r;
 }
 
+/* Commits the batch if it was built (r >= 0), frees it, and names what failed either way. */
+static int nf_batch_finish(struct nf_batch *bt, int r, const char *what, char *err, size_t errlen) {
+        if (r >= 0)
+                r = nf_batch_commit(bt, what, err, errlen);
+        else
+                nf_seterr(err, errlen, "Cannot %s: %s", what, strerror(-r));
+        nf_batch_done(bt);
+        return r;
+}
+
 /* ---- objects ---- */
 
 static int nf_put_table(struct nf_batch *bt, uint16_t type) {
@@ -237,6 +251,13 @@ struct nf_set_def {
         uint32_t key_type;
         uint32_t key_len;
         bool tracked;
+};
+
+/* The index in nf_sets[] of the IPv4 set of each pair; the IPv6 one follows it. */
+enum {
+        NF_SET_RELEASE = 0,
+        NF_SET_PUBLIC = 2,
+        NF_SET_TRACKED = 4,
 };
 
 static const struct nf_set_def nf_sets[] = {
@@ -287,360 +308,366 @@ static int nf_put_set(struct nf_batch *bt, const struct nf_set_def *d) {
         return 0;
 }
 
-static int nf_put_chain(struct nf_batch *bt, uint16_t type, const char *name, const char *chain_type,
-                        uint32_t hook, int32_t prio) {
+/* A base chain of the table: its hook and priority. */
+struct nf_chain_def {
+        const char *name;
+        const char *type;
+        uint32_t hook;
+        int32_t prio;
+};
+
+static const struct nf_chain_def nf_chain_input = { "input", "filter", NF_INET_LOCAL_IN, NF_PRIO_INPUT };
+static const struct nf_chain_def nf_chain_lb = { "lb", "filter", NF_INET_LOCAL_IN, NF_PRIO_LB };
+static const struct nf_chain_def nf_chain_natgw = { "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT };
+
+static int nf_put_chain(struct nf_batch *bt, uint16_t type, const struct nf_chain_def *d) {
         struct nftnl_chain *c = nftnl_chain_alloc();
         struct nlmsghdr *nlh;
 
         if (!c)
                 return -ENOMEM;
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NF_TABLE_NAME);
-        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
         nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
         if (type == NFT_MSG_NEWCHAIN) {
-                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, chain_type);
-                nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-                nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+                nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
                 nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
         }
         nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, "%s chain inet %s %s",
-                           type == NFT_MSG_NEWCHAIN ? "add" : "delete", NF_TABLE_NAME, name);
+                           type == NFT_MSG_NEWCHAIN ? "add" : "delete", NF_TABLE_NAME, d->name);
         nftnl_chain_nlmsg_build_payload(nlh, c);
         nftnl_chain_free(c);
         nf_batch_next(bt);
         return 0;
 }
 
-static int nf_put_flush(struct nf_batch *bt, const char *chain) {
-        struct nftnl_rule *r = nftnl_rule_alloc();
-        struct nlmsghdr *nlh;
+/* ---- rules: the same bytecode nft would generate, so "nft list" reads back well ---- */
 
-        if (!r)
-                return -ENOMEM;
-        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NF_TABLE_NAME);
-        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-        nlh = nf_batch_msg(bt, NFT_MSG_DELRULE, 0, "flush chain inet %s %s", NF_TABLE_NAME, chain);
-        nftnl_rule_nlmsg_build_payload(nlh, r);
-        nftnl_rule_free(r);
-        nf_batch_next(bt);
-        return 0;
+/*
+ * A rule being built. The expression helpers cannot fail: an allocation
+ * failure marks the rule, and nf_put_rule() refuses a marked rule.
+ */
+struct nf_rule {
+        struct nftnl_rule *r;
+        bool failed;
+};
+
+static struct nf_rule nf_rule_new(const char *chain) {
+        struct nf_rule rb = { .r = nftnl_rule_alloc() };
+
+        if (!rb.r) {
+                rb.failed = true;
+                return rb;
+        }
+        nftnl_rule_set_str(rb.r, NFTNL_RULE_TABLE, NF_TABLE_NAME);
+        nftnl_rule_set_str(rb.r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(rb.r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        return rb;
 }
 
-/* ---- expressions: the same bytecode nft would generate, so "nft list" reads back well ---- */
+/* Appends a new expression of kind name to the rule; NULL (rule marked) if it cannot. */
+static struct nftnl_expr *nf_expr(struct nf_rule *rb, const char *name) {
+        struct nftnl_expr *e;
 
-static struct nftnl_rule *nf_rule_new(const char *chain) {
-        struct nftnl_rule *r = nftnl_rule_alloc();
-
-        if (!r)
+        if (rb->failed)
                 return NULL;
-        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NF_TABLE_NAME);
-        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-        return r;
+        e = nftnl_expr_alloc(name);
+        if (!e) {
+                rb->failed = true;
+                return NULL;
+        }
+        nftnl_rule_add_expr(rb->r, e);
+        return e;
 }
 
-/* The allocation failures of these helpers show up as a missing expression,
- * which nf_put_rule() detects by counting. */
-static unsigned nf_nexpr;
+static void nf_meta(struct nf_rule *rb, uint32_t key, uint32_t dreg) {
+        struct nftnl_expr *e = nf_expr(rb, "meta");
 
-static void nf_add(struct nftnl_rule *r, struct nftnl_expr *e) {
         if (!e)
                 return;
-        nftnl_rule_add_expr(r, e);
-        nf_nexpr++;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 }
 
-static void nf_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg) {
-        struct nftnl_expr *e = nftnl_expr_alloc("meta");
+static void nf_cmp(struct nf_rule *rb, uint32_t op, const void *data, uint32_t len) {
+        struct nftnl_expr *e = nf_expr(rb, "cmp");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void nf_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len) {
-        struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+static void nf_payload(struct nf_rule *rb, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+        struct nftnl_expr *e = nf_expr(rb, "payload");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-                nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 }
 
-static void nf_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v) {
-        nf_cmp(r, op, &v, 1);
-}
-
-static void nf_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
-        struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-        }
-        nf_add(r, e);
-}
-
-static void nf_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len) {
-        struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+static void nf_bitwise(struct nf_rule *rb, const void *mask, uint32_t len) {
         static const uint8_t zero[16];
+        struct nftnl_expr *e = nf_expr(rb, "bitwise");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
 }
 
-static void nf_lookup(struct nftnl_rule *r, const struct nf_set_def *d) {
-        struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+static void nf_lookup(struct nf_rule *rb, const struct nf_set_def *d) {
+        struct nftnl_expr *e = nf_expr(rb, "lookup");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-                nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, d->name);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, d->id);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, d->name);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, d->id);
 }
 
-static void nf_reject(struct nftnl_rule *r, uint32_t type, uint8_t code) {
-        struct nftnl_expr *e = nftnl_expr_alloc("reject");
+static void nf_reject(struct nf_rule *rb, uint32_t type, uint8_t code) {
+        struct nftnl_expr *e = nf_expr(rb, "reject");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
-                nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+        nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
 }
 
-static void nf_dynset(struct nftnl_rule *r, uint32_t op, const struct nf_set_def *d) {
-        struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+static void nf_dynset(struct nf_rule *rb, uint32_t op, const struct nf_set_def *d) {
+        struct nftnl_expr *e = nf_expr(rb, "dynset");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-                nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, d->name);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, d->id);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+        nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, d->name);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, d->id);
 }
 
-static void nf_hash(struct nftnl_rule *r, uint32_t sreg, uint32_t len, uint32_t modulus) {
-        struct nftnl_expr *e = nftnl_expr_alloc("hash");
+static void nf_hash(struct nf_rule *rb, uint32_t sreg, uint32_t len, uint32_t modulus) {
+        struct nftnl_expr *e = nf_expr(rb, "hash");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, sreg);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, modulus);
-                /* Without an explicit seed the kernel picks a random one per rule,
-                 * and the nodes would disagree about who owns a client. */
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NF_LB_SEED);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
-        }
-        nf_add(r, e);
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, sreg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, modulus);
+        /* Without an explicit seed the kernel picks a random one per rule,
+         * and the nodes would disagree about who owns a client. */
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NF_LB_SEED);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
 }
 
-static void nf_verdict(struct nftnl_rule *r, int verdict) {
-        struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+static void nf_verdict(struct nf_rule *rb, int verdict) {
+        struct nftnl_expr *e = nf_expr(rb, "immediate");
 
-        if (e) {
-                nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
-        }
-        nf_add(r, e);
-}
-
-static void nf_simple(struct nftnl_rule *r, const char *name) {
-        nf_add(r, nftnl_expr_alloc(name));
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
 }
 
 /* Header offsets and lengths of the fields the rules match. */
 struct nf_fam {
         uint8_t nfproto;
         uint32_t saddr_off, daddr_off, alen;
+        uint8_t port_unreach;   /* ICMP(v6) code: what "reject" means in the family */
+        int idx;                /* 0 or 1: which of a set pair (release4/release6) */
 };
 
-static const struct nf_fam nf_fam4 = { NFPROTO_IPV4, 12, 16, 4 };
-static const struct nf_fam nf_fam6 = { NFPROTO_IPV6, 8, 24, 16 };
+static const struct nf_fam nf_fam4 = { NFPROTO_IPV4, 12, 16, 4, 3, 0 };
+static const struct nf_fam nf_fam6 = { NFPROTO_IPV6, 8, 24, 16, 4, 1 };
 
 static const struct nf_fam *nf_fam_of(int family) {
         return family == AF_INET6 ? &nf_fam6 : &nf_fam4;
 }
 
-static void nf_match_nfproto(struct nftnl_rule *r, const struct nf_fam *f) {
-        nf_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-        nf_cmp_u8(r, NFT_CMP_EQ, f->nfproto);
-}
-
-static void nf_match_tcp(struct nftnl_rule *r) {
-        nf_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-        nf_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+static void nf_match_meta_u8(struct nf_rule *rb, uint32_t key, uint8_t v) {
+        nf_meta(rb, key, NFT_REG_1);
+        nf_cmp(rb, NFT_CMP_EQ, &v, 1);
 }
 
 /*
  * ip[6] daddr/saddr within prefix, as nft writes it: a byte-aligned prefix
  * loads just its bytes; any other loads the whole address and masks it.
+ * The caller has checked a->prefixlen against the family.
  */
-static void nf_match_prefix(struct nftnl_rule *r, uint32_t offset, const struct nf_addr *a, uint32_t op) {
+static void nf_match_prefix(struct nf_rule *rb, uint32_t offset, const struct nf_addr *a, uint32_t op) {
         uint32_t len = a->prefixlen % 8 ? (uint32_t) nf_addr_len(a) : a->prefixlen / 8;
         uint8_t mask[16] = {}, net[16] = {};
 
-        if (len == 0)
+        if (len == 0 || len > sizeof(mask))
                 return;
         for (uint32_t i = 0; i < len; i++) {
                 unsigned bits = a->prefixlen <= i * 8 ? 0 : a->prefixlen - i * 8 >= 8 ? 8 : a->prefixlen - i * 8;
                 mask[i] = (uint8_t) (0xff00 >> bits);
                 net[i] = a->u.bytes[i] & mask[i];
         }
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, len, NFT_REG_1);
+        nf_payload(rb, NFT_PAYLOAD_NETWORK_HEADER, offset, len, NFT_REG_1);
         if (a->prefixlen % 8)
-                nf_bitwise(r, mask, len);
-        nf_cmp(r, op, net, len);
+                nf_bitwise(rb, mask, len);
+        nf_cmp(rb, op, net, len);
 }
 
-static int nf_put_rule(struct nf_batch *bt, struct nftnl_rule *r, unsigned nexpr, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int nf_put_rule(struct nf_batch *bt, struct nftnl_rule *r, unsigned nexpr, const char *fmt, ...) {
+/* A rule of family f: starts with "meta nfproto ipv4|ipv6", as nft does in an inet table. */
+static struct nf_rule nf_rule_new_fam(const char *chain, const struct nf_fam *f) {
+        struct nf_rule rb = nf_rule_new(chain);
+
+        nf_match_meta_u8(&rb, NFT_META_NFPROTO, f->nfproto);
+        return rb;
+}
+
+/* ip[6] daddr @set */
+static void nf_match_daddr_in(struct nf_rule *rb, const struct nf_fam *f, const struct nf_set_def *set) {
+        nf_payload(rb, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
+        nf_lookup(rb, set);
+}
+
+/* Appends the rule to its chain (and frees it); desc names it in an error. */
+static int nf_put_rule(struct nf_batch *bt, struct nf_rule *rb, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int nf_put_rule(struct nf_batch *bt, struct nf_rule *rb, const char *fmt, ...) {
         struct nlmsghdr *nlh;
         char desc[NF_BATCH_DESCLEN];
         va_list ap;
 
-        if (nexpr != nf_nexpr) {
-                nftnl_rule_free(r);
+        if (rb->failed) {
+                nftnl_rule_free(rb->r);
                 return -ENOMEM;
         }
         va_start(ap, fmt);
         vsnprintf(desc, sizeof(desc), fmt, ap);
         va_end(ap);
         nlh = nf_batch_msg(bt, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "%s", desc);
-        nftnl_rule_nlmsg_build_payload(nlh, r);
-        nftnl_rule_free(r);
+        nftnl_rule_nlmsg_build_payload(nlh, rb->r);
+        nftnl_rule_free(rb->r);
         nf_batch_next(bt);
         return 0;
 }
 
-/* ip daddr @releaseN meta l4proto tcp reject with tcp reset; ip daddr @releaseN reject */
-static int nf_put_release_rules(struct nf_batch *bt, int family) {
-        const struct nf_fam *f = nf_fam_of(family);
-        const struct nf_set_def *set = &nf_sets[family == AF_INET6 ? 1 : 0];
-        struct nftnl_rule *r;
-        int k;
+/* Empties a chain, so that it can be refilled in the same batch. */
+static int nf_put_flush(struct nf_batch *bt, const char *chain) {
+        struct nf_rule rb = nf_rule_new(chain);
+        struct nlmsghdr *nlh;
 
-        nf_nexpr = 0;
-        if (!(r = nf_rule_new("input")))
+        if (rb.failed)
                 return -ENOMEM;
-        nf_match_nfproto(r, f);
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
-        nf_lookup(r, set);
-        nf_match_tcp(r);
-        nf_reject(r, NFT_REJECT_TCP_RST, 0);
-        k = nf_put_rule(bt, r, 7, "add rule inet %s input (%s reset)", NF_TABLE_NAME, set->name);
-        if (k < 0)
-                return k;
-
-        nf_nexpr = 0;
-        if (!(r = nf_rule_new("input")))
-                return -ENOMEM;
-        nf_match_nfproto(r, f);
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
-        nf_lookup(r, set);
-        /* ICMP(v6) port unreachable: what "reject" means in each family. */
-        nf_reject(r, NFT_REJECT_ICMP_UNREACH, family == AF_INET6 ? 4 : 3);
-        return nf_put_rule(bt, r, 5, "add rule inet %s input (%s reject)", NF_TABLE_NAME, set->name);
+        nlh = nf_batch_msg(bt, NFT_MSG_DELRULE, 0, "flush chain inet %s %s", NF_TABLE_NAME, chain);
+        nftnl_rule_nlmsg_build_payload(nlh, rb.r);
+        nftnl_rule_free(rb.r);
+        nf_batch_next(bt);
+        return 0;
 }
 
 /*
- * ip daddr @publicN tcp flags & (fin|syn|rst) == 0 update @trackedN { ip saddr . tcp sport . ip daddr . tcp dport }
- * ip daddr @publicN tcp flags & (fin|rst) != 0 delete @trackedN { ... }
- * The key spans 32-bit registers from reg 1 (= NFT_REG32_00) on; each field
- * starts a new register, and the kernel zeroes the padding of short loads.
+ * The rules of the input chain, in order, per family:
+ *   ip daddr @releaseN meta l4proto tcp reject with tcp reset
+ *   ip daddr @releaseN reject
+ *   ip daddr @publicN tcp flags & (fin|rst) != 0 delete @trackedN { ip saddr . tcp sport . ip daddr . tcp dport }
+ *   ip daddr @publicN tcp flags & (fin|syn|rst) == 0 update @trackedN { ... }
  */
-static int nf_put_track_rule(struct nf_batch *bt, int family, bool del) {
-        const struct nf_fam *f = nf_fam_of(family);
-        const struct nf_set_def *pub = &nf_sets[family == AF_INET6 ? 3 : 2];
-        const struct nf_set_def *trk = &nf_sets[family == AF_INET6 ? 5 : 4];
-        uint32_t words = f->alen / 4;
-        uint8_t mask = del ? (TH_FIN | TH_RST) : (TH_FIN | TH_SYN | TH_RST);
-        uint8_t zero = 0;
-        struct nftnl_rule *r;
+enum nf_input_rule {
+        NF_RULE_RELEASE_RESET,
+        NF_RULE_RELEASE_REJECT,
+        NF_RULE_TRACK_DELETE,
+        NF_RULE_TRACK_UPDATE,
+};
 
-        nf_nexpr = 0;
-        if (!(r = nf_rule_new("input")))
-                return -ENOMEM;
-        nf_match_nfproto(r, f);
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG_1);
-        nf_lookup(r, pub);
-        nf_match_tcp(r);
-        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
-        nf_bitwise(r, &mask, 1);
-        nf_cmp(r, del ? NFT_CMP_NEQ : NFT_CMP_EQ, &zero, 1);
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG32_00);
-        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_00 + words);
-        nf_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG32_00 + words + 1);
-        nf_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + 2 * words + 1);
-        nf_dynset(r, del ? NFT_DYNSET_OP_DELETE : NFT_DYNSET_OP_UPDATE, trk);
-        return nf_put_rule(bt, r, 14, "add rule inet %s input (%s %s)", NF_TABLE_NAME, del ? "delete from" : "update",
-                           trk->name);
+/*
+ * The tracked key spans 32-bit registers from reg 1 (= NFT_REG32_00) on; each
+ * field starts a new register, and the kernel zeroes the padding of short loads.
+ */
+static int nf_put_input_rule(struct nf_batch *bt, const struct nf_fam *f, enum nf_input_rule kind) {
+        const struct nf_set_def *rel = &nf_sets[NF_SET_RELEASE + f->idx], *pub = &nf_sets[NF_SET_PUBLIC + f->idx],
+                                *trk = &nf_sets[NF_SET_TRACKED + f->idx];
+        bool del = kind == NF_RULE_TRACK_DELETE;
+        struct nf_rule rb = nf_rule_new_fam("input", f);
+        uint32_t words = f->alen / 4;
+        uint8_t mask = del ? (TH_FIN | TH_RST) : (TH_FIN | TH_SYN | TH_RST), zero = 0;
+
+        switch (kind) {
+        case NF_RULE_RELEASE_RESET:
+                nf_match_daddr_in(&rb, f, rel);
+                nf_match_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_TCP);
+                nf_reject(&rb, NFT_REJECT_TCP_RST, 0);
+                return nf_put_rule(bt, &rb, "add rule inet %s input (%s reset)", NF_TABLE_NAME, rel->name);
+        case NF_RULE_RELEASE_REJECT:
+                nf_match_daddr_in(&rb, f, rel);
+                nf_reject(&rb, NFT_REJECT_ICMP_UNREACH, f->port_unreach);
+                return nf_put_rule(bt, &rb, "add rule inet %s input (%s reject)", NF_TABLE_NAME, rel->name);
+        case NF_RULE_TRACK_DELETE:
+        case NF_RULE_TRACK_UPDATE:
+                nf_match_daddr_in(&rb, f, pub);
+                nf_match_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_TCP);
+                nf_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+                nf_bitwise(&rb, &mask, 1);
+                nf_cmp(&rb, del ? NFT_CMP_NEQ : NFT_CMP_EQ, &zero, 1);
+                nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG32_00);
+                nf_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_00 + words);
+                nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->alen, NFT_REG32_00 + words + 1);
+                nf_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + 2 * words + 1);
+                nf_dynset(&rb, del ? NFT_DYNSET_OP_DELETE : NFT_DYNSET_OP_UPDATE, trk);
+                return nf_put_rule(bt, &rb, "add rule inet %s input (%s %s)", NF_TABLE_NAME,
+                                   del ? "delete from" : "update", trk->name);
+        }
+        nftnl_rule_free(rb.r);
+        return -EINVAL;
 }
 
+/* The input chain, in order: a reset must come before the reject of the same set. */
+static const struct {
+        const struct nf_fam *f;
+        enum nf_input_rule kind;
+} nf_input_rules[] = {
+        { &nf_fam4, NF_RULE_RELEASE_RESET }, { &nf_fam4, NF_RULE_RELEASE_REJECT },
+        { &nf_fam6, NF_RULE_RELEASE_RESET }, { &nf_fam6, NF_RULE_RELEASE_REJECT },
+        { &nf_fam4, NF_RULE_TRACK_DELETE },  { &nf_fam4, NF_RULE_TRACK_UPDATE },
+        { &nf_fam6, NF_RULE_TRACK_DELETE },  { &nf_fam6, NF_RULE_TRACK_UPDATE },
+};
+
 int nf_tables_create(char *err, size_t errlen) {
+        static const char what[] = "create table inet " NF_TABLE_NAME;
         struct nf_batch bt;
         int r;
 
-        r = nf_batch_init(&bt);
+        r = nf_batch_init(&bt, what, err, errlen);
         if (r < 0)
                 return r;
         r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
         for (size_t i = 0; r >= 0 && i < sizeof(nf_sets) / sizeof(nf_sets[0]); i++)
                 r = nf_put_set(&bt, &nf_sets[i]);
         if (r >= 0)
-                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "input", "filter", NF_INET_LOCAL_IN, NF_PRIO_INPUT);
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, &nf_chain_input);
         /* Flush and refill in the same batch: re-creating leaves exactly one copy of each rule. */
         if (r >= 0)
-                r = nf_put_flush(&bt, "input");
-        if (r >= 0)
-                r = nf_put_release_rules(&bt, AF_INET);
-        if (r >= 0)
-                r = nf_put_release_rules(&bt, AF_INET6);
-        if (r >= 0)
-                r = nf_put_track_rule(&bt, AF_INET, true);
-        if (r >= 0)
-                r = nf_put_track_rule(&bt, AF_INET, false);
-        if (r >= 0)
-                r = nf_put_track_rule(&bt, AF_INET6, true);
-        if (r >= 0)
-                r = nf_put_track_rule(&bt, AF_INET6, false);
-        if (r >= 0)
-                r = nf_batch_commit(&bt, "create table inet " NF_TABLE_NAME, err, errlen);
-        else
-                nf_seterr(err, errlen, "Cannot create table inet %s: %s", NF_TABLE_NAME, strerror(-r));
-        nf_batch_done(&bt);
-        return r;
+                r = nf_put_flush(&bt, nf_chain_input.name);
+        for (size_t i = 0; r >= 0 && i < sizeof(nf_input_rules) / sizeof(nf_input_rules[0]); i++)
+                r = nf_put_input_rule(&bt, nf_input_rules[i].f, nf_input_rules[i].kind);
+        return nf_batch_finish(&bt, r, what, err, errlen);
 }
 
 int nf_tables_delete(char *err, size_t errlen) {
+        static const char what[] = "delete table inet " NF_TABLE_NAME;
         struct nf_batch bt;
         int r;
 
-        r = nf_batch_init(&bt);
+        r = nf_batch_init(&bt, what, err, errlen);
         if (r < 0)
                 return r;
-        r = nf_put_table(&bt, NFT_MSG_DELTABLE);
-        if (r >= 0)
-                r = nf_batch_commit(&bt, "delete table inet " NF_TABLE_NAME, err, errlen);
-        nf_batch_done(&bt);
+        r = nf_batch_finish(&bt, nf_put_table(&bt, NFT_MSG_DELTABLE), what, err, errlen);
         if (r == -ENOENT) {
                 /* Deleting what is not there is the state the caller asked for. */
                 if (err && errlen)
@@ -650,39 +677,34 @@ int nf_tables_delete(char *err, size_t errlen) {
         return r;
 }
 
-/* Adds or removes elements of the 4/6 set pair named base ("release", "public"). */
-static int nf_tables_elems(const char *base, const struct nf_addr *a, size_t n, bool add, char *err,
+/* Adds or removes elements of the 4/6 set pair that starts at nf_sets[pair], named base in messages. */
+static int nf_tables_elems(size_t pair, const char *base, const struct nf_addr *a, size_t n, bool add, char *err,
                            size_t errlen) {
         char what[128], s[NF_ADDR_STRLEN];
         struct nf_batch bt;
         int r;
 
-        snprintf(what, sizeof(what), "%s %s %s set", add ? "add" : "remove",
-                 n == 1 ? nf_addr_to_string(a, false, s, sizeof(s)) : "addresses", add ? "to the" : "from the");
-        if (n > NF_ADDRS_MAX) {
-                nf_seterr(err, errlen, "Cannot %s %s: more than %u addresses", what, base, NF_ADDRS_MAX);
-                return -E2BIG;
-        }
         snprintf(what, sizeof(what), "%s %s %s %s set", add ? "add" : "remove",
                  n == 1 ? nf_addr_to_string(a, false, s, sizeof(s)) : "addresses", add ? "to the" : "from the", base);
+        if (n > NF_ADDRS_MAX) {
+                nf_seterr(err, errlen, "Cannot %s: more than %u addresses", what, NF_ADDRS_MAX);
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (a[i].family != AF_INET && a[i].family != AF_INET6) {
+                        nf_seterr(err, errlen, "Cannot %s: address %zu has an unknown family", what, i);
+                        return -EAFNOSUPPORT;
+                }
 
-        r = nf_batch_init(&bt);
+        r = nf_batch_init(&bt, what, err, errlen);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n && r >= 0; i++) {
-                char name[32];
-                struct nftnl_set *set;
-                struct nftnl_set_elem *e;
+                const struct nf_set_def *d = &nf_sets[pair + nf_fam_of(a[i].family)->idx];
+                struct nftnl_set *set = nf_set_new(d->name);
+                struct nftnl_set_elem *e = nftnl_set_elem_alloc();
                 struct nlmsghdr *nlh;
 
-                if (a[i].family != AF_INET && a[i].family != AF_INET6) {
-                        r = -EAFNOSUPPORT;
-                        nf_seterr(err, errlen, "Cannot %s: address %zu has an unknown family", what, i);
-                        break;
-                }
-                snprintf(name, sizeof(name), "%s%c", base, a[i].family == AF_INET6 ? '6' : '4');
-                set = nf_set_new(name);
-                e = nftnl_set_elem_alloc();
                 if (!set || !e) {
                         nftnl_set_free(set);
                         nftnl_set_elem_free(e);
@@ -694,31 +716,28 @@ static int nf_tables_elems(const char *base, const struct nf_addr *a, size_t n, 
                 nlh = nf_batch_msg(&bt, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0,
                                    "%s element %s %s set inet %s %s", add ? "add" : "delete",
                                    nf_addr_to_string(&a[i], false, s, sizeof(s)), add ? "to" : "from",
-                                   NF_TABLE_NAME, name);
+                                   NF_TABLE_NAME, d->name);
                 nftnl_set_elems_nlmsg_build_payload(nlh, set);
                 nftnl_set_free(set);
                 nf_batch_next(&bt);
         }
-        if (r >= 0)
-                r = nf_batch_commit(&bt, what, err, errlen);
-        nf_batch_done(&bt);
-        return r;
+        return nf_batch_finish(&bt, r, what, err, errlen);
 }
 
 int nf_tables_release_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
-        return nf_tables_elems("release", a, n, true, err, errlen);
+        return nf_tables_elems(NF_SET_RELEASE, "release", a, n, true, err, errlen);
 }
 
 int nf_tables_release_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
-        return nf_tables_elems("release", a, n, false, err, errlen);
+        return nf_tables_elems(NF_SET_RELEASE, "release", a, n, false, err, errlen);
 }
 
 int nf_tables_public_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
-        return nf_tables_elems("public", a, n, true, err, errlen);
+        return nf_tables_elems(NF_SET_PUBLIC, "public", a, n, true, err, errlen);
 }
 
 int nf_tables_public_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
-        return nf_tables_elems("public", a, n, false, err, errlen);
+        return nf_tables_elems(NF_SET_PUBLIC, "public", a, n, false, err, errlen);
 }
 
 /* ---- tracked connections ---- */
@@ -829,7 +848,6 @@ static int nf_tracked_dump_cb(const struct nlmsghdr *nlh, void *data) {
 }
 
 int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *err, size_t errlen) {
-        static const char *const names[] = { "tracked4", "tracked6" };
         struct nf_tracked_walk w = { .cb = cb, .userdata = userdata };
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct mnl_socket *nl;
@@ -846,20 +864,19 @@ int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *e
 
                 if ((family == AF_INET && i == 1) || (family == AF_INET6 && i == 0))
                         continue;
-                s = nf_set_new(names[i]);
-                if (!s) {
+                s = nf_set_new(nf_sets[NF_SET_TRACKED + i].name);
+                if (s) {
+                        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, 0);
+                        nftnl_set_elems_nlmsg_build_payload(nlh, s);
+                        nftnl_set_free(s);
+                        w.r = 0;
+                        r = nf_nl_talk(nl, nlh, nf_tracked_dump_cb, &w);
+                        if (w.r < 0)
+                                r = w.r;
+                } else
                         r = -ENOMEM;
-                        break;
-                }
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, 0);
-                nftnl_set_elems_nlmsg_build_payload(nlh, s);
-                nftnl_set_free(s);
-                w.r = 0;
-                r = nf_nl_talk(nl, nlh, nf_tracked_dump_cb, &w);
-                if (w.r < 0)
-                        r = w.r;
                 if (r < 0)
-                        nf_seterr(err, errlen, "Cannot list set inet %s %s: %s%s", NF_TABLE_NAME, names[i],
+                        nf_seterr(err, errlen, "Cannot list set inet %s %s: %s%s", NF_TABLE_NAME, nf_sets[NF_SET_TRACKED + i].name,
                                   strerror(-r), r == -ENOENT ? " (does table inet " NF_TABLE_NAME " exist?)" : "");
         }
         mnl_socket_close(nl);
@@ -868,118 +885,113 @@ int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *e
 
 /* ---- load balancing and NAT gateway ---- */
 
-int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+/* Puts the rule for entry i of a replace call. */
+typedef int (*nf_put_entry_fn)(struct nf_batch *bt, const void *entries, size_t i);
+
+/*
+ * Replaces the rules of chain c in one batch: the chain is created if need
+ * be, flushed and refilled with one rule per entry; with no entries it is
+ * deleted instead.
+ */
+static int nf_chain_replace(const struct nf_chain_def *c, nf_put_entry_fn put, const void *entries, size_t n,
+                            const char *what, char *err, size_t errlen) {
         struct nf_batch bt;
         int r;
+
+        r = nf_batch_init(&bt, what, err, errlen);
+        if (r < 0)
+                return r;
+        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
+        if (r >= 0)
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, c);
+        if (r >= 0)
+                r = nf_put_flush(&bt, c->name);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = put(&bt, entries, i);
+        if (r >= 0 && n == 0)
+                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, c);
+        return nf_batch_finish(&bt, r, what, err, errlen);
+}
+
+/* ip daddr ADDR jhash ip saddr mod N seed S != SLOT drop */
+static int nf_put_lb_rule(struct nf_batch *bt, const void *entries, size_t i) {
+        const struct nf_lb_entry *e = (const struct nf_lb_entry *) entries + i;
+        const struct nf_fam *f = nf_fam_of(e->addr.family);
+        struct nf_rule rb = nf_rule_new_fam(nf_chain_lb.name, f);
+        struct nf_addr host = e->addr;
+        uint32_t slot = e->slot;
+        char s[NF_ADDR_STRLEN];
+
+        host.prefixlen = (unsigned) f->alen * 8;
+        nf_match_prefix(&rb, f->daddr_off, &host, NFT_CMP_EQ);
+        nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG_2);
+        nf_hash(&rb, NFT_REG_2, f->alen, e->modulus);
+        nf_cmp(&rb, NFT_CMP_NEQ, &slot, sizeof(slot));
+        nf_verdict(&rb, NF_DROP);
+        return nf_put_rule(bt, &rb, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME,
+                           nf_addr_to_string(&e->addr, false, s, sizeof(s)), slot, e->modulus);
+}
+
+int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen) {
+        char s[NF_ADDR_STRLEN];
 
         if (n > NF_LB_MAX) {
                 nf_seterr(err, errlen, "Cannot apply load balancing: more than %u addresses", NF_LB_MAX);
                 return -E2BIG;
         }
-        for (size_t i = 0; i < n; i++)
-                if (e[i].modulus == 0 || e[i].slot >= e[i].modulus ||
-                    (e[i].addr.family != AF_INET && e[i].addr.family != AF_INET6)) {
+        for (size_t i = 0; i < n; i++) {
+                if (e[i].addr.family != AF_INET && e[i].addr.family != AF_INET6) {
+                        nf_seterr(err, errlen, "Cannot apply load balancing: address %zu has an unknown family", i);
+                        return -EINVAL;
+                }
+                if (e[i].modulus == 0 || e[i].slot >= e[i].modulus) {
                         nf_seterr(err, errlen,
                                   "Cannot apply load balancing for %s: slot %u of %u (need slot < number of slots)",
                                   nf_addr_to_string(&e[i].addr, false, s, sizeof(s)), e[i].slot, e[i].modulus);
                         return -EINVAL;
                 }
-
-        r = nf_batch_init(&bt);
-        if (r < 0)
-                return r;
-        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
-        if (r >= 0)
-                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "lb", "filter", NF_INET_LOCAL_IN, NF_PRIO_LB);
-        if (r >= 0)
-                r = nf_put_flush(&bt, "lb");
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                const struct nf_fam *f = nf_fam_of(e[i].addr.family);
-                struct nf_addr host = e[i].addr;
-                struct nftnl_rule *rule;
-                uint32_t slot = e[i].slot;
-
-                /* ip daddr ADDR jhash ip saddr mod N seed S != SLOT drop */
-                host.prefixlen = (unsigned) f->alen * 8;
-                nf_nexpr = 0;
-                if (!(rule = nf_rule_new("lb"))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                nf_match_nfproto(rule, f);
-                nf_match_prefix(rule, f->daddr_off, &host, NFT_CMP_EQ);
-                nf_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG_2);
-                nf_hash(rule, NFT_REG_2, f->alen, e[i].modulus);
-                nf_cmp(rule, NFT_CMP_NEQ, &slot, sizeof(slot));
-                nf_verdict(rule, NF_DROP);
-                r = nf_put_rule(&bt, rule, 8, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME,
-                                nf_addr_to_string(&e[i].addr, false, s, sizeof(s)), slot, e[i].modulus);
         }
-        if (r >= 0 && n == 0)
-                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, "lb", NULL, 0, 0);
-        if (r >= 0)
-                r = nf_batch_commit(&bt, "apply load balancing", err, errlen);
-        else
-                nf_seterr(err, errlen, "Cannot apply load balancing: %s", strerror(-r));
-        nf_batch_done(&bt);
-        return r;
+        return nf_chain_replace(&nf_chain_lb, nf_put_lb_rule, e, n, "apply load balancing", err, errlen);
+}
+
+/* ip saddr NET ip daddr != NET oifname "IF" masquerade */
+static int nf_put_natgw_rule(struct nf_batch *bt, const void *entries, size_t i) {
+        const struct nf_natgw_entry *e = (const struct nf_natgw_entry *) entries + i;
+        const struct nf_fam *f = nf_fam_of(e->network.family);
+        struct nf_rule rb = nf_rule_new_fam(nf_chain_natgw.name, f);
+        char ifname[IF_NAMESIZE] = {}, s[NF_ADDR_STRLEN];
+
+        /* oifname compares all IF_NAMESIZE bytes, the padding zeroed. */
+        memcpy(ifname, e->ifname, strnlen(e->ifname, sizeof(ifname) - 1));
+        nf_match_prefix(&rb, f->saddr_off, &e->network, NFT_CMP_EQ);
+        nf_match_prefix(&rb, f->daddr_off, &e->network, NFT_CMP_NEQ);
+        nf_meta(&rb, NFT_META_OIFNAME, NFT_REG_1);
+        nf_cmp(&rb, NFT_CMP_EQ, ifname, sizeof(ifname));
+        (void) nf_expr(&rb, "masq");
+        return nf_put_rule(bt, &rb, "add rule inet %s natgw (%s via %s)", NF_TABLE_NAME,
+                           nf_addr_to_string(&e->network, true, s, sizeof(s)), ifname);
 }
 
 int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, size_t errlen) {
         char s[NF_ADDR_STRLEN];
-        struct nf_batch bt;
-        int r;
 
         if (n > NF_NATGW_MAX) {
                 nf_seterr(err, errlen, "Cannot apply the NAT gateway: more than %u networks", NF_NATGW_MAX);
                 return -E2BIG;
         }
-        for (size_t i = 0; i < n; i++)
-                if ((e[i].network.family != AF_INET && e[i].network.family != AF_INET6) || !e[i].ifname[0] ||
+        for (size_t i = 0; i < n; i++) {
+                if (e[i].network.family != AF_INET && e[i].network.family != AF_INET6) {
+                        nf_seterr(err, errlen, "Cannot apply the NAT gateway: network %zu has an unknown family", i);
+                        return -EINVAL;
+                }
+                /* nf_match_prefix() builds its mask in an address-sized buffer. */
+                if (e[i].network.prefixlen > nf_addr_len(&e[i].network) * 8 || !e[i].ifname[0] ||
                     strnlen(e[i].ifname, IF_NAMESIZE) >= IF_NAMESIZE) {
-                        nf_seterr(err, errlen, "Cannot apply the NAT gateway for %s: bad network or interface name",
+                        nf_seterr(err, errlen,
+                                  "Cannot apply the NAT gateway for %s: bad prefix length or interface name",
                                   nf_addr_to_string(&e[i].network, true, s, sizeof(s)));
                         return -EINVAL;
                 }
-
-        r = nf_batch_init(&bt);
-        if (r < 0)
-                return r;
-        r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
-        if (r >= 0)
-                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT);
-        if (r >= 0)
-                r = nf_put_flush(&bt, "natgw");
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                const struct nf_fam *f = nf_fam_of(e[i].network.family);
-                struct nftnl_rule *rule;
-                char ifname[IF_NAMESIZE] = {};
-                unsigned k;
-
-                /* ip saddr NET ip daddr != NET oifname "IF" masquerade */
-                strncpy(ifname, e[i].ifname, sizeof(ifname) - 1);
-                nf_nexpr = 0;
-                if (!(rule = nf_rule_new("natgw"))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                nf_match_nfproto(rule, f);
-                nf_match_prefix(rule, f->saddr_off, &e[i].network, NFT_CMP_EQ);
-                nf_match_prefix(rule, f->daddr_off, &e[i].network, NFT_CMP_NEQ);
-                nf_meta(rule, NFT_META_OIFNAME, NFT_REG_1);
-                nf_cmp(rule, NFT_CMP_EQ, ifname, sizeof(ifname));
-                nf_simple(rule, "masq");
-                k = 2 + (e[i].network.prefixlen ? 2 * (2 + (e[i].network.prefixlen % 8 ? 1 : 0)) : 0) + 3;
-                r = nf_put_rule(&bt, rule, k, "add rule inet %s natgw (%s via %s)", NF_TABLE_NAME,
-                                nf_addr_to_string(&e[i].network, true, s, sizeof(s)), e[i].ifname);
         }
-        if (r >= 0 && n == 0)
-                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, "natgw", NULL, 0, 0);
-        if (r >= 0)
-                r = nf_batch_commit(&bt, "apply the NAT gateway", err, errlen);
-        else
-                nf_seterr(err, errlen, "Cannot apply the NAT gateway: %s", strerror(-r));
-        nf_batch_done(&bt);
-        return r;
+        return nf_chain_replace(&nf_chain_natgw, nf_put_natgw_rule, e, n, "apply the NAT gateway", err, errlen);
 }

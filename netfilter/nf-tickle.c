@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nf-csum.h"
 #include "nf-netlink.h"
 
 int nf_sockaddr_from_string(const char *s, union nf_sockaddr *ret) {
@@ -74,26 +75,10 @@ const char *nf_sockaddr_to_string(const union nf_sockaddr *sa, char *buf, size_t
         return buf;
 }
 
-static uint32_t nf_sum(uint32_t sum, const void *data, size_t len) {
-        const uint8_t *p = data;
-
-        for (; len > 1; p += 2, len -= 2)
-                sum += (uint32_t) (p[0] << 8 | p[1]);
-        if (len)
-                sum += (uint32_t) (p[0] << 8);
-        return sum;
-}
-
-static uint16_t nf_fold(uint32_t sum) {
-        while (sum >> 16)
-                sum = (sum & 0xffff) + (sum >> 16);
-        return htons((uint16_t) ~sum);
-}
-
 int nf_tickle_build(uint8_t *buf, size_t len, const union nf_sockaddr *src, const union nf_sockaddr *dst,
                     uint32_t seq, uint32_t ack, bool rst) {
         struct tcphdr tcp = {};
-        uint32_t sum = 0, tmp;
+        uint32_t sum, tmp;
         size_t iplen;
 
         if (src->sa.sa_family != dst->sa.sa_family)
@@ -121,14 +106,12 @@ int nf_tickle_build(uint8_t *buf, size_t len, const union nf_sockaddr *src, cons
                 ip.ip_p = IPPROTO_TCP;
                 ip.ip_src = src->in.sin_addr;
                 ip.ip_dst = dst->in.sin_addr;
-                ip.ip_sum = nf_fold(nf_sum(0, &ip, sizeof(ip)));
+                ip.ip_sum = nf_csum_fold(nf_csum_add(0, &ip, sizeof(ip)));
 
-                sum = nf_sum(sum, &ip.ip_src, 4);
-                sum = nf_sum(sum, &ip.ip_dst, 4);
+                /* The IPv4 pseudo header: addresses, zero, protocol, TCP length. */
+                sum = nf_csum_add(0, &ip.ip_src, 8);
                 tmp = htonl(IPPROTO_TCP << 16 | sizeof(tcp));
-                sum = nf_sum(sum, &tmp, 4);
-                sum = nf_sum(sum, &tcp, sizeof(tcp));
-                tcp.th_sum = nf_fold(sum);
+                sum = nf_csum_add(sum, &tmp, 4);
                 memcpy(buf, &ip, iplen);
         } else if (src->sa.sa_family == AF_INET6) {
                 struct ip6_hdr ip6 = {};
@@ -145,17 +128,12 @@ int nf_tickle_build(uint8_t *buf, size_t len, const union nf_sockaddr *src, cons
                 ip6.ip6_src = src->in6.sin6_addr;
                 ip6.ip6_dst = dst->in6.sin6_addr;
 
-                sum = nf_sum(sum, &ip6.ip6_src, 16);
-                sum = nf_sum(sum, &ip6.ip6_dst, 16);
-                tmp = htonl(sizeof(tcp));
-                sum = nf_sum(sum, &tmp, 4);
-                tmp = htonl(IPPROTO_TCP);
-                sum = nf_sum(sum, &tmp, 4);
-                sum = nf_sum(sum, &tcp, sizeof(tcp));
-                tcp.th_sum = nf_fold(sum);
+                sum = nf_csum_pseudo6(&ip6.ip6_src, &ip6.ip6_dst, sizeof(tcp), IPPROTO_TCP);
                 memcpy(buf, &ip6, iplen);
         } else
                 return -EAFNOSUPPORT;
+
+        tcp.th_sum = nf_csum_fold(nf_csum_add(sum, &tcp, sizeof(tcp)));
 
         memcpy(buf + iplen, &tcp, sizeof(tcp));
         return (int) (iplen + sizeof(tcp));

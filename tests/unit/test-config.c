@@ -1037,6 +1037,91 @@ static void test_conf_load(void) {
         g_rmdir(dir);
 }
 
+/* Every plainly typed key lands in its own field (the key table stores by offset). */
+static void test_conf_typed_fields(void) {
+        void *ctx = talloc_new(NULL);
+        struct ctdb_config *c = conf_ok(ctx, "[cluster]\n"
+                                             "tunnel port = 65535\n"
+                                             "heartbeat interval = 250\n"
+                                             "heartbeat timeout = 600000\n"
+                                             "leader capability = off\n"
+                                             "pre-shared key file = /p\n"
+                                             "[failover]\ndisabled = 1\n"
+                                             "[legacy]\nstart as disabled = yes\nstart as stopped = TRUE\n"
+                                             "realtime scheduling = true\n"
+                                             "[database]\nstate database directory = /s\n"
+                                             "[paths]\nruntime directory = /r\nstate directory = /v\n");
+
+        g_assert_cmpuint(c->tunnel_port, ==, 65535);
+        g_assert_cmpuint(c->heartbeat_interval_ms, ==, 250);
+        g_assert_cmpuint(c->heartbeat_timeout_ms, ==, 600000);
+        g_assert_false(c->leader_capability);
+        g_assert_cmpstr(c->psk_file, ==, "/p");
+        g_assert_true(c->failover_disabled);
+        g_assert_true(c->start_as_disabled);
+        g_assert_true(c->start_as_stopped);
+        g_assert_cmpstr(c->state_db_dir, ==, "/s");
+        g_assert_cmpstr(c->volatile_db_dir, ==, "/v/volatile");
+        g_assert_cmpstr(c->persistent_db_dir, ==, "/v/persistent");
+        g_assert_cmpstr(c->run_dir, ==, "/r");
+        g_assert_cmpstr(c->state_dir, ==, "/v");
+        g_assert_cmpuint(c->n_warnings, ==, 0);
+        talloc_free(ctx);
+}
+
+/* A file of blank lines is as empty as an empty one, and costs no per-line memory. */
+static void test_nodes_blank_lines_only(void) {
+        g_autofree char *text = g_strnfill(200000, '\n');
+
+        text[100] = ' ';
+        text[101] = '\t';
+        nodes_bad(text, "nodes: no node addresses (expected one IPv4 or IPv6 address per line)");
+}
+
+static void test_load_too_large(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-config-XXXXXX", NULL);
+        g_autofree char *path = g_build_filename(dir, "nodes", NULL);
+        g_autofree char *text = g_strnfill(1024 * 1024 + 1, '#');
+        g_autofree char *expected = g_strdup_printf("%s: file too large (allowed: up to 1048576 bytes)", path);
+        void *ctx = talloc_new(NULL);
+        struct ctdb_nodes *n = NULL;
+        struct ctdb_config *c = NULL;
+        char *error = NULL;
+
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        g_assert_cmpint(ctdb_nodes_load(ctx, path, &n, &error), ==, -EFBIG);
+        g_assert_null(n);
+        g_assert_cmpstr(error, ==, expected);
+        g_assert_cmpint(ctdb_config_load(ctx, path, &c, NULL), ==, -EFBIG);
+        g_assert_null(c);
+        /* Exactly the limit is read and parsed: the error is then about its first line. */
+        text[1024 * 1024] = '\0';
+        text[0] = '1';
+        text[1] = '\n';
+        text[2] = '1';
+        text[3] = '\n';
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        error = NULL;
+        g_assert_cmpint(ctdb_nodes_load(ctx, path, &n, &error), ==, -EINVAL);
+        g_assert_nonnull(strstr(error, "'1' is not an IP address"));
+
+        talloc_free(ctx);
+        g_unlink(path);
+        g_rmdir(dir);
+}
+
+/* A missing ctdb.conf leaves nothing behind but the defaults. */
+static void test_conf_load_missing_memory(void) {
+        void *ctx = talloc_new(NULL);
+        struct ctdb_config *c = NULL;
+        char *error = NULL;
+
+        g_assert_cmpint(ctdb_config_load(ctx, "/nonexistent/ctdb.conf", &c, &error), ==, 0);
+        g_assert_null(error);
+        g_assert_cmpuint(talloc_total_blocks(ctx), ==, 1 + talloc_total_blocks(c));
+        talloc_free(ctx);
+}
+
 static void test_config_path(void) {
         void *ctx = talloc_new(NULL);
 
@@ -1112,6 +1197,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/conf/quotes-garbage", test_conf_quotes_garbage);
         g_test_add_func("/config/conf/memory", test_conf_memory);
         g_test_add_func("/config/conf/load", test_conf_load);
+        g_test_add_func("/config/conf/typed-fields", test_conf_typed_fields);
+        g_test_add_func("/config/nodes/blank-lines-only", test_nodes_blank_lines_only);
+        g_test_add_func("/config/load-too-large", test_load_too_large);
+        g_test_add_func("/config/conf/load-missing-memory", test_conf_load_missing_memory);
         g_test_add_func("/config/path", test_config_path);
 
         return g_test_run();
