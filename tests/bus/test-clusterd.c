@@ -182,8 +182,10 @@ typedef struct CallWait {
 
 static void call_done(GObject *source, GAsyncResult *res, gpointer userdata) {
         CallWait *w = userdata;
-        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &w->error);
+        GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &w->error);
 
+        if (reply)
+                g_variant_unref(reply);
         w->done = TRUE;
 }
 
