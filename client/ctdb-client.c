@@ -19,6 +19,10 @@
 #include "ctdb-client.h"
 #include "wire.h"
 
+_Static_assert((int) CTDB_CLIENT_REQUEST_MESSAGE == (int) WIRE_KIND_MESSAGE, "request kinds are wire kinds");
+_Static_assert((int) CTDB_CLIENT_REQUEST_REGISTER == (int) WIRE_KIND_REGISTER, "request kinds are wire kinds");
+_Static_assert((int) CTDB_CLIENT_REQUEST_DEREGISTER == (int) WIRE_KIND_DEREGISTER, "request kinds are wire kinds");
+
 #define CONNECT_TIMEOUT_SEC 5
 /* Frames handled per ctdb_client_process() call, so one busy client cannot spin forever. */
 #define PROCESS_MAX_FRAMES 1024
@@ -36,6 +40,9 @@ struct ctdb_client {
         void *message_userdata;
         ctdb_link_fn link_fn;
         void *link_userdata;
+        ctdb_error_fn error_fn;
+        void *error_userdata;
+        size_t max_message; /* data bytes of the largest MESSAGE the socket carries */
         /* RECV_BATCH buffers of WIRE_FRAME_MAX + 1 (a longer packet shows as too long),
          * lazily backed by the kernel: only the pages a frame touches become resident. */
         uint8_t *rbuf;
@@ -68,14 +75,28 @@ static int send_frame(int fd, struct wire_header *h, const uint8_t *payload, siz
         return 0;
 }
 
-static void set_sockbuf(int fd) {
-        int size = (int) (WIRE_FRAME_MAX + 64u * 1024u);
+/*
+ * Sizes the send buffer as ctdb-tunneld does without CAP_NET_ADMIN (it runs
+ * without it) and returns the largest packet it then carries: a packet must fit
+ * the send buffer of the side that sends it, and tunneld sends every message to
+ * its local receivers, so a larger one would only be dropped there. No FORCE
+ * here even for root: the limit must not depend on who the client is.
+ */
+static int set_sockbuf(int fd, size_t *ret_max_packet) {
+        int size = (int) (WIRE_FRAME_MAX + 64u * 1024u), granted = 0;
+        socklen_t len = sizeof(granted);
 
-        /* Only root may exceed net.core.wmem_max; others get what the kernel allows. */
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        /* The receive side of a unix datagram socket is bounded by packet count, not bytes. */
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
                 (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &granted, &len) < 0)
+                return -errno;
+        /* af_unix refuses a datagram above sk_sndbuf - 32 with EMSGSIZE. */
+        if (granted <= 32 + (int) WIRE_HEADER_SIZE + 4)
+                return -ENOBUFS;
+        *ret_max_packet = (size_t) granted - 32 < WIRE_FRAME_MAX ? (size_t) granted - 32 : WIRE_FRAME_MAX;
+        return 0;
 }
 
 static int handshake(ctdb_client *c) {
@@ -123,6 +144,7 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
         struct sockaddr_un sun = { .sun_family = AF_UNIX };
         struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_SEC };
         pthread_mutexattr_t attr;
+        size_t max_packet = 0;
         ctdb_client *c;
         int r, flags;
 
@@ -160,7 +182,11 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
         /* SO_SNDTIMEO also bounds connect() on a unix socket whose backlog is full. */
         (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         (void) setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        set_sockbuf(c->fd);
+        r = set_sockbuf(c->fd, &max_packet);
+        if (r < 0)
+                goto fail;
+        /* A MESSAGE payload is the data with its u32 length in front. */
+        c->max_message = max_packet - WIRE_HEADER_SIZE - sizeof(uint32_t);
         if (connect(c->fd, (const struct sockaddr *) &sun, sizeof(sun)) < 0) {
                 r = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
                 goto fail;
@@ -204,6 +230,17 @@ uint32_t ctdb_client_n_nodes(ctdb_client *c) {
         return c->n_nodes;
 }
 
+size_t ctdb_client_max_message(ctdb_client *c) {
+        return c->max_message;
+}
+
+void ctdb_client_set_error_handler(ctdb_client *c, ctdb_error_fn fn, void *userdata) {
+        pthread_mutex_lock(&c->lock);
+        c->error_fn = fn;
+        c->error_userdata = userdata;
+        pthread_mutex_unlock(&c->lock);
+}
+
 void ctdb_client_set_message_handler(ctdb_client *c, ctdb_message_fn fn, void *userdata) {
         pthread_mutex_lock(&c->lock);
         c->message_fn = fn;
@@ -244,7 +281,7 @@ int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const voi
         size_t size;
         int r;
 
-        if (len > WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4)
+        if (len > c->max_message)
                 return -EMSGSIZE;
         size = wire_payload_size(&wire_message_desc, &msg);
         if (size > sizeof(stack)) {
@@ -279,8 +316,14 @@ static void handle_frame(ctdb_client *c, const struct wire_header *h, const uint
                         c->link_fn(c, link.pnn, link.connected != 0, c->link_userdata);
                 break;
         }
+        case WIRE_KIND_ERROR: {
+                struct wire_error e;
+                if (c->error_fn && wire_unpack(&wire_error_desc, NULL, payload, len, &e) >= 0 && e.error > 0)
+                        c->error_fn(c, -e.error, (enum ctdb_client_request) e.request_kind, e.srvid, e.dst,
+                                    c->error_userdata);
+                break;
+        }
         default:
-                /* ERROR: a failed send; the API reports send errors only where it can (see header). */
                 break;
         }
 }

@@ -27,6 +27,22 @@ typedef void (*ctdb_message_fn)(ctdb_client *c, uint32_t src_pnn, uint64_t srvid
                                 size_t len, void *userdata);
 typedef void (*ctdb_link_fn)(ctdb_client *c, uint32_t pnn, bool connected, void *userdata);
 
+/* The request an error is about (the values of the wire kinds). */
+enum ctdb_client_request {
+        CTDB_CLIENT_REQUEST_MESSAGE = 4,
+        CTDB_CLIENT_REQUEST_REGISTER = 16,
+        CTDB_CLIENT_REQUEST_DEREGISTER = 17,
+};
+
+/*
+ * A request that tunneld accepted from the socket failed later, e.g. a send to a
+ * node whose link is down (-ENOTCONN), an unknown node (-ENOENT), a full send
+ * queue (-ENOBUFS), too many registrations (-ENOSPC). error is a negative errno;
+ * request, srvid and dst are those of the failed request.
+ */
+typedef void (*ctdb_error_fn)(ctdb_client *c, int error, enum ctdb_client_request request, uint64_t srvid,
+                              uint32_t dst, void *userdata);
+
 /* The socket path used when none is given. */
 const char *ctdb_client_default_socket(void);
 
@@ -49,13 +65,33 @@ void ctdb_client_set_message_handler(ctdb_client *c, ctdb_message_fn fn, void *u
 /* Called once per peer right after connect (current state) and on every change. */
 void ctdb_client_set_link_handler(ctdb_client *c, ctdb_link_fn fn, void *userdata);
 
+/*
+ * Errors of requests come back asynchronously, through ctdb_client_process().
+ * Without a handler they are discarded.
+ */
+void ctdb_client_set_error_handler(ctdb_client *c, ctdb_error_fn fn, void *userdata);
+
 int ctdb_client_register(ctdb_client *c, uint64_t srvid);
 int ctdb_client_deregister(ctdb_client *c, uint64_t srvid);
 
 /*
+ * The largest message (data bytes) ctdb_client_send() accepts. A message crosses
+ * tunnel.sock as one packet, which must fit the socket's send buffer on both
+ * sides; without CAP_NET_ADMIN that buffer is capped by net.core.wmem_max, and
+ * ctdb-tunneld normally runs without it. So the client sizes its buffer the way
+ * an unprivileged tunneld does and reads back what the kernel granted: with the
+ * default wmem_max (208 KiB, doubled by the kernel) about 416 KiB, at most the
+ * wire frame limit (1 MiB less the headers). Raise net.core.wmem_max on every
+ * node to send larger messages.
+ */
+size_t ctdb_client_max_message(ctdb_client *c);
+
+/*
  * Queues a message for dst_pnn (CTDB_CLIENT_PNN_ALL: every connected node but
  * this one; this node's own pnn: local delivery). -EAGAIN when the socket is
- * full (poll for POLLOUT and retry), -EMSGSIZE above the frame limit.
+ * full (poll for POLLOUT and retry), -EMSGSIZE above ctdb_client_max_message().
+ * Failures after the message was queued (no link to dst_pnn, ...) go to the
+ * error handler.
  */
 int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len);
 

@@ -66,6 +66,13 @@ static struct bus_reg *bus_reg_find(struct bus_registry *br, uint64_t srvid) {
         return NULL;
 }
 
+/* The registration for srvid if the sender of msg holds it, else NULL. */
+static struct bus_reg *bus_reg_find_sender(struct bus_registry *br, uint64_t srvid, sd_bus_message *msg) {
+        struct bus_reg *reg = bus_reg_find(br, srvid);
+
+        return reg && sd_bus_track_count_sender(reg->track, msg) > 0 ? reg : NULL;
+}
+
 /* The last caller registered for a srvid left the bus (or deregistered). */
 static int bus_reg_track_handler(sd_bus_track *track, void *userdata) {
         struct bus_reg *reg = userdata;
@@ -161,8 +168,7 @@ static int method_register(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
 
-        reg = bus_reg_find(br, srvid);
-        if (reg && sd_bus_track_count_sender(reg->track, msg) > 0)
+        if (bus_reg_find_sender(br, srvid, msg))
                 return sd_bus_reply_method_return(msg, NULL);
 
         /* Messages may carry cluster state: receiving them needs the same right as sending. */
@@ -215,8 +221,8 @@ static int method_deregister(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
 
         /* Only the caller's own registration goes, so no polkit check is needed. */
-        reg = bus_reg_find(m->bus_registry, srvid);
-        if (reg && sd_bus_track_count_sender(reg->track, msg) > 0) {
+        reg = bus_reg_find_sender(m->bus_registry, srvid, msg);
+        if (reg) {
                 r = sd_bus_track_remove_sender(reg->track, msg);
                 if (r < 0)
                         return r;

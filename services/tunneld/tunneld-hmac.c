@@ -11,15 +11,26 @@
 #include "talloc-util.h"
 #include "tunneld-hmac.h"
 
-void hmac_auth_compute(const uint8_t *key, size_t key_len, const uint8_t nonce[WIRE_NONCE_SIZE],
-                       uint32_t pnn, uint8_t ret_mac[WIRE_MAC_SIZE]) {
+void hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+                 uint8_t ret_mac[WIRE_MAC_SIZE]) {
         struct hmac_sha256_ctx ctx;
-        uint8_t pnn_le[4] = { pnn & 0xff, (pnn >> 8) & 0xff, (pnn >> 16) & 0xff, (pnn >> 24) & 0xff };
 
         hmac_sha256_set_key(&ctx, key_len, key);
-        hmac_sha256_update(&ctx, WIRE_NONCE_SIZE, nonce);
-        hmac_sha256_update(&ctx, sizeof(pnn_le), pnn_le);
+        hmac_sha256_update(&ctx, len, data);
         hmac_sha256_digest(&ctx, WIRE_MAC_SIZE, ret_mac);
+        explicit_bzero(&ctx, sizeof(ctx));
+}
+
+void hmac_auth_compute(const uint8_t *key, size_t key_len, const uint8_t nonce[WIRE_NONCE_SIZE],
+                       uint32_t pnn, uint8_t ret_mac[WIRE_MAC_SIZE]) {
+        uint8_t msg[WIRE_NONCE_SIZE + 4];
+
+        memcpy(msg, nonce, WIRE_NONCE_SIZE);
+        msg[WIRE_NONCE_SIZE + 0] = pnn & 0xff;
+        msg[WIRE_NONCE_SIZE + 1] = (pnn >> 8) & 0xff;
+        msg[WIRE_NONCE_SIZE + 2] = (pnn >> 16) & 0xff;
+        msg[WIRE_NONCE_SIZE + 3] = (pnn >> 24) & 0xff;
+        hmac_sha256(key, key_len, msg, sizeof(msg), ret_mac);
 }
 
 bool hmac_auth_equal(const uint8_t a[WIRE_MAC_SIZE], const uint8_t b[WIRE_MAC_SIZE]) {

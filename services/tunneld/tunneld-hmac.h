@@ -15,6 +15,11 @@
 /* Largest key file accepted; a key is a secret, not a document. */
 #define HMAC_KEY_MAX 4096u
 
+/* HMAC-SHA256 (RFC 2104 over SHA-256) of data under key. */
+void hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+                 uint8_t ret_mac[WIRE_MAC_SIZE]);
+
+/* The AUTH mac: HMAC-SHA256(key, nonce || pnn as u32 little endian). */
 void hmac_auth_compute(const uint8_t *key, size_t key_len, const uint8_t nonce[WIRE_NONCE_SIZE],
                        uint32_t pnn, uint8_t ret_mac[WIRE_MAC_SIZE]);
 

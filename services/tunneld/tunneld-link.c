@@ -17,6 +17,7 @@
 #include "tunneld-hmac.h"
 #include "tunneld-link.h"
 #include "tunneld-manager.h"
+#include "tunneld-util.h"
 
 /* Receive buffer kept while idle; a bigger one (for a large frame) is dropped after use. */
 #define CONN_RBUF_SIZE (64u * 1024u)
@@ -43,8 +44,8 @@ enum conn_end {
 struct conn {
         struct manager *manager;
         struct link *link; /* the node this connection is (or claims to be) */
-        struct conn *pending_next, *pending_prev;
-        bool pending; /* accepted, in manager->pending, not yet link->conn */
+        struct conn *next, *prev; /* in manager->pending while pending */
+        bool pending;             /* accepted, in manager->pending, not yet link->conn */
         bool outgoing;
 
         int fd;
@@ -95,29 +96,27 @@ static uint64_t heartbeat_timeout_usec(struct manager *m) {
         return (uint64_t) m->config->heartbeat_timeout_ms * 1000u;
 }
 
+static void conn_pending_remove(struct conn *c) {
+        struct manager *m = c->manager;
+
+        if (!c->pending)
+                return;
+        TUNNELD_LIST_REMOVE(m->pending, c);
+        m->n_pending--;
+        c->pending = false;
+}
+
 static int conn_destructor(struct conn *c) {
         sd_event_source_disable_unref(c->io_source);
         sd_event_source_disable_unref(c->timer_source);
         if (c->fd >= 0)
                 close(c->fd);
-        if (c->pending) {
-                struct manager *m = c->manager;
-                if (c->pending_prev)
-                        c->pending_prev->pending_next = c->pending_next;
-                else
-                        m->pending = c->pending_next;
-                if (c->pending_next)
-                        c->pending_next->pending_prev = c->pending_prev;
-                m->n_pending--;
-        }
+        conn_pending_remove(c);
         return 0;
 }
 
 static void conn_set_io_events(struct conn *c, uint32_t events) {
-        if (c->io_events == events)
-                return;
-        if (sd_event_source_set_io_events(c->io_source, events) >= 0)
-                c->io_events = events;
+        tunneld_io_set_events(c->io_source, &c->io_events, events);
 }
 
 static void conn_set_timer(struct conn *c, uint64_t usec) {
@@ -227,15 +226,10 @@ void link_flush(struct link *l) {
 
 static int conn_send_hello(struct conn *c) {
         struct manager *m = c->manager;
-        struct wire_hello hello = {
-                .magic = WIRE_MAGIC,
-                .major = WIRE_VERSION_MAJOR,
-                .minor = WIRE_VERSION_MINOR,
-                .pnn = m->pnn,
-                .n_nodes = m->nodes->n_nodes,
-        };
+        struct wire_hello hello;
         int r;
 
+        manager_hello(m, &hello);
         /* A zero nonce says "no key here", so a key mismatch of that kind is named in the log. */
         if (m->psk) {
                 r = hmac_random(c->nonce, sizeof(c->nonce));
@@ -258,16 +252,7 @@ static void conn_up(struct conn *c) {
         conn_set_timer(c, c->next_heartbeat_usec);
 
         if (c->pending) {
-                /* Unlink from the pending list (the destructor must not do it again). */
-                if (c->pending_prev)
-                        c->pending_prev->pending_next = c->pending_next;
-                else
-                        m->pending = c->pending_next;
-                if (c->pending_next)
-                        c->pending_next->pending_prev = c->pending_prev;
-                m->n_pending--;
-                c->pending = false;
-                c->pending_next = c->pending_prev = NULL;
+                conn_pending_remove(c);
 
                 /* The peer restarted and reconnected before our side noticed: the new one wins. */
                 if (l->conn)
@@ -699,17 +684,22 @@ static int link_connect(struct link *l) {
         return 0;
 }
 
-static int link_reconnect_cb(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct link *l = userdata;
+/* Connects now; a failure at once (no route, no address yet) is retried with backoff. */
+static void link_try_connect(struct link *l) {
         int r;
 
-        if (l->conn)
-                return 0;
         r = link_connect(l);
         if (r < 0) {
                 log_debug_errno(r, "Cannot connect to node %u (%s): %m", l->pnn, l->address);
                 link_schedule_reconnect(l);
         }
+}
+
+static int link_reconnect_cb(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct link *l = userdata;
+
+        if (!l->conn)
+                link_try_connect(l);
         return 0;
 }
 
@@ -733,15 +723,8 @@ static void link_schedule_reconnect(struct link *l) {
 }
 
 int link_start(struct link *l) {
-        int r;
-
-        if (!l->outgoing)
-                return 0;
-        r = link_connect(l);
-        if (r < 0) {
-                log_debug_errno(r, "Cannot connect to node %u (%s): %m", l->pnn, l->address);
-                link_schedule_reconnect(l);
-        }
+        if (l->outgoing)
+                link_try_connect(l);
         return 0;
 }
 
@@ -814,10 +797,7 @@ void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t
         }
         memcpy(c->address, address, sizeof(address));
         c->pending = true;
-        c->pending_next = m->pending;
-        if (m->pending)
-                m->pending->pending_prev = c;
-        m->pending = c;
+        TUNNELD_LIST_PREPEND(m->pending, c);
         m->n_pending++;
 
         r = conn_send_hello(c);

@@ -15,6 +15,7 @@
 #include "tunneld-link.h"
 #include "tunneld-local.h"
 #include "tunneld-manager.h"
+#include "tunneld-util.h"
 
 #define REG_BUCKETS 256u
 /* Packets taken from one client per recvmmsg(), and rounds before others get a turn. */
@@ -52,6 +53,7 @@ struct local_client {
         unsigned q_head, q_len;
         size_t q_bytes;
         bool dropping;
+        bool warned_size; /* logged a message too large for the socket */
         uint64_t dropped;
 };
 
@@ -105,21 +107,13 @@ static int client_destructor(struct local_client *c) {
         sd_event_source_disable_unref(c->io_source);
         if (c->fd >= 0)
                 close(c->fd);
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->clients = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        TUNNELD_LIST_REMOVE(s->clients, c);
         s->n_clients--;
         return 0;
 }
 
 static void client_set_io_events(struct local_client *c, uint32_t events) {
-        if (c->io_events == events)
-                return;
-        if (sd_event_source_set_io_events(c->io_source, events) >= 0)
-                c->io_events = events;
+        tunneld_io_set_events(c->io_source, &c->io_events, events);
 }
 
 /* Writes queued frames until the socket is full. Returns negative on a dead socket. */
@@ -171,9 +165,22 @@ static void client_send_packed(struct local_client *c, const uint8_t hdr[WIRE_HE
                 while (n < 0 && errno == EINTR);
                 if (n >= 0)
                         return;
-                /* Larger than the socket buffer the kernel allowed us (no CAP_NET_ADMIN): never fits. */
-                if (errno == EMSGSIZE)
-                        goto drop;
+                /*
+                 * Larger than the socket buffer the kernel allowed us (net.core.wmem_max,
+                 * no CAP_NET_ADMIN): it never fits. libctdb-client refuses such messages
+                 * (ctdb_client_max_message()), so it came from a node with a larger limit.
+                 */
+                if (errno == EMSGSIZE) {
+                        c->dropped++;
+                        c->server->dropped++;
+                        if (!c->warned_size) {
+                                c->warned_size = true;
+                                log_warning("Dropped a message of %zu bytes for local client (pid %d): above "
+                                            "this node's local socket limit (raise net.core.wmem_max).",
+                                            total, (int) c->pid);
+                        }
+                        return;
+                }
                 /* A dead socket: the read side sees EOF and closes the client. */
                 if (errno != EAGAIN)
                         return;
@@ -428,13 +435,7 @@ static void set_sockbuf(int fd) {
 static void local_accept_one(struct local_server *s, int fd) {
         struct manager *m = s->manager;
         struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = m->pnn, .dst = CTDB_PNN_NONE };
-        struct wire_hello hello = {
-                .magic = WIRE_MAGIC,
-                .major = WIRE_VERSION_MAJOR,
-                .minor = WIRE_VERSION_MINOR,
-                .pnn = m->pnn,
-                .n_nodes = m->nodes->n_nodes,
-        };
+        struct wire_hello hello;
         struct local_client *c;
         struct ucred cred;
         socklen_t len = sizeof(cred);
@@ -468,10 +469,7 @@ static void local_accept_one(struct local_server *s, int fd) {
         c->fd = fd;
         c->pid = cred.pid;
         c->uid = cred.uid;
-        c->next = s->clients;
-        if (s->clients)
-                s->clients->prev = c;
-        s->clients = c;
+        TUNNELD_LIST_PREPEND(s->clients, c);
         s->n_clients++;
         talloc_set_destructor(c, client_destructor);
 
@@ -484,6 +482,7 @@ static void local_accept_one(struct local_server *s, int fd) {
         c->io_events = EPOLLIN;
         set_sockbuf(fd);
         log_debug("Local client connected: pid %d uid %u.", (int) cred.pid, (unsigned) cred.uid);
+        manager_hello(m, &hello);
         client_send_msg(c, &h, &wire_hello_desc, &hello);
 }
 

@@ -241,6 +241,16 @@ int manager_send_message(struct manager *m, const struct wire_header *h, const u
         return link_send(l, &fwd, payload, payload_len);
 }
 
+void manager_hello(struct manager *m, struct wire_hello *ret) {
+        *ret = (struct wire_hello){
+                .magic = WIRE_MAGIC,
+                .major = WIRE_VERSION_MAJOR,
+                .minor = WIRE_VERSION_MINOR,
+                .pnn = m->pnn,
+                .n_nodes = m->nodes->n_nodes,
+        };
+}
+
 void manager_uncork(struct manager *m) {
         if (m->cork > 0)
                 return;

@@ -98,6 +98,9 @@ void manager_count_rejected_peer(struct manager *m);
 
 void manager_uncork(struct manager *m);
 
+/* This node's HELLO (zero nonce; a link with a key puts its challenge in). */
+void manager_hello(struct manager *m, struct wire_hello *ret);
+
 /*
  * True if another refused-peer record may be logged now (at most
  * MANAGER_REJECT_LOG_BURST per MANAGER_REJECT_LOG_INTERVAL_USEC); the first

@@ -547,16 +547,78 @@ static void client_on_big(ctdb_client *c, uint32_t src, uint64_t srvid, const vo
         b->last = len > 0 ? ((const uint8_t *) data)[len - 1] : 0;
 }
 
-/* Processes c until s->n_messages reaches n or the deadline passed. */
-static gboolean client_wait(ctdb_client *c, ClientState *s, unsigned n) {
+/* Processes c until *count reaches n or the deadline passed. */
+static gboolean client_wait_count(ctdb_client *c, const unsigned *count, unsigned n) {
         gint64 deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
 
-        while (s->n_messages < n && g_get_monotonic_time() < deadline) {
+        while (*count < n && g_get_monotonic_time() < deadline) {
                 struct pollfd p = { .fd = ctdb_client_fd(c), .events = POLLIN };
                 if (poll(&p, 1, 100) > 0)
                         g_assert_cmpint(ctdb_client_process(c), >=, 0);
         }
-        return s->n_messages >= n;
+        return *count >= n;
+}
+
+static gboolean client_wait(ctdb_client *c, ClientState *s, unsigned n) {
+        return client_wait_count(c, &s->n_messages, n);
+}
+
+typedef struct ErrorState {
+        unsigned n;
+        int error;
+        enum ctdb_client_request request;
+        uint64_t srvid;
+        uint32_t dst;
+} ErrorState;
+
+static void client_on_error(ctdb_client *c, int error, enum ctdb_client_request request, uint64_t srvid,
+                            uint32_t dst, void *userdata) {
+        ErrorState *e = userdata;
+
+        e->n++;
+        e->error = error;
+        e->request = request;
+        e->srvid = srvid;
+        e->dst = dst;
+}
+
+/* A send tunneld cannot route comes back to the error handler with what was asked. */
+static void test_client_error(Fixture *fx, gconstpointer data) {
+        ctdb_client *c0 = NULL;
+        ClientState s0 = { 0 };
+        ErrorState e = { 0 };
+
+        g_assert_cmpint(ctdb_client_connect(fx->node[0].socket, &c0), ==, 0);
+        ctdb_client_set_link_handler(c0, client_on_link, &s0);
+        ctdb_client_set_error_handler(c0, client_on_error, &e);
+
+        /* No such node. */
+        g_assert_cmpint(ctdb_client_send(c0, 7, TEST_SRVID, "x", 1), ==, 0);
+        g_assert_true(client_wait_count(c0, &e.n, 1));
+        g_assert_cmpint(e.error, ==, -ENOENT);
+        g_assert_cmpint(e.request, ==, CTDB_CLIENT_REQUEST_MESSAGE);
+        g_assert_cmpuint(e.srvid, ==, TEST_SRVID);
+        g_assert_cmpuint(e.dst, ==, 7);
+
+        /* A node whose link is down: wait until the client itself has heard so. */
+        node_stop(fx, 1);
+        s0.link_seen[1] = false;
+        while (!(s0.link_seen[1] && !s0.link_up[1])) {
+                struct pollfd p = { .fd = ctdb_client_fd(c0), .events = POLLIN };
+                g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+                g_assert_cmpint(ctdb_client_process(c0), >=, 0);
+        }
+        g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID + 2, "x", 1), ==, 0);
+        g_assert_true(client_wait_count(c0, &e.n, 2));
+        g_assert_cmpint(e.error, ==, -ENOTCONN);
+        g_assert_cmpint(e.request, ==, CTDB_CLIENT_REQUEST_MESSAGE);
+        g_assert_cmpuint(e.srvid, ==, TEST_SRVID + 2);
+        g_assert_cmpuint(e.dst, ==, 1);
+
+        /* Without a handler errors are dropped quietly. */
+        ctdb_client_set_error_handler(c0, NULL, NULL);
+        g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID, "x", 1), ==, 0);
+        ctdb_client_free(c0);
 }
 
 static void test_client_unprivileged(Fixture *fx, gconstpointer data) {
@@ -567,20 +629,31 @@ static void test_client_unprivileged(Fixture *fx, gconstpointer data) {
                 g_test_skip("needs root to connect as another user");
                 return;
         }
-        /* The socket is 0600 and tunneld checks SO_PEERCRED: nobody else gets in. */
+        /*
+         * The socket is 0600 and tunneld checks SO_PEERCRED: nobody else gets in. The child
+         * reports through a pipe, not its exit status, which valgrind (--error-exitcode) owns
+         * when the test runs under it.
+         */
+        int pipefd[2], result = 0;
+
+        g_assert_cmpint(pipe(pipefd), ==, 0);
         pid = fork();
         g_assert_cmpint(pid, >=, 0);
         if (pid == 0) {
                 ctdb_client *c = NULL;
-                int r;
-                if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
-                        _exit(2);
-                r = ctdb_client_connect(fx->node[0].socket, &c);
-                _exit(r == -EACCES ? 0 : 1);
+                int r = -EPERM;
+                close(pipefd[0]);
+                if (setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0)
+                        r = ctdb_client_connect(fx->node[0].socket, &c);
+                if (write(pipefd[1], &r, sizeof(r)) != sizeof(r))
+                        _exit(3);
+                _exit(0);
         }
+        close(pipefd[1]);
+        g_assert_cmpint(read(pipefd[0], &result, sizeof(result)), ==, sizeof(result));
+        close(pipefd[0]);
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        g_assert_cmpint(result, ==, -EACCES);
 }
 
 static void test_client(Fixture *fx, gconstpointer data) {
@@ -629,34 +702,33 @@ static void test_client(Fixture *fx, gconstpointer data) {
         g_assert_cmpuint(s0.from, ==, 1);
         g_assert_cmpstr(s0.data, ==, "pong");
 
-        /* A message at the frame limit crosses too (the socket buffers fit it when we are root). */
-        if (geteuid() == 0) {
-                size_t len = WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4;
-                g_autofree uint8_t *big = g_malloc(len);
+        /*
+         * The largest message the client accepts crosses, one byte more is refused at once:
+         * the client never sends what tunneld could not hand to its local receivers.
+         */
+        {
+                size_t len = ctdb_client_max_message(c0);
+                g_autofree uint8_t *big = g_malloc(len + 1);
                 BigState b = { 0 };
 
-                memset(big, 'x', len);
+                g_assert_cmpuint(len, <=, WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4);
+                g_assert_cmpuint(len, >=, 64 * 1024);
+                g_assert_cmpuint(ctdb_client_max_message(c1), ==, len);
+                memset(big, 'x', len + 1);
                 big[len - 1] = 'y';
                 g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID, big, len + 1), ==, -EMSGSIZE);
                 ctdb_client_set_message_handler(c1, client_on_big, &b);
                 g_assert_cmpint(ctdb_client_register(c1, TEST_SRVID + 1), ==, 0);
                 g_assert_cmpint(ctdb_client_send(c1, 1, TEST_SRVID + 1, "x", 1), ==, 0);
-                deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
-                while (b.n < 1 && g_get_monotonic_time() < deadline) {
-                        struct pollfd p = { .fd = ctdb_client_fd(c1), .events = POLLIN };
-                        if (poll(&p, 1, 100) > 0)
-                                g_assert_cmpint(ctdb_client_process(c1), >=, 0);
-                }
-                g_assert_cmpuint(b.n, ==, 1);
+                g_assert_true(client_wait_count(c1, &b.n, 1));
                 g_assert_cmpint(ctdb_client_send(c0, 1, TEST_SRVID + 1, big, len), ==, 0);
-                while (b.n < 2 && g_get_monotonic_time() < deadline) {
-                        struct pollfd p = { .fd = ctdb_client_fd(c1), .events = POLLIN };
-                        if (poll(&p, 1, 100) > 0)
-                                g_assert_cmpint(ctdb_client_process(c1), >=, 0);
-                }
-                g_assert_cmpuint(b.n, ==, 2);
+                g_assert_true(client_wait_count(c1, &b.n, 2));
                 g_assert_cmpuint(b.len, ==, len);
                 g_assert_cmpuint(b.last, ==, 'y');
+                /* And locally, through the same socket limit on the way out of tunneld. */
+                g_assert_cmpint(ctdb_client_send(c1, 1, TEST_SRVID + 1, big, len), ==, 0);
+                g_assert_true(client_wait_count(c1, &b.n, 3));
+                g_assert_cmpuint(b.len, ==, len);
                 ctdb_client_set_message_handler(c1, client_on_message, &s1);
         }
 
@@ -684,6 +756,8 @@ int main(int argc, char **argv) {
         g_test_add("/tunneld/client-unprivileged", Fixture, &setup_plain, fixture_setup,
                    test_client_unprivileged, fixture_teardown);
         g_test_add("/tunneld/client", Fixture, &setup_plain, fixture_setup, test_client, fixture_teardown);
+        g_test_add("/tunneld/client-error", Fixture, &setup_plain, fixture_setup, test_client_error,
+                   fixture_teardown);
 
         return g_test_run();
 }
