@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-util.h"
+#include "config.h"
 #include "log.h"
 
 int bus_open(const char *address, sd_bus **ret) {
@@ -69,7 +70,8 @@ int daemon_event_new(sd_event **ret) {
         if (!ret)
                 return -EINVAL;
 
-        r = sd_event_default(&e);
+        /* Not sd_event_default(): that one checks the calling thread on every iteration. */
+        r = sd_event_new(&e);
         if (r < 0)
                 return r;
 
@@ -232,4 +234,37 @@ int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summ
                 return -EINVAL;
         }
         return 1;
+}
+
+int daemon_load_config(void *mem_ctx, const struct daemon_args *args, struct ctdb_config **ret_config,
+                       struct ctdb_nodes **ret_nodes, char **ret_nodes_path) {
+        struct ctdb_config *cfg;
+        struct ctdb_nodes *nodes;
+        char *conf_path, *nodes_path, *err = NULL;
+        int r;
+
+        conf_path = ctdb_config_path(mem_ctx, args->config_dir, "ctdb.conf");
+        nodes_path = ctdb_config_path(mem_ctx, args->config_dir, "nodes");
+        if (!conf_path || !nodes_path)
+                return log_oom();
+
+        r = ctdb_config_load(mem_ctx, conf_path, &cfg, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load %s: %s", conf_path, err ? err : strerror(-r));
+        for (unsigned i = 0; i < cfg->n_warnings; i++)
+                log_warning("%s", cfg->warnings[i]);
+        /* --log-level wins over [logging] log level. */
+        log_set_max_level(args->log_level >= 0 ? args->log_level : cfg->log_level);
+
+        r = ctdb_nodes_load(mem_ctx, nodes_path, &nodes, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load %s: %s", nodes_path, err ? err : strerror(-r));
+        if (ctdb_nodes_active(nodes) == 0)
+                return log_error_errno(EINVAL, "%s lists no active node", nodes_path);
+
+        *ret_config = cfg;
+        *ret_nodes = nodes;
+        if (ret_nodes_path)
+                *ret_nodes_path = nodes_path;
+        return 0;
 }

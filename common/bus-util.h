@@ -92,6 +92,16 @@ struct daemon_args {
  */
 int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret);
 
+struct ctdb_config;
+struct ctdb_nodes;
+/*
+ * Loads ctdb.conf and nodes from args->config_dir (talloc'd on mem_ctx), logs
+ * the config's warnings, and sets the log level (args->log_level wins over
+ * ctdb.conf). Logs and returns negative errno on failure. ret_nodes_path may be NULL.
+ */
+int daemon_load_config(void *mem_ctx, const struct daemon_args *args, struct ctdb_config **ret_config,
+                       struct ctdb_nodes **ret_nodes, char **ret_nodes_path);
+
 /* Daemon scaffolding: an event loop that exits on SIGTERM/SIGINT and honours WatchdogSec=. */
 int daemon_event_new(sd_event **ret);
 /* READY=1 plus STATUS= for systemd; a no-op without NOTIFY_SOCKET. */

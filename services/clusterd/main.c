@@ -31,32 +31,17 @@ static int run(void *ctx) {
         struct ctdb_config *cfg = NULL;
         struct ctdb_nodes *nodes = NULL;
         clusterd_manager *m = NULL;
-        char *conf_path, *nodes_path, *err = NULL;
+        char *nodes_path;
         int r;
 
-        conf_path = ctdb_config_path(ctx, arg.config_dir, "ctdb.conf");
-        nodes_path = ctdb_config_path(ctx, arg.config_dir, "nodes");
-        if (!conf_path || !nodes_path)
-                return log_oom();
-
-        r = ctdb_config_load(ctx, conf_path, &cfg, &err);
+        r = daemon_load_config(ctx, &arg, &cfg, &nodes, &nodes_path);
         if (r < 0)
-                return log_error_errno(r, "Failed to load %s: %s", conf_path, err ? err : strerror(-r));
-        for (unsigned i = 0; i < cfg->n_warnings; i++)
-                log_warning("%s", cfg->warnings[i]);
-        if (arg.log_level < 0)
-                log_set_max_level(cfg->log_level);
+                return r;
 
         if (cfg->lock_backend == CTDB_LOCK_ETCD)
-                return log_error_errno(EOPNOTSUPP, "%s: cluster lock \"etcd:%s\": the etcd backend is not "
+                return log_error_errno(EOPNOTSUPP, "cluster lock \"etcd:%s\": the etcd backend is not "
                                        "implemented yet; use \"quorum\" or \"fcntl:PATH\"",
-                                       conf_path, cfg->lock_argument ? cfg->lock_argument : "");
-
-        r = ctdb_nodes_load(ctx, nodes_path, &nodes, &err);
-        if (r < 0)
-                return log_error_errno(r, "Failed to load %s: %s", nodes_path, err ? err : strerror(-r));
-        if (ctdb_nodes_active(nodes) == 0)
-                return log_error_errno(EINVAL, "%s lists no active node", nodes_path);
+                                       cfg->lock_argument ? cfg->lock_argument : "");
 
         r = daemon_event_new(&event);
         if (r < 0)
