@@ -3,11 +3,14 @@
 # Each test gets its own name prefix and state dir, so tests never share
 # namespaces with each other or with a cluster an admin runs; the EXIT trap
 # takes the cluster down on every path out of the test. Waits poll with a
-# deadline (wait_until), never a fixed sleep.
+# deadline (wait_until), never a fixed sleep; a failed check or command prints
+# a diagnosis (every node's view and the last lines of its logs). At teardown
+# the daemons' logs are searched for sanitizer reports (a build with
+# -Db_sanitize=address,undefined), which fail the test.
 #
 # shellcheck shell=bash
 
-set -euo pipefail
+set -eEuo pipefail
 
 readonly NONE=4294967295                # 0xffffffff: no leader
 # shellcheck disable=SC2034  # used by the tests that source this file
@@ -15,7 +18,8 @@ readonly F_DISCONNECTED=1 F_UNHEALTHY=2 F_DISABLED=4 F_BANNED=8 F_DELETED=16 F_S
 
 CTDB_SOURCE_DIR=${CTDB_SOURCE_DIR:-$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")}
 LOCAL_CLUSTER=$CTDB_SOURCE_DIR/tools/local-cluster
-TEST_NAME=$(basename "${0%.sh}")
+# A script run for one variant (test-partition.sh fcntl) is named after both.
+TEST_NAME=$(basename "${0%.sh}")${1:+-$1}
 TEST_T0=$(date +%s%N)
 
 # Exits 77 (meson: skipped) when the test cannot run here.
@@ -35,6 +39,18 @@ cluster_require_root() {
 
 log() { printf '[%6.2f s] %s\n' "$(elapsed_s)" "$*"; }
 fail() { log "FAIL: $*"; cluster_diagnose; exit 1; }
+
+# A command that fails outside a test's own checks (set -e) says where it was
+# and gets the same diagnosis as a failed check. Only the test's own shell
+# reports: subshells of command substitutions just pass their status on.
+on_err() {
+        local rc=$1 cmd=$2
+        [[ $BASHPID == "$$" ]] || return 0
+        trap - ERR
+        log "FAIL: '$cmd' exited with status $rc at ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}"
+        cluster_diagnose
+}
+trap 'on_err $? "$BASH_COMMAND"' ERR
 
 elapsed_s() {
         awk -v a="$TEST_T0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
@@ -61,13 +77,65 @@ cluster_up() {
 }
 
 cluster_cleanup() {
-        local rc=$?
-        trap - EXIT
+        local rc=$? logs
+        trap - EXIT ERR
+        set +e
         if [[ -n ${CTDB_LOCAL_STATE:-} && -e $CTDB_LOCAL_STATE ]]; then
-                lc down >/dev/null 2>&1 || lc down || true
+                # `down` stops the daemons with SIGTERM and keeps their logs, so
+                # that what a sanitizer prints at exit (leaks) is in them too.
+                logs=$(mktemp -d "/tmp/ctdb-$TEST_NAME-logs.XXXXXX")
+                lc down --keep-logs "$logs" >/dev/null 2>&1 || lc down --keep-logs "$logs"
+                if ! sanitizer_check "$logs"; then
+                        log "FAIL: a daemon reported sanitizer errors (above)"
+                        ((rc != 0)) || rc=1
+                fi
+                rm -rf --one-file-system "$logs"
         fi
         log "$TEST_NAME: $([[ $rc -eq 0 ]] && echo PASS || echo "FAIL (exit $rc)")"
         exit "$rc"
+}
+
+# sanitizer_check DIR: prints every report of AddressSanitizer, LeakSanitizer
+# or UndefinedBehaviorSanitizer in the daemon logs under DIR (a build with
+# -Db_sanitize=address,undefined); false if there was one.
+sanitizer_check() {
+        local f found=0
+        for f in "$1"/node*/*.log; do
+                [[ -f $f ]] || continue
+                grep -Eq 'Sanitizer|runtime error:' "$f" || continue
+                found=1
+                echo "==== sanitizer output in ${f#"$1"/}:"
+                # each report from its first line, with its stack (bounded)
+                grep -E -A 40 'ERROR: [A-Za-z]*Sanitizer|runtime error:|WARNING: [A-Za-z]*Sanitizer' "$f" |
+                        head -n 200 | sed 's/^/    /'
+        done
+        ((found == 0))
+}
+
+# cluster_start N [UP ARGS...]: root check, a fresh cluster of N nodes, and a
+# wait until it is healthy; LEADER and GENERATION are what all nodes agree on.
+cluster_start() {
+        cluster_require_root
+        cluster_up "$@"
+        local -a nodes
+        mapfile -t nodes < <(all_nodes)
+        wait_until "all $CLUSTER_NODES nodes OK, one leader, one generation" 30 healthy "${nodes[@]}"
+        LEADER=$AGREED_LEADER
+        GENERATION=$AGREED_GENERATION
+        log "leader $LEADER, generation $GENERATION"
+}
+
+# pick_victim leader|non-leader: VICTIM is the leader or the lowest other
+# node; REST holds the remaining nodes.
+pick_victim() {
+        local -a o
+        mapfile -t o < <(others "$LEADER")
+        case $1 in
+        leader) VICTIM=$LEADER ;;
+        non-leader) VICTIM=${o[0]} ;;
+        *) fail "pick_victim: leader or non-leader, not '$1'" ;;
+        esac
+        mapfile -t REST < <(others "$VICTIM")
 }
 
 bus_of() { echo "unix:path=$CTDB_LOCAL_STATE/node$1/bus/system_bus_socket"; }
@@ -93,6 +161,18 @@ generation_of() { mgr "$1" Generation; }
 quorate_of() { mgr "$1" Quorate; }
 # flags_seen PNN TARGET: the flags node PNN holds for node TARGET.
 flags_seen() { prop "$1" org.ctdb.cluster1 "/org/ctdb/cluster1/node/$2" org.ctdb.cluster1.Node Flags; }
+# links_up PNN: tunneld of node PNN has its link to every other node up
+# (Links is a(usbtt): pnn, address, up, ...).
+links_up() {
+        local -a f
+        read -r -a f <<<"$(tunnel_prop "$1" Links)" || return 1
+        local k up=0
+        [[ ${f[0]:-} == $((CLUSTER_NODES - 1)) ]] || return 1
+        for ((k = 0; k < f[0]; k++)); do
+                [[ ${f[$((1 + 5 * k + 2))]} == true ]] && up=$((up + 1))
+        done
+        ((up == f[0]))
+}
 tunnel_prop() { prop "$1" org.ctdb.tunnel1 /org/ctdb/tunnel1 org.ctdb.tunnel1.Manager "$2"; }
 
 # wait_until DESC TIMEOUT_S CMD...: polls CMD every 100 ms until it succeeds;
@@ -178,10 +258,48 @@ others() {
         done
 }
 
-# not_quorate_without_leader PNN
+# isolated PNN [OTHERS...]: PNN is not quorate, has no leader and holds every
+# one of OTHERS DISCONNECTED.
 isolated() {
-        [[ $(quorate_of "$1") == false && $(leader_of "$1") == "$NONE" ]]
+        local n=$1 o
+        shift
+        [[ $(quorate_of "$n") == false && $(leader_of "$n") == "$NONE" ]] || return 1
+        for o in "$@"; do has_flag "$n" "$o" "$F_DISCONNECTED" || return 1; done
 }
+
+# quorate_and_agree NODES...: all quorate, agreeing on a leader (AGREED_LEADER)
+# and a generation (AGREED_GENERATION).
+# shellcheck disable=SC2034
+quorate_and_agree() {
+        local n g first=""
+        agree_on_leader "$@" || return 1
+        for n in "$@"; do
+                [[ $(quorate_of "$n") == true ]] || return 1
+                g=$(generation_of "$n") || return 1
+                [[ -z $first || $g == "$first" ]] || return 1
+                first=$g
+        done
+        AGREED_GENERATION=$first
+}
+
+# lock_holders: the nodes whose clusterd holds the fcntl cluster lock, read
+# from the lock entries in /proc/PID/fdinfo of their open lock file.
+lock_holders() {
+        local n pid fd lock=$CTDB_LOCAL_STATE/cluster.lock
+        for n in $(all_nodes); do
+                read -r pid _ <"$CTDB_LOCAL_STATE/node$n/clusterd.pid" 2>/dev/null || continue
+                for fd in /proc/"$pid"/fd/*; do
+                        [[ $(readlink "$fd" 2>/dev/null) == "$lock" ]] || continue
+                        if grep -q '^lock:.*WRITE' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null; then
+                                echo "$n"
+                                break
+                        fi
+                done
+        done
+}
+
+# lock_held_by PNN: that node, and no other, holds the cluster lock.
+lock_held_by() { [[ $(lock_holders | tr '\n' ' ') == "$1 " ]]; }
 
 # --- diagnosis ---------------------------------------------------------------------
 
@@ -189,6 +307,8 @@ cluster_diagnose() {
         [[ -n ${CTDB_LOCAL_STATE:-} && -d ${CTDB_LOCAL_STATE:-} ]] || return 0
         local n d
         echo "==== diagnosis of $TEST_NAME"
+        [[ ! -f $CTDB_LOCAL_STATE/cluster.lock ]] ||
+                echo "cluster lock held by node(s): $(lock_holders | tr '\n' ' ')"
         for n in $(all_nodes); do
                 echo "== node $n"
                 lc status "$n" 2>&1 | sed 's/^/    /' || true

@@ -44,7 +44,7 @@ static int capture_open(const char *ns, const char *ifname) {
 
 /* Counts the frames announcing addr from mac; anything malformed about them sets bad. */
 static void capture_read(struct capture *c, const struct nf_addr *addr, const uint8_t mac[6]) {
-        uint8_t buf[2048];
+        _Alignas(8) uint8_t buf[2048];   /* the ARP header at offset 14 needs 2-byte alignment */
         ssize_t n;
 
         while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
@@ -68,16 +68,20 @@ static void capture_read(struct capture *c, const struct nf_addr *addr, const ui
                         else
                                 c->bad = true;
                 } else if (ntohs(eth->ether_type) == ETHERTYPE_IPV6 && addr->family == AF_INET6) {
-                        const struct ip6_hdr *ip6 = (const void *) (buf + sizeof(*eth));
-                        const struct nd_neighbor_advert *na = (const void *) (ip6 + 1);
+                        /* The headers sit at offset 14 of buf: copy them into aligned locals. */
+                        struct ip6_hdr ip6;
+                        struct nd_neighbor_advert na;
 
-                        if ((size_t) n < sizeof(*eth) + sizeof(*ip6) + sizeof(*na) || ip6->ip6_nxt != IPPROTO_ICMPV6 ||
-                            na->nd_na_type != ND_NEIGHBOR_ADVERT ||
-                            memcmp(&na->nd_na_target, &addr->u.in6, 16) != 0)
+                        if ((size_t) n < sizeof(*eth) + sizeof(ip6) + sizeof(na))
                                 continue;
-                        if (memcmp(&ip6->ip6_src, &addr->u.in6, 16) != 0 || ip6->ip6_hlim != 255 ||
-                            !(na->nd_na_flags_reserved & ND_NA_FLAG_OVERRIDE) ||
-                            (na->nd_na_flags_reserved & ND_NA_FLAG_SOLICITED))
+                        memcpy(&ip6, buf + sizeof(*eth), sizeof(ip6));
+                        memcpy(&na, buf + sizeof(*eth) + sizeof(ip6), sizeof(na));
+                        if (ip6.ip6_nxt != IPPROTO_ICMPV6 || na.nd_na_type != ND_NEIGHBOR_ADVERT ||
+                            memcmp(&na.nd_na_target, &addr->u.in6, 16) != 0)
+                                continue;
+                        if (memcmp(&ip6.ip6_src, &addr->u.in6, 16) != 0 || ip6.ip6_hlim != 255 ||
+                            !(na.nd_na_flags_reserved & ND_NA_FLAG_OVERRIDE) ||
+                            (na.nd_na_flags_reserved & ND_NA_FLAG_SOLICITED))
                                 c->bad = true;
                         c->nas++;
                 }

@@ -134,7 +134,7 @@ for ((p = 0; p < N; p++)); do
         echo "$out" | sed "s/^/# node $p: /" >&2
         [ "$(echo "$out" | grep -cE '^pnn:[0-9]+ +[0-9.]+ +OK( \(THIS NODE\))?$')" -eq "$N" ] ||
                 fail "node $p: ctdbctl status does not show $N nodes OK"
-        echo "$out" | grep -qx "Leader:$leader" || fail "node $p: ctdbctl status does not name leader $leader"
+        grep -qx "Leader:$leader" <<<"$out" || fail "node $p: ctdbctl status does not name leader $leader"
 done
 
 # The real polkitd refuses an unprivileged caller (no agent, so no way to
