@@ -120,20 +120,6 @@ static void teardown(Fixture *f, gconstpointer data) {
 
 /* ---- the polkit mock ---------------------------------------------------------- */
 
-static const char polkit_xml[] =
-        "<node>"
-        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
-        "    <method name='CheckAuthorization'>"
-        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
-        "      <arg type='s' name='action_id' direction='in'/>"
-        "      <arg type='a{ss}' name='details' direction='in'/>"
-        "      <arg type='u' name='flags' direction='in'/>"
-        "      <arg type='s' name='cancellation_id' direction='in'/>"
-        "      <arg type='(bba{ss})' name='result' direction='out'/>"
-        "    </method>"
-        "  </interface>"
-        "</node>";
-
 static void polkit_method_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
                                const char *method, GVariant *params, GDBusMethodInvocation *invocation,
                                gpointer userdata) {
@@ -158,7 +144,7 @@ static const GDBusInterfaceVTable polkit_vtable = { polkit_method_call, NULL, NU
 
 static void polkit_mock_start(Fixture *f, gboolean allow) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, &error);
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(test_polkit_authority_xml, &error);
         g_autoptr(GVariant) reply = NULL;
 
         g_assert_no_error(error);

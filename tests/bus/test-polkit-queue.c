@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testbus.h"
+
 #define NAME    "org.ctdb.cluster1"
 #define PATH    "/org/ctdb/cluster1"
 #define IFACE   "org.ctdb.cluster1.Manager"
@@ -30,20 +32,6 @@
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
 #define NODE_FLAGS_BANNED 0x8u
 #define DEADLINE_US (10 * G_USEC_PER_SEC)
-
-static const char polkit_xml[] =
-        "<node>"
-        "  <interface name='" PK_IFACE "'>"
-        "    <method name='CheckAuthorization'>"
-        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
-        "      <arg type='s' name='action_id' direction='in'/>"
-        "      <arg type='a{ss}' name='details' direction='in'/>"
-        "      <arg type='u' name='flags' direction='in'/>"
-        "      <arg type='s' name='cancellation_id' direction='in'/>"
-        "      <arg type='(bba{ss})' name='result' direction='out'/>"
-        "    </method>"
-        "  </interface>"
-        "</node>";
 
 typedef struct Fixture {
         GtDBusQueue *queue;
@@ -147,7 +135,7 @@ static void setup(Fixture *f, gconstpointer data) {
         g_autofree char *conf_path = g_build_filename(f->dir, "ctdb.conf", NULL);
         g_assert_true(g_file_set_contents(conf_path, conf, -1, NULL));
 
-        f->polkit_info = g_dbus_node_info_new_for_xml(polkit_xml, &error);
+        f->polkit_info = g_dbus_node_info_new_for_xml(test_polkit_authority_xml, &error);
         g_assert_no_error(error);
         f->polkit_object = gt_dbus_queue_export_object(f->queue, PK_PATH, f->polkit_info->interfaces[0], &error);
         g_assert_no_error(error);

@@ -474,3 +474,17 @@ char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, c
                 return NULL;
         return error_name(error);
 }
+
+const char test_polkit_authority_xml[] =
+        "<node>"
+        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
+        "    <method name='CheckAuthorization'>"
+        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
+        "      <arg type='s' name='action_id' direction='in'/>"
+        "      <arg type='a{ss}' name='details' direction='in'/>"
+        "      <arg type='u' name='flags' direction='in'/>"
+        "      <arg type='s' name='cancellation_id' direction='in'/>"
+        "      <arg type='(bba{ss})' name='result' direction='out'/>"
+        "    </method>"
+        "  </interface>"
+        "</node>";

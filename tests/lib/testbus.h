@@ -55,3 +55,6 @@ gboolean test_wait_property(TestBus *bus, const char *name, const char *path, co
  */
 char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, const char *iface,
                              const char *method, GVariant *args);
+
+/* Introspection XML of org.freedesktop.PolicyKit1.Authority's CheckAuthorization, for polkit mocks. */
+extern const char test_polkit_authority_xml[];
