@@ -23,7 +23,6 @@ enum log_target {
 
 void log_open(const char *ident, enum log_target target);
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* "error", "warning", "notice", "info", "debug" or a syslog number; -EINVAL otherwise. */
 int log_level_from_string(const char *s);
 

@@ -237,6 +237,8 @@ static void recovery_check_done(clusterd_manager *m) {
         recovery_finish(m);
 }
 
+static void manager_update(clusterd_manager *m);
+
 static int on_recovery_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
 
@@ -430,7 +432,8 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
         return false;
 }
 
-void manager_update(clusterd_manager *m) {
+/* Runs the election on the current view and publishes every change. */
+static void manager_update(clusterd_manager *m) {
         struct election_result r;
         uint32_t old_leader = m->leader;
 

@@ -139,5 +139,3 @@ int manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint
                     sd_bus_error *error);
 int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error);
 
-/* Runs the election on the current view and publishes every change. */
-void manager_update(clusterd_manager *m);

@@ -72,7 +72,8 @@ struct conn {
 static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason);
 static void link_schedule_reconnect(struct link *l);
 
-const char *link_format_address(const struct sockaddr *sa, char *buf, size_t size) {
+/* Formats "ADDRESS" or "[ADDRESS]" without port into buf. */
+static const char *link_format_address(const struct sockaddr *sa, char *buf, size_t size) {
         const void *a = sa->sa_family == AF_INET6
                 ? (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr
                 : (const void *) &((const struct sockaddr_in *) sa)->sin_addr;

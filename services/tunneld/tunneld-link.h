@@ -60,5 +60,3 @@ void link_flush(struct link *l);
 /* Takes an accepted TCP connection (fd is owned from now on, also on error). */
 void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len);
 
-/* Formats "ADDRESS" or "[ADDRESS]" without port into buf. */
-const char *link_format_address(const struct sockaddr *sa, char *buf, size_t size);

@@ -1,6 +1,7 @@
 /* The local SOCK_SEQPACKET socket and its clients; see tunneld-local.h. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,7 @@ struct local_client {
         size_t q_bytes;
         bool dropping;
         bool warned_size; /* logged a message too large for the socket */
-        uint64_t dropped;
+        uint64_t dropped; /* messages dropped since the queue last overflowed */
 };
 
 struct local_server {
@@ -65,7 +66,6 @@ struct local_server {
         struct local_client *clients;
         unsigned n_clients;
         struct reg *buckets[REG_BUCKETS];
-        uint64_t dropped;
         /* RECV_BATCH buffers of WIRE_FRAME_MAX + 1; only the pages a frame touches become resident. */
         uint8_t *rbuf;
 };
@@ -136,7 +136,12 @@ static int client_flush(struct local_client *c) {
         if (c->q_len == 0) {
                 TALLOC_FREE(c->q);
                 c->q_head = 0;
+                if (c->dropping)
+                        log_notice("Local client (pid %d) reads its socket again; %" PRIu64
+                                   " messages were dropped for it.",
+                                   (int) c->pid, c->dropped);
                 c->dropping = false;
+                c->dropped = 0;
                 client_set_io_events(c, EPOLLIN);
         } else
                 client_set_io_events(c, EPOLLIN | EPOLLOUT);
@@ -171,8 +176,6 @@ static void client_send_packed(struct local_client *c, const uint8_t hdr[WIRE_HE
                  * (ctdb_client_max_message()), so it came from a node with a larger limit.
                  */
                 if (errno == EMSGSIZE) {
-                        c->dropped++;
-                        c->server->dropped++;
                         if (!c->warned_size) {
                                 c->warned_size = true;
                                 log_warning("Dropped a message of %zu bytes for local client (pid %d): above "
@@ -208,7 +211,6 @@ static void client_send_packed(struct local_client *c, const uint8_t hdr[WIRE_HE
 
 drop:
         c->dropped++;
-        c->server->dropped++;
         if (!c->dropping) {
                 c->dropping = true;
                 log_warning("Local client (pid %d) does not read its socket, dropping messages for it.",
@@ -646,10 +648,3 @@ void local_server_link_changed(struct local_server *s, uint32_t pnn, bool up) {
                         client_send_link(c, pnn, up);
 }
 
-unsigned local_server_n_clients(struct local_server *s) {
-        return s->n_clients;
-}
-
-uint64_t local_server_dropped(struct local_server *s) {
-        return s->dropped;
-}

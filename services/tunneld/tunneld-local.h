@@ -32,5 +32,3 @@ void local_server_deliver(struct local_server *s, const struct wire_header *h, c
 /* Tells every client that the link to pnn came up or went down. */
 void local_server_link_changed(struct local_server *s, uint32_t pnn, bool up);
 
-unsigned local_server_n_clients(struct local_server *s);
-uint64_t local_server_dropped(struct local_server *s);
