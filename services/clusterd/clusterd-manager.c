@@ -49,6 +49,7 @@ struct inbox_entry {
 
 static void manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed);
 static void tunnel_schedule_reconnect(clusterd_manager *m);
+static void manager_update(clusterd_manager *m);
 
 static uint64_t now_usec(clusterd_manager *m) {
         uint64_t t = 0;
@@ -237,7 +238,6 @@ static void recovery_check_done(clusterd_manager *m) {
         recovery_finish(m);
 }
 
-static void manager_update(clusterd_manager *m);
 
 static int on_recovery_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
