@@ -43,13 +43,6 @@ struct ring {
         int error;
 };
 
-static double now_sec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static uint32_t next_node(struct ring *ring, int incr) {
         return (uint32_t) (((int64_t) ring->pnn + ring->num_nodes + incr) % ring->num_nodes);
 }
@@ -124,14 +117,14 @@ static int ring_poll(struct ring *ring, double timeout_sec) {
 }
 
 static int cluster_wait(struct ring *ring) {
-        double deadline = now_sec() + WAIT_TIMEOUT_SEC, next_ready = 0;
+        double deadline = bench_now_sec() + WAIT_TIMEOUT_SEC, next_ready = 0;
         struct ready_msg ready = { .magic = READY_MAGIC, .want_reply = 1 };
         int r;
 
         ring->heard[ring->pnn] = true;
         ring->n_heard = 1;
         while (ring->n_heard < ring->num_nodes) {
-                double now = now_sec();
+                double now = bench_now_sec();
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 if (now >= next_ready) {
@@ -238,11 +231,11 @@ int bench_message_ring(int argc, char **argv) {
                 goto fail;
         }
 
-        start = now_sec();
+        start = bench_now_sec();
         end = start + timelimit;
         next_second = start + 1;
         for (;;) {
-                double now = now_sec();
+                double now = bench_now_sec();
                 if (now >= end)
                         break;
                 if (ring.pnn == 0 && now >= next_second) {
@@ -274,7 +267,7 @@ int bench_message_ring(int argc, char **argv) {
                         goto send_failed;
         }
 
-        printf("Ring: %.2f msgs/sec (+ve=%u -ve=%u)\n", ring.msg_count / (now_sec() - start), ring.msg_plus,
+        printf("Ring: %.2f msgs/sec (+ve=%u -ve=%u)\n", ring.msg_count / (bench_now_sec() - start), ring.msg_plus,
                ring.msg_minus);
         free(ring.heard);
         ctdb_client_free(ring.client);

@@ -1,5 +1,16 @@
 #pragma once
 
+#include <time.h>
+
+/* CLOCK_MONOTONIC in seconds, for rates and deadlines. */
+static inline double bench_now_sec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 /* Sub-commands of ctdb-bench; each parses its own options and returns an exit code. */
 int bench_message_ring(int argc, char **argv);
 int bench_detect(int argc, char **argv);
+int bench_wake_ring(int argc, char **argv);
