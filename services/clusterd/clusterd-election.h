@@ -55,7 +55,7 @@ struct election_input {
 
 enum election_lock_action {
         ELECTION_LOCK_NONE,             /* keep things as they are */
-        ELECTION_LOCK_TRY,              /* try to take the lock (non-blocking) */
+        ELECTION_LOCK_TRY,              /* try to take the lock (the answer comes later) */
         ELECTION_LOCK_RELEASE,          /* give the lock up now */
 };
 

@@ -400,8 +400,10 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
 
         switch (r->lock_action) {
         case ELECTION_LOCK_RELEASE:
-                if (!cluster_lock_held(m->lock))
+                if (!cluster_lock_held(m->lock)) {
+                        cluster_lock_release(m->lock); /* an attempt under way is abandoned */
                         return false;
+                }
                 cluster_lock_release(m->lock);
                 if (!m->client)
                         log_notice("Released the cluster lock %s (no connection to ctdb-tunneld)",
@@ -413,23 +415,38 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
                 return true;
         case ELECTION_LOCK_TRY:
                 now = now_usec(m);
-                if (m->lock_last_try != 0 && now - m->lock_last_try < CLUSTERD_LOCK_RETRY_USEC)
+                if (cluster_lock_held(m->lock) ||
+                    (m->lock_last_try != 0 && now - m->lock_last_try < CLUSTERD_LOCK_RETRY_USEC))
                         return false;
                 m->lock_last_try = now;
+                /* The answer comes through on_lock_answer(). */
                 k = cluster_lock_try(m->lock);
-                if (k < 0) {
-                        log_warning_errno(k, "Failed to take the cluster lock %s: %m", cluster_lock_path(m->lock));
-                        return false;
-                }
-                if (k > 0) {
-                        log_notice("Took the cluster lock %s", cluster_lock_path(m->lock));
-                        return true;
-                }
+                if (k < 0)
+                        log_warning_errno(k, "Failed to start taking the cluster lock %s: %m",
+                                          cluster_lock_path(m->lock));
                 return false;
         case ELECTION_LOCK_NONE:
+                /* Keeps a held lock; an attempt nobody wants any more is abandoned. */
+                if (!cluster_lock_held(m->lock))
+                        cluster_lock_release(m->lock);
                 break;
         }
         return false;
+}
+
+/* The lock helper's answer to an attempt, or news of a held lock lost. */
+static void on_lock_answer(cluster_lock *l, int result, void *userdata) {
+        clusterd_manager *m = userdata;
+
+        if (result > 0)
+                log_notice("Took the cluster lock %s", cluster_lock_path(l));
+        else if (result == -ESTALE || result == -ENOLCK)
+                log_warning_errno(result, "Lost the cluster lock %s: %s", cluster_lock_path(l),
+                                  result == -ESTALE ? "the file was removed or replaced" : "its helper died");
+        else if (result < 0)
+                log_warning_errno(result, "Failed to take the cluster lock %s: %m", cluster_lock_path(l));
+        if (result != 0)
+                manager_update(m);
 }
 
 /* Runs the election on the current view and publishes every change. */
@@ -1242,7 +1259,7 @@ int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config 
                 break;
         case CTDB_LOCK_FCNTL:
                 m->backend = ELECTION_FCNTL;
-                m->lock = cluster_lock_new(m, config->lock_argument);
+                m->lock = cluster_lock_new(m, m->event, config->lock_argument, on_lock_answer, m);
                 if (!m->lock) {
                         talloc_free(m);
                         return -ENOMEM;

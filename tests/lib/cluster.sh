@@ -283,17 +283,20 @@ quorate_and_agree() {
 }
 
 # lock_holders: the nodes whose clusterd holds the fcntl cluster lock, read
-# from the lock entries in /proc/PID/fdinfo of their open lock file.
+# from the lock entries in /proc/PID/fdinfo of the open lock file of its lock
+# helper (a child of clusterd).
 lock_holders() {
-        local n pid fd lock=$CTDB_LOCAL_STATE/cluster.lock
+        local n pid child fd lock=$CTDB_LOCAL_STATE/cluster.lock
         for n in $(all_nodes); do
                 read -r pid _ <"$CTDB_LOCAL_STATE/node$n/clusterd.pid" 2>/dev/null || continue
-                for fd in /proc/"$pid"/fd/*; do
-                        [[ $(readlink "$fd" 2>/dev/null) == "$lock" ]] || continue
-                        if grep -q '^lock:.*WRITE' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null; then
-                                echo "$n"
-                                break
-                        fi
+                for child in $(ps -o pid= --ppid "$pid"); do
+                        for fd in /proc/"$child"/fd/*; do
+                                [[ $(readlink "$fd" 2>/dev/null) == "$lock" ]] || continue
+                                if grep -q '^lock:.*WRITE' "/proc/$child/fdinfo/${fd##*/}" 2>/dev/null; then
+                                        echo "$n"
+                                        continue 3
+                                fi
+                        done
                 done
         done
 }
