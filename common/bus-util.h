@@ -9,6 +9,11 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+/* ctdb-tunneld's object, which other daemons call too. */
+#define TUNNELD_BUS_NAME      "org.ctdb.tunnel1"
+#define TUNNELD_BUS_PATH      "/org/ctdb/tunnel1"
+#define TUNNELD_BUS_INTERFACE "org.ctdb.tunnel1.Manager"
+
 #define CTDB_ERROR_NOT_FOUND    "org.ctdb.Error.NotFound"
 #define CTDB_ERROR_NOT_LEADER   "org.ctdb.Error.NotLeader"
 #define CTDB_ERROR_INVALID_ARGS "org.ctdb.Error.InvalidArgs"

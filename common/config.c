@@ -498,6 +498,43 @@ int ctdb_nodes_find(const struct ctdb_nodes *nodes, const struct sockaddr *sa, s
         return -ENOENT;
 }
 
+int ctdb_nodes_check_reload(const struct ctdb_nodes *cur, const struct ctdb_nodes *next, const bool *in_use,
+                            char *why, size_t why_size) {
+        if (next->n_nodes < cur->n_nodes) {
+                snprintf(why, why_size,
+                         "the nodes file has %" PRIu32 " slots, %" PRIu32 " are configured: nodes are never "
+                         "removed, mark them \"#deleted\" instead",
+                         next->n_nodes, cur->n_nodes);
+                return -EOPNOTSUPP;
+        }
+        for (uint32_t i = 0; i < cur->n_nodes; i++) {
+                const struct ctdb_node_entry *was = &cur->nodes[i], *is = &next->nodes[i];
+
+                if (was->deleted && !is->deleted) {
+                        snprintf(why, why_size,
+                                 "node %" PRIu32
+                                 " was deleted and cannot come back; add a new line at the end "
+                                 "instead",
+                                 i);
+                        return -EOPNOTSUPP;
+                }
+                if (!was->deleted && !is->deleted && strcmp(was->address, is->address) != 0) {
+                        snprintf(why, why_size,
+                                 "the address of node %" PRIu32
+                                 " changed (%s -> %s); this is not supported, "
+                                 "delete the node and add a new one",
+                                 i, was->address, is->address);
+                        return -EOPNOTSUPP;
+                }
+                if (!was->deleted && is->deleted && in_use[i]) {
+                        snprintf(why, why_size,
+                                 "node %" PRIu32 " is still running; shut it down before deleting it", i);
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
 /* ---- public_addresses ------------------------------------------------------- */
 
 #define PUBLIC_SYNTAX "expected ADDRESS/PREFIX IFACE[,IFACE...]"

@@ -50,6 +50,16 @@ uint32_t ctdb_nodes_active(const struct ctdb_nodes *nodes);
 /* PNN of a node whose address equals sa (port ignored), or -ENOENT. */
 int ctdb_nodes_find(const struct ctdb_nodes *nodes, const struct sockaddr *sa, socklen_t len);
 
+/*
+ * Whether `next` may replace `cur` on a reload (ReloadNodes), as CTDB allows:
+ * slots are added at the end or marked deleted, never removed, revived or given
+ * another address, and a slot in use (in_use[pnn], cur->n_nodes entries: this
+ * node, or one still connected) is not deleted. 0 if fine, else -EOPNOTSUPP or
+ * (for a slot in use) -EBUSY, with the reason, for a person, in why.
+ */
+int ctdb_nodes_check_reload(const struct ctdb_nodes *cur, const struct ctdb_nodes *next, const bool *in_use,
+                            char *why, size_t why_size);
+
 struct ctdb_public_address {
         char *address;                  /* "ADDRESS/PREFIX" as written, normalised */
         int family;

@@ -1125,9 +1125,10 @@ static void tunnel_schedule_reconnect(clusterd_manager *m) {
 
 int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
-        struct ctdb_nodes *nodes = NULL;
+        struct ctdb_nodes *nodes = NULL, cur;
         struct clusterd_node *grown;
-        char *err = NULL;
+        char *err = NULL, why[256];
+        bool *in_use;
         uint32_t changes = 0;
         int r;
 
@@ -1139,30 +1140,21 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
                                          err ? err : strerror(-r));
 
         /* Check everything first so a refused reload changes nothing. */
-        if (nodes->n_nodes < m->n_nodes)
-                return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
-                                         "%s has %" PRIu32 " slots, %" PRIu32 " are configured: nodes are never "
-                                         "removed, mark them \"#deleted\" instead",
-                                         m->nodes_path, nodes->n_nodes, m->n_nodes);
+        cur.n_nodes = m->n_nodes;
+        cur.nodes = talloc_zero_array(tmp, struct ctdb_node_entry, m->n_nodes);
+        in_use = talloc_zero_array(tmp, bool, m->n_nodes);
+        if (!cur.nodes || !in_use)
+                return -ENOMEM;
         for (uint32_t i = 0; i < m->n_nodes; i++) {
-                const struct ctdb_node_entry *e = &nodes->nodes[i];
-                const struct clusterd_node *n = &m->nodes[i];
-
-                if (n->deleted && !e->deleted)
-                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
-                                                 "Node %" PRIu32 " was deleted and cannot come back; add a new "
-                                                 "line at the end instead",
-                                                 i);
-                if (!n->deleted && !e->deleted && strcmp(n->address, e->address) != 0)
-                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
-                                                 "The address of node %" PRIu32 " changed (%s -> %s); this is not "
-                                                 "supported, delete the node and add a new one",
-                                                 i, n->address, e->address);
-                if (!n->deleted && e->deleted && (i == m->self || n->connected))
-                        return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
-                                                 "Node %" PRIu32 " is still running; shut it down before deleting it",
-                                                 i);
+                cur.nodes[i] = (struct ctdb_node_entry){ .pnn = i,
+                                                         .deleted = m->nodes[i].deleted,
+                                                         .address = m->nodes[i].address };
+                in_use[i] = i == m->self || m->nodes[i].connected;
         }
+        r = ctdb_nodes_check_reload(&cur, nodes, in_use, why, sizeof(why));
+        if (r < 0)
+                return sd_bus_error_setf(error, r == -EBUSY ? CTDB_ERROR_BUSY : CTDB_ERROR_NOT_SUPPORTED,
+                                         "Cannot reload %s: %s", m->nodes_path, why);
 
         grown = talloc_realloc(m, m->nodes, struct clusterd_node, nodes->n_nodes);
         if (!grown)
@@ -1199,9 +1191,7 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
         if (changes == 0)
                 log_info("Reloaded %s: no changes", m->nodes_path);
         else
-                log_notice("Reloaded %s: %" PRIu32 " change(s); ctdb-tunneld must reload it too before new nodes "
-                           "can connect",
-                           m->nodes_path, changes);
+                log_notice("Reloaded %s: %" PRIu32 " change(s)", m->nodes_path, changes);
         manager_update(m);
         return 0;
 }

@@ -22,6 +22,7 @@ static int run(int argc, char **argv) {
         _cleanup_bus_ sd_bus *bus = NULL;
         struct ctdb_config *config;
         struct ctdb_nodes *nodes;
+        char *nodes_path;
         struct manager *m = NULL;
         uint32_t pnn;
         int r;
@@ -36,7 +37,7 @@ static int run(int argc, char **argv) {
         if (!ctx)
                 return log_oom();
 
-        r = daemon_load_config(ctx, &arg, &config, &nodes, NULL);
+        r = daemon_load_config(ctx, &arg, &config, &nodes, &nodes_path);
         if (r < 0)
                 return r;
 
@@ -56,6 +57,7 @@ static int run(int argc, char **argv) {
         r = manager_new(ctx, event, config, nodes, pnn, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
+        m->nodes_path = talloc_steal(m, nodes_path);
 
         if (config->psk_file) {
                 uint8_t *key;

@@ -20,6 +20,8 @@
 #include "tunneld-manager.h"
 
 #define POLKIT_ACTION_SEND "org.ctdb.tunnel1.send"
+/* Which nodes make the cluster is cluster management, whichever daemon is asked. */
+#define POLKIT_ACTION_MANAGE "org.ctdb.cluster1.manage"
 
 struct bus_reg {
         struct bus_registry *registry;
@@ -232,6 +234,21 @@ static int method_deregister(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_reload_nodes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        int r;
+
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_MANAGE, &m->polkit_registry, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit will call us back */
+        r = manager_reload_nodes(m, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(struct manager, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -247,6 +264,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Deregister", SD_BUS_ARGS("t", srvid), SD_BUS_NO_RESULT, method_deregister,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ReloadNodes", "", "", method_reload_nodes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("LinkChanged", SD_BUS_ARGS("u", pnn, "b", connected), 0),
         SD_BUS_SIGNAL_WITH_ARGS("Message", SD_BUS_ARGS("u", from_pnn, "t", srvid, "ay", data), 0),
         SD_BUS_VTABLE_END,

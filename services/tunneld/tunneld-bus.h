@@ -7,11 +7,9 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-struct manager;
+#include "bus-util.h" /* TUNNELD_BUS_NAME, _PATH, _INTERFACE */
 
-#define TUNNELD_BUS_NAME "org.ctdb.tunnel1"
-#define TUNNELD_BUS_PATH "/org/ctdb/tunnel1"
-#define TUNNELD_BUS_INTERFACE "org.ctdb.tunnel1.Manager"
+struct manager;
 
 /* D-Bus registrations (srvids) across all callers. */
 #define BUS_REGISTRATIONS_MAX 1024u

@@ -734,6 +734,21 @@ static int link_destructor(struct link *l) {
         return 0;
 }
 
+void link_free(struct link *l) {
+        struct manager *m;
+
+        if (!l)
+                return;
+        m = l->manager;
+        /* Accepted connections are the manager's until their handshake is done. */
+        for (struct conn *c = m->pending, *next; c; c = next) {
+                next = c->next;
+                if (c->link == l)
+                        talloc_free(c);
+        }
+        talloc_free(l);
+}
+
 int link_new(struct manager *m, uint32_t pnn, struct link **ret) {
         const struct ctdb_node_entry *n = &m->nodes->nodes[pnn];
         struct link *l;

@@ -43,6 +43,8 @@ struct link {
 };
 
 int link_new(struct manager *m, uint32_t pnn, struct link **ret);
+/* Closes the link (and any connection from its peer still in the handshake) and frees it. */
+void link_free(struct link *l);
 
 /* Starts connecting if this side connects; the passive side just waits. */
 int link_start(struct link *l);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,71 @@ int manager_set_psk(struct manager *m, const uint8_t *key, size_t len) {
                 return -ENOMEM;
         m->psk = p;
         m->psk_len = len;
+        return 0;
+}
+
+int manager_reload_nodes(struct manager *m, sd_bus_error *error) {
+        _cleanup_talloc_ void *tmp = talloc_new(NULL);
+        struct ctdb_nodes *next = NULL, *cur = m->nodes;
+        struct link **links;
+        char *err = NULL, why[256];
+        uint32_t changes = 0;
+        bool *in_use;
+        int r;
+
+        if (!tmp)
+                return -ENOMEM;
+        if (!m->nodes_path)
+                return sd_bus_error_set(error, CTDB_ERROR_NOT_SUPPORTED, "No nodes file to reload");
+        r = ctdb_nodes_load(tmp, m->nodes_path, &next, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Failed to read %s: %s",
+                                         m->nodes_path, err ? err : strerror(-r));
+        in_use = talloc_zero_array(tmp, bool, cur->n_nodes);
+        if (!in_use)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < cur->n_nodes; i++)
+                in_use[i] = i == m->pnn || (m->links[i] && m->links[i]->up);
+        r = ctdb_nodes_check_reload(cur, next, in_use, why, sizeof(why));
+        if (r < 0)
+                return sd_bus_error_setf(error, r == -EBUSY ? CTDB_ERROR_BUSY : CTDB_ERROR_NOT_SUPPORTED,
+                                         "Cannot reload %s: %s", m->nodes_path, why);
+
+        links = talloc_realloc(m, m->links, struct link *, next->n_nodes);
+        if (!links)
+                return -ENOMEM;
+        for (uint32_t i = cur->n_nodes; i < next->n_nodes; i++)
+                links[i] = NULL;
+        m->links = links;
+        /* From here on the new table is the one: kept links take their address from it. */
+        m->nodes = talloc_steal(m, next);
+        for (uint32_t i = 0; i < next->n_nodes; i++) {
+                const struct ctdb_node_entry *e = &next->nodes[i];
+
+                if (i < cur->n_nodes && links[i] && e->deleted) {
+                        log_notice("Node %" PRIu32 " (%s) deleted", i, links[i]->address);
+                        link_free(links[i]);
+                        links[i] = NULL;
+                        changes++;
+                } else if (links[i]) {
+                        links[i]->address = e->address;
+                } else if (i >= cur->n_nodes && !e->deleted) {
+                        r = link_new(m, i, &links[i]);
+                        if (r < 0)
+                                return r; /* out of memory: this node stays without a link */
+                        log_notice("Node %" PRIu32 " added: %s", i, e->address);
+                        (void) link_start(links[i]);
+                        changes++;
+                }
+        }
+        talloc_free(cur);
+
+        if (changes == 0)
+                log_info("Reloaded %s: no changes", m->nodes_path);
+        else
+                log_notice("Reloaded %s: %" PRIu32 " change(s)", m->nodes_path, changes);
+        if (m->bus)
+                tunneld_bus_counters_changed(m, "Links");
         return 0;
 }
 

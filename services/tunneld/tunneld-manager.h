@@ -29,6 +29,7 @@ struct manager {
 
         struct ctdb_config *config;
         struct ctdb_nodes *nodes;
+        char *nodes_path; /* for ReloadNodes; NULL: cannot reload */
         uint32_t pnn;
 
         uint8_t *psk; /* pre-shared key, NULL = no challenge */
@@ -74,6 +75,14 @@ int manager_start(struct manager *m);
  * else the first address that can be bound locally. -EADDRNOTAVAIL if none.
  */
 int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn);
+
+/*
+ * ReloadNodes: re-reads nodes_path. A new slot gets a link (connecting at once
+ * where this side connects); a slot now deleted loses its link. What may change
+ * is what ctdb_nodes_check_reload() allows; a refused reload changes nothing.
+ * Fails with a D-Bus error in error.
+ */
+int manager_reload_nodes(struct manager *m, sd_bus_error *error);
 
 /* The link to pnn, or NULL for self, deleted or unknown slots. */
 struct link *manager_get_link(struct manager *m, uint32_t pnn);

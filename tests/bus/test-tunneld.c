@@ -236,6 +236,64 @@ static void test_links(Fixture *fx, gconstpointer data) {
         }
 }
 
+/* The pnns in Links, in order, as "0:a 2:d" (a = connected, d = not). */
+static char *links_summary(Fixture *fx, unsigned i) {
+        g_autoptr(GVariant) links =
+                test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "Links");
+        GString *s = g_string_new(NULL);
+        GVariantIter it;
+        guint32 pnn;
+        const char *address;
+        gboolean up;
+        guint64 tx, rx;
+
+        g_variant_iter_init(&it, links);
+        while (g_variant_iter_next(&it, "(u&sbtt)", &pnn, &address, &up, &tx, &rx))
+                g_string_append_printf(s, "%s%u:%s", s->len ? " " : "", pnn, up ? "a" : "d");
+        return g_string_free(s, FALSE);
+}
+
+static void reload_nodes(Fixture *fx, unsigned i, const char *nodes, const char *want_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *path = test_write_file(fx->node[i].bus, "conf/nodes", nodes);
+
+        reply = call(fx, i, "ReloadNodes", NULL, &error);
+        if (want_error)
+                assert_remote_error(error, want_error);
+        else
+                g_assert_no_error(error);
+}
+
+/* ReloadNodes: a slot added gets a link, a slot deleted loses it; what CTDB does
+ * not allow is refused and changes nothing. */
+static void test_reload_nodes(Fixture *fx, gconstpointer data) {
+        g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
+
+        reload_nodes(fx, 0, "127.0.0.1\n127.0.0.2\n127.0.0.3\n", NULL);
+        s1 = links_summary(fx, 0);
+        g_assert_cmpstr(s1, ==, "1:a 2:d"); /* nobody at 127.0.0.3 */
+
+        reload_nodes(fx, 0, "127.0.0.1\n127.0.0.2\n#127.0.0.3\n", NULL);
+        s2 = links_summary(fx, 0);
+        g_assert_cmpstr(s2, ==, "1:a");
+
+        reload_nodes(fx, 0, "127.0.0.1\n127.0.0.2\n127.0.0.3\n", "org.ctdb.Error.NotSupported");
+        reload_nodes(fx, 0, "127.0.0.1\n127.0.0.9\n#127.0.0.3\n", "org.ctdb.Error.NotSupported");
+        reload_nodes(fx, 0, "127.0.0.1\n", "org.ctdb.Error.NotSupported");
+        /* Node 1 is connected: it cannot be deleted. */
+        reload_nodes(fx, 0, "127.0.0.1\n#deleted\n#127.0.0.3\n", "org.ctdb.Error.Busy");
+        s3 = links_summary(fx, 0);
+        g_assert_cmpstr(s3, ==, "1:a");
+
+        /* Once it is gone it can; the link goes with the slot. */
+        node_stop(fx, 1);
+        g_assert_true(wait_link(fx, 0, FALSE));
+        reload_nodes(fx, 0, "127.0.0.1\n#deleted\n#127.0.0.3\n", NULL);
+        s4 = links_summary(fx, 0);
+        g_assert_cmpstr(s4, ==, "");
+}
+
 typedef struct MessageWait {
         gboolean got;
         guint32 from;
@@ -741,6 +799,8 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add("/tunneld/links", Fixture, &setup_plain, fixture_setup, test_links, fixture_teardown);
+        g_test_add("/tunneld/reload-nodes", Fixture, &setup_plain, fixture_setup, test_reload_nodes,
+                   fixture_teardown);
         g_test_add("/tunneld/send-register", Fixture, &setup_plain, fixture_setup, test_send_register,
                    fixture_teardown);
         g_test_add("/tunneld/send-unprivileged", Fixture, &setup_plain, fixture_setup,
