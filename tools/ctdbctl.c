@@ -233,7 +233,8 @@ struct verb {
         const char *args;
         const char *help;
         int (*run)(sd_bus *bus, const struct verb *v, int argc, char **argv);
-        const char *method;             /* verb_node: the Manager method */
+        const char *method;             /* verb_node, verb_plain: the Manager method */
+        const char *failure;            /* verb_plain: what failed, for the message */
 };
 
 static int verb_status(sd_bus *bus, const struct verb *v, int argc, char **argv) {
@@ -399,16 +400,17 @@ static int verb_node(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         return 0;
 }
 
-static int verb_recover(sd_bus *bus, const struct verb *v, int argc, char **argv) {
+/* Verbs that call one Manager method without arguments. */
+static int verb_plain(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, "Recover", &error, &reply, NULL);
+        r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, NULL);
         if (r < 0)
-                return call_failed("Failed to start a recovery", r, &error);
+                return call_failed(v->failure, r, &error);
         if (arg_json)
-                printf("{\"ok\":true,\"verb\":\"recover\"}\n");
+                printf("{\"ok\":true,\"verb\":\"%s\"}\n", v->name);
         return 0;
 }
 
@@ -422,7 +424,10 @@ static const struct verb verbs[] = {
         { "enable", 2, 2, "PNN", "Enable a disabled node", verb_node, "Enable" },
         { "stop", 2, 2, "PNN", "Stop a node (inactive until continued)", verb_node, "Stop" },
         { "continue", 2, 2, "PNN", "Continue a stopped node", verb_node, "Continue" },
-        { "recover", 1, 1, "", "Make the leader run a recovery (new generation)", verb_recover },
+        { "recover", 1, 1, "", "Make the leader run a recovery (new generation)", verb_plain, "Recover",
+          "Failed to start a recovery" },
+        { "reloadnodes", 1, 1, "", "Re-read this node's nodes file (ctdb-clusterd and ctdb-tunneld)", verb_plain,
+          "ReloadNodes", "Failed to reload the nodes file" },
 };
 
 static void help(void) {

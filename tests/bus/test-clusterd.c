@@ -787,6 +787,21 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
                 g_clear_pointer(&out, g_free);
         }
 
+        {
+                /* The nodes file as it is: nothing to change, and no tunneld here to ask. */
+                const char *args[] = { "reloadnodes", NULL };
+                const char *jargs[] = { "--json", "reloadnodes", NULL };
+                const char *keys[] = { "ok", "verb", NULL };
+
+                g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
+                g_assert_cmpstr(out, ==, "");
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(run_ctdbctl(f, jargs, &out), ==, 0);
+                assert_json(out, keys);
+                g_assert_nonnull(strstr(out, "\"verb\":\"reloadnodes\""));
+                g_clear_pointer(&out, g_free);
+        }
+
         /* Usage errors: 1. */
         {
                 const char *missing[] = { "ban", "0", NULL };
