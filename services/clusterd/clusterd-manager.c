@@ -443,8 +443,13 @@ static void on_lock_answer(cluster_lock *l, int result, void *userdata) {
         else if (result == -ESTALE || result == -ENOLCK)
                 log_warning_errno(result, "Lost the cluster lock %s: %s", cluster_lock_path(l),
                                   result == -ESTALE ? "the file was removed or replaced" : "its helper died");
+        else if (result < 0 && result != m->lock_last_error)
+                /* Retried every 200 ms: the journal hears of each new reason once. */
+                log_warning_errno(result, "Failed to take the cluster lock %s (retrying): %m",
+                                  cluster_lock_path(l));
         else if (result < 0)
-                log_warning_errno(result, "Failed to take the cluster lock %s: %m", cluster_lock_path(l));
+                log_debug_errno(result, "Failed to take the cluster lock %s: %m", cluster_lock_path(l));
+        m->lock_last_error = result < 0 && result != -ESTALE && result != -ENOLCK ? result : 0;
         if (result != 0)
                 manager_update(m);
 }

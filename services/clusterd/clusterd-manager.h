@@ -84,6 +84,7 @@ typedef struct clusterd_manager {
         enum election_backend backend;
         cluster_lock *lock;             /* fcntl backend only */
         uint64_t lock_last_try;
+        int lock_last_error; /* of the last failed attempt, logged once until it changes */
         bool quorate;
         uint32_t leader;
         uint32_t vote;

@@ -7,6 +7,7 @@
 # with it, and systemd never runs on the host's root (its tmpfiles would clean
 # the host's /tmp). PREPARE-COMMAND runs before the boot with BED_ROOT set to
 # the node's root (to install the build into it); it must not fail.
+# BED_NSPAWN_ARGS: more systemd-nspawn options, split on spaces (e.g. --bind=).
 set -euo pipefail
 
 name=$1 netns=$2 dir=$3
@@ -34,6 +35,7 @@ if [ $# -gt 0 ]; then
         BED_ROOT=$dir/merged "$@"
 fi
 
+# shellcheck disable=SC2086 # options, split on purpose
 exec systemd-nspawn -q -D "$dir/merged" -M "$name" --boot --register=no \
-        --network-namespace-path="/run/netns/$netns" --keep-unit \
+        --network-namespace-path="/run/netns/$netns" --keep-unit ${BED_NSPAWN_ARGS:-} \
         -- systemd.unit=node.target

@@ -8,6 +8,7 @@
 #   bed_init                     state dir, names, a trap that tears it all down
 #   bed_net_setup N              namespaces, bridge, node PNN at 192.0.2.(PNN+1)/24
 #   bed_boot_node PNN [CMD...]   boot node PNN; CMD runs first with BED_ROOT=its root
+#                                (BED_NSPAWN_ARGS: more systemd-nspawn options)
 #   bed_wait_booted PNN [SECS]   wait until node.target is active in node PNN
 #   bed_exec PNN CMD...          run CMD inside node PNN (all its namespaces)
 #   bed_stop_node PNN            power node PNN off (SIGTERM to its nspawn)

@@ -6,12 +6,19 @@
 # generation), that an unprivileged caller is refused by the real polkitd, and
 # that `systemctl stop ctdb.target` stops both units cleanly.
 #
+# test-systemd.sh [quorum|fcntl]: the cluster lock backend. With fcntl, one
+# host directory is bound into every node as /clusterfs (the shared cluster
+# filesystem), the lock file lives there, and ctdb-clusterd gets the drop-in an
+# admin adds (ReadWritePaths=, the unit's sandbox is read-only elsewhere); the
+# leader must then hold the lock through its helper process.
+#
 # Needs root and systemd-nspawn (exits 77 otherwise); $CTDB_BUILD_DIR is the
 # build dir (tests/meson.build sets it).
 set -euo pipefail
 
 N=3
 CONVERGE_TIMEOUT=60
+CLUSTER_FS=/clusterfs
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../lib/nspawn.sh
 . "$here/../lib/nspawn.sh"
@@ -19,10 +26,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Runs inside nspawn-boot.sh, before a node boots: the staged install plus
 # this node's configuration into the node's root ($BED_ROOT).
 if [ "${1:-}" = --prepare ]; then
-        stage=$2
+        stage=$2 lock=$3
         tar -C "$stage" -cf - . | tar -C "$BED_ROOT" -xf - --keep-directory-symlink --no-same-owner
         mkdir -p "$BED_ROOT/etc/ctdb"
         for ((p = 0; p < N; p++)); do bed_address "$p"; done >"$BED_ROOT/etc/ctdb/nodes"
+        if [ "$lock" = fcntl ]; then
+                printf '[cluster]\ncluster lock = fcntl:%s/cluster.lock\n' "$CLUSTER_FS" \
+                        >"$BED_ROOT/etc/ctdb/ctdb.conf"
+                mkdir -p "$BED_ROOT$CLUSTER_FS" "$BED_ROOT/etc/systemd/system/ctdb-clusterd.service.d"
+                printf '[Service]\nReadWritePaths=%s\n' "$CLUSTER_FS" \
+                        >"$BED_ROOT/etc/systemd/system/ctdb-clusterd.service.d/60-cluster-lock.conf"
+        fi
         # WatchdogSec= shortened so that a daemon that does not ping is caught
         # while the test runs (checked with NRestarts at the end).
         for unit in ctdb-tunneld ctdb-clusterd; do
@@ -32,6 +46,12 @@ if [ "${1:-}" = --prepare ]; then
         done
         exit 0
 fi
+
+LOCK=${1:-quorum}
+case $LOCK in
+quorum | fcntl) ;;
+*) echo "usage: test-systemd.sh [quorum|fcntl]" >&2; exit 2 ;;
+esac
 
 bed_require
 if [ -z "${CTDB_BUILD_DIR:-}" ] || [ ! -f "$CTDB_BUILD_DIR/build.ninja" ]; then
@@ -67,9 +87,13 @@ done
 bed_log "installed into $stage in $((SECONDS - t)) s"
 
 bed_net_setup "$N"
+if [ "$LOCK" = fcntl ]; then
+        mkdir -p "$BED_DIR/clusterfs"
+        export BED_NSPAWN_ARGS="--bind=$BED_DIR/clusterfs:$CLUSTER_FS"
+fi
 t=$SECONDS
 for ((p = 0; p < N; p++)); do
-        bed_boot_node "$p" "$here/test-systemd.sh" --prepare "$stage"
+        bed_boot_node "$p" "$here/test-systemd.sh" --prepare "$stage" "$LOCK"
 done
 for ((p = 0; p < N; p++)); do
         bed_wait_booted "$p" 60 || fail "node $p did not boot"
@@ -127,6 +151,25 @@ while ((SECONDS - t < CONVERGE_TIMEOUT)); do
 done
 [ -n "$converged" ] || fail "no convergence in $CONVERGE_TIMEOUT s; views: ${views[*]}"
 bed_log "converged in $((SECONDS - t)) s: leader $leader, generation $gen"
+
+# fcntl: the leader's ctdb-clusterd has its lock helper (a child process),
+# holding the lock on the shared file; no other node has one.
+if [ "$LOCK" = fcntl ]; then
+        for ((p = 0; p < N; p++)); do
+                main=$(bed_exec "$p" systemctl show -p MainPID --value ctdb-clusterd.service)
+                helpers=$(bed_exec "$p" ps -o pid= --ppid "$main" | wc -l) || true
+                want=$((p == leader ? 1 : 0))
+                [ "$helpers" = "$want" ] ||
+                        fail "node $p: ctdb-clusterd has $helpers lock helpers, want $want (leader $leader)"
+        done
+        holder=$(bed_exec "$leader" sh -c 'for f in /proc/[0-9]*/fd/*; do
+                        [ "$(readlink "$f")" = '"$CLUSTER_FS"'/cluster.lock ] || continue
+                        p=${f#/proc/}; p=${p%%/*}; fd=${f##*/}
+                        grep -q "^lock:.*WRITE" "/proc/$p/fdinfo/$fd" && echo "$p"
+                done 2>/dev/null') || true
+        [ -n "$holder" ] || fail "node $leader: nothing holds $CLUSTER_FS/cluster.lock"
+        bed_log "leader $leader: lock held by its helper, pid $holder in the node"
+fi
 
 # What an admin sees.
 for ((p = 0; p < N; p++)); do
