@@ -9,10 +9,16 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-/* ctdb-tunneld's object, which other daemons call too. */
+/* The daemons' objects (DESIGN.md section 3), for the daemons and their callers. */
 #define TUNNELD_BUS_NAME      "org.ctdb.tunnel1"
 #define TUNNELD_BUS_PATH      "/org/ctdb/tunnel1"
 #define TUNNELD_BUS_INTERFACE "org.ctdb.tunnel1.Manager"
+
+#define CLUSTERD_BUS_NAME      "org.ctdb.cluster1"
+#define CLUSTERD_MANAGER_PATH  "/org/ctdb/cluster1"
+#define CLUSTERD_MANAGER_IFACE "org.ctdb.cluster1.Manager"
+#define CLUSTERD_NODE_PREFIX   "/org/ctdb/cluster1/node"
+#define CLUSTERD_NODE_IFACE    "org.ctdb.cluster1.Node"
 
 #define CTDB_ERROR_NOT_FOUND    "org.ctdb.Error.NotFound"
 #define CTDB_ERROR_NOT_LEADER   "org.ctdb.Error.NotLeader"

@@ -27,10 +27,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bus-util.h"
 
 #define NODE_FLAG_DISCONNECTED UINT32_C(0x1)
-#define CLUSTER_SERVICE "org.ctdb.cluster1"
-#define NODE_INTERFACE "org.ctdb.cluster1.Node"
 #define RECONNECT_TIMEOUT_MS 60000
 #define MAX_ROUNDS 1000
 
@@ -79,8 +78,8 @@ static int detect_read_flags(struct detect *d) {
         uint32_t flags;
         int r;
 
-        r = sd_bus_get_property_trivial(d->bus, CLUSTER_SERVICE, d->path, NODE_INTERFACE, "Flags", &error,
-                                        'u', &flags);
+        r = sd_bus_get_property_trivial(d->bus, CLUSTERD_BUS_NAME, d->path, CLUSTERD_NODE_IFACE, "Flags",
+                                        &error, 'u', &flags);
         if (r < 0) {
                 fprintf(stderr, "Failed to read Flags of %s: %s\n", d->path,
                         error.message ? error.message : strerror(-r));
@@ -97,7 +96,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         int r;
 
         r = sd_bus_message_read(m, "s", &iface);
-        if (r < 0 || strcmp(iface, NODE_INTERFACE) != 0)
+        if (r < 0 || strcmp(iface, CLUSTERD_NODE_IFACE) != 0)
                 return 0;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -334,7 +333,7 @@ int bench_detect(int argc, char **argv) {
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
-        snprintf(d.path, sizeof(d.path), "/org/ctdb/cluster1/node/%lu", pnn);
+        snprintf(d.path, sizeof(d.path), CLUSTERD_NODE_PREFIX "/%lu", pnn);
         r = sd_event_default(&d.event);
         if (r < 0) {
                 fprintf(stderr, "Failed to create event loop: %s\n", strerror(-r));

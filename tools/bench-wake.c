@@ -203,7 +203,7 @@ int bench_wake_ring(int argc, char **argv) {
 
         /* cl[i]: client i (0) with tunnel i (1); ln[i]: tunnel i (0) with tunnel i+1 (1). */
         int cl[MAX_NODES][2], ln[MAX_NODES][2], go[2], results[2];
-        pid_t tunnels[MAX_NODES] = {}, clients[MAX_NODES];
+        pid_t tunnels[MAX_NODES] = {}; /* to kill at the end; clients exit by themselves */
         if (pipe(go) < 0 || pipe(results) < 0)
                 goto fail_errno;
         for (unsigned i = 0; i < n_nodes; i++)
@@ -225,10 +225,10 @@ int bench_wake_ring(int argc, char **argv) {
                 }
         }
         for (unsigned i = 0; i < n_nodes; i++) {
-                clients[i] = fork();
-                if (clients[i] < 0)
+                pid_t client = fork();
+                if (client < 0)
                         goto fail_forked;
-                if (clients[i] == 0) {
+                if (client == 0) {
                         close(go[1]);
                         run_client(i, cl[i][0], go[0], results[1], secs);
                 }

@@ -23,11 +23,6 @@
 #define EXIT_DENIED      3
 #define EXIT_FAILURE_    4
 
-#define CLUSTER_NAME  "org.ctdb.cluster1"
-#define CLUSTER_PATH  "/org/ctdb/cluster1"
-#define CLUSTER_IFACE "org.ctdb.cluster1.Manager"
-#define NODE_PREFIX   "/org/ctdb/cluster1/node/"
-#define NODE_IFACE    "org.ctdb.cluster1.Node"
 #define PNN_NONE      UINT32_C(0xffffffff)
 
 #define FLAG_DELETED   CTDB_NODE_FLAG_DELETED
@@ -96,7 +91,7 @@ static int call_failed(const char *what, int r, const sd_bus_error *error) {
 
         if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)) {
                 code = EXIT_NOT_RUNNING;
-                msg = "ctdb-clusterd is not running (nobody owns " CLUSTER_NAME " on the bus)";
+                msg = "ctdb-clusterd is not running (nobody owns " CLUSTERD_BUS_NAME " on the bus)";
         } else if (name && (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
                             strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)) {
                 code = EXIT_DENIED;
@@ -142,7 +137,7 @@ static int check_running(sd_bus *bus) {
         int has = 0, r;
 
         r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "NameHasOwner", &error, &reply, "s", CLUSTER_NAME);
+                               "NameHasOwner", &error, &reply, "s", CLUSTERD_BUS_NAME);
         if (r < 0)
                 return call_failed("Failed to ask the bus", r, &error);
         r = sd_bus_message_read(reply, "b", &has);
@@ -186,8 +181,9 @@ static int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
         int r;
 
         *c = (struct cluster_info) { .this_node = PNN_NONE, .leader = PNN_NONE };
-        r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, "org.freedesktop.DBus.Properties", "GetAll", &error,
-                               &reply, "s", CLUSTER_IFACE);
+        r = sd_bus_call_method(bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                               "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
+                               CLUSTERD_MANAGER_IFACE);
         if (r < 0)
                 return call_failed("Failed to read the cluster state", r, &error);
 
@@ -307,8 +303,9 @@ static int get_ban_time_left(sd_bus *bus, uint32_t pnn, uint32_t *ret) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[64];
 
-        snprintf(path, sizeof(path), NODE_PREFIX "%" PRIu32, pnn);
-        return sd_bus_get_property_trivial(bus, CLUSTER_NAME, path, NODE_IFACE, "BanTimeLeft", &error, 'u', ret);
+        snprintf(path, sizeof(path), CLUSTERD_NODE_PREFIX "/%" PRIu32, pnn);
+        return sd_bus_get_property_trivial(bus, CLUSTERD_BUS_NAME, path, CLUSTERD_NODE_IFACE, "BanTimeLeft",
+                                           &error, 'u', ret);
 }
 
 static int verb_nodes(sd_bus *bus, const struct verb *v, int argc, char **argv) {
@@ -380,11 +377,11 @@ static int verb_node(sd_bus *bus, const struct verb *v, int argc, char **argv) {
                 return EXIT_USAGE;
 
         if (argc > 2)
-                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, "uu",
-                                       pnn, seconds);
+                r = sd_bus_call_method(bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                       v->method, &error, &reply, "uu", pnn, seconds);
         else
-                r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, "u",
-                                       pnn);
+                r = sd_bus_call_method(bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                       v->method, &error, &reply, "u", pnn);
         if (r < 0) {
                 char what[64];
 
@@ -406,7 +403,8 @@ static int verb_plain(sd_bus *bus, const struct verb *v, int argc, char **argv) 
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, CLUSTER_NAME, CLUSTER_PATH, CLUSTER_IFACE, v->method, &error, &reply, NULL);
+        r = sd_bus_call_method(bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                               v->method, &error, &reply, NULL);
         if (r < 0)
                 return call_failed(v->failure, r, &error);
         if (arg_json)

@@ -23,11 +23,6 @@ struct ctdb_nodes;
 struct pending_control;
 struct inbox_entry;
 
-#define CLUSTERD_BUS_NAME        "org.ctdb.cluster1"
-#define CLUSTERD_MANAGER_PATH    "/org/ctdb/cluster1"
-#define CLUSTERD_MANAGER_IFACE   "org.ctdb.cluster1.Manager"
-#define CLUSTERD_NODE_PREFIX     "/org/ctdb/cluster1/node"
-#define CLUSTERD_NODE_IFACE      "org.ctdb.cluster1.Node"
 #define CLUSTERD_POLKIT_MANAGE   "org.ctdb.cluster1.manage"
 
 /* Timings (microseconds); the reasons are in docs/architecture.md. */

@@ -304,7 +304,7 @@ void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up) {
                 log_debug_errno(r, "Failed to emit PropertiesChanged for Links: %m");
 }
 
-void tunneld_bus_counters_changed(struct manager *m, const char *property) {
+void tunneld_bus_property_changed(struct manager *m, const char *property) {
         int r;
 
         r = sd_bus_emit_properties_changed(m->bus, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, property, NULL);

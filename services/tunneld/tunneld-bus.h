@@ -18,7 +18,8 @@ struct manager;
 int tunneld_bus_add(struct manager *m, sd_bus *bus);
 
 void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up);
-void tunneld_bus_counters_changed(struct manager *m, const char *property);
+/* PropertiesChanged (or its invalidation, by the property's flag) for one property. */
+void tunneld_bus_property_changed(struct manager *m, const char *property);
 /* Emits Message to every D-Bus caller registered for srvid. */
 struct wire_header;
 void tunneld_bus_deliver(struct manager *m, const struct wire_header *h, const uint8_t *payload,

@@ -133,7 +133,7 @@ int manager_reload_nodes(struct manager *m, sd_bus_error *error) {
         else
                 log_notice("Reloaded %s: %" PRIu32 " change(s)", m->nodes_path, changes);
         if (m->bus)
-                tunneld_bus_counters_changed(m, "Links");
+                tunneld_bus_property_changed(m, "Links");
         return 0;
 }
 
@@ -335,13 +335,13 @@ void manager_link_changed(struct manager *m, struct link *l, bool up) {
 void manager_count_bad_frame(struct manager *m) {
         m->bad_frames++;
         if (m->bus)
-                tunneld_bus_counters_changed(m, "BadFrames");
+                tunneld_bus_property_changed(m, "BadFrames");
 }
 
 void manager_count_rejected_peer(struct manager *m) {
         m->rejected_peers++;
         if (m->bus)
-                tunneld_bus_counters_changed(m, "RejectedPeers");
+                tunneld_bus_property_changed(m, "RejectedPeers");
 }
 
 bool manager_reject_log_allowed(struct manager *m) {

@@ -95,10 +95,9 @@ static void node_stop(Fixture *fx, unsigned i) {
         fx->node[i].pid = 0;
 }
 
-static gboolean link_state_is(GVariant *links, gpointer userdata) {
-        guint32 want = GPOINTER_TO_UINT(userdata);
-        guint32 peer = want & 0xff;
-        gboolean connected = (want >> 8) != 0;
+/* The pnns in a Links value, in order, as "0:a 2:d" (a = connected, d = not). */
+static char *links_summary_of(GVariant *links) {
+        GString *s = g_string_new(NULL);
         GVariantIter it;
         guint32 pnn;
         const char *address;
@@ -107,9 +106,18 @@ static gboolean link_state_is(GVariant *links, gpointer userdata) {
 
         g_variant_iter_init(&it, links);
         while (g_variant_iter_next(&it, "(u&sbtt)", &pnn, &address, &up, &tx, &rx))
-                if (pnn == peer)
-                        return up == connected;
-        return FALSE;
+                g_string_append_printf(s, "%s%u:%s", s->len ? " " : "", pnn, up ? "a" : "d");
+        return g_string_free(s, FALSE);
+}
+
+/* userdata: the peer's pnn, | 0x100 for "connected". */
+static gboolean link_state_is(GVariant *links, gpointer userdata) {
+        guint32 want = GPOINTER_TO_UINT(userdata);
+        g_autofree char *summary = links_summary_of(links);
+        g_autofree char *entry = g_strdup_printf("%u:%s", want & 0xff, (want >> 8) != 0 ? "a" : "d");
+        g_auto(GStrv) entries = g_strsplit(summary, " ", -1);
+
+        return g_strv_contains((const char *const *) entries, entry);
 }
 
 static gboolean wait_link(Fixture *fx, unsigned i, gboolean connected) {
@@ -236,21 +244,12 @@ static void test_links(Fixture *fx, gconstpointer data) {
         }
 }
 
-/* The pnns in Links, in order, as "0:a 2:d" (a = connected, d = not). */
+/* Node i's Links now, as links_summary_of() writes it. */
 static char *links_summary(Fixture *fx, unsigned i) {
         g_autoptr(GVariant) links =
                 test_get_property(fx->node[i].bus, BUS_NAME, BUS_PATH, BUS_IFACE, "Links");
-        GString *s = g_string_new(NULL);
-        GVariantIter it;
-        guint32 pnn;
-        const char *address;
-        gboolean up;
-        guint64 tx, rx;
 
-        g_variant_iter_init(&it, links);
-        while (g_variant_iter_next(&it, "(u&sbtt)", &pnn, &address, &up, &tx, &rx))
-                g_string_append_printf(s, "%s%u:%s", s->len ? " " : "", pnn, up ? "a" : "d");
-        return g_string_free(s, FALSE);
+        return links_summary_of(links);
 }
 
 static void reload_nodes(Fixture *fx, unsigned i, const char *nodes, const char *want_error) {
