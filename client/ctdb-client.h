@@ -16,11 +16,6 @@
 
 #define CTDB_CLIENT_PNN_ALL  UINT32_C(0xffffffff)
 
-/* srvids used by ctdb-remix itself (the top byte 0xF0 is reserved for them). */
-#define CTDB_SRVID_CLUSTERD     UINT64_C(0xF000000000000001)
-#define CTDB_SRVID_BENCH_RING   UINT64_C(0xF000000000000100)
-#define CTDB_SRVID_BENCH_DETECT UINT64_C(0xF000000000000101)
-
 typedef struct ctdb_client ctdb_client;
 
 typedef void (*ctdb_message_fn)(ctdb_client *c, uint32_t src_pnn, uint64_t srvid, const void *data,

@@ -9,25 +9,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-/* The daemons' objects (DESIGN.md section 3), for the daemons and their callers. */
-#define TUNNELD_BUS_NAME      "org.ctdb.tunnel1"
-#define TUNNELD_BUS_PATH      "/org/ctdb/tunnel1"
-#define TUNNELD_BUS_INTERFACE "org.ctdb.tunnel1.Manager"
-
-#define CLUSTERD_BUS_NAME      "org.ctdb.cluster1"
-#define CLUSTERD_MANAGER_PATH  "/org/ctdb/cluster1"
-#define CLUSTERD_MANAGER_IFACE "org.ctdb.cluster1.Manager"
-#define CLUSTERD_NODE_PREFIX   "/org/ctdb/cluster1/node"
-#define CLUSTERD_NODE_IFACE    "org.ctdb.cluster1.Node"
-
-#define CTDB_ERROR_NOT_FOUND    "org.ctdb.Error.NotFound"
-#define CTDB_ERROR_NOT_LEADER   "org.ctdb.Error.NotLeader"
-#define CTDB_ERROR_INVALID_ARGS "org.ctdb.Error.InvalidArgs"
-#define CTDB_ERROR_BUSY         "org.ctdb.Error.Busy"
-#define CTDB_ERROR_NOT_QUORATE  "org.ctdb.Error.NotQuorate"
-#define CTDB_ERROR_NOT_CONNECTED "org.ctdb.Error.NotConnected"
-#define CTDB_ERROR_TIMEOUT      "org.ctdb.Error.Timeout"
-#define CTDB_ERROR_NOT_SUPPORTED "org.ctdb.Error.NotSupported"
+#include "ctdb-names.h"
+#include "ctdb-node.h"
 
 /*
  * True if name may be sent as a D-Bus error name (the rules of an interface
@@ -37,14 +20,6 @@
  * so check names that come from elsewhere (another node) before replying.
  */
 bool bus_error_name_is_valid(const char *name);
-
-/* Node flags of org.ctdb.cluster1 (DESIGN.md section 3): CTDB's bit values. */
-#define CTDB_NODE_FLAG_DISCONNECTED         0x00000001u
-#define CTDB_NODE_FLAG_UNHEALTHY            0x00000002u
-#define CTDB_NODE_FLAG_PERMANENTLY_DISABLED 0x00000004u
-#define CTDB_NODE_FLAG_BANNED               0x00000008u
-#define CTDB_NODE_FLAG_DELETED              0x00000010u
-#define CTDB_NODE_FLAG_STOPPED              0x00000020u
 
 /*
  * "OK", or CTDB's flag words in CTDB's order joined by '|' ("DISCONNECTED|BANNED"),

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctdb-node.h"
+
 #define WIRE_MAGIC          UINT32_C(0x42445443) /* "CTDB" read as bytes */
 #define WIRE_VERSION_MAJOR  1
 #define WIRE_VERSION_MINOR  0
@@ -30,8 +32,6 @@
 #define WIRE_NONCE_SIZE     32u
 #define WIRE_MAC_SIZE       32u   /* HMAC-SHA256 */
 
-#define CTDB_PNN_ALL        UINT32_C(0xffffffff)
-#define CTDB_PNN_NONE       UINT32_C(0xffffffff)
 
 struct wire_header {
         uint32_t length;        /* whole frame, header included */

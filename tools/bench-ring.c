@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "ctdb-client.h"
+#include "ctdb-srvid.h"
 
 /* Cluster wait: a node broadcasts READY until it has heard every other node. */
 #define READY_MAGIC UINT32_C(0x59444552) /* "REDY" */

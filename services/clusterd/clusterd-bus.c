@@ -16,14 +16,6 @@
 #include "log.h"
 #include "clusterd-wire.h"
 
-/* The pure election logic keeps its own names for the contract's flag bits. */
-_Static_assert(NODE_FLAGS_DISCONNECTED == CTDB_NODE_FLAG_DISCONNECTED &&
-                       NODE_FLAGS_UNHEALTHY == CTDB_NODE_FLAG_UNHEALTHY &&
-                       NODE_FLAGS_PERMANENTLY_DISABLED == CTDB_NODE_FLAG_PERMANENTLY_DISABLED &&
-                       NODE_FLAGS_BANNED == CTDB_NODE_FLAG_BANNED && NODE_FLAGS_DELETED == CTDB_NODE_FLAG_DELETED &&
-                       NODE_FLAGS_STOPPED == CTDB_NODE_FLAG_STOPPED,
-               "node flag bits differ between clusterd-election.h and bus-util.h");
-
 /* ---- Manager ---------------------------------------------------------------- */
 
 static int property_get_recovering(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -52,7 +44,7 @@ static int property_get_nodes(sd_bus *bus, const char *path, const char *interfa
                 const struct clusterd_node *n = &m->nodes[i];
 
                 r = sd_bus_message_append(reply, "(usu)", i, n->address ? n->address : "",
-                                          manager_node_flags(m, i));
+                                          clusterd_manager_node_flags(m, i));
                 if (r < 0)
                         return r;
         }
@@ -79,20 +71,20 @@ static bool control_is_noop(clusterd_manager *m, uint32_t op, uint32_t pnn) {
                 return false;
         switch (op) {
         case CLUSTERD_OP_UNBAN:
-                return !(m->flags & NODE_FLAGS_BANNED);
+                return !(m->flags & CTDB_NODE_FLAG_BANNED);
         case CLUSTERD_OP_DISABLE:
-                return m->flags & NODE_FLAGS_PERMANENTLY_DISABLED;
+                return m->flags & CTDB_NODE_FLAG_PERMANENTLY_DISABLED;
         case CLUSTERD_OP_ENABLE:
-                return !(m->flags & NODE_FLAGS_PERMANENTLY_DISABLED);
+                return !(m->flags & CTDB_NODE_FLAG_PERMANENTLY_DISABLED);
         case CLUSTERD_OP_STOP:
-                return m->flags & NODE_FLAGS_STOPPED;
+                return m->flags & CTDB_NODE_FLAG_STOPPED;
         case CLUSTERD_OP_CONTINUE:
-                return !(m->flags & NODE_FLAGS_STOPPED);
+                return !(m->flags & CTDB_NODE_FLAG_STOPPED);
         }
         return false;
 }
 
-/* The methods that act through manager_control(), by member name. */
+/* The methods that act through clusterd_manager_control(), by member name. */
 static const struct {
         const char *member;
         uint32_t op;
@@ -142,14 +134,14 @@ static int method_control(sd_bus_message *call, void *userdata, sd_bus_error *er
         if (control_is_noop(m, op, pnn))
                 return sd_bus_reply_method_return(call, NULL);
 
-        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
+        r = bus_verify_polkit_async(call, CTDB_POLKIT_CLUSTER_MANAGE, &m->polkit, error);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1; /* called again when polkit answers */
 
         /* Acts, publishes the change and replies (now or when the target node answers). */
-        return manager_control(m, call, op, pnn, seconds, error);
+        return clusterd_manager_control(m, call, op, pnn, seconds, error);
 }
 
 /* ctdb-tunneld's answer to the ReloadNodes clusterd passed on: the caller's answer. */
@@ -171,13 +163,13 @@ static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_erro
         clusterd_manager *m = userdata;
         int r;
 
-        r = bus_verify_polkit_async(call, CLUSTERD_POLKIT_MANAGE, &m->polkit, error);
+        r = bus_verify_polkit_async(call, CTDB_POLKIT_CLUSTER_MANAGE, &m->polkit, error);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1;
 
-        r = manager_reload_nodes(m, error);
+        r = clusterd_manager_reload_nodes(m, error);
         if (r < 0)
                 return r;
 
@@ -199,7 +191,7 @@ static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_erro
         return 1;
 }
 
-static const sd_bus_vtable manager_vtable[] = {
+static const sd_bus_vtable clusterd_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(clusterd_manager, self), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Leader", "u", NULL, offsetof(clusterd_manager, leader), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -238,7 +230,7 @@ static int property_get_node_flags(sd_bus *bus, const char *path, const char *in
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         struct clusterd_node *n = userdata;
 
-        return sd_bus_message_append(reply, "u", manager_node_flags(n->manager, n->pnn));
+        return sd_bus_message_append(reply, "u", clusterd_manager_node_flags(n->manager, n->pnn));
 }
 
 static int property_get_node_ban_time_left(sd_bus *bus, const char *path, const char *interface,
@@ -246,7 +238,7 @@ static int property_get_node_ban_time_left(sd_bus *bus, const char *path, const 
                                            sd_bus_error *error) {
         struct clusterd_node *n = userdata;
 
-        return sd_bus_message_append(reply, "u", manager_node_ban_left(n->manager, n->pnn));
+        return sd_bus_message_append(reply, "u", clusterd_manager_node_ban_left(n->manager, n->pnn));
 }
 
 static int property_get_node_health(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -255,7 +247,7 @@ static int property_get_node_health(sd_bus *bus, const char *path, const char *i
         char buf[128];
 
         return sd_bus_message_append(reply, "s",
-                                     bus_node_flags_to_string(manager_node_flags(n->manager, n->pnn), buf,
+                                     bus_node_flags_to_string(clusterd_manager_node_flags(n->manager, n->pnn), buf,
                                                               sizeof(buf)));
 }
 
@@ -322,7 +314,7 @@ static int node_enumerate(sd_bus *bus, const char *path, void *userdata, char **
 int clusterd_bus_register(clusterd_manager *m) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, clusterd_manager_vtable, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(m->bus, NULL, CLUSTERD_NODE_PREFIX, CLUSTERD_NODE_IFACE, node_vtable,

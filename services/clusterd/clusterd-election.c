@@ -7,8 +7,8 @@
 
 bool election_node_eligible(const struct election_node *n) {
         /* CTDB: banned and stopped nodes cannot be leader; disabled and unhealthy ones can. */
-        return !n->deleted && n->known && !(n->flags & (NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED)) &&
-               (n->capabilities & NODE_CAP_LEADER);
+        return !n->deleted && n->known && !(n->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED)) &&
+               (n->capabilities & CTDB_NODE_CAP_LEADER);
 }
 
 static bool in_partition(const struct election_input *in, uint32_t pnn) {

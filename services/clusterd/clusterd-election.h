@@ -16,18 +16,7 @@
 
 #include "wire.h"
 
-/* Node flags: CTDB's bit values (DESIGN.md section 3; the same as CTDB_NODE_FLAG_* of bus-util.h). */
-#define NODE_FLAGS_DISCONNECTED         0x00000001u
-#define NODE_FLAGS_UNHEALTHY            0x00000002u
-#define NODE_FLAGS_PERMANENTLY_DISABLED 0x00000004u
-#define NODE_FLAGS_BANNED               0x00000008u
-#define NODE_FLAGS_DELETED              0x00000010u
-#define NODE_FLAGS_STOPPED              0x00000020u
-/* A node with any of these neither leads nor takes part in the database map. */
-#define NODE_FLAGS_INACTIVE (NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED | NODE_FLAGS_DELETED)
-
-/* Announced capabilities. */
-#define NODE_CAP_LEADER 0x1u
+#include "ctdb-node.h"
 
 /* One configured slot as this node sees it. */
 struct election_node {
@@ -35,7 +24,7 @@ struct election_node {
         bool connected;         /* tunneld's link is up (always true for this node) */
         bool known;             /* announced at least once since the link came up */
         uint32_t flags;         /* announced flags (this node: its own), DISCONNECTED ignored */
-        uint32_t capabilities;  /* announced NODE_CAP_* */
+        uint32_t capabilities;  /* announced CTDB_NODE_CAP_* */
         uint32_t leader;        /* who it says is leader (itself = it claims leadership) */
         uint32_t vote;          /* whom it votes for, CTDB_PNN_NONE if nobody */
 };

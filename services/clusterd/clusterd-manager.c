@@ -47,9 +47,9 @@ struct inbox_entry {
         size_t len;
 };
 
-static void manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed);
+static void clusterd_manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed);
 static void tunnel_schedule_reconnect(clusterd_manager *m);
-static void manager_update(clusterd_manager *m);
+static void clusterd_manager_update(clusterd_manager *m);
 
 static uint64_t now_usec(clusterd_manager *m) {
         uint64_t t = 0;
@@ -64,25 +64,25 @@ static bool pnn_valid(const clusterd_manager *m, uint32_t pnn) {
 
 /* ---- views ------------------------------------------------------------- */
 
-uint32_t manager_node_flags(const clusterd_manager *m, uint32_t pnn) {
+uint32_t clusterd_manager_node_flags(const clusterd_manager *m, uint32_t pnn) {
         const struct clusterd_node *n;
 
         if (pnn >= m->n_nodes)
                 return 0;
         n = &m->nodes[pnn];
         if (n->deleted)
-                return NODE_FLAGS_DELETED;
+                return CTDB_NODE_FLAG_DELETED;
         if (pnn == m->self)
                 return m->flags;
         /* What a disconnected node last said is stale: show only that it is gone. */
         if (!n->connected || !m->client)
-                return NODE_FLAGS_DISCONNECTED;
+                return CTDB_NODE_FLAG_DISCONNECTED;
         if (!n->known)
                 return 0;
-        return n->flags & ~(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_DELETED);
+        return n->flags & ~(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_DELETED);
 }
 
-uint32_t manager_node_ban_left(const clusterd_manager *m, uint32_t pnn) {
+uint32_t clusterd_manager_node_ban_left(const clusterd_manager *m, uint32_t pnn) {
         const struct clusterd_node *n;
 
         if (pnn >= m->n_nodes)
@@ -101,8 +101,8 @@ static bool node_active(const clusterd_manager *m, uint32_t pnn) {
         if (n->deleted)
                 return false;
         if (pnn == m->self)
-                return !(m->flags & (NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED));
-        return m->client && n->connected && n->known && !(n->flags & (NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED));
+                return !(m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED));
+        return m->client && n->connected && n->known && !(n->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED));
 }
 
 /* ---- publishing ---------------------------------------------------------- */
@@ -120,15 +120,15 @@ static void log_flags_event(clusterd_manager *m, uint32_t pnn, uint32_t old, uin
 }
 
 /* Emits PropertiesChanged (and journal events) for everything that changed since last time. */
-static void manager_publish(clusterd_manager *m) {
+static void clusterd_manager_publish(clusterd_manager *m) {
         char *props[8];
         unsigned n = 0;
         bool nodes_changed = false;
 
         for (uint32_t i = 0; i < m->n_nodes; i++) {
                 struct clusterd_node *node = &m->nodes[i];
-                uint32_t flags = manager_node_flags(m, i);
-                uint32_t ban_left = manager_node_ban_left(m, i);
+                uint32_t flags = clusterd_manager_node_flags(m, i);
+                uint32_t ban_left = clusterd_manager_node_ban_left(m, i);
                 bool added = node->pub_flags == CLUSTERD_PUB_NEW;
                 char *np[5];
                 unsigned k = 0;
@@ -139,7 +139,7 @@ static void manager_publish(clusterd_manager *m) {
                         if (m->pub_valid && !added)
                                 log_flags_event(m, i, node->pub_flags, flags);
                         /* A slot deleted by ReloadNodes loses its address. */
-                        if (!added && (flags ^ node->pub_flags) & NODE_FLAGS_DELETED)
+                        if (!added && (flags ^ node->pub_flags) & CTDB_NODE_FLAG_DELETED)
                                 np[k++] = (char *) "Address";
                         node->pub_flags = flags;
                         np[k++] = (char *) "Flags";
@@ -248,7 +248,7 @@ static int on_recovery_timeout(sd_event_source *s, uint64_t usec, void *userdata
                             "finishing anyway",
                             m->recovery_generation, CLUSTERD_RECOVERY_TIMEOUT_USEC / USEC_PER_SEC);
                 recovery_finish(m);
-                manager_update(m);
+                clusterd_manager_update(m);
         }
         return 0;
 }
@@ -411,7 +411,7 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
                 else
                         log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32 " nodes%s)",
                                    cluster_lock_path(m->lock), r->partition, r->n_active,
-                                   m->flags & (NODE_FLAGS_BANNED | NODE_FLAGS_STOPPED) ? ", node inactive" : "");
+                                   m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED) ? ", node inactive" : "");
                 return true;
         case ELECTION_LOCK_TRY:
                 now = now_usec(m);
@@ -451,11 +451,11 @@ static void on_lock_answer(cluster_lock *l, int result, void *userdata) {
                 log_debug_errno(result, "Failed to take the cluster lock %s: %m", cluster_lock_path(l));
         m->lock_last_error = result < 0 && result != -ESTALE && result != -ENOLCK ? result : 0;
         if (result != 0)
-                manager_update(m);
+                clusterd_manager_update(m);
 }
 
 /* Runs the election on the current view and publishes every change. */
-static void manager_update(clusterd_manager *m) {
+static void clusterd_manager_update(clusterd_manager *m) {
         struct election_result r;
         uint32_t old_leader = m->leader;
 
@@ -485,13 +485,13 @@ static void manager_update(clusterd_manager *m) {
                 follow_leader(m);
         }
 
-        manager_publish(m);
-        manager_announce(m, CTDB_CLIENT_PNN_ALL, true);
+        clusterd_manager_publish(m);
+        clusterd_manager_announce(m, CTDB_CLIENT_PNN_ALL, true);
 }
 
 /* ---- messages to peers --------------------------------------------------- */
 
-static int manager_send(clusterd_manager *m, uint32_t dst, const struct wire_desc *desc, const void *msg) {
+static int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_desc *desc, const void *msg) {
         _cleanup_talloc_ uint8_t *buf = NULL;
         size_t len;
         int r;
@@ -505,7 +505,7 @@ static int manager_send(clusterd_manager *m, uint32_t dst, const struct wire_des
         return ctdb_client_send(m->client, dst, CTDB_SRVID_CLUSTERD, buf, len);
 }
 
-static void manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) {
+static void clusterd_manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         struct clusterd_state_msg s = {
                 .pnn = m->self,
@@ -554,7 +554,7 @@ static void manager_announce(clusterd_manager *m, uint32_t dst, bool only_if_cha
 static int on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
 
-        manager_announce(m, CTDB_CLIENT_PNN_ALL, false);
+        clusterd_manager_announce(m, CTDB_CLIENT_PNN_ALL, false);
         (void) sd_event_source_set_time_relative(s, CLUSTERD_ANNOUNCE_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
@@ -564,7 +564,7 @@ static int on_lock_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
 
         /* Retries the lock while the election says TRY (and re-checks a held one). */
-        manager_update(m);
+        clusterd_manager_update(m);
         (void) sd_event_source_set_time_relative(s, CLUSTERD_LOCK_RETRY_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
@@ -573,7 +573,7 @@ static int on_lock_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 /* ---- node flags (local controls) ----------------------------------------- */
 
 static void ban_clear(clusterd_manager *m) {
-        m->flags &= ~NODE_FLAGS_BANNED;
+        m->flags &= ~CTDB_NODE_FLAG_BANNED;
         m->ban_until = 0;
         m->ban_left = 0;
         (void) sd_event_source_set_enabled(m->ban_timer, SD_EVENT_OFF);
@@ -583,7 +583,7 @@ static int on_ban_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
         uint64_t now = now_usec(m);
 
-        if (!(m->flags & NODE_FLAGS_BANNED))
+        if (!(m->flags & CTDB_NODE_FLAG_BANNED))
                 return 0;
         if (now >= m->ban_until) {
                 log_notice("Ban expired, this node is no longer banned");
@@ -597,7 +597,7 @@ static int on_ban_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) sd_event_source_set_time(s, now + (left ? left : USEC_PER_SEC));
                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
-        manager_update(m);
+        clusterd_manager_update(m);
         return 0;
 }
 
@@ -614,7 +614,7 @@ static int control_apply(clusterd_manager *m, uint32_t op, uint32_t arg, void *m
                         *ret_message = talloc_strdup(mem_ctx, "Ban time must be at least 1 second");
                         return -EINVAL;
                 }
-                m->flags |= NODE_FLAGS_BANNED;
+                m->flags |= CTDB_NODE_FLAG_BANNED;
                 m->ban_until = now_usec(m) + (uint64_t) arg * USEC_PER_SEC;
                 m->ban_left = arg;
                 (void) sd_event_source_set_time(m->ban_timer, now_usec(m) + USEC_PER_SEC);
@@ -625,16 +625,16 @@ static int control_apply(clusterd_manager *m, uint32_t op, uint32_t arg, void *m
                 ban_clear(m);
                 break;
         case CLUSTERD_OP_DISABLE:
-                m->flags |= NODE_FLAGS_PERMANENTLY_DISABLED;
+                m->flags |= CTDB_NODE_FLAG_PERMANENTLY_DISABLED;
                 break;
         case CLUSTERD_OP_ENABLE:
-                m->flags &= ~NODE_FLAGS_PERMANENTLY_DISABLED;
+                m->flags &= ~CTDB_NODE_FLAG_PERMANENTLY_DISABLED;
                 break;
         case CLUSTERD_OP_STOP:
-                m->flags |= NODE_FLAGS_STOPPED;
+                m->flags |= CTDB_NODE_FLAG_STOPPED;
                 break;
         case CLUSTERD_OP_CONTINUE:
-                m->flags &= ~NODE_FLAGS_STOPPED;
+                m->flags &= ~CTDB_NODE_FLAG_STOPPED;
                 break;
         case CLUSTERD_OP_RECOVER:
                 if (!m->quorate) {
@@ -654,7 +654,7 @@ static int control_apply(clusterd_manager *m, uint32_t op, uint32_t arg, void *m
                 *ret_message = talloc_asprintf(mem_ctx, "Unknown control %" PRIu32, op);
                 return -EINVAL;
         }
-        manager_update(m);
+        clusterd_manager_update(m);
         return 0;
 }
 
@@ -731,7 +731,7 @@ static int control_forward(clusterd_manager *m, sd_bus_message *call, uint32_t o
                 talloc_free(p);
                 return r;
         }
-        r = manager_send(m, target, &clusterd_control_desc, &c);
+        r = clusterd_manager_send(m, target, &clusterd_control_desc, &c);
         if (r < 0) {
                 talloc_free(p);
                 return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED, "Failed to send to node %" PRIu32 ": %s",
@@ -741,7 +741,7 @@ static int control_forward(clusterd_manager *m, sd_bus_message *call, uint32_t o
         return 1;
 }
 
-int manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
+int clusterd_manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
                     sd_bus_error *error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         const char *name = NULL;
@@ -810,7 +810,7 @@ static void handle_control(clusterd_manager *m, uint32_t src, const struct clust
                 reply.error_name = (char *) "";
                 reply.message = (char *) "";
         }
-        r = manager_send(m, src, &clusterd_control_reply_desc, &reply);
+        r = clusterd_manager_send(m, src, &clusterd_control_reply_desc, &reply);
         if (r < 0)
                 log_warning_errno(r, "Failed to answer node %" PRIu32 ": %m", src);
 }
@@ -870,7 +870,7 @@ static void handle_state(clusterd_manager *m, uint32_t src, const struct cluster
                             "; the nodes files differ",
                             src, s->n_nodes, m->n_nodes);
         n->known = true;
-        n->flags = s->flags & ~(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_DELETED);
+        n->flags = s->flags & ~(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_DELETED);
         n->capabilities = s->capabilities;
         n->generation = s->generation;
         n->leader = s->leader;
@@ -893,7 +893,7 @@ static void handle_message(clusterd_manager *m, uint32_t src, const uint8_t *dat
                 r = clusterd_msg_unpack(&clusterd_state_desc, tmp, data, len, &s);
                 if (r >= 0) {
                         handle_state(m, src, &s);
-                        manager_update(m);
+                        clusterd_manager_update(m);
                 }
                 break;
         }
@@ -939,9 +939,9 @@ static void handle_link(clusterd_manager *m, uint32_t pnn, bool connected) {
                 pending_fail_for(m, pnn);
         } else {
                 /* Tell the newcomer about us right away instead of waiting for the timer. */
-                manager_announce(m, pnn, false);
+                clusterd_manager_announce(m, pnn, false);
         }
-        manager_update(m);
+        clusterd_manager_update(m);
 }
 
 static void inbox_push(clusterd_manager *m, struct inbox_entry *e) {
@@ -1025,7 +1025,7 @@ static void tunnel_drop(clusterd_manager *m) {
 static void tunnel_lost(clusterd_manager *m, int error) {
         log_warning_errno(error, "Lost the connection to ctdb-tunneld: %m; all peers are disconnected until it is back");
         tunnel_drop(m);
-        manager_update(m);
+        clusterd_manager_update(m);
         m->reconnect_usec = CLUSTERD_RECONNECT_MIN_USEC;
         m->tunnel_warned = true;
         tunnel_schedule_reconnect(m);
@@ -1087,8 +1087,8 @@ static int tunnel_connect(clusterd_manager *m) {
         m->tunnel_warned = false;
         log_info("Connected to ctdb-tunneld, this node is pnn %" PRIu32, pnn);
 
-        manager_update(m);
-        manager_announce(m, CTDB_CLIENT_PNN_ALL, false);
+        clusterd_manager_update(m);
+        clusterd_manager_announce(m, CTDB_CLIENT_PNN_ALL, false);
         /* Link states of the peers arrive as LINK frames right after connect. */
         on_client_io(m->client_io, ctdb_client_fd(c), 0, m);
 
@@ -1128,7 +1128,7 @@ static void tunnel_schedule_reconnect(clusterd_manager *m) {
 
 /* ---- reload of the nodes file ------------------------------------------------------ */
 
-int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
+int clusterd_manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         struct ctdb_nodes *nodes = NULL, cur;
         struct clusterd_node *grown;
@@ -1197,13 +1197,13 @@ int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
                 log_info("Reloaded %s: no changes", m->nodes_path);
         else
                 log_notice("Reloaded %s: %" PRIu32 " change(s)", m->nodes_path, changes);
-        manager_update(m);
+        clusterd_manager_update(m);
         return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
-static int manager_destructor(clusterd_manager *m) {
+static int clusterd_manager_destructor(clusterd_manager *m) {
         while (m->pending)
                 talloc_free(m->pending);
         tunnel_drop(m);
@@ -1220,7 +1220,7 @@ static int manager_destructor(clusterd_manager *m) {
         return 0;
 }
 
-int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config, struct ctdb_nodes *nodes,
+int clusterd_manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config, struct ctdb_nodes *nodes,
                 const char *nodes_path, const char *socket_path, clusterd_manager **ret) {
         clusterd_manager *m;
         int r;
@@ -1233,7 +1233,7 @@ int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config 
                 return -ENOMEM;
         m->event = sd_event_ref(event);
         m->bus = sd_bus_ref(bus);
-        talloc_set_destructor(m, manager_destructor);
+        talloc_set_destructor(m, clusterd_manager_destructor);
 
         m->config = talloc_steal(m, config);
         m->nodes_path = talloc_strdup(m, nodes_path);
@@ -1242,11 +1242,11 @@ int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config 
         m->leader = CTDB_PNN_NONE;
         m->vote = CTDB_PNN_NONE;
         m->reconnect_usec = CLUSTERD_RECONNECT_MIN_USEC;
-        m->capabilities = config->leader_capability ? NODE_CAP_LEADER : 0;
+        m->capabilities = config->leader_capability ? CTDB_NODE_CAP_LEADER : 0;
         if (config->start_as_disabled)
-                m->flags |= NODE_FLAGS_PERMANENTLY_DISABLED;
+                m->flags |= CTDB_NODE_FLAG_PERMANENTLY_DISABLED;
         if (config->start_as_stopped)
-                m->flags |= NODE_FLAGS_STOPPED;
+                m->flags |= CTDB_NODE_FLAG_STOPPED;
 
         switch (config->lock_backend) {
         case CTDB_LOCK_QUORUM:
@@ -1306,16 +1306,16 @@ int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config 
         }
 
         /* Record the initial state as published, so that only changes are emitted. */
-        manager_publish(m);
+        clusterd_manager_publish(m);
         *ret = m;
         return 0;
 }
 
-void manager_free(clusterd_manager *m) {
+void clusterd_manager_free(clusterd_manager *m) {
         talloc_free(m);
 }
 
-int manager_start(clusterd_manager *m) {
+int clusterd_manager_start(clusterd_manager *m) {
         int r;
 
         r = sd_event_add_time_relative(m->event, &m->announce_timer, CLOCK_MONOTONIC, CLUSTERD_ANNOUNCE_USEC, 0,

@@ -17,13 +17,13 @@
 #include "clusterd-election.h"
 #include "clusterd-lock.h"
 #include "ctdb-client.h"
+#include "ctdb-srvid.h"
 
 struct ctdb_config;
 struct ctdb_nodes;
 struct pending_control;
 struct inbox_entry;
 
-#define CLUSTERD_POLKIT_MANAGE   "org.ctdb.cluster1.manage"
 
 /* Timings (microseconds); the reasons are in docs/architecture.md. */
 #define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
@@ -114,24 +114,24 @@ typedef struct clusterd_manager {
 } clusterd_manager;
 
 /* config and nodes are stolen onto the manager. */
-int manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config,
+int clusterd_manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config,
                 struct ctdb_nodes *nodes, const char *nodes_path, const char *socket_path,
                 clusterd_manager **ret);
-void manager_free(clusterd_manager *m);
+void clusterd_manager_free(clusterd_manager *m);
 
 /* Starts the timers and the first connection attempt to tunneld. */
-int manager_start(clusterd_manager *m);
+int clusterd_manager_start(clusterd_manager *m);
 
 /* The flags of pnn as this node sees it (DISCONNECTED/DELETED included). */
-uint32_t manager_node_flags(const clusterd_manager *m, uint32_t pnn);
-uint32_t manager_node_ban_left(const clusterd_manager *m, uint32_t pnn);
+uint32_t clusterd_manager_node_flags(const clusterd_manager *m, uint32_t pnn);
+uint32_t clusterd_manager_node_ban_left(const clusterd_manager *m, uint32_t pnn);
 
 /*
  * Method actions, called after validation and polkit. They reply to call
  * themselves (now, or when the target node answers) and return 1, or return a
  * negative errno with error set (the caller replies with it).
  */
-int manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
+int clusterd_manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
                     sd_bus_error *error);
-int manager_reload_nodes(clusterd_manager *m, sd_bus_error *error);
+int clusterd_manager_reload_nodes(clusterd_manager *m, sd_bus_error *error);
 

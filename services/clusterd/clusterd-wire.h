@@ -33,7 +33,7 @@ struct clusterd_state_msg {
         uint32_t pnn;
         uint32_t n_nodes;               /* sender's configured slots */
         uint32_t flags;                 /* sender's own flags (never DISCONNECTED) */
-        uint32_t capabilities;          /* NODE_CAP_* */
+        uint32_t capabilities;          /* CTDB_NODE_CAP_* */
         uint32_t generation;
         uint32_t leader;                /* sender's view; == pnn means it claims leadership */
         uint32_t vote;                  /* CTDB_PNN_NONE if none */

@@ -51,7 +51,7 @@ static int run(void *ctx) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m", arg.bus_address ? "given" : "system");
 
-        r = manager_new(ctx, event, bus, cfg, nodes, nodes_path, tunnel_socket_path(ctx, cfg), &m);
+        r = clusterd_manager_new(ctx, event, bus, cfg, nodes, nodes_path, tunnel_socket_path(ctx, cfg), &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the manager: %m");
 
@@ -64,7 +64,7 @@ static int run(void *ctx) {
                 return log_error_errno(r, "Failed to own the bus name %s: %m", CLUSTERD_BUS_NAME);
 
         /* READY=1 is sent once tunneld is connected as well (manager). */
-        r = manager_start(m);
+        r = clusterd_manager_start(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to start: %m");
 
@@ -72,7 +72,7 @@ static int run(void *ctx) {
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
         (void) sd_notify(false, "STOPPING=1");
-        manager_free(m);
+        clusterd_manager_free(m);
         return r;
 }
 

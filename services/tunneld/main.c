@@ -23,7 +23,7 @@ static int run(int argc, char **argv) {
         struct ctdb_config *config;
         struct ctdb_nodes *nodes;
         char *nodes_path;
-        struct manager *m = NULL;
+        struct tunneld_manager *m = NULL;
         uint32_t pnn;
         int r;
 
@@ -41,7 +41,7 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
 
-        r = manager_find_pnn(nodes, config->node_address, &pnn);
+        r = tunneld_manager_find_pnn(nodes, config->node_address, &pnn);
         if (r < 0 && config->node_address)
                 return log_error_errno(r, "Node address %s is not in the nodes file: %m",
                                        config->node_address);
@@ -54,7 +54,7 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the event loop: %m");
 
-        r = manager_new(ctx, event, config, nodes, pnn, &m);
+        r = tunneld_manager_new(ctx, event, config, nodes, pnn, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
         m->nodes_path = talloc_steal(m, nodes_path);
@@ -71,14 +71,14 @@ static int run(int argc, char **argv) {
                 if (world_readable)
                         log_warning("Pre-shared key file %s is readable by others than its owner.",
                                     config->psk_file);
-                r = manager_set_psk(m, key, len);
+                r = tunneld_manager_set_psk(m, key, len);
                 explicit_bzero(key, len);
                 talloc_free(key);
                 if (r < 0)
                         return log_oom();
         }
 
-        r = manager_start(m);
+        r = tunneld_manager_start(m);
         if (r < 0)
                 return r;
 

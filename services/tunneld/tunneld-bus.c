@@ -19,9 +19,6 @@
 #include "tunneld-link.h"
 #include "tunneld-manager.h"
 
-#define POLKIT_ACTION_SEND "org.ctdb.tunnel1.send"
-/* Which nodes make the cluster is cluster management, whichever daemon is asked. */
-#define POLKIT_ACTION_MANAGE "org.ctdb.cluster1.manage"
 
 struct bus_reg {
         struct bus_registry *registry;
@@ -31,7 +28,7 @@ struct bus_reg {
 };
 
 struct bus_registry {
-        struct manager *manager;
+        struct tunneld_manager *manager;
         sd_bus_slot *slot;
         struct bus_reg *regs;
         unsigned n_regs;
@@ -85,7 +82,7 @@ static int bus_reg_track_handler(sd_bus_track *track, void *userdata) {
 
 static int property_get_links(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "(usbtt)");
@@ -104,7 +101,7 @@ static int property_get_links(sd_bus *bus, const char *path, const char *interfa
 }
 
 static int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
         struct wire_header h = { .kind = WIRE_KIND_MESSAGE };
         struct wire_message wm;
         _cleanup_talloc_ uint8_t *payload = NULL;
@@ -121,7 +118,7 @@ static int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
 
-        if (pnn != CTDB_PNN_ALL && pnn != m->pnn && !manager_get_link(m, pnn))
+        if (pnn != CTDB_PNN_ALL && pnn != m->pnn && !tunneld_manager_get_link(m, pnn))
                 return sd_bus_error_setf(
                         error, CTDB_ERROR_INVALID_ARGS,
                         "Node %u is not a configured node (this cluster has %u node slots).", pnn,
@@ -131,7 +128,7 @@ static int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                                          "A message of %zu bytes is above the limit of %zu bytes.", size,
                                          (size_t) (WIRE_FRAME_MAX - WIRE_HEADER_SIZE - sizeof(uint32_t)));
 
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_SEND, &m->polkit_registry, error);
+        r = bus_verify_polkit_async(msg, CTDB_POLKIT_TUNNEL_SEND, &m->polkit_registry, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -147,7 +144,7 @@ static int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         h.src = m->pnn;
         h.dst = pnn;
         h.srvid = srvid;
-        r = manager_send_message(m, &h, payload, (size_t) r);
+        r = tunneld_manager_send_message(m, &h, payload, (size_t) r);
         if (r == -ENOTCONN)
                 return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED, "Node %u is not connected.", pnn);
         if (r == -ENOBUFS)
@@ -160,7 +157,7 @@ static int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 }
 
 static int method_register(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
         struct bus_registry *br = m->bus_registry;
         struct bus_reg *reg;
         uint64_t srvid;
@@ -174,7 +171,7 @@ static int method_register(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return sd_bus_reply_method_return(msg, NULL);
 
         /* Messages may carry cluster state: receiving them needs the same right as sending. */
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_SEND, &m->polkit_registry, error);
+        r = bus_verify_polkit_async(msg, CTDB_POLKIT_TUNNEL_SEND, &m->polkit_registry, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -213,7 +210,7 @@ static int method_register(sd_bus_message *msg, void *userdata, sd_bus_error *er
 }
 
 static int method_deregister(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
         struct bus_reg *reg;
         uint64_t srvid;
         int r;
@@ -235,28 +232,28 @@ static int method_deregister(sd_bus_message *msg, void *userdata, sd_bus_error *
 }
 
 static int method_reload_nodes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
         int r;
 
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_MANAGE, &m->polkit_registry, error);
+        r = bus_verify_polkit_async(msg, CTDB_POLKIT_CLUSTER_MANAGE, &m->polkit_registry, error);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1; /* polkit will call us back */
-        r = manager_reload_nodes(m, error);
+        r = tunneld_manager_reload_nodes(m, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static const sd_bus_vtable manager_vtable[] = {
+static const sd_bus_vtable tunneld_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(struct manager, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(struct tunneld_manager, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Links", "a(usbtt)", property_get_links, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-        SD_BUS_PROPERTY("BadFrames", "t", NULL, offsetof(struct manager, bad_frames),
+        SD_BUS_PROPERTY("BadFrames", "t", NULL, offsetof(struct tunneld_manager, bad_frames),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RejectedPeers", "t", NULL, offsetof(struct manager, rejected_peers),
+        SD_BUS_PROPERTY("RejectedPeers", "t", NULL, offsetof(struct tunneld_manager, rejected_peers),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Send", SD_BUS_ARGS("u", pnn, "t", srvid, "ay", data), SD_BUS_NO_RESULT,
                                 method_send, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -270,7 +267,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int tunneld_bus_add(struct manager *m, sd_bus *bus) {
+int tunneld_bus_add(struct tunneld_manager *m, sd_bus *bus) {
         struct bus_registry *br;
         int r;
 
@@ -282,7 +279,7 @@ int tunneld_bus_add(struct manager *m, sd_bus *bus) {
         m->bus_registry = br;
         talloc_set_destructor(br, bus_registry_destructor);
 
-        r = sd_bus_add_object_vtable(bus, &br->slot, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, manager_vtable,
+        r = sd_bus_add_object_vtable(bus, &br->slot, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, tunneld_manager_vtable,
                                      m);
         if (r < 0) {
                 m->bus_registry = NULL;
@@ -292,7 +289,7 @@ int tunneld_bus_add(struct manager *m, sd_bus *bus) {
         return 0;
 }
 
-void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up) {
+void tunneld_bus_link_changed(struct tunneld_manager *m, uint32_t pnn, bool up) {
         int r;
 
         r = sd_bus_emit_signal(m->bus, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, "LinkChanged", "ub", pnn,
@@ -304,7 +301,7 @@ void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up) {
                 log_debug_errno(r, "Failed to emit PropertiesChanged for Links: %m");
 }
 
-void tunneld_bus_property_changed(struct manager *m, const char *property) {
+void tunneld_bus_property_changed(struct tunneld_manager *m, const char *property) {
         int r;
 
         r = sd_bus_emit_properties_changed(m->bus, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, property, NULL);
@@ -312,7 +309,7 @@ void tunneld_bus_property_changed(struct manager *m, const char *property) {
                 log_debug_errno(r, "Failed to emit PropertiesChanged for %s: %m", property);
 }
 
-void tunneld_bus_deliver(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+void tunneld_bus_deliver(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                          size_t payload_len) {
         struct bus_registry *br = m->bus_registry;
         struct wire_message wm;

@@ -9,18 +9,18 @@
 
 #include "bus-util.h" /* TUNNELD_BUS_NAME, _PATH, _INTERFACE */
 
-struct manager;
+struct tunneld_manager;
 
 /* D-Bus registrations (srvids) across all callers. */
 #define BUS_REGISTRATIONS_MAX 1024u
 
 /* Adds the object to bus; the caller then attaches the bus and requests the name. */
-int tunneld_bus_add(struct manager *m, sd_bus *bus);
+int tunneld_bus_add(struct tunneld_manager *m, sd_bus *bus);
 
-void tunneld_bus_link_changed(struct manager *m, uint32_t pnn, bool up);
+void tunneld_bus_link_changed(struct tunneld_manager *m, uint32_t pnn, bool up);
 /* PropertiesChanged (or its invalidation, by the property's flag) for one property. */
-void tunneld_bus_property_changed(struct manager *m, const char *property);
+void tunneld_bus_property_changed(struct tunneld_manager *m, const char *property);
 /* Emits Message to every D-Bus caller registered for srvid. */
 struct wire_header;
-void tunneld_bus_deliver(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+void tunneld_bus_deliver(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                          size_t payload_len);

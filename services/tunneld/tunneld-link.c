@@ -42,7 +42,7 @@ enum conn_end {
 };
 
 struct conn {
-        struct manager *manager;
+        struct tunneld_manager *manager;
         struct link *link; /* the node this connection is (or claims to be) */
         struct conn *next, *prev; /* in manager->pending while pending */
         bool pending;             /* accepted, in manager->pending, not yet link->conn */
@@ -82,23 +82,23 @@ static const char *link_format_address(const struct sockaddr *sa, char *buf, siz
         return buf;
 }
 
-static uint64_t now_usec(struct manager *m) {
+static uint64_t now_usec(struct tunneld_manager *m) {
         uint64_t t = 0;
 
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
         return t;
 }
 
-static uint64_t heartbeat_interval_usec(struct manager *m) {
+static uint64_t heartbeat_interval_usec(struct tunneld_manager *m) {
         return (uint64_t) m->config->heartbeat_interval_ms * 1000u;
 }
 
-static uint64_t heartbeat_timeout_usec(struct manager *m) {
+static uint64_t heartbeat_timeout_usec(struct tunneld_manager *m) {
         return (uint64_t) m->config->heartbeat_timeout_ms * 1000u;
 }
 
 static void conn_pending_remove(struct conn *c) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
 
         if (!c->pending)
                 return;
@@ -194,7 +194,7 @@ static int conn_queue(struct conn *c, struct wire_header *h, const void *payload
 }
 
 static int conn_queue_msg(struct conn *c, uint16_t kind, const struct wire_desc *desc, const void *msg) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct wire_header h = {
                 .kind = kind,
                 .src = m->pnn,
@@ -226,11 +226,11 @@ void link_flush(struct link *l) {
 /* ---- handshake -------------------------------------------------------- */
 
 static int conn_send_hello(struct conn *c) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct wire_hello hello;
         int r;
 
-        manager_hello(m, &hello);
+        tunneld_manager_hello(m, &hello);
         /* A zero nonce says "no key here", so a key mismatch of that kind is named in the log. */
         if (m->psk) {
                 r = hmac_random(c->nonce, sizeof(c->nonce));
@@ -243,7 +243,7 @@ static int conn_send_hello(struct conn *c) {
 }
 
 static void conn_up(struct conn *c) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct link *l = c->link;
         uint64_t now = now_usec(m);
 
@@ -272,7 +272,7 @@ static void conn_up(struct conn *c) {
         log_event(LOG_NOTICE, CTDB_MESSAGE_LINK_UP, extra, "Link to node %u (%s) is up.", l->pnn,
                   l->address);
 
-        manager_link_changed(m, l, true);
+        tunneld_manager_link_changed(m, l, true);
 }
 
 static int conn_reject(struct conn *c, const char *fmt, const char *detail) {
@@ -282,10 +282,10 @@ static int conn_reject(struct conn *c, const char *fmt, const char *detail) {
         snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", c->link ? c->link->pnn : CTDB_PNN_NONE);
         snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", c->address);
         const char *extra[] = { pnn_field, addr_field, NULL };
-        if (manager_reject_log_allowed(c->manager))
+        if (tunneld_manager_reject_log_allowed(c->manager))
                 log_event(LOG_WARNING, CTDB_MESSAGE_PEER_REJECTED, extra, "Refused peer %s: %s", c->address,
                           text);
-        manager_count_rejected_peer(c->manager);
+        tunneld_manager_count_rejected_peer(c->manager);
         return -EPERM;
 }
 
@@ -299,7 +299,7 @@ static bool nonce_is_zero(const uint8_t n[WIRE_NONCE_SIZE]) {
 
 /* Returns 0, -EBADMSG for a malformed frame, -EPERM for a refused peer. */
 static int conn_handle_hello(struct conn *c, const uint8_t *payload, size_t len) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct wire_hello hello;
         char detail[96];
         int r;
@@ -339,7 +339,7 @@ static int conn_handle_hello(struct conn *c, const uint8_t *payload, size_t len)
 }
 
 static int conn_handle_auth(struct conn *c, const uint8_t *payload, size_t len) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct wire_auth auth;
         uint8_t expected[WIRE_MAC_SIZE];
 
@@ -356,7 +356,7 @@ static int conn_handle_auth(struct conn *c, const uint8_t *payload, size_t len) 
 
 static int conn_handle_frame(struct conn *c, const struct wire_header *h, const uint8_t *payload,
                              size_t len) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
 
         switch (h->kind) {
         case WIRE_KIND_HELLO:
@@ -378,7 +378,7 @@ static int conn_handle_frame(struct conn *c, const struct wire_header *h, const 
                 if (h->dst != m->pnn && h->dst != CTDB_PNN_ALL)
                         return 0;
                 fwd.src = c->link->pnn;
-                manager_deliver_local(m, &fwd, payload, len);
+                tunneld_manager_deliver_local(m, &fwd, payload, len);
                 return 0;
         }
         default:
@@ -528,7 +528,7 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct conn *c = userdata;
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         int r;
 
         switch (c->state) {
@@ -569,7 +569,7 @@ static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int conn_new(struct manager *m, void *parent, struct link *l, int fd, struct conn **ret) {
+static int conn_new(struct tunneld_manager *m, void *parent, struct link *l, int fd, struct conn **ret) {
         struct conn *c;
         int r;
 
@@ -604,7 +604,7 @@ fail:
  * link down (if it was up) and, on the connecting side, schedules a reconnect.
  */
 static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) {
-        struct manager *m = c->manager;
+        struct tunneld_manager *m = c->manager;
         struct link *l = c->link;
         bool was_up = !c->pending && l->conn == c && l->up;
         char text[160];
@@ -612,8 +612,8 @@ static void conn_end(struct conn *c, enum conn_end how, int error, const char *r
         snprintf(text, sizeof(text), "%s%s%s", reason, error ? ": " : "",
                  error ? strerror(error < 0 ? -error : error) : "");
         if (how == CONN_END_BAD_FRAME) {
-                manager_count_bad_frame(m);
-                if (was_up || manager_reject_log_allowed(m))
+                tunneld_manager_count_bad_frame(m);
+                if (was_up || tunneld_manager_reject_log_allowed(m))
                         log_warning("Closing connection %s %s (node %u): %s.", c->outgoing ? "to" : "from",
                                     c->address, l->pnn, text);
         } else if (how == CONN_END_CLOSED && !was_up)
@@ -637,7 +637,7 @@ static void conn_end(struct conn *c, enum conn_end how, int error, const char *r
                 const char *extra[] = { pnn_field, addr_field, NULL };
                 log_event(LOG_WARNING, CTDB_MESSAGE_LINK_DOWN, extra, "Link to node %u (%s) is down: %s.",
                           l->pnn, l->address, text);
-                manager_link_changed(m, l, false);
+                tunneld_manager_link_changed(m, l, false);
         }
         if (l->outgoing && !l->conn)
                 link_schedule_reconnect(l);
@@ -646,7 +646,7 @@ static void conn_end(struct conn *c, enum conn_end how, int error, const char *r
 /* ---- connecting ------------------------------------------------------- */
 
 static int link_connect(struct link *l) {
-        struct manager *m = l->manager;
+        struct tunneld_manager *m = l->manager;
         const struct ctdb_node_entry *self = &m->nodes->nodes[m->pnn];
         struct conn *c;
         int fd, r, one = 1;
@@ -705,7 +705,7 @@ static int link_reconnect_cb(sd_event_source *s, uint64_t usec, void *userdata) 
 }
 
 static void link_schedule_reconnect(struct link *l) {
-        struct manager *m = l->manager;
+        struct tunneld_manager *m = l->manager;
         uint64_t when = now_usec(m) + l->backoff_usec;
         int r;
 
@@ -735,7 +735,7 @@ static int link_destructor(struct link *l) {
 }
 
 void link_free(struct link *l) {
-        struct manager *m;
+        struct tunneld_manager *m;
 
         if (!l)
                 return;
@@ -749,7 +749,7 @@ void link_free(struct link *l) {
         talloc_free(l);
 }
 
-int link_new(struct manager *m, uint32_t pnn, struct link **ret) {
+int link_new(struct tunneld_manager *m, uint32_t pnn, struct link **ret) {
         const struct ctdb_node_entry *n = &m->nodes->nodes[pnn];
         struct link *l;
 
@@ -774,7 +774,7 @@ int link_new(struct manager *m, uint32_t pnn, struct link **ret) {
 
 /* ---- accepting -------------------------------------------------------- */
 
-void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len) {
+void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len) {
         char address[INET6_ADDRSTRLEN];
         const char *reason = NULL;
         struct link *l;
@@ -783,7 +783,7 @@ void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t
 
         link_format_address(sa, address, sizeof(address));
         pnn = ctdb_nodes_find(m->nodes, sa, sa_len);
-        l = pnn >= 0 ? manager_get_link(m, (uint32_t) pnn) : NULL;
+        l = pnn >= 0 ? tunneld_manager_get_link(m, (uint32_t) pnn) : NULL;
         if (pnn < 0)
                 reason = "its address is not in the nodes file";
         else if (!l)
@@ -797,10 +797,10 @@ void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t
                 snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%d", pnn);
                 snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", address);
                 const char *extra[] = { pnn_field, addr_field, NULL };
-                if (manager_reject_log_allowed(m))
+                if (tunneld_manager_reject_log_allowed(m))
                         log_event(LOG_WARNING, CTDB_MESSAGE_PEER_REJECTED, extra, "Refused peer %s: %s",
                                   address, reason);
-                manager_count_rejected_peer(m);
+                tunneld_manager_count_rejected_peer(m);
                 close(fd);
                 return;
         }

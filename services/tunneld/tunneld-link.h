@@ -16,7 +16,7 @@
 
 #include "wire.h"
 
-struct manager;
+struct tunneld_manager;
 struct conn;
 
 /* Bounded send queue per connection (bytes); beyond it a send fails with ENOBUFS. */
@@ -25,7 +25,7 @@ struct conn;
 #define LINK_BACKOFF_MAX_USEC (2000u * 1000u)
 
 struct link {
-        struct manager *manager;
+        struct tunneld_manager *manager;
         uint32_t pnn;
         const char *address;        /* textual, from nodes */
         struct sockaddr_storage sa; /* peer address with the tunnel port */
@@ -42,7 +42,7 @@ struct link {
         sd_event_source *reconnect_source;
 };
 
-int link_new(struct manager *m, uint32_t pnn, struct link **ret);
+int link_new(struct tunneld_manager *m, uint32_t pnn, struct link **ret);
 /* Closes the link (and any connection from its peer still in the handshake) and frees it. */
 void link_free(struct link *l);
 
@@ -60,5 +60,5 @@ int link_send(struct link *l, struct wire_header *h, const void *payload, size_t
 void link_flush(struct link *l);
 
 /* Takes an accepted TCP connection (fd is owned from now on, also on error). */
-void link_accept(struct manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len);
+void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len);
 

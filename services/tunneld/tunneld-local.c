@@ -59,7 +59,7 @@ struct local_client {
 };
 
 struct local_server {
-        struct manager *manager;
+        struct tunneld_manager *manager;
         char *path;
         int fd;
         sd_event_source *io_source;
@@ -232,7 +232,7 @@ static void client_send_msg(struct local_client *c, struct wire_header *h, const
 }
 
 static void client_send_link(struct local_client *c, uint32_t pnn, bool up) {
-        struct manager *m = c->server->manager;
+        struct tunneld_manager *m = c->server->manager;
         struct wire_header h = { .kind = WIRE_KIND_LINK, .src = m->pnn, .dst = m->pnn };
         struct wire_link link = { .pnn = pnn, .connected = up };
 
@@ -240,7 +240,7 @@ static void client_send_link(struct local_client *c, uint32_t pnn, bool up) {
 }
 
 static void client_send_error(struct local_client *c, const struct wire_header *req, int error) {
-        struct manager *m = c->server->manager;
+        struct tunneld_manager *m = c->server->manager;
         struct wire_header h = {
                 .kind = WIRE_KIND_ERROR, .src = m->pnn, .dst = m->pnn, .srvid = req->srvid
         };
@@ -255,7 +255,7 @@ static void client_send_error(struct local_client *c, const struct wire_header *
 }
 
 static int client_handle_hello(struct local_client *c, const uint8_t *payload, size_t len) {
-        struct manager *m = c->server->manager;
+        struct tunneld_manager *m = c->server->manager;
         struct wire_hello hello;
         int r;
 
@@ -307,7 +307,7 @@ static int client_handle_register(struct local_client *c, const struct wire_head
 
 /* Returns negative to close the client. */
 static int client_handle_packet(struct local_client *c, const uint8_t *buf, size_t len) {
-        struct manager *m = c->server->manager;
+        struct tunneld_manager *m = c->server->manager;
         const uint8_t *payload = buf + WIRE_HEADER_SIZE;
         size_t payload_len;
         struct wire_header h;
@@ -338,7 +338,7 @@ static int client_handle_packet(struct local_client *c, const uint8_t *buf, size
                         return -EBADMSG;
                 /* The source is this node, whatever the client wrote. */
                 h.src = m->pnn;
-                r = manager_send_message(m, &h, payload, payload_len);
+                r = tunneld_manager_send_message(m, &h, payload, payload_len);
                 if (r < 0)
                         client_send_error(c, &h, r);
                 return 0;
@@ -351,7 +351,7 @@ static int client_handle_packet(struct local_client *c, const uint8_t *buf, size
 static int client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         struct local_client *c = userdata;
         struct local_server *s = c->server;
-        struct manager *m = s->manager;
+        struct tunneld_manager *m = s->manager;
         const char *reason = NULL;
         int r = 0;
 
@@ -411,7 +411,7 @@ static int client_io(sd_event_source *src, int fd, uint32_t revents, void *userd
                         break;
         }
         m->cork--;
-        manager_uncork(m);
+        tunneld_manager_uncork(m);
         if (r >= 0)
                 return 0;
 
@@ -435,7 +435,7 @@ static void set_sockbuf(int fd) {
 }
 
 static void local_accept_one(struct local_server *s, int fd) {
-        struct manager *m = s->manager;
+        struct tunneld_manager *m = s->manager;
         struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = m->pnn, .dst = CTDB_PNN_NONE };
         struct wire_hello hello;
         struct local_client *c;
@@ -484,7 +484,7 @@ static void local_accept_one(struct local_server *s, int fd) {
         c->io_events = EPOLLIN;
         set_sockbuf(fd);
         log_debug("Local client connected: pid %d uid %u.", (int) cred.pid, (unsigned) cred.uid);
-        manager_hello(m, &hello);
+        tunneld_manager_hello(m, &hello);
         client_send_msg(c, &h, &wire_hello_desc, &hello);
 }
 
@@ -556,7 +556,7 @@ static int remove_stale_socket(const struct sockaddr_un *sun, socklen_t len) {
         return 0;
 }
 
-int local_server_new(struct manager *m, const char *path, struct local_server **ret) {
+int local_server_new(struct tunneld_manager *m, const char *path, struct local_server **ret) {
         struct sockaddr_un sun = { .sun_family = AF_UNIX };
         struct local_server *s;
         socklen_t len;

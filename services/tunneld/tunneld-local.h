@@ -15,7 +15,7 @@
 
 #include "wire.h"
 
-struct manager;
+struct tunneld_manager;
 struct local_server;
 
 #define LOCAL_CLIENTS_MAX 1024u
@@ -24,7 +24,7 @@ struct local_server;
 #define LOCAL_OUTQ_BYTES_MAX (4u * 1024u * 1024u)
 
 /* Binds path (removing a stale socket, creating the directory) and starts accepting. */
-int local_server_new(struct manager *m, const char *path, struct local_server **ret);
+int local_server_new(struct tunneld_manager *m, const char *path, struct local_server **ret);
 
 /* Sends a MESSAGE to every client registered for h->srvid. */
 void local_server_deliver(struct local_server *s, const struct wire_header *h, const uint8_t *payload,

@@ -16,7 +16,7 @@
 #include "tunneld-local.h"
 #include "tunneld-manager.h"
 
-static int manager_destructor(struct manager *m) {
+static int tunneld_manager_destructor(struct tunneld_manager *m) {
         sd_event_source_disable_unref(m->listen_source);
         if (m->listen_fd >= 0)
                 close(m->listen_fd);
@@ -26,15 +26,15 @@ static int manager_destructor(struct manager *m) {
         return 0;
 }
 
-int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
-                uint32_t pnn, struct manager **ret) {
-        struct manager *m;
+int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
+                uint32_t pnn, struct tunneld_manager **ret) {
+        struct tunneld_manager *m;
         int r;
 
         if (pnn >= nodes->n_nodes || nodes->nodes[pnn].deleted)
                 return -EINVAL;
 
-        m = talloc_zero(mem_ctx, struct manager);
+        m = talloc_zero(mem_ctx, struct tunneld_manager);
         if (!m)
                 return -ENOMEM;
         m->listen_fd = -1;
@@ -42,7 +42,7 @@ int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, stru
         m->config = talloc_steal(m, config);
         m->nodes = talloc_steal(m, nodes);
         m->pnn = pnn;
-        talloc_set_destructor(m, manager_destructor);
+        talloc_set_destructor(m, tunneld_manager_destructor);
 
         m->links = talloc_zero_array(m, struct link *, nodes->n_nodes);
         if (!m->links) {
@@ -62,7 +62,7 @@ int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, stru
         return 0;
 }
 
-int manager_set_psk(struct manager *m, const uint8_t *key, size_t len) {
+int tunneld_manager_set_psk(struct tunneld_manager *m, const uint8_t *key, size_t len) {
         uint8_t *p = talloc_memdup(m, key, len);
 
         if (!p)
@@ -72,7 +72,7 @@ int manager_set_psk(struct manager *m, const uint8_t *key, size_t len) {
         return 0;
 }
 
-int manager_reload_nodes(struct manager *m, sd_bus_error *error) {
+int tunneld_manager_reload_nodes(struct tunneld_manager *m, sd_bus_error *error) {
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         struct ctdb_nodes *next = NULL, *cur = m->nodes;
         struct link **links;
@@ -137,7 +137,7 @@ int manager_reload_nodes(struct manager *m, sd_bus_error *error) {
         return 0;
 }
 
-struct link *manager_get_link(struct manager *m, uint32_t pnn) {
+struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn) {
         if (pnn >= m->nodes->n_nodes)
                 return NULL;
         return m->links[pnn];
@@ -173,7 +173,7 @@ static bool address_is_local(const struct sockaddr_storage *sa, socklen_t len) {
         return ok;
 }
 
-int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn) {
+int tunneld_manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn) {
         if (node_address) {
                 struct sockaddr_storage sa;
                 socklen_t len;
@@ -199,7 +199,7 @@ int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, u
 }
 
 static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct manager *m = userdata;
+        struct tunneld_manager *m = userdata;
 
         /* Bounded, so a connection flood cannot starve the links. */
         for (unsigned i = 0; i < 16; i++) {
@@ -217,7 +217,7 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-static int manager_listen(struct manager *m) {
+static int tunneld_manager_listen(struct tunneld_manager *m) {
         const struct ctdb_node_entry *self = &m->nodes->nodes[m->pnn];
         struct sockaddr_storage sa;
         int fd, r, one = 1;
@@ -251,11 +251,11 @@ static int manager_listen(struct manager *m) {
         return 0;
 }
 
-int manager_start(struct manager *m) {
+int tunneld_manager_start(struct tunneld_manager *m) {
         char *path;
         int r;
 
-        r = manager_listen(m);
+        r = tunneld_manager_listen(m);
         if (r < 0)
                 return r;
 
@@ -272,7 +272,7 @@ int manager_start(struct manager *m) {
         return 0;
 }
 
-void manager_deliver_local(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                            size_t payload_len) {
         if (m->local)
                 local_server_deliver(m->local, h, payload, payload_len);
@@ -280,7 +280,7 @@ void manager_deliver_local(struct manager *m, const struct wire_header *h, const
                 tunneld_bus_deliver(m, h, payload, payload_len);
 }
 
-int manager_send_message(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                          size_t payload_len) {
         struct wire_header fwd = *h;
         struct link *l;
@@ -298,16 +298,16 @@ int manager_send_message(struct manager *m, const struct wire_header *h, const u
                 return 0;
         }
         if (h->dst == m->pnn) {
-                manager_deliver_local(m, h, payload, payload_len);
+                tunneld_manager_deliver_local(m, h, payload, payload_len);
                 return 0;
         }
-        l = manager_get_link(m, h->dst);
+        l = tunneld_manager_get_link(m, h->dst);
         if (!l)
                 return -ENOENT;
         return link_send(l, &fwd, payload, payload_len);
 }
 
-void manager_hello(struct manager *m, struct wire_hello *ret) {
+void tunneld_manager_hello(struct tunneld_manager *m, struct wire_hello *ret) {
         *ret = (struct wire_hello){
                 .magic = WIRE_MAGIC,
                 .major = WIRE_VERSION_MAJOR,
@@ -317,7 +317,7 @@ void manager_hello(struct manager *m, struct wire_hello *ret) {
         };
 }
 
-void manager_uncork(struct manager *m) {
+void tunneld_manager_uncork(struct tunneld_manager *m) {
         if (m->cork > 0)
                 return;
         for (uint32_t i = 0; i < m->nodes->n_nodes; i++)
@@ -325,26 +325,26 @@ void manager_uncork(struct manager *m) {
                         link_flush(m->links[i]);
 }
 
-void manager_link_changed(struct manager *m, struct link *l, bool up) {
+void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up) {
         if (m->local)
                 local_server_link_changed(m->local, l->pnn, up);
         if (m->bus)
                 tunneld_bus_link_changed(m, l->pnn, up);
 }
 
-void manager_count_bad_frame(struct manager *m) {
+void tunneld_manager_count_bad_frame(struct tunneld_manager *m) {
         m->bad_frames++;
         if (m->bus)
                 tunneld_bus_property_changed(m, "BadFrames");
 }
 
-void manager_count_rejected_peer(struct manager *m) {
+void tunneld_manager_count_rejected_peer(struct tunneld_manager *m) {
         m->rejected_peers++;
         if (m->bus)
                 tunneld_bus_property_changed(m, "RejectedPeers");
 }
 
-bool manager_reject_log_allowed(struct manager *m) {
+bool tunneld_manager_reject_log_allowed(struct tunneld_manager *m) {
         uint64_t now = 0;
 
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);

@@ -23,7 +23,7 @@ struct bus_registry;
 /* Pending (not yet authenticated) incoming connections at any one time. */
 #define MANAGER_PENDING_MAX 64u
 
-struct manager {
+struct tunneld_manager {
         sd_event *event;
         sd_bus *bus; /* NULL until tunneld_bus_attach() */
 
@@ -46,7 +46,7 @@ struct manager {
         struct bus_registry *bus_registry;
         polkit_registry *polkit_registry;
 
-        /* While > 0, link sends are only queued; manager_uncork() writes them. */
+        /* While > 0, link sends are only queued; tunneld_manager_uncork() writes them. */
         unsigned cork;
 
         uint64_t bad_frames;
@@ -62,19 +62,19 @@ struct manager {
  * Creates the manager on mem_ctx from loaded configuration (both reparented to
  * it). psk may be NULL. Nothing is opened yet.
  */
-int manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
-                uint32_t pnn, struct manager **ret);
+int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
+                uint32_t pnn, struct tunneld_manager **ret);
 /* Sets the pre-shared key (copied). */
-int manager_set_psk(struct manager *m, const uint8_t *key, size_t len);
+int tunneld_manager_set_psk(struct tunneld_manager *m, const uint8_t *key, size_t len);
 
 /* Opens the TCP listener and the local socket and starts connecting to peers. */
-int manager_start(struct manager *m);
+int tunneld_manager_start(struct tunneld_manager *m);
 
 /*
  * This node's pnn from the nodes file: the configured "node address" if set,
  * else the first address that can be bound locally. -EADDRNOTAVAIL if none.
  */
-int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn);
+int tunneld_manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn);
 
 /*
  * ReloadNodes: re-reads nodes_path. A new slot gets a link (connecting at once
@@ -82,10 +82,10 @@ int manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, u
  * is what ctdb_nodes_check_reload() allows; a refused reload changes nothing.
  * Fails with a D-Bus error in error.
  */
-int manager_reload_nodes(struct manager *m, sd_bus_error *error);
+int tunneld_manager_reload_nodes(struct tunneld_manager *m, sd_bus_error *error);
 
 /* The link to pnn, or NULL for self, deleted or unknown slots. */
-struct link *manager_get_link(struct manager *m, uint32_t pnn);
+struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn);
 
 /*
  * Routes one MESSAGE (h->src, h->dst, h->srvid; payload is a packed, already
@@ -93,22 +93,22 @@ struct link *manager_get_link(struct manager *m, uint32_t pnn);
  * h->dst, to every connected peer for CTDB_PNN_ALL, or locally for this pnn.
  * -ENOENT unknown pnn, -ENOTCONN link down, -ENOBUFS queue full.
  */
-int manager_send_message(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                          size_t payload_len);
 
 /* Delivers a message addressed to this node to local clients and D-Bus registrants. */
-void manager_deliver_local(struct manager *m, const struct wire_header *h, const uint8_t *payload,
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
                            size_t payload_len);
 
 /* Called by the link layer. */
-void manager_link_changed(struct manager *m, struct link *l, bool up);
-void manager_count_bad_frame(struct manager *m);
-void manager_count_rejected_peer(struct manager *m);
+void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up);
+void tunneld_manager_count_bad_frame(struct tunneld_manager *m);
+void tunneld_manager_count_rejected_peer(struct tunneld_manager *m);
 
-void manager_uncork(struct manager *m);
+void tunneld_manager_uncork(struct tunneld_manager *m);
 
 /* This node's HELLO (zero nonce; a link with a key puts its challenge in). */
-void manager_hello(struct manager *m, struct wire_hello *ret);
+void tunneld_manager_hello(struct tunneld_manager *m, struct wire_hello *ret);
 
 /*
  * True if another refused-peer record may be logged now (at most
@@ -117,4 +117,4 @@ void manager_hello(struct manager *m, struct wire_hello *ret);
  */
 #define MANAGER_REJECT_LOG_BURST 10u
 #define MANAGER_REJECT_LOG_INTERVAL_USEC (10u * 1000u * 1000u)
-bool manager_reject_log_allowed(struct manager *m);
+bool tunneld_manager_reject_log_allowed(struct tunneld_manager *m);

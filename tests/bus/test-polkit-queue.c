@@ -30,7 +30,7 @@
 #define PK_PATH "/org/freedesktop/PolicyKit1/Authority"
 #define PK_IFACE "org.freedesktop.PolicyKit1.Authority"
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
-#define NODE_FLAGS_BANNED 0x8u
+#define CTDB_NODE_FLAG_BANNED 0x8u
 #define DEADLINE_US (10 * G_USEC_PER_SEC)
 
 typedef struct Fixture {
@@ -210,7 +210,7 @@ static void test_ban_denied(Fixture *f, gconstpointer data) {
         g_autofree char *remote = g_dbus_error_get_remote_error(r.error);
         g_assert_cmpstr(remote, ==, ACCESS_DENIED);
         g_error_free(r.error);
-        g_assert_cmpuint(node0_flags(f) & NODE_FLAGS_BANNED, ==, 0);
+        g_assert_cmpuint(node0_flags(f) & CTDB_NODE_FLAG_BANNED, ==, 0);
 }
 
 static void test_ban_allowed(Fixture *f, gconstpointer data) {
@@ -221,14 +221,14 @@ static void test_ban_allowed(Fixture *f, gconstpointer data) {
         wait_call(&ban);
         g_assert_no_error(ban.error);
         g_variant_unref(ban.reply);
-        g_assert_cmpuint(node0_flags(f) & NODE_FLAGS_BANNED, ==, NODE_FLAGS_BANNED);
+        g_assert_cmpuint(node0_flags(f) & CTDB_NODE_FLAG_BANNED, ==, CTDB_NODE_FLAG_BANNED);
 
         call_manager(f, "Unban", g_variant_new("(u)", 0), &unban);
         answer_polkit(f, "org.ctdb.cluster1.manage", TRUE);
         wait_call(&unban);
         g_assert_no_error(unban.error);
         g_variant_unref(unban.reply);
-        g_assert_cmpuint(node0_flags(f) & NODE_FLAGS_BANNED, ==, 0);
+        g_assert_cmpuint(node0_flags(f) & CTDB_NODE_FLAG_BANNED, ==, 0);
 }
 
 /* Nobody owns org.freedesktop.PolicyKit1: denied, and nothing reaches the mock. */

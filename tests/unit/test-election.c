@@ -42,7 +42,7 @@ static void sim_init(struct sim *s, uint32_t n, enum election_backend backend) {
         s->n = n;
         s->lock_owner = -1;
         for (uint32_t i = 0; i < n; i++) {
-                s->caps[i] = NODE_CAP_LEADER;
+                s->caps[i] = CTDB_NODE_CAP_LEADER;
                 s->leader[i] = s->vote[i] = CTDB_PNN_NONE;
                 s->lock_reachable[i] = true;
                 for (uint32_t j = 0; j < n; j++)
@@ -214,20 +214,20 @@ static void test_quorum_banned_never_leader(void) {
         sim_settle(&s);
         g_assert_cmpuint(s.leader[1], ==, 0);
 
-        s.flags[0] = NODE_FLAGS_BANNED;
+        s.flags[0] = CTDB_NODE_FLAG_BANNED;
         sim_settle(&s);
         for (uint32_t i = 0; i < 3; i++)
                 g_assert_cmpuint(s.leader[i], ==, 1);
 
         /* Stopped is the same; disabled and unhealthy nodes may lead. */
-        s.flags[1] = NODE_FLAGS_STOPPED;
-        s.flags[2] = NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY;
+        s.flags[1] = CTDB_NODE_FLAG_STOPPED;
+        s.flags[2] = CTDB_NODE_FLAG_PERMANENTLY_DISABLED | CTDB_NODE_FLAG_UNHEALTHY;
         sim_settle(&s);
         for (uint32_t i = 0; i < 3; i++)
                 g_assert_cmpuint(s.leader[i], ==, 2);
 
         /* Nobody eligible: quorate, but no leader. */
-        s.flags[2] = NODE_FLAGS_BANNED;
+        s.flags[2] = CTDB_NODE_FLAG_BANNED;
         sim_settle(&s);
         for (uint32_t i = 0; i < 3; i++) {
                 g_assert_true(s.quorate[i]);
@@ -389,7 +389,7 @@ static void test_fcntl_two_nodes(void) {
         g_assert_cmpuint(s.leader[1], ==, CTDB_PNN_NONE);
 
         /* The holder is banned: it lets go and the other half takes over. */
-        s.flags[0] = NODE_FLAGS_BANNED;
+        s.flags[0] = CTDB_NODE_FLAG_BANNED;
         sim_settle(&s);
         g_assert_cmpint(s.lock_owner, ==, 1);
         g_assert_true(s.quorate[1]);
@@ -403,7 +403,7 @@ static void test_fcntl_banned_holder_releases(void) {
         sim_init(&s, 3, ELECTION_FCNTL);
         sim_settle(&s);
         g_assert_cmpint(s.lock_owner, ==, 0);
-        s.flags[0] = NODE_FLAGS_BANNED;
+        s.flags[0] = CTDB_NODE_FLAG_BANNED;
         sim_settle(&s);
         g_assert_false(s.lock_held[0]);
         g_assert_cmpint(s.lock_owner, ==, 1);
@@ -582,9 +582,9 @@ static void test_flags_to_string(void) {
         char buf[128];
 
         g_assert_cmpstr(bus_node_flags_to_string(0, buf, sizeof(buf)), ==, "OK");
-        g_assert_cmpstr(bus_node_flags_to_string(NODE_FLAGS_DISCONNECTED | NODE_FLAGS_BANNED, buf, sizeof(buf)), ==,
+        g_assert_cmpstr(bus_node_flags_to_string(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED, buf, sizeof(buf)), ==,
                         "DISCONNECTED|BANNED");
-        g_assert_cmpstr(bus_node_flags_to_string(NODE_FLAGS_PERMANENTLY_DISABLED | NODE_FLAGS_UNHEALTHY, buf,
+        g_assert_cmpstr(bus_node_flags_to_string(CTDB_NODE_FLAG_PERMANENTLY_DISABLED | CTDB_NODE_FLAG_UNHEALTHY, buf,
                                                  sizeof(buf)),
                         ==, "DISABLED|UNHEALTHY");
         g_assert_cmpstr(bus_node_flags_to_string(0x100, buf, sizeof(buf)), ==, "0x100");
@@ -622,7 +622,7 @@ static void test_error_name_is_valid(void) {
 static void test_wire_state_roundtrip(void) {
         uint32_t peers[] = { 1, 2 };
         struct clusterd_state_msg in = {
-                .pnn = 0, .n_nodes = 3, .flags = NODE_FLAGS_BANNED, .capabilities = NODE_CAP_LEADER,
+                .pnn = 0, .n_nodes = 3, .flags = CTDB_NODE_FLAG_BANNED, .capabilities = CTDB_NODE_CAP_LEADER,
                 .generation = 42, .leader = 0, .vote = 0, .recovering = 1, .ban_left = 7,
                 .n_connected = 2, .connected = peers,
         }, out;
