@@ -42,10 +42,12 @@ static inline void sd_bus_unrefp_(sd_bus **b) { if (*b) sd_bus_flush_close_unref
 static inline void sd_bus_message_unrefp_(sd_bus_message **m) { sd_bus_message_unref(*m); }
 static inline void sd_bus_slot_unrefp_(sd_bus_slot **s) { sd_bus_slot_unref(*s); }
 static inline void sd_event_unrefp_(sd_event **e) { sd_event_unref(*e); }
+static inline void sd_event_source_disable_unrefp_(sd_event_source **s) { sd_event_source_disable_unref(*s); }
 #define _cleanup_bus_ __attribute__((cleanup(sd_bus_unrefp_)))
 #define _cleanup_bus_message_ __attribute__((cleanup(sd_bus_message_unrefp_)))
 #define _cleanup_bus_slot_ __attribute__((cleanup(sd_bus_slot_unrefp_)))
 #define _cleanup_event_ __attribute__((cleanup(sd_event_unrefp_)))
+#define _cleanup_event_source_ __attribute__((cleanup(sd_event_source_disable_unrefp_)))
 #define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))
 
 /*
@@ -61,34 +63,3 @@ typedef struct polkit_registry polkit_registry;
 int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_registry **registry,
                             sd_bus_error *error);
 polkit_registry *polkit_registry_free(polkit_registry *r);
-
-/* The options every daemon takes (DESIGN.md section 2: foreground, --config-dir, --bus-address). */
-struct daemon_args {
-        const char *config_dir;         /* default: CTDB_CONFIG_DIR */
-        const char *bus_address;        /* NULL: the system bus */
-        bool foreground;                /* log to stderr */
-        int log_level;                  /* -1: from ctdb.conf */
-};
-
-/*
- * Parses -h/--help, --version, -c/--config-dir=DIR, --bus-address=ADDR,
- * -F/--foreground and --log-level=LEVEL into ret (defaults filled in first);
- * name and summary go into --help and --version. Returns 1 to run, 0 to exit
- * successfully (help or version printed), -EINVAL on a usage error (printed).
- */
-int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret);
-
-struct ctdb_config;
-struct ctdb_nodes;
-/*
- * Loads ctdb.conf and nodes from args->config_dir (talloc'd on mem_ctx), logs
- * the config's warnings, and sets the log level (args->log_level wins over
- * ctdb.conf). Logs and returns negative errno on failure. ret_nodes_path may be NULL.
- */
-int daemon_load_config(void *mem_ctx, const struct daemon_args *args, struct ctdb_config **ret_config,
-                       struct ctdb_nodes **ret_nodes, char **ret_nodes_path);
-
-/* Daemon scaffolding: an event loop that exits on SIGTERM/SIGINT and honours WatchdogSec=. */
-int daemon_event_new(sd_event **ret);
-/* READY=1 plus STATUS= for systemd; a no-op without NOTIFY_SOCKET. */
-void daemon_notify_ready(const char *status);

@@ -16,6 +16,104 @@
 #include "log.h"
 #include "clusterd-wire.h"
 
+/* ---- publishing ---------------------------------------------------------- */
+
+static void log_flags_event(clusterd_manager *m, uint32_t pnn, uint32_t old, uint32_t new) {
+        char a[128], b[128], f1[32], f2[32], f3[32];
+        const char *extra[] = { f1, f2, f3, NULL };
+
+        snprintf(f1, sizeof(f1), "CTDB_PNN=%" PRIu32, pnn);
+        snprintf(f2, sizeof(f2), "CTDB_FLAGS=0x%" PRIx32, new);
+        snprintf(f3, sizeof(f3), "CTDB_OLD_FLAGS=0x%" PRIx32, old);
+        log_event(LOG_NOTICE, CTDB_MESSAGE_NODE_FLAGS, extra, "Node %" PRIu32 " flags changed: %s -> %s%s", pnn,
+                  bus_node_flags_to_string(old, a, sizeof(a)), bus_node_flags_to_string(new, b, sizeof(b)),
+                  pnn == m->self ? " (this node)" : "");
+}
+
+/* Emits PropertiesChanged (and journal events) for everything that changed since last time. */
+void clusterd_bus_publish(clusterd_manager *m) {
+        char *props[8];
+        unsigned n = 0;
+        bool nodes_changed = false;
+
+        for (uint32_t i = 0; i < m->n_nodes; i++) {
+                struct clusterd_node *node = &m->nodes[i];
+                uint32_t flags = clusterd_manager_node_flags(m, i);
+                uint32_t ban_left = clusterd_manager_node_ban_left(m, i);
+                bool added = node->pub_flags == CLUSTERD_PUB_NEW;
+                char *np[5];
+                unsigned k = 0;
+
+                if (added && m->pub_valid)
+                        clusterd_bus_emit_node_added(m, i);
+                if (flags != node->pub_flags) {
+                        if (m->pub_valid && !added)
+                                log_flags_event(m, i, node->pub_flags, flags);
+                        /* A slot deleted by ReloadNodes loses its address. */
+                        if (!added && (flags ^ node->pub_flags) & CTDB_NODE_FLAG_DELETED)
+                                np[k++] = (char *) "Address";
+                        node->pub_flags = flags;
+                        np[k++] = (char *) "Flags";
+                        np[k++] = (char *) "Health";
+                        nodes_changed = true;
+                }
+                if (ban_left != node->pub_ban_left) {
+                        node->pub_ban_left = ban_left;
+                        np[k++] = (char *) "BanTimeLeft";
+                }
+                np[k] = NULL;
+                if (k > 0 && m->pub_valid)
+                        clusterd_bus_emit_node_changed(m, i, np);
+        }
+
+        if (m->self != m->pub_self)
+                props[n++] = (char *) "ThisNode";
+        if (m->leader != m->pub_leader) {
+                char f1[32];
+                const char *extra[] = { f1, NULL };
+
+                snprintf(f1, sizeof(f1), "CTDB_LEADER=%" PRIu32, m->leader);
+                if (!m->pub_valid)
+                        ;
+                else if (m->leader == CTDB_PNN_NONE)
+                        log_event(LOG_NOTICE, CTDB_MESSAGE_LEADER, extra, "No leader (%s)",
+                                  m->quorate ? "election in progress" : "not quorate");
+                else
+                        log_event(LOG_NOTICE, CTDB_MESSAGE_LEADER, extra, "Leader is node %" PRIu32 "%s",
+                                  m->leader, m->leader == m->self ? " (this node)" : "");
+                props[n++] = (char *) "Leader";
+        }
+        if (m->generation != m->pub_generation) {
+                char f1[32];
+                const char *extra[] = { f1, NULL };
+
+                snprintf(f1, sizeof(f1), "CTDB_GENERATION=%" PRIu32, m->generation);
+                if (m->pub_valid)
+                        log_event(LOG_INFO, CTDB_MESSAGE_GENERATION, extra, "Generation %" PRIu32, m->generation);
+                props[n++] = (char *) "Generation";
+        }
+        if (m->recovering != m->pub_recovering)
+                props[n++] = (char *) "Recovering";
+        if (m->quorate != m->pub_quorate) {
+                if (m->pub_valid)
+                        log_notice("%s", m->quorate ? "Partition is quorate" : "Partition lost quorum");
+                props[n++] = (char *) "Quorate";
+        }
+        if (nodes_changed)
+                props[n++] = (char *) "Nodes";
+        props[n] = NULL;
+
+        m->pub_self = m->self;
+        m->pub_leader = m->leader;
+        m->pub_generation = m->generation;
+        m->pub_recovering = m->recovering;
+        m->pub_quorate = m->quorate;
+
+        if (n > 0 && m->pub_valid)
+                clusterd_bus_emit_manager_changed(m, props);
+        m->pub_valid = true;
+}
+
 /* ---- Manager ---------------------------------------------------------------- */
 
 static int property_get_recovering(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -10,6 +10,14 @@
 /* Adds the Manager object and the per-node objects (a fallback vtable) to m->bus. */
 int clusterd_bus_register(clusterd_manager *m);
 
+/*
+ * Publishes every change since the last call: PropertiesChanged of the Manager
+ * and node objects, InterfacesAdded for slots ReloadNodes added, and the journal
+ * events of node flags, leader, generation and quorum. The first call only
+ * records the state.
+ */
+void clusterd_bus_publish(clusterd_manager *m);
+
 /* PropertiesChanged for the named Manager properties (NULL-terminated). */
 void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props);
 /* PropertiesChanged for the named properties of node pnn. */

@@ -2,9 +2,10 @@
 
 /*
  * The state of ctdb-clusterd: its view of every configured node, its own flags,
- * the election result, generation and recovery, and the link to the local
- * tunneld (libctdb-client, polled from sd-event). The D-Bus glue in
- * clusterd-bus.c reads this struct and calls the manager_* actions.
+ * the election result, generation and recovery, and its connection to the local
+ * tunneld (common/dp-client). The pure rules are clusterd-election.c and
+ * clusterd-recovery.c; controls and bans are clusterd-control.c, announcements
+ * clusterd-announce.c, and clusterd-bus.c publishes this struct on the bus.
  */
 
 #include <stdbool.h>
@@ -14,24 +15,26 @@
 #include <systemd/sd-event.h>
 
 #include "bus-util.h"
+#include "clusterd-announce.h"
 #include "clusterd-election.h"
 #include "clusterd-lock.h"
-#include "ctdb-client.h"
-#include "ctdb-srvid.h"
+#include "clusterd-recovery.h"
+#include "clusterd-wire.h"
 
 struct ctdb_config;
 struct ctdb_nodes;
-struct pending_control;
-struct inbox_entry;
+struct dp_client;
+struct peer_requests;
 
+#define USEC_PER_SEC 1000000ULL
 
 /* Timings (microseconds); the reasons are in docs/architecture.md. */
 #define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
 #define CLUSTERD_LOCK_RETRY_USEC   (200 * 1000ULL)
 #define CLUSTERD_CONTROL_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 #define CLUSTERD_RECOVERY_TIMEOUT_USEC (5 * 1000 * 1000ULL)
-#define CLUSTERD_RECONNECT_MIN_USEC (100 * 1000ULL)
-#define CLUSTERD_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
+/* Controls forwarded to other nodes and waiting for their answer. */
+#define CLUSTERD_CONTROLS_MAX 256u
 
 /* pub_flags of a slot that ReloadNodes added: its object is not announced yet. */
 #define CLUSTERD_PUB_NEW UINT32_MAX
@@ -62,11 +65,13 @@ typedef struct clusterd_manager {
         sd_bus *bus;
         struct ctdb_config *config;
         char *nodes_path;
-        char *socket_path;              /* NULL = libctdb-client's default */
 
         struct clusterd_node *nodes;    /* talloc array, index == pnn */
         uint32_t n_nodes;
         uint32_t self;                  /* CTDB_PNN_NONE until tunneld told us */
+        /* the pure rules' inputs, one per slot, kept so that deciding never allocates */
+        struct election_node *election_in;
+        struct recovery_node *recovery_in;
 
         /* this node */
         uint32_t flags;                 /* own flags (never DISCONNECTED) */
@@ -90,20 +95,14 @@ typedef struct clusterd_manager {
         sd_event_source *recovery_timer;
 
         /* tunneld */
-        ctdb_client *client;
-        struct inbox_entry *inbox, *inbox_tail; /* frames read, handled after process() */
-        uint8_t *last_announce;         /* the last state sent, to announce only changes */
-        size_t last_announce_len;
-        sd_event_source *client_io;
-        sd_event_source *reconnect_timer;
-        uint64_t reconnect_usec;
-        bool tunnel_warned;
+        struct dp_client *tunnel;
+        uint8_t last_announce[CLUSTERD_STATE_MSG_MAX]; /* the last state sent, to announce only changes */
+        size_t last_announce_len;       /* 0: nothing sent on this connection yet */
         sd_event_source *announce_timer;
         sd_event_source *lock_timer;
 
         /* D-Bus */
-        struct pending_control *pending;
-        uint32_t next_control_id;
+        struct peer_requests *controls; /* forwarded controls waiting for the target */
         polkit_registry *polkit;
         bool ready;
 
@@ -113,10 +112,12 @@ typedef struct clusterd_manager {
         bool pub_quorate, pub_recovering;
 } clusterd_manager;
 
-/* config and nodes are stolen onto the manager. */
+/*
+ * config and nodes are stolen onto the manager. The tunnel socket is
+ * $CTDB_TUNNEL_SOCKET, else [paths] runtime directory/tunnel.sock.
+ */
 int clusterd_manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config,
-                struct ctdb_nodes *nodes, const char *nodes_path, const char *socket_path,
-                clusterd_manager **ret);
+                         struct ctdb_nodes *nodes, const char *nodes_path, clusterd_manager **ret);
 void clusterd_manager_free(clusterd_manager *m);
 
 /* Starts the timers and the first connection attempt to tunneld. */
@@ -131,7 +132,19 @@ uint32_t clusterd_manager_node_ban_left(const clusterd_manager *m, uint32_t pnn)
  * themselves (now, or when the target node answers) and return 1, or return a
  * negative errno with error set (the caller replies with it).
  */
-int clusterd_manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
-                    sd_bus_error *error);
+int clusterd_manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target,
+                             uint32_t arg, sd_bus_error *error);
 int clusterd_manager_reload_nodes(clusterd_manager *m, sd_bus_error *error);
 
+/* ---- for the other clusterd modules ---- */
+
+/* A slot that exists and is not deleted. */
+bool clusterd_manager_pnn_valid(const clusterd_manager *m, uint32_t pnn);
+uint64_t clusterd_manager_now(const clusterd_manager *m);
+bool clusterd_manager_connected(const clusterd_manager *m);
+/* Runs the election and the recovery rules on the current view, publishes and announces changes. */
+void clusterd_manager_update(clusterd_manager *m);
+/* Leader: starts a recovery with a new generation. */
+void clusterd_manager_recovery_start(clusterd_manager *m, const char *why);
+/* Sends one clusterd message to dst; -ENOTCONN without tunneld, -EAGAIN when its socket is full. */
+int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_desc *desc, const void *msg);

@@ -1,0 +1,308 @@
+/* A daemon's sd-event connection to ctdb-tunneld's data plane; see dp-client.h. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <talloc.h>
+
+#include "dp-client.h"
+#include "log.h"
+
+#define DP_RECONNECT_MIN_USEC (100 * 1000ULL)
+#define DP_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
+/* srvids one daemon registers; a daemon needs a handful. */
+#define DP_SRVIDS_MAX 64u
+
+enum inbox_kind {
+        INBOX_MESSAGE,
+        INBOX_LINK,
+        INBOX_ERROR,
+};
+
+/*
+ * What libctdb-client's callbacks saw, handled after ctdb_client_process()
+ * returns: handling sends and may drop the client, neither of which is safe
+ * from inside the client's own read loop.
+ */
+struct inbox_entry {
+        struct inbox_entry *next;
+        enum inbox_kind kind;
+        uint32_t pnn;           /* MESSAGE: source; LINK: peer; ERROR: destination */
+        bool connected;
+        uint64_t srvid;
+        int error;
+        enum ctdb_client_request request;
+        uint8_t *data;
+        size_t len;
+};
+
+struct dp_client {
+        sd_event *event;
+        const struct dp_client_ops *ops;
+        void *userdata;
+        char *path;                     /* NULL: libctdb-client's default */
+
+        ctdb_client *client;
+        sd_event_source *io;
+        sd_event_source *reconnect_timer;
+        uint64_t reconnect_usec;
+        bool warned;                    /* "not reachable" logged since the last connection */
+
+        uint64_t srvids[DP_SRVIDS_MAX];
+        unsigned n_srvids;
+
+        struct inbox_entry *inbox, *inbox_tail;
+        /* An allocation failed in a callback: the inbox is incomplete, so reconnect. */
+        bool inbox_lost;
+};
+
+static void dp_schedule_reconnect(struct dp_client *c) {
+        (void) sd_event_source_set_time_relative(c->reconnect_timer, c->reconnect_usec);
+        (void) sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_ONESHOT);
+}
+
+static void dp_drop(struct dp_client *c) {
+        c->io = sd_event_source_disable_unref(c->io);
+        ctdb_client_free(c->client);
+        c->client = NULL;
+        while (c->inbox) {
+                struct inbox_entry *e = c->inbox;
+
+                c->inbox = e->next;
+                talloc_free(e);
+        }
+        c->inbox_tail = NULL;
+        c->inbox_lost = false;
+}
+
+static void dp_lost(struct dp_client *c, int error) {
+        log_warning_errno(error, "Lost the connection to ctdb-tunneld: %m; all peers are disconnected until "
+                                 "it is back");
+        dp_drop(c);
+        c->reconnect_usec = DP_RECONNECT_MIN_USEC;
+        c->warned = true;
+        dp_schedule_reconnect(c);
+        if (c->ops->disconnected)
+                c->ops->disconnected(c->userdata, error);
+}
+
+static struct inbox_entry *inbox_add(struct dp_client *c, enum inbox_kind kind, uint32_t pnn) {
+        struct inbox_entry *e = talloc_zero(c, struct inbox_entry);
+
+        if (!e) {
+                c->inbox_lost = true;
+                return NULL;
+        }
+        e->kind = kind;
+        e->pnn = pnn;
+        if (c->inbox_tail)
+                c->inbox_tail->next = e;
+        else
+                c->inbox = e;
+        c->inbox_tail = e;
+        return e;
+}
+
+static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid, const void *data, size_t len,
+                              void *userdata) {
+        struct dp_client *c = userdata;
+        struct inbox_entry *e = inbox_add(c, INBOX_MESSAGE, src);
+
+        if (!e)
+                return;
+        e->srvid = srvid;
+        e->len = len;
+        e->data = talloc_memdup(e, data, len ? len : 1);
+        if (!e->data)
+                c->inbox_lost = true;
+}
+
+static void on_client_link(ctdb_client *client, uint32_t pnn, bool connected, void *userdata) {
+        struct inbox_entry *e = inbox_add(userdata, INBOX_LINK, pnn);
+
+        if (e)
+                e->connected = connected;
+}
+
+static void on_client_error(ctdb_client *client, int error, enum ctdb_client_request request, uint64_t srvid,
+                            uint32_t dst, void *userdata) {
+        struct inbox_entry *e = inbox_add(userdata, INBOX_ERROR, dst);
+
+        if (!e)
+                return;
+        e->error = error;
+        e->request = request;
+        e->srvid = srvid;
+}
+
+static void inbox_drain(struct dp_client *c) {
+        while (c->inbox) {
+                struct inbox_entry *e = c->inbox;
+
+                c->inbox = e->next;
+                if (!c->inbox)
+                        c->inbox_tail = NULL;
+                /* A handler may lose the connection; what is left is stale then. */
+                if (c->client) {
+                        switch (e->kind) {
+                        case INBOX_MESSAGE:
+                                if (c->ops->message)
+                                        c->ops->message(c->userdata, e->pnn, e->srvid, e->data, e->len);
+                                break;
+                        case INBOX_LINK:
+                                if (c->ops->link)
+                                        c->ops->link(c->userdata, e->pnn, e->connected);
+                                break;
+                        case INBOX_ERROR:
+                                if (c->ops->error)
+                                        c->ops->error(c->userdata, e->error, e->request, e->srvid, e->pnn);
+                                break;
+                        }
+                }
+                talloc_free(e);
+        }
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct dp_client *c = userdata;
+        int r;
+
+        r = ctdb_client_process(c->client);
+        inbox_drain(c);
+        if (!c->client)
+                return 0;
+        /*
+         * A frame that could not be queued (out of memory) would leave the daemon's
+         * view of links silently wrong: start over, tunneld tells everything again.
+         */
+        if (r >= 0 && c->inbox_lost)
+                r = -ENOMEM;
+        if (r < 0)
+                dp_lost(c, r);
+        else if (revents & (EPOLLHUP | EPOLLERR) && r == 0)
+                dp_lost(c, -ECONNRESET);
+        return 0;
+}
+
+static int dp_connect(struct dp_client *c) {
+        ctdb_client *client = NULL;
+        uint32_t pnn;
+        int r;
+
+        r = ctdb_client_connect(c->path, &client);
+        if (r < 0)
+                return r;
+
+        ctdb_client_set_message_handler(client, on_client_message, c);
+        ctdb_client_set_link_handler(client, on_client_link, c);
+        ctdb_client_set_error_handler(client, on_client_error, c);
+        for (unsigned i = 0; i < c->n_srvids && r >= 0; i++)
+                r = ctdb_client_register(client, c->srvids[i]);
+        if (r >= 0)
+                r = sd_event_add_io(c->event, &c->io, ctdb_client_fd(client), EPOLLIN, on_client_io, c);
+        if (r < 0) {
+                ctdb_client_free(client);
+                return r;
+        }
+        c->client = client;
+
+        pnn = ctdb_client_pnn(client);
+        r = c->ops->connected ? c->ops->connected(c->userdata, pnn, ctdb_client_n_nodes(client)) : 0;
+        if (r < 0) {
+                dp_drop(c);
+                return r;
+        }
+        c->reconnect_usec = DP_RECONNECT_MIN_USEC;
+        c->warned = false;
+        log_info("Connected to ctdb-tunneld, this node is pnn %" PRIu32, pnn);
+
+        /* Link states of the peers arrive as LINK frames right after connect. */
+        on_client_io(c->io, ctdb_client_fd(client), 0, c);
+        return 0;
+}
+
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct dp_client *c = userdata;
+        int r;
+
+        r = dp_connect(c);
+        if (r >= 0)
+                return 0;
+        /* tunneld usually starts alongside; complain only once it is late (about 1.5 s). */
+        if (!c->warned && c->reconnect_usec >= 8 * DP_RECONNECT_MIN_USEC) {
+                log_warning_errno(r, "ctdb-tunneld is not reachable at %s: %m; retrying",
+                                  c->path ? c->path : ctdb_client_default_socket());
+                c->warned = true;
+        } else {
+                log_debug_errno(r, "ctdb-tunneld still not reachable: %m");
+        }
+        c->reconnect_usec *= 2;
+        if (c->reconnect_usec > DP_RECONNECT_MAX_USEC)
+                c->reconnect_usec = DP_RECONNECT_MAX_USEC;
+        dp_schedule_reconnect(c);
+        return 0;
+}
+
+static int dp_client_destructor(struct dp_client *c) {
+        dp_drop(c);
+        c->reconnect_timer = sd_event_source_disable_unref(c->reconnect_timer);
+        sd_event_unref(c->event);
+        return 0;
+}
+
+int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct dp_client_ops *ops,
+                  void *userdata, struct dp_client **ret) {
+        struct dp_client *c;
+        int r;
+
+        if (!event || !ops || !ret)
+                return -EINVAL;
+        c = talloc_zero(mem_ctx, struct dp_client);
+        if (!c)
+                return -ENOMEM;
+        c->event = sd_event_ref(event);
+        c->ops = ops;
+        c->userdata = userdata;
+        c->reconnect_usec = DP_RECONNECT_MIN_USEC;
+        talloc_set_destructor(c, dp_client_destructor);
+        if (path && !(c->path = talloc_strdup(c, path))) {
+                talloc_free(c);
+                return -ENOMEM;
+        }
+        r = sd_event_add_time_relative(event, &c->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer, c);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_OFF);
+        if (r < 0) {
+                talloc_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int dp_client_register(struct dp_client *c, uint64_t srvid) {
+        for (unsigned i = 0; i < c->n_srvids; i++)
+                if (c->srvids[i] == srvid)
+                        return 0;
+        if (c->n_srvids >= DP_SRVIDS_MAX)
+                return -ENOSPC;
+        c->srvids[c->n_srvids++] = srvid;
+        return c->client ? ctdb_client_register(c->client, srvid) : 0;
+}
+
+int dp_client_start(struct dp_client *c) {
+        (void) sd_event_source_set_time_relative(c->reconnect_timer, 0);
+        return sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_ONESHOT);
+}
+
+bool dp_client_is_connected(const struct dp_client *c) {
+        return c && c->client;
+}
+
+int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len) {
+        if (!c->client)
+                return -ENOTCONN;
+        return ctdb_client_send(c->client, dst, srvid, data, len);
+}

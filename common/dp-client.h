@@ -1,0 +1,60 @@
+#pragma once
+
+/*
+ * A daemon's connection to ctdb-tunneld's data plane (tunnel.sock), on sd-event:
+ * libctdb-client underneath, plus what every daemon needs around it. It connects
+ * from the loop, retries with backoff (100 ms doubling to 2 s) while tunneld is
+ * not there and after it goes away, registers the daemon's srvids again on every
+ * connection, and hands frames to the daemon only after libctdb-client's read
+ * loop has returned (an inbox), so a handler may send, and may even lose the
+ * connection, safely. clusterd is its first user; dbd, ipd and monitord use it too.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "ctdb-client.h"
+
+struct dp_client;
+
+struct dp_client_ops {
+        /*
+         * tunneld answered: this node is pnn, with n_nodes slots. Negative refuses
+         * the connection (it is dropped and tried again after the backoff).
+         */
+        int (*connected)(void *userdata, uint32_t pnn, uint32_t n_nodes);
+        /* The connection to tunneld is gone (error < 0); reconnecting has been scheduled. */
+        void (*disconnected)(void *userdata, int error);
+        /* A message for one of the registered srvids. data lives until the handler returns. */
+        void (*message)(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len);
+        /* A link came up or went down; once per peer right after connecting. */
+        void (*link)(void *userdata, uint32_t pnn, bool connected);
+        /* A request tunneld accepted failed later (ctdb_error_fn of ctdb-client.h). May be NULL. */
+        void (*error)(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid,
+                      uint32_t dst);
+};
+
+/*
+ * A client on mem_ctx for the socket at path (NULL: libctdb-client's default,
+ * $CTDB_TUNNEL_SOCKET or /run/ctdb/tunnel.sock). Nothing happens until
+ * dp_client_start(). ops must outlive the client.
+ */
+int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct dp_client_ops *ops,
+                  void *userdata, struct dp_client **ret);
+
+/* Registers srvid now (if connected) and on every later connection. */
+int dp_client_register(struct dp_client *c, uint64_t srvid);
+
+/* The first connection attempt, from the loop. */
+int dp_client_start(struct dp_client *c);
+
+bool dp_client_is_connected(const struct dp_client *c);
+
+/*
+ * Sends a message (ctdb_client_send()); -ENOTCONN while tunneld is not connected,
+ * -EAGAIN when its socket is full.
+ */
+int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len);

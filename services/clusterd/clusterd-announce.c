@@ -1,0 +1,97 @@
+/* Peer announcements of ctdb-clusterd; see clusterd-announce.h. */
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "clusterd-announce.h"
+#include "clusterd-manager.h"
+#include "ctdb-srvid.h"
+#include "dp-client.h"
+#include "log.h"
+
+void clusterd_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) {
+        uint32_t connected[CLUSTERD_MAX_NODES];
+        uint8_t buf[CLUSTERD_STATE_MSG_MAX];
+        struct clusterd_state_msg s = {
+                .pnn = m->self,
+                .n_nodes = m->n_nodes,
+                .flags = m->flags,
+                .capabilities = m->capabilities,
+                .generation = m->generation,
+                .leader = m->leader,
+                .vote = m->vote,
+                .recovering = m->recovering,
+                .ban_left = m->ban_left,
+                .connected = connected,
+        };
+        int len, r;
+
+        if (!clusterd_manager_connected(m) || !clusterd_manager_pnn_valid(m, m->self))
+                return;
+        for (uint32_t i = 0; i < m->n_nodes && s.n_connected < CLUSTERD_MAX_NODES; i++)
+                if (i != m->self && m->nodes[i].connected)
+                        connected[s.n_connected++] = i;
+
+        /* Into a buffer of the largest size: packing cannot fail for want of memory. */
+        len = clusterd_msg_pack_into(&clusterd_state_desc, &s, buf, sizeof(buf));
+        if (len < 0) {
+                log_error_errno(len, "Failed to pack the state announcement: %m");
+                return;
+        }
+        if (only_if_changed && m->last_announce_len == (size_t) len && memcmp(buf, m->last_announce, len) == 0)
+                return;
+
+        /* -EAGAIN: tunneld's socket is full; the timer announces again within 250 ms. */
+        r = dp_client_send(m->tunnel, dst, CTDB_SRVID_CLUSTERD, buf, (size_t) len);
+        if (r < 0)
+                log_debug_errno(r, "Failed to send state announcement: %m");
+        if (dst == CTDB_PNN_ALL) {
+                memcpy(m->last_announce, buf, (size_t) len);
+                m->last_announce_len = (size_t) len;
+        }
+}
+
+void clusterd_announce_reset(clusterd_manager *m) {
+        m->last_announce_len = 0;
+}
+
+static int on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        clusterd_manager *m = userdata;
+
+        clusterd_announce(m, CTDB_PNN_ALL, false);
+        (void) sd_event_source_set_time_relative(s, CLUSTERD_ANNOUNCE_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+int clusterd_announce_start(clusterd_manager *m) {
+        int r;
+
+        r = sd_event_add_time_relative(m->event, &m->announce_timer, CLOCK_MONOTONIC, CLUSTERD_ANNOUNCE_USEC, 0,
+                                       on_announce_timer, m);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(m->announce_timer, SD_EVENT_ONESHOT);
+}
+
+void clusterd_announce_received(clusterd_manager *m, uint32_t src, const struct clusterd_state_msg *s) {
+        struct clusterd_node *n;
+
+        if (s->pnn != src || !clusterd_manager_pnn_valid(m, src) || src == m->self) {
+                log_debug("Dropping state announcement of pnn %" PRIu32 " from node %" PRIu32, s->pnn, src);
+                return;
+        }
+        n = &m->nodes[src];
+        if (!n->known && s->n_nodes != m->n_nodes)
+                log_warning("Node %" PRIu32 " has %" PRIu32 " node slots configured, this node %" PRIu32
+                            "; the nodes files differ",
+                            src, s->n_nodes, m->n_nodes);
+        n->known = true;
+        n->flags = s->flags & ~(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_DELETED);
+        n->capabilities = s->capabilities;
+        n->generation = s->generation;
+        n->leader = s->leader;
+        n->vote = s->vote;
+        n->recovering = s->recovering;
+        n->ban_left = s->ban_left;
+}
