@@ -59,15 +59,17 @@ struct tunneld_manager {
 };
 
 /*
- * Creates the manager on mem_ctx from loaded configuration (both reparented to
- * it). psk may be NULL. Nothing is opened yet.
+ * Creates the manager on mem_ctx from loaded configuration (config and nodes are
+ * reparented to it; nodes_path, NULL if there is none, is copied for ReloadNodes).
+ * Finds this node's pnn and loads config->psk_file if set. Nothing is opened yet.
+ * Logs its failures.
  */
 int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
-                uint32_t pnn, struct tunneld_manager **ret);
+                        const char *nodes_path, struct tunneld_manager **ret);
 /* Sets the pre-shared key (copied). */
 int tunneld_manager_set_psk(struct tunneld_manager *m, const uint8_t *key, size_t len);
 
-/* Opens the TCP listener and the local socket and starts connecting to peers. */
+/* Opens the TCP listener and the local socket and starts connecting to peers; logs its failures. */
 int tunneld_manager_start(struct tunneld_manager *m);
 
 /*
