@@ -12,12 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "event-util.h"
+#include "list.h"
 #include "log.h"
 #include "talloc-util.h"
 #include "tunneld-hmac.h"
 #include "tunneld-link.h"
 #include "tunneld-manager.h"
-#include "tunneld-util.h"
 
 /* Receive buffer kept while idle; a bigger one (for a large frame) is dropped after use. */
 #define CONN_RBUF_SIZE (64u * 1024u)
@@ -102,7 +103,7 @@ static void conn_pending_remove(struct conn *c) {
 
         if (!c->pending)
                 return;
-        TUNNELD_LIST_REMOVE(m->pending, c);
+        LIST_REMOVE(m->pending, c);
         m->n_pending--;
         c->pending = false;
 }
@@ -117,7 +118,7 @@ static int conn_destructor(struct conn *c) {
 }
 
 static void conn_set_io_events(struct conn *c, uint32_t events) {
-        tunneld_io_set_events(c->io_source, &c->io_events, events);
+        event_source_set_io_events_cached(c->io_source, &c->io_events, events);
 }
 
 static void conn_set_timer(struct conn *c, uint64_t usec) {
@@ -813,7 +814,7 @@ void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, s
         }
         memcpy(c->address, address, sizeof(address));
         c->pending = true;
-        TUNNELD_LIST_PREPEND(m->pending, c);
+        LIST_PREPEND(m->pending, c);
         m->n_pending++;
 
         r = conn_send_hello(c);

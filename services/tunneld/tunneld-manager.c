@@ -302,7 +302,7 @@ int tunneld_manager_start(struct tunneld_manager *m) {
         path = talloc_asprintf(m, "%s/tunnel.sock", m->config->run_dir ? m->config->run_dir : CTDB_RUN_DIR);
         if (!path)
                 return log_oom();
-        r = local_server_new(m, path, &m->local);
+        r = tunneld_local_new(m, path, &m->local);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the local socket %s: %m", path);
 
@@ -314,16 +314,16 @@ int tunneld_manager_start(struct tunneld_manager *m) {
         return 0;
 }
 
-void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                           size_t payload_len) {
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h,
+                                   const uint8_t *payload, size_t payload_len) {
         if (m->local)
-                local_server_deliver(m->local, h, payload, payload_len);
+                tunneld_local_deliver(m->local, h, payload, payload_len);
         if (m->bus)
                 tunneld_bus_deliver(m, h, payload, payload_len);
 }
 
-int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                         size_t payload_len) {
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h,
+                                 const uint8_t *payload, size_t payload_len) {
         struct wire_header fwd = *h;
         struct link *l;
 
@@ -369,7 +369,7 @@ void tunneld_manager_uncork(struct tunneld_manager *m) {
 
 void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up) {
         if (m->local)
-                local_server_link_changed(m->local, l->pnn, up);
+                tunneld_local_link_changed(m->local, l->pnn, up);
         if (m->bus)
                 tunneld_bus_link_changed(m, l->pnn, up);
 }

@@ -17,7 +17,7 @@
 
 struct link;
 struct conn;
-struct local_server;
+struct tunneld_local;
 struct bus_registry;
 
 /* Pending (not yet authenticated) incoming connections at any one time. */
@@ -42,7 +42,7 @@ struct tunneld_manager {
         struct conn *pending; /* incoming connections before HELLO/AUTH completed */
         unsigned n_pending;
 
-        struct local_server *local;
+        struct tunneld_local *local;
         struct bus_registry *bus_registry;
         polkit_registry *polkit_registry;
 
@@ -95,12 +95,12 @@ struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn);
  * h->dst, to every connected peer for CTDB_PNN_ALL, or locally for this pnn.
  * -ENOENT unknown pnn, -ENOTCONN link down, -ENOBUFS queue full.
  */
-int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                         size_t payload_len);
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h,
+                                 const uint8_t *payload, size_t payload_len);
 
 /* Delivers a message addressed to this node to local clients and D-Bus registrants. */
-void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                           size_t payload_len);
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h,
+                                   const uint8_t *payload, size_t payload_len);
 
 /* Called by the link layer. */
 void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up);
