@@ -13,239 +13,512 @@
 #include "talloc-util.h"
 #include "wire.h"
 
-static void put_le16(uint8_t *p, uint16_t v) {
+/* ---- integers in either byte order ------------------------------------- */
+
+static void put16(enum wire_order o, uint8_t *p, uint16_t v) {
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(p, &v, sizeof(v));
+                return;
+        }
         p[0] = v & 0xff;
         p[1] = v >> 8;
 }
 
-static void put_le32(uint8_t *p, uint32_t v) {
+static void put32(enum wire_order o, uint8_t *p, uint32_t v) {
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(p, &v, sizeof(v));
+                return;
+        }
         for (int i = 0; i < 4; i++)
                 p[i] = (v >> (8 * i)) & 0xff;
 }
 
-static void put_le64(uint8_t *p, uint64_t v) {
+static void put64(enum wire_order o, uint8_t *p, uint64_t v) {
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(p, &v, sizeof(v));
+                return;
+        }
         for (int i = 0; i < 8; i++)
                 p[i] = (v >> (8 * i)) & 0xff;
 }
 
-static uint16_t get_le16(const uint8_t *p) {
+static uint16_t get16(enum wire_order o, const uint8_t *p) {
+        uint16_t v;
+
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(&v, p, sizeof(v));
+                return v;
+        }
         return (uint16_t) (p[0] | p[1] << 8);
 }
 
-static uint32_t get_le32(const uint8_t *p) {
+static uint32_t get32(enum wire_order o, const uint8_t *p) {
+        uint32_t v;
+
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(&v, p, sizeof(v));
+                return v;
+        }
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
-static uint64_t get_le64(const uint8_t *p) {
-        return (uint64_t) get_le32(p) | (uint64_t) get_le32(p + 4) << 32;
+static uint64_t get64(enum wire_order o, const uint8_t *p) {
+        uint64_t v;
+
+        if (o == WIRE_ORDER_NATIVE) {
+                memcpy(&v, p, sizeof(v));
+                return v;
+        }
+        return (uint64_t) get32(o, p) | (uint64_t) get32(o, p + 4) << 32;
 }
 
 #define MEMBER(msg, f, type) ((type *) ((uint8_t *) (msg) + (f)->offset))
 #define CMEMBER(msg, f, type) ((const type *) ((const uint8_t *) (msg) + (f)->offset))
 #define LENGTH(msg, f) (*(const uint32_t *) ((const uint8_t *) (msg) + (f)->len_offset))
+#define SET_LENGTH(msg, f, v) (*(uint32_t *) ((uint8_t *) (msg) + (f)->len_offset) = (v))
 
-static size_t field_size(const struct wire_field *f, const void *msg) {
+/* Zero bytes that bring pos to a multiple of n, counted from the payload's start. */
+static size_t align_pad(size_t pos, uint32_t n) {
+        return n > 1 ? (n - pos % n) % n : 0;
+}
+
+/* ---- size ---------------------------------------------------------------- */
+
+static size_t desc_end(const struct wire_desc *desc, const void *msg, size_t pos);
+
+/* Where a field that starts at pos ends. */
+static size_t field_end(const struct wire_field *f, const void *msg, size_t pos) {
+        const uint8_t *elems;
+
         switch (f->type) {
-        case WIRE_U8:
-                return 1;
-        case WIRE_U16:
-                return 2;
-        case WIRE_U32:
-                return 4;
-        case WIRE_U64:
-                return 8;
-        case WIRE_FIXED:
-                return f->max;
-        case WIRE_BLOB:
-        case WIRE_STRING:
-                return 4 + (size_t) LENGTH(msg, f);
-        case WIRE_U32_ARRAY:
-                return 4 + 4 * (size_t) LENGTH(msg, f);
+        case WIRE_TYPE_U8:
+        case WIRE_TYPE_U16:
+        case WIRE_TYPE_U32:
+        case WIRE_TYPE_U64:
+        case WIRE_TYPE_FIXED:
+                return pos + f->size;
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_STRING:
+                return pos + 4 + (size_t) LENGTH(msg, f);
+        case WIRE_TYPE_BLOB_SIZED:
+                return pos + (size_t) LENGTH(msg, f);
+        case WIRE_TYPE_U32_ARRAY:
+                return pos + 4 + 4 * (size_t) LENGTH(msg, f);
+        case WIRE_TYPE_PAD:
+                return pos + f->max;
+        case WIRE_TYPE_ALIGN:
+                return pos + align_pad(pos, f->max);
+        case WIRE_TYPE_STRUCT:
+                return desc_end(f->desc, CMEMBER(msg, f, uint8_t), pos);
+        case WIRE_TYPE_STRUCT_ARRAY:
+                pos += 4;
+                elems = *CMEMBER(msg, f, uint8_t *);
+                for (uint32_t k = 0; k < LENGTH(msg, f); k++)
+                        pos = desc_end(f->desc, elems + k * f->size, pos);
+                return pos;
+        }
+        return pos;
+}
+
+static size_t desc_end(const struct wire_desc *desc, const void *msg, size_t pos) {
+        for (size_t i = 0; i < desc->n_fields; i++)
+                pos = field_end(&desc->fields[i], msg, pos);
+        return pos;
+}
+
+size_t wire_payload_size(const struct wire_desc *desc, const void *msg) {
+        return desc_end(desc, msg, 0);
+}
+
+/*
+ * The fewest bytes any message of desc takes (alignment counts nothing): what
+ * one element of a STRUCT_ARRAY must at least have sent for its count to be believed.
+ */
+static size_t desc_min_size(const struct wire_desc *desc) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < desc->n_fields; i++) {
+                const struct wire_field *f = &desc->fields[i];
+
+                switch (f->type) {
+                case WIRE_TYPE_U8:
+                case WIRE_TYPE_U16:
+                case WIRE_TYPE_U32:
+                case WIRE_TYPE_U64:
+                case WIRE_TYPE_FIXED:
+                        n += f->size;
+                        break;
+                case WIRE_TYPE_BLOB:
+                case WIRE_TYPE_STRING:
+                case WIRE_TYPE_U32_ARRAY:
+                case WIRE_TYPE_STRUCT_ARRAY:
+                        n += 4;
+                        break;
+                case WIRE_TYPE_PAD:
+                        n += f->max;
+                        break;
+                case WIRE_TYPE_STRUCT:
+                        n += desc_min_size(f->desc);
+                        break;
+                case WIRE_TYPE_ALIGN:
+                case WIRE_TYPE_BLOB_SIZED:
+                        break;
+                }
+        }
+        return n;
+}
+
+/* ---- pack ---------------------------------------------------------------- */
+
+struct packer {
+        uint8_t *buf;
+        size_t size;
+        size_t pos;
+        enum wire_order order;
+};
+
+/* n bytes at the end of what is packed, or NULL when they do not fit. */
+static uint8_t *pack_reserve(struct packer *p, size_t n) {
+        uint8_t *at;
+
+        if (p->size - p->pos < n)
+                return NULL;
+        at = p->buf + p->pos;
+        p->pos += n;
+        return at;
+}
+
+static int pack_desc(const struct wire_desc *desc, const void *msg, struct packer *p);
+
+static int pack_field(const struct wire_field *f, const void *msg, struct packer *p) {
+        bool prefixed = true;
+        uint32_t len = 0;
+        uint8_t *at;
+        int r;
+
+        switch (f->type) {
+        case WIRE_TYPE_U8:
+        case WIRE_TYPE_U16:
+        case WIRE_TYPE_U32:
+        case WIRE_TYPE_U64:
+        case WIRE_TYPE_FIXED:
+        case WIRE_TYPE_PAD:
+        case WIRE_TYPE_ALIGN:
+        case WIRE_TYPE_STRUCT:
+                break;
+        case WIRE_TYPE_BLOB_SIZED:
+                prefixed = false;
+                /* fall through */
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_STRING:
+        case WIRE_TYPE_U32_ARRAY:
+        case WIRE_TYPE_STRUCT_ARRAY:
+                len = LENGTH(msg, f);
+                if (len > f->max)
+                        return -EINVAL;
+                if (prefixed) {
+                        at = pack_reserve(p, 4);
+                        if (!at)
+                                return -EMSGSIZE;
+                        put32(p->order, at, len);
+                }
+                break;
+        }
+
+        switch (f->type) {
+        case WIRE_TYPE_U8:
+        case WIRE_TYPE_U16:
+        case WIRE_TYPE_U32:
+        case WIRE_TYPE_U64:
+        case WIRE_TYPE_FIXED:
+                at = pack_reserve(p, f->size);
+                if (!at)
+                        return -EMSGSIZE;
+                if (f->type == WIRE_TYPE_U16)
+                        put16(p->order, at, *CMEMBER(msg, f, uint16_t));
+                else if (f->type == WIRE_TYPE_U32)
+                        put32(p->order, at, *CMEMBER(msg, f, uint32_t));
+                else if (f->type == WIRE_TYPE_U64)
+                        put64(p->order, at, *CMEMBER(msg, f, uint64_t));
+                else
+                        memcpy(at, CMEMBER(msg, f, uint8_t), f->size);
+                break;
+        case WIRE_TYPE_PAD:
+        case WIRE_TYPE_ALIGN:
+                len = f->type == WIRE_TYPE_PAD ? f->max : (uint32_t) align_pad(p->pos, f->max);
+                at = pack_reserve(p, len);
+                if (!at)
+                        return -EMSGSIZE;
+                memset(at, 0, len);
+                break;
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_STRING:
+        case WIRE_TYPE_BLOB_SIZED:
+                at = pack_reserve(p, len);
+                if (!at)
+                        return -EMSGSIZE;
+                if (len > 0)
+                        memcpy(at, *CMEMBER(msg, f, uint8_t *), len);
+                break;
+        case WIRE_TYPE_U32_ARRAY:
+                at = pack_reserve(p, 4 * (size_t) len);
+                if (!at)
+                        return -EMSGSIZE;
+                for (uint32_t k = 0; k < len; k++)
+                        put32(p->order, at + 4 * k, (*CMEMBER(msg, f, uint32_t *))[k]);
+                break;
+        case WIRE_TYPE_STRUCT:
+                if (f->desc->size != f->size)
+                        return -EINVAL;
+                return pack_desc(f->desc, CMEMBER(msg, f, uint8_t), p);
+        case WIRE_TYPE_STRUCT_ARRAY:
+                if (f->desc->size != f->size)
+                        return -EINVAL;
+                for (uint32_t k = 0; k < len; k++) {
+                        r = pack_desc(f->desc, *CMEMBER(msg, f, uint8_t *) + k * f->size, p);
+                        if (r < 0)
+                                return r;
+                }
+                break;
         }
         return 0;
 }
 
-size_t wire_payload_size(const struct wire_desc *desc, const void *msg) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < desc->n_fields; i++)
-                n += field_size(&desc->fields[i], msg);
-        return n;
+static int pack_desc(const struct wire_desc *desc, const void *msg, struct packer *p) {
+        for (size_t i = 0; i < desc->n_fields; i++) {
+                int r = pack_field(&desc->fields[i], msg, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t buf_size) {
-        size_t need = wire_payload_size(desc, msg), pos = 0;
+        size_t need = wire_payload_size(desc, msg);
+        struct packer p = { .buf = buf, .size = need, .order = desc->order };
+        int r;
 
         if (need > buf_size)
                 return -EMSGSIZE;
         if (need > INT32_MAX)
                 return -EMSGSIZE;
+        r = pack_desc(desc, msg, &p);
+        if (r < 0)
+                return r;
+        return (int) p.pos;
+}
 
-        for (size_t i = 0; i < desc->n_fields; i++) {
-                const struct wire_field *f = &desc->fields[i];
-                uint32_t len;
+/* ---- unpack -------------------------------------------------------------- */
 
-                switch (f->type) {
-                case WIRE_U8:
-                        buf[pos++] = *CMEMBER(msg, f, uint8_t);
-                        break;
-                case WIRE_U16:
-                        put_le16(buf + pos, *CMEMBER(msg, f, uint16_t));
-                        pos += 2;
-                        break;
-                case WIRE_U32:
-                        put_le32(buf + pos, *CMEMBER(msg, f, uint32_t));
-                        pos += 4;
-                        break;
-                case WIRE_U64:
-                        put_le64(buf + pos, *CMEMBER(msg, f, uint64_t));
-                        pos += 8;
-                        break;
-                case WIRE_FIXED:
-                        memcpy(buf + pos, CMEMBER(msg, f, uint8_t), f->max);
-                        pos += f->max;
-                        break;
-                case WIRE_BLOB:
-                case WIRE_STRING:
-                        len = LENGTH(msg, f);
-                        if (len > f->max)
-                                return -EINVAL;
-                        put_le32(buf + pos, len);
-                        pos += 4;
-                        if (len > 0)
-                                memcpy(buf + pos, *CMEMBER(msg, f, uint8_t *), len);
-                        pos += len;
-                        break;
-                case WIRE_U32_ARRAY:
-                        len = LENGTH(msg, f);
-                        if (len > f->max)
-                                return -EINVAL;
-                        put_le32(buf + pos, len);
-                        pos += 4;
-                        for (uint32_t k = 0; k < len; k++, pos += 4)
-                                put_le32(buf + pos, (*CMEMBER(msg, f, uint32_t *))[k]);
-                        break;
+struct reader {
+        const uint8_t *buf;
+        size_t size;
+        size_t pos;
+        enum wire_order order;
+};
+
+/* The n bytes at the read position, or NULL when fewer are left. */
+static const uint8_t *read_bytes(struct reader *rd, size_t n) {
+        const uint8_t *at;
+
+        if (rd->size - rd->pos < n)
+                return NULL;
+        at = rd->buf + rd->pos;
+        rd->pos += n;
+        return at;
+}
+
+static int unpack_desc(const struct wire_desc *desc, void *mem_ctx, struct reader *rd, void *msg);
+
+/* n structs of f->desc into a new array: the count is believed only when the bytes left can hold it. */
+static int unpack_struct_array(const struct wire_field *f, void *mem_ctx, struct reader *rd, uint32_t n,
+                               void **ret) {
+        size_t min = desc_min_size(f->desc);
+        uint8_t *a;
+        int r;
+
+        if (f->desc->size != f->size)
+                return -EINVAL;
+        /* An element of no bytes still counts as one, so that a count never outgrows what was sent. */
+        if (n > (rd->size - rd->pos) / (min > 0 ? min : 1))
+                return -EBADMSG;
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        a = talloc_zero_size(mem_ctx, (size_t) n * f->size);
+        if (!a)
+                return -ENOMEM;
+        talloc_set_name_const(a, f->desc->name);
+        for (uint32_t k = 0; k < n; k++) {
+                r = unpack_desc(f->desc, a, rd, a + (size_t) k * f->size);
+                if (r < 0) {
+                        talloc_free(a);
+                        return r;
                 }
         }
-        return (int) pos;
+        *ret = a;
+        return 0;
+}
+
+static int unpack_field(const struct wire_field *f, void *mem_ctx, struct reader *rd, void *msg) {
+        const uint8_t *at;
+        uint32_t len = 0;
+        size_t left;
+        int r;
+
+        switch (f->type) {
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_STRING:
+        case WIRE_TYPE_U32_ARRAY:
+        case WIRE_TYPE_STRUCT_ARRAY:
+                at = read_bytes(rd, 4);
+                if (!at)
+                        return -EBADMSG;
+                len = get32(rd->order, at);
+                break;
+        case WIRE_TYPE_BLOB_SIZED:
+                len = LENGTH(msg, f);
+                break;
+        default:
+                break;
+        }
+        if (len > f->max)
+                return -E2BIG;
+        left = rd->size - rd->pos;
+
+        switch (f->type) {
+        case WIRE_TYPE_U8:
+        case WIRE_TYPE_U16:
+        case WIRE_TYPE_U32:
+        case WIRE_TYPE_U64:
+        case WIRE_TYPE_FIXED:
+                at = read_bytes(rd, f->size);
+                if (!at)
+                        return -EBADMSG;
+                if (f->type == WIRE_TYPE_U16)
+                        *MEMBER(msg, f, uint16_t) = get16(rd->order, at);
+                else if (f->type == WIRE_TYPE_U32)
+                        *MEMBER(msg, f, uint32_t) = get32(rd->order, at);
+                else if (f->type == WIRE_TYPE_U64)
+                        *MEMBER(msg, f, uint64_t) = get64(rd->order, at);
+                else
+                        memcpy(MEMBER(msg, f, uint8_t), at, f->size);
+                break;
+        case WIRE_TYPE_PAD:
+                if (!read_bytes(rd, f->max))
+                        return -EBADMSG;
+                break;
+        case WIRE_TYPE_ALIGN:
+                if (!read_bytes(rd, align_pad(rd->pos, f->max)))
+                        return -EBADMSG;
+                break;
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_BLOB_SIZED:
+                at = read_bytes(rd, len);
+                if (!at)
+                        return -EBADMSG;
+                *MEMBER(msg, f, const uint8_t *) = len > 0 ? at : NULL;
+                break;
+        case WIRE_TYPE_STRING: {
+                char *s;
+
+                at = read_bytes(rd, len);
+                if (!at)
+                        return -EBADMSG;
+                s = talloc_strndup(mem_ctx, (const char *) at, len);
+                if (!s)
+                        return -ENOMEM;
+                /* An embedded NUL would make the string lie about its length. */
+                if (strlen(s) != len) {
+                        talloc_free(s);
+                        return -EBADMSG;
+                }
+                *MEMBER(msg, f, char *) = s;
+                break;
+        }
+        case WIRE_TYPE_U32_ARRAY: {
+                uint32_t *a = NULL;
+
+                if (len > left / 4)
+                        return -EBADMSG;
+                if (len > 0) {
+                        a = talloc_array(mem_ctx, uint32_t, len);
+                        if (!a)
+                                return -ENOMEM;
+                        at = read_bytes(rd, 4 * (size_t) len);
+                        for (uint32_t k = 0; k < len; k++)
+                                a[k] = get32(rd->order, at + 4 * k);
+                }
+                *MEMBER(msg, f, uint32_t *) = a;
+                break;
+        }
+        case WIRE_TYPE_STRUCT:
+                if (f->desc->size != f->size)
+                        return -EINVAL;
+                return unpack_desc(f->desc, mem_ctx, rd, MEMBER(msg, f, uint8_t));
+        case WIRE_TYPE_STRUCT_ARRAY:
+                r = unpack_struct_array(f, mem_ctx, rd, len, MEMBER(msg, f, void *));
+                if (r < 0)
+                        return r;
+                break;
+        }
+
+        if (f->type == WIRE_TYPE_BLOB || f->type == WIRE_TYPE_STRING || f->type == WIRE_TYPE_U32_ARRAY ||
+            f->type == WIRE_TYPE_STRUCT_ARRAY)
+                SET_LENGTH(msg, f, len);
+        return 0;
+}
+
+static int unpack_desc(const struct wire_desc *desc, void *mem_ctx, struct reader *rd, void *msg) {
+        for (size_t i = 0; i < desc->n_fields; i++) {
+                int r = unpack_field(&desc->fields[i], mem_ctx, rd, msg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int wire_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t size, void *msg) {
-        size_t pos = 0;
+        struct reader rd = { .buf = buf, .size = size, .order = desc->order };
+        int r;
 
         if (msg)
                 memset(msg, 0, desc->size);
         else if (desc->n_fields > 0)
                 return -EINVAL;
+        /* The result is an int; no frame comes near this. */
+        if (size > INT32_MAX)
+                return -E2BIG;
 
-        for (size_t i = 0; i < desc->n_fields; i++) {
-                const struct wire_field *f = &desc->fields[i];
-                size_t left = size - pos;
-                uint32_t len;
-
-                switch (f->type) {
-                case WIRE_U8:
-                        if (left < 1)
-                                return -EBADMSG;
-                        *MEMBER(msg, f, uint8_t) = buf[pos++];
-                        break;
-                case WIRE_U16:
-                        if (left < 2)
-                                return -EBADMSG;
-                        *MEMBER(msg, f, uint16_t) = get_le16(buf + pos);
-                        pos += 2;
-                        break;
-                case WIRE_U32:
-                        if (left < 4)
-                                return -EBADMSG;
-                        *MEMBER(msg, f, uint32_t) = get_le32(buf + pos);
-                        pos += 4;
-                        break;
-                case WIRE_U64:
-                        if (left < 8)
-                                return -EBADMSG;
-                        *MEMBER(msg, f, uint64_t) = get_le64(buf + pos);
-                        pos += 8;
-                        break;
-                case WIRE_FIXED:
-                        if (left < f->max)
-                                return -EBADMSG;
-                        memcpy(MEMBER(msg, f, uint8_t), buf + pos, f->max);
-                        pos += f->max;
-                        break;
-                case WIRE_BLOB:
-                case WIRE_STRING:
-                        if (left < 4)
-                                return -EBADMSG;
-                        len = get_le32(buf + pos);
-                        pos += 4;
-                        if (len > f->max)
-                                return -E2BIG;
-                        if (len > left - 4)
-                                return -EBADMSG;
-                        if (f->type == WIRE_BLOB) {
-                                *MEMBER(msg, f, const uint8_t *) = len > 0 ? buf + pos : NULL;
-                        } else {
-                                char *s = talloc_strndup(mem_ctx, (const char *) buf + pos, len);
-                                if (!s)
-                                        return -ENOMEM;
-                                /* An embedded NUL would make the string lie about its length. */
-                                if (strlen(s) != len) {
-                                        talloc_free(s);
-                                        return -EBADMSG;
-                                }
-                                *MEMBER(msg, f, char *) = s;
-                        }
-                        *(uint32_t *) ((uint8_t *) msg + f->len_offset) = len;
-                        pos += len;
-                        break;
-                case WIRE_U32_ARRAY: {
-                        uint32_t *a = NULL;
-                        if (left < 4)
-                                return -EBADMSG;
-                        len = get_le32(buf + pos);
-                        pos += 4;
-                        if (len > f->max)
-                                return -E2BIG;
-                        if (len > (left - 4) / 4)
-                                return -EBADMSG;
-                        if (len > 0) {
-                                a = talloc_array(mem_ctx, uint32_t, len);
-                                if (!a)
-                                        return -ENOMEM;
-                                for (uint32_t k = 0; k < len; k++, pos += 4)
-                                        a[k] = get_le32(buf + pos);
-                        }
-                        *MEMBER(msg, f, uint32_t *) = a;
-                        *(uint32_t *) ((uint8_t *) msg + f->len_offset) = len;
-                        break;
-                }
-                }
-        }
-        return (int) pos;
+        r = unpack_desc(desc, mem_ctx, &rd, msg);
+        if (r < 0)
+                return r;
+        return (int) rd.pos;
 }
 
+/* ---- frames -------------------------------------------------------------- */
+
 void wire_header_pack(const struct wire_header *h, uint8_t out[WIRE_HEADER_SIZE]) {
-        put_le32(out, h->length);
-        put_le16(out + 4, h->kind);
-        put_le16(out + 6, h->flags);
-        put_le32(out + 8, h->src);
-        put_le32(out + 12, h->dst);
-        put_le32(out + 16, h->generation);
-        put_le32(out + 20, h->reserved);
-        put_le64(out + 24, h->srvid);
+        put32(WIRE_ORDER_LE, out, h->length);
+        put16(WIRE_ORDER_LE, out + 4, h->kind);
+        put16(WIRE_ORDER_LE, out + 6, h->flags);
+        put32(WIRE_ORDER_LE, out + 8, h->src);
+        put32(WIRE_ORDER_LE, out + 12, h->dst);
+        put32(WIRE_ORDER_LE, out + 16, h->generation);
+        put32(WIRE_ORDER_LE, out + 20, h->reserved);
+        put64(WIRE_ORDER_LE, out + 24, h->srvid);
 }
 
 int wire_header_unpack(const uint8_t in[WIRE_HEADER_SIZE], uint32_t max_frame, struct wire_header *ret) {
         struct wire_header h = {
-                .length = get_le32(in),
-                .kind = get_le16(in + 4),
-                .flags = get_le16(in + 6),
-                .src = get_le32(in + 8),
-                .dst = get_le32(in + 12),
-                .generation = get_le32(in + 16),
-                .reserved = get_le32(in + 20),
-                .srvid = get_le64(in + 24),
+                .length = get32(WIRE_ORDER_LE, in),
+                .kind = get16(WIRE_ORDER_LE, in + 4),
+                .flags = get16(WIRE_ORDER_LE, in + 6),
+                .src = get32(WIRE_ORDER_LE, in + 8),
+                .dst = get32(WIRE_ORDER_LE, in + 12),
+                .generation = get32(WIRE_ORDER_LE, in + 16),
+                .reserved = get32(WIRE_ORDER_LE, in + 20),
+                .srvid = get64(WIRE_ORDER_LE, in + 24),
         };
 
         if (h.length < WIRE_HEADER_SIZE)
@@ -256,6 +529,29 @@ int wire_header_unpack(const uint8_t in[WIRE_HEADER_SIZE], uint32_t max_frame, s
         return 0;
 }
 
+void wire_header_finish(struct wire_header *h, size_t payload_len, uint8_t out[WIRE_HEADER_SIZE]) {
+        h->length = (uint32_t) (WIRE_HEADER_SIZE + payload_len);
+        wire_header_pack(h, out);
+}
+
+int wire_frame_pack(struct wire_header *h, const struct wire_desc *desc, const void *msg, uint8_t *buf,
+                    size_t size) {
+        size_t payload = wire_payload_size(desc, msg);
+        struct wire_header out = *h;
+        int r;
+
+        if (payload > WIRE_FRAME_MAX - WIRE_HEADER_SIZE || size < WIRE_HEADER_SIZE + payload)
+                return -EMSGSIZE;
+        r = wire_pack(desc, msg, buf + WIRE_HEADER_SIZE, payload);
+        if (r < 0)
+                return r;
+        if (desc->kind != 0)
+                out.kind = desc->kind;
+        wire_header_finish(&out, payload, buf);
+        *h = out;
+        return (int) h->length;
+}
+
 int wire_frame_build(void *mem_ctx, struct wire_header *h, const struct wire_desc *desc, const void *msg,
                      uint8_t **ret_frame) {
         size_t payload = wire_payload_size(desc, msg);
@@ -264,58 +560,83 @@ int wire_frame_build(void *mem_ctx, struct wire_header *h, const struct wire_des
 
         if (payload > WIRE_FRAME_MAX - WIRE_HEADER_SIZE)
                 return -EMSGSIZE;
-
         frame = talloc_size(mem_ctx, WIRE_HEADER_SIZE + payload);
         if (!frame)
                 return -ENOMEM;
-
-        r = wire_pack(desc, msg, frame + WIRE_HEADER_SIZE, payload);
+        r = wire_frame_pack(h, desc, msg, frame, WIRE_HEADER_SIZE + payload);
         if (r < 0) {
                 talloc_free(frame);
                 return r;
         }
-        if (desc->kind != 0)
-                h->kind = desc->kind;
-        h->length = (uint32_t) (WIRE_HEADER_SIZE + payload);
-        wire_header_pack(h, frame);
         *ret_frame = frame;
-        return (int) h->length;
+        return r;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+int wire_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx,
+                  const struct wire_header *h, const uint8_t *payload, size_t payload_len, void *userdata) {
+        /* Aligned for any member a message struct may have. */
+        union {
+                max_align_t align;
+                uint8_t bytes[WIRE_DISPATCH_MSG_MAX];
+        } msg;
+        const struct wire_handler *e = NULL;
+        int r;
+
+        for (size_t i = 0; i < n_table && !e; i++)
+                if (table[i].kind == h->kind)
+                        e = &table[i];
+        if (!e)
+                return -ENOMSG;
+        if (!e->fn)
+                return 0;
+        if (!e->desc)
+                return e->fn(userdata, h, NULL, payload, payload_len);
+        if (e->desc->size > sizeof(msg))
+                return -EINVAL;
+
+        r = wire_unpack(e->desc, mem_ctx, payload, payload_len, &msg);
+        if (r == -ENOMEM || r == -EINVAL)
+                return r;
+        if (r < 0)
+                return -EBADMSG;
+        return e->fn(userdata, h, &msg, payload, payload_len);
 }
 
 /* ---- the message kinds of wire.h ---------------------------------------- */
 
 static const struct wire_field hello_fields[] = {
-        WIRE_FIELD(struct wire_hello, WIRE_U32, magic, 0),
-        WIRE_FIELD(struct wire_hello, WIRE_U16, major, 0),
-        WIRE_FIELD(struct wire_hello, WIRE_U16, minor, 0),
-        WIRE_FIELD(struct wire_hello, WIRE_U32, pnn, 0),
-        WIRE_FIELD(struct wire_hello, WIRE_U32, n_nodes, 0),
-        WIRE_FIELD(struct wire_hello, WIRE_FIXED, nonce, WIRE_NONCE_SIZE),
+        WIRE_U32(struct wire_hello, magic),
+        WIRE_U16(struct wire_hello, major),
+        WIRE_U16(struct wire_hello, minor),
+        WIRE_U32(struct wire_hello, pnn),
+        WIRE_U32(struct wire_hello, n_nodes),
+        WIRE_FIXED(struct wire_hello, nonce),
 };
 
 static const struct wire_field auth_fields[] = {
-        WIRE_FIELD(struct wire_auth, WIRE_FIXED, mac, WIRE_MAC_SIZE),
+        WIRE_FIXED(struct wire_auth, mac),
 };
 
 static const struct wire_field heartbeat_fields[] = {
-        WIRE_FIELD(struct wire_heartbeat, WIRE_U64, seq, 0),
+        WIRE_U64(struct wire_heartbeat, seq),
 };
 
 static const struct wire_field message_fields[] = {
-        WIRE_FIELD_LEN(struct wire_message, WIRE_BLOB, data, data_len,
-                       WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4),
+        WIRE_BLOB(struct wire_message, data, data_len, WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4),
 };
 
 static const struct wire_field link_fields[] = {
-        WIRE_FIELD(struct wire_link, WIRE_U32, pnn, 0),
-        WIRE_FIELD(struct wire_link, WIRE_U8, connected, 0),
+        WIRE_U32(struct wire_link, pnn),
+        WIRE_U8(struct wire_link, connected),
 };
 
 static const struct wire_field error_fields[] = {
-        WIRE_FIELD(struct wire_error, WIRE_U32, error, 0),
-        WIRE_FIELD(struct wire_error, WIRE_U16, request_kind, 0),
-        WIRE_FIELD(struct wire_error, WIRE_U64, srvid, 0),
-        WIRE_FIELD(struct wire_error, WIRE_U32, dst, 0),
+        WIRE_U32(struct wire_error, error),
+        WIRE_U16(struct wire_error, request_kind),
+        WIRE_U64(struct wire_error, srvid),
+        WIRE_U32(struct wire_error, dst),
 };
 
 struct wire_empty {
@@ -327,31 +648,16 @@ const struct wire_desc wire_auth_desc = WIRE_DESC(WIRE_KIND_AUTH, struct wire_au
 const struct wire_desc wire_heartbeat_desc =
         WIRE_DESC(WIRE_KIND_HEARTBEAT, struct wire_heartbeat, heartbeat_fields);
 const struct wire_desc wire_message_desc = WIRE_DESC(WIRE_KIND_MESSAGE, struct wire_message, message_fields);
+/* TUNNEL and TUNNEL_ERROR carry exactly what MESSAGE and ERROR carry; only the kind differs. */
+const struct wire_desc wire_tunnel_desc = WIRE_DESC(WIRE_KIND_TUNNEL, struct wire_message, message_fields);
+const struct wire_desc wire_tunnel_error_desc =
+        WIRE_DESC(WIRE_KIND_TUNNEL_ERROR, struct wire_error, error_fields);
 const struct wire_desc wire_link_desc = WIRE_DESC(WIRE_KIND_LINK, struct wire_link, link_fields);
 const struct wire_desc wire_error_desc = WIRE_DESC(WIRE_KIND_ERROR, struct wire_error, error_fields);
-/* REGISTER and DEREGISTER carry everything in the header; kind 0: the caller sets header.kind. */
-const struct wire_desc wire_empty_desc = { 0, "empty", sizeof(struct wire_empty), NULL, 0 };
+/* The (DE)REGISTER kinds carry everything in the header; kind 0: the caller sets header.kind. */
+const struct wire_desc wire_empty_desc = { 0, "empty", sizeof(struct wire_empty), NULL, 0, WIRE_ORDER_LE };
 
-const struct wire_desc *wire_desc_by_kind(uint16_t kind) {
-        switch (kind) {
-        case WIRE_KIND_HELLO:
-                return &wire_hello_desc;
-        case WIRE_KIND_AUTH:
-                return &wire_auth_desc;
-        case WIRE_KIND_HEARTBEAT:
-                return &wire_heartbeat_desc;
-        case WIRE_KIND_MESSAGE:
-                return &wire_message_desc;
-        case WIRE_KIND_REGISTER:
-        case WIRE_KIND_DEREGISTER:
-                return &wire_empty_desc;
-        case WIRE_KIND_LINK:
-                return &wire_link_desc;
-        case WIRE_KIND_ERROR:
-                return &wire_error_desc;
-        }
-        return NULL;
-}
+WIRE_DEFINE_KIND_LOOKUPS(WIRE_KINDS, wire_desc_by_kind, wire_kind_to_string)
 
 int wire_hello_check(const struct wire_hello *h) {
         if (h->magic != WIRE_MAGIC)

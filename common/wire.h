@@ -44,23 +44,44 @@ struct wire_header {
         uint64_t srvid;         /* message srvid or tunnel id */
 };
 
+/* ---- descriptions ------------------------------------------------------ */
+
 enum wire_type {
-        WIRE_U8,
-        WIRE_U16,
-        WIRE_U32,
-        WIRE_U64,
-        WIRE_FIXED,      /* .max bytes copied into a uint8_t[.max] member */
-        WIRE_BLOB,       /* u32 length + bytes; unpack points into the frame (no copy) */
-        WIRE_STRING,     /* u32 length + bytes, no NUL on the wire; unpack allocates with NUL */
-        WIRE_U32_ARRAY,  /* u32 count + count x u32; unpack allocates */
+        WIRE_TYPE_U8,
+        WIRE_TYPE_U16,
+        WIRE_TYPE_U32,
+        WIRE_TYPE_U64,
+        WIRE_TYPE_FIXED,        /* .size bytes copied into a uint8_t[.size] member */
+        WIRE_TYPE_BLOB,         /* u32 length + bytes; unpack points into the frame (no copy) */
+        WIRE_TYPE_STRING,       /* u32 length + bytes, no NUL on the wire; unpack allocates with NUL */
+        WIRE_TYPE_U32_ARRAY,    /* u32 count + count x u32; unpack allocates */
+        WIRE_TYPE_PAD,          /* .max zero bytes; skipped (not checked) on unpack */
+        WIRE_TYPE_ALIGN,        /* zero bytes up to a multiple of .max from the payload's start */
+        WIRE_TYPE_STRUCT,       /* the fields of .desc, inline, for an embedded struct member */
+        WIRE_TYPE_STRUCT_ARRAY, /* u32 count + count x .desc; unpack allocates the array */
+        WIRE_TYPE_BLOB_SIZED,   /* bytes only: the length is an earlier field (len_offset) */
 };
+
+struct wire_desc;
 
 struct wire_field {
         const char *name;
         enum wire_type type;
-        size_t offset;      /* of the member: value, pointer, or fixed array */
-        size_t len_offset;  /* BLOB/STRING/U32_ARRAY: offset of the uint32_t length/count member */
-        uint32_t max;       /* FIXED: size; BLOB/STRING: max bytes; U32_ARRAY: max count */
+        size_t offset;                  /* of the member: value, pointer, array or struct */
+        size_t len_offset;              /* variable fields: offset of the uint32_t length/count member */
+        uint32_t max;                   /* BLOB/STRING: max bytes; arrays: max count; PAD: bytes; ALIGN: n */
+        size_t size;                    /* C size of the member (FIXED, STRUCT) or of one array element */
+        const struct wire_desc *desc;   /* STRUCT, STRUCT_ARRAY: the nested description */
+};
+
+/*
+ * Byte order of a description's integers. Links and local sockets are little
+ * endian; CTDB's client protocol is the host's. The order of the description
+ * handed to wire_pack()/wire_unpack() applies to everything nested in it.
+ */
+enum wire_order {
+        WIRE_ORDER_LE,
+        WIRE_ORDER_NATIVE,
 };
 
 struct wire_desc {
@@ -69,23 +90,84 @@ struct wire_desc {
         size_t size;                    /* sizeof the C struct */
         const struct wire_field *fields;
         size_t n_fields;
+        enum wire_order order;
 };
 
-/* Bytes the payload of msg needs on the wire. */
+/*
+ * Field macros: WIRE_U32(struct foo, bar) describes member bar of struct foo.
+ * Each checks at compile time that the member's C type fits the wire type (a
+ * uint16_t under WIRE_U32, an array under WIRE_BLOB, a uint16_t length member
+ * are build errors). The sizeof trick is one that works in a constant expression.
+ */
+#define WIRE_ASSERT_(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
+#define WIRE_MEMBER_(S, m) (((S *) 0)->m)
+#define WIRE_IS_ARRAY_(S, m)                                                                            \
+        (!__builtin_types_compatible_p(__typeof__(WIRE_MEMBER_(S, m)), __typeof__(&WIRE_MEMBER_(S, m)[0])))
+/* A pointer member whose elements have elem_size bytes, with a uint32_t length/count member. */
+#define WIRE_CHECK_VAR_(S, m, len, elem_size)                                                           \
+        WIRE_ASSERT_(!WIRE_IS_ARRAY_(S, m) && sizeof(WIRE_MEMBER_(S, m)[0]) == (elem_size) &&           \
+                     sizeof(WIRE_MEMBER_(S, len)) == sizeof(uint32_t))
+
+#define WIRE_INT_(S, m, t, n)                                                                           \
+        { #m, t, offsetof(S, m) + WIRE_ASSERT_(sizeof(WIRE_MEMBER_(S, m)) == (n)), 0, 0, (n), NULL }
+#define WIRE_U8(S, m)  WIRE_INT_(S, m, WIRE_TYPE_U8, 1)
+#define WIRE_U16(S, m) WIRE_INT_(S, m, WIRE_TYPE_U16, 2)
+#define WIRE_U32(S, m) WIRE_INT_(S, m, WIRE_TYPE_U32, 4)
+#define WIRE_U64(S, m) WIRE_INT_(S, m, WIRE_TYPE_U64, 8)
+/* A byte array member, sizeof(member) bytes on the wire. */
+#define WIRE_FIXED(S, m)                                                                                \
+        { #m, WIRE_TYPE_FIXED, offsetof(S, m) + WIRE_ASSERT_(WIRE_IS_ARRAY_(S, m) &&                    \
+                                                             sizeof(WIRE_MEMBER_(S, m)[0]) == 1),       \
+          0, 0, sizeof(WIRE_MEMBER_(S, m)), NULL }
+#define WIRE_VAR_(S, m, len, t, mx, elem_size)                                                          \
+        { #m, t, offsetof(S, m) + WIRE_CHECK_VAR_(S, m, len, elem_size), offsetof(S, len), (mx),        \
+          (elem_size), NULL }
+#define WIRE_BLOB(S, m, len, mx)      WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB, mx, 1)
+#define WIRE_STRING(S, m, len, mx)    WIRE_VAR_(S, m, len, WIRE_TYPE_STRING, mx, 1)
+#define WIRE_U32_ARRAY(S, m, n, mx)   WIRE_VAR_(S, m, n, WIRE_TYPE_U32_ARRAY, mx, 4)
+/* Bytes whose length len was packed/unpacked by an earlier WIRE_U32(S, len) (CTDB's req_call). */
+#define WIRE_BLOB_SIZED(S, m, len, mx) WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB_SIZED, mx, 1)
+#define WIRE_PAD(n)   { "pad", WIRE_TYPE_PAD, 0, 0, (n), 0, NULL }
+#define WIRE_ALIGN(n) { "align", WIRE_TYPE_ALIGN, 0, 0, (n) + WIRE_ASSERT_((n) > 0), 0, NULL }
+/* An embedded struct member described by *d (its size is checked against d->size when used). */
+#define WIRE_STRUCT(S, m, d)                                                                            \
+        { #m, WIRE_TYPE_STRUCT, offsetof(S, m) + WIRE_ASSERT_(!WIRE_IS_ARRAY_(S, m)), 0, 0,            \
+          sizeof(WIRE_MEMBER_(S, m)), (d) }
+/* A pointer to n structs described by *d; at most mx of them. */
+#define WIRE_STRUCT_ARRAY(S, m, n, d, mx)                                                               \
+        { #m, WIRE_TYPE_STRUCT_ARRAY,                                                                   \
+          offsetof(S, m) + WIRE_CHECK_VAR_(S, m, n, sizeof(WIRE_MEMBER_(S, m)[0])), offsetof(S, n),     \
+          (mx), sizeof(WIRE_MEMBER_(S, m)[0]), (d) }
+
+#define WIRE_DESC_ORDER_(k, s, table, o)                                                                \
+        { (k), #s, sizeof(s), (table), sizeof(table) / sizeof((table)[0]), (o) }
+/* A kind's description: little endian (links, local sockets). */
+#define WIRE_DESC(k, s, table)        WIRE_DESC_ORDER_(k, s, table, WIRE_ORDER_LE)
+/* The same in the host's byte order (CTDB's client protocol). */
+#define WIRE_DESC_NATIVE(k, s, table) WIRE_DESC_ORDER_(k, s, table, WIRE_ORDER_NATIVE)
+
+/*
+ * Bytes the payload of msg needs on the wire. Descriptions must not nest
+ * themselves (directly or not): the walk has no depth limit of its own.
+ */
 size_t wire_payload_size(const struct wire_desc *desc, const void *msg);
 
 /*
  * Writes the payload of msg into buf (buf_size bytes). Returns bytes written,
- * -EMSGSIZE if it does not fit, -EINVAL if a length exceeds its field's max.
+ * -EMSGSIZE if it does not fit, -EINVAL if a length exceeds its field's max (or
+ * a nested description does not match its member's size).
  */
 int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t buf_size);
 
 /*
  * Reads a payload into msg (zeroed first). BLOB members point into buf, so they
- * live as long as buf; STRING and U32_ARRAY members are allocated as talloc
- * children of mem_ctx. Returns bytes consumed (trailing bytes are allowed, see
+ * live as long as buf; STRING, U32_ARRAY and STRUCT_ARRAY members are allocated
+ * as talloc children of mem_ctx (what the elements of a STRUCT_ARRAY allocate
+ * hangs off that array). Returns bytes consumed (trailing bytes are allowed, see
  * above), -EBADMSG on truncated or inconsistent input, -E2BIG when a length or
- * count exceeds its field's max, -ENOMEM. msg may be NULL for a kind without fields.
+ * count exceeds its field's max, -ENOMEM. On failure, what was allocated stays
+ * on mem_ctx: unpack onto a temporary context. msg may be NULL for a kind
+ * without fields.
  */
 int wire_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t size, void *msg);
 
@@ -94,31 +176,101 @@ void wire_header_pack(const struct wire_header *h, uint8_t out[WIRE_HEADER_SIZE]
 int wire_header_unpack(const uint8_t in[WIRE_HEADER_SIZE], uint32_t max_frame, struct wire_header *ret);
 
 /*
- * Header + payload into one talloc buffer; h->length and h->kind are set from
- * desc (except with wire_empty_desc, whose kind the caller puts in h->kind).
- * Returns the frame length, or negative errno.
+ * Sets h->length to a header plus payload_len (at most WIRE_FRAME_MAX in all)
+ * and packs the header into out: for forwarding a payload packed already.
  */
+void wire_header_finish(struct wire_header *h, size_t payload_len, uint8_t out[WIRE_HEADER_SIZE]);
+
+/*
+ * Header + payload into the caller's buf (size bytes), nothing allocated.
+ * h->kind is set from desc (except for a kind-0 description such as
+ * wire_empty_desc, whose kind the caller puts in h->kind) and h->length to the
+ * frame's; h is left alone on failure. Returns the frame length, -EMSGSIZE if it
+ * does not fit buf or WIRE_FRAME_MAX, -EINVAL as wire_pack().
+ */
+int wire_frame_pack(struct wire_header *h, const struct wire_desc *desc, const void *msg, uint8_t *buf,
+                    size_t size);
+
+/* wire_frame_pack() into a new talloc buffer of exactly the frame's size, or -ENOMEM. */
 int wire_frame_build(void *mem_ctx, struct wire_header *h, const struct wire_desc *desc,
                      const void *msg, uint8_t **ret_frame);
 
-/* Describes a message kind's fields; used by the X-macros below. */
-#define WIRE_FIELD(s, t, member, m)       { #member, t, offsetof(s, member), 0, m }
-#define WIRE_FIELD_LEN(s, t, member, len, m) { #member, t, offsetof(s, member), offsetof(s, len), m }
-#define WIRE_DESC(k, s, table) { (k), #s, sizeof(s), (table), sizeof(table) / sizeof((table)[0]) }
+/* ---- dispatch ---------------------------------------------------------- */
+
+/*
+ * Called with the unpacked message (NULL when the entry has no desc) and the
+ * raw payload, for handlers that forward it. Its result is wire_dispatch()'s.
+ */
+typedef int (*wire_handler_fn)(void *userdata, const struct wire_header *h, const void *msg,
+                               const uint8_t *payload, size_t payload_len);
+
+/* One row of a dispatch table. desc NULL: nothing is unpacked; fn NULL: the kind is ignored (0). */
+struct wire_handler {
+        uint16_t kind;
+        const struct wire_desc *desc;
+        wire_handler_fn fn;
+};
+
+/* The largest message struct wire_dispatch() unpacks on its stack. */
+#define WIRE_DISPATCH_MSG_MAX 512u
+
+/*
+ * Looks h->kind up in table, unpacks payload with the row's desc (STRING and
+ * arrays allocate on mem_ctx) and returns what the row's fn returns. -ENOMSG
+ * when the kind is not in the table (the caller decides: a link closes, a client
+ * ignores), -EBADMSG when the payload does not unpack (bad or over a max),
+ * -ENOMEM, -EINVAL for a desc larger than WIRE_DISPATCH_MSG_MAX.
+ */
+int wire_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx,
+                  const struct wire_header *h, const uint8_t *payload, size_t payload_len, void *userdata);
 
 /* ---- message kinds ---------------------------------------------------- */
 
+/*
+ * For an X-macro list of kinds (X(NAME, value, desc) as WIRE_KINDS below):
+ * defines by_kind(), the desc of a kind or NULL, and to_string(), its NAME or
+ * "unknown", both lookups in tables indexed by value.
+ */
+#define WIRE_KIND_DESC_ENTRY_(name, value, desc) [value] = &(desc),
+#define WIRE_KIND_NAME_ENTRY_(name, value, desc) [value] = #name,
+#define WIRE_DEFINE_KIND_LOOKUPS(list, by_kind, to_string)                                              \
+        const struct wire_desc *by_kind(uint16_t kind) {                                                \
+                static const struct wire_desc *const table[] = { list(WIRE_KIND_DESC_ENTRY_) };        \
+                return kind < sizeof(table) / sizeof(table[0]) ? table[kind] : NULL;                    \
+        }                                                                                               \
+        const char *to_string(uint16_t kind) {                                                          \
+                static const char *const table[] = { list(WIRE_KIND_NAME_ENTRY_) };                     \
+                return kind < sizeof(table) / sizeof(table[0]) && table[kind] ? table[kind] : "unknown"; \
+        }
+
+/*
+ * Every kind once: X(NAME, value, desc) gives WIRE_KIND_NAME = value, described by
+ * desc, and the lookups below. Link and local socket: HELLO..TUNNEL_ERROR. Local socket only:
+ * REGISTER and DEREGISTER (srvid in the header), LINK (tunneld -> client: link
+ * state of one peer), ERROR (tunneld -> client: a request failed), TUNNEL_REGISTER
+ * and TUNNEL_DEREGISTER (tunnel id in the header).
+ * MESSAGE: srvid/src/dst in the header, data in the payload. TUNNEL: the same for
+ * the tunnel id in header.srvid. TUNNEL_ERROR: a tunnel frame could not be
+ * delivered, a payload like ERROR's.
+ */
+#define WIRE_KINDS(X)                                                                                   \
+        X(HELLO, 1, wire_hello_desc)                                                                    \
+        X(AUTH, 2, wire_auth_desc)                                                                      \
+        X(HEARTBEAT, 3, wire_heartbeat_desc)                                                            \
+        X(MESSAGE, 4, wire_message_desc)                                                                \
+        X(TUNNEL, 5, wire_tunnel_desc)                                                                  \
+        X(TUNNEL_ERROR, 6, wire_tunnel_error_desc)                                                      \
+        X(REGISTER, 16, wire_empty_desc)                                                                \
+        X(DEREGISTER, 17, wire_empty_desc)                                                              \
+        X(LINK, 18, wire_link_desc)                                                                     \
+        X(ERROR, 19, wire_error_desc)                                                                   \
+        X(TUNNEL_REGISTER, 20, wire_empty_desc)                                                         \
+        X(TUNNEL_DEREGISTER, 21, wire_empty_desc)
+
 enum wire_kind {
-        /* both link and local socket */
-        WIRE_KIND_HELLO      = 1,
-        WIRE_KIND_AUTH       = 2,
-        WIRE_KIND_HEARTBEAT  = 3,
-        WIRE_KIND_MESSAGE    = 4,  /* srvid/src/dst in the header, data in the payload */
-        /* local socket only */
-        WIRE_KIND_REGISTER   = 16, /* srvid in the header */
-        WIRE_KIND_DEREGISTER = 17, /* srvid in the header */
-        WIRE_KIND_LINK       = 18, /* tunneld -> client: link state of one peer */
-        WIRE_KIND_ERROR      = 19, /* tunneld -> client: a request failed */
+#define WIRE_KIND_ENUM_(name, value, desc) WIRE_KIND_##name = (value),
+        WIRE_KINDS(WIRE_KIND_ENUM_)
+#undef WIRE_KIND_ENUM_
 };
 
 /* HELLO: first frame on every link and local socket, from both sides. */
@@ -161,13 +313,17 @@ extern const struct wire_desc wire_hello_desc;
 extern const struct wire_desc wire_auth_desc;
 extern const struct wire_desc wire_heartbeat_desc;
 extern const struct wire_desc wire_message_desc;
+extern const struct wire_desc wire_tunnel_desc;         /* struct wire_message */
+extern const struct wire_desc wire_tunnel_error_desc;   /* struct wire_error */
 extern const struct wire_desc wire_link_desc;
 extern const struct wire_desc wire_error_desc;
-/* The empty payload of REGISTER/DEREGISTER (kind 0: set header.kind yourself). */
+/* The empty payload of the (DE)REGISTER kinds (kind 0: set header.kind yourself). */
 extern const struct wire_desc wire_empty_desc;
 
-/* The description of a kind, or NULL for an unknown kind. */
+/* The description of a kind (a table lookup), or NULL for an unknown kind. */
 const struct wire_desc *wire_desc_by_kind(uint16_t kind);
+/* "HELLO", "TUNNEL_REGISTER", ...; "unknown" for an unknown kind. */
+const char *wire_kind_to_string(uint16_t kind);
 
 /*
  * Version check of a received HELLO: 0 if compatible, -EPROTO on bad magic,

@@ -13,11 +13,26 @@
 
 #include "wire.h"
 
+/*
+ * Every kind once: X(NAME, value, desc) gives CLUSTERD_MSG_NAME = value, described
+ * by desc (a lookup with WIRE_DEFINE_KIND_LOOKUPS).
+ * STATE: a node's state, to all, on change and every 250 ms.
+ * CONTROL: ask one node to change its flags (or the leader to recover).
+ * CONTROL_REPLY: the answer to a CONTROL.
+ */
+#define CLUSTERD_MSG_KINDS(X)                                                                           \
+        X(STATE, 1, clusterd_state_desc)                                                                \
+        X(CONTROL, 2, clusterd_control_desc)                                                            \
+        X(CONTROL_REPLY, 3, clusterd_control_reply_desc)
+
 enum clusterd_msg_kind {
-        CLUSTERD_MSG_STATE         = 1, /* a node's state, to all, on change and every 250 ms */
-        CLUSTERD_MSG_CONTROL       = 2, /* ask one node to change its flags (or the leader to recover) */
-        CLUSTERD_MSG_CONTROL_REPLY = 3, /* the answer to a CONTROL */
+#define CLUSTERD_MSG_ENUM_(name, value, desc) CLUSTERD_MSG_##name = (value),
+        CLUSTERD_MSG_KINDS(CLUSTERD_MSG_ENUM_)
+#undef CLUSTERD_MSG_ENUM_
 };
+
+/* Bytes of the prefix (u16 kind, u16 reserved) before each message's payload. */
+#define CLUSTERD_MSG_PREFIX_SIZE 4u
 
 /* Most peers a state announcement may list (also caps what a peer makes us allocate). */
 #define CLUSTERD_MAX_NODES 1024u
@@ -75,12 +90,36 @@ extern const struct wire_desc clusterd_state_desc;
 extern const struct wire_desc clusterd_control_desc;
 extern const struct wire_desc clusterd_control_reply_desc;
 
-/* prefix + payload of desc (whose kind is a clusterd_msg_kind) in one talloc buffer. */
+/* The description of a kind (a table lookup), or NULL for an unknown kind. */
+const struct wire_desc *clusterd_msg_desc_by_kind(uint16_t kind);
+/* "STATE", "CONTROL", "CONTROL_REPLY"; "unknown" for an unknown kind. */
+const char *clusterd_msg_kind_to_string(uint16_t kind);
+
+/* Bytes prefix + payload of msg take. */
+size_t clusterd_msg_size(const struct wire_desc *desc, const void *msg);
+/*
+ * prefix + payload of desc (whose kind is a clusterd_msg_kind) into the caller's
+ * buf (size bytes), nothing allocated. Returns the bytes written, -EMSGSIZE if
+ * they do not fit buf or a MESSAGE frame, -EINVAL as wire_pack().
+ */
+int clusterd_msg_pack_into(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t size);
+/* prefix + payload of desc in one talloc buffer. */
 int clusterd_msg_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg, uint8_t **ret,
                       size_t *ret_len);
 /* The kind of a received message, or -EBADMSG. */
 int clusterd_msg_kind(const uint8_t *buf, size_t len);
 /* Unpacks the payload after the prefix; -EBADMSG also when the kind is not desc's. */
-int clusterd_msg_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg);
+int clusterd_msg_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len,
+                        void *msg);
+
+/*
+ * Dispatch of one received message (the data of a MESSAGE frame from src_pnn)
+ * by a table of {clusterd kind, desc, handler} rows: wire_dispatch() on the
+ * bytes after the prefix, with a pseudo header whose kind is the clusterd kind,
+ * src is src_pnn, srvid CTDB_SRVID_CLUSTERD and length len (the rest zero).
+ * Results are wire_dispatch()'s; a message shorter than the prefix is -EBADMSG.
+ */
+int clusterd_msg_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx, uint32_t src_pnn,
+                          const uint8_t *data, size_t len, void *userdata);
 
 const char *clusterd_op_to_string(uint32_t op);
