@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctdb-client.h"
+#include "sock-batch.h"
 #include "wire.h"
 
 _Static_assert((int) CTDB_CLIENT_REQUEST_MESSAGE == (int) WIRE_KIND_MESSAGE, "request kinds are wire kinds");
@@ -28,8 +29,6 @@ _Static_assert((int) CTDB_CLIENT_REQUEST_DEREGISTER == (int) WIRE_KIND_DEREGISTE
 #define PROCESS_MAX_FRAMES 1024
 /* Payloads up to this size are packed on the stack. */
 #define SEND_STACK_MAX 8192u
-/* Frames taken per recvmmsg(). */
-#define RECV_BATCH 4u
 
 struct ctdb_client {
         pthread_mutex_t lock;
@@ -43,9 +42,7 @@ struct ctdb_client {
         ctdb_error_fn error_fn;
         void *error_userdata;
         size_t max_message; /* data bytes of the largest MESSAGE the socket carries */
-        /* RECV_BATCH buffers of WIRE_FRAME_MAX + 1 (a longer packet shows as too long),
-         * lazily backed by the kernel: only the pages a frame touches become resident. */
-        uint8_t *rbuf;
+        struct sock_batch batch;
 };
 
 const char *ctdb_client_default_socket(void) {
@@ -107,7 +104,7 @@ static int handshake(ctdb_client *c) {
                 .minor = WIRE_VERSION_MINOR,
                 .pnn = CTDB_PNN_NONE,
         };
-        uint8_t payload[128];
+        uint8_t payload[128], *buf = sock_batch_buffer(&c->batch, 0);
         ssize_t n;
         int r;
 
@@ -120,16 +117,16 @@ static int handshake(ctdb_client *c) {
 
         /* tunneld's HELLO comes first; the socket's receive timeout bounds the wait. */
         do
-                n = recv(c->fd, c->rbuf, WIRE_FRAME_MAX + 1, 0);
+                n = recv(c->fd, buf, WIRE_FRAME_MAX + 1, 0);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return errno == EAGAIN ? -ETIMEDOUT : -errno;
         if (n == 0)
                 return -ECONNRESET;
-        if ((size_t) n < WIRE_HEADER_SIZE || wire_header_unpack(c->rbuf, WIRE_FRAME_MAX, &h) < 0 ||
+        if ((size_t) n < WIRE_HEADER_SIZE || wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 ||
             h.length != (size_t) n || h.kind != WIRE_KIND_HELLO)
                 return -EPROTO;
-        if (wire_unpack(&wire_hello_desc, NULL, c->rbuf + WIRE_HEADER_SIZE, (size_t) n - WIRE_HEADER_SIZE,
+        if (wire_unpack(&wire_hello_desc, NULL, buf + WIRE_HEADER_SIZE, (size_t) n - WIRE_HEADER_SIZE,
                         &hello) < 0)
                 return -EPROTO;
         r = wire_hello_check(&hello);
@@ -168,11 +165,9 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
                 free(c);
                 return -r;
         }
-        c->rbuf = malloc((size_t) RECV_BATCH * (WIRE_FRAME_MAX + 1));
-        if (!c->rbuf) {
-                r = -ENOMEM;
+        r = sock_batch_init(&c->batch, WIRE_FRAME_MAX);
+        if (r < 0)
                 goto fail;
-        }
 
         c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (c->fd < 0) {
@@ -213,7 +208,7 @@ void ctdb_client_free(ctdb_client *c) {
                 return;
         if (c->fd >= 0)
                 close(c->fd);
-        free(c->rbuf);
+        sock_batch_done(&c->batch);
         pthread_mutex_destroy(&c->lock);
         free(c);
 }
@@ -333,30 +328,20 @@ int ctdb_client_process(ctdb_client *c) {
 
         pthread_mutex_lock(&c->lock);
         while (handled < PROCESS_MAX_FRAMES) {
-                struct mmsghdr msgs[RECV_BATCH];
-                struct iovec iov[RECV_BATCH];
-                int n;
-
                 /* One recvmmsg() takes everything waiting (up to the batch) without a
                  * second call that would only say EAGAIN: a syscall saved per message. */
-                memset(msgs, 0, sizeof(msgs));
-                for (unsigned i = 0; i < RECV_BATCH; i++) {
-                        iov[i] = (struct iovec){ .iov_base = c->rbuf + (size_t) i * (WIRE_FRAME_MAX + 1),
-                                                 .iov_len = WIRE_FRAME_MAX + 1 };
-                        msgs[i].msg_hdr.msg_iov = &iov[i];
-                        msgs[i].msg_hdr.msg_iovlen = 1;
-                }
-                n = recvmmsg(c->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+                int n = sock_batch_recv(&c->batch, c->fd);
+
+                if (n == -EINTR)
+                        continue;
                 if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != EAGAIN)
+                        if (n != -EAGAIN)
                                 r = -ECONNRESET;
                         break;
                 }
                 for (int i = 0; i < n; i++) {
-                        const uint8_t *buf = iov[i].iov_base;
-                        size_t len = msgs[i].msg_len;
+                        const uint8_t *buf;
+                        ssize_t len = sock_batch_packet(&c->batch, (unsigned) i, &buf);
                         struct wire_header h;
 
                         if (len == 0) {
@@ -364,12 +349,12 @@ int ctdb_client_process(ctdb_client *c) {
                                 break;
                         }
                         handled++;
-                        if (len < WIRE_HEADER_SIZE || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-                            wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 || h.length != len)
+                        if (len < (ssize_t) WIRE_HEADER_SIZE ||
+                            wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 || h.length != (size_t) len)
                                 continue;
-                        handle_frame(c, &h, buf + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE);
+                        handle_frame(c, &h, buf + WIRE_HEADER_SIZE, (size_t) len - WIRE_HEADER_SIZE);
                 }
-                if (r < 0 || (unsigned) n < RECV_BATCH)
+                if (r < 0 || (unsigned) n < SOCK_BATCH_MAX)
                         break;
         }
         pthread_mutex_unlock(&c->lock);

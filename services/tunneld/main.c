@@ -11,7 +11,6 @@
 #include "log.h"
 #include "talloc-util.h"
 #include "tunneld-bus.h"
-#include "tunneld-hmac.h"
 #include "tunneld-manager.h"
 
 static struct daemon_args arg;
@@ -24,7 +23,6 @@ static int run(int argc, char **argv) {
         struct ctdb_nodes *nodes;
         char *nodes_path;
         struct tunneld_manager *m = NULL;
-        uint32_t pnn;
         int r;
 
         r = daemon_parse_argv(argc, argv, "ctdb-tunneld",
@@ -41,42 +39,13 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
 
-        r = tunneld_manager_find_pnn(nodes, config->node_address, &pnn);
-        if (r < 0 && config->node_address)
-                return log_error_errno(r, "Node address %s is not in the nodes file: %m",
-                                       config->node_address);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "None of the nodes addresses can be bound on this host "
-                                       "(set [cluster] node address): %m");
-
         r = daemon_event_new(&event);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the event loop: %m");
 
-        r = tunneld_manager_new(ctx, event, config, nodes, pnn, &m);
+        r = tunneld_manager_new(ctx, event, config, nodes, nodes_path, &m);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up: %m");
-        m->nodes_path = talloc_steal(m, nodes_path);
-
-        if (config->psk_file) {
-                uint8_t *key;
-                size_t len;
-                bool world_readable = false;
-
-                r = hmac_key_load(m, config->psk_file, &key, &len, &world_readable);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read the pre-shared key file %s: %m",
-                                               config->psk_file);
-                if (world_readable)
-                        log_warning("Pre-shared key file %s is readable by others than its owner.",
-                                    config->psk_file);
-                r = tunneld_manager_set_psk(m, key, len);
-                explicit_bzero(key, len);
-                talloc_free(key);
-                if (r < 0)
-                        return log_oom();
-        }
+                return r;
 
         r = tunneld_manager_start(m);
         if (r < 0)
@@ -92,8 +61,6 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire the bus name %s: %m", TUNNELD_BUS_NAME);
 
-        log_info("Node %u (%s), %u node slots, tunnel port %u%s.", pnn, nodes->nodes[pnn].address,
-                 nodes->n_nodes, config->tunnel_port, m->psk ? ", pre-shared key" : "");
         daemon_notify_ready("Processing requests...");
 
         r = sd_event_loop(event);

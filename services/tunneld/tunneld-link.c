@@ -12,12 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "event-util.h"
+#include "list.h"
 #include "log.h"
 #include "talloc-util.h"
 #include "tunneld-hmac.h"
 #include "tunneld-link.h"
 #include "tunneld-manager.h"
-#include "tunneld-util.h"
 
 /* Receive buffer kept while idle; a bigger one (for a large frame) is dropped after use. */
 #define CONN_RBUF_SIZE (64u * 1024u)
@@ -70,6 +71,7 @@ struct conn {
 };
 
 static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason);
+static enum conn_end conn_end_kind(int r);
 static void link_schedule_reconnect(struct link *l);
 
 /* Formats "ADDRESS" or "[ADDRESS]" without port into buf. */
@@ -102,7 +104,7 @@ static void conn_pending_remove(struct conn *c) {
 
         if (!c->pending)
                 return;
-        TUNNELD_LIST_REMOVE(m->pending, c);
+        LIST_REMOVE(m->pending, c);
         m->n_pending--;
         c->pending = false;
 }
@@ -117,7 +119,7 @@ static int conn_destructor(struct conn *c) {
 }
 
 static void conn_set_io_events(struct conn *c, uint32_t events) {
-        tunneld_io_set_events(c->io_source, &c->io_events, events);
+        event_source_set_io_events_cached(c->io_source, &c->io_events, events);
 }
 
 static void conn_set_timer(struct conn *c, uint64_t usec) {
@@ -388,33 +390,24 @@ static int conn_handle_frame(struct conn *c, const struct wire_header *h, const 
 
 /* ---- receiving -------------------------------------------------------- */
 
-/* One read, then every complete frame in the buffer. Negative = close (see conn_handle_frame). */
-static int conn_read(struct conn *c, const char **ret_reason) {
+static int conn_rbuf_alloc(struct conn *c, const char **ret_reason) {
+        if (c->rbuf)
+                return 0;
+        c->rbuf = talloc_size(c, CONN_RBUF_SIZE);
+        if (!c->rbuf) {
+                *ret_reason = "cannot allocate receive buffer";
+                return -ENOMEM;
+        }
+        c->rcap = CONN_RBUF_SIZE;
+        return 0;
+}
+
+/* Takes the n bytes just put after rbuf + rlen, then every complete frame. Negative = close. */
+static int conn_process(struct conn *c, size_t n, const char **ret_reason) {
         size_t pos = 0;
-        ssize_t n;
         int r = 0;
 
-        if (!c->rbuf) {
-                c->rbuf = talloc_size(c, CONN_RBUF_SIZE);
-                if (!c->rbuf) {
-                        *ret_reason = "cannot allocate receive buffer";
-                        return -ENOMEM;
-                }
-                c->rcap = CONN_RBUF_SIZE;
-        }
-
-        n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
-        if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                        return 0;
-                *ret_reason = "receive failed";
-                return -errno;
-        }
-        if (n == 0) {
-                *ret_reason = "closed by the peer";
-                return -EPIPE;
-        }
-        c->rlen += (size_t) n;
+        c->rlen += n;
         c->link->rx_bytes += (uint64_t) n;
         c->last_rx_usec = now_usec(c->manager);
 
@@ -471,6 +464,50 @@ static int conn_read(struct conn *c, const char **ret_reason) {
                 c->rcap = 0;
         }
         return 0;
+}
+
+/* One read, then every complete frame in the buffer. Negative = close (see conn_handle_frame). */
+static int conn_read(struct conn *c, const char **ret_reason) {
+        ssize_t n;
+        int r;
+
+        r = conn_rbuf_alloc(c, ret_reason);
+        if (r < 0)
+                return r;
+        n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                *ret_reason = "receive failed";
+                return -errno;
+        }
+        if (n == 0) {
+                *ret_reason = "closed by the peer";
+                return -EPIPE;
+        }
+        return conn_process(c, (size_t) n, ret_reason);
+}
+
+int conn_feed(struct conn *c, const uint8_t *data, size_t len) {
+        const char *reason = NULL;
+        int r = 0;
+
+        /* In pieces of what one recv() could take, so the buffer handling is the real one. */
+        while (len > 0 && r >= 0) {
+                size_t n;
+
+                r = conn_rbuf_alloc(c, &reason);
+                if (r < 0)
+                        break;
+                n = c->rcap - c->rlen < len ? c->rcap - c->rlen : len;
+                memcpy(c->rbuf + c->rlen, data, n);
+                data += n;
+                len -= n;
+                r = conn_process(c, n, &reason);
+        }
+        if (r < 0)
+                conn_end(c, conn_end_kind(r), r, reason);
+        return r;
 }
 
 static void conn_established(struct conn *c) {
@@ -813,7 +850,7 @@ void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, s
         }
         memcpy(c->address, address, sizeof(address));
         c->pending = true;
-        TUNNELD_LIST_PREPEND(m->pending, c);
+        LIST_PREPEND(m->pending, c);
         m->n_pending++;
 
         r = conn_send_hello(c);

@@ -59,6 +59,13 @@ int link_send(struct link *l, struct wire_header *h, const void *payload, size_t
 /* Writes what is queued (after a cork). */
 void link_flush(struct link *l);
 
+/*
+ * Feeds bytes to a connection's receive path as if one recv() after another had
+ * read them. Negative: the connection was ended (and freed) for that reason.
+ * For fuzzers; the daemon reads its sockets itself.
+ */
+int conn_feed(struct conn *c, const uint8_t *data, size_t len);
+
 /* Takes an accepted TCP connection (fd is owned from now on, also on error). */
 void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, socklen_t sa_len);
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "talloc-util.h"
 #include "tunneld-bus.h"
+#include "tunneld-hmac.h"
 #include "tunneld-link.h"
 #include "tunneld-local.h"
 #include "tunneld-manager.h"
@@ -26,17 +27,44 @@ static int tunneld_manager_destructor(struct tunneld_manager *m) {
         return 0;
 }
 
-int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
-                uint32_t pnn, struct tunneld_manager **ret) {
-        struct tunneld_manager *m;
+/* Loads the pre-shared key file into the manager; logs what it fails on. */
+static int tunneld_manager_load_psk(struct tunneld_manager *m, const char *path) {
+        bool world_readable = false;
+        uint8_t *key;
+        size_t len;
         int r;
 
-        if (pnn >= nodes->n_nodes || nodes->nodes[pnn].deleted)
-                return -EINVAL;
+        r = hmac_key_load(m, path, &key, &len, &world_readable);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the pre-shared key file %s: %m", path);
+        if (world_readable)
+                log_warning("Pre-shared key file %s is readable by others than its owner.", path);
+        r = tunneld_manager_set_psk(m, key, len);
+        explicit_bzero(key, len);
+        talloc_free(key);
+        if (r < 0)
+                return log_oom();
+        return 0;
+}
+
+int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
+                        const char *nodes_path, struct tunneld_manager **ret) {
+        struct tunneld_manager *m;
+        uint32_t pnn;
+        int r;
+
+        r = tunneld_manager_find_pnn(nodes, config->node_address, &pnn);
+        if (r < 0 && config->node_address)
+                return log_error_errno(r, "Node address %s is not in the nodes file: %m",
+                                       config->node_address);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "None of the nodes addresses can be bound on this host "
+                                       "(set [cluster] node address): %m");
 
         m = talloc_zero(mem_ctx, struct tunneld_manager);
         if (!m)
-                return -ENOMEM;
+                return log_oom();
         m->listen_fd = -1;
         m->event = event;
         m->config = talloc_steal(m, config);
@@ -44,15 +72,23 @@ int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *conf
         m->pnn = pnn;
         talloc_set_destructor(m, tunneld_manager_destructor);
 
-        m->links = talloc_zero_array(m, struct link *, nodes->n_nodes);
-        if (!m->links) {
-                talloc_free(m);
-                return -ENOMEM;
+        if (nodes_path) {
+                m->nodes_path = talloc_strdup(m, nodes_path);
+                if (!m->nodes_path)
+                        goto oom;
         }
+        m->links = talloc_zero_array(m, struct link *, nodes->n_nodes);
+        if (!m->links)
+                goto oom;
         for (uint32_t i = 0; i < nodes->n_nodes; i++) {
                 if (i == pnn || nodes->nodes[i].deleted)
                         continue;
                 r = link_new(m, i, &m->links[i]);
+                if (r < 0)
+                        goto oom; /* link_new() fails only for memory */
+        }
+        if (config->psk_file) {
+                r = tunneld_manager_load_psk(m, config->psk_file);
                 if (r < 0) {
                         talloc_free(m);
                         return r;
@@ -60,6 +96,10 @@ int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *conf
         }
         *ret = m;
         return 0;
+
+oom:
+        talloc_free(m);
+        return log_oom();
 }
 
 int tunneld_manager_set_psk(struct tunneld_manager *m, const uint8_t *key, size_t len) {
@@ -262,26 +302,28 @@ int tunneld_manager_start(struct tunneld_manager *m) {
         path = talloc_asprintf(m, "%s/tunnel.sock", m->config->run_dir ? m->config->run_dir : CTDB_RUN_DIR);
         if (!path)
                 return log_oom();
-        r = local_server_new(m, path, &m->local);
+        r = tunneld_local_new(m, path, &m->local);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the local socket %s: %m", path);
 
         for (uint32_t i = 0; i < m->nodes->n_nodes; i++)
                 if (m->links[i])
                         (void) link_start(m->links[i]);
+        log_info("Node %u (%s), %u node slots, tunnel port %u%s.", m->pnn, m->nodes->nodes[m->pnn].address,
+                 m->nodes->n_nodes, m->config->tunnel_port, m->psk ? ", pre-shared key" : "");
         return 0;
 }
 
-void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                           size_t payload_len) {
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h,
+                                   const uint8_t *payload, size_t payload_len) {
         if (m->local)
-                local_server_deliver(m->local, h, payload, payload_len);
+                tunneld_local_deliver(m->local, h, payload, payload_len);
         if (m->bus)
                 tunneld_bus_deliver(m, h, payload, payload_len);
 }
 
-int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                         size_t payload_len) {
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h,
+                                 const uint8_t *payload, size_t payload_len) {
         struct wire_header fwd = *h;
         struct link *l;
 
@@ -327,7 +369,7 @@ void tunneld_manager_uncork(struct tunneld_manager *m) {
 
 void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up) {
         if (m->local)
-                local_server_link_changed(m->local, l->pnn, up);
+                tunneld_local_link_changed(m->local, l->pnn, up);
         if (m->bus)
                 tunneld_bus_link_changed(m, l->pnn, up);
 }

@@ -17,7 +17,7 @@
 
 struct link;
 struct conn;
-struct local_server;
+struct tunneld_local;
 struct bus_registry;
 
 /* Pending (not yet authenticated) incoming connections at any one time. */
@@ -42,7 +42,7 @@ struct tunneld_manager {
         struct conn *pending; /* incoming connections before HELLO/AUTH completed */
         unsigned n_pending;
 
-        struct local_server *local;
+        struct tunneld_local *local;
         struct bus_registry *bus_registry;
         polkit_registry *polkit_registry;
 
@@ -59,15 +59,17 @@ struct tunneld_manager {
 };
 
 /*
- * Creates the manager on mem_ctx from loaded configuration (both reparented to
- * it). psk may be NULL. Nothing is opened yet.
+ * Creates the manager on mem_ctx from loaded configuration (config and nodes are
+ * reparented to it; nodes_path, NULL if there is none, is copied for ReloadNodes).
+ * Finds this node's pnn and loads config->psk_file if set. Nothing is opened yet.
+ * Logs its failures.
  */
 int tunneld_manager_new(void *mem_ctx, sd_event *event, struct ctdb_config *config, struct ctdb_nodes *nodes,
-                uint32_t pnn, struct tunneld_manager **ret);
+                        const char *nodes_path, struct tunneld_manager **ret);
 /* Sets the pre-shared key (copied). */
 int tunneld_manager_set_psk(struct tunneld_manager *m, const uint8_t *key, size_t len);
 
-/* Opens the TCP listener and the local socket and starts connecting to peers. */
+/* Opens the TCP listener and the local socket and starts connecting to peers; logs its failures. */
 int tunneld_manager_start(struct tunneld_manager *m);
 
 /*
@@ -93,12 +95,12 @@ struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn);
  * h->dst, to every connected peer for CTDB_PNN_ALL, or locally for this pnn.
  * -ENOENT unknown pnn, -ENOTCONN link down, -ENOBUFS queue full.
  */
-int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                         size_t payload_len);
+int tunneld_manager_send_message(struct tunneld_manager *m, const struct wire_header *h,
+                                 const uint8_t *payload, size_t payload_len);
 
 /* Delivers a message addressed to this node to local clients and D-Bus registrants. */
-void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h, const uint8_t *payload,
-                           size_t payload_len);
+void tunneld_manager_deliver_local(struct tunneld_manager *m, const struct wire_header *h,
+                                   const uint8_t *payload, size_t payload_len);
 
 /* Called by the link layer. */
 void tunneld_manager_link_changed(struct tunneld_manager *m, struct link *l, bool up);

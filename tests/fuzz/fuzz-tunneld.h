@@ -1,0 +1,59 @@
+#pragma once
+
+/*
+ * What the tunneld fuzzers share: a manager of node 1 of two (127.0.0.1 and
+ * 127.0.0.2), not started (no listener, no socket, no bus), on one sd-event
+ * loop kept for the whole run, and a HELLO that node 0 or a client would send.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <talloc.h>
+
+#include "common/config.h"
+#include "log.h"
+#include "tunneld-manager.h"
+#include "wire.h"
+
+#define CHECK(x)                                                                                        \
+        do {                                                                                            \
+                if (!(x))                                                                               \
+                        abort();                                                                        \
+        } while (0)
+
+static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
+        static sd_event *event;
+        struct ctdb_config *config;
+        struct ctdb_nodes *nodes;
+        struct tunneld_manager *m;
+        char *err = NULL;
+
+        log_set_max_level(LOG_CRIT);
+        if (!event)
+                CHECK(sd_event_new(&event) >= 0);
+        CHECK(ctdb_config_defaults(ctx, &config) >= 0);
+        config->node_address = talloc_strdup(config, "127.0.0.2");
+        CHECK(config->node_address);
+        CHECK(ctdb_nodes_parse(ctx, "nodes", "127.0.0.1\n127.0.0.2\n", &nodes, &err) >= 0);
+        CHECK(tunneld_manager_new(ctx, event, config, nodes, NULL, &m) >= 0);
+        return m;
+}
+
+/* A HELLO frame from pnn (CTDB_PNN_NONE for a client) into buf; returns its length. */
+static inline size_t fuzz_hello(uint32_t pnn, uint32_t n_nodes, uint8_t *buf, size_t size) {
+        struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = pnn, .dst = CTDB_PNN_NONE };
+        struct wire_hello hello = {
+                .magic = WIRE_MAGIC,
+                .major = WIRE_VERSION_MAJOR,
+                .minor = WIRE_VERSION_MINOR,
+                .pnn = pnn,
+                .n_nodes = n_nodes,
+        };
+        int r = wire_pack(&wire_hello_desc, &hello, buf + WIRE_HEADER_SIZE, size - WIRE_HEADER_SIZE);
+
+        CHECK(r >= 0);
+        h.length = WIRE_HEADER_SIZE + (uint32_t) r;
+        wire_header_pack(&h, buf);
+        return h.length;
+}
