@@ -588,8 +588,6 @@ int clusterd_manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
         return 0;
 }
 
- ------------------------------------------------------------------ */
-
 /* ---- life cycle ------------------------------------------------------------------ */
 
 static int manager_destructor(clusterd_manager *m) {

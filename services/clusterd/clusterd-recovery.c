@@ -1,5 +1,7 @@
 /* Generation and recovery rules as pure logic; see clusterd-recovery.h. */
 
+#include <stddef.h>
+
 #include "clusterd-recovery.h"
 
 static bool active_set_changed(const struct recovery_input *in) {
