@@ -12,6 +12,7 @@
 
 #include "bus-util.h"
 #include "clusterd-election.h"
+#include "clusterd-recovery.h"
 #include "clusterd-wire.h"
 
 #define SIM_MAX 8
@@ -30,7 +31,7 @@ struct sim {
         bool lock_held[SIM_MAX];
         int lock_owner;         /* fcntl: who holds the shared lock file, -1 none */
         bool lock_reachable[SIM_MAX];
-        /* generation, as clusterd-manager.c keeps it (used by the step tests) */
+        /* generation, by clusterd-recovery.c's rules (used by the step tests) */
         uint32_t gen[SIM_MAX];
         bool members[SIM_MAX][SIM_MAX]; /* a leader's partition when it last bumped the generation */
         bool decided[SIM_MAX];          /* has stepped at least once (a seeded state is no decision) */
@@ -419,30 +420,40 @@ static bool sim_is_leader(const struct sim *s, uint32_t i) {
 
 /*
  * Node i decides on what the others announced last, acts on the lock, and
- * announces at once. The generation follows clusterd-manager.c: a node that
- * becomes leader, whose partition changed while it leads, or that sees a later
- * generation than its own, sets max(seen) + 1; a follower adopts its leader's
- * unless that is behind its own (generations never go back).
+ * announces at once. Its generation follows clusterd's own recovery rules
+ * (clusterd-recovery.c), fed with what node i sees: its partition is its active
+ * set, and members[i] is that set when it last started a recovery.
  */
 static void sim_step(struct sim *s, uint32_t i) {
         struct election_result r = sim_decide_and_lock(s, i);
-        bool changed_members = false; /* or a later generation seen */
+        struct recovery_node nodes[SIM_MAX];
+        struct recovery_input in = {
+                .self = i,
+                .n_nodes = s->n,
+                .nodes = nodes,
+                .generation = s->gen[i],
+                .snapshot = s->members[i],
+        };
 
         for (uint32_t j = 0; j < s->n; j++) {
-                changed_members |= s->members[i][j] != (j == i || s->link[i][j]);
-                changed_members |= s->link[i][j] && s->gen[j] > s->gen[i];
-        }
-        if (r.is_leader && (!sim_is_leader(s, i) || changed_members)) {
-                uint32_t max = s->gen[i];
+                bool seen = j == i || s->link[i][j];
 
-                for (uint32_t j = 0; j < s->n; j++) {
-                        if (s->link[i][j] && s->gen[j] > max)
-                                max = s->gen[j];
-                        s->members[i][j] = j == i || s->link[i][j];
+                nodes[j] = (struct recovery_node) {
+                        .active = seen, .connected = seen, .known = seen, .generation = s->gen[j],
+                };
+        }
+        if (r.is_leader) {
+                if (recovery_start_reason(&in, !sim_is_leader(s, i))) {
+                        s->gen[i] = recovery_next_generation(&in);
+                        for (uint32_t j = 0; j < s->n; j++)
+                                s->members[i][j] = nodes[j].active;
                 }
-                s->gen[i] = max + 1;
-        } else if (!r.is_leader && r.leader != CTDB_PNN_NONE && s->gen[r.leader] >= s->gen[i]) {
-                s->gen[i] = s->gen[r.leader];
+        } else if (r.leader != CTDB_PNN_NONE) {
+                struct recovery_follow f;
+
+                recovery_follow_leader(&in, r.leader, &f);
+                if (f.adopt)
+                        s->gen[i] = f.generation;
         }
         s->leader[i] = r.leader;
         s->vote[i] = r.vote;
@@ -664,15 +675,123 @@ static void test_wire_control_reply_roundtrip(void) {
 }
 
 static void test_wire_hostile_count(void) {
-        /* A state message claiming 2^31 peers in a few bytes must not allocate. */
-        /* prefix, 33 bytes of fixed fields, then the u32 count */
+        /* prefix, 33 bytes of fixed fields, then the u32 count of the peer list */
         uint8_t buf[4 + 33 + 4] = { CLUSTERD_MSG_STATE, 0, 0, 0 };
         struct clusterd_state_msg out;
+        uint32_t count;
 
+        /* A count within the limit but beyond the bytes sent: refused before anything is allocated. */
+        count = CLUSTERD_MAX_NODES;
+        for (unsigned k = 0; k < 4; k++)
+                buf[sizeof(buf) - 4 + k] = (uint8_t) (count >> (8 * k)); /* little endian */
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -EBADMSG);
+        /* A count above the limit (2^31 peers in a few bytes): refused by the limit. */
         buf[sizeof(buf) - 1] = 0x80;
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), <, 0);
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -E2BIG);
         g_assert_cmpint(clusterd_msg_kind(buf, 1), <, 0);
         g_assert_cmpint(clusterd_msg_kind(NULL, 0), <, 0);
+}
+
+/* ---- the recovery rules (clusterd-recovery.c) ---- */
+
+/* Three slots seen from node 0: all active, connected and known, at generation gen. */
+static void rec_init(struct recovery_node nodes[3], struct recovery_input *in, uint32_t gen) {
+        for (uint32_t i = 0; i < 3; i++)
+                nodes[i] = (struct recovery_node) {
+                        .active = true, .connected = true, .known = true, .generation = gen,
+                };
+        *in = (struct recovery_input) { .self = 0, .n_nodes = 3, .nodes = nodes, .generation = gen };
+}
+
+static void test_recovery_start_reason(void) {
+        static const bool all[3] = { true, true, true };
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init(nodes, &in, 4);
+        g_assert_cmpstr(recovery_start_reason(&in, true), ==, "this node became leader");
+        /* No snapshot yet: a leader has never recovered this set. */
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "the set of active nodes changed");
+        in.snapshot = all;
+        g_assert_null(recovery_start_reason(&in, false));
+        nodes[2].active = false;
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "the set of active nodes changed");
+        nodes[2].active = true;
+        nodes[1].generation = 9;
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "a node announced a later generation");
+        /* What a disconnected or silent node last said does not count. */
+        nodes[1].connected = false;
+        g_assert_null(recovery_start_reason(&in, false));
+}
+
+static void test_recovery_next_generation(void) {
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init(nodes, &in, 4);
+        g_assert_cmpuint(recovery_next_generation(&in), ==, 5);
+        nodes[2].generation = 11;
+        g_assert_cmpuint(recovery_next_generation(&in), ==, 12);
+        nodes[2].known = false;
+        g_assert_cmpuint(recovery_next_generation(&in), ==, 5);
+        /* 0 means "none yet": the wrap-around skips it. */
+        in.generation = UINT32_MAX;
+        g_assert_cmpuint(recovery_next_generation(&in), ==, 1);
+}
+
+static void test_recovery_acknowledged(void) {
+        bool snapshot[3] = { true, true, false };
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init(nodes, &in, 6);
+        in.snapshot = snapshot;
+        in.recovery_generation = 6;
+        g_assert_false(recovery_acknowledged(&in)); /* not recovering */
+        in.recovering = true;
+        g_assert_false(recovery_acknowledged(&in)); /* node 1 has not mirrored the recovery */
+        nodes[1].recovering = true;
+        g_assert_true(recovery_acknowledged(&in)); /* node 2 is not in the snapshot */
+        nodes[1].generation = 5;
+        g_assert_false(recovery_acknowledged(&in));
+        nodes[1].generation = 6;
+        nodes[1].connected = false;
+        g_assert_false(recovery_acknowledged(&in));
+}
+
+static void test_recovery_follow(void) {
+        struct recovery_node nodes[3];
+        struct recovery_follow f;
+        struct recovery_input in;
+
+        rec_init(nodes, &in, 6);
+        /* The leader is ahead and recovering: adopt, and a recovery starts here too. */
+        nodes[1].generation = 8;
+        nodes[1].recovering = true;
+        recovery_follow_leader(&in, 1, &f);
+        g_assert_true(f.adopt && f.start && f.recovering && !f.finish_previous);
+        g_assert_cmpuint(f.generation, ==, 8);
+        /* Already mirroring that very recovery: nothing new starts. */
+        in.recovering = true;
+        in.recovery_generation = 8;
+        in.generation = 8;
+        recovery_follow_leader(&in, 1, &f);
+        g_assert_true(f.adopt && !f.start && !f.finish_previous);
+        /* The leader finished: so does this node. */
+        nodes[1].recovering = false;
+        recovery_follow_leader(&in, 1, &f);
+        g_assert_true(f.adopt && !f.recovering && f.finish_previous && !f.start);
+        /* A leader behind this node (a returning node's history) is not followed back. */
+        in.recovering = false;
+        nodes[1].generation = 7;
+        recovery_follow_leader(&in, 1, &f);
+        g_assert_false(f.adopt);
+        g_assert_cmpuint(f.generation, ==, 8);
+        /* Nor one that has not announced yet. */
+        nodes[1].generation = 9;
+        nodes[1].known = false;
+        recovery_follow_leader(&in, 1, &f);
+        g_assert_false(f.adopt);
 }
 
 int main(int argc, char *argv[]) {
@@ -696,6 +815,10 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/election/steps/partition-heal", test_steps_partition_heal);
         g_test_add_func("/election/steps/two-claimants-meet", test_steps_two_claimants_meet);
         g_test_add_func("/election/bad-input", test_bad_input);
+        g_test_add_func("/recovery/start-reason", test_recovery_start_reason);
+        g_test_add_func("/recovery/next-generation", test_recovery_next_generation);
+        g_test_add_func("/recovery/acknowledged", test_recovery_acknowledged);
+        g_test_add_func("/recovery/follow", test_recovery_follow);
         g_test_add_func("/election/flags-to-string", test_flags_to_string);
         g_test_add_func("/bus-util/error-name-is-valid", test_error_name_is_valid);
         g_test_add_func("/clusterd-wire/state-roundtrip", test_wire_state_roundtrip);
