@@ -30,6 +30,13 @@
  */
 #define POLKIT_ANSWER_KEEP_USEC (30 * 1000000ULL)
 
+/*
+ * Queries held at once (asked or answered, not yet collected). Each holds a
+ * caller's message; without a limit, callers that never get an answer from a
+ * slow or absent polkit would pile up without bound.
+ */
+#define POLKIT_QUERIES_MAX 256u
+
 /* CheckAuthorization flags */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION 1u
 
@@ -48,11 +55,14 @@ struct polkit_query {
 
 struct polkit_registry {
         struct polkit_query *queries;
+        unsigned n_queries;
 };
 
 static void query_unlink(struct polkit_query *q) {
         polkit_registry *reg = q->registry;
 
+        if (reg && (q->prev || reg->queries == q))
+                reg->n_queries--;
         if (q->prev)
                 q->prev->next = q->next;
         else if (reg && reg->queries == q)
@@ -216,6 +226,10 @@ int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_reg
                 if (!*registry)
                         return -ENOMEM;
         }
+        if ((*registry)->n_queries >= POLKIT_QUERIES_MAX)
+                return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
+                                         "%u authorization checks are waiting for polkit; try again later",
+                                         POLKIT_QUERIES_MAX);
 
         bus = sd_bus_message_get_bus(call);
         r = sd_bus_message_new_method_call(bus, &pk, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
@@ -254,6 +268,7 @@ int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_reg
         if (q->next)
                 q->next->prev = q;
         (*registry)->queries = q;
+        (*registry)->n_queries++;
         return 0;
 }
 

@@ -284,7 +284,10 @@ static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_erro
         }
         if (r < 0) {
                 log_warning_errno(r, "Failed to ask ctdb-tunneld to reload the nodes file: %m");
-                return sd_bus_reply_method_return(call, NULL);
+                return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_FAILED,
+                                                  "ctdb-clusterd reloaded the nodes file, but could not ask "
+                                                  "ctdb-tunneld to: %s",
+                                                  strerror(-r));
         }
         return 1;
 }
