@@ -398,13 +398,10 @@ static const struct wire_handler clusterd_handlers[] = {
         { CLUSTERD_MSG_CONTROL_REPLY, &clusterd_control_reply_desc, on_control_reply },
 };
 
-static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len) {
+void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
         _cleanup_talloc_ void *tmp = NULL;
-        clusterd_manager *m = userdata;
         int r;
 
-        if (srvid != CTDB_SRVID_CLUSTERD)
-                return;
         /* Strings and the peer list of a message live in tmp; without it, say so loudly. */
         tmp = talloc_new(NULL);
         if (!tmp) {
@@ -419,6 +416,11 @@ static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, cons
         else if (r < 0)
                 log_warning_errno(r, "Malformed clusterd message (kind %d) from node %" PRIu32 ": %m",
                                   clusterd_msg_kind(data, len), src);
+}
+
+static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len) {
+        if (srvid == CTDB_SRVID_CLUSTERD)
+                clusterd_manager_receive(userdata, src, data, len);
 }
 
 static void on_tunnel_link(void *userdata, uint32_t pnn, bool connected) {
