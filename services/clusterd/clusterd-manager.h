@@ -28,7 +28,7 @@ struct peer_requests;
 
 #define USEC_PER_SEC 1000000ULL
 
-/* Timings (microseconds); the reasons are in docs/architecture.md. */
+/* Timings (microseconds); docs/architecture.md says why each is what it is. */
 #define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
 #define CLUSTERD_LOCK_RETRY_USEC   (200 * 1000ULL)
 #define CLUSTERD_CONTROL_TIMEOUT_USEC (5 * 1000 * 1000ULL)
@@ -113,8 +113,9 @@ typedef struct clusterd_manager {
 } clusterd_manager;
 
 /*
- * config and nodes are stolen onto the manager. The tunnel socket is
- * $CTDB_TUNNEL_SOCKET, else [paths] runtime directory/tunnel.sock.
+ * config is stolen onto the manager; nodes is copied into the node table and
+ * freed. The tunnel socket is $CTDB_TUNNEL_SOCKET, else [paths] runtime
+ * directory/tunnel.sock. Logs its failures.
  */
 int clusterd_manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctdb_config *config,
                          struct ctdb_nodes *nodes, const char *nodes_path, clusterd_manager **ret);
