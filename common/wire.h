@@ -131,8 +131,7 @@ struct wire_desc {
 #define WIRE_ALIGN(n) { "align", WIRE_TYPE_ALIGN, 0, 0, (n) + WIRE_ASSERT_((n) > 0), 0, NULL }
 /* An embedded struct member described by *d (its size is checked against d->size when used). */
 #define WIRE_STRUCT(S, m, d)                                                                            \
-        { #m, WIRE_TYPE_STRUCT, offsetof(S, m) + WIRE_ASSERT_(!WIRE_IS_ARRAY_(S, m)), 0, 0,            \
-          sizeof(WIRE_MEMBER_(S, m)), (d) }
+        { #m, WIRE_TYPE_STRUCT, offsetof(S, m), 0, 0, sizeof(WIRE_MEMBER_(S, m)), (d) }
 /* A pointer to n structs described by *d; at most mx of them. */
 #define WIRE_STRUCT_ARRAY(S, m, n, d, mx)                                                               \
         { #m, WIRE_TYPE_STRUCT_ARRAY,                                                                   \

@@ -37,12 +37,24 @@ static void assert_truncations_refused(const struct wire_desc *desc, const uint8
                 uint8_t *copy = g_memdup2(buf, len);
                 int r = wire_unpack(desc, ctx, copy, len, msg);
                 if (r != -EBADMSG)
-                        g_error("%s: unpack of %zu of %zu bytes returned %d, expected -EBADMSG", desc->name, len,
-                                n, r);
+                        g_error("%s: unpack of %zu of %zu bytes returned %d, expected -EBADMSG", desc->name,
+                                len, n, r);
                 g_free(copy);
                 g_free(msg);
                 talloc_free(ctx);
         }
+}
+
+/* Unpacking buf fails with error, and nothing allocated for it stays behind. */
+static void assert_refused_leaving_nothing(const struct wire_desc *desc, const uint8_t *buf, size_t n,
+                                           int error) {
+        void *ctx = talloc_new(NULL);
+        void *msg = g_malloc0(desc->size);
+
+        g_assert_cmpint(wire_unpack(desc, ctx, buf, n, msg), ==, error);
+        g_assert_cmpint(talloc_total_blocks(ctx), ==, 1);
+        g_free(msg);
+        talloc_free(ctx);
 }
 
 /* Packing into every buffer that is too small fails without writing past it. */
@@ -220,7 +232,8 @@ static void test_payload_sizes(void) {
         struct wire_link link = {};
         struct wire_error error = {};
 
-        g_assert_cmpuint(wire_payload_size(&wire_hello_desc, &hello), ==, 4 + 2 + 2 + 4 + 4 + WIRE_NONCE_SIZE);
+        g_assert_cmpuint(wire_payload_size(&wire_hello_desc, &hello), ==,
+                         4 + 2 + 2 + 4 + 4 + WIRE_NONCE_SIZE);
         g_assert_cmpuint(wire_payload_size(&wire_auth_desc, &auth), ==, WIRE_MAC_SIZE);
         g_assert_cmpuint(wire_payload_size(&wire_heartbeat_desc, &hb), ==, 8);
         g_assert_cmpuint(wire_payload_size(&wire_message_desc, &m), ==, 4 + 3);
@@ -380,9 +393,11 @@ static void test_register_frames(void) {
                 g_assert_cmpuint(back.length, ==, WIRE_HEADER_SIZE);
                 g_assert_cmpuint(back.srvid, ==, 0xabcdef);
                 g_assert_true(wire_desc_by_kind(back.kind) == &wire_empty_desc);
-                g_assert_cmpint(wire_unpack(&wire_empty_desc, ctx, frame + WIRE_HEADER_SIZE, 0, scratch), ==, 0);
+                g_assert_cmpint(wire_unpack(&wire_empty_desc, ctx, frame + WIRE_HEADER_SIZE, 0, scratch), ==,
+                                0);
                 /* Trailing bytes from a newer minor version are ignored. */
-                g_assert_cmpint(wire_unpack(&wire_empty_desc, ctx, (const uint8_t *) "xyz", 3, scratch), ==, 0);
+                g_assert_cmpint(wire_unpack(&wire_empty_desc, ctx, (const uint8_t *) "xyz", 3, scratch), ==,
+                                0);
                 talloc_free(ctx);
         }
 }
@@ -418,7 +433,8 @@ static void test_frames_every_kind(void) {
                 g_assert_cmpint(wire_header_unpack(frame, WIRE_FRAME_MAX, &back), ==, 0);
                 g_assert_cmpuint(back.length, ==, (uint32_t) r);
                 g_assert_true(wire_desc_by_kind(back.kind) == d);
-                g_assert_cmpint(wire_unpack(d, ctx, frame + WIRE_HEADER_SIZE, back.length - WIRE_HEADER_SIZE, out),
+                g_assert_cmpint(wire_unpack(d, ctx, frame + WIRE_HEADER_SIZE, back.length - WIRE_HEADER_SIZE,
+                                            out),
                                 ==, (int) payload);
                 /* Packing what came out gives the same bytes as what went in. */
                 uint8_t *again = g_malloc(payload + 1);
@@ -510,7 +526,8 @@ static void test_string_array_round_trip(void) {
         uint32_t ids[] = { 1, 0xffffffff, 3, 4 };
         uint8_t blob[] = { 9, 8, 7 };
         struct test_msg in = {
-                .a = 0xbeef, .name = name, .name_len = 6, .ids = ids, .n_ids = 4, .blob = blob, .blob_len = 3,
+                .a = 0xbeef, .name = name, .name_len = 6, .ids = ids, .n_ids = 4, .blob = blob,
+                .blob_len = 3,
         }, out;
         size_t n;
         uint8_t *buf = pack(ctx, &test_desc, &in, &n);
@@ -639,10 +656,561 @@ static void test_garbage(void) {
         g_rand_free(rand);
 }
 
+/* ---- kinds of the tunnels ---------------------------------------------------- */
+
+static void test_kind_names(void) {
+        static const struct {
+                uint16_t kind;
+                const char *name;
+        } known[] = {
+                { WIRE_KIND_HELLO, "HELLO" },           { WIRE_KIND_AUTH, "AUTH" },
+                { WIRE_KIND_HEARTBEAT, "HEARTBEAT" },   { WIRE_KIND_MESSAGE, "MESSAGE" },
+                { WIRE_KIND_TUNNEL, "TUNNEL" },         { WIRE_KIND_TUNNEL_ERROR, "TUNNEL_ERROR" },
+                { WIRE_KIND_REGISTER, "REGISTER" },     { WIRE_KIND_DEREGISTER, "DEREGISTER" },
+                { WIRE_KIND_LINK, "LINK" },             { WIRE_KIND_ERROR, "ERROR" },
+                { WIRE_KIND_TUNNEL_REGISTER, "TUNNEL_REGISTER" },
+                { WIRE_KIND_TUNNEL_DEREGISTER, "TUNNEL_DEREGISTER" },
+        };
+        static const uint16_t unknown[] = { 0, 7, 15, 22, 0x100, 0xffff };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+                g_assert_cmpstr(wire_kind_to_string(known[i].kind), ==, known[i].name);
+        for (size_t i = 0; i < G_N_ELEMENTS(unknown); i++)
+                g_assert_cmpstr(wire_kind_to_string(unknown[i]), ==, "unknown");
+}
+
+/* The tunnel kinds keep the values other nodes know them by, and MESSAGE's and ERROR's payloads. */
+static void test_tunnel_kinds(void) {
+        void *ctx = talloc_new(NULL);
+        struct wire_message m = { .data = (const uint8_t *) "tun", .data_len = 3 };
+        struct wire_error e = { .error = ENOENT, .request_kind = WIRE_KIND_TUNNEL, .srvid = 99, .dst = 2 };
+        size_t n1, n2;
+
+        g_assert_cmpuint(WIRE_KIND_TUNNEL, ==, 5);
+        g_assert_cmpuint(WIRE_KIND_TUNNEL_ERROR, ==, 6);
+        g_assert_cmpuint(WIRE_KIND_TUNNEL_REGISTER, ==, 20);
+        g_assert_cmpuint(WIRE_KIND_TUNNEL_DEREGISTER, ==, 21);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_TUNNEL) == &wire_tunnel_desc);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_TUNNEL_ERROR) == &wire_tunnel_error_desc);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_TUNNEL_REGISTER) == &wire_empty_desc);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_TUNNEL_DEREGISTER) == &wire_empty_desc);
+        g_assert_cmpuint(wire_tunnel_desc.kind, ==, WIRE_KIND_TUNNEL);
+        g_assert_cmpuint(wire_tunnel_error_desc.kind, ==, WIRE_KIND_TUNNEL_ERROR);
+
+        uint8_t *a = pack(ctx, &wire_tunnel_desc, &m, &n1), *b = pack(ctx, &wire_message_desc, &m, &n2);
+        g_assert_cmpmem(a, n1, b, n2);
+        a = pack(ctx, &wire_tunnel_error_desc, &e, &n1);
+        b = pack(ctx, &wire_error_desc, &e, &n2);
+        g_assert_cmpmem(a, n1, b, n2);
+        talloc_free(ctx);
+}
+
+/* ---- nested, padded, native --------------------------------------------------- */
+
+struct test_inner {
+        uint8_t tag;
+        uint32_t value;
+};
+
+struct test_elem {
+        uint16_t x;
+        uint32_t name_len;
+        char *name;
+};
+
+struct test_outer {
+        uint16_t id;
+        struct test_inner inner;
+        uint32_t n_elems;
+        struct test_elem *elems;
+        uint64_t tail;
+};
+
+#define TEST_ELEMS_MAX 3
+
+static const struct wire_field test_inner_fields[] = {
+        WIRE_U8(struct test_inner, tag),
+        WIRE_ALIGN(4),
+        WIRE_U32(struct test_inner, value),
+};
+static const struct wire_desc test_inner_desc = WIRE_DESC(0, struct test_inner, test_inner_fields);
+
+static const struct wire_field test_elem_fields[] = {
+        WIRE_U16(struct test_elem, x),
+        WIRE_STRING(struct test_elem, name, name_len, TEST_NAME_MAX),
+};
+static const struct wire_desc test_elem_desc = WIRE_DESC(0, struct test_elem, test_elem_fields);
+
+static const struct wire_field test_outer_fields[] = {
+        WIRE_U16(struct test_outer, id),
+        WIRE_STRUCT(struct test_outer, inner, &test_inner_desc),
+        WIRE_STRUCT_ARRAY(struct test_outer, elems, n_elems, &test_elem_desc, TEST_ELEMS_MAX),
+        WIRE_ALIGN(8),
+        WIRE_U64(struct test_outer, tail),
+};
+static const struct wire_desc test_outer_desc = WIRE_DESC(0x7f02, struct test_outer, test_outer_fields);
+static const struct wire_desc test_outer_native_desc =
+        WIRE_DESC_NATIVE(0x7f03, struct test_outer, test_outer_fields);
+
+/* The same count field with no useful cap, to see the count checked against the bytes left. */
+static const struct wire_field test_outer_uncapped_fields[] = {
+        WIRE_STRUCT_ARRAY(struct test_outer, elems, n_elems, &test_elem_desc, UINT32_MAX),
+};
+static const struct wire_desc test_outer_uncapped_desc =
+        WIRE_DESC(0x7f04, struct test_outer, test_outer_uncapped_fields);
+
+/* An embedded struct whose description is of another struct: a programming error, refused. */
+static const struct wire_field test_outer_mismatch_fields[] = {
+        WIRE_STRUCT(struct test_outer, inner, &test_elem_desc),
+};
+static const struct wire_desc test_outer_mismatch_desc =
+        WIRE_DESC(0x7f05, struct test_outer, test_outer_mismatch_fields);
+
+static void fill_outer(struct test_outer *m, struct test_elem *elems) {
+        elems[0] = (struct test_elem) { .x = 5, .name = (char *) "ab", .name_len = 2 };
+        elems[1] = (struct test_elem) { .x = 0xfffe, .name = (char *) "", .name_len = 0 };
+        *m = (struct test_outer) {
+                .id = 0x0102,
+                .inner = { .tag = 7, .value = 0x11223344 },
+                .n_elems = 2,
+                .elems = elems,
+                .tail = UINT64_C(0x0807060504030201),
+        };
+}
+
+static void assert_outer_equal(const struct test_outer *a, const struct test_outer *b) {
+        g_assert_cmpuint(a->id, ==, b->id);
+        g_assert_cmpuint(a->inner.tag, ==, b->inner.tag);
+        g_assert_cmpuint(a->inner.value, ==, b->inner.value);
+        g_assert_cmpuint(a->n_elems, ==, b->n_elems);
+        for (uint32_t k = 0; k < a->n_elems; k++) {
+                g_assert_cmpuint(a->elems[k].x, ==, b->elems[k].x);
+                g_assert_cmpstr(a->elems[k].name, ==, b->elems[k].name);
+        }
+        g_assert_cmpuint(a->tail, ==, b->tail);
+}
+
+/*
+ * Little endian, alignment counted from the payload's start (the inner struct's
+ * ALIGN(4) at offset 3 pads one byte, not three), zeros in every padding byte.
+ */
+static void test_nested_le_layout(void) {
+        static const uint8_t expected[] = {
+                0x02, 0x01,                     /* id */
+                0x07, 0x00,                     /* inner.tag, align 4 */
+                0x44, 0x33, 0x22, 0x11,         /* inner.value */
+                0x02, 0x00, 0x00, 0x00,         /* 2 elems */
+                0x05, 0x00, 0x02, 0x00, 0x00, 0x00, 'a', 'b', /* x, name */
+                0xfe, 0xff, 0x00, 0x00, 0x00, 0x00,           /* x, "" */
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* align 8 */
+                0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* tail */
+        };
+        void *ctx = talloc_new(NULL);
+        struct test_elem elems[2];
+        struct test_outer in, out;
+        size_t n;
+        uint8_t *buf;
+
+        fill_outer(&in, elems);
+        buf = pack(ctx, &test_outer_desc, &in, &n);
+        g_assert_cmpmem(buf, n, expected, sizeof(expected));
+        g_assert_cmpint(wire_unpack(&test_outer_desc, ctx, buf, n, &out), ==, (int) n);
+        assert_outer_equal(&in, &out);
+        /* The array hangs off the context, and what its elements allocate off the array. */
+        g_assert_true(talloc_parent(out.elems) == ctx);
+        g_assert_true(talloc_parent(out.elems[0].name) == out.elems);
+        assert_truncations_refused(&test_outer_desc, buf, n);
+        assert_small_buffers_refused(&test_outer_desc, &in);
+        talloc_free(ctx);
+}
+
+/* The host's byte order: every integer as it is in memory. */
+static void test_nested_native_layout(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_elem elems[2];
+        struct test_outer in, out;
+        uint32_t count = 2;
+        size_t n;
+        uint8_t *buf;
+
+        fill_outer(&in, elems);
+        buf = pack(ctx, &test_outer_native_desc, &in, &n);
+        g_assert_cmpuint(n, ==, 40);
+        g_assert_cmpmem(buf, 2, &in.id, 2);
+        g_assert_cmpmem(buf + 4, 4, &in.inner.value, 4);
+        g_assert_cmpmem(buf + 8, 4, &count, 4);
+        g_assert_cmpmem(buf + 12, 2, &elems[0].x, 2);
+        g_assert_cmpmem(buf + 32, 8, &in.tail, 8);
+        g_assert_cmpint(wire_unpack(&test_outer_native_desc, ctx, buf, n, &out), ==, (int) n);
+        assert_outer_equal(&in, &out);
+        assert_truncations_refused(&test_outer_native_desc, buf, n);
+        talloc_free(ctx);
+}
+
+/* Padding is skipped on the way in, whatever a sender put there. */
+static void test_padding_skipped(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_elem elems[2];
+        struct test_outer in, out;
+        size_t n;
+        uint8_t *buf;
+
+        fill_outer(&in, elems);
+        buf = pack(ctx, &test_outer_desc, &in, &n);
+        buf[3] = 0xaa;
+        buf[26] = buf[31] = 0xbb;
+        g_assert_cmpint(wire_unpack(&test_outer_desc, ctx, buf, n, &out), ==, (int) n);
+        assert_outer_equal(&in, &out);
+        talloc_free(ctx);
+}
+
+struct test_padded {
+        uint8_t a;
+        uint32_t b;
+};
+
+static const struct wire_field test_padded_fields[] = {
+        WIRE_U8(struct test_padded, a),
+        WIRE_PAD(3),
+        WIRE_U32(struct test_padded, b),
+        WIRE_PAD(1),
+        WIRE_ALIGN(8),
+};
+static const struct wire_desc test_padded_desc = WIRE_DESC(0x7f06, struct test_padded, test_padded_fields);
+
+/* PAD(n) is n zero bytes; ALIGN(8) after 9 bytes adds 7. */
+static void test_pad_bytes(void) {
+        static const uint8_t expected[16] = { 0x9a, 0, 0, 0, 0x04, 0x03, 0x02, 0x01 };
+        void *ctx = talloc_new(NULL);
+        struct test_padded in = { .a = 0x9a, .b = 0x01020304 }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_padded_desc, &in, &n);
+
+        g_assert_cmpmem(buf, n, expected, sizeof(expected));
+        g_assert_cmpint(wire_unpack(&test_padded_desc, ctx, buf, n, &out), ==, 16);
+        g_assert_cmpuint(out.a, ==, 0x9a);
+        g_assert_cmpuint(out.b, ==, 0x01020304);
+        assert_truncations_refused(&test_padded_desc, buf, n);
+        assert_small_buffers_refused(&test_padded_desc, &in);
+        talloc_free(ctx);
+}
+
+static void test_struct_array_empty(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_outer in = { .id = 1 }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_outer_desc, &in, &n);
+
+        g_assert_cmpuint(n, ==, 2 + 6 + 4 + 4 + 8);
+        g_assert_cmpint(wire_unpack(&test_outer_desc, ctx, buf, n, &out), ==, (int) n);
+        g_assert_cmpuint(out.n_elems, ==, 0);
+        g_assert_null(out.elems);
+        talloc_free(ctx);
+}
+
+/* A count over the max: E2BIG before anything is allocated, and refused on the way out too. */
+static void test_struct_array_over_max(void) {
+        struct test_elem elems[TEST_ELEMS_MAX + 1] = {};
+        struct test_outer in = { .elems = elems, .n_elems = TEST_ELEMS_MAX + 1 };
+        uint8_t buf[256] = {};
+
+        put32(buf + 8, TEST_ELEMS_MAX + 1);
+        assert_refused_leaving_nothing(&test_outer_desc, buf, sizeof(buf), -E2BIG);
+        put32(buf + 8, UINT32_MAX);
+        assert_refused_leaving_nothing(&test_outer_desc, buf, sizeof(buf), -E2BIG);
+        g_assert_cmpint(wire_pack(&test_outer_desc, &in, buf, sizeof(buf)), ==, -EINVAL);
+}
+
+/*
+ * A count the bytes left cannot hold (one element takes at least 6 bytes)
+ * allocates nothing, however large the max.
+ */
+static void test_struct_array_capped_by_bytes_left(void) {
+        void *ctx = talloc_new(NULL);
+        uint8_t buf[4 + 12] = {};
+        struct test_outer out;
+
+        put32(buf, UINT32_MAX);
+        assert_refused_leaving_nothing(&test_outer_uncapped_desc, buf, sizeof(buf), -EBADMSG);
+        put32(buf, 3); /* 3 elements need 18 bytes, 12 are there */
+        assert_refused_leaving_nothing(&test_outer_uncapped_desc, buf, sizeof(buf), -EBADMSG);
+        put32(buf, 2);
+        g_assert_cmpint(wire_unpack(&test_outer_uncapped_desc, ctx, buf, sizeof(buf), &out), ==, 16);
+        g_assert_cmpuint(out.n_elems, ==, 2);
+        talloc_free(ctx);
+}
+
+/* An element that turns out truncated takes the array and what earlier elements allocated with it. */
+static void test_struct_array_truncated_element_frees(void) {
+        /* 2 elements: {x, "ab"}, then {x, a name of 8 bytes of which 2 are there} */
+        static const uint8_t buf[] = { 2, 0, 0, 0, 1, 0, 2, 0, 0, 0, 'a', 'b', 1, 0, 8, 0, 0, 0, 'c', 'd' };
+
+        assert_refused_leaving_nothing(&test_outer_uncapped_desc, buf, sizeof(buf), -EBADMSG);
+}
+
+static void test_struct_size_mismatch(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_outer m = {};
+        uint8_t buf[64] = {};
+
+        g_assert_cmpint(wire_pack(&test_outer_mismatch_desc, &m, buf, sizeof(buf)), ==, -EINVAL);
+        g_assert_cmpint(wire_unpack(&test_outer_mismatch_desc, ctx, buf, sizeof(buf), &m), ==, -EINVAL);
+        talloc_free(ctx);
+}
+
+/* ---- lengths from an earlier field (CTDB's req_call) --------------------------- */
+
+struct test_call {
+        uint32_t flags;
+        uint32_t keylen;
+        uint32_t datalen;
+        const uint8_t *key;
+        const uint8_t *data;
+};
+
+#define TEST_KEY_MAX  8
+#define TEST_DATA_MAX 32
+
+static const struct wire_field test_call_fields[] = {
+        WIRE_U32(struct test_call, flags),
+        WIRE_U32(struct test_call, keylen),
+        WIRE_U32(struct test_call, datalen),
+        WIRE_BLOB_SIZED(struct test_call, key, keylen, TEST_KEY_MAX),
+        WIRE_BLOB_SIZED(struct test_call, data, datalen, TEST_DATA_MAX),
+        WIRE_ALIGN(8),
+};
+static const struct wire_desc test_call_desc = WIRE_DESC_NATIVE(0x7f07, struct test_call, test_call_fields);
+
+static void test_sized_blob_round_trip(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_call in = {
+                .flags = 1, .keylen = 3, .datalen = 2,
+                .key = (const uint8_t *) "key", .data = (const uint8_t *) "dd",
+        }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_call_desc, &in, &n);
+
+        /* keylen and datalen first, then the bytes without a prefix, padded to 8. */
+        g_assert_cmpuint(n, ==, 24);
+        g_assert_cmpmem(buf + 4, 4, &in.keylen, 4);
+        g_assert_cmpmem(buf + 8, 4, &in.datalen, 4);
+        g_assert_cmpmem(buf + 12, 5, "keydd", 5);
+        g_assert_cmpint(wire_unpack(&test_call_desc, ctx, buf, n, &out), ==, 24);
+        g_assert_cmpuint(out.keylen, ==, 3);
+        g_assert_cmpuint(out.datalen, ==, 2);
+        g_assert_true(out.key == buf + 12);
+        g_assert_true(out.data == buf + 15);
+        assert_truncations_refused(&test_call_desc, buf, n);
+        assert_small_buffers_refused(&test_call_desc, &in);
+        talloc_free(ctx);
+}
+
+static void test_sized_blob_bounds(void) {
+        void *ctx = talloc_new(NULL);
+        uint8_t buf[64] = {};
+        uint32_t v;
+        struct test_call out, in = { .keylen = TEST_KEY_MAX + 1, .key = buf };
+
+        /* A length over the max, with the bytes there. */
+        v = TEST_KEY_MAX + 1;
+        memcpy(buf + 4, &v, 4);
+        g_assert_cmpint(wire_unpack(&test_call_desc, ctx, buf, sizeof(buf), &out), ==, -E2BIG);
+        /* Within the max, more than was sent: data of 32 with 64 - 12 - 8 left. */
+        v = TEST_KEY_MAX;
+        memcpy(buf + 4, &v, 4);
+        v = TEST_DATA_MAX;
+        memcpy(buf + 8, &v, 4);
+        g_assert_cmpint(wire_unpack(&test_call_desc, ctx, buf, 12 + 8 + 31, &out), ==, -EBADMSG);
+        g_assert_cmpint(wire_unpack(&test_call_desc, ctx, buf, 12 + 8 + 32 + 4, &out), ==, 56);
+        g_assert_cmpint(wire_pack(&test_call_desc, &in, buf, sizeof(buf)), ==, -EINVAL);
+        talloc_free(ctx);
+}
+
+/* ---- frames into the caller's buffer ------------------------------------------ */
+
+static void test_frame_pack(void) {
+        struct wire_heartbeat hb = { .seq = 77 };
+        struct wire_header h = { .kind = 0, .src = 3, .dst = 4, .srvid = 5 }, back;
+        uint8_t buf[WIRE_HEADER_SIZE + 8];
+        struct wire_heartbeat out;
+
+        g_assert_cmpint(wire_frame_pack(&h, &wire_heartbeat_desc, &hb, buf, sizeof(buf)), ==, 40);
+        g_assert_cmpuint(h.kind, ==, WIRE_KIND_HEARTBEAT);
+        g_assert_cmpuint(h.length, ==, 40);
+        g_assert_cmpint(wire_header_unpack(buf, WIRE_FRAME_MAX, &back), ==, 0);
+        g_assert_cmpuint(back.length, ==, 40);
+        g_assert_cmpuint(back.kind, ==, WIRE_KIND_HEARTBEAT);
+        g_assert_cmpuint(back.src, ==, 3);
+        g_assert_cmpuint(back.srvid, ==, 5);
+        g_assert_cmpint(wire_unpack(&wire_heartbeat_desc, NULL, buf + WIRE_HEADER_SIZE, 8, &out), ==, 8);
+        g_assert_cmpuint(out.seq, ==, 77);
+}
+
+/* Every buffer too small is refused, nothing written past it, the header left alone. */
+static void test_frame_pack_small_buffer(void) {
+        struct wire_message m = { .data = (const uint8_t *) "0123456789", .data_len = 10 };
+
+        for (size_t len = 0; len < WIRE_HEADER_SIZE + 14; len++) {
+                struct wire_header h = { .kind = 0, .length = 1 };
+                uint8_t *buf = g_malloc(len > 0 ? len : 1);
+
+                g_assert_cmpint(wire_frame_pack(&h, &wire_message_desc, &m, buf, len), ==, -EMSGSIZE);
+                g_assert_cmpuint(h.kind, ==, 0);
+                g_assert_cmpuint(h.length, ==, 1);
+                g_free(buf);
+        }
+}
+
+/* A kind-0 description keeps the caller's kind; a payload over the frame max or a field's max is refused. */
+static void test_frame_pack_kind_and_limits(void) {
+        struct wire_header h = { .kind = WIRE_KIND_TUNNEL_REGISTER, .srvid = 9 };
+        uint8_t buf[WIRE_HEADER_SIZE], *big;
+        struct wire_message m;
+        char name[] = "123456789";
+        struct test_msg t = { .name = name, .name_len = TEST_NAME_MAX + 1 };
+
+        g_assert_cmpint(wire_frame_pack(&h, &wire_empty_desc, NULL, buf, sizeof(buf)), ==, WIRE_HEADER_SIZE);
+        g_assert_cmpuint(h.kind, ==, WIRE_KIND_TUNNEL_REGISTER);
+        g_assert_cmpuint(buf[4], ==, WIRE_KIND_TUNNEL_REGISTER);
+
+        big = g_malloc0(WIRE_FRAME_MAX + 64);
+        m = (struct wire_message) { .data = big, .data_len = WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 3 };
+        g_assert_cmpint(wire_frame_pack(&h, &wire_message_desc, &m, big, WIRE_FRAME_MAX + 64), ==,
+                        -EMSGSIZE);
+        g_assert_cmpint(wire_frame_pack(&h, &test_desc, &t, big, 256), ==, -EINVAL);
+        g_assert_cmpuint(h.kind, ==, WIRE_KIND_TUNNEL_REGISTER);
+        g_free(big);
+}
+
+/* Forwarding a payload packed already: the header gets the length of header + payload. */
+static void test_header_finish(void) {
+        struct wire_header h = { .kind = WIRE_KIND_MESSAGE, .length = 0, .dst = 8 }, back;
+        uint8_t out[WIRE_HEADER_SIZE];
+
+        wire_header_finish(&h, 100, out);
+        g_assert_cmpuint(h.length, ==, WIRE_HEADER_SIZE + 100);
+        g_assert_cmpint(wire_header_unpack(out, WIRE_FRAME_MAX, &back), ==, 0);
+        g_assert_cmpuint(back.length, ==, WIRE_HEADER_SIZE + 100);
+        g_assert_cmpuint(back.kind, ==, WIRE_KIND_MESSAGE);
+        g_assert_cmpuint(back.dst, ==, 8);
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+struct test_calls {
+        unsigned n;
+        uint16_t kind;
+        bool msg_null;
+        uint64_t seq;
+        size_t payload_len;
+};
+
+static int on_heartbeat(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                        size_t payload_len) {
+        struct test_calls *c = userdata;
+        const struct wire_heartbeat *hb = msg;
+
+        c->n++;
+        c->kind = h->kind;
+        c->msg_null = !msg;
+        c->seq = hb ? hb->seq : 0;
+        c->payload_len = payload_len;
+        return 42;
+}
+
+static const struct wire_handler test_table[] = {
+        { WIRE_KIND_HEARTBEAT, &wire_heartbeat_desc, on_heartbeat },
+        { WIRE_KIND_REGISTER, NULL, on_heartbeat },
+        { WIRE_KIND_LINK, &wire_link_desc, NULL },
+};
+
+static int dispatch(const struct wire_header *h, const uint8_t *payload, size_t len, struct test_calls *c) {
+        return wire_dispatch(test_table, G_N_ELEMENTS(test_table), NULL, h, payload, len, c);
+}
+
+static void test_dispatch_unpacks(void) {
+        struct wire_header h = { .kind = WIRE_KIND_HEARTBEAT };
+        struct test_calls c = {};
+        static const uint8_t payload[] = { 1, 2, 0, 0, 0, 0, 0, 0, 0xee };
+
+        g_assert_cmpint(dispatch(&h, payload, sizeof(payload), &c), ==, 42);
+        g_assert_cmpuint(c.n, ==, 1);
+        g_assert_cmpuint(c.kind, ==, WIRE_KIND_HEARTBEAT);
+        g_assert_false(c.msg_null);
+        g_assert_cmpuint(c.seq, ==, 0x0201);
+        g_assert_cmpuint(c.payload_len, ==, sizeof(payload));
+}
+
+static void test_dispatch_no_desc(void) {
+        struct wire_header h = { .kind = WIRE_KIND_REGISTER };
+        struct test_calls c = {};
+
+        g_assert_cmpint(dispatch(&h, (const uint8_t *) "x", 1, &c), ==, 42);
+        g_assert_cmpuint(c.n, ==, 1);
+        g_assert_true(c.msg_null);
+        g_assert_cmpuint(c.payload_len, ==, 1);
+}
+
+/* A row without a handler ignores its kind, but what it gets must still unpack. */
+static void test_dispatch_ignored(void) {
+        struct wire_header h = { .kind = WIRE_KIND_LINK };
+        static const uint8_t payload[5] = { 1 };
+
+        g_assert_cmpint(dispatch(&h, payload, 5, NULL), ==, 0);
+}
+
+static void test_dispatch_bad_payload(void) {
+        struct wire_header h = { .kind = WIRE_KIND_HEARTBEAT };
+        struct test_calls c = {};
+        static const uint8_t payload[8] = {};
+
+        for (size_t len = 0; len < sizeof(payload); len++)
+                g_assert_cmpint(dispatch(&h, payload, len, &c), ==, -EBADMSG);
+        g_assert_cmpuint(c.n, ==, 0);
+}
+
+/* A count over its max is a bad payload to the caller, as a truncated one is. */
+static void test_dispatch_over_max(void) {
+        const struct wire_handler table[] = { { 0x7f00, &test_desc, on_heartbeat } };
+        struct wire_header h = { .kind = 0x7f00 };
+        struct test_calls c = {};
+        uint8_t payload[64] = {};
+
+        put32(payload + 2, TEST_NAME_MAX + 1);
+        g_assert_cmpint(wire_dispatch(table, 1, NULL, &h, payload, sizeof(payload), &c), ==, -EBADMSG);
+        g_assert_cmpuint(c.n, ==, 0);
+}
+
+static void test_dispatch_unknown_kind(void) {
+        static const uint16_t kinds[] = { 0, WIRE_KIND_HELLO, WIRE_KIND_MESSAGE, 0xffff };
+        struct test_calls c = {};
+
+        for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
+                struct wire_header h = { .kind = kinds[i] };
+                g_assert_cmpint(dispatch(&h, NULL, 0, &c), ==, -ENOMSG);
+        }
+        g_assert_cmpint(wire_dispatch(NULL, 0, NULL, &(struct wire_header) { .kind = 3 }, NULL, 0, &c), ==,
+                        -ENOMSG);
+        g_assert_cmpuint(c.n, ==, 0);
+}
+
+/* A description too large for the stack buffer is the table's bug, refused before anything is written. */
+static void test_dispatch_desc_too_large(void) {
+        const struct wire_desc huge = { 0x7f10, "huge", WIRE_DISPATCH_MSG_MAX + 1, NULL, 0, WIRE_ORDER_LE };
+        const struct wire_handler table[] = { { 0x7f10, &huge, on_heartbeat } };
+        struct wire_header h = { .kind = 0x7f10 };
+        struct test_calls c = {};
+
+        g_assert_cmpint(wire_dispatch(table, 1, NULL, &h, NULL, 0, &c), ==, -EINVAL);
+        g_assert_cmpuint(c.n, ==, 0);
+}
+
 /* ---- HELLO version check ---------------------------------------------------- */
 
 static void test_hello_check(void) {
-        struct wire_hello h = { .magic = WIRE_MAGIC, .major = WIRE_VERSION_MAJOR, .minor = WIRE_VERSION_MINOR };
+        struct wire_hello h = {
+                .magic = WIRE_MAGIC, .major = WIRE_VERSION_MAJOR, .minor = WIRE_VERSION_MINOR
+        };
 
         g_assert_cmpint(wire_hello_check(&h), ==, 0);
 
@@ -721,6 +1289,35 @@ int main(int argc, char **argv) {
         g_test_add_func("/wire/bounds/string-array-too-big", test_string_array_too_big);
         g_test_add_func("/wire/bounds/count-capped-by-bytes-left", test_count_capped_by_bytes_left);
         g_test_add_func("/wire/bounds/garbage", test_garbage);
+
+        g_test_add_func("/wire/kind/names", test_kind_names);
+        g_test_add_func("/wire/kind/tunnel", test_tunnel_kinds);
+
+        g_test_add_func("/wire/nested/le-layout", test_nested_le_layout);
+        g_test_add_func("/wire/nested/native-layout", test_nested_native_layout);
+        g_test_add_func("/wire/nested/padding-skipped", test_padding_skipped);
+        g_test_add_func("/wire/nested/pad-bytes", test_pad_bytes);
+        g_test_add_func("/wire/nested/array-empty", test_struct_array_empty);
+        g_test_add_func("/wire/nested/array-over-max", test_struct_array_over_max);
+        g_test_add_func("/wire/nested/array-capped-by-bytes-left", test_struct_array_capped_by_bytes_left);
+        g_test_add_func("/wire/nested/array-truncated-element-frees",
+                        test_struct_array_truncated_element_frees);
+        g_test_add_func("/wire/nested/struct-size-mismatch", test_struct_size_mismatch);
+        g_test_add_func("/wire/sized/round-trip", test_sized_blob_round_trip);
+        g_test_add_func("/wire/sized/bounds", test_sized_blob_bounds);
+
+        g_test_add_func("/wire/frame/pack", test_frame_pack);
+        g_test_add_func("/wire/frame/pack-small-buffer", test_frame_pack_small_buffer);
+        g_test_add_func("/wire/frame/pack-kind-and-limits", test_frame_pack_kind_and_limits);
+        g_test_add_func("/wire/frame/header-finish", test_header_finish);
+
+        g_test_add_func("/wire/dispatch/unpacks", test_dispatch_unpacks);
+        g_test_add_func("/wire/dispatch/no-desc", test_dispatch_no_desc);
+        g_test_add_func("/wire/dispatch/ignored", test_dispatch_ignored);
+        g_test_add_func("/wire/dispatch/bad-payload", test_dispatch_bad_payload);
+        g_test_add_func("/wire/dispatch/over-max", test_dispatch_over_max);
+        g_test_add_func("/wire/dispatch/unknown-kind", test_dispatch_unknown_kind);
+        g_test_add_func("/wire/dispatch/desc-too-large", test_dispatch_desc_too_large);
 
         g_test_add_func("/wire/hello/check", test_hello_check);
         g_test_add_func("/wire/hello/check-from-wire", test_hello_check_from_wire);
