@@ -692,6 +692,57 @@ static void test_wire_hostile_count(void) {
         g_assert_cmpint(clusterd_msg_kind(NULL, 0), <, 0);
 }
 
+struct dispatched {
+        unsigned calls;
+        uint32_t src;
+        uint32_t op, arg;
+};
+
+static int on_dispatched_control(void *userdata, const struct wire_header *h, const void *msg,
+                                 const uint8_t *payload, size_t len) {
+        const struct clusterd_control_msg *c = msg;
+        struct dispatched *d = userdata;
+
+        d->calls++;
+        d->src = h->src;
+        d->op = c->op;
+        d->arg = c->arg;
+        return 0;
+}
+
+/* Packed into the caller's buffer, dispatched by a {kind, desc, handler} table. */
+static void test_wire_pack_into_and_dispatch(void) {
+        static const struct wire_handler table[] = {
+                { CLUSTERD_MSG_CONTROL, &clusterd_control_desc, on_dispatched_control },
+        };
+        struct clusterd_control_msg c = { .id = 3, .op = CLUSTERD_OP_BAN, .target = 1, .arg = 30 };
+        struct clusterd_state_msg st = { .pnn = 1 };
+        struct dispatched d = { 0 };
+        uint8_t buf[64];
+        int len;
+
+        /* A buffer one byte short is refused, nothing written past it. */
+        g_assert_cmpint(clusterd_msg_pack_into(&clusterd_control_desc, &c, buf,
+                                               clusterd_msg_size(&clusterd_control_desc, &c) - 1), ==, -EMSGSIZE);
+        len = clusterd_msg_pack_into(&clusterd_control_desc, &c, buf, sizeof(buf));
+        g_assert_cmpint(len, ==, (int) clusterd_msg_size(&clusterd_control_desc, &c));
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d), ==, 0);
+        g_assert_cmpuint(d.calls, ==, 1);
+        g_assert_cmpuint(d.src, ==, 2);
+        g_assert_cmpuint(d.op, ==, CLUSTERD_OP_BAN);
+        g_assert_cmpuint(d.arg, ==, 30);
+        /* Truncated: malformed, the handler is not called. */
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len - 1, &d), ==,
+                        -EBADMSG);
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, 3, &d), ==, -EBADMSG);
+        /* A kind the table does not have. */
+        len = clusterd_msg_pack_into(&clusterd_state_desc, &st, buf, sizeof(buf));
+        g_assert_cmpint(len, >, 0);
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d), ==,
+                        -ENOMSG);
+        g_assert_cmpuint(d.calls, ==, 1);
+}
+
 /* ---- the recovery rules (clusterd-recovery.c) ---- */
 
 /* Three slots seen from node 0: all active, connected and known, at generation gen. */
@@ -824,5 +875,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/clusterd-wire/state-roundtrip", test_wire_state_roundtrip);
         g_test_add_func("/clusterd-wire/control-reply-roundtrip", test_wire_control_reply_roundtrip);
         g_test_add_func("/clusterd-wire/hostile-count", test_wire_hostile_count);
+        g_test_add_func("/clusterd-wire/pack-into-and-dispatch", test_wire_pack_into_and_dispatch);
         return g_test_run();
 }
