@@ -72,8 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r == 0)
                 for (unsigned i = 0; i < pub->n_addresses; i++) {
                         const struct ctdb_public_address *a = &pub->addresses[i];
-                        CHECK(a->family == AF_INET || a->family == AF_INET6);
-                        CHECK(a->prefix >= 1 && a->prefix <= (a->family == AF_INET ? 32 : 128));
+                        CHECK(a->addr.family == AF_INET || a->addr.family == AF_INET6);
+                        CHECK(a->addr.prefixlen >= 1 &&
+                              a->addr.prefixlen <= (a->addr.family == AF_INET ? 32 : 128));
                         CHECK(a->n_interfaces >= 1);
                         CHECK(a->interfaces[a->n_interfaces] == NULL);
                         CHECK(strchr(a->address, '/'));

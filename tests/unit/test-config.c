@@ -363,9 +363,9 @@ static void test_public_basic(void) {
         g_assert_cmpuint(p->n_addresses, ==, 3);
 
         g_assert_cmpstr(p->addresses[0].address, ==, "192.0.2.100/24");
-        g_assert_cmpint(p->addresses[0].family, ==, AF_INET);
-        g_assert_cmpuint(ntohl(p->addresses[0].addr.in.s_addr), ==, 0xc0000264);
-        g_assert_cmpuint(p->addresses[0].prefix, ==, 24);
+        g_assert_cmpint(p->addresses[0].addr.family, ==, AF_INET);
+        g_assert_cmpuint(ntohl(p->addresses[0].addr.u.in.s_addr), ==, 0xc0000264);
+        g_assert_cmpuint(p->addresses[0].addr.prefixlen, ==, 24);
         g_assert_cmpuint(p->addresses[0].n_interfaces, ==, 1);
         g_assert_cmpstr(p->addresses[0].interfaces[0], ==, "eth1");
         g_assert_null(p->addresses[0].interfaces[1]);
@@ -377,9 +377,9 @@ static void test_public_basic(void) {
         g_assert_null(p->addresses[1].interfaces[2]);
 
         g_assert_cmpstr(p->addresses[2].address, ==, "2001:db8::100/64");
-        g_assert_cmpint(p->addresses[2].family, ==, AF_INET6);
-        g_assert_cmpuint(p->addresses[2].prefix, ==, 64);
-        g_assert_cmpuint(p->addresses[2].addr.in6.s6_addr[14], ==, 1);
+        g_assert_cmpint(p->addresses[2].addr.family, ==, AF_INET6);
+        g_assert_cmpuint(p->addresses[2].addr.prefixlen, ==, 64);
+        g_assert_cmpuint(p->addresses[2].addr.u.in6.s6_addr[14], ==, 1);
         g_assert_cmpstr(p->addresses[2].interfaces[0], ==, "bond0");
         talloc_free(ctx);
 }
@@ -399,9 +399,9 @@ static void test_public_prefix_edges(void) {
         void *ctx = talloc_new(NULL);
         struct ctdb_public_addresses *p = public_ok(ctx, "192.0.2.1/32 e0\n192.0.2.2/1 e0\n2001:db8::1/128 e0\n");
 
-        g_assert_cmpuint(p->addresses[0].prefix, ==, 32);
-        g_assert_cmpuint(p->addresses[1].prefix, ==, 1);
-        g_assert_cmpuint(p->addresses[2].prefix, ==, 128);
+        g_assert_cmpuint(p->addresses[0].addr.prefixlen, ==, 32);
+        g_assert_cmpuint(p->addresses[1].addr.prefixlen, ==, 1);
+        g_assert_cmpuint(p->addresses[2].addr.prefixlen, ==, 128);
         talloc_free(ctx);
 }
 
