@@ -1,4 +1,4 @@
-/* Unit tests of common/config.c: nodes, public_addresses and ctdb.conf. */
+/* Unit tests of common/config-*.c: nodes, public_addresses and ctdb.conf. */
 
 #undef NDEBUG
 
@@ -14,36 +14,6 @@
 #include "common/config.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static struct ctdb_nodes *nodes_ok(void *ctx, const char *text) {
-        struct ctdb_nodes *n = NULL;
-        char *error = NULL;
-        int r = ctdb_nodes_parse(ctx, "nodes", text, &n, &error);
-        g_assert_null(error);
-        g_assert_cmpint(r, ==, 0);
-        g_assert_nonnull(n);
-        return n;
-}
-
-static struct ctdb_public_addresses *public_ok(void *ctx, const char *text) {
-        struct ctdb_public_addresses *p = NULL;
-        char *error = NULL;
-        int r = ctdb_public_addresses_parse(ctx, "public_addresses", text, &p, &error);
-        g_assert_null(error);
-        g_assert_cmpint(r, ==, 0);
-        g_assert_nonnull(p);
-        return p;
-}
-
-static struct ctdb_config *conf_ok(void *ctx, const char *text) {
-        struct ctdb_config *c = NULL;
-        char *error = NULL;
-        int r = ctdb_config_parse(ctx, "ctdb.conf", text, &c, &error);
-        g_assert_null(error);
-        g_assert_cmpint(r, ==, 0);
-        g_assert_nonnull(c);
-        return c;
-}
 
 /*
  * A bad input and what must come of it: the parser returns error, sets no
@@ -85,6 +55,30 @@ static int parse_conf(void *ctx, const char *name, const char *text, void **ret,
 
         *ret = c;
         return r;
+}
+
+/* A good input: a result and no message. */
+static void *check_ok(parse_fn parse, const char *name, void *ctx, const char *text) {
+        void *result = NULL;
+        char *error = NULL;
+        int r = parse(ctx, name, text, &result, &error);
+
+        g_assert_null(error);
+        g_assert_cmpint(r, ==, 0);
+        g_assert_nonnull(result);
+        return result;
+}
+
+static struct ctdb_nodes *nodes_ok(void *ctx, const char *text) {
+        return check_ok(parse_nodes, "nodes", ctx, text);
+}
+
+static struct ctdb_public_addresses *public_ok(void *ctx, const char *text) {
+        return check_ok(parse_public, "public_addresses", ctx, text);
+}
+
+static struct ctdb_config *conf_ok(void *ctx, const char *text) {
+        return check_ok(parse_conf, "ctdb.conf", ctx, text);
 }
 
 static void check_bad(parse_fn parse, const char *name, const struct bad_case *c) {
