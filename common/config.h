@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ip-address.h"
+
 #define CTDB_DEFAULT_PORT               4379
 #define CTDB_DEFAULT_HEARTBEAT_MS       100
 #define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
@@ -62,9 +64,7 @@ int ctdb_nodes_check_reload(const struct ctdb_nodes *cur, const struct ctdb_node
 
 struct ctdb_public_address {
         char *address;                  /* "ADDRESS/PREFIX" as written, normalised */
-        int family;
-        union { struct in_addr in; struct in6_addr in6; } addr;
-        uint8_t prefix;
+        struct ctdb_ip addr;            /* family, address and prefix length (1..32 / 1..128) */
         char **interfaces;              /* NULL-terminated */
         unsigned n_interfaces;
 };

@@ -11,65 +11,6 @@
 
 #include "nf-netlink.h"
 
-int nf_addr_from_string(const char *s, struct nf_addr *ret, bool *ret_prefix_given) {
-        char buf[NF_ADDR_STRLEN];
-        struct nf_addr a = {};
-        const char *slash;
-        unsigned max;
-
-        if (!s || strlen(s) >= sizeof(buf))
-                return -EINVAL;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (slash)
-                buf[slash - buf] = '\0';
-
-        if (inet_pton(AF_INET, buf, &a.u.in) == 1) {
-                a.family = AF_INET;
-                max = 32;
-        } else if (inet_pton(AF_INET6, buf, &a.u.in6) == 1) {
-                a.family = AF_INET6;
-                max = 128;
-        } else
-                return -EINVAL;
-
-        a.prefixlen = max;
-        if (slash) {
-                char *end;
-                unsigned long p;
-
-                errno = 0;
-                p = strtoul(slash + 1, &end, 10);
-                if (errno || end == slash + 1 || *end || p > max)
-                        return -EINVAL;
-                a.prefixlen = (unsigned) p;
-        }
-        if (ret_prefix_given)
-                *ret_prefix_given = slash != NULL;
-        *ret = a;
-        return 0;
-}
-
-const char *nf_addr_to_string(const struct nf_addr *a, bool with_prefix, char *buf, size_t len) {
-        char tmp[INET6_ADDRSTRLEN];
-
-        if (!inet_ntop(a->family, a->u.bytes, tmp, sizeof(tmp)))
-                snprintf(tmp, sizeof(tmp), "(family %d)", a->family);
-        if (with_prefix)
-                snprintf(buf, len, "%s/%u", tmp, a->prefixlen);
-        else
-                snprintf(buf, len, "%s", tmp);
-        return buf;
-}
-
-size_t nf_addr_len(const struct nf_addr *a) {
-        return a->family == AF_INET6 ? 16 : 4;
-}
-
-bool nf_addr_equal(const struct nf_addr *a, const struct nf_addr *b) {
-        return a->family == b->family && memcmp(a->u.bytes, b->u.bytes, nf_addr_len(a)) == 0;
-}
-
 int nf_addr_parse_msg(const struct nlmsghdr *nlh, struct nf_addr_info *ret) {
         const struct ifaddrmsg *ifa;
         const struct nlattr *attr;
@@ -98,7 +39,7 @@ int nf_addr_parse_msg(const struct nlmsghdr *nlh, struct nf_addr_info *ret) {
                 switch (type) {
                 case IFA_ADDRESS:
                 case IFA_LOCAL:
-                        if (plen != nf_addr_len(&info.addr))
+                        if (plen != ctdb_ip_len(&info.addr))
                                 return -EBADMSG;
                         if (type == IFA_LOCAL)
                                 local = mnl_attr_get_payload(attr);
@@ -123,39 +64,40 @@ int nf_addr_parse_msg(const struct nlmsghdr *nlh, struct nf_addr_info *ret) {
                 return -EBADMSG;
         /* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
         if (local)
-                memcpy(info.addr.u.bytes, local, nf_addr_len(&info.addr));
+                memcpy(info.addr.u.bytes, local, ctdb_ip_len(&info.addr));
         else if (address)
-                memcpy(info.addr.u.bytes, address, nf_addr_len(&info.addr));
+                memcpy(info.addr.u.bytes, address, ctdb_ip_len(&info.addr));
         else
                 return -EBADMSG;
         *ret = info;
         return 0;
 }
 
-static int nf_ifindex(const char *ifname, const char *what, const struct nf_addr *a, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+static int nf_ifindex(const char *ifname, const char *what, const struct ctdb_ip *a, char *err,
+                      size_t errlen) {
+        char s[CTDB_IP_STRLEN];
         unsigned idx;
 
         if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
                 nf_seterr(err, errlen, "Invalid interface name \"%s\" for %s %s", ifname ? ifname : "",
-                          what, nf_addr_to_string(a, true, s, sizeof(s)));
+                          what, ctdb_ip_to_string(a, true, s, sizeof(s)));
                 return -EINVAL;
         }
         idx = if_nametoindex(ifname);
         if (idx == 0) {
                 int r = errno == ENXIO || errno == ENODEV || errno == 0 ? -ENODEV : -errno;
                 nf_seterr(err, errlen, "Cannot %s %s: interface %s does not exist", what,
-                          nf_addr_to_string(a, true, s, sizeof(s)), ifname);
+                          ctdb_ip_to_string(a, true, s, sizeof(s)), ifname);
                 return r;
         }
         return (int) idx;
 }
 
-static void nf_addr_put(struct nlmsghdr *nlh, const struct nf_addr *a, uint16_t type) {
-        mnl_attr_put(nlh, type, nf_addr_len(a), a->u.bytes);
+static void nf_addr_put(struct nlmsghdr *nlh, const struct ctdb_ip *a, uint16_t type) {
+        mnl_attr_put(nlh, type, ctdb_ip_len(a), a->u.bytes);
 }
 
-static int nf_addr_change(uint16_t msgtype, int ifindex, const struct nf_addr *a, unsigned flags) {
+static int nf_addr_change(uint16_t msgtype, int ifindex, const struct ctdb_ip *a, unsigned flags) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh;
         struct ifaddrmsg *ifa;
@@ -189,8 +131,8 @@ static int nf_addr_change(uint16_t msgtype, int ifindex, const struct nf_addr *a
         return nf_nl_request(NETLINK_ROUTE, nlh, NULL, NULL);
 }
 
-int nf_addr_add(const char *ifname, const struct nf_addr *a, unsigned flags, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+int nf_addr_add(const char *ifname, const struct ctdb_ip *a, unsigned flags, char *err, size_t errlen) {
+        char s[CTDB_IP_STRLEN];
         int idx, r;
 
         idx = nf_ifindex(ifname, "add", a, err, errlen);
@@ -199,15 +141,15 @@ int nf_addr_add(const char *ifname, const struct nf_addr *a, unsigned flags, cha
         r = nf_addr_change(RTM_NEWADDR, idx, a, flags);
         if (r == -EEXIST)
                 nf_seterr(err, errlen, "Cannot add %s to %s: the address is already there",
-                          nf_addr_to_string(a, true, s, sizeof(s)), ifname);
+                          ctdb_ip_to_string(a, true, s, sizeof(s)), ifname);
         else if (r < 0)
-                nf_seterr(err, errlen, "Cannot add %s to %s: %s", nf_addr_to_string(a, true, s, sizeof(s)),
+                nf_seterr(err, errlen, "Cannot add %s to %s: %s", ctdb_ip_to_string(a, true, s, sizeof(s)),
                           ifname, strerror(-r));
         return r;
 }
 
 struct nf_addr_find {
-        const struct nf_addr *want;
+        const struct ctdb_ip *want;
         unsigned prefixlen;
         bool found;
 };
@@ -215,16 +157,16 @@ struct nf_addr_find {
 static int nf_addr_find_cb(const struct nf_addr_info *info, void *userdata) {
         struct nf_addr_find *f = userdata;
 
-        if (nf_addr_equal(&info->addr, f->want)) {
+        if (ctdb_ip_equal(&info->addr, f->want)) {
                 f->prefixlen = info->addr.prefixlen;
                 f->found = true;
         }
         return 0;
 }
 
-int nf_addr_del(const char *ifname, const struct nf_addr *a, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
-        struct nf_addr del = *a;
+int nf_addr_del(const char *ifname, const struct ctdb_ip *a, char *err, size_t errlen) {
+        char s[CTDB_IP_STRLEN];
+        struct ctdb_ip del = *a;
         int idx, r;
 
         idx = nf_ifindex(ifname, "remove", a, err, errlen);
@@ -238,7 +180,7 @@ int nf_addr_del(const char *ifname, const struct nf_addr *a, char *err, size_t e
                         return r;
                 if (!f.found) {
                         nf_seterr(err, errlen, "Cannot remove %s from %s: the address is not there",
-                                  nf_addr_to_string(a, false, s, sizeof(s)), ifname);
+                                  ctdb_ip_to_string(a, false, s, sizeof(s)), ifname);
                         return -EADDRNOTAVAIL;
                 }
                 del.prefixlen = f.prefixlen;
@@ -247,12 +189,12 @@ int nf_addr_del(const char *ifname, const struct nf_addr *a, char *err, size_t e
         /* IPv4 says EADDRNOTAVAIL, older kernels ENOENT or ENODEV for an absent address. */
         if (r == -EADDRNOTAVAIL || r == -ENOENT || r == -ENODEV) {
                 nf_seterr(err, errlen, "Cannot remove %s from %s: the address is not there",
-                          nf_addr_to_string(&del, true, s, sizeof(s)), ifname);
+                          ctdb_ip_to_string(&del, true, s, sizeof(s)), ifname);
                 return -EADDRNOTAVAIL;
         }
         if (r < 0)
-                nf_seterr(err, errlen, "Cannot remove %s from %s: %s", nf_addr_to_string(&del, true, s, sizeof(s)),
-                          ifname, strerror(-r));
+                nf_seterr(err, errlen, "Cannot remove %s from %s: %s",
+                          ctdb_ip_to_string(&del, true, s, sizeof(s)), ifname, strerror(-r));
         return r;
 }
 

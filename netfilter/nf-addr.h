@@ -12,20 +12,30 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ip-address.h"
+
 struct nlmsghdr;
 
-/* "ADDRESS/PREFIX" at most: INET6_ADDRSTRLEN + "/128". */
-#define NF_ADDR_STRLEN (INET6_ADDRSTRLEN + 4)
+/*
+ * netfilter's addresses are the project's one type (common/ip-address.h). The
+ * names below are what the netfilter tests and fuzzer were written against;
+ * netfilter itself uses the ctdb_ip_* names.
+ */
+#define nf_addr ctdb_ip
+#define NF_ADDR_STRLEN CTDB_IP_STRLEN
 
-struct nf_addr {
-        int family;             /* AF_INET or AF_INET6 */
-        union {
-                struct in_addr in;
-                struct in6_addr in6;
-                uint8_t bytes[16];
-        } u;
-        unsigned prefixlen;
-};
+static inline int nf_addr_from_string(const char *s, struct ctdb_ip *ret, bool *ret_prefix_given) {
+        return ctdb_ip_prefix_from_string(s, ret, ret_prefix_given);
+}
+
+static inline const char *nf_addr_to_string(const struct ctdb_ip *a, bool with_prefix, char *buf,
+                                            size_t len) {
+        return ctdb_ip_to_string(a, with_prefix, buf, len);
+}
+
+static inline bool nf_addr_equal(const struct ctdb_ip *a, const struct ctdb_ip *b) {
+        return ctdb_ip_equal(a, b);
+}
 
 /* Flags for nf_addr_add(). */
 enum {
@@ -37,34 +47,24 @@ enum {
 
 struct nf_addr_info {
         int ifindex;
-        struct nf_addr addr;
+        struct ctdb_ip addr;
         uint32_t flags;         /* IFA_F_* */
         uint8_t scope;
         char label[16];
 };
 
 /*
- * Parses "203.0.113.10/24", "2001:db8::10/64" or a bare address (prefix then
- * 32 or 128, and *ret_prefix_given false). Returns 0 or -EINVAL.
- */
-int nf_addr_from_string(const char *s, struct nf_addr *ret, bool *ret_prefix_given);
-/* Writes "ADDRESS/PREFIX" (with_prefix) or "ADDRESS" to buf; returns buf. */
-const char *nf_addr_to_string(const struct nf_addr *a, bool with_prefix, char *buf, size_t len);
-size_t nf_addr_len(const struct nf_addr *a);
-bool nf_addr_equal(const struct nf_addr *a, const struct nf_addr *b);
-
-/*
  * Adds a to ifname and waits for the kernel's confirmation. IPv4 addresses get
  * the broadcast address of their prefix (like "brd +"). -EEXIST if already
  * there, -ENODEV if the interface does not exist.
  */
-int nf_addr_add(const char *ifname, const struct nf_addr *a, unsigned flags, char *err, size_t errlen);
+int nf_addr_add(const char *ifname, const struct ctdb_ip *a, unsigned flags, char *err, size_t errlen);
 
 /*
  * Removes a from ifname. With a->prefixlen == 0 the prefix the address has on
  * the interface is looked up first. -EADDRNOTAVAIL if it is not there.
  */
-int nf_addr_del(const char *ifname, const struct nf_addr *a, char *err, size_t errlen);
+int nf_addr_del(const char *ifname, const struct ctdb_ip *a, char *err, size_t errlen);
 
 typedef int (*nf_addr_cb)(const struct nf_addr_info *info, void *userdata);
 

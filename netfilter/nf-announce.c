@@ -103,14 +103,14 @@ int nf_announce_socket(void) {
         return fd < 0 ? -errno : fd;
 }
 
-int nf_announce(const char *ifname, const struct nf_addr *a, unsigned count, unsigned interval_usec,
+int nf_announce(const char *ifname, const struct ctdb_ip *a, unsigned count, unsigned interval_usec,
                 unsigned arp_forms, char *err, size_t errlen) {
         return nf_announce_fd(-1, ifname, a, count, interval_usec, arp_forms, err, errlen);
 }
 
-int nf_announce_fd(int ext_fd, const char *ifname, const struct nf_addr *a, unsigned count, unsigned interval_usec,
-                   unsigned arp_forms, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+int nf_announce_fd(int ext_fd, const char *ifname, const struct ctdb_ip *a, unsigned count,
+                   unsigned interval_usec, unsigned arp_forms, char *err, size_t errlen) {
+        char s[CTDB_IP_STRLEN];
         struct nf_link_state link;
         struct sockaddr_ll sll = {};
         uint8_t frames[2][128];
@@ -118,7 +118,7 @@ int nf_announce_fd(int ext_fd, const char *ifname, const struct nf_addr *a, unsi
         unsigned nframes = 0;
         int fd, r, sent = 0;
 
-        nf_addr_to_string(a, false, s, sizeof(s));
+        ctdb_ip_to_string(a, false, s, sizeof(s));
         r = nf_link_get(ifname, &link, err, errlen);
         if (r < 0) {
                 nf_seterr(err, errlen, "Cannot announce %s on %s: %s", s, ifname ? ifname : "",

@@ -35,7 +35,7 @@ int nf_announce_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const s
  * (synchronize_net(), about 8 ms measured), longer than the burst itself.
  */
 int nf_announce_socket(void);
-int nf_announce_fd(int fd, const char *ifname, const struct nf_addr *a, unsigned count, unsigned interval_usec,
-                   unsigned arp_forms, char *err, size_t errlen);
-int nf_announce(const char *ifname, const struct nf_addr *a, unsigned count, unsigned interval_usec,
+int nf_announce_fd(int fd, const char *ifname, const struct ctdb_ip *a, unsigned count,
+                   unsigned interval_usec, unsigned arp_forms, char *err, size_t errlen);
+int nf_announce(const char *ifname, const struct ctdb_ip *a, unsigned count, unsigned interval_usec,
                 unsigned arp_forms, char *err, size_t errlen);

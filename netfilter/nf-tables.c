@@ -505,8 +505,8 @@ static void nf_match_meta_u8(struct nf_rule *rb, uint32_t key, uint8_t v) {
  * loads just its bytes; any other loads the whole address and masks it.
  * The caller has checked a->prefixlen against the family.
  */
-static void nf_match_prefix(struct nf_rule *rb, uint32_t offset, const struct nf_addr *a, uint32_t op) {
-        uint32_t len = a->prefixlen % 8 ? (uint32_t) nf_addr_len(a) : a->prefixlen / 8;
+static void nf_match_prefix(struct nf_rule *rb, uint32_t offset, const struct ctdb_ip *a, uint32_t op) {
+        uint32_t len = a->prefixlen % 8 ? (uint32_t) ctdb_ip_len(a) : a->prefixlen / 8;
         uint8_t mask[16] = {}, net[16] = {};
 
         if (len == 0 || len > sizeof(mask))
@@ -678,14 +678,15 @@ int nf_tables_delete(char *err, size_t errlen) {
 }
 
 /* Adds or removes elements of the 4/6 set pair that starts at nf_sets[pair], named base in messages. */
-static int nf_tables_elems(size_t pair, const char *base, const struct nf_addr *a, size_t n, bool add, char *err,
-                           size_t errlen) {
-        char what[128], s[NF_ADDR_STRLEN];
+static int nf_tables_elems(size_t pair, const char *base, const struct ctdb_ip *a, size_t n, bool add,
+                           char *err, size_t errlen) {
+        char what[128], s[CTDB_IP_STRLEN];
         struct nf_batch bt;
         int r;
 
         snprintf(what, sizeof(what), "%s %s %s %s set", add ? "add" : "remove",
-                 n == 1 ? nf_addr_to_string(a, false, s, sizeof(s)) : "addresses", add ? "to the" : "from the", base);
+                 n == 1 ? ctdb_ip_to_string(a, false, s, sizeof(s)) : "addresses",
+                 add ? "to the" : "from the", base);
         if (n > NF_ADDRS_MAX) {
                 nf_seterr(err, errlen, "Cannot %s: more than %u addresses", what, NF_ADDRS_MAX);
                 return -E2BIG;
@@ -711,11 +712,11 @@ static int nf_tables_elems(size_t pair, const char *base, const struct nf_addr *
                         r = -ENOMEM;
                         break;
                 }
-                nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, a[i].u.bytes, (uint32_t) nf_addr_len(&a[i]));
+                nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, a[i].u.bytes, (uint32_t) ctdb_ip_len(&a[i]));
                 nftnl_set_elem_add(set, e);
                 nlh = nf_batch_msg(&bt, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0,
                                    "%s element %s %s set inet %s %s", add ? "add" : "delete",
-                                   nf_addr_to_string(&a[i], false, s, sizeof(s)), add ? "to" : "from",
+                                   ctdb_ip_to_string(&a[i], false, s, sizeof(s)), add ? "to" : "from",
                                    NF_TABLE_NAME, d->name);
                 nftnl_set_elems_nlmsg_build_payload(nlh, set);
                 nftnl_set_free(set);
@@ -724,19 +725,19 @@ static int nf_tables_elems(size_t pair, const char *base, const struct nf_addr *
         return nf_batch_finish(&bt, r, what, err, errlen);
 }
 
-int nf_tables_release_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+int nf_tables_release_add(const struct ctdb_ip *a, size_t n, char *err, size_t errlen) {
         return nf_tables_elems(NF_SET_RELEASE, "release", a, n, true, err, errlen);
 }
 
-int nf_tables_release_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+int nf_tables_release_del(const struct ctdb_ip *a, size_t n, char *err, size_t errlen) {
         return nf_tables_elems(NF_SET_RELEASE, "release", a, n, false, err, errlen);
 }
 
-int nf_tables_public_add(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+int nf_tables_public_add(const struct ctdb_ip *a, size_t n, char *err, size_t errlen) {
         return nf_tables_elems(NF_SET_PUBLIC, "public", a, n, true, err, errlen);
 }
 
-int nf_tables_public_del(const struct nf_addr *a, size_t n, char *err, size_t errlen) {
+int nf_tables_public_del(const struct ctdb_ip *a, size_t n, char *err, size_t errlen) {
         return nf_tables_elems(NF_SET_PUBLIC, "public", a, n, false, err, errlen);
 }
 
@@ -918,9 +919,9 @@ static int nf_put_lb_rule(struct nf_batch *bt, const void *entries, size_t i) {
         const struct nf_lb_entry *e = (const struct nf_lb_entry *) entries + i;
         const struct nf_fam *f = nf_fam_of(e->addr.family);
         struct nf_rule rb = nf_rule_new_fam(nf_chain_lb.name, f);
-        struct nf_addr host = e->addr;
+        struct ctdb_ip host = e->addr;
         uint32_t slot = e->slot;
-        char s[NF_ADDR_STRLEN];
+        char s[CTDB_IP_STRLEN];
 
         host.prefixlen = (unsigned) f->alen * 8;
         nf_match_prefix(&rb, f->daddr_off, &host, NFT_CMP_EQ);
@@ -929,11 +930,11 @@ static int nf_put_lb_rule(struct nf_batch *bt, const void *entries, size_t i) {
         nf_cmp(&rb, NFT_CMP_NEQ, &slot, sizeof(slot));
         nf_verdict(&rb, NF_DROP);
         return nf_put_rule(bt, &rb, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME,
-                           nf_addr_to_string(&e->addr, false, s, sizeof(s)), slot, e->modulus);
+                           ctdb_ip_to_string(&e->addr, false, s, sizeof(s)), slot, e->modulus);
 }
 
 int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+        char s[CTDB_IP_STRLEN];
 
         if (n > NF_LB_MAX) {
                 nf_seterr(err, errlen, "Cannot apply load balancing: more than %u addresses", NF_LB_MAX);
@@ -946,8 +947,10 @@ int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t 
                 }
                 if (e[i].modulus == 0 || e[i].slot >= e[i].modulus) {
                         nf_seterr(err, errlen,
-                                  "Cannot apply load balancing for %s: slot %u of %u (need slot < number of slots)",
-                                  nf_addr_to_string(&e[i].addr, false, s, sizeof(s)), e[i].slot, e[i].modulus);
+                                  "Cannot apply load balancing for %s: slot %u of %u (need slot < number of "
+                                  "slots)",
+                                  ctdb_ip_to_string(&e[i].addr, false, s, sizeof(s)), e[i].slot,
+                                  e[i].modulus);
                         return -EINVAL;
                 }
         }
@@ -959,7 +962,7 @@ static int nf_put_natgw_rule(struct nf_batch *bt, const void *entries, size_t i)
         const struct nf_natgw_entry *e = (const struct nf_natgw_entry *) entries + i;
         const struct nf_fam *f = nf_fam_of(e->network.family);
         struct nf_rule rb = nf_rule_new_fam(nf_chain_natgw.name, f);
-        char ifname[IF_NAMESIZE] = {}, s[NF_ADDR_STRLEN];
+        char ifname[IF_NAMESIZE] = {}, s[CTDB_IP_STRLEN];
 
         /* oifname compares all IF_NAMESIZE bytes, the padding zeroed. */
         memcpy(ifname, e->ifname, strnlen(e->ifname, sizeof(ifname) - 1));
@@ -969,11 +972,11 @@ static int nf_put_natgw_rule(struct nf_batch *bt, const void *entries, size_t i)
         nf_cmp(&rb, NFT_CMP_EQ, ifname, sizeof(ifname));
         (void) nf_expr(&rb, "masq");
         return nf_put_rule(bt, &rb, "add rule inet %s natgw (%s via %s)", NF_TABLE_NAME,
-                           nf_addr_to_string(&e->network, true, s, sizeof(s)), ifname);
+                           ctdb_ip_to_string(&e->network, true, s, sizeof(s)), ifname);
 }
 
 int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, size_t errlen) {
-        char s[NF_ADDR_STRLEN];
+        char s[CTDB_IP_STRLEN];
 
         if (n > NF_NATGW_MAX) {
                 nf_seterr(err, errlen, "Cannot apply the NAT gateway: more than %u networks", NF_NATGW_MAX);
@@ -985,11 +988,11 @@ int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, s
                         return -EINVAL;
                 }
                 /* nf_match_prefix() builds its mask in an address-sized buffer. */
-                if (e[i].network.prefixlen > nf_addr_len(&e[i].network) * 8 || !e[i].ifname[0] ||
+                if (e[i].network.prefixlen > ctdb_ip_len(&e[i].network) * 8 || !e[i].ifname[0] ||
                     strnlen(e[i].ifname, IF_NAMESIZE) >= IF_NAMESIZE) {
                         nf_seterr(err, errlen,
                                   "Cannot apply the NAT gateway for %s: bad prefix length or interface name",
-                                  nf_addr_to_string(&e[i].network, true, s, sizeof(s)));
+                                  ctdb_ip_to_string(&e[i].network, true, s, sizeof(s)));
                         return -EINVAL;
                 }
         }

@@ -44,11 +44,11 @@ int nf_tables_create(char *err, size_t errlen);
 int nf_tables_delete(char *err, size_t errlen);
 
 /* Adds/removes addresses to/from the release (reset) set. Only the address part of a counts. */
-int nf_tables_release_add(const struct nf_addr *a, size_t n, char *err, size_t errlen);
-int nf_tables_release_del(const struct nf_addr *a, size_t n, char *err, size_t errlen);
+int nf_tables_release_add(const struct ctdb_ip *a, size_t n, char *err, size_t errlen);
+int nf_tables_release_del(const struct ctdb_ip *a, size_t n, char *err, size_t errlen);
 /* Adds/removes public addresses whose TCP connections are tracked. */
-int nf_tables_public_add(const struct nf_addr *a, size_t n, char *err, size_t errlen);
-int nf_tables_public_del(const struct nf_addr *a, size_t n, char *err, size_t errlen);
+int nf_tables_public_add(const struct ctdb_ip *a, size_t n, char *err, size_t errlen);
+int nf_tables_public_del(const struct ctdb_ip *a, size_t n, char *err, size_t errlen);
 
 struct nf_tracked_conn {
         union nf_sockaddr client;
@@ -68,7 +68,7 @@ int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *e
 int nf_tables_tracked_parse_msg(const struct nlmsghdr *nlh, nf_tracked_cb cb, void *userdata);
 
 struct nf_lb_entry {
-        struct nf_addr addr;            /* the shared address */
+        struct ctdb_ip addr;            /* the shared address */
         uint32_t modulus;               /* N: number of slots, >= 1 */
         uint32_t slot;                  /* this node's slot, < N */
 };
@@ -80,7 +80,7 @@ struct nf_lb_entry {
 int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen);
 
 struct nf_natgw_entry {
-        struct nf_addr network;         /* private network, e.g. 192.0.2.0/24 */
+        struct ctdb_ip network;         /* private network, e.g. 192.0.2.0/24 */
         char ifname[IF_NAMESIZE];       /* public interface */
 };
 

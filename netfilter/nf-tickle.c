@@ -10,12 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ip-address.h"
 #include "nf-csum.h"
 #include "nf-netlink.h"
 
 int nf_sockaddr_from_string(const char *s, union nf_sockaddr *ret) {
         char host[INET6_ADDRSTRLEN + 2];
-        union nf_sockaddr sa = {};
+        struct sockaddr_storage ss;
+        struct ctdb_ip ip;
+        socklen_t len;
         const char *colon;
         char *end;
         unsigned long port;
@@ -48,30 +51,27 @@ int nf_sockaddr_from_string(const char *s, union nf_sockaddr *ret) {
         if (errno || end == colon + 1 || *end || port > 65535)
                 return -EINVAL;
 
-        if (inet_pton(AF_INET, host, &sa.in.sin_addr) == 1 && s[0] != '[') {
-                sa.in.sin_family = AF_INET;
-                sa.in.sin_port = htons((uint16_t) port);
-        } else if (s[0] == '[' && inet_pton(AF_INET6, host, &sa.in6.sin6_addr) == 1) {
-                /* Only bracketed: in "2001:db8::1:445" the port cannot be told apart. */
-                sa.in6.sin6_family = AF_INET6;
-                sa.in6.sin6_port = htons((uint16_t) port);
-        } else
+        /* IPv6 only bracketed: in "2001:db8::1:445" the port cannot be told apart. */
+        if (ctdb_ip_from_string(host, 0, &ip) < 0 || (ip.family == AF_INET6) != (s[0] == '['))
                 return -EINVAL;
-        *ret = sa;
+        len = ctdb_ip_to_sockaddr(&ip, (uint16_t) port, &ss);
+        *ret = (union nf_sockaddr) {};
+        memcpy(ret, &ss, len);
         return 0;
 }
 
 const char *nf_sockaddr_to_string(const union nf_sockaddr *sa, char *buf, size_t len) {
-        char host[INET6_ADDRSTRLEN];
+        char host[CTDB_IP_STRLEN];
+        struct ctdb_ip ip;
 
-        if (sa->sa.sa_family == AF_INET) {
-                inet_ntop(AF_INET, &sa->in.sin_addr, host, sizeof(host));
-                snprintf(buf, len, "%s:%u", host, ntohs(sa->in.sin_port));
-        } else if (sa->sa.sa_family == AF_INET6) {
-                inet_ntop(AF_INET6, &sa->in6.sin6_addr, host, sizeof(host));
-                snprintf(buf, len, "[%s]:%u", host, ntohs(sa->in6.sin6_port));
-        } else
+        if (ctdb_ip_from_sockaddr(&sa->sa, sizeof(*sa), 0, &ip) < 0)
                 snprintf(buf, len, "(family %d)", sa->sa.sa_family);
+        else if (ip.family == AF_INET)
+                snprintf(buf, len, "%s:%u", ctdb_ip_to_string(&ip, false, host, sizeof(host)),
+                         ntohs(sa->in.sin_port));
+        else
+                snprintf(buf, len, "[%s]:%u", ctdb_ip_to_string(&ip, false, host, sizeof(host)),
+                         ntohs(sa->in6.sin6_port));
         return buf;
 }
 

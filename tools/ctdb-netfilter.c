@@ -71,8 +71,8 @@ static int usage(const char *what) {
         return 2;
 }
 
-static int parse_addr(const char *s, struct nf_addr *a, bool *prefix_given) {
-        if (nf_addr_from_string(s, a, prefix_given) < 0) {
+static int parse_addr(const char *s, struct ctdb_ip *a, bool *prefix_given) {
+        if (ctdb_ip_prefix_from_string(s, a, prefix_given) < 0) {
                 fprintf(stderr, "ctdb-netfilter: \"%s\" is not an IPv4 or IPv6 address[/prefix]\n", s);
                 return -EINVAL;
         }
@@ -80,17 +80,17 @@ static int parse_addr(const char *s, struct nf_addr *a, bool *prefix_given) {
 }
 
 static int print_addr(const struct nf_addr_info *info, void *userdata) {
-        char ifname[IF_NAMESIZE] = "?", s[NF_ADDR_STRLEN];
+        char ifname[IF_NAMESIZE] = "?", s[CTDB_IP_STRLEN];
 
         if_indextoname((unsigned) info->ifindex, ifname);
-        printf("%-10s %-45s%s%s%s\n", ifname, nf_addr_to_string(&info->addr, true, s, sizeof(s)),
+        printf("%-10s %-45s%s%s%s\n", ifname, ctdb_ip_to_string(&info->addr, true, s, sizeof(s)),
                info->flags & 0x200 ? " noprefixroute" : "", info->flags & 0x40 ? " tentative" : "",
                info->flags & 0x02 ? " nodad" : "");
         return 0;
 }
 
 static int cmd_addr(int argc, char **argv) {
-        struct nf_addr a;
+        struct ctdb_ip a;
         bool given;
         int r;
 
@@ -172,7 +172,7 @@ static int cmd_link(int argc, char **argv) {
 }
 
 static int cmd_announce(int argc, char **argv, bool v6) {
-        struct nf_addr a;
+        struct ctdb_ip a;
         int r;
 
         if (argc != 2)
@@ -200,8 +200,8 @@ static int cmd_tickle(int argc, char **argv) {
         return r < 0 ? fail(r) : 0;
 }
 
-static int parse_addrs(int argc, char **argv, struct nf_addr **ret) {
-        struct nf_addr *a = calloc((size_t) argc + 1, sizeof(*a));
+static int parse_addrs(int argc, char **argv, struct ctdb_ip **ret) {
+        struct ctdb_ip *a = calloc((size_t) argc + 1, sizeof(*a));
 
         if (!a)
                 return -ENOMEM;
@@ -215,7 +215,7 @@ static int parse_addrs(int argc, char **argv, struct nf_addr **ret) {
 }
 
 static int cmd_set(int argc, char **argv, bool release) {
-        struct nf_addr *a;
+        struct ctdb_ip *a;
         int r;
 
         if (argc < 2 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "del") != 0))
@@ -316,7 +316,7 @@ static void report(const char *what, double *v, unsigned n) {
  * not a cost), and what a release costs: the reset rule for one address.
  */
 static int cmd_bench(int argc, char **argv) {
-        struct nf_addr a;
+        struct ctdb_ip a;
         double *t_add, *t_garp, *t_both, *t_reset, *t_unreset, *t_del;
         unsigned n = arg_iterations;
         int r = 0, pfd = -1;

@@ -183,24 +183,6 @@ struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn) {
         return m->links[pnn];
 }
 
-static int parse_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
-        memset(ret, 0, sizeof(*ret));
-        struct sockaddr_in *in = (struct sockaddr_in *) ret;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ret;
-
-        if (inet_pton(AF_INET, s, &in->sin_addr) == 1) {
-                in->sin_family = AF_INET;
-                *ret_len = sizeof(*in);
-                return 0;
-        }
-        if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
-                in6->sin6_family = AF_INET6;
-                *ret_len = sizeof(*in6);
-                return 0;
-        }
-        return -EINVAL;
-}
-
 /* As CTDB does: this node is the one whose address we can bind to. */
 static bool address_is_local(const struct sockaddr_storage *sa, socklen_t len) {
         int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -216,10 +198,12 @@ static bool address_is_local(const struct sockaddr_storage *sa, socklen_t len) {
 int tunneld_manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_address, uint32_t *ret_pnn) {
         if (node_address) {
                 struct sockaddr_storage sa;
+                struct ctdb_ip ip;
                 socklen_t len;
-                int r = parse_address(node_address, &sa, &len);
+                int r = ctdb_ip_from_string(node_address, 0, &ip);
                 if (r < 0)
                         return r;
+                len = ctdb_ip_to_sockaddr(&ip, 0, &sa);
                 r = ctdb_nodes_find(nodes, (const struct sockaddr *) &sa, len);
                 if (r < 0)
                         return -EADDRNOTAVAIL;

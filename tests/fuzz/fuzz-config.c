@@ -1,7 +1,9 @@
 /*
  * Feeds the same bytes to all three configuration parsers (nodes,
  * public_addresses, ctdb.conf) and checks their contract: a result or an
- * error message naming the file, and nothing left behind on mem_ctx.
+ * error message naming the file, and nothing left behind on mem_ctx. Each
+ * line also goes to the address parsers of common/ip-address.h, which must
+ * give back what they read.
  */
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 
 /* Relative: "config.h" alone may find the build's generated config.h first. */
 #include "../../common/config.h"
+#include "../../common/ip-address.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +37,33 @@ static void check_result(void *ctx, int r, const void *result, const char *error
                 CHECK(error);
                 CHECK(strncmp(error, "fuzz:", 5) == 0);
                 CHECK(talloc_total_blocks(ctx) == 2);
+        }
+}
+
+/* What an address parser accepted reads back the same from its own output. */
+static void check_address(const char *s) {
+        char out[CTDB_IP_STRLEN];
+        struct ctdb_ip a, b;
+        bool given;
+
+        if (ctdb_ip_prefix_from_string(s, &a, &given) == 0) {
+                CHECK(a.family == AF_INET || a.family == AF_INET6);
+                CHECK(a.prefixlen <= ctdb_ip_family_bits(a.family));
+                CHECK(given == (strchr(s, '/') != NULL));
+                ctdb_ip_to_string(&a, true, out, sizeof(out));
+                CHECK(ctdb_ip_prefix_from_string(out, &b, NULL) == 0);
+                CHECK(ctdb_ip_equal(&a, &b) && a.prefixlen == b.prefixlen);
+        }
+        if (ctdb_ip_from_string(s, CTDB_IP_MAP_V4, &a) == 0) {
+                struct sockaddr_storage ss;
+                socklen_t len = ctdb_ip_to_sockaddr(&a, 1, &ss);
+
+                CHECK(!ctdb_ip_is_v4_mapped(&a));
+                CHECK(a.prefixlen == ctdb_ip_family_bits(a.family));
+                CHECK(ctdb_ip_from_string(ctdb_ip_to_string(&a, false, out, sizeof(out)), 0, &b) == 0);
+                CHECK(ctdb_ip_equal(&a, &b));
+                CHECK(ctdb_ip_from_sockaddr((const struct sockaddr *) &ss, len, 0, &b) == 0);
+                CHECK(ctdb_ip_compare(&a, &b) == 0);
         }
 }
 
@@ -72,8 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r == 0)
                 for (unsigned i = 0; i < pub->n_addresses; i++) {
                         const struct ctdb_public_address *a = &pub->addresses[i];
-                        CHECK(a->family == AF_INET || a->family == AF_INET6);
-                        CHECK(a->prefix >= 1 && a->prefix <= (a->family == AF_INET ? 32 : 128));
+                        CHECK(a->addr.family == AF_INET || a->addr.family == AF_INET6);
+                        CHECK(a->addr.prefixlen >= 1 &&
+                              a->addr.prefixlen <= (a->addr.family == AF_INET ? 32 : 128));
                         CHECK(a->n_interfaces >= 1);
                         CHECK(a->interfaces[a->n_interfaces] == NULL);
                         CHECK(strchr(a->address, '/'));
@@ -98,6 +129,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         talloc_free(cfg);
         TALLOC_FREE(error);
         CHECK(talloc_total_blocks(ctx) == 1);
+
+        for (char *line = text, *nl; line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                check_address(line);
+        }
 
         talloc_free(text);
         talloc_free(ctx);
