@@ -211,8 +211,8 @@ int bus_verify_polkit_async(sd_bus_message *call, const char *action, polkit_reg
                         talloc_free(q);
                         if (result > 0)
                                 return 1;
-                        return sd_bus_error_setf(error, name,
-                                                 "Access denied: polkit action %s was not authorized", action);
+                        return sd_bus_error_setf(
+                                error, name, "Access denied: polkit action %s was not authorized", action);
                 }
         }
 

@@ -42,7 +42,9 @@ static inline void sd_bus_unrefp_(sd_bus **b) { if (*b) sd_bus_flush_close_unref
 static inline void sd_bus_message_unrefp_(sd_bus_message **m) { sd_bus_message_unref(*m); }
 static inline void sd_bus_slot_unrefp_(sd_bus_slot **s) { sd_bus_slot_unref(*s); }
 static inline void sd_event_unrefp_(sd_event **e) { sd_event_unref(*e); }
-static inline void sd_event_source_disable_unrefp_(sd_event_source **s) { sd_event_source_disable_unref(*s); }
+static inline void sd_event_source_disable_unrefp_(sd_event_source **s) {
+        sd_event_source_disable_unref(*s);
+}
 #define _cleanup_bus_ __attribute__((cleanup(sd_bus_unrefp_)))
 #define _cleanup_bus_message_ __attribute__((cleanup(sd_bus_message_unrefp_)))
 #define _cleanup_bus_slot_ __attribute__((cleanup(sd_bus_slot_unrefp_)))

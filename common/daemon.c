@@ -15,7 +15,8 @@
 #include "log.h"
 #include "talloc-util.h"
 
-int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret) {
+int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary,
+                      struct daemon_args *ret) {
         enum { ARG_VERSION = 0x100, ARG_BUS_ADDRESS, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -42,7 +43,8 @@ int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summ
                                "     --version            Show the version\n"
                                "  -c --config-dir=DIR     Read nodes and ctdb.conf from DIR (default %s)\n"
                                "     --bus-address=ADDR   Connect to this bus instead of the system bus\n"
-                               "  -F --foreground         Log to stderr (default: the journal under systemd)\n"
+                               "  -F --foreground         Log to stderr (default: the journal under "
+                               "systemd)\n"
                                "     --log-level=LEVEL    error, warning, notice, info or debug\n"
                                "                          (default: [logging] log level of ctdb.conf)\n",
                                name, summary ? summary : "", CTDB_CONFIG_DIR);
@@ -62,7 +64,9 @@ int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summ
                 case ARG_LOG_LEVEL:
                         ret->log_level = log_level_from_string(optarg);
                         if (ret->log_level < 0) {
-                                fprintf(stderr, "%s: invalid log level \"%s\" (error, warning, notice, info, debug)\n",
+                                fprintf(stderr,
+                                        "%s: invalid log level \"%s\" (error, warning, notice, info, "
+                                        "debug)\n",
                                         name, optarg);
                                 return -EINVAL;
                         }

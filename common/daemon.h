@@ -66,7 +66,8 @@ int daemon_main(int argc, char *argv[], const struct daemon_ops *ops);
  * go into --help and --version. Returns 1 to run, 0 to exit successfully (help or
  * version printed), -EINVAL on a usage error (printed).
  */
-int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary, struct daemon_args *ret);
+int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summary,
+                      struct daemon_args *ret);
 
 /*
  * Loads ctdb.conf and nodes from args->config_dir (talloc'd on mem_ctx), logs the

@@ -105,8 +105,8 @@ static struct inbox_entry *inbox_add(struct dp_client *c, enum inbox_kind kind, 
         return e;
 }
 
-static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid, const void *data, size_t len,
-                              void *userdata) {
+static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid, const void *data,
+                              size_t len, void *userdata) {
         struct dp_client *c = userdata;
         struct inbox_entry *e = inbox_add(c, INBOX_MESSAGE, src);
 
@@ -271,7 +271,8 @@ int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct
                 talloc_free(c);
                 return -ENOMEM;
         }
-        r = sd_event_add_time_relative(event, &c->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer, c);
+        r = sd_event_add_time_relative(event, &c->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer,
+                                       c);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_OFF);
         if (r < 0) {

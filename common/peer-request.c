@@ -76,8 +76,8 @@ int peer_requests_new(void *mem_ctx, sd_event *event, unsigned max, struct peer_
         return 0;
 }
 
-int peer_request_new(struct peer_requests *set, uint32_t pnn, uint64_t timeout_usec, peer_request_done_fn done,
-                     void *userdata, struct peer_request **ret) {
+int peer_request_new(struct peer_requests *set, uint32_t pnn, uint64_t timeout_usec,
+                     peer_request_done_fn done, void *userdata, struct peer_request **ret) {
         struct peer_request *req;
         int r;
 

@@ -32,8 +32,8 @@ int peer_requests_new(void *mem_ctx, sd_event *event, unsigned max, struct peer_
  * A new pending request to pnn; -EBUSY when max are pending. The owner sends its
  * message with peer_request_id() in it after this succeeds.
  */
-int peer_request_new(struct peer_requests *set, uint32_t pnn, uint64_t timeout_usec, peer_request_done_fn done,
-                     void *userdata, struct peer_request **ret);
+int peer_request_new(struct peer_requests *set, uint32_t pnn, uint64_t timeout_usec,
+                     peer_request_done_fn done, void *userdata, struct peer_request **ret);
 uint32_t peer_request_id(const struct peer_request *req);
 /* The userdata done gets (e.g. a context allocated under the request itself). */
 void peer_request_set_userdata(struct peer_request *req, void *userdata);

@@ -103,7 +103,8 @@ static int nf_addr_change(uint16_t msgtype, int ifindex, const struct ctdb_ip *a
         struct ifaddrmsg *ifa;
         uint32_t ifa_flags = 0;
 
-        nlh = nf_nl_request_new(buf, msgtype, NLM_F_ACK | (msgtype == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0),
+        nlh = nf_nl_request_new(buf, msgtype,
+                                NLM_F_ACK | (msgtype == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0),
                                 sizeof(*ifa));
         ifa = mnl_nlmsg_get_payload(nlh);
         ifa->ifa_family = (uint8_t) a->family;
@@ -116,7 +117,8 @@ static int nf_addr_change(uint16_t msgtype, int ifindex, const struct ctdb_ip *a
         if (msgtype == RTM_NEWADDR) {
                 if (a->family == AF_INET && a->prefixlen < 31) {
                         struct in_addr brd = a->u.in;
-                        brd.s_addr |= htonl(a->prefixlen == 0 ? 0xffffffffu : (1u << (32 - a->prefixlen)) - 1);
+                        brd.s_addr |=
+                                htonl(a->prefixlen == 0 ? 0xffffffffu : (1u << (32 - a->prefixlen)) - 1);
                         mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
                 }
                 if (flags & NF_ADDR_NOPREFIXROUTE)

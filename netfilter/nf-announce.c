@@ -33,7 +33,8 @@ struct nf_na_frame {
         uint8_t opt_mac[6];
 } __attribute__((packed));
 
-int nf_announce_build_arp(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in_addr *ip, uint16_t op) {
+int nf_announce_build_arp(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in_addr *ip,
+                          uint16_t op) {
         struct nf_arp_frame f = {};
 
         if (len < sizeof(f))
@@ -83,7 +84,8 @@ int nf_announce_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const s
         memcpy(f.opt_mac, mac, 6);
 
         f.na.nd_na_cksum = nf_csum_fold(nf_csum_add(
-                nf_csum_pseudo6(&f.ip6.ip6_src, &f.ip6.ip6_dst, (uint32_t) icmp_len, IPPROTO_ICMPV6), &f.na, icmp_len));
+                nf_csum_pseudo6(&f.ip6.ip6_src, &f.ip6.ip6_dst, (uint32_t) icmp_len, IPPROTO_ICMPV6), &f.na,
+                icmp_len));
 
         memcpy(buf, &f, sizeof(f));
         return (int) sizeof(f);
@@ -134,13 +136,13 @@ int nf_announce_fd(int ext_fd, const char *ifname, const struct ctdb_ip *a, unsi
                 if (arp_forms == 0)
                         arp_forms = NF_ARP_REQUEST;
                 if (arp_forms & NF_ARP_REQUEST) {
-                        flen[nframes] = (size_t) nf_announce_build_arp(frames[nframes], sizeof(frames[0]), link.mac,
-                                                                       &a->u.in, ARPOP_REQUEST);
+                        flen[nframes] = (size_t) nf_announce_build_arp(frames[nframes], sizeof(frames[0]),
+                                                                       link.mac, &a->u.in, ARPOP_REQUEST);
                         nframes++;
                 }
                 if (arp_forms & NF_ARP_REPLY) {
-                        flen[nframes] = (size_t) nf_announce_build_arp(frames[nframes], sizeof(frames[0]), link.mac,
-                                                                       &a->u.in, ARPOP_REPLY);
+                        flen[nframes] = (size_t) nf_announce_build_arp(frames[nframes], sizeof(frames[0]),
+                                                                       link.mac, &a->u.in, ARPOP_REPLY);
                         nframes++;
                 }
         } else if (a->family == AF_INET6) {
@@ -154,7 +156,8 @@ int nf_announce_fd(int ext_fd, const char *ifname, const struct ctdb_ip *a, unsi
         fd = ext_fd >= 0 ? ext_fd : nf_announce_socket();
         if (fd < 0) {
                 r = fd;
-                nf_seterr(err, errlen, "Cannot announce %s on %s: packet socket: %s", s, ifname, strerror(-r));
+                nf_seterr(err, errlen, "Cannot announce %s on %s: packet socket: %s", s, ifname,
+                          strerror(-r));
                 return r;
         }
         sll.sll_family = AF_PACKET;
@@ -171,7 +174,8 @@ int nf_announce_fd(int ext_fd, const char *ifname, const struct ctdb_ip *a, unsi
                         memcpy(sll.sll_addr, eth->ether_dhost, 6);
                         if (sendto(fd, frames[k], flen[k], 0, (struct sockaddr *) &sll, sizeof(sll)) < 0) {
                                 r = -errno;
-                                nf_seterr(err, errlen, "Cannot announce %s on %s: %s", s, ifname, strerror(-r));
+                                nf_seterr(err, errlen, "Cannot announce %s on %s: %s", s, ifname,
+                                          strerror(-r));
                                 if (fd != ext_fd)
                                         close(fd);
                                 return r;

@@ -18,7 +18,8 @@ enum {
 };
 
 /* Frame builders (exposed for tests): return the frame length, or -ENOBUFS. */
-int nf_announce_build_arp(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in_addr *ip, uint16_t op);
+int nf_announce_build_arp(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in_addr *ip,
+                          uint16_t op);
 int nf_announce_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const struct in6_addr *ip);
 
 /*

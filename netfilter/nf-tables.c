@@ -91,9 +91,10 @@ static void nf_batch_done(struct nf_batch *bt) {
 }
 
 /* Starts the next message; its description names it in an error. */
-static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt, ...) {
+static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt,
+                                     ...) __attribute__((format(printf, 4, 5)));
+static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_t flags, const char *fmt,
+                                     ...) {
         va_list ap;
 
         if (bt->n < NF_BATCH_MAXMSG) {
@@ -207,9 +208,10 @@ static int nf_batch_commit(struct nf_batch *bt, const char *what, char *err, siz
 
                 r = res.error;
                 nf_seterr(err, errlen, "Cannot %s: %s failed: %s%s", what, obj, strerror(-r),
-                          r != -ENOENT                             ? ""
-                          : strncmp(obj, "delete element", 14) == 0 ? " (not in the set, or no table inet " NF_TABLE_NAME ")"
-                                                                    : " (does table inet " NF_TABLE_NAME " exist?)");
+                          r != -ENOENT ? ""
+                          : strncmp(obj, "delete element", 14) == 0
+                                  ? " (not in the set, or no table inet " NF_TABLE_NAME ")"
+                                  : " (does table inet " NF_TABLE_NAME " exist?)");
                 return r;
         }
         if (r < 0)
@@ -512,7 +514,9 @@ static void nf_match_prefix(struct nf_rule *rb, uint32_t offset, const struct ct
         if (len == 0 || len > sizeof(mask))
                 return;
         for (uint32_t i = 0; i < len; i++) {
-                unsigned bits = a->prefixlen <= i * 8 ? 0 : a->prefixlen - i * 8 >= 8 ? 8 : a->prefixlen - i * 8;
+                unsigned bits = a->prefixlen <= i * 8       ? 0
+                                : a->prefixlen - i * 8 >= 8 ? 8
+                                                            : a->prefixlen - i * 8;
                 mask[i] = (uint8_t) (0xff00 >> bits);
                 net[i] = a->u.bytes[i] & mask[i];
         }
@@ -576,8 +580,8 @@ static int nf_put_flush(struct nf_batch *bt, const char *chain) {
  * The rules of the input chain, in order, per family:
  *   ip daddr @releaseN meta l4proto tcp reject with tcp reset
  *   ip daddr @releaseN reject
- *   ip daddr @publicN tcp flags & (fin|rst) != 0 delete @trackedN { ip saddr . tcp sport . ip daddr . tcp dport }
- *   ip daddr @publicN tcp flags & (fin|syn|rst) == 0 update @trackedN { ... }
+ *   ip daddr @publicN tcp flags & (fin|rst) != 0 delete @trackedN { ip saddr . tcp sport . ip daddr . tcp
+ * dport } ip daddr @publicN tcp flags & (fin|syn|rst) == 0 update @trackedN { ... }
  */
 enum nf_input_rule {
         NF_RULE_RELEASE_RESET,
@@ -591,7 +595,8 @@ enum nf_input_rule {
  * field starts a new register, and the kernel zeroes the padding of short loads.
  */
 static int nf_put_input_rule(struct nf_batch *bt, const struct nf_fam *f, enum nf_input_rule kind) {
-        const struct nf_set_def *rel = &nf_sets[NF_SET_RELEASE + f->idx], *pub = &nf_sets[NF_SET_PUBLIC + f->idx],
+        const struct nf_set_def *rel = &nf_sets[NF_SET_RELEASE + f->idx],
+                                *pub = &nf_sets[NF_SET_PUBLIC + f->idx],
                                 *trk = &nf_sets[NF_SET_TRACKED + f->idx];
         bool del = kind == NF_RULE_TRACK_DELETE;
         struct nf_rule rb = nf_rule_new_fam("input", f);
@@ -714,10 +719,10 @@ static int nf_tables_elems(size_t pair, const char *base, const struct ctdb_ip *
                 }
                 nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, a[i].u.bytes, (uint32_t) ctdb_ip_len(&a[i]));
                 nftnl_set_elem_add(set, e);
-                nlh = nf_batch_msg(&bt, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0,
-                                   "%s element %s %s set inet %s %s", add ? "add" : "delete",
-                                   ctdb_ip_to_string(&a[i], false, s, sizeof(s)), add ? "to" : "from",
-                                   NF_TABLE_NAME, d->name);
+                nlh = nf_batch_msg(&bt, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                                   add ? NLM_F_CREATE : 0, "%s element %s %s set inet %s %s",
+                                   add ? "add" : "delete", ctdb_ip_to_string(&a[i], false, s, sizeof(s)),
+                                   add ? "to" : "from", NF_TABLE_NAME, d->name);
                 nftnl_set_elems_nlmsg_build_payload(nlh, set);
                 nftnl_set_free(set);
                 nf_batch_next(&bt);
@@ -802,10 +807,10 @@ static int nf_tracked_parse(const struct nlmsghdr *nlh, struct nf_tracked_walk *
                                 case NFTA_SET_ELEM_KEY:
                                         mnl_attr_for_each_nested(d, a)
                                                 if (mnl_attr_get_type(d) == NFTA_DATA_VALUE) {
-                                                        if (nf_tracked_key(mnl_attr_get_payload(d),
-                                                                           mnl_attr_get_payload_len(d), &c) < 0)
-                                                                return -EBADMSG;
-                                                        have_key = true;
+                                                if (nf_tracked_key(mnl_attr_get_payload(d),
+                                                                   mnl_attr_get_payload_len(d), &c) < 0)
+                                                        return -EBADMSG;
+                                                have_key = true;
                                                 }
                                         break;
                                 case NFTA_SET_ELEM_EXPIRATION:
@@ -877,8 +882,9 @@ int nf_tables_tracked_list(int family, nf_tracked_cb cb, void *userdata, char *e
                 } else
                         r = -ENOMEM;
                 if (r < 0)
-                        nf_seterr(err, errlen, "Cannot list set inet %s %s: %s%s", NF_TABLE_NAME, nf_sets[NF_SET_TRACKED + i].name,
-                                  strerror(-r), r == -ENOENT ? " (does table inet " NF_TABLE_NAME " exist?)" : "");
+                        nf_seterr(err, errlen, "Cannot list set inet %s %s: %s%s", NF_TABLE_NAME,
+                                  nf_sets[NF_SET_TRACKED + i].name, strerror(-r),
+                                  r == -ENOENT ? " (does table inet " NF_TABLE_NAME " exist?)" : "");
         }
         mnl_socket_close(nl);
         return r < 0 ? r : w.n;
@@ -942,7 +948,8 @@ int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t 
         }
         for (size_t i = 0; i < n; i++) {
                 if (e[i].addr.family != AF_INET && e[i].addr.family != AF_INET6) {
-                        nf_seterr(err, errlen, "Cannot apply load balancing: address %zu has an unknown family", i);
+                        nf_seterr(err, errlen,
+                                  "Cannot apply load balancing: address %zu has an unknown family", i);
                         return -EINVAL;
                 }
                 if (e[i].modulus == 0 || e[i].slot >= e[i].modulus) {
@@ -984,7 +991,8 @@ int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, s
         }
         for (size_t i = 0; i < n; i++) {
                 if (e[i].network.family != AF_INET && e[i].network.family != AF_INET6) {
-                        nf_seterr(err, errlen, "Cannot apply the NAT gateway: network %zu has an unknown family", i);
+                        nf_seterr(err, errlen,
+                                  "Cannot apply the NAT gateway: network %zu has an unknown family", i);
                         return -EINVAL;
                 }
                 /* nf_match_prefix() builds its mask in an address-sized buffer. */
@@ -996,5 +1004,6 @@ int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, s
                         return -EINVAL;
                 }
         }
-        return nf_chain_replace(&nf_chain_natgw, nf_put_natgw_rule, e, n, "apply the NAT gateway", err, errlen);
+        return nf_chain_replace(&nf_chain_natgw, nf_put_natgw_rule, e, n, "apply the NAT gateway", err,
+                                errlen);
 }

@@ -149,8 +149,10 @@ int nf_tickle_send(const union nf_sockaddr *src, const union nf_sockaddr *dst, u
 
         n = nf_tickle_build(pkt, sizeof(pkt), src, dst, seq, ack, rst);
         if (n < 0) {
-                nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: addresses of different families",
-                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)));
+                nf_seterr(err, errlen,
+                          "Cannot send a TCP segment from %s to %s: addresses of different families",
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)),
+                          nf_sockaddr_to_string(dst, s2, sizeof(s2)));
                 return n;
         }
         /* IPPROTO_RAW implies IP_HDRINCL (and IPV6_HDRINCL since Linux 4.5): we send our own header,
@@ -160,8 +162,8 @@ int nf_tickle_send(const union nf_sockaddr *src, const union nf_sockaddr *dst, u
         if (fd < 0) {
                 r = -errno;
                 nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: raw socket: %s",
-                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)),
-                          strerror(-r));
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)),
+                          nf_sockaddr_to_string(dst, s2, sizeof(s2)), strerror(-r));
                 return r;
         }
         if (to.sa.sa_family == AF_INET) {
@@ -174,8 +176,8 @@ int nf_tickle_send(const union nf_sockaddr *src, const union nf_sockaddr *dst, u
         if (sendto(fd, pkt, (size_t) n, 0, &to.sa, tolen) < 0) {
                 r = -errno;
                 nf_seterr(err, errlen, "Cannot send a TCP segment from %s to %s: %s",
-                          nf_sockaddr_to_string(src, s1, sizeof(s1)), nf_sockaddr_to_string(dst, s2, sizeof(s2)),
-                          strerror(-r));
+                          nf_sockaddr_to_string(src, s1, sizeof(s1)),
+                          nf_sockaddr_to_string(dst, s2, sizeof(s2)), strerror(-r));
                 close(fd);
                 return r;
         }

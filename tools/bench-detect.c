@@ -372,8 +372,10 @@ int bench_detect(int argc, char **argv) {
 
                 r = detect_wait(&d, false, RECONNECT_TIMEOUT_MS);
                 if (r < 0) {
-                        fprintf(stderr, "round %lu: node %lu is not connected (flags 0x%" PRIx32
-                                ") after %d s; giving up.\n", i + 1, pnn, d.flags, RECONNECT_TIMEOUT_MS / 1000);
+                        fprintf(stderr,
+                                "round %lu: node %lu is not connected (flags 0x%" PRIx32
+                                ") after %d s; giving up.\n",
+                                i + 1, pnn, d.flags, RECONNECT_TIMEOUT_MS / 1000);
                         goto finish;
                 }
 
@@ -390,8 +392,8 @@ int bench_detect(int argc, char **argv) {
                         (void) detect_finish_action(&d, timeout_ms);
                         results[n_ok++] = ms;
                         if (d.action_done)
-                                printf("round %lu: DISCONNECTED after %.1f ms (action took %.1f ms)\n", i + 1, ms,
-                                       (double) (d.action_done_usec - t0) / 1000.0);
+                                printf("round %lu: DISCONNECTED after %.1f ms (action took %.1f ms)\n",
+                                       i + 1, ms, (double) (d.action_done_usec - t0) / 1000.0);
                         else
                                 printf("round %lu: DISCONNECTED after %.1f ms\n", i + 1, ms);
                 } else {
@@ -421,8 +423,8 @@ int bench_detect(int argc, char **argv) {
                 qsort(results, n_ok, sizeof(double), cmp_double);
                 double median = n_ok % 2 ? results[n_ok / 2]
                                          : (results[n_ok / 2 - 1] + results[n_ok / 2]) / 2.0;
-                printf("detect: median %.1f ms, min %.1f ms, max %.1f ms over %u rounds\n", median, results[0],
-                       results[n_ok - 1], n_ok);
+                printf("detect: median %.1f ms, min %.1f ms, max %.1f ms over %u rounds\n", median,
+                       results[0], results[n_ok - 1], n_ok);
         }
         r = n_failed == 0 && n_ok > 0 ? 0 : -ETIMEDOUT;
         if (n_failed > 0)

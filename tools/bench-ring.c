@@ -268,8 +268,8 @@ int bench_message_ring(int argc, char **argv) {
                         goto send_failed;
         }
 
-        printf("Ring: %.2f msgs/sec (+ve=%u -ve=%u)\n", ring.msg_count / (bench_now_sec() - start), ring.msg_plus,
-               ring.msg_minus);
+        printf("Ring: %.2f msgs/sec (+ve=%u -ve=%u)\n", ring.msg_count / (bench_now_sec() - start),
+               ring.msg_plus, ring.msg_minus);
         free(ring.heard);
         ctdb_client_free(ring.client);
         return EXIT_SUCCESS;

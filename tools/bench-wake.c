@@ -184,7 +184,9 @@ int bench_wake_ring(int argc, char **argv) {
                 case 'c':
                         r = parse_cpus(optarg);
                         if (r == -EINVAL)
-                                fprintf(stderr, "wake-ring: --cpus wants CPU numbers (below %d) separated by commas\n",
+                                fprintf(stderr,
+                                        "wake-ring: --cpus wants CPU numbers (below %d) separated by "
+                                        "commas\n",
                                         CPU_SETSIZE);
                         if (r < 0)
                                 return EXIT_FAILURE;

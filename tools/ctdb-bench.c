@@ -15,8 +15,8 @@ static const struct {
         const char *help;
 } benches[] = {
         { "message-ring", bench_message_ring, "messages around a ring of all nodes (msgs/sec per node)" },
-        { "detect",       bench_detect,       "time from a node kill or hang to DISCONNECTED on the others" },
-        { "wake-ring",    bench_wake_ring,    "message-ring's wake-ups alone: its ceiling on this machine" },
+        { "detect", bench_detect, "time from a node kill or hang to DISCONNECTED on the others" },
+        { "wake-ring", bench_wake_ring, "message-ring's wake-ups alone: its ceiling on this machine" },
 };
 
 static void help(void) {

@@ -42,7 +42,8 @@ static void help(void) {
                "  garp IFACE ADDR                gratuitous ARP burst [--count N] [--interval-ms MS]\n"
                "                                 [--form request|reply|both]\n"
                "  na IFACE ADDR                  unsolicited neighbour advertisement burst\n"
-               "  tickle SERVER:PORT CLIENT:PORT tickle ACKs from the public address to a client [--count N]\n"
+               "  tickle SERVER:PORT CLIENT:PORT tickle ACKs from the public address to a client [--count "
+               "N]\n"
                "nftables (table inet " NF_TABLE_NAME " only):\n"
                "  table create|delete            create (idempotent) or delete the table\n"
                "  release-reset add|del ADDR...  reset/reject traffic to addresses being released\n"
@@ -223,9 +224,11 @@ static int cmd_set(int argc, char **argv, bool release) {
         if (parse_addrs(argc - 1, argv + 1, &a) < 0)
                 return 2;
         if (strcmp(argv[0], "add") == 0)
-                r = (release ? nf_tables_release_add : nf_tables_public_add)(a, (size_t) argc - 1, err, sizeof(err));
+                r = (release ? nf_tables_release_add : nf_tables_public_add)(a, (size_t) argc - 1, err,
+                                                                             sizeof(err));
         else
-                r = (release ? nf_tables_release_del : nf_tables_public_del)(a, (size_t) argc - 1, err, sizeof(err));
+                r = (release ? nf_tables_release_del : nf_tables_public_del)(a, (size_t) argc - 1, err,
+                                                                             sizeof(err));
         free(a);
         return r < 0 ? fail(r) : 0;
 }
@@ -261,7 +264,8 @@ static int cmd_lb(int argc, char **argv) {
         if (!e)
                 return fail(-ENOMEM);
         for (size_t i = 0; i < n; i++)
-                if (parse_addr(argv[3 * i], &e[i].addr, NULL) < 0 || parse_uint(argv[3 * i + 1], &e[i].modulus) < 0 ||
+                if (parse_addr(argv[3 * i], &e[i].addr, NULL) < 0 ||
+                    parse_uint(argv[3 * i + 1], &e[i].modulus) < 0 ||
                     parse_uint(argv[3 * i + 2], &e[i].slot) < 0) {
                         free(e);
                         return usage("lb apply takes triples ADDR N SLOT");
@@ -282,7 +286,8 @@ static int cmd_natgw(int argc, char **argv) {
         if (!e)
                 return fail(-ENOMEM);
         for (size_t i = 0; i < n; i++) {
-                if (parse_addr(argv[2 * i], &e[i].network, NULL) < 0 || strlen(argv[2 * i + 1]) >= IF_NAMESIZE) {
+                if (parse_addr(argv[2 * i], &e[i].network, NULL) < 0 ||
+                    strlen(argv[2 * i + 1]) >= IF_NAMESIZE) {
                         free(e);
                         return usage("natgw apply takes pairs NETWORK IFACE");
                 }
@@ -307,7 +312,8 @@ static int cmp_double(const void *a, const void *b) {
 
 static void report(const char *what, double *v, unsigned n) {
         qsort(v, n, sizeof(*v), cmp_double);
-        printf("%-36s median %8.1f us   min %8.1f us   max %8.1f us   (%u runs)\n", what, v[n / 2], v[0], v[n - 1], n);
+        printf("%-36s median %8.1f us   min %8.1f us   max %8.1f us   (%u runs)\n", what, v[n / 2], v[0],
+               v[n - 1], n);
 }
 
 /*
@@ -395,7 +401,15 @@ out:
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_COUNT = 0x100, ARG_INTERVAL, ARG_FORM, ARG_WATCH, ARG_ITER, ARG_NOPREFIXROUTE, ARG_NODAD };
+        enum {
+                ARG_COUNT = 0x100,
+                ARG_INTERVAL,
+                ARG_FORM,
+                ARG_WATCH,
+                ARG_ITER,
+                ARG_NOPREFIXROUTE,
+                ARG_NODAD
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "count", required_argument, NULL, ARG_COUNT },

@@ -26,8 +26,9 @@
 #define PNN_NONE      UINT32_C(0xffffffff)
 
 #define FLAG_DELETED   CTDB_NODE_FLAG_DELETED
-#define FLAGS_INACTIVE \
-        (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_DELETED | CTDB_NODE_FLAG_STOPPED)
+#define FLAGS_INACTIVE                                                                  \
+        (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_DELETED | \
+         CTDB_NODE_FLAG_STOPPED)
 
 static bool arg_json = false;
 static const char *arg_bus_address = NULL;
@@ -89,7 +90,8 @@ static int call_failed(const char *what, int r, const sd_bus_error *error) {
         const char *msg = error && error->message ? error->message : strerror(r < 0 ? -r : r);
         int code = EXIT_FAILURE_;
 
-        if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)) {
+        if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 ||
+                     strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)) {
                 code = EXIT_NOT_RUNNING;
                 msg = "ctdb-clusterd is not running (nobody owns " CLUSTERD_BUS_NAME " on the bus)";
         } else if (name && (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
@@ -118,8 +120,9 @@ static int connect_bus(sd_bus **ret) {
                 char msg[256];
 
                 if (!arg_host && (r == -ENOENT || r == -ECONNREFUSED)) {
-                        snprintf(msg, sizeof(msg), "ctdb-clusterd is not running (the %s bus is not reachable: %s)",
-                                 which, strerror(-r));
+                        snprintf(msg, sizeof(msg),
+                                 "ctdb-clusterd is not running (the %s bus is not reachable: %s)", which,
+                                 strerror(-r));
                         return report_failure(EXIT_NOT_RUNNING, SD_BUS_ERROR_NO_SERVER, NULL, msg);
                 }
                 snprintf(msg, sizeof(msg), "Failed to connect to the %s bus: %s", which, strerror(-r));
@@ -164,7 +167,7 @@ static int read_nodes(sd_bus_message *m, struct cluster_info *c) {
                 if (!n)
                         return -ENOMEM;
                 c->nodes = n;
-                n[c->n_nodes] = (struct node_info) { .pnn = pnn, .address = strdup(address), .flags = flags };
+                n[c->n_nodes] = (struct node_info){ .pnn = pnn, .address = strdup(address), .flags = flags };
                 if (!n[c->n_nodes].address)
                         return -ENOMEM;
                 c->n_nodes++;
@@ -265,8 +268,8 @@ static int verb_status(sd_bus *bus, const struct verb *v, int argc, char **argv)
                         json_string(bus_node_flags_to_string(n->flags, buf, sizeof(buf)));
                         printf(",\"this_node\":%s}", n->pnn == c.this_node ? "true" : "false");
                 }
-                printf("],\"generation\":%" PRIu32 ",\"size\":%zu,\"recovery_mode\":\"%s\",\"leader\":", c.generation,
-                       active, c.recovering ? "RECOVERY" : "NORMAL");
+                printf("],\"generation\":%" PRIu32 ",\"size\":%zu,\"recovery_mode\":\"%s\",\"leader\":",
+                       c.generation, active, c.recovering ? "RECOVERY" : "NORMAL");
                 if (c.leader == PNN_NONE)
                         printf("null");
                 else
@@ -339,8 +342,8 @@ static int verb_nodes(sd_bus *bus, const struct verb *v, int argc, char **argv) 
 
                         if (ban)
                                 snprintf(ban_s, sizeof(ban_s), "%" PRIu32 "s", ban);
-                        printf("%-4" PRIu32 " %-39s %-28s %s%s\n", n->pnn, n->address[0] ? n->address : "-", buf, ban_s,
-                               n->pnn == c.this_node ? "  (this node)" : "");
+                        printf("%-4" PRIu32 " %-39s %-28s %s%s\n", n->pnn, n->address[0] ? n->address : "-",
+                               buf, ban_s, n->pnn == c.this_node ? "  (this node)" : "");
                 }
         }
         if (arg_json)
@@ -412,7 +415,6 @@ static int verb_plain(sd_bus *bus, const struct verb *v, int argc, char **argv) 
         return 0;
 }
 
-
 static const struct verb verbs[] = {
         { "status", 1, 1, "", "Show the nodes, generation, recovery mode and leader", verb_status },
         { "nodes", 1, 1, "", "List the nodes with their state and ban time left", verb_nodes },
@@ -424,8 +426,8 @@ static const struct verb verbs[] = {
         { "continue", 2, 2, "PNN", "Continue a stopped node", verb_node, "Continue" },
         { "recover", 1, 1, "", "Make the leader run a recovery (new generation)", verb_plain, "Recover",
           "Failed to start a recovery" },
-        { "reloadnodes", 1, 1, "", "Re-read this node's nodes file (ctdb-clusterd and ctdb-tunneld)", verb_plain,
-          "ReloadNodes", "Failed to reload the nodes file" },
+        { "reloadnodes", 1, 1, "", "Re-read this node's nodes file (ctdb-clusterd and ctdb-tunneld)",
+          verb_plain, "ReloadNodes", "Failed to reload the nodes file" },
 };
 
 static void help(void) {
@@ -440,7 +442,8 @@ static void help(void) {
                "     --json               One JSON object on stdout\n"
                "     --bus-address=ADDR   Use this bus instead of the system bus\n"
                "  -H --host=[USER@]HOST   The system bus of a remote host, over ssh\n"
-               "\nExit status: 0 ok, 1 usage, 2 ctdb-clusterd not running, 3 access denied, 4 other failure.\n"
+               "\nExit status: 0 ok, 1 usage, 2 ctdb-clusterd not running, 3 access denied, 4 other "
+               "failure.\n"
                "JSON: status {this_node, nodes[{pnn,address,flags,state,this_node}], generation, size,\n"
                "      recovery_mode, leader (null if none), quorate}; nodes {nodes[{...,ban_time_left}]};\n"
                "      actions {ok:true, verb, pnn[, seconds]}; failures {ok:false, error, message}.\n");

@@ -38,7 +38,8 @@ void clusterd_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) 
                 log_error_errno(len, "Failed to pack the state announcement: %m");
                 return;
         }
-        if (only_if_changed && m->last_announce_len == (size_t) len && memcmp(buf, m->last_announce, len) == 0)
+        if (only_if_changed && m->last_announce_len == (size_t) len &&
+            memcmp(buf, m->last_announce, len) == 0)
                 return;
 
         /* -EAGAIN: tunneld's socket is full; the timer announces again within 250 ms. */
@@ -67,8 +68,8 @@ static int on_announce_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 int clusterd_announce_start(clusterd_manager *m) {
         int r;
 
-        r = sd_event_add_time_relative(m->event, &m->announce_timer, CLOCK_MONOTONIC, CLUSTERD_ANNOUNCE_USEC, 0,
-                                       on_announce_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->announce_timer, CLOCK_MONOTONIC, CLUSTERD_ANNOUNCE_USEC,
+                                       0, on_announce_timer, m);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(m->announce_timer, SD_EVENT_ONESHOT);

@@ -29,4 +29,5 @@ void clusterd_announce(struct clusterd_manager *m, uint32_t dst, bool only_if_ch
 void clusterd_announce_reset(struct clusterd_manager *m);
 
 /* A peer's STATE message: remembered as that peer's view (the caller runs the update). */
-void clusterd_announce_received(struct clusterd_manager *m, uint32_t src, const struct clusterd_state_msg *s);
+void clusterd_announce_received(struct clusterd_manager *m, uint32_t src,
+                                const struct clusterd_state_msg *s);

@@ -25,9 +25,9 @@ static void log_flags_event(clusterd_manager *m, uint32_t pnn, uint32_t old, uin
         snprintf(f1, sizeof(f1), "CTDB_PNN=%" PRIu32, pnn);
         snprintf(f2, sizeof(f2), "CTDB_FLAGS=0x%" PRIx32, new);
         snprintf(f3, sizeof(f3), "CTDB_OLD_FLAGS=0x%" PRIx32, old);
-        log_event(LOG_NOTICE, CTDB_MESSAGE_NODE_FLAGS, extra, "Node %" PRIu32 " flags changed: %s -> %s%s", pnn,
-                  bus_node_flags_to_string(old, a, sizeof(a)), bus_node_flags_to_string(new, b, sizeof(b)),
-                  pnn == m->self ? " (this node)" : "");
+        log_event(LOG_NOTICE, CTDB_MESSAGE_NODE_FLAGS, extra, "Node %" PRIu32 " flags changed: %s -> %s%s",
+                  pnn, bus_node_flags_to_string(old, a, sizeof(a)),
+                  bus_node_flags_to_string(new, b, sizeof(b)), pnn == m->self ? " (this node)" : "");
 }
 
 /* Emits PropertiesChanged (and journal events) for everything that changed since last time. */
@@ -89,7 +89,8 @@ void clusterd_bus_publish(clusterd_manager *m) {
 
                 snprintf(f1, sizeof(f1), "CTDB_GENERATION=%" PRIu32, m->generation);
                 if (m->pub_valid)
-                        log_event(LOG_INFO, CTDB_MESSAGE_GENERATION, extra, "Generation %" PRIu32, m->generation);
+                        log_event(LOG_INFO, CTDB_MESSAGE_GENERATION, extra, "Generation %" PRIu32,
+                                  m->generation);
                 props[n++] = (char *) "Generation";
         }
         if (m->recovering != m->pub_recovering)
@@ -116,8 +117,9 @@ void clusterd_bus_publish(clusterd_manager *m) {
 
 /* ---- Manager ---------------------------------------------------------------- */
 
-static int property_get_recovering(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_recovering(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
         clusterd_manager *m = userdata;
 
         return sd_bus_message_append(reply, "b", m->recovering);
@@ -208,7 +210,8 @@ static int method_control(sd_bus_message *call, void *userdata, sd_bus_error *er
                 if (member && strcmp(member, control_methods[i].member) == 0)
                         op = control_methods[i].op;
         if (op == 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method %s", member ? member : "");
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method %s",
+                                         member ? member : "");
 
         if (op != CLUSTERD_OP_RECOVER) {
                 r = sd_bus_message_read(call, "u", &pnn);
@@ -227,7 +230,8 @@ static int method_control(sd_bus_message *call, void *userdata, sd_bus_error *er
                         return r;
         }
         if (op == CLUSTERD_OP_BAN && seconds == 0)
-                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Ban time must be at least 1 second");
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS,
+                                         "Ban time must be at least 1 second");
 
         if (control_is_noop(m, op, pnn))
                 return sd_bus_reply_method_return(call, NULL);
@@ -294,21 +298,25 @@ static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_erro
 
 static const sd_bus_vtable clusterd_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(clusterd_manager, self), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Leader", "u", NULL, offsetof(clusterd_manager, leader), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(clusterd_manager, self),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Leader", "u", NULL, offsetof(clusterd_manager, leader),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Generation", "u", NULL, offsetof(clusterd_manager, generation),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Recovering", "b", property_get_recovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Quorate", "b", property_get_quorate, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Nodes", "a(usu)", property_get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "", method_control,
+        SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "",
+                                 method_control, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Disable", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Enable", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Stop", "u", SD_BUS_PARAM(pnn), "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Stop", "u", SD_BUS_PARAM(pnn), "", "", method_control,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Continue", "u", SD_BUS_PARAM(pnn), "", "", method_control,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Recover", "", "", method_control, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -320,15 +328,17 @@ static const sd_bus_vtable clusterd_manager_vtable[] = {
 
 /* ---- Node ------------------------------------------------------------------- */
 
-static int property_get_node_address(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_node_address(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
         struct clusterd_node *n = userdata;
 
         return sd_bus_message_append(reply, "s", n->address ? n->address : "");
 }
 
-static int property_get_node_flags(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_node_flags(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
         struct clusterd_node *n = userdata;
 
         return sd_bus_message_append(reply, "u", clusterd_manager_node_flags(n->manager, n->pnn));
@@ -342,14 +352,15 @@ static int property_get_node_ban_time_left(sd_bus *bus, const char *path, const 
         return sd_bus_message_append(reply, "u", clusterd_manager_node_ban_left(n->manager, n->pnn));
 }
 
-static int property_get_node_health(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_node_health(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
         struct clusterd_node *n = userdata;
         char buf[128];
 
-        return sd_bus_message_append(reply, "s",
-                                     bus_node_flags_to_string(clusterd_manager_node_flags(n->manager, n->pnn), buf,
-                                                              sizeof(buf)));
+        return sd_bus_message_append(
+                reply, "s",
+                bus_node_flags_to_string(clusterd_manager_node_flags(n->manager, n->pnn), buf, sizeof(buf)));
 }
 
 static const sd_bus_vtable node_vtable[] = {
@@ -358,7 +369,8 @@ static const sd_bus_vtable node_vtable[] = {
         /* Not const: ReloadNodes may delete the slot, and its address becomes "". */
         SD_BUS_PROPERTY("Address", "s", property_get_node_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Flags", "u", property_get_node_flags, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BanTimeLeft", "u", property_get_node_ban_time_left, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BanTimeLeft", "u", property_get_node_ban_time_left, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Health", "s", property_get_node_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
@@ -393,7 +405,8 @@ static int node_find(sd_bus *bus, const char *path, const char *interface, void 
         return 1;
 }
 
-static int node_enumerate(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+static int node_enumerate(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
+                          sd_bus_error *error) {
         clusterd_manager *m = userdata;
         char **l;
 
@@ -415,7 +428,8 @@ static int node_enumerate(sd_bus *bus, const char *path, void *userdata, char **
 int clusterd_bus_register(clusterd_manager *m) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, clusterd_manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                     clusterd_manager_vtable, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(m->bus, NULL, CLUSTERD_NODE_PREFIX, CLUSTERD_NODE_IFACE, node_vtable,
@@ -431,7 +445,8 @@ int clusterd_bus_register(clusterd_manager *m) {
 void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props) {
         if (!m->bus || !props || !props[0])
                 return;
-        (void) sd_bus_emit_properties_changed_strv(m->bus, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE, props);
+        (void) sd_bus_emit_properties_changed_strv(m->bus, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                                   props);
 }
 
 void clusterd_bus_emit_node_changed(clusterd_manager *m, uint32_t pnn, char **props) {

@@ -138,7 +138,8 @@ static void forwarded_answer(struct forwarded_control *f, const struct clusterd_
         r = sd_bus_reply_method_errorf(f->call, name, "%s", c->message_len ? c->message : "failed");
         if (r == -EINVAL)
                 r = sd_bus_reply_method_errorf(f->call, SD_BUS_ERROR_FAILED,
-                                               "Node %" PRIu32 " refused to %s (its message was not valid UTF-8)",
+                                               "Node %" PRIu32
+                                               " refused to %s (its message was not valid UTF-8)",
                                                f->target, clusterd_op_to_string(f->op));
         if (r < 0)
                 log_debug_errno(r, "Failed to answer a %s call: %m", clusterd_op_to_string(f->op));
@@ -150,26 +151,30 @@ static void on_forwarded_done(struct peer_request *req, int error, const void *r
         if (error == 0) {
                 forwarded_answer(f, reply);
         } else if (error == -ETIMEDOUT) {
-                log_warning("Node %" PRIu32 " did not answer %s within 5 s", f->target, clusterd_op_to_string(f->op));
+                log_warning("Node %" PRIu32 " did not answer %s within 5 s", f->target,
+                            clusterd_op_to_string(f->op));
                 (void) sd_bus_reply_method_errorf(f->call, CTDB_ERROR_TIMEOUT,
                                                   "Node %" PRIu32 " did not answer within 5 s", f->target);
         } else {
                 (void) sd_bus_reply_method_errorf(f->call, CTDB_ERROR_NOT_CONNECTED,
-                                                  "Node %" PRIu32 " disconnected before it answered", f->target);
+                                                  "Node %" PRIu32 " disconnected before it answered",
+                                                  f->target);
         }
 }
 
-static int control_forward(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target, uint32_t arg,
-                           sd_bus_error *error) {
+static int control_forward(clusterd_manager *m, sd_bus_message *call, uint32_t op, uint32_t target,
+                           uint32_t arg, sd_bus_error *error) {
         struct clusterd_control_msg c = { .op = op, .target = target, .arg = arg };
         struct forwarded_control *f;
         struct peer_request *req;
         int r;
 
         if (!clusterd_manager_connected(m) || !m->nodes[target].connected)
-                return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED, "Node %" PRIu32 " is not connected", target);
+                return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED,
+                                         "Node %" PRIu32 " is not connected", target);
 
-        r = peer_request_new(m->controls, target, CLUSTERD_CONTROL_TIMEOUT_USEC, on_forwarded_done, NULL, &req);
+        r = peer_request_new(m->controls, target, CLUSTERD_CONTROL_TIMEOUT_USEC, on_forwarded_done, NULL,
+                             &req);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
                                          "%u controls are waiting for other nodes' answers; try again later",
@@ -191,8 +196,8 @@ static int control_forward(clusterd_manager *m, sd_bus_message *call, uint32_t o
         r = clusterd_manager_send(m, target, &clusterd_control_desc, &c);
         if (r < 0) {
                 peer_request_cancel(req);
-                return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED, "Failed to send to node %" PRIu32 ": %s",
-                                         target, strerror(-r));
+                return sd_bus_error_setf(error, CTDB_ERROR_NOT_CONNECTED,
+                                         "Failed to send to node %" PRIu32 ": %s", target, strerror(-r));
         }
         return 1;
 }
@@ -210,10 +215,12 @@ int clusterd_manager_control(clusterd_manager *m, sd_bus_message *call, uint32_t
         if (op == CLUSTERD_OP_RECOVER) {
                 if (!m->quorate)
                         return sd_bus_error_setf(error, CTDB_ERROR_NOT_QUORATE,
-                                                 "Node %" PRIu32 " is not in a quorate partition; no recovery possible",
+                                                 "Node %" PRIu32
+                                                 " is not in a quorate partition; no recovery possible",
                                                  m->self);
                 if (m->leader == CTDB_PNN_NONE)
-                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_LEADER, "No leader elected yet; try again");
+                        return sd_bus_error_setf(error, CTDB_ERROR_NOT_LEADER,
+                                                 "No leader elected yet; try again");
                 target = m->leader;
         }
 
@@ -237,8 +244,8 @@ void clusterd_control_received(clusterd_manager *m, uint32_t src, const struct c
 
         if (c->target != m->self && c->op != CLUSTERD_OP_RECOVER) {
                 name = CTDB_ERROR_INVALID_ARGS;
-                snprintf(message, sizeof(message), "Control for node %" PRIu32 " reached node %" PRIu32, c->target,
-                         m->self);
+                snprintf(message, sizeof(message), "Control for node %" PRIu32 " reached node %" PRIu32,
+                         c->target, m->self);
                 r = -EINVAL;
         } else {
                 log_info("Node %" PRIu32 " asks this node to %s", src, clusterd_op_to_string(c->op));
@@ -257,9 +264,11 @@ void clusterd_control_received(clusterd_manager *m, uint32_t src, const struct c
                 log_warning_errno(r, "Failed to answer node %" PRIu32 ": %m", src);
 }
 
-void clusterd_control_reply_received(clusterd_manager *m, uint32_t src, const struct clusterd_control_reply_msg *c) {
+void clusterd_control_reply_received(clusterd_manager *m, uint32_t src,
+                                     const struct clusterd_control_reply_msg *c) {
         if (peer_requests_complete(m->controls, src, c->id, c) < 0)
-                log_debug("Reply %" PRIu32 " from node %" PRIu32 " matches no request (timed out?)", c->id, src);
+                log_debug("Reply %" PRIu32 " from node %" PRIu32 " matches no request (timed out?)", c->id,
+                          src);
 }
 
 void clusterd_control_fail_for(clusterd_manager *m, uint32_t pnn) {
@@ -272,7 +281,8 @@ int clusterd_control_init(clusterd_manager *m) {
         r = peer_requests_new(m, m->event, CLUSTERD_CONTROLS_MAX, &m->controls);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(m->event, &m->ban_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_ban_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->ban_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0,
+                                       on_ban_timer, m);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(m->ban_timer, SD_EVENT_OFF);

@@ -18,7 +18,8 @@ struct clusterd_manager;
 int clusterd_control_init(struct clusterd_manager *m);
 
 /* A CONTROL from node src for this node: applied, then answered with a CONTROL_REPLY. */
-void clusterd_control_received(struct clusterd_manager *m, uint32_t src, const struct clusterd_control_msg *c);
+void clusterd_control_received(struct clusterd_manager *m, uint32_t src,
+                               const struct clusterd_control_msg *c);
 /* The CONTROL_REPLY of node src: the waiting D-Bus caller is answered. */
 void clusterd_control_reply_received(struct clusterd_manager *m, uint32_t src,
                                      const struct clusterd_control_reply_msg *c);

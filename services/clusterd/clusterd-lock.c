@@ -50,7 +50,8 @@ static _Noreturn void helper_main(const char *path, int fd, pid_t parent) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(EXIT_FAILURE);
         /* Nothing of the parent's but our socket stays open here. */
-        if ((fd > 3 && close_range(3, (unsigned) fd - 1, 0) < 0) || close_range((unsigned) fd + 1, ~0U, 0) < 0)
+        if ((fd > 3 && close_range(3, (unsigned) fd - 1, 0) < 0) ||
+            close_range((unsigned) fd + 1, ~0U, 0) < 0)
                 _exit(EXIT_FAILURE);
 
         lf = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -170,8 +171,8 @@ int cluster_lock_try(cluster_lock *l) {
         if (r >= 0)
                 r = sd_event_add_io(l->event, &l->answer, l->fd, EPOLLIN, on_answer, l);
         if (r >= 0)
-                r = sd_event_add_time_relative(l->event, &l->deadline, CLOCK_MONOTONIC, CLUSTER_LOCK_ANSWER_USEC,
-                                               0, on_deadline, l);
+                r = sd_event_add_time_relative(l->event, &l->deadline, CLOCK_MONOTONIC,
+                                               CLUSTER_LOCK_ANSWER_USEC, 0, on_deadline, l);
         if (r < 0) {
                 helper_stop(l);
                 return r;

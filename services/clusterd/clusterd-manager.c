@@ -135,7 +135,8 @@ static int on_recovery_timeout(sd_event_source *s, uint64_t usec, void *userdata
 
         if (m->recovering && m->leader == m->self) {
                 /* Nothing to recover yet beyond the acknowledgements; do not wedge the cluster. */
-                log_warning("Recovery of generation %" PRIu32 " not acknowledged by all members within %llu s; "
+                log_warning("Recovery of generation %" PRIu32
+                            " not acknowledged by all members within %llu s; "
                             "finishing anyway",
                             m->recovery_generation, CLUSTERD_RECOVERY_TIMEOUT_USEC / USEC_PER_SEC);
                 recovery_finish(m);
@@ -264,10 +265,12 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
                         log_notice("Released the cluster lock %s (no connection to ctdb-tunneld)",
                                    cluster_lock_path(m->lock));
                 else
-                        log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32 " nodes%s)",
+                        log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32
+                                   " nodes%s)",
                                    cluster_lock_path(m->lock), r->partition, r->n_active,
-                                   m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED) ? ", node inactive"
-                                                                                             : "");
+                                   m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED)
+                                           ? ", node inactive"
+                                           : "");
                 return true;
         case ELECTION_LOCK_TRY:
                 now = clusterd_manager_now(m);
@@ -298,7 +301,8 @@ static void on_lock_answer(cluster_lock *l, int result, void *userdata) {
                 log_notice("Took the cluster lock %s", cluster_lock_path(l));
         else if (result == -ESTALE || result == -ENOLCK)
                 log_warning_errno(result, "Lost the cluster lock %s: %s", cluster_lock_path(l),
-                                  result == -ESTALE ? "the file was removed or replaced" : "its helper died");
+                                  result == -ESTALE ? "the file was removed or replaced"
+                                                    : "its helper died");
         else if (result < 0 && result != m->lock_last_error)
                 /* Retried every 200 ms: the journal hears of each new reason once. */
                 log_warning_errno(result, "Failed to take the cluster lock %s (retrying): %m",
@@ -333,8 +337,10 @@ void clusterd_manager_update(clusterd_manager *m) {
         if (k >= 0 && apply_lock_action(m, &r))
                 k = run_election(m, &r);
         if (k < 0) {
-                log_error_errno(k, "Election input invalid (pnn %" PRIu32 " of %" PRIu32 "), keeping the current "
-                                   "state: %m",
+                log_error_errno(k,
+                                "Election input invalid (pnn %" PRIu32 " of %" PRIu32
+                                "), keeping the current "
+                                "state: %m",
                                 m->self, m->n_nodes);
                 return;
         }
@@ -411,14 +417,15 @@ void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *
         r = clusterd_msg_dispatch(clusterd_handlers, ELEMENTSOF(clusterd_handlers), tmp, src, data, len, m);
         if (r == -ENOMSG)
                 /* A newer minor version may send kinds we do not know. */
-                log_debug("Ignoring clusterd message of kind %d from node %" PRIu32, clusterd_msg_kind(data, len),
-                          src);
+                log_debug("Ignoring clusterd message of kind %d from node %" PRIu32,
+                          clusterd_msg_kind(data, len), src);
         else if (r < 0)
                 log_warning_errno(r, "Malformed clusterd message (kind %d) from node %" PRIu32 ": %m",
                                   clusterd_msg_kind(data, len), src);
 }
 
-static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len) {
+static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data,
+                              size_t len) {
         if (srvid == CTDB_SRVID_CLUSTERD)
                 clusterd_manager_receive(userdata, src, data, len);
 }
@@ -451,11 +458,13 @@ static int on_tunnel_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
 
         if (!clusterd_manager_pnn_valid(m, pnn))
                 return log_error_errno(EINVAL,
-                                       "ctdb-tunneld says this node is pnn %" PRIu32 ", which is not an active "
+                                       "ctdb-tunneld says this node is pnn %" PRIu32
+                                       ", which is not an active "
                                        "slot of %s (%" PRIu32 " slots)",
                                        pnn, m->nodes_path, m->n_nodes);
         if (n_nodes != m->n_nodes)
-                log_warning("ctdb-tunneld has %" PRIu32 " node slots, %s has %" PRIu32 "; restart both after "
+                log_warning("ctdb-tunneld has %" PRIu32 " node slots, %s has %" PRIu32
+                            "; restart both after "
                             "changing the nodes file",
                             n_nodes, m->nodes_path, m->n_nodes);
         if (m->self != CTDB_PNN_NONE && m->self != pnn)
@@ -531,8 +540,8 @@ int clusterd_manager_reload_nodes(clusterd_manager *m, sd_bus_error *error) {
                 return -ENOMEM;
         r = ctdb_nodes_load(tmp, m->nodes_path, &nodes, &err);
         if (r < 0)
-                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Failed to read %s: %s", m->nodes_path,
-                                         err ? err : strerror(-r));
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "Failed to read %s: %s",
+                                         m->nodes_path, err ? err : strerror(-r));
 
         /* Check everything first so a refused reload changes nothing. */
         cur.n_nodes = m->n_nodes;
@@ -713,8 +722,8 @@ int clusterd_manager_start(clusterd_manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start: %m");
         if (m->lock) {
-                r = sd_event_add_time_relative(m->event, &m->lock_timer, CLOCK_MONOTONIC, CLUSTERD_LOCK_RETRY_USEC,
-                                               0, on_lock_timer, m);
+                r = sd_event_add_time_relative(m->event, &m->lock_timer, CLOCK_MONOTONIC,
+                                               CLUSTERD_LOCK_RETRY_USEC, 0, on_lock_timer, m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to start: %m");
                 (void) sd_event_source_set_enabled(m->lock_timer, SD_EVENT_ONESHOT);

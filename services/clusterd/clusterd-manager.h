@@ -147,7 +147,8 @@ bool clusterd_manager_connected(const clusterd_manager *m);
 void clusterd_manager_update(clusterd_manager *m);
 /* Leader: starts a recovery with a new generation. */
 void clusterd_manager_recovery_start(clusterd_manager *m, const char *why);
-/* A clusterd message (the data of a MESSAGE for CTDB_SRVID_CLUSTERD) from node src; malformed ones are logged. */
+/* A clusterd message (the data of a MESSAGE for CTDB_SRVID_CLUSTERD) from node src; malformed ones are
+ * logged. */
 void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *data, size_t len);
 /* Sends one clusterd message to dst; -ENOTCONN without tunneld, -EAGAIN when its socket is full. */
 int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_desc *desc, const void *msg);

@@ -144,10 +144,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 const struct wire_desc *desc;
                 bool padded;
         } descs[] = {
-                { &wire_hello_desc, false },  { &wire_auth_desc, false },     { &wire_heartbeat_desc, false },
-                { &wire_message_desc, false }, { &wire_tunnel_desc, false },  { &wire_tunnel_error_desc, false },
-                { &wire_empty_desc, false },  { &wire_link_desc, false },     { &wire_error_desc, false },
-                { &batch_le_desc, true },     { &batch_native_desc, true },
+                { &wire_hello_desc, false },     { &wire_auth_desc, false },
+                { &wire_heartbeat_desc, false }, { &wire_message_desc, false },
+                { &wire_tunnel_desc, false },    { &wire_tunnel_error_desc, false },
+                { &wire_empty_desc, false },     { &wire_link_desc, false },
+                { &wire_error_desc, false },     { &batch_le_desc, true },
+                { &batch_native_desc, true },
         };
         const struct wire_desc *desc;
         struct wire_header h;

@@ -34,7 +34,8 @@ static int dump(int bus, struct nlmsghdr *nlh, const char *path) {
                         break;
                 fwrite(buf, 1, (size_t) n, f);
                 total += (size_t) n;
-                if (mnl_cb_run(buf, (size_t) n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) <= MNL_CB_STOP)
+                if (mnl_cb_run(buf, (size_t) n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) <=
+                    MNL_CB_STOP)
                         break;
         }
         fclose(f);
@@ -55,14 +56,16 @@ int main(int argc, char **argv) {
         nlh = mnl_nlmsg_put_header(buf);
         nlh->nlmsg_type = RTM_GETADDR;
         nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        ((struct ifaddrmsg *) mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifaddrmsg)))->ifa_family = AF_UNSPEC;
+        ((struct ifaddrmsg *) mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifaddrmsg)))->ifa_family =
+                AF_UNSPEC;
         snprintf(path, sizeof(path), "%s/addr-dump", argv[1]);
         dump(NETLINK_ROUTE, nlh, path);
 
         nlh = mnl_nlmsg_put_header(buf);
         nlh->nlmsg_type = RTM_GETLINK;
         nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        ((struct ifinfomsg *) mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg)))->ifi_family = AF_UNSPEC;
+        ((struct ifinfomsg *) mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg)))->ifi_family =
+                AF_UNSPEC;
         mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
         snprintf(path, sizeof(path), "%s/link-dump", argv[1]);
         dump(NETLINK_ROUTE, nlh, path);

@@ -163,10 +163,12 @@ int nftest_main(int argc, char **argv, void (*add_tests)(void)) {
         pid_t pid;
 
         if (geteuid() != 0) {
-                fprintf(stderr, "SKIP: %s needs root (network namespaces, nftables, raw sockets)\n", argv[0]);
+                fprintf(stderr, "SKIP: %s needs root (network namespaces, nftables, raw sockets)\n",
+                        argv[0]);
                 return 77;
         }
-        if (access("/sbin/ip", X_OK) != 0 && access("/usr/sbin/ip", X_OK) != 0 && access("/bin/ip", X_OK) != 0) {
+        if (access("/sbin/ip", X_OK) != 0 && access("/usr/sbin/ip", X_OK) != 0 &&
+            access("/bin/ip", X_OK) != 0) {
                 fprintf(stderr, "SKIP: %s needs the ip command (iproute2) to set up namespaces\n", argv[0]);
                 return 77;
         }

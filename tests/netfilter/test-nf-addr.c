@@ -65,7 +65,8 @@ static void test_add_list_del(void) {
         char *out;
 
         nftest_ns_add("A");
-        nftest_sh(false, "ip -n @A link add d0 type veth peer name d1 && ip -n @A link set d0 up && ip -n @A link set d1 up");
+        nftest_sh(false, "ip -n @A link add d0 type veth peer name d1 && ip -n @A link set d0 up && ip -n "
+                         "@A link set d1 up");
         nftest_enter("A");
 
         g_assert_cmpint(nf_addr_from_string("203.0.113.10/24", &a4, NULL), ==, 0);
@@ -142,7 +143,8 @@ static void test_noprefixroute(void) {
         char *routes;
 
         nftest_ns_add("R");
-        nftest_sh(false, "ip -n @R link add d0 type veth peer name d1 && ip -n @R link set d0 up && ip -n @R link set d1 up");
+        nftest_sh(false, "ip -n @R link add d0 type veth peer name d1 && ip -n @R link set d0 up && ip -n "
+                         "@R link set d1 up");
         nftest_enter("R");
         g_assert_cmpint(nf_addr_from_string("203.0.113.10/24", &a, NULL), ==, 0);
         g_assert_cmpint(nf_addr_from_string("198.51.100.10/24", &b, NULL), ==, 0);

@@ -89,7 +89,8 @@ static void capture_read(struct capture *c, const struct nf_addr *addr, const ui
 }
 
 /* Reads until want frames were seen, then a short look for extras. */
-static void capture_wait(struct capture *c, const struct nf_addr *addr, const uint8_t mac[6], unsigned want) {
+static void capture_wait(struct capture *c, const struct nf_addr *addr, const uint8_t mac[6],
+                         unsigned want) {
         gint64 deadline = nftest_deadline(5000);
 
         while (c->requests + c->replies + c->nas < want && nftest_poll(c->fd, POLLIN, deadline))
@@ -116,7 +117,8 @@ static void wait_neigh(const char *addr, const uint8_t mac[6]) {
         char want[32];
         bool ok = false;
 
-        snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+                 mac[5]);
         while (!ok && nftest_left_ms(deadline) > 0) {
                 char *out = nftest_sh_out("ip -n @B neigh show %s dev v2", addr);
                 ok = strstr(out, want) != NULL;
@@ -131,7 +133,8 @@ static void setup(uint8_t mac[6]) {
         nftest_ns_add("A");
         nftest_ns_add("B");
         nftest_veth("A", "v1", "B", "v2");
-        nftest_sh(false, "ip -n @B addr add 203.0.113.20/24 dev v2 && ip -n @B addr add 2001:db8::20/64 dev v2 nodad");
+        nftest_sh(false, "ip -n @B addr add 203.0.113.20/24 dev v2 && ip -n @B addr add 2001:db8::20/64 dev "
+                         "v2 nodad");
         get_mac("A", "v1", mac);
 }
 
@@ -163,7 +166,8 @@ static void test_garp(void) {
         /* Both forms: one request and one reply per round. */
         c.requests = c.replies = 0;
         nftest_enter("A");
-        g_assert_cmpint(nf_announce("v1", &a, 2, 1000, NF_ARP_REQUEST | NF_ARP_REPLY, err, sizeof(err)), ==, 4);
+        g_assert_cmpint(nf_announce("v1", &a, 2, 1000, NF_ARP_REQUEST | NF_ARP_REPLY, err, sizeof(err)), ==,
+                        4);
         g_assert_cmpint(nf_announce("v1", &a, 1, 0, NF_ARP_REPLY, err, sizeof(err)), ==, 1);
         /* A missing interface is named in the error. */
         g_assert_cmpint(nf_announce("nosuch0", &a, 1, 0, 0, err, sizeof(err)), ==, -ENODEV);

@@ -63,8 +63,10 @@ static void test_lb(void) {
                 snprintf(cif, sizeof(cif), "c%u", s);
                 nftest_ns_add(ns);
                 nftest_veth("C", cif, ns, "v");
-                nftest_sh(false, "ip -n @%s addr add 203.0.113.50/32 dev v && ip -n @%s route add default dev v && "
-                                 "ip netns exec @%s sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.v.rp_filter=0",
+                nftest_sh(false,
+                          "ip -n @%s addr add 203.0.113.50/32 dev v && ip -n @%s route add default dev v && "
+                          "ip netns exec @%s sysctl -qw net.ipv4.conf.all.rp_filter=0 "
+                          "net.ipv4.conf.v.rp_filter=0",
                           ns, ns, ns);
                 nftest_enter(ns);
                 g_assert_cmpint(nf_link_get("v", &ls, err, sizeof(err)), ==, 0);
@@ -82,7 +84,9 @@ static void test_lb(void) {
                 if (s == 1) {
                         table = nftest_sh_out("ip netns exec @S1 nft list table inet ctdb");
                         g_test_message("nft list table inet ctdb, load balancing slot 1 of 3:\n%s", table);
-                        g_assert_nonnull(strstr(table, "ip daddr 203.0.113.50 jhash ip saddr mod 3 seed 0x63746462 != 1 drop"));
+                        g_assert_nonnull(strstr(
+                                table,
+                                "ip daddr 203.0.113.50 jhash ip saddr mod 3 seed 0x63746462 != 1 drop"));
                         g_assert_null(strstr(strstr(table, "jhash") + 1, "jhash"));
                 }
         }
@@ -118,8 +122,9 @@ static void test_lb(void) {
                         struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
                                                    .sll_ifindex = ifindex[s], .sll_halen = 6 };
                         memcpy(sll.sll_addr, mac[s], 6);
-                        g_assert_cmpint(sendto(pkt_fd, &p, sizeof(p), 0, (struct sockaddr *) &sll, sizeof(sll)), ==,
-                                        (int) sizeof(p));
+                        g_assert_cmpint(
+                                sendto(pkt_fd, &p, sizeof(p), 0, (struct sockaddr *) &sll, sizeof(sll)), ==,
+                                (int) sizeof(p));
                 }
         }
 

@@ -18,19 +18,22 @@ static void setup(void) {
         nftest_ns_add("A");
         nftest_ns_add("B");
         nftest_veth("A", "v1", "B", "v2");
-        nftest_sh(false, "ip -n @A addr add 192.0.2.1/24 dev v1 && ip -n @B addr add 192.0.2.2/24 dev v2 && "
-                         "ip -n @B addr add 203.0.113.10/32 dev v2 && ip -n @B addr add 203.0.113.11/32 dev v2 && "
-                         "ip -n @A route add 203.0.113.0/24 via 192.0.2.2 && "
-                         "ip -n @A addr add 2001:db8::1/64 dev v1 nodad && ip -n @B addr add 2001:db8::2/64 dev v2 nodad && "
-                         "ip -n @B addr add 2001:db8:1::10/128 dev v2 nodad && "
-                         "ip -n @A route add 2001:db8:1::/64 via 2001:db8::2");
+        nftest_sh(false,
+                  "ip -n @A addr add 192.0.2.1/24 dev v1 && ip -n @B addr add 192.0.2.2/24 dev v2 && "
+                  "ip -n @B addr add 203.0.113.10/32 dev v2 && ip -n @B addr add 203.0.113.11/32 dev v2 && "
+                  "ip -n @A route add 203.0.113.0/24 via 192.0.2.2 && "
+                  "ip -n @A addr add 2001:db8::1/64 dev v1 nodad && ip -n @B addr add 2001:db8::2/64 dev v2 "
+                  "nodad && "
+                  "ip -n @B addr add 2001:db8:1::10/128 dev v2 nodad && "
+                  "ip -n @A route add 2001:db8:1::/64 via 2001:db8::2");
         /* Somebody else's rules, which must come through untouched. */
-        nftest_sh(false, "ip netns exec @B nft -f - <<'EOF'\n"
-                         "table ip other {\n"
-                         "  chain c { type filter hook input priority 0; policy accept; tcp dport 9999 accept; }\n"
-                         "}\n"
-                         "table inet other2 { set s { type ipv4_addr; elements = { 198.51.100.1 }; }; }\n"
-                         "EOF");
+        nftest_sh(false,
+                  "ip netns exec @B nft -f - <<'EOF'\n"
+                  "table ip other {\n"
+                  "  chain c { type filter hook input priority 0; policy accept; tcp dport 9999 accept; }\n"
+                  "}\n"
+                  "table inet other2 { set s { type ipv4_addr; elements = { 198.51.100.1 }; }; }\n"
+                  "EOF");
 }
 
 static void enter_b_or_fail(void) {
@@ -50,8 +53,9 @@ static int tracked_cb(const struct nf_tracked_conn *c, void *userdata) {
         if (c->client.sa.sa_family == AF_INET) {
                 inet_ntop(AF_INET, &c->client.in.sin_addr, cs, sizeof(cs));
                 inet_ntop(AF_INET, &c->server.in.sin_addr, ss, sizeof(ss));
-                if (strcmp(cs, t->client) == 0 && strcmp(ss, t->server) == 0 && ntohs(c->client.in.sin_port) == t->cport &&
-                    ntohs(c->server.in.sin_port) == t->sport && c->expires_ms > 0)
+                if (strcmp(cs, t->client) == 0 && strcmp(ss, t->server) == 0 &&
+                    ntohs(c->client.in.sin_port) == t->cport && ntohs(c->server.in.sin_port) == t->sport &&
+                    c->expires_ms > 0)
                         t->n++;
         } else {
                 inet_ntop(AF_INET6, &c->client.in6.sin6_addr, cs, sizeof(cs));
@@ -153,7 +157,8 @@ static void test_reset(void) {
         /* Idempotent: the same table, not a second copy of every rule. */
         g_assert_cmpstr(table1, ==, table2);
         g_assert_nonnull(strstr(table1, "ip daddr @release4 meta l4proto tcp reject with tcp reset"));
-        g_assert_null(strstr(strstr(table1, "reject with tcp reset") + 1, "ip daddr @release4 meta l4proto tcp"));
+        g_assert_null(
+                strstr(strstr(table1, "reject with tcp reset") + 1, "ip daddr @release4 meta l4proto tcp"));
 
         nftest_tcp_pair("A", "B", "203.0.113.10", 445, &c10, &s10);
         nftest_tcp_pair("A", "B", "203.0.113.11", 445, &c11, &s11);
@@ -195,7 +200,8 @@ static void test_reset(void) {
         nftest_tcp_roundtrip(s11, c11);
 
         /* Nothing outside inet ctdb changed. */
-        other_during = nftest_sh_out("ip netns exec @B nft list ruleset | sed -n '/^table inet ctdb/,/^}/!p'");
+        other_during =
+                nftest_sh_out("ip netns exec @B nft list ruleset | sed -n '/^table inet ctdb/,/^}/!p'");
         g_assert_cmpstr(other_during, ==, before);
 
         /* Taking the address back: no more resets. */
@@ -204,7 +210,8 @@ static void test_reset(void) {
         g_assert_cmpint(nf_tables_release_del(rel, 1, err, sizeof(err)), ==, -ENOENT);
         g_assert_nonnull(strstr(err, "203.0.113.10"));
         nftest_enter(NULL);
-        g_assert_cmpint(tcp_connect_error("203.0.113.10", 446), ==, ECONNREFUSED); /* no listener: a real RST */
+        g_assert_cmpint(tcp_connect_error("203.0.113.10", 446), ==,
+                        ECONNREFUSED); /* no listener: a real RST */
         close(c10);
         close(s10);
         nftest_tcp_pair("A", "B", "203.0.113.10", 447, &c10, &s10);
@@ -239,10 +246,11 @@ static void test_natgw(void) {
         nftest_ns_add("O");
         nftest_veth("A", "v1", "G", "g0");
         nftest_veth("G", "g1", "O", "o1");
-        nftest_sh(false, "ip -n @A addr add 192.0.2.1/24 dev v1 && ip -n @A route add default via 192.0.2.254 && "
-                         "ip -n @G addr add 192.0.2.254/24 dev g0 && ip -n @G addr add 198.51.100.1/24 dev g1 && "
-                         "ip netns exec @G sysctl -qw net.ipv4.ip_forward=1 && "
-                         "ip -n @O addr add 198.51.100.2/24 dev o1");
+        nftest_sh(false,
+                  "ip -n @A addr add 192.0.2.1/24 dev v1 && ip -n @A route add default via 192.0.2.254 && "
+                  "ip -n @G addr add 192.0.2.254/24 dev g0 && ip -n @G addr add 198.51.100.1/24 dev g1 && "
+                  "ip netns exec @G sysctl -qw net.ipv4.ip_forward=1 && "
+                  "ip -n @O addr add 198.51.100.2/24 dev o1");
 
         g_assert_cmpint(nf_addr_from_string("192.0.2.0/24", &gw.network, NULL), ==, 0);
         nftest_enter("G");
@@ -251,7 +259,8 @@ static void test_natgw(void) {
         nftest_enter(NULL);
         table = nftest_sh_out("ip netns exec @G nft list table inet ctdb");
         g_test_message("nft list table inet ctdb, NAT gateway:\n%s", table);
-        g_assert_nonnull(strstr(table, "ip saddr 192.0.2.0/24 ip daddr != 192.0.2.0/24 oifname \"g1\" masquerade"));
+        g_assert_nonnull(
+                strstr(table, "ip saddr 192.0.2.0/24 ip daddr != 192.0.2.0/24 oifname \"g1\" masquerade"));
         g_assert_null(strstr(strstr(table, "masquerade") + 1, "masquerade"));
         g_free(table);
 

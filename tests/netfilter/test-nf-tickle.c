@@ -19,8 +19,10 @@ static void setup(void) {
         nftest_ns_add("B");
         nftest_veth("A", "v1", "B", "v2");
         nftest_sh(false, "ip -n @A addr add 192.0.2.1/24 dev v1 && ip -n @B addr add 192.0.2.2/24 dev v2 && "
-                         "ip -n @B addr add 203.0.113.10/32 dev v2 && ip -n @A route add 203.0.113.10/32 via 192.0.2.2 && "
-                         "ip -n @A addr add 2001:db8::1/64 dev v1 nodad && ip -n @B addr add 2001:db8::2/64 dev v2 nodad && "
+                         "ip -n @B addr add 203.0.113.10/32 dev v2 && ip -n @A route add 203.0.113.10/32 "
+                         "via 192.0.2.2 && "
+                         "ip -n @A addr add 2001:db8::1/64 dev v1 nodad && ip -n @B addr add 2001:db8::2/64 "
+                         "dev v2 nodad && "
                          "ip -n @B addr add 2001:db8:1::10/128 dev v2 nodad && "
                          "ip -n @A route add 2001:db8:1::10/128 via 2001:db8::2");
 }
@@ -30,7 +32,8 @@ static void vanish(int s) {
         struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
         nftest_sh(false, "ip netns exec @B nft add table inet nftest && "
-                         "ip netns exec @B nft 'add chain inet nftest out { type filter hook output priority 0; }' && "
+                         "ip netns exec @B nft 'add chain inet nftest out { type filter hook output "
+                         "priority 0; }' && "
                          "ip netns exec @B nft add rule inet nftest out tcp flags rst drop");
         g_assert_cmpint(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), ==, 0);
         close(s);

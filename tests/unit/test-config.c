@@ -214,9 +214,10 @@ static void test_nodes_no_trailing_newline(void) {
 static void test_nodes_long_value_quoted_short(void) {
         char text[300];
         const struct bad_case c = BAD(
-                text, "nodes:1: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not an "
-                      "IP address (expected one IPv4 or IPv6 address per line, or a line starting with '#' "
-                      "for a deleted node)");
+                text,
+                "nodes:1: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not an "
+                "IP address (expected one IPv4 or IPv6 address per line, or a line starting with '#' "
+                "for a deleted node)");
 
         memset(text, 'x', sizeof(text) - 1);
         text[sizeof(text) - 1] = '\0';
@@ -411,7 +412,8 @@ static void test_public_empty(void) {
 
 static void test_public_prefix_edges(void) {
         void *ctx = talloc_new(NULL);
-        struct ctdb_public_addresses *p = public_ok(ctx, "192.0.2.1/32 e0\n192.0.2.2/1 e0\n2001:db8::1/128 e0\n");
+        struct ctdb_public_addresses *p =
+                public_ok(ctx, "192.0.2.1/32 e0\n192.0.2.2/1 e0\n2001:db8::1/128 e0\n");
 
         g_assert_cmpuint(p->addresses[0].addr.prefixlen, ==, 32);
         g_assert_cmpuint(p->addresses[1].addr.prefixlen, ==, 1);
@@ -442,7 +444,8 @@ static void test_public_load(void) {
         g_assert_cmpint(ctdb_public_addresses_load(ctx, good, &p, &error), ==, 0);
         g_assert_cmpuint(p->n_addresses, ==, 1);
         g_assert_cmpint(ctdb_public_addresses_load(ctx, bad, &p, &error), ==, -EINVAL);
-        expected = g_strdup_printf("%s:2: '40' is not a valid prefix length for 192.0.2.1 (allowed: 1..32)", bad);
+        expected = g_strdup_printf("%s:2: '40' is not a valid prefix length for 192.0.2.1 (allowed: 1..32)",
+                                   bad);
         g_assert_cmpstr(error, ==, expected);
         g_assert_cmpint(ctdb_public_addresses_load(ctx, missing, &p, &error), ==, -ENOENT);
 
@@ -705,9 +708,10 @@ static void test_conf_nodes_list_warns(void) {
         struct ctdb_config *c = conf_ok(ctx, "[cluster]\nnodes list = /etc/ctdb/other-nodes\n");
 
         g_assert_cmpuint(c->n_warnings, ==, 1);
-        g_assert_cmpstr(c->warnings[0], ==,
-                        "ctdb.conf:2: [cluster] nodes list is not supported and is ignored (the nodes file in "
-                        "the configuration directory is used)");
+        g_assert_cmpstr(
+                c->warnings[0], ==,
+                "ctdb.conf:2: [cluster] nodes list is not supported and is ignored (the nodes file in "
+                "the configuration directory is used)");
         talloc_free(ctx);
 }
 
@@ -755,9 +759,10 @@ static void test_conf_cluster_lock_bad(void) {
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autofree char *text = g_strdup_printf("[cluster]\ncluster lock = %s\n", bad[i]);
-                g_autofree char *prefix = g_strdup_printf("ctdb.conf:2: [cluster] cluster lock: '%s' is not a "
-                                                          "cluster lock (allowed: quorum, fcntl:/ABSOLUTE/PATH",
-                                                          bad[i]);
+                g_autofree char *prefix =
+                        g_strdup_printf("ctdb.conf:2: [cluster] cluster lock: '%s' is not a "
+                                        "cluster lock (allowed: quorum, fcntl:/ABSOLUTE/PATH",
+                                        bad[i]);
                 const struct bad_case c = BAD_PREFIX(text, prefix);
 
                 check_bad(parse_conf, "ctdb.conf", &c);
@@ -771,7 +776,8 @@ static void test_conf_recovery_lock_alias(void) {
         g_assert_cmpint(c->lock_backend, ==, CTDB_LOCK_FCNTL);
         g_assert_cmpstr(c->lock_argument, ==, "/shared/reclock");
         g_assert_cmpuint(c->n_warnings, ==, 1);
-        g_assert_cmpstr(c->warnings[0], ==, "ctdb.conf:2: [cluster] recovery lock is deprecated, use cluster lock");
+        g_assert_cmpstr(c->warnings[0], ==,
+                        "ctdb.conf:2: [cluster] recovery lock is deprecated, use cluster lock");
 
         /* "cluster lock" wins wherever it is. */
         c = conf_ok(ctx, "[cluster]\ncluster lock = quorum\nrecovery lock = /shared/reclock\n");
@@ -786,9 +792,10 @@ static void test_conf_log_level(void) {
                 const char *text;
                 int level;
         } cases[] = {
-                { "ERROR", LOG_ERR },      { "error", LOG_ERR },   { "WARNING", LOG_WARNING }, { "NOTICE", LOG_NOTICE },
-                { "info", LOG_INFO },      { "DEBUG", LOG_DEBUG }, { "0", LOG_ERR },           { "1", LOG_WARNING },
-                { "3", LOG_NOTICE },       { "5", LOG_INFO },      { "10", LOG_DEBUG },
+                { "ERROR", LOG_ERR },     { "error", LOG_ERR }, { "WARNING", LOG_WARNING },
+                { "NOTICE", LOG_NOTICE }, { "info", LOG_INFO }, { "DEBUG", LOG_DEBUG },
+                { "0", LOG_ERR },         { "1", LOG_WARNING }, { "3", LOG_NOTICE },
+                { "5", LOG_INFO },        { "10", LOG_DEBUG },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -876,7 +883,8 @@ static void test_conf_line_too_long(void) {
 /* Indented lines are never continuations, whatever inih was built with. */
 static void test_conf_indented_not_continuation(void) {
         void *ctx = talloc_new(NULL);
-        struct ctdb_config *c = conf_ok(ctx, "[cluster]\n  tunnel port = 4400\n    heartbeat interval = 50\n");
+        struct ctdb_config *c =
+                conf_ok(ctx, "[cluster]\n  tunnel port = 4400\n    heartbeat interval = 50\n");
 
         g_assert_cmpuint(c->tunnel_port, ==, 4400);
         g_assert_cmpuint(c->heartbeat_interval_ms, ==, 50);
@@ -893,7 +901,8 @@ static void test_conf_inline_comment_and_crlf(void) {
 
 static void test_conf_memory(void) {
         void *ctx = talloc_new(NULL);
-        struct ctdb_config *c = conf_ok(ctx, "[cluster]\nfoo = 1\ncluster lock = /x\n[monitor]\nunits = a b\n");
+        struct ctdb_config *c =
+                conf_ok(ctx, "[cluster]\nfoo = 1\ncluster lock = /x\n[monitor]\nunits = a b\n");
 
         g_assert_cmpuint(c->n_warnings, ==, 1);
         /* cfg, run_dir, state_dir, 3 db dirs, units array + 2, warnings array + 1, lock argument */
@@ -923,7 +932,8 @@ static void test_conf_load(void) {
         g_assert_cmpint(ctdb_config_load(ctx, bad, &c, &error), ==, -EINVAL);
         g_assert_null(c);
         g_free(expected);
-        expected = g_strdup_printf("%s:2: [cluster] tunnel port: '99999' is not a TCP port (allowed: 1..65535)", bad);
+        expected = g_strdup_printf(
+                "%s:2: [cluster] tunnel port: '99999' is not a TCP port (allowed: 1..65535)", bad);
         g_assert_cmpstr(error, ==, expected);
 
         /* No ctdb.conf: the defaults. */
@@ -984,7 +994,8 @@ static void test_load_too_large(void) {
         g_autofree char *dir = g_dir_make_tmp("test-config-XXXXXX", NULL);
         g_autofree char *path = g_build_filename(dir, "nodes", NULL);
         g_autofree char *text = g_strnfill(1024 * 1024 + 1, '#');
-        g_autofree char *expected = g_strdup_printf("%s: file too large (allowed: up to 1048576 bytes)", path);
+        g_autofree char *expected =
+                g_strdup_printf("%s: file too large (allowed: up to 1048576 bytes)", path);
         void *ctx = talloc_new(NULL);
         struct ctdb_nodes *n = NULL;
         struct ctdb_config *c = NULL;
@@ -1029,9 +1040,9 @@ static const struct bad_case conf_bad_cases[] = {
         BAD("[failover]\ndisabled = maybe\n",
             "ctdb.conf:2: [failover] disabled: 'maybe' is not a boolean (allowed: true, false, yes, no, on, "
             "off, 1, 0)"),
-        BAD("[legacy]\nstart as stopped = 2\n",
-            "ctdb.conf:2: [legacy] start as stopped: '2' is not a boolean (allowed: true, false, yes, no, on, "
-            "off, 1, 0)"),
+        BAD("[legacy]\nstart as stopped = 2\n", "ctdb.conf:2: [legacy] start as stopped: '2' is not a "
+                                                "boolean (allowed: true, false, yes, no, on, "
+                                                "off, 1, 0)"),
         /* ctdb-keys-validated */
         BAD("[cluster]\ntransport = ib\n",
             "ctdb.conf:2: [cluster] transport: 'ib' is not a supported transport (allowed: tcp)"),
@@ -1072,17 +1083,17 @@ static const struct bad_case conf_bad_cases[] = {
         BAD_PREFIX("[cluster]\n\nrecovery lock = !helper\n",
                    "ctdb.conf:3: [cluster] recovery lock: '!helper' is not a cluster lock (allowed: "),
         /* log-level */
-        BAD("[logging]\nlog level = 11\n",
-            "ctdb.conf:2: [logging] log level: '11' is not a log level (allowed: error, warning, notice, info, "
-            "debug, or CTDB's 0..10)"),
+        BAD("[logging]\nlog level = 11\n", "ctdb.conf:2: [logging] log level: '11' is not a log level "
+                                           "(allowed: error, warning, notice, info, "
+                                           "debug, or CTDB's 0..10)"),
         BAD("[logging]\nlog level = loud\n",
             "ctdb.conf:2: [logging] log level: 'loud' is not a log level (allowed: error, warning, notice, "
             "info, debug, or CTDB's 0..10)"),
         /* log-location */
-        BAD_PREFIX("[logging]\nlocation = file:relative\n",
-                   "ctdb.conf:2: [logging] location: 'file:relative' is not a log location (allowed: syslog"),
-        BAD_PREFIX("[logging]\nlocation = \n",
-                   "ctdb.conf:2: [logging] location: '' is not a log location"),
+        BAD_PREFIX(
+                "[logging]\nlocation = file:relative\n",
+                "ctdb.conf:2: [logging] location: 'file:relative' is not a log location (allowed: syslog"),
+        BAD_PREFIX("[logging]\nlocation = \n", "ctdb.conf:2: [logging] location: '' is not a log location"),
         /* node-address */
         BAD("[cluster]\nnode address = node1\n",
             "ctdb.conf:2: [cluster] node address: 'node1' is not an IP address (allowed: an IPv4 or IPv6 "
@@ -1095,22 +1106,22 @@ static const struct bad_case conf_bad_cases[] = {
         BAD("[cluster]\ntunnel port = 0x10\n",
             "ctdb.conf:2: [cluster] tunnel port: '0x10' is not a TCP port (allowed: 1..65535)"),
         /* paths-absolute */
-        BAD("[paths]\nruntime directory = run/ctdb\n",
-            "ctdb.conf:2: [paths] runtime directory: 'run/ctdb' is not an absolute path (allowed: an absolute "
-            "path)"),
+        BAD("[paths]\nruntime directory = run/ctdb\n", "ctdb.conf:2: [paths] runtime directory: 'run/ctdb' "
+                                                       "is not an absolute path (allowed: an absolute "
+                                                       "path)"),
         BAD("[database]\nvolatile database directory =\n",
             "ctdb.conf:2: [database] volatile database directory: '' is not an absolute path (allowed: an "
             "absolute path)"),
-        BAD("[cluster]\npre-shared key file = psk\n",
-            "ctdb.conf:2: [cluster] pre-shared key file: 'psk' is not an absolute path (allowed: an absolute "
-            "path)"),
+        BAD("[cluster]\npre-shared key file = psk\n", "ctdb.conf:2: [cluster] pre-shared key file: 'psk' is "
+                                                      "not an absolute path (allowed: an absolute "
+                                                      "path)"),
         /* monitor-units */
         BAD("[monitor]\nunits = smbd.service smb$d\n",
             "ctdb.conf:2: [monitor] units: 'smb$d' is not a systemd unit name (allowed: systemd unit names "
             "separated by blanks)"),
-        BAD("[monitor]\nunits = smbd.serviceX\n",
-            "ctdb.conf:2: [monitor] units: 'smbd.serviceX' is not a systemd unit name (allowed: systemd unit "
-            "names separated by blanks)"),
+        BAD("[monitor]\nunits = smbd.serviceX\n", "ctdb.conf:2: [monitor] units: 'smbd.serviceX' is not a "
+                                                  "systemd unit name (allowed: systemd unit "
+                                                  "names separated by blanks)"),
         /* syntax-error */
         BAD("[cluster]\nthis is not ini\n",
             "ctdb.conf:2: 'this is not ini' is neither a [section] line nor key = value"),
@@ -1141,7 +1152,8 @@ static void test_config_path(void) {
 
         g_assert_cmpstr(ctdb_config_path(ctx, "/etc/ctdb", "nodes"), ==, "/etc/ctdb/nodes");
         g_assert_cmpstr(ctdb_config_path(ctx, "/tmp/n1/", "ctdb.conf"), ==, "/tmp/n1/ctdb.conf");
-        g_assert_cmpstr(ctdb_config_path(ctx, NULL, "public_addresses"), ==, CTDB_CONFIG_DIR "/public_addresses");
+        g_assert_cmpstr(ctdb_config_path(ctx, NULL, "public_addresses"), ==,
+                        CTDB_CONFIG_DIR "/public_addresses");
         g_assert_cmpstr(ctdb_config_path(ctx, "/", "nodes"), ==, "/nodes");
         talloc_free(ctx);
 }
@@ -1178,7 +1190,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/conf/unknown-key-warns", test_conf_unknown_key_warns);
         g_test_add_func("/config/conf/ctdb-keys-accepted", test_conf_ctdb_keys_accepted);
         g_test_add_func("/config/conf/nodes-list-warns", test_conf_nodes_list_warns);
-        g_test_add_func("/config/conf/heartbeat-timeout-above-interval", test_conf_heartbeat_timeout_above_interval);
+        g_test_add_func("/config/conf/heartbeat-timeout-above-interval",
+                        test_conf_heartbeat_timeout_above_interval);
         g_test_add_func("/config/conf/cluster-lock", test_conf_cluster_lock);
         g_test_add_func("/config/conf/cluster-lock-bad", test_conf_cluster_lock_bad);
         g_test_add_func("/config/conf/recovery-lock-alias", test_conf_recovery_lock_alias);

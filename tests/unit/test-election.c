@@ -593,11 +593,13 @@ static void test_flags_to_string(void) {
         char buf[128];
 
         g_assert_cmpstr(bus_node_flags_to_string(0, buf, sizeof(buf)), ==, "OK");
-        g_assert_cmpstr(bus_node_flags_to_string(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED, buf, sizeof(buf)), ==,
-                        "DISCONNECTED|BANNED");
-        g_assert_cmpstr(bus_node_flags_to_string(CTDB_NODE_FLAG_PERMANENTLY_DISABLED | CTDB_NODE_FLAG_UNHEALTHY, buf,
+        g_assert_cmpstr(bus_node_flags_to_string(CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED, buf,
                                                  sizeof(buf)),
-                        ==, "DISABLED|UNHEALTHY");
+                        ==, "DISCONNECTED|BANNED");
+        g_assert_cmpstr(
+                bus_node_flags_to_string(CTDB_NODE_FLAG_PERMANENTLY_DISABLED | CTDB_NODE_FLAG_UNHEALTHY, buf,
+                                         sizeof(buf)),
+                ==, "DISABLED|UNHEALTHY");
         g_assert_cmpstr(bus_node_flags_to_string(0x100, buf, sizeof(buf)), ==, "0x100");
         /* Truncation stays NUL-terminated. */
         g_assert_cmpuint(strlen(bus_node_flags_to_string(0x3f, buf, 8)), <, 8);
@@ -684,7 +686,8 @@ static void test_wire_hostile_count(void) {
         count = CLUSTERD_MAX_NODES;
         for (unsigned k = 0; k < 4; k++)
                 buf[sizeof(buf) - 4 + k] = (uint8_t) (count >> (8 * k)); /* little endian */
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -EBADMSG);
+        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==,
+                        -EBADMSG);
         /* A count above the limit (2^31 peers in a few bytes): refused by the limit. */
         buf[sizeof(buf) - 1] = 0x80;
         g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -E2BIG);
@@ -723,23 +726,27 @@ static void test_wire_pack_into_and_dispatch(void) {
 
         /* A buffer one byte short is refused, nothing written past it. */
         g_assert_cmpint(clusterd_msg_pack_into(&clusterd_control_desc, &c, buf,
-                                               clusterd_msg_size(&clusterd_control_desc, &c) - 1), ==, -EMSGSIZE);
+                                               clusterd_msg_size(&clusterd_control_desc, &c) - 1),
+                        ==, -EMSGSIZE);
         len = clusterd_msg_pack_into(&clusterd_control_desc, &c, buf, sizeof(buf));
         g_assert_cmpint(len, ==, (int) clusterd_msg_size(&clusterd_control_desc, &c));
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d), ==, 0);
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d),
+                        ==, 0);
         g_assert_cmpuint(d.calls, ==, 1);
         g_assert_cmpuint(d.src, ==, 2);
         g_assert_cmpuint(d.op, ==, CLUSTERD_OP_BAN);
         g_assert_cmpuint(d.arg, ==, 30);
         /* Truncated: malformed, the handler is not called. */
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len - 1, &d), ==,
+        g_assert_cmpint(
+                clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len - 1, &d), ==,
+                -EBADMSG);
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, 3, &d), ==,
                         -EBADMSG);
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, 3, &d), ==, -EBADMSG);
         /* A kind the table does not have. */
         len = clusterd_msg_pack_into(&clusterd_state_desc, &st, buf, sizeof(buf));
         g_assert_cmpint(len, >, 0);
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d), ==,
-                        -ENOMSG);
+        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d),
+                        ==, -ENOMSG);
         g_assert_cmpuint(d.calls, ==, 1);
 }
 
