@@ -15,14 +15,7 @@
 #include "clusterd-manager.h"
 #include "common/config.h"
 #include "log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                 \
-        do {                     \
-                if (!(x))        \
-                        abort(); \
-        } while (0)
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         void *ctx = talloc_new(NULL);

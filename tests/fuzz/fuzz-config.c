@@ -15,14 +15,7 @@
 /* Relative: "config.h" alone may find the build's generated config.h first. */
 #include "../../common/config.h"
 #include "../../common/ip-address.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                        \
-        do {                                                                                            \
-                if (!(x))                                                                               \
-                        abort();                                                                        \
-        } while (0)
+#include "fuzz.h"
 
 /* An error is "NAME:..." and only it may stay on ctx. */
 static void check_result(void *ctx, int r, const void *result, const char *error) {

@@ -17,14 +17,7 @@
 #include <talloc.h>
 
 #include "wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                        \
-        do {                                                                                            \
-                if (!(x))                                                                               \
-                        abort();                                                                        \
-        } while (0)
+#include "fuzz.h"
 
 #define ELEMENTS(x) (sizeof(x) / sizeof((x)[0]))
 
