@@ -90,17 +90,18 @@ static void call_done(GObject *source, GAsyncResult *res, gpointer userdata) {
         w->done = TRUE;
 }
 
-/* A call on the test's own connection (as root it passes without asking polkit). Returns the error name or NULL. */
+/*
+ * A call on the test's own connection (as root it passes without asking polkit).
+ * Returns the error name or NULL.
+ */
 static char *call_privileged(Fixture *f, const char *method, GVariant *args) {
         CallWait w = { 0 };
-        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
         char *name;
 
-        g_dbus_connection_call(f->bus->conn, NAME, PATH, IFACE, method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 30000,
-                               NULL, call_done, &w);
-        while (!w.done && g_get_monotonic_time() < deadline)
-                g_main_context_iteration(NULL, TRUE);
-        g_assert_true(w.done);
+        g_dbus_connection_call(f->bus->conn, NAME, PATH, IFACE, method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+                               30000, NULL, call_done, &w);
+        /* A little longer than the call's own timeout, which then ends it first. */
+        g_assert_true(test_wait_flag(&w.done, 31000));
         if (!w.error)
                 return NULL;
         name = g_dbus_error_get_remote_error(w.error);
@@ -119,7 +120,8 @@ static void test_properties(Fixture *f, gconstpointer data) {
         guint32 pnn, flags;
 
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "ThisNode"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >=, 1);
         g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Recovering", is_false, NULL, 5000));
 
@@ -159,9 +161,11 @@ static void test_ban_privileged(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "BanTimeLeft"), >=, 1);
 
         /* It clears by itself after about a second, and the node leads again with a new generation. */
-        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "BanTimeLeft"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
 }
 
@@ -231,8 +235,8 @@ static void test_recover_and_flags(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        id = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                on_signal, seen, NULL);
+        id = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, IFACE, NULL, PATH, NULL,
+                                                G_DBUS_SIGNAL_FLAGS_NONE, on_signal, seen, NULL);
         gen = get_u32(f, PATH, IFACE, "Generation");
         e1 = call_privileged(f, "Recover", NULL);
         g_assert_null(e1);
@@ -264,7 +268,8 @@ static void test_recover_and_flags(Fixture *f, gconstpointer data) {
         e4 = call_privileged(f, "Enable", g_variant_new("(u)", 0));
         g_assert_null(e4);
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
 }
 
 /* ---- PropertiesChanged ------------------------------------------------------------ */
@@ -289,8 +294,9 @@ static const char *object_name(const char *path, char *buf, size_t size) {
         return path;
 }
 
-static void on_properties_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                                  const char *signal, GVariant *params, gpointer userdata) {
+static void on_properties_changed(GDBusConnection *conn, const char *sender, const char *path,
+                                  const char *iface, const char *signal, GVariant *params,
+                                  gpointer userdata) {
         Changes *c = userdata;
         g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
         g_autoptr(GVariant) invalidated = g_variant_get_child_value(params, 2);
@@ -303,15 +309,16 @@ static void on_properties_changed(GDBusConnection *conn, const char *sender, con
         while (g_variant_iter_next(&iter, "{&sv}", &prop, &value)) {
                 g_autofree char *text = g_variant_print(value, FALSE);
 
-                g_ptr_array_add(c->seen, g_strdup_printf("%s %s=%s", object_name(path, buf, sizeof(buf)), prop, text));
+                g_ptr_array_add(c->seen, g_strdup_printf("%s %s=%s", object_name(path, buf, sizeof(buf)),
+                                                         prop, text));
                 g_variant_unref(value);
         }
         /* Every property is EMITS_CHANGE: an invalidation-only entry would be a bug. */
         g_assert_cmpuint(g_variant_n_children(invalidated), ==, 0);
 }
 
-static void on_interfaces_added(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                                const char *signal, GVariant *params, gpointer userdata) {
+static void on_interfaces_added(GDBusConnection *conn, const char *sender, const char *path,
+                                const char *iface, const char *signal, GVariant *params, gpointer userdata) {
         Changes *c = userdata;
         const char *object;
         char buf[64];
@@ -322,12 +329,12 @@ static void on_interfaces_added(GDBusConnection *conn, const char *sender, const
 
 static void changes_start(Fixture *f, Changes *c) {
         c->seen = g_ptr_array_new_with_free_func(g_free);
-        c->ids[0] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.Properties",
-                                                       "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                       on_properties_changed, c, NULL);
-        c->ids[1] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.ObjectManager",
-                                                       "InterfacesAdded", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                       on_interfaces_added, c, NULL);
+        c->ids[0] = g_dbus_connection_signal_subscribe(
+                f->bus->conn, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL, NULL,
+                G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, c, NULL);
+        c->ids[1] = g_dbus_connection_signal_subscribe(
+                f->bus->conn, NAME, "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", PATH, NULL,
+                G_DBUS_SIGNAL_FLAGS_NONE, on_interfaces_added, c, NULL);
         /* A round trip makes sure the match rules are in place before anything happens. */
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "ThisNode"), ==, 0);
 }
@@ -366,7 +373,8 @@ static void test_properties_changed(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
         changes_start(f, &c);
 
         /* Ban: the node's Flags, Health and BanTimeLeft (counting down), the Manager's Nodes and Leader. */
@@ -443,8 +451,8 @@ static void test_reload_nodes(Fixture *f, gconstpointer data) {
 /* ---- the XML in bus/ describes what the daemon serves ---------------------------- */
 
 static const char *emits_changed(GDBusPropertyInfo *p) {
-        const char *v =
-                g_dbus_annotation_info_lookup(p->annotations, "org.freedesktop.DBus.Property.EmitsChangedSignal");
+        const char *v = g_dbus_annotation_info_lookup(p->annotations,
+                                                      "org.freedesktop.DBus.Property.EmitsChangedSignal");
 
         return v ? v : "true";
 }
@@ -464,8 +472,8 @@ static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got)
         for (n = 0; want->methods && want->methods[n]; n++) {
                 GDBusMethodInfo *w = want->methods[n];
                 GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
-                g_autofree char *wi = args_signature(w->in_args), *gi = NULL, *wo = args_signature(w->out_args),
-                                *go = NULL;
+                g_autofree char *wi = args_signature(w->in_args), *gi = NULL,
+                                *wo = args_signature(w->out_args), *go = NULL;
 
                 g_assert_nonnull(g);
                 gi = args_signature(g->in_args);
@@ -516,8 +524,8 @@ static void check_xml(Fixture *f, const char *file, const char *path, const char
         g_assert_no_error(error);
 
         reply = g_dbus_connection_call_sync(f->bus->conn, NAME, path, "org.freedesktop.DBus.Introspectable",
-                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                            NULL, &error);
+                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(&s)", &introspected);
         got = g_dbus_node_info_new_for_xml(introspected, &error);
@@ -539,7 +547,8 @@ static void test_introspection_matches_xml(Fixture *f, gconstpointer data) {
  * set and the test is root (setpriv), so the call is an unprivileged one.
  * Returns the exit code; stdout and stderr in ret_out / ret_err if given.
  */
-static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, char **ret_out, char **ret_err) {
+static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, char **ret_out,
+                          char **ret_err) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *out = NULL, *err = NULL;
         int status;
@@ -590,7 +599,8 @@ static void assert_json(const char *out, const char *const *keys) {
 }
 
 static gboolean flags_are(Fixture *f, guint32 flags) {
-        return test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(flags), 3000);
+        return test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(flags),
+                                  3000);
 }
 
 static void test_ctdbctl(Fixture *f, gconstpointer data) {
@@ -598,7 +608,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
 
         {
                 const char *args[] = { "status", NULL };
@@ -616,8 +627,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
         {
                 /* --bus-address, and --json after the verb */
                 const char *args[] = { "--bus-address", f->bus->address, "status", "--json", NULL };
-                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state", "generation", "size",
-                                       "recovery_mode", "leader", "quorate", NULL };
+                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state", "generation",
+                                       "size", "recovery_mode", "leader", "quorate", NULL };
 
                 g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
                 assert_json(out, keys);
@@ -691,8 +702,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
                 const char *keys[] = { "ok", "verb", NULL };
                 guint32 gen;
 
-                g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0),
-                                                 5000));
+                g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                                 GUINT_TO_POINTER(0), 5000));
                 gen = get_u32(f, PATH, IFACE, "Generation");
                 g_assert_cmpint(run_ctdbctl(f, args, NULL), ==, 0);
                 g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
@@ -739,7 +750,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
                 g_autofree char *setpriv = g_find_program_in_path("setpriv");
 
                 if (!setpriv) {
-                        g_test_message("setpriv (util-linux) not found: not checking the unprivileged exit code");
+                        g_test_message(
+                                "setpriv (util-linux) not found: not checking the unprivileged exit code");
                 } else {
                         g_assert_cmpint(run_ctdbctl_as(f, TRUE, args, NULL, &err), ==, 3);
                         g_assert_nonnull(strstr(err, "Access denied"));

@@ -424,31 +424,46 @@ static gboolean wait_closed(int fd) {
         return FALSE;
 }
 
+static gboolean u64_equals(GVariant *v, gpointer userdata) {
+        return g_variant_get_uint64(v) == GPOINTER_TO_UINT(userdata);
+}
+
+/* Waits until node i counted exactly bad BadFrames and rejected RejectedPeers. */
+static void assert_counters_reach(Fixture *fx, unsigned i, unsigned bad, unsigned rejected) {
+        g_assert_true(test_wait_property(fx->bus[i], BUS_NAME, BUS_PATH, BUS_IFACE, "BadFrames", u64_equals,
+                                         GUINT_TO_POINTER(bad), WAIT_MS));
+        g_assert_true(test_wait_property(fx->bus[i], BUS_NAME, BUS_PATH, BUS_IFACE, "RejectedPeers",
+                                         u64_equals, GUINT_TO_POINTER(rejected), WAIT_MS));
+}
+
 static void test_garbage(Fixture *fx, gconstpointer data) {
         static const char garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n and then some more junk bytes";
-        LinkChangedWait w = { 0 };
-        guint sub;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        LinkChangedWait w[2] = { { 0 } };
+        MessageWait m = { 0 };
+        guint sub[2], msg_sub;
         int fd;
 
-        sub = g_dbus_connection_signal_subscribe(fx->bus[1]->conn, NULL, BUS_IFACE, "LinkChanged",
-                                                 BUS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_link_changed,
-                                                 &w, NULL);
-        sync_bus(fx, 1);
+        for (unsigned i = 0; i < 2; i++) {
+                sub[i] = g_dbus_connection_signal_subscribe(fx->bus[i]->conn, NULL, BUS_IFACE, "LinkChanged",
+                                                            BUS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                            on_link_changed, &w[i], NULL);
+                sync_bus(fx, i);
+        }
 
         /* From node 0's own address: admitted to the handshake, then cut off at the bad frame. */
         fd = connect_from(fx, node_address(0));
         g_assert_cmpint(send(fd, garbage, sizeof(garbage), MSG_NOSIGNAL), ==, (ssize_t) sizeof(garbage));
         g_assert_true(wait_closed(fd));
         close(fd);
-        g_assert_true(test_wait_property(fx->bus[1], BUS_NAME, BUS_PATH, BUS_IFACE, "BadFrames",
-                                         u64_at_least, GUINT_TO_POINTER(1), WAIT_MS));
+        assert_counters_reach(fx, 1, 1, 0);
 
         /* From an address that is not in nodes: refused at once. */
         fd = connect_from(fx, "127.0.0.9");
         g_assert_true(wait_closed(fd));
         close(fd);
-        g_assert_true(test_wait_property(fx->bus[1], BUS_NAME, BUS_PATH, BUS_IFACE, "RejectedPeers",
-                                         u64_at_least, GUINT_TO_POINTER(1), WAIT_MS));
+        assert_counters_reach(fx, 1, 1, 1);
 
         /* A well-formed HELLO of another major version: refused, counted. */
         {
@@ -466,17 +481,41 @@ static void test_garbage(Fixture *fx, gconstpointer data) {
                 g_assert_cmpint(send(fd, frame, h.length, MSG_NOSIGNAL), ==, (ssize_t) h.length);
                 g_assert_true(wait_closed(fd));
                 close(fd);
-                g_assert_true(test_wait_property(fx->bus[1], BUS_NAME, BUS_PATH, BUS_IFACE,
-                                                 "RejectedPeers", u64_at_least, GUINT_TO_POINTER(2),
-                                                 WAIT_MS));
+                assert_counters_reach(fx, 1, 1, 2);
         }
 
-        /* The real link never noticed. */
+        /* The real link is up at both ends and still carries a message from node 0 to node 1... */
         g_assert_true(wait_link(fx, 1, TRUE));
         g_assert_true(wait_link(fx, 0, TRUE));
-        g_main_context_iteration(NULL, FALSE);
-        g_assert_false(w.got);
-        g_dbus_connection_signal_unsubscribe(fx->bus[1]->conn, sub);
+        msg_sub = g_dbus_connection_signal_subscribe(fx->bus[1]->conn, NULL, BUS_IFACE, "Message", BUS_PATH,
+                                                     NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_message_signal, &m,
+                                                     NULL);
+        reply = call(fx, 1, "Register", g_variant_new("(t)", TEST_SRVID), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call(fx, 0, "Send", g_variant_new("(ut@ay)", 1, TEST_SRVID, bytes_variant("still here")),
+                     &error);
+        g_assert_no_error(error);
+        assert_message(&m, 0, "still here");
+        g_dbus_connection_signal_unsubscribe(fx->bus[1]->conn, msg_sub);
+        g_clear_pointer(&m.data, g_bytes_unref);
+
+        /*
+         * ...and neither end ever saw it go down, not even for a moment. A daemon's
+         * signals reach us before its reply to a later call, and both are dispatched
+         * in that order: after a round trip to each daemon, every LinkChanged either
+         * emitted so far has been counted here.
+         */
+        for (unsigned i = 0; i < 2; i++) {
+                sync_bus(fx, i);
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                g_assert_false(w[i].got);
+                g_dbus_connection_signal_unsubscribe(fx->bus[i]->conn, sub[i]);
+        }
+        /* Nothing counted twice, and nothing at all on the side that was left alone. */
+        assert_counters_reach(fx, 1, 1, 2);
+        assert_counters_reach(fx, 0, 0, 0);
 }
 
 static void test_same_key(Fixture *fx, gconstpointer data) {
@@ -577,6 +616,7 @@ static void test_client_error(Fixture *fx, gconstpointer data) {
         ctdb_client *c0 = NULL;
         ClientState s0 = { 0 };
         ErrorState e = { 0 };
+        gint64 deadline;
 
         g_assert_cmpint(ctdb_client_connect(fx->node[0]->socket, &c0), ==, 0);
         ctdb_client_set_link_handler(c0, client_on_link, &s0);
@@ -593,8 +633,11 @@ static void test_client_error(Fixture *fx, gconstpointer data) {
         /* A node whose link is down: wait until the client itself has heard so. */
         node_stop(fx, 1);
         s0.link_seen[1] = false;
+        deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
         while (!(s0.link_seen[1] && !s0.link_up[1])) {
                 struct pollfd p = { .fd = ctdb_client_fd(c0), .events = POLLIN };
+                /* Other frames may come first, but not for ever. */
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                 g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
                 g_assert_cmpint(ctdb_client_process(c0), >=, 0);
         }
@@ -640,6 +683,12 @@ static void test_client_unprivileged(Fixture *fx, gconstpointer data) {
                 _exit(0);
         }
         close(pipefd[1]);
+        {
+                /* The child's connect is bounded by the client's own socket timeouts; this by ours. */
+                struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+
+                g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+        }
         g_assert_cmpint(read(pipefd[0], &result, sizeof(result)), ==, sizeof(result));
         close(pipefd[0]);
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
@@ -739,7 +788,8 @@ int main(int argc, char **argv) {
                    test_send_unprivileged, fixture_teardown);
         g_test_add("/tunneld/peer-killed", Fixture, &setup_plain, fixture_setup, test_peer_killed,
                    fixture_teardown);
-        g_test_add("/tunneld/peer-hung", Fixture, &setup_plain, fixture_setup, test_peer_hung, fixture_teardown);
+        g_test_add("/tunneld/peer-hung", Fixture, &setup_plain, fixture_setup, test_peer_hung,
+                   fixture_teardown);
         g_test_add("/tunneld/garbage", Fixture, &setup_plain, fixture_setup, test_garbage, fixture_teardown);
         g_test_add("/tunneld/psk-same", Fixture, &setup_same_key, fixture_setup, test_same_key,
                    fixture_teardown);

@@ -218,7 +218,8 @@ TestBus *test_bus_new(void) {
 
         bus->conn = g_dbus_connection_new_for_address_sync(
                 bus->address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
         g_test_message("testbus: private system bus at %s (dbus-daemon pid %d)", bus->address,
@@ -314,8 +315,8 @@ GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_na
 
         env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", bus->address, TRUE);
         /* stdout and stderr are inherited: the daemon's log lands in the test log. */
-        g_spawn_async(NULL, (char **) args->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig, NULL,
-                      &pid, &error);
+        g_spawn_async(NULL, (char **) args->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig,
+                      NULL, &pid, &error);
         if (error)
                 g_error("testbus: could not start %s: %s", cmdline, error->message);
 
@@ -416,8 +417,8 @@ gboolean test_wait_property(TestBus *bus, const char *name, const char *path, co
                         break;
                 pause_serving(POLL_INTERVAL_MS);
         }
-        g_test_message("testbus: %s.%s on %s %s did not reach the expected value within %u ms (last: %s)", iface,
-                       prop, name, path, timeout_ms, last ? last : "none");
+        g_test_message("testbus: %s.%s on %s %s did not reach the expected value within %u ms (last: %s)",
+                       iface, prop, name, path, timeout_ms, last ? last : "none");
         return FALSE;
 }
 
@@ -472,8 +473,9 @@ int test_run(const char *const *argv, char **ret_out, char **ret_err, unsigned t
         int status = 0;
         GPid pid;
 
-        g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig,
-                                 NULL, &pid, NULL, ret_out ? &out.fd : NULL, ret_err ? &err.fd : NULL, &error);
+        g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 child_setup_pdeathsig, NULL, &pid, NULL, ret_out ? &out.fd : NULL,
+                                 ret_err ? &err.fd : NULL, &error);
         if (error)
                 g_error("testbus: could not start %s: %s", argv[0], error->message);
         if (out.fd >= 0)
@@ -543,10 +545,10 @@ char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, c
                 return call_as_nobody(bus, name, path, iface, method, owned_args);
 
         /* Not root: a fresh connection, so the caller has a unique name of its own. */
-        conn = g_dbus_connection_new_for_address_sync(
-                bus->address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
+        conn = g_dbus_connection_new_for_address_sync(bus->address,
+                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                      NULL, NULL, &error);
         g_assert_no_error(error);
         reply = call_serving(conn, name, path, iface, method, owned_args, NULL, &error);
         (void) g_dbus_connection_close_sync(conn, NULL, NULL);

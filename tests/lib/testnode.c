@@ -106,7 +106,8 @@ static GPtrArray *daemon_argv(TestNode *n, const char *binary, const char *wrapp
 
         for (size_t i = 0; words[i]; i++)
                 if (*words[i])
-                        g_ptr_array_add(argv, i == 0 ? g_find_program_in_path(words[i]) : g_strdup(words[i]));
+                        g_ptr_array_add(argv,
+                                        i == 0 ? g_find_program_in_path(words[i]) : g_strdup(words[i]));
         /* Behind a wrapper the binary is the wrapper's argument: an absolute path then. */
         g_ptr_array_add(argv, argv->len ? test_build_path(binary) : g_strdup(binary));
         for (size_t i = 0; args[i]; i++)

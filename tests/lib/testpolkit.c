@@ -30,8 +30,8 @@ static const char authority_xml[] =
 /* Consumes invocation: (is_authorized, is_challenge = no, no details). */
 static void reply(GDBusMethodInvocation *invocation, gboolean allow) {
         g_dbus_method_invocation_return_value(
-                invocation,
-                g_variant_new("((bb@a{ss}))", allow, FALSE, g_variant_new_array(G_VARIANT_TYPE("{ss}"), NULL, 0)));
+                invocation, g_variant_new("((bb@a{ss}))", allow, FALSE,
+                                          g_variant_new_array(G_VARIANT_TYPE("{ss}"), NULL, 0)));
 }
 
 static void method_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
@@ -77,10 +77,10 @@ TestPolkit *test_polkit_new(GDBusConnection *conn, TestPolkitAnswer answer) {
                                                        &error);
         g_assert_no_error(error);
         /* The bus answers this itself: a blocking call needs nothing of our main context. */
-        reply_v = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                              "org.freedesktop.DBus", "RequestName",
-                                              g_variant_new("(su)", PK_NAME, NAME_FLAG_DO_NOT_QUEUE),
-                                              G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        reply_v = g_dbus_connection_call_sync(
+                conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+                g_variant_new("(su)", PK_NAME, NAME_FLAG_DO_NOT_QUEUE), G_VARIANT_TYPE("(u)"),
+                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         g_assert_no_error(error);
         g_variant_get(reply_v, "(u)", &result);
         g_assert_cmpuint(result, ==, NAME_REPLY_PRIMARY_OWNER);
@@ -95,8 +95,9 @@ void test_polkit_release_name(TestPolkit *pk) {
         if (!pk->owns_name)
                 return;
         reply_v = g_dbus_connection_call_sync(pk->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                              "org.freedesktop.DBus", "ReleaseName", g_variant_new("(s)", PK_NAME),
-                                              G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                              "org.freedesktop.DBus", "ReleaseName",
+                                              g_variant_new("(s)", PK_NAME), G_VARIANT_TYPE("(u)"),
+                                              G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         g_assert_no_error(error);
         pk->owns_name = FALSE;
         g_assert_true(test_wait_name_owner(pk->conn, PK_NAME, FALSE, RELEASE_TIMEOUT_MS));
