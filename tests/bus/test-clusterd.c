@@ -627,8 +627,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
         {
                 /* --bus-address, and --json after the verb */
                 const char *args[] = { "--bus-address", f->bus->address, "status", "--json", NULL };
-                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state", "generation",
-                                       "size", "recovery_mode", "leader", "quorate", NULL };
+                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state",
+                                       "generation", "size", "recovery_mode", "leader", "quorate", NULL };
 
                 g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
                 assert_json(out, keys);
