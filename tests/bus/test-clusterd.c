@@ -2,11 +2,10 @@
  * ctdb-clusterd on a private bus: one ctdb-tunneld and one ctdb-clusterd for a
  * single-node cluster on 127.0.0.1 (random high tunnel port, temp runtime dir).
  *
- * polkit is mocked by an org.freedesktop.PolicyKit1 object served from the
- * test's own connection to the private bus (testbus serves the main context
- * while it waits). GtDBusQueue cannot be used for this mock: it starts its
- * own session-type bus, which the uid 65534 caller of test_call_unprivileged()
- * may not connect to, and clusterd must ask polkit on the bus it serves on.
+ * polkit is mocked by tests/lib/testpolkit.c, served from the test's own
+ * connection to the private bus (testbus serves the main context while it
+ * waits): clusterd must ask polkit on the bus it serves on, which the uid 65534
+ * caller of test_call_unprivileged() connects to as well.
  */
 
 #undef NDEBUG
@@ -18,6 +17,8 @@
 #include <unistd.h>
 
 #include "testbus.h"
+#include "testnode.h"
+#include "testpolkit.h"
 
 #define NAME   "org.ctdb.cluster1"
 #define PATH   "/org/ctdb/cluster1"
@@ -25,17 +26,13 @@
 #define NODE0  "/org/ctdb/cluster1/node/0"
 #define NIFACE "org.ctdb.cluster1.Node"
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+/* Above the 25 s D-Bus call timeout of ctdbctl: it gives up first and says so. */
+#define CTDBCTL_TIMEOUT_MS 30000
 
 typedef struct Fixture {
         TestBus *bus;
-        char *config_dir;
-        GPid tunneld, clusterd;
-        /* polkit mock */
-        guint polkit_object;
-        gboolean polkit_allow;
-        guint polkit_calls;
-        char *polkit_action;
-        char *polkit_subject_kind;
+        TestNode *node;
+        TestPolkit *polkit; /* NULL: nobody owns org.freedesktop.PolicyKit1 */
 } Fixture;
 
 static gboolean is_true(GVariant *v, gpointer userdata) {
@@ -57,106 +54,24 @@ static guint32 get_u32(Fixture *f, const char *path, const char *iface, const ch
         return g_variant_get_uint32(v);
 }
 
-static void spawn_tunneld(Fixture *f) {
-        const char *argv[] = { "services/tunneld/ctdb-tunneld", "--config-dir", f->config_dir,
-                               "--bus-address", f->bus->address, "--foreground", NULL };
-
-        f->tunneld = test_spawn_daemon(f->bus, argv, "org.ctdb.tunnel1", 10000);
-}
-
 static void setup(Fixture *f, gconstpointer data) {
-        g_autofree char *conf = NULL;
-        g_autofree char *nodes = NULL;
-        g_autofree char *cfgfile = NULL;
-        g_autofree char *run_dir = NULL;
-        guint port = (guint) g_random_int_range(20000, 60000);
-
         f->bus = test_bus_new();
-        nodes = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n");
-        conf = g_strdup_printf("[cluster]\n"
-                               "tunnel port = %u\n"
-                               "[paths]\n"
-                               "runtime directory = %s/run\n"
-                               "state directory = %s/state\n",
-                               port, f->bus->dir, f->bus->dir);
-        cfgfile = test_write_file(f->bus, "etc/ctdb.conf", conf);
-        f->config_dir = g_path_get_dirname(cfgfile);
-        run_dir = g_build_filename(f->bus->dir, "run", NULL);
-        g_assert_cmpint(g_mkdir_with_parents(run_dir, 0755), ==, 0);
-
-        spawn_tunneld(f);
-        {
-                /* $CTDB_TEST_CLUSTERD_WRAPPER, e.g. "valgrind --log-file=/tmp/vg.%p", runs clusterd under it. */
-                g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-                const char *wrapper = g_getenv("CTDB_TEST_CLUSTERD_WRAPPER");
-                g_auto(GStrv) words = g_strsplit(wrapper ? wrapper : "", " ", -1);
-                const char *args[] = { "--config-dir", f->config_dir, "--bus-address", f->bus->address,
-                                       "--foreground", "--log-level", "info", NULL };
-
-                for (size_t i = 0; words[i]; i++)
-                        if (*words[i])
-                                g_ptr_array_add(argv, i == 0 ? g_find_program_in_path(words[i]) : g_strdup(words[i]));
-                g_ptr_array_add(argv, argv->len ? test_build_path("services/clusterd/ctdb-clusterd")
-                                                : g_strdup("services/clusterd/ctdb-clusterd"));
-                for (size_t i = 0; args[i]; i++)
-                        g_ptr_array_add(argv, g_strdup(args[i]));
-                g_ptr_array_add(argv, NULL);
-                f->clusterd = test_spawn_daemon(f->bus, (const char *const *) argv->pdata, NAME,
-                                                wrapper ? 60000 : 10000);
-        }
+        f->node = test_node_new(f->bus, NULL);
+        test_node_start_tunneld(f->node);
+        test_node_start_clusterd(f->node);
         g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Quorate", is_true, NULL, 10000));
 }
 
 static void teardown(Fixture *f, gconstpointer data) {
-        if (f->polkit_object)
-                g_dbus_connection_unregister_object(f->bus->conn, f->polkit_object);
-        test_stop_daemon(f->clusterd);
-        test_stop_daemon(f->tunneld);
+        test_polkit_free(f->polkit);
+        test_node_free(f->node);
         test_bus_free(f->bus);
-        g_free(f->config_dir);
-        g_free(f->polkit_action);
-        g_free(f->polkit_subject_kind);
 }
 
-/* ---- the polkit mock ---------------------------------------------------------- */
-
-static void polkit_method_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                               const char *method, GVariant *params, GDBusMethodInvocation *invocation,
-                               gpointer userdata) {
-        Fixture *f = userdata;
-        g_autoptr(GVariant) subject = NULL;
-        const char *action;
-
-        g_assert_cmpstr(method, ==, "CheckAuthorization");
-        subject = g_variant_get_child_value(params, 0);
-        g_variant_get_child(params, 1, "&s", &action);
-        f->polkit_calls++;
-        g_free(f->polkit_action);
-        f->polkit_action = g_strdup(action);
-        g_free(f->polkit_subject_kind);
-        g_variant_get_child(subject, 0, "s", &f->polkit_subject_kind);
-        g_dbus_method_invocation_return_value(invocation,
-                                              g_variant_new("((bb@a{ss}))", f->polkit_allow, FALSE,
-                                                            g_variant_new_array(G_VARIANT_TYPE("{ss}"), NULL, 0)));
-}
-
-static const GDBusInterfaceVTable polkit_vtable = { polkit_method_call, NULL, NULL, { 0 } };
-
+/* polkit (the mock) on the bus from now on, answering every question with allow or deny. */
 static void polkit_mock_start(Fixture *f, gboolean allow) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(test_polkit_authority_xml, &error);
-        g_autoptr(GVariant) reply = NULL;
-
-        g_assert_no_error(error);
-        f->polkit_allow = allow;
-        f->polkit_object = g_dbus_connection_register_object(f->bus->conn, "/org/freedesktop/PolicyKit1/Authority",
-                                                             info->interfaces[0], &polkit_vtable, f, NULL, &error);
-        g_assert_no_error(error);
-        reply = g_dbus_connection_call_sync(f->bus->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "RequestName",
-                                            g_variant_new("(su)", "org.freedesktop.PolicyKit1", 4),
-                                            G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        g_assert_no_error(error);
+        g_assert_null(f->polkit);
+        f->polkit = test_polkit_new(f->bus->conn, allow ? TEST_POLKIT_ALLOW : TEST_POLKIT_DENY);
 }
 
 /* ---- calls ---------------------------------------------------------------------- */
@@ -175,17 +90,18 @@ static void call_done(GObject *source, GAsyncResult *res, gpointer userdata) {
         w->done = TRUE;
 }
 
-/* A call on the test's own connection (as root it passes without asking polkit). Returns the error name or NULL. */
+/*
+ * A call on the test's own connection (as root it passes without asking polkit).
+ * Returns the error name or NULL.
+ */
 static char *call_privileged(Fixture *f, const char *method, GVariant *args) {
         CallWait w = { 0 };
-        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
         char *name;
 
-        g_dbus_connection_call(f->bus->conn, NAME, PATH, IFACE, method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 30000,
-                               NULL, call_done, &w);
-        while (!w.done && g_get_monotonic_time() < deadline)
-                g_main_context_iteration(NULL, TRUE);
-        g_assert_true(w.done);
+        g_dbus_connection_call(f->bus->conn, NAME, PATH, IFACE, method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+                               30000, NULL, call_done, &w);
+        /* A little longer than the call's own timeout, which then ends it first. */
+        g_assert_true(test_wait_flag(&w.done, 31000));
         if (!w.error)
                 return NULL;
         name = g_dbus_error_get_remote_error(w.error);
@@ -204,7 +120,8 @@ static void test_properties(Fixture *f, gconstpointer data) {
         guint32 pnn, flags;
 
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "ThisNode"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >=, 1);
         g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Recovering", is_false, NULL, 5000));
 
@@ -244,9 +161,11 @@ static void test_ban_privileged(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "BanTimeLeft"), >=, 1);
 
         /* It clears by itself after about a second, and the node leads again with a new generation. */
-        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "BanTimeLeft"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
 }
 
@@ -264,9 +183,9 @@ static void test_ban_denied_by_polkit(Fixture *f, gconstpointer data) {
         polkit_mock_start(f, FALSE);
         err = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Ban", g_variant_new("(uu)", 0, 5));
         g_assert_cmpstr(err, ==, ACCESS_DENIED);
-        g_assert_cmpuint(f->polkit_calls, ==, 1);
-        g_assert_cmpstr(f->polkit_action, ==, "org.ctdb.cluster1.manage");
-        g_assert_cmpstr(f->polkit_subject_kind, ==, "system-bus-name");
+        g_assert_cmpuint(f->polkit->calls, ==, 1);
+        g_assert_cmpstr(f->polkit->action, ==, "org.ctdb.cluster1.manage");
+        g_assert_cmpstr(f->polkit->subject_kind, ==, "system-bus-name");
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0);
 }
 
@@ -277,7 +196,7 @@ static void test_ban_allowed_by_polkit(Fixture *f, gconstpointer data) {
         polkit_mock_start(f, TRUE);
         err = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Ban", g_variant_new("(uu)", 0, 30));
         g_assert_null(err);
-        g_assert_cmpuint(f->polkit_calls, ==, 1);
+        g_assert_cmpuint(f->polkit->calls, ==, 1);
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0x8);
 
         err2 = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Unban", g_variant_new("(u)", 0));
@@ -316,8 +235,8 @@ static void test_recover_and_flags(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        id = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                on_signal, seen, NULL);
+        id = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, IFACE, NULL, PATH, NULL,
+                                                G_DBUS_SIGNAL_FLAGS_NONE, on_signal, seen, NULL);
         gen = get_u32(f, PATH, IFACE, "Generation");
         e1 = call_privileged(f, "Recover", NULL);
         g_assert_null(e1);
@@ -349,7 +268,8 @@ static void test_recover_and_flags(Fixture *f, gconstpointer data) {
         e4 = call_privileged(f, "Enable", g_variant_new("(u)", 0));
         g_assert_null(e4);
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 3000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 3000));
 }
 
 /* ---- PropertiesChanged ------------------------------------------------------------ */
@@ -374,8 +294,9 @@ static const char *object_name(const char *path, char *buf, size_t size) {
         return path;
 }
 
-static void on_properties_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                                  const char *signal, GVariant *params, gpointer userdata) {
+static void on_properties_changed(GDBusConnection *conn, const char *sender, const char *path,
+                                  const char *iface, const char *signal, GVariant *params,
+                                  gpointer userdata) {
         Changes *c = userdata;
         g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
         g_autoptr(GVariant) invalidated = g_variant_get_child_value(params, 2);
@@ -388,15 +309,16 @@ static void on_properties_changed(GDBusConnection *conn, const char *sender, con
         while (g_variant_iter_next(&iter, "{&sv}", &prop, &value)) {
                 g_autofree char *text = g_variant_print(value, FALSE);
 
-                g_ptr_array_add(c->seen, g_strdup_printf("%s %s=%s", object_name(path, buf, sizeof(buf)), prop, text));
+                g_ptr_array_add(c->seen, g_strdup_printf("%s %s=%s", object_name(path, buf, sizeof(buf)),
+                                                         prop, text));
                 g_variant_unref(value);
         }
         /* Every property is EMITS_CHANGE: an invalidation-only entry would be a bug. */
         g_assert_cmpuint(g_variant_n_children(invalidated), ==, 0);
 }
 
-static void on_interfaces_added(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                                const char *signal, GVariant *params, gpointer userdata) {
+static void on_interfaces_added(GDBusConnection *conn, const char *sender, const char *path,
+                                const char *iface, const char *signal, GVariant *params, gpointer userdata) {
         Changes *c = userdata;
         const char *object;
         char buf[64];
@@ -407,12 +329,12 @@ static void on_interfaces_added(GDBusConnection *conn, const char *sender, const
 
 static void changes_start(Fixture *f, Changes *c) {
         c->seen = g_ptr_array_new_with_free_func(g_free);
-        c->ids[0] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.Properties",
-                                                       "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                       on_properties_changed, c, NULL);
-        c->ids[1] = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.ObjectManager",
-                                                       "InterfacesAdded", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                       on_interfaces_added, c, NULL);
+        c->ids[0] = g_dbus_connection_signal_subscribe(
+                f->bus->conn, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL, NULL,
+                G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, c, NULL);
+        c->ids[1] = g_dbus_connection_signal_subscribe(
+                f->bus->conn, NAME, "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", PATH, NULL,
+                G_DBUS_SIGNAL_FLAGS_NONE, on_interfaces_added, c, NULL);
         /* A round trip makes sure the match rules are in place before anything happens. */
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "ThisNode"), ==, 0);
 }
@@ -451,7 +373,8 @@ static void test_properties_changed(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
         changes_start(f, &c);
 
         /* Ban: the node's Flags, Health and BanTimeLeft (counting down), the Manager's Nodes and Leader. */
@@ -479,12 +402,11 @@ static void test_properties_changed(Fixture *f, gconstpointer data) {
         g_assert_null(e3);
 
         /* Losing tunneld: not quorate, no leader; back when it returns. */
-        test_stop_daemon(f->tunneld);
-        f->tunneld = 0;
+        test_node_stop_tunneld(f->node);
         changes_wait(&c, "manager Quorate=false", 5000);
         g_assert_cmpuint(get_u32(f, PATH, IFACE, "Leader"), ==, 0xffffffff);
         g_ptr_array_set_size(c.seen, 0);
-        spawn_tunneld(f);
+        test_node_start_tunneld(f->node);
         changes_wait(&c, "manager Quorate=true", 10000);
         changes_wait(&c, "manager Leader=0", 5000);
         changes_stop(f, &c);
@@ -494,14 +416,13 @@ static void test_properties_changed(Fixture *f, gconstpointer data) {
 static void test_reload_nodes(Fixture *f, gconstpointer data) {
         Changes c;
         g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
-        g_autofree char *p1 = NULL, *p2 = NULL, *p3 = NULL;
         g_autoptr(GVariant) address = NULL;
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
         changes_start(f, &c);
 
-        p1 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n127.0.0.2\n");
+        test_node_write_nodes(f->node, "127.0.0.1\n127.0.0.2\n");
         e1 = call_privileged(f, "ReloadNodes", NULL);
         g_assert_null(e1);
         changes_wait(&c, "node1 added", 2000);
@@ -509,7 +430,7 @@ static void test_reload_nodes(Fixture *f, gconstpointer data) {
         /* 1 of 2 nodes is no majority. */
         changes_wait(&c, "manager Quorate=false", 2000);
 
-        p2 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n#127.0.0.2\n");
+        test_node_write_nodes(f->node, "127.0.0.1\n#127.0.0.2\n");
         e2 = call_privileged(f, "ReloadNodes", NULL);
         g_assert_null(e2);
         changes_wait(&c, "node1 Address=''", 2000);
@@ -520,7 +441,7 @@ static void test_reload_nodes(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(g_variant_get_string(address, NULL), ==, "");
 
         /* Un-deleting is refused and changes nothing. */
-        p3 = test_write_file(f->bus, "etc/nodes", "127.0.0.1\n127.0.0.2\n");
+        test_node_write_nodes(f->node, "127.0.0.1\n127.0.0.2\n");
         e3 = call_privileged(f, "ReloadNodes", NULL);
         g_assert_cmpstr(e3, ==, "org.ctdb.Error.NotSupported");
         g_assert_cmpuint(get_u32(f, "/org/ctdb/cluster1/node/1", NIFACE, "Flags"), ==, 0x10);
@@ -530,8 +451,8 @@ static void test_reload_nodes(Fixture *f, gconstpointer data) {
 /* ---- the XML in bus/ describes what the daemon serves ---------------------------- */
 
 static const char *emits_changed(GDBusPropertyInfo *p) {
-        const char *v =
-                g_dbus_annotation_info_lookup(p->annotations, "org.freedesktop.DBus.Property.EmitsChangedSignal");
+        const char *v = g_dbus_annotation_info_lookup(p->annotations,
+                                                      "org.freedesktop.DBus.Property.EmitsChangedSignal");
 
         return v ? v : "true";
 }
@@ -551,8 +472,8 @@ static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got)
         for (n = 0; want->methods && want->methods[n]; n++) {
                 GDBusMethodInfo *w = want->methods[n];
                 GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
-                g_autofree char *wi = args_signature(w->in_args), *gi = NULL, *wo = args_signature(w->out_args),
-                                *go = NULL;
+                g_autofree char *wi = args_signature(w->in_args), *gi = NULL,
+                                *wo = args_signature(w->out_args), *go = NULL;
 
                 g_assert_nonnull(g);
                 gi = args_signature(g->in_args);
@@ -603,8 +524,8 @@ static void check_xml(Fixture *f, const char *file, const char *path, const char
         g_assert_no_error(error);
 
         reply = g_dbus_connection_call_sync(f->bus->conn, NAME, path, "org.freedesktop.DBus.Introspectable",
-                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                            NULL, &error);
+                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(&s)", &introspected);
         got = g_dbus_node_info_new_for_xml(introspected, &error);
@@ -626,11 +547,11 @@ static void test_introspection_matches_xml(Fixture *f, gconstpointer data) {
  * set and the test is root (setpriv), so the call is an unprivileged one.
  * Returns the exit code; stdout and stderr in ret_out / ret_err if given.
  */
-static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, char **ret_out, char **ret_err) {
+static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, char **ret_out,
+                          char **ret_err) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) error = NULL;
         g_autofree char *out = NULL, *err = NULL;
-        int status = 0;
+        int status;
 
         if (nobody && geteuid() == 0) {
                 char *setpriv = g_find_program_in_path("setpriv");
@@ -645,9 +566,11 @@ static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, 
         for (size_t i = 0; args[i]; i++)
                 g_ptr_array_add(argv, g_strdup(args[i]));
         g_ptr_array_add(argv, NULL);
-        /* stdin is not a terminal: ctdbctl does not ask polkit for interaction. */
-        g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
-        g_assert_no_error(error);
+        /*
+         * stdin is not a terminal: ctdbctl does not ask polkit for interaction. The main
+         * context is served meanwhile, so the polkit mock can answer what clusterd asks.
+         */
+        status = test_run((const char *const *) argv->pdata, &out, &err, CTDBCTL_TIMEOUT_MS);
         g_assert_true(WIFEXITED(status));
         g_test_message("ctdbctl %s -> %d\n%s%s", args[0], WEXITSTATUS(status), out, err);
         if (ret_out)
@@ -676,7 +599,8 @@ static void assert_json(const char *out, const char *const *keys) {
 }
 
 static gboolean flags_are(Fixture *f, guint32 flags) {
-        return test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(flags), 3000);
+        return test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", u32_equals, GUINT_TO_POINTER(flags),
+                                  3000);
 }
 
 static void test_ctdbctl(Fixture *f, gconstpointer data) {
@@ -684,7 +608,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
 
         if (geteuid() != 0)
                 polkit_mock_start(f, TRUE);
-        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0), 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                         GUINT_TO_POINTER(0), 5000));
 
         {
                 const char *args[] = { "status", NULL };
@@ -702,8 +627,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
         {
                 /* --bus-address, and --json after the verb */
                 const char *args[] = { "--bus-address", f->bus->address, "status", "--json", NULL };
-                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state", "generation", "size",
-                                       "recovery_mode", "leader", "quorate", NULL };
+                const char *keys[] = { "this_node", "nodes", "pnn", "address", "flags", "state",
+                                       "generation", "size", "recovery_mode", "leader", "quorate", NULL };
 
                 g_assert_cmpint(run_ctdbctl(f, args, &out), ==, 0);
                 assert_json(out, keys);
@@ -777,8 +702,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
                 const char *keys[] = { "ok", "verb", NULL };
                 guint32 gen;
 
-                g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals, GUINT_TO_POINTER(0),
-                                                 5000));
+                g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Leader", u32_equals,
+                                                 GUINT_TO_POINTER(0), 5000));
                 gen = get_u32(f, PATH, IFACE, "Generation");
                 g_assert_cmpint(run_ctdbctl(f, args, NULL), ==, 0);
                 g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
@@ -825,7 +750,8 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
                 g_autofree char *setpriv = g_find_program_in_path("setpriv");
 
                 if (!setpriv) {
-                        g_test_message("setpriv (util-linux) not found: not checking the unprivileged exit code");
+                        g_test_message(
+                                "setpriv (util-linux) not found: not checking the unprivileged exit code");
                 } else {
                         g_assert_cmpint(run_ctdbctl_as(f, TRUE, args, NULL, &err), ==, 3);
                         g_assert_nonnull(strstr(err, "Access denied"));
@@ -839,8 +765,7 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
         }
 
         /* The daemon stopped: 2, with a message that says so. */
-        test_stop_daemon(f->clusterd);
-        f->clusterd = 0;
+        test_node_stop_clusterd(f->node);
         {
                 const char *args[] = { "status", NULL };
                 const char *jargs[] = { "--json", "ban", "0", "1", NULL };

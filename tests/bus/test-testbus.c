@@ -9,9 +9,11 @@
 
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testbus.h"
+#include "testpolkit.h"
 
 #define SELF "tests/bus/test-testbus"
 #define TEST_NAME "org.ctdb.Test.Helper"
@@ -50,8 +52,9 @@ static int own_name_main(const char *name) {
                 return 1;
         }
         reply = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "RequestName", g_variant_new("(su)", name, 4),
-                                            G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                            "org.freedesktop.DBus", "RequestName",
+                                            g_variant_new("(su)", name, 4), G_VARIANT_TYPE("(u)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         if (!reply) {
                 g_printerr("own-name: %s\n", error->message);
                 return 1;
@@ -97,8 +100,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
 
         f->bus = test_bus_new();
         f->caller_uid = -1;
-        f->object_id = g_dbus_connection_register_object(f->bus->conn, TEST_PATH, info->interfaces[0], &vtable,
-                                                         f, NULL, &error);
+        f->object_id = g_dbus_connection_register_object(f->bus->conn, TEST_PATH, info->interfaces[0],
+                                                         &vtable, f, NULL, &error);
         g_assert_no_error(error);
 }
 
@@ -129,8 +132,9 @@ static gboolean name_owned(TestBus *bus, const char *name) {
         gboolean has = FALSE;
 
         reply = g_dbus_connection_call_sync(bus->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", name),
-                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                            "org.freedesktop.DBus", "NameHasOwner",
+                                            g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(b)", &has);
         return has;
@@ -146,8 +150,7 @@ static void test_spawn_and_stop(Fixture *f, gconstpointer data) {
         g_assert_true(name_owned(f->bus, TEST_NAME ".Spawned"));
         test_stop_daemon(pid);
         /* The bus drops the name when the owner's connection closes. */
-        for (int i = 0; i < 250 && name_owned(f->bus, TEST_NAME ".Spawned"); i++)
-                g_usleep(20 * 1000);
+        g_assert_true(test_wait_name_owner(f->bus->conn, TEST_NAME ".Spawned", FALSE, 5000));
         g_assert_false(name_owned(f->bus, TEST_NAME ".Spawned"));
         g_assert_cmpint(kill(pid, 0), <, 0);
 }
@@ -190,17 +193,17 @@ static void test_wait_property_times_out(Fixture *f, gconstpointer data) {
 static void test_unprivileged_call(Fixture *f, gconstpointer data) {
         g_autofree char *err = NULL, *err_unknown = NULL, *err_denied = NULL;
 
-        err = test_call_unprivileged(f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                     "GetId", NULL);
+        err = test_call_unprivileged(f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetId", NULL);
         g_assert_null(err);
 
-        err_unknown = test_call_unprivileged(f->bus, "org.ctdb.NoSuchName", "/", "org.ctdb.Nothing", "Nothing",
-                                             g_variant_new("(us)", 1, "x"));
+        err_unknown = test_call_unprivileged(f->bus, "org.ctdb.NoSuchName", "/", "org.ctdb.Nothing",
+                                             "Nothing", g_variant_new("(us)", 1, "x"));
         g_assert_cmpstr(err_unknown, ==, "org.freedesktop.DBus.Error.ServiceUnknown");
 
         /* Served from this process's main context while the helper waits. */
-        err_denied = test_call_unprivileged(f->bus, g_dbus_connection_get_unique_name(f->bus->conn), TEST_PATH,
-                                            TEST_IFACE, "WhoAmI", NULL);
+        err_denied = test_call_unprivileged(f->bus, g_dbus_connection_get_unique_name(f->bus->conn),
+                                            TEST_PATH, TEST_IFACE, "WhoAmI", NULL);
         if (geteuid() == 0) {
                 g_assert_cmpint(f->caller_uid, ==, 65534);
                 g_assert_cmpstr(err_denied, ==, "org.ctdb.Test.Denied");
@@ -223,6 +226,94 @@ static void test_files(Fixture *f, gconstpointer data) {
         g_assert_true(g_file_test(rel, G_FILE_TEST_IS_EXECUTABLE));
 }
 
+typedef struct CheckCall {
+        gboolean done;
+        GVariant *reply;
+        GError *error;
+} CheckCall;
+
+static void check_done(GObject *source, GAsyncResult *res, gpointer userdata) {
+        CheckCall *c = userdata;
+
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
+        c->done = TRUE;
+}
+
+/* Asks org.freedesktop.PolicyKit1 as a daemon does, about the bus name ":1.42". */
+static void check_start(Fixture *f, const char *action, CheckCall *c) {
+        GVariantBuilder details;
+
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "name", g_variant_new_string(":1.42"));
+        g_dbus_connection_call(
+                f->bus->conn, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+                g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &details, action, NULL, 0, ""),
+                G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, check_done, c);
+}
+
+/* Waits for the answer; TRUE for "authorized". */
+static gboolean check_finish(CheckCall *c) {
+        gboolean authorized = FALSE;
+
+        g_assert_true(test_wait_flag(&c->done, 5000));
+        g_assert_no_error(c->error);
+        g_variant_get(c->reply, "((bb@a{ss}))", &authorized, NULL, NULL);
+        g_variant_unref(c->reply);
+        return authorized;
+}
+
+static void test_polkit_answers(Fixture *f, gconstpointer data) {
+        g_autoptr(TestPolkit) allow = NULL;
+        CheckCall c1 = { 0 }, c2 = { 0 };
+
+        {
+                g_autoptr(TestPolkit) deny = test_polkit_new(f->bus->conn, TEST_POLKIT_DENY);
+
+                check_start(f, "org.ctdb.test.one", &c1);
+                g_assert_false(check_finish(&c1));
+                g_assert_cmpuint(deny->calls, ==, 1);
+                g_assert_cmpstr(deny->action, ==, "org.ctdb.test.one");
+                g_assert_cmpstr(deny->subject_kind, ==, "system-bus-name");
+                g_assert_cmpstr(deny->subject_name, ==, ":1.42");
+        }
+        /* Freed: the name is free for the next mock. */
+        allow = test_polkit_new(f->bus->conn, TEST_POLKIT_ALLOW);
+        check_start(f, "org.ctdb.test.two", &c2);
+        g_assert_true(check_finish(&c2));
+        g_assert_cmpuint(allow->calls, ==, 1);
+        g_assert_cmpstr(allow->action, ==, "org.ctdb.test.two");
+}
+
+static void test_polkit_held(Fixture *f, gconstpointer data) {
+        g_autoptr(TestPolkit) pk = test_polkit_new(f->bus->conn, TEST_POLKIT_HOLD);
+        CheckCall c = { 0 };
+
+        g_assert_false(test_polkit_wait_question(pk, 50));
+        check_start(f, "org.ctdb.test.held", &c);
+        g_assert_true(test_polkit_wait_question(pk, 5000));
+        /* Held: no answer until the test gives one. */
+        g_assert_false(c.done);
+        g_assert_cmpstr(pk->action, ==, "org.ctdb.test.held");
+        test_polkit_answer(pk, TRUE);
+        g_assert_true(check_finish(&c));
+
+        /* Released: nobody owns the name, and a question finds no polkit. */
+        test_polkit_release_name(pk);
+        g_assert_false(name_owned(f->bus, "org.freedesktop.PolicyKit1"));
+}
+
+static void test_run_serves(Fixture *f, gconstpointer data) {
+        const char *argv[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+        g_autofree char *out = NULL, *err = NULL;
+        int status = test_run(argv, &out, &err, 5000);
+
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 3);
+        g_assert_cmpstr(out, ==, "out\n");
+        g_assert_cmpstr(err, ==, "err\n");
+}
+
 int main(int argc, char *argv[]) {
         if (argc == 3 && strcmp(argv[1], "--own-name") == 0)
                 return own_name_main(argv[2]);
@@ -235,5 +326,8 @@ int main(int argc, char *argv[]) {
         ADD("wait-property-timeout", test_wait_property_times_out);
         ADD("call-unprivileged", test_unprivileged_call);
         ADD("files", test_files);
+        ADD("polkit-answers", test_polkit_answers);
+        ADD("polkit-held", test_polkit_held);
+        ADD("run", test_run_serves);
         return g_test_run();
 }

@@ -42,17 +42,18 @@ int main(int argc, char *argv[]) {
 
         args = g_variant_parse(NULL, argv[6], NULL, NULL, &error);
         if (!args || !g_variant_is_of_type(args, G_VARIANT_TYPE_TUPLE)) {
-                fprintf(stderr, "testbus-call: ARGS must be a tuple: %s\n", error ? error->message : argv[6]);
+                fprintf(stderr, "testbus-call: ARGS must be a tuple: %s\n",
+                        error ? error->message : argv[6]);
                 return 2;
         }
 
-        conn = g_dbus_connection_new_for_address_sync(
-                argv[1],
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
+        conn = g_dbus_connection_new_for_address_sync(argv[1],
+                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                      NULL, NULL, &error);
         if (!conn) {
-                fprintf(stderr, "testbus-call: connecting to %s as uid %u: %s\n", argv[1], (unsigned) getuid(),
-                        error->message);
+                fprintf(stderr, "testbus-call: connecting to %s as uid %u: %s\n", argv[1],
+                        (unsigned) getuid(), error->message);
                 return 2;
         }
 
@@ -63,7 +64,8 @@ int main(int argc, char *argv[]) {
 
         remote = g_dbus_error_get_remote_error(error);
         if (!remote) {
-                fprintf(stderr, "testbus-call: %s.%s failed locally: %s\n", argv[4], argv[5], error->message);
+                fprintf(stderr, "testbus-call: %s.%s failed locally: %s\n", argv[4], argv[5],
+                        error->message);
                 printf("%s\n", g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
                                        ? "org.freedesktop.DBus.Error.Timeout"
                                        : "org.freedesktop.DBus.Error.Failed");

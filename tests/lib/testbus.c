@@ -100,6 +100,23 @@ static GVariant *call_serving(GDBusConnection *conn, const char *name, const cha
         return w.reply;
 }
 
+gboolean test_wait_flag(const gboolean *flag, unsigned timeout_ms) {
+        wait_until(flag, g_get_monotonic_time() + (gint64) timeout_ms * 1000);
+        return *flag;
+}
+
+gboolean test_wait_condition(TestCondition condition, gpointer userdata, unsigned timeout_ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+
+        for (;;) {
+                if (condition(userdata))
+                        return TRUE;
+                if (g_get_monotonic_time() >= deadline)
+                        return FALSE;
+                pause_serving(POLL_INTERVAL_MS);
+        }
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         if (remove(path) < 0)
                 g_test_message("testbus: could not remove %s: %s", path, g_strerror(errno));
@@ -201,7 +218,8 @@ TestBus *test_bus_new(void) {
 
         bus->conn = g_dbus_connection_new_for_address_sync(
                 bus->address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
         g_test_message("testbus: private system bus at %s (dbus-daemon pid %d)", bus->address,
@@ -237,16 +255,38 @@ char *test_build_path(const char *relative) {
         return g_build_filename(dir, relative, NULL);
 }
 
-static gboolean name_has_owner(TestBus *bus, const char *name) {
+static gboolean name_has_owner(GDBusConnection *conn, const char *name) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
         gboolean has = FALSE;
 
-        reply = call_serving(bus->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        reply = call_serving(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                              "NameHasOwner", g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"), &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(b)", &has);
         return has;
+}
+
+typedef struct NameWait {
+        GDBusConnection *conn;
+        const char *name;
+        gboolean owned;
+} NameWait;
+
+static gboolean name_is_as_wanted(gpointer userdata) {
+        const NameWait *w = userdata;
+
+        return name_has_owner(w->conn, w->name) == w->owned;
+}
+
+gboolean test_wait_name_owner(GDBusConnection *conn, const char *name, gboolean owned, unsigned timeout_ms) {
+        NameWait w = { conn, name, owned };
+
+        if (test_wait_condition(name_is_as_wanted, &w, timeout_ms))
+                return TRUE;
+        g_test_message("testbus: %s still %s after %u ms", name, owned ? "has no owner" : "has an owner",
+                       timeout_ms);
+        return FALSE;
 }
 
 static char *describe_status(int status) {
@@ -275,8 +315,8 @@ GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_na
 
         env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", bus->address, TRUE);
         /* stdout and stderr are inherited: the daemon's log lands in the test log. */
-        g_spawn_async(NULL, (char **) args->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig, NULL,
-                      &pid, &error);
+        g_spawn_async(NULL, (char **) args->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig,
+                      NULL, &pid, &error);
         if (error)
                 g_error("testbus: could not start %s: %s", cmdline, error->message);
 
@@ -291,7 +331,7 @@ GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_na
                         g_spawn_close_pid(pid);
                         g_error("testbus: %s ended (%s) before it owned %s", cmdline, how, bus_name);
                 }
-                if (name_has_owner(bus, bus_name))
+                if (name_has_owner(bus->conn, bus_name))
                         break;
                 if (g_get_monotonic_time() >= deadline) {
                         test_stop_daemon(pid);
@@ -377,8 +417,8 @@ gboolean test_wait_property(TestBus *bus, const char *name, const char *path, co
                         break;
                 pause_serving(POLL_INTERVAL_MS);
         }
-        g_test_message("testbus: %s.%s on %s %s did not reach the expected value within %u ms (last: %s)", iface,
-                       prop, name, path, timeout_ms, last ? last : "none");
+        g_test_message("testbus: %s.%s on %s %s did not reach the expected value within %u ms (last: %s)",
+                       iface, prop, name, path, timeout_ms, last ? last : "none");
         return FALSE;
 }
 
@@ -397,6 +437,76 @@ static char *error_name(const GError *error) {
         return g_strdup("org.freedesktop.DBus.Error.Failed");
 }
 
+/* One output of test_run(): a non-blocking pipe read into a string until EOF. */
+typedef struct RunOutput {
+        int fd;
+        GString *text;
+} RunOutput;
+
+/* Reads what is there; FALSE once the pipe is at its end (or was never opened). */
+static gboolean run_output_read(RunOutput *o) {
+        char buf[4096];
+        ssize_t n;
+
+        while (o->fd >= 0) {
+                n = read(o->fd, buf, sizeof(buf));
+                if (n > 0) {
+                        g_string_append_len(o->text, buf, n);
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return TRUE;
+                if (n < 0)
+                        g_error("testbus: reading a child's output: %s", g_strerror(errno));
+                close(o->fd);
+                o->fd = -1;
+        }
+        return FALSE;
+}
+
+int test_run(const char *const *argv, char **ret_out, char **ret_err, unsigned timeout_ms) {
+        g_autoptr(GError) error = NULL;
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+        RunOutput out = { -1, g_string_new(NULL) }, err = { -1, g_string_new(NULL) };
+        int status = 0;
+        GPid pid;
+
+        g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 child_setup_pdeathsig, NULL, &pid, NULL, ret_out ? &out.fd : NULL,
+                                 ret_err ? &err.fd : NULL, &error);
+        if (error)
+                g_error("testbus: could not start %s: %s", argv[0], error->message);
+        if (out.fd >= 0)
+                g_unix_set_fd_nonblocking(out.fd, TRUE, NULL);
+        if (err.fd >= 0)
+                g_unix_set_fd_nonblocking(err.fd, TRUE, NULL);
+
+        for (;;) {
+                gboolean open_out = run_output_read(&out), open_err = run_output_read(&err);
+
+                /* Both outputs at their end: the program closed them, so it ends, or ended. */
+                if (!open_out && !open_err && waitpid(pid, &status, WNOHANG) == pid)
+                        break;
+                if (g_get_monotonic_time() >= deadline) {
+                        test_stop_daemon(pid);
+                        g_error("testbus: %s did not finish within %u ms", argv[0], timeout_ms);
+                }
+                pause_serving(5);
+        }
+        g_spawn_close_pid(pid);
+        if (ret_out)
+                *ret_out = g_string_free(out.text, FALSE);
+        else
+                g_string_free(out.text, TRUE);
+        if (ret_err)
+                *ret_err = g_string_free(err.text, FALSE);
+        else
+                g_string_free(err.text, TRUE);
+        return status;
+}
+
 /*
  * As root: fork+exec tests/lib/testbus-call, which drops to uid/gid 65534 before
  * it connects. A fork without exec cannot use GDBus: the child would inherit the
@@ -404,51 +514,23 @@ static char *error_name(const GError *error) {
  */
 static char *call_as_nobody(TestBus *bus, const char *name, const char *path, const char *iface,
                             const char *method, GVariant *args) {
-        g_autoptr(GError) error = NULL;
         g_autofree char *helper = test_build_path("tests/lib/testbus-call");
         g_autofree char *args_text = g_variant_print(args, TRUE);
-        g_autoptr(GString) out = g_string_new(NULL);
+        g_autofree char *out = NULL;
         const char *argv[] = { helper, bus->address, name, path, iface, method, args_text, NULL };
-        gint64 deadline = g_get_monotonic_time() + (gint64) (CALL_TIMEOUT_MS + 5000) * 1000;
-        int out_fd = -1, status = 0;
-        GPid pid;
+        int status;
 
-        g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig,
-                                 NULL, &pid, NULL, &out_fd, NULL, &error);
-        g_assert_no_error(error);
-        g_unix_set_fd_nonblocking(out_fd, TRUE, NULL);
-
-        for (;;) {
-                char buf[256];
-                ssize_t n = read(out_fd, buf, sizeof(buf));
-
-                if (n > 0) {
-                        g_string_append_len(out, buf, n);
-                        continue;
-                }
-                if (n == 0)
-                        break;
-                if (errno != EAGAIN && errno != EINTR)
-                        g_error("testbus: reading from %s: %s", helper, g_strerror(errno));
-                if (g_get_monotonic_time() >= deadline) {
-                        test_stop_daemon(pid);
-                        g_error("testbus: %s %s.%s as uid 65534 did not finish", helper, iface, method);
-                }
-                pause_serving(5);
-        }
-        close(out_fd);
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_spawn_close_pid(pid);
+        status = test_run(argv, &out, NULL, CALL_TIMEOUT_MS + 5000);
         if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
                 g_autofree char *how = describe_status(status);
 
                 g_error("testbus: %s failed (%s; see its stderr above)", helper, how);
         }
-        g_strstrip(out->str);
+        g_strstrip(out);
         if (WEXITSTATUS(status) == 0)
                 return NULL;
-        g_assert_cmpuint(strlen(out->str), >, 0);
-        return g_strdup(out->str);
+        g_assert_cmpuint(strlen(out), >, 0);
+        return g_steal_pointer(&out);
 }
 
 char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, const char *iface,
@@ -463,10 +545,10 @@ char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, c
                 return call_as_nobody(bus, name, path, iface, method, owned_args);
 
         /* Not root: a fresh connection, so the caller has a unique name of its own. */
-        conn = g_dbus_connection_new_for_address_sync(
-                bus->address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
+        conn = g_dbus_connection_new_for_address_sync(bus->address,
+                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                      NULL, NULL, &error);
         g_assert_no_error(error);
         reply = call_serving(conn, name, path, iface, method, owned_args, NULL, &error);
         (void) g_dbus_connection_close_sync(conn, NULL, NULL);
@@ -474,17 +556,3 @@ char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, c
                 return NULL;
         return error_name(error);
 }
-
-const char test_polkit_authority_xml[] =
-        "<node>"
-        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
-        "    <method name='CheckAuthorization'>"
-        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
-        "      <arg type='s' name='action_id' direction='in'/>"
-        "      <arg type='a{ss}' name='details' direction='in'/>"
-        "      <arg type='u' name='flags' direction='in'/>"
-        "      <arg type='s' name='cancellation_id' direction='in'/>"
-        "      <arg type='(bba{ss})' name='result' direction='out'/>"
-        "    </method>"
-        "  </interface>"
-        "</node>";

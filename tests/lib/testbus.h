@@ -56,5 +56,23 @@ gboolean test_wait_property(TestBus *bus, const char *name, const char *path, co
 char *test_call_unprivileged(TestBus *bus, const char *name, const char *path, const char *iface,
                              const char *method, GVariant *args);
 
-/* Introspection XML of org.freedesktop.PolicyKit1.Authority's CheckAuthorization, for polkit mocks. */
-extern const char test_polkit_authority_xml[];
+/* Iterates the default main context until *flag is true or timeout_ms passed; returns *flag. */
+gboolean test_wait_flag(const gboolean *flag, unsigned timeout_ms);
+
+/*
+ * Polls condition(userdata) every 20 ms, serving the default main context in
+ * between, until it is true or timeout_ms passed. Returns TRUE if it became true.
+ */
+typedef gboolean (*TestCondition)(gpointer userdata);
+gboolean test_wait_condition(TestCondition condition, gpointer userdata, unsigned timeout_ms);
+
+/* Waits until name has an owner on conn's bus (owned) or none (!owned); TRUE if it did in time. */
+gboolean test_wait_name_owner(GDBusConnection *conn, const char *name, gboolean owned, unsigned timeout_ms);
+
+/*
+ * Runs argv (argv[0] a path) to its end while serving the default main context,
+ * so a mock on the test's connection can answer what the program causes; the
+ * program is stopped and the test fails after timeout_ms. Returns the wait status;
+ * stdout and stderr in ret_out / ret_err if given (g_free them), else inherited.
+ */
+int test_run(const char *const *argv, char **ret_out, char **ret_err, unsigned timeout_ms);

@@ -115,6 +115,18 @@ done
 bed_log "ctdb.target started on $N nodes in $((SECONDS - t)) s"
 started=$SECONDS
 
+# The sandbox the daemons run in while the cluster converges below: clusterd
+# reaches other nodes only through tunneld, so unix sockets are all it gets.
+# (Families sorted by name, so the order systemctl prints them in does not matter.)
+for ((p = 0; p < N; p++)); do
+        for want in "ctdb-clusterd.service AF_UNIX" "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX"; do
+                unit=${want%% *}
+                got=$(bed_exec "$p" systemctl show -p RestrictAddressFamilies --value "$unit" |
+                        tr ' ' '\n' | sort | xargs) || true
+                [ "$unit $got" = "$want" ] || fail "node $p: $unit has RestrictAddressFamilies=$got"
+        done
+done
+
 # One node's view, from its bus: "<n> <ok> <leader> <generation> <quorate>".
 cluster_view() {
         local p=$1
