@@ -62,8 +62,7 @@ static int send_frame(int fd, struct wire_header *h, const uint8_t *payload, siz
 
         if (WIRE_HEADER_SIZE + len > WIRE_FRAME_MAX)
                 return -EMSGSIZE;
-        h->length = (uint32_t) (WIRE_HEADER_SIZE + len);
-        wire_header_pack(h, hdr);
+        wire_header_finish(h, len, hdr);
         do
                 n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
@@ -296,31 +295,49 @@ int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const voi
         return r;
 }
 
+/* The handlers of client_frame_handlers[]; userdata is the client. */
+static int on_message(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                      size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_message *m = msg;
+
+        if (c->message_fn)
+                c->message_fn(c, h->src, h->srvid, m->data, m->data_len, c->message_userdata);
+        return 0;
+}
+
+static int on_link(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                   size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_link *link = msg;
+
+        if (c->link_fn)
+                c->link_fn(c, link->pnn, link->connected != 0, c->link_userdata);
+        return 0;
+}
+
+static int on_error(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                    size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_error *e = msg;
+
+        if (c->error_fn && e->error > 0)
+                c->error_fn(c, -e->error, (enum ctdb_client_request) e->request_kind, e->srvid, e->dst,
+                            c->error_userdata);
+        return 0;
+}
+
+static const struct wire_handler client_frame_handlers[] = {
+        { WIRE_KIND_MESSAGE, &wire_message_desc, on_message },
+        { WIRE_KIND_LINK, &wire_link_desc, on_link },
+        { WIRE_KIND_ERROR, &wire_error_desc, on_error },
+};
+
 /* Frames that do not parse are skipped: tunneld never sends them, and a newer one may add kinds. */
 static void handle_frame(ctdb_client *c, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        switch (h->kind) {
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                if (c->message_fn && wire_unpack(&wire_message_desc, NULL, payload, len, &msg) >= 0)
-                        c->message_fn(c, h->src, h->srvid, msg.data, msg.data_len, c->message_userdata);
-                break;
-        }
-        case WIRE_KIND_LINK: {
-                struct wire_link link;
-                if (c->link_fn && wire_unpack(&wire_link_desc, NULL, payload, len, &link) >= 0)
-                        c->link_fn(c, link.pnn, link.connected != 0, c->link_userdata);
-                break;
-        }
-        case WIRE_KIND_ERROR: {
-                struct wire_error e;
-                if (c->error_fn && wire_unpack(&wire_error_desc, NULL, payload, len, &e) >= 0 && e.error > 0)
-                        c->error_fn(c, -e.error, (enum ctdb_client_request) e.request_kind, e.srvid, e.dst,
-                                    c->error_userdata);
-                break;
-        }
-        default:
-                break;
-        }
+        size_t n = sizeof(client_frame_handlers) / sizeof(client_frame_handlers[0]);
+
+        (void) wire_dispatch(client_frame_handlers, n, NULL, h, payload, len, c);
 }
 
 int ctdb_client_process(ctdb_client *c) {

@@ -156,9 +156,8 @@ static void conn_flush(struct conn *c) {
                 conn_set_io_events(c, EPOLLIN | (c->woff < c->wlen || c->write_error ? EPOLLOUT : 0));
 }
 
-static int conn_queue(struct conn *c, struct wire_header *h, const void *payload, size_t payload_len) {
-        size_t total = WIRE_HEADER_SIZE + payload_len;
-
+/* Room for total more bytes at wbuf + wlen (compacting or growing the buffer). */
+static int conn_reserve(struct conn *c, size_t total) {
         if (total > WIRE_FRAME_MAX)
                 return -EMSGSIZE;
         if (c->wlen - c->woff + total > LINK_SENDQ_MAX)
@@ -181,37 +180,49 @@ static int conn_queue(struct conn *c, struct wire_header *h, const void *payload
                 c->wbuf = p;
                 c->wcap = cap;
         }
+        return 0;
+}
 
-        h->length = (uint32_t) total;
-        wire_header_pack(h, c->wbuf + c->wlen);
-        if (payload_len > 0)
-                memcpy(c->wbuf + c->wlen + WIRE_HEADER_SIZE, payload, payload_len);
+/* The frame of total bytes at wbuf + wlen is complete: take it, and write it unless corked. */
+static void conn_commit(struct conn *c, size_t total) {
         c->wlen += total;
-
         if (c->manager->cork > 0)
                 c->dirty = true;
         else
                 conn_flush(c);
+}
+
+static int conn_queue(struct conn *c, struct wire_header *h, const void *payload, size_t payload_len) {
+        size_t total = WIRE_HEADER_SIZE + payload_len;
+        int r;
+
+        r = conn_reserve(c, total);
+        if (r < 0)
+                return r;
+        wire_header_finish(h, payload_len, c->wbuf + c->wlen);
+        if (payload_len > 0)
+                memcpy(c->wbuf + c->wlen + WIRE_HEADER_SIZE, payload, payload_len);
+        conn_commit(c, total);
         return 0;
 }
 
-static int conn_queue_msg(struct conn *c, uint16_t kind, const struct wire_desc *desc, const void *msg) {
+static int conn_queue_msg(struct conn *c, const struct wire_desc *desc, const void *msg) {
         struct tunneld_manager *m = c->manager;
         struct wire_header h = {
-                .kind = kind,
                 .src = m->pnn,
                 .dst = c->link->pnn,
         };
-        uint8_t payload[256];
-        size_t size = wire_payload_size(desc, msg);
+        size_t total = WIRE_HEADER_SIZE + wire_payload_size(desc, msg);
         int r;
 
-        if (size > sizeof(payload))
-                return -EMSGSIZE;
-        r = wire_pack(desc, msg, payload, sizeof(payload));
+        r = conn_reserve(c, total);
         if (r < 0)
                 return r;
-        return conn_queue(c, &h, payload, (size_t) r);
+        r = wire_frame_pack(&h, desc, msg, c->wbuf + c->wlen, c->wcap - c->wlen);
+        if (r < 0)
+                return r;
+        conn_commit(c, (size_t) r);
+        return 0;
 }
 
 int link_send(struct link *l, struct wire_header *h, const void *payload, size_t payload_len) {
@@ -241,7 +252,7 @@ static int conn_send_hello(struct conn *c) {
         }
         memcpy(hello.nonce, c->nonce, sizeof(c->nonce));
         c->state = CONN_HELLO;
-        return conn_queue_msg(c, WIRE_KIND_HELLO, &wire_hello_desc, &hello);
+        return conn_queue_msg(c, &wire_hello_desc, &hello);
 }
 
 static void conn_up(struct conn *c) {
@@ -299,93 +310,103 @@ static bool nonce_is_zero(const uint8_t n[WIRE_NONCE_SIZE]) {
         return acc == 0;
 }
 
-/* Returns 0, -EBADMSG for a malformed frame, -EPERM for a refused peer. */
-static int conn_handle_hello(struct conn *c, const uint8_t *payload, size_t len) {
+/*
+ * The handlers of conn_frame_handlers[]. Each returns 0, -EBADMSG for a malformed
+ * or unexpected frame, -EPERM for a refused peer, or another error (cannot answer);
+ * all negative ones close the connection.
+ */
+static int conn_handle_hello(void *userdata, const struct wire_header *h, const void *msg,
+                             const uint8_t *payload, size_t len) {
+        struct conn *c = userdata;
         struct tunneld_manager *m = c->manager;
-        struct wire_hello hello;
+        const struct wire_hello *hello = msg;
         char detail[96];
         int r;
 
         if (c->state != CONN_HELLO)
                 return -EBADMSG;
-        r = wire_unpack(&wire_hello_desc, NULL, payload, len, &hello);
-        if (r < 0)
-                return -EBADMSG;
-        r = wire_hello_check(&hello);
+        r = wire_hello_check(hello);
         if (r == -EPROTONOSUPPORT) {
-                snprintf(detail, sizeof(detail), "it speaks protocol %u.%u, we speak %u.%u", hello.major,
-                         hello.minor, WIRE_VERSION_MAJOR, WIRE_VERSION_MINOR);
+                snprintf(detail, sizeof(detail), "it speaks protocol %u.%u, we speak %u.%u", hello->major,
+                         hello->minor, WIRE_VERSION_MAJOR, WIRE_VERSION_MINOR);
                 return conn_reject(c, "%s", detail);
         }
         if (r < 0)
                 return conn_reject(c, "%s", "its HELLO has a wrong magic number");
-        if (hello.pnn != c->link->pnn) {
+        if (hello->pnn != c->link->pnn) {
                 snprintf(detail, sizeof(detail), "it says it is node %u, but its address is node %u's",
-                         hello.pnn, c->link->pnn);
+                         hello->pnn, c->link->pnn);
                 return conn_reject(c, "%s", detail);
         }
 
         if (!m->psk) {
-                if (!nonce_is_zero(hello.nonce))
+                if (!nonce_is_zero(hello->nonce))
                         return conn_reject(c, "%s", "it requires a pre-shared key and we have none");
                 conn_up(c);
                 return 0;
         }
-        if (nonce_is_zero(hello.nonce))
+        if (nonce_is_zero(hello->nonce))
                 return conn_reject(c, "%s", "it has no pre-shared key configured and we require one");
 
         struct wire_auth auth;
-        hmac_auth_compute(m->psk, m->psk_len, hello.nonce, m->pnn, auth.mac);
+        hmac_auth_compute(m->psk, m->psk_len, hello->nonce, m->pnn, auth.mac);
         c->state = CONN_AUTH;
-        return conn_queue_msg(c, WIRE_KIND_AUTH, &wire_auth_desc, &auth);
+        return conn_queue_msg(c, &wire_auth_desc, &auth);
 }
 
-static int conn_handle_auth(struct conn *c, const uint8_t *payload, size_t len) {
+static int conn_handle_auth(void *userdata, const struct wire_header *h, const void *msg,
+                            const uint8_t *payload, size_t len) {
+        struct conn *c = userdata;
         struct tunneld_manager *m = c->manager;
-        struct wire_auth auth;
+        const struct wire_auth *auth = msg;
         uint8_t expected[WIRE_MAC_SIZE];
 
         if (c->state != CONN_AUTH)
                 return -EBADMSG;
-        if (wire_unpack(&wire_auth_desc, NULL, payload, len, &auth) < 0)
-                return -EBADMSG;
         hmac_auth_compute(m->psk, m->psk_len, c->nonce, c->link->pnn, expected);
-        if (!hmac_auth_equal(expected, auth.mac))
+        if (!hmac_auth_equal(expected, auth->mac))
                 return conn_reject(c, "%s", "wrong pre-shared key");
         conn_up(c);
         return 0;
 }
 
+static int conn_handle_heartbeat(void *userdata, const struct wire_header *h, const void *msg,
+                                 const uint8_t *payload, size_t len) {
+        struct conn *c = userdata;
+
+        return c->state == CONN_UP ? 0 : -EBADMSG;
+}
+
+static int conn_handle_message(void *userdata, const struct wire_header *h, const void *msg,
+                               const uint8_t *payload, size_t len) {
+        struct conn *c = userdata;
+        struct tunneld_manager *m = c->manager;
+        struct wire_header fwd = *h;
+
+        if (c->state != CONN_UP)
+                return -EBADMSG;
+        /* Messages are never relayed: one for another node was sent to the wrong link. */
+        if (h->dst != m->pnn && h->dst != CTDB_PNN_ALL)
+                return 0;
+        fwd.src = c->link->pnn;
+        tunneld_manager_deliver_local(m, &fwd, payload, len);
+        return 0;
+}
+
+static const struct wire_handler conn_frame_handlers[] = {
+        { WIRE_KIND_HELLO, &wire_hello_desc, conn_handle_hello },
+        { WIRE_KIND_AUTH, &wire_auth_desc, conn_handle_auth },
+        { WIRE_KIND_HEARTBEAT, &wire_heartbeat_desc, conn_handle_heartbeat },
+        { WIRE_KIND_MESSAGE, &wire_message_desc, conn_handle_message },
+};
+
+/* A payload that does not unpack and a kind not in the table both close the link (-EBADMSG). */
 static int conn_handle_frame(struct conn *c, const struct wire_header *h, const uint8_t *payload,
                              size_t len) {
-        struct tunneld_manager *m = c->manager;
+        int r = wire_dispatch(conn_frame_handlers, ELEMENTSOF(conn_frame_handlers), NULL, h, payload, len,
+                              c);
 
-        switch (h->kind) {
-        case WIRE_KIND_HELLO:
-                return conn_handle_hello(c, payload, len);
-        case WIRE_KIND_AUTH:
-                return conn_handle_auth(c, payload, len);
-        case WIRE_KIND_HEARTBEAT: {
-                struct wire_heartbeat hb;
-                if (c->state != CONN_UP || wire_unpack(&wire_heartbeat_desc, NULL, payload, len, &hb) < 0)
-                        return -EBADMSG;
-                return 0;
-        }
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                struct wire_header fwd = *h;
-                if (c->state != CONN_UP || wire_unpack(&wire_message_desc, NULL, payload, len, &msg) < 0)
-                        return -EBADMSG;
-                /* Messages are never relayed: one for another node was sent to the wrong link. */
-                if (h->dst != m->pnn && h->dst != CTDB_PNN_ALL)
-                        return 0;
-                fwd.src = c->link->pnn;
-                tunneld_manager_deliver_local(m, &fwd, payload, len);
-                return 0;
-        }
-        default:
-                return -EBADMSG;
-        }
+        return r == -ENOMSG ? -EBADMSG : r;
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -592,7 +613,7 @@ static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         if (usec >= c->next_heartbeat_usec) {
                 struct wire_heartbeat hb = { .seq = ++c->heartbeat_seq };
-                r = conn_queue_msg(c, WIRE_KIND_HEARTBEAT, &wire_heartbeat_desc, &hb);
+                r = conn_queue_msg(c, &wire_heartbeat_desc, &hb);
                 /* A full queue means the peer is not reading; its silence ends the link, not this. */
                 if (r < 0 && r != -ENOBUFS) {
                         conn_end(c, CONN_END_CLOSED, r, "cannot send heartbeat");

@@ -91,7 +91,10 @@ static void client_send_error(struct tunneld_client *c, const struct wire_header
         client_send_msg(c, &h, &wire_error_desc, &e);
 }
 
-static int client_handle_register(struct tunneld_client *c, const struct wire_header *h) {
+/* The handlers of client_frame_handlers[]; userdata is the tunneld_client. */
+static int client_handle_register(void *userdata, const struct wire_header *h, const void *msg,
+                                  const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
         struct tunneld_local *t = c->local;
         struct reg *reg;
         unsigned b;
@@ -118,36 +121,45 @@ static int client_handle_register(struct tunneld_client *c, const struct wire_he
         return 0;
 }
 
-static int on_frame(struct local_client *lc, const struct wire_header *hdr, const uint8_t *payload,
-                    size_t payload_len, void *userdata) {
-        struct tunneld_client *c = local_client_get_userdata(lc);
+static int client_handle_deregister(void *userdata, const struct wire_header *h, const void *msg,
+                                    const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        struct reg *reg = client_find_reg(c, h->srvid);
+
+        if (reg)
+                reg_unlink(c->local, reg);
+        return 0;
+}
+
+static int client_handle_message(void *userdata, const struct wire_header *hdr, const void *msg,
+                                 const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
         struct tunneld_manager *m = c->local->manager;
         struct wire_header h = *hdr;
         int r;
 
-        switch (h.kind) {
-        case WIRE_KIND_REGISTER:
-                return client_handle_register(c, &h);
-        case WIRE_KIND_DEREGISTER: {
-                struct reg *reg = client_find_reg(c, h.srvid);
-                if (reg)
-                        reg_unlink(c->local, reg);
-                return 0;
-        }
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                if (wire_unpack(&wire_message_desc, NULL, payload, payload_len, &msg) < 0)
-                        return -EBADMSG;
-                /* The source is this node, whatever the client wrote. */
-                h.src = m->pnn;
-                r = tunneld_manager_send_message(m, &h, payload, payload_len);
-                if (r < 0)
-                        client_send_error(c, &h, r);
-                return 0;
-        }
-        default:
-                return -EBADMSG;
-        }
+        /* The source is this node, whatever the client wrote. */
+        h.src = m->pnn;
+        r = tunneld_manager_send_message(m, &h, payload, len);
+        if (r < 0)
+                client_send_error(c, &h, r);
+        return 0;
+}
+
+static const struct wire_handler client_frame_handlers[] = {
+        { WIRE_KIND_REGISTER, NULL, client_handle_register },
+        { WIRE_KIND_DEREGISTER, NULL, client_handle_deregister },
+        { WIRE_KIND_MESSAGE, &wire_message_desc, client_handle_message },
+};
+
+/* A kind not in the table, or a payload that does not unpack, closes the client. */
+static int on_frame(struct local_client *lc, const struct wire_header *h, const uint8_t *payload, size_t len,
+                    void *userdata) {
+        struct tunneld_client *c = local_client_get_userdata(lc);
+        int r = wire_dispatch(client_frame_handlers, ELEMENTSOF(client_frame_handlers), NULL, h, payload,
+                              len, c);
+
+        return r == -ENOMSG ? -EBADMSG : r;
 }
 
 static void client_send_link(struct tunneld_client *c, uint32_t pnn, bool up) {
@@ -254,8 +266,7 @@ void tunneld_local_deliver(struct tunneld_local *t, const struct wire_header *h,
                         continue;
                 if (!packed) {
                         out.kind = WIRE_KIND_MESSAGE;
-                        out.length = (uint32_t) (WIRE_HEADER_SIZE + payload_len);
-                        wire_header_pack(&out, hdr);
+                        wire_header_finish(&out, payload_len, hdr);
                         packed = true;
                 }
                 local_client_send(r->client->lc, hdr, payload, payload_len);
@@ -264,15 +275,13 @@ void tunneld_local_deliver(struct tunneld_local *t, const struct wire_header *h,
 
 void tunneld_local_link_changed(struct tunneld_local *t, uint32_t pnn, bool up) {
         struct tunneld_manager *m = t->manager;
-        struct wire_header h = { .kind = WIRE_KIND_LINK, .src = m->pnn, .dst = m->pnn };
+        struct wire_header h = { .src = m->pnn, .dst = m->pnn };
         struct wire_link link = { .pnn = pnn, .connected = up };
-        uint8_t hdr[WIRE_HEADER_SIZE], payload[16];
+        uint8_t frame[WIRE_HEADER_SIZE + 16];
         int r;
 
-        r = wire_pack(&wire_link_desc, &link, payload, sizeof(payload));
+        r = wire_frame_pack(&h, &wire_link_desc, &link, frame, sizeof(frame));
         if (r < 0)
-                return; /* a fixed-size frame: cannot happen */
-        h.length = WIRE_HEADER_SIZE + (uint32_t) r;
-        wire_header_pack(&h, hdr);
-        local_server_broadcast(t->server, hdr, payload, (size_t) r);
+                return; /* a fixed-size frame that fits: cannot happen */
+        local_server_broadcast(t->server, frame, frame + WIRE_HEADER_SIZE, (size_t) r - WIRE_HEADER_SIZE);
 }
