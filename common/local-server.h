@@ -73,8 +73,7 @@ int local_server_new(void *mem_ctx, sd_event *event, const char *path, const str
  * as accept does after its checks; the server's HELLO is sent at once. For
  * tests and fuzzers, which hand in one end of a socketpair.
  */
-int local_server_add_client(struct local_server *s, int fd, pid_t pid, uid_t uid,
-                            struct local_client **ret);
+int local_server_add_client(struct local_server *s, int fd, pid_t pid, uid_t uid, struct local_client **ret);
 
 /*
  * Handles one received packet of c as the receive path does. Negative means the

@@ -16,10 +16,10 @@
 #include "tunneld-manager.h"
 #include "wire.h"
 
-#define CHECK(x)                                                                                        \
-        do {                                                                                            \
-                if (!(x))                                                                               \
-                        abort();                                                                        \
+#define CHECK(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
