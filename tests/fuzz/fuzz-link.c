@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         static const uint8_t key[] = "fuzz key";
-        void *ctx = talloc_new(NULL);
+        void *ctx;
         struct tunneld_manager *m;
         struct conn *c;
         uint8_t hello[256];
@@ -32,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         data++;
         size--;
 
+        ctx = talloc_new(NULL);
+        CHECK(ctx);
         m = fuzz_manager_new(ctx);
         if (flags & 1)
                 CHECK(tunneld_manager_set_psk(m, key, sizeof(key) - 1) >= 0);

@@ -16,7 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        void *ctx = talloc_new(NULL);
+        void *ctx;
         struct tunneld_manager *m;
         struct local_client *c;
         uint8_t hello[256];
@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         data++;
         size--;
 
+        ctx = talloc_new(NULL);
+        CHECK(ctx);
         m = fuzz_manager_new(ctx);
         CHECK(tunneld_local_new(m, NULL, &m->local) >= 0);
         CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) >= 0);
