@@ -26,15 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t flags;
         int fds[2], r = 0;
 
-        if (size < 1)
+        ctx = fuzz_start(&data, &size, &flags, &m);
+        if (!ctx)
                 return 0;
-        flags = data[0];
-        data++;
-        size--;
-
-        ctx = talloc_new(NULL);
-        CHECK(ctx);
-        m = fuzz_manager_new(ctx);
         if (flags & 1)
                 CHECK(tunneld_manager_set_psk(m, key, sizeof(key) - 1) >= 0);
         CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) >= 0);

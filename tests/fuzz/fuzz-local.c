@@ -23,15 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t flags;
         int fds[2], r = 0;
 
-        if (size < 1)
+        ctx = fuzz_start(&data, &size, &flags, &m);
+        if (!ctx)
                 return 0;
-        flags = data[0];
-        data++;
-        size--;
-
-        ctx = talloc_new(NULL);
-        CHECK(ctx);
-        m = fuzz_manager_new(ctx);
         CHECK(tunneld_local_new(m, NULL, &m->local) >= 0);
         CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) >= 0);
         CHECK(local_server_add_client(tunneld_local_server(m->local), fds[0], getpid(), 0, &c) >= 0);

@@ -40,6 +40,25 @@ static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
         return m;
 }
 
+/*
+ * Takes the set-up byte off the input (into *ret_flags) and makes a manager on a
+ * new talloc context, which the caller frees. NULL for an empty input.
+ */
+static inline void *fuzz_start(const uint8_t **data, size_t *size, uint8_t *ret_flags,
+                               struct tunneld_manager **ret_m) {
+        void *ctx;
+
+        if (*size < 1)
+                return NULL;
+        *ret_flags = (*data)[0];
+        (*data)++;
+        (*size)--;
+        ctx = talloc_new(NULL);
+        CHECK(ctx);
+        *ret_m = fuzz_manager_new(ctx);
+        return ctx;
+}
+
 /* A HELLO frame from pnn (CTDB_PNN_NONE for a client) into buf; returns its length. */
 static inline size_t fuzz_hello(uint32_t pnn, uint32_t n_nodes, uint8_t *buf, size_t size) {
         struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = pnn, .dst = CTDB_PNN_NONE };
