@@ -20,9 +20,14 @@
 #include "sock-batch.h"
 #include "wire.h"
 
-_Static_assert((int) CTDB_CLIENT_REQUEST_MESSAGE == (int) WIRE_KIND_MESSAGE, "request kinds are wire kinds");
-_Static_assert((int) CTDB_CLIENT_REQUEST_REGISTER == (int) WIRE_KIND_REGISTER, "request kinds are wire kinds");
-_Static_assert((int) CTDB_CLIENT_REQUEST_DEREGISTER == (int) WIRE_KIND_DEREGISTER, "request kinds are wire kinds");
+#define ASSERT_KIND(r, k) \
+        _Static_assert((int) CTDB_CLIENT_REQUEST_##r == (int) WIRE_KIND_##k, "request kinds")
+ASSERT_KIND(MESSAGE, MESSAGE);
+ASSERT_KIND(TUNNEL, TUNNEL);
+ASSERT_KIND(REGISTER, REGISTER);
+ASSERT_KIND(DEREGISTER, DEREGISTER);
+ASSERT_KIND(TUNNEL_REGISTER, TUNNEL_REGISTER);
+ASSERT_KIND(TUNNEL_DEREGISTER, TUNNEL_DEREGISTER);
 
 #define CONNECT_TIMEOUT_SEC 5
 /* Frames handled per ctdb_client_process() call, so one busy client cannot spin forever. */
@@ -41,6 +46,8 @@ struct ctdb_client {
         void *link_userdata;
         ctdb_error_fn error_fn;
         void *error_userdata;
+        ctdb_tunnel_fn tunnel_fn;
+        void *tunnel_userdata;
         size_t max_message; /* data bytes of the largest MESSAGE the socket carries */
         struct sock_batch batch;
 };
@@ -62,8 +69,7 @@ static int send_frame(int fd, struct wire_header *h, const uint8_t *payload, siz
 
         if (WIRE_HEADER_SIZE + len > WIRE_FRAME_MAX)
                 return -EMSGSIZE;
-        h->length = (uint32_t) (WIRE_HEADER_SIZE + len);
-        wire_header_pack(h, hdr);
+        wire_header_finish(h, len, hdr);
         do
                 n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
@@ -243,6 +249,13 @@ void ctdb_client_set_message_handler(ctdb_client *c, ctdb_message_fn fn, void *u
         pthread_mutex_unlock(&c->lock);
 }
 
+void ctdb_client_set_tunnel_handler(ctdb_client *c, ctdb_tunnel_fn fn, void *userdata) {
+        pthread_mutex_lock(&c->lock);
+        c->tunnel_fn = fn;
+        c->tunnel_userdata = userdata;
+        pthread_mutex_unlock(&c->lock);
+}
+
 void ctdb_client_set_link_handler(ctdb_client *c, ctdb_link_fn fn, void *userdata) {
         pthread_mutex_lock(&c->lock);
         c->link_fn = fn;
@@ -268,8 +281,18 @@ int ctdb_client_deregister(ctdb_client *c, uint64_t srvid) {
         return send_control(c, WIRE_KIND_DEREGISTER, srvid);
 }
 
-int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len) {
-        struct wire_header h = { .kind = WIRE_KIND_MESSAGE, .dst = dst_pnn, .srvid = srvid };
+int ctdb_client_register_tunnel(ctdb_client *c, uint64_t tunnel_id) {
+        return send_control(c, WIRE_KIND_TUNNEL_REGISTER, tunnel_id);
+}
+
+int ctdb_client_deregister_tunnel(ctdb_client *c, uint64_t tunnel_id) {
+        return send_control(c, WIRE_KIND_TUNNEL_DEREGISTER, tunnel_id);
+}
+
+/* A MESSAGE or TUNNEL (the same payload, desc names the kind). */
+static int send_data(ctdb_client *c, const struct wire_desc *desc, uint32_t dst_pnn, uint64_t srvid,
+                     const void *data, size_t len) {
+        struct wire_header h = { .kind = desc->kind, .dst = dst_pnn, .srvid = srvid };
         struct wire_message msg = { .data = data, .data_len = (uint32_t) len };
         uint8_t stack[SEND_STACK_MAX + 4];
         uint8_t *buf = stack;
@@ -278,13 +301,13 @@ int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const voi
 
         if (len > c->max_message)
                 return -EMSGSIZE;
-        size = wire_payload_size(&wire_message_desc, &msg);
+        size = wire_payload_size(desc, &msg);
         if (size > sizeof(stack)) {
                 buf = malloc(size);
                 if (!buf)
                         return -ENOMEM;
         }
-        r = wire_pack(&wire_message_desc, &msg, buf, size);
+        r = wire_pack(desc, &msg, buf, size);
         if (r >= 0) {
                 pthread_mutex_lock(&c->lock);
                 h.src = c->pnn;
@@ -296,31 +319,69 @@ int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const voi
         return r;
 }
 
+int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len) {
+        return send_data(c, &wire_message_desc, dst_pnn, srvid, data, len);
+}
+
+int ctdb_client_send_tunnel(ctdb_client *c, uint32_t dst_pnn, uint64_t tunnel_id, const void *data,
+                            size_t len) {
+        return send_data(c, &wire_tunnel_desc, dst_pnn, tunnel_id, data, len);
+}
+
+/* The handlers of client_frame_handlers[]; userdata is the client. */
+static int on_message(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                      size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_message *m = msg;
+
+        if (c->message_fn)
+                c->message_fn(c, h->src, h->srvid, m->data, m->data_len, c->message_userdata);
+        return 0;
+}
+
+static int on_tunnel(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                     size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_message *m = msg;
+
+        if (c->tunnel_fn)
+                c->tunnel_fn(c, h->src, h->srvid, m->data, m->data_len, c->tunnel_userdata);
+        return 0;
+}
+
+static int on_link(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                   size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_link *link = msg;
+
+        if (c->link_fn)
+                c->link_fn(c, link->pnn, link->connected != 0, c->link_userdata);
+        return 0;
+}
+
+static int on_error(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                    size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_error *e = msg;
+
+        if (c->error_fn && e->error > 0)
+                c->error_fn(c, -e->error, (enum ctdb_client_request) e->request_kind, e->srvid, e->dst,
+                            c->error_userdata);
+        return 0;
+}
+
+static const struct wire_handler client_frame_handlers[] = {
+        { WIRE_KIND_MESSAGE, &wire_message_desc, on_message },
+        { WIRE_KIND_TUNNEL, &wire_tunnel_desc, on_tunnel },
+        { WIRE_KIND_LINK, &wire_link_desc, on_link },
+        { WIRE_KIND_ERROR, &wire_error_desc, on_error },
+};
+
 /* Frames that do not parse are skipped: tunneld never sends them, and a newer one may add kinds. */
 static void handle_frame(ctdb_client *c, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        switch (h->kind) {
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                if (c->message_fn && wire_unpack(&wire_message_desc, NULL, payload, len, &msg) >= 0)
-                        c->message_fn(c, h->src, h->srvid, msg.data, msg.data_len, c->message_userdata);
-                break;
-        }
-        case WIRE_KIND_LINK: {
-                struct wire_link link;
-                if (c->link_fn && wire_unpack(&wire_link_desc, NULL, payload, len, &link) >= 0)
-                        c->link_fn(c, link.pnn, link.connected != 0, c->link_userdata);
-                break;
-        }
-        case WIRE_KIND_ERROR: {
-                struct wire_error e;
-                if (c->error_fn && wire_unpack(&wire_error_desc, NULL, payload, len, &e) >= 0 && e.error > 0)
-                        c->error_fn(c, -e.error, (enum ctdb_client_request) e.request_kind, e.srvid, e.dst,
-                                    c->error_userdata);
-                break;
-        }
-        default:
-                break;
-        }
+        size_t n = sizeof(client_frame_handlers) / sizeof(client_frame_handlers[0]);
+
+        (void) wire_dispatch(client_frame_handlers, n, NULL, h, payload, len, c);
 }
 
 int ctdb_client_process(ctdb_client *c) {

@@ -4,7 +4,9 @@
  * libctdb-client: the data-plane API of ctdb-remix for applications and for the
  * daemons themselves. It speaks the local socket of ctdb-tunneld (SOCK_SEQPACKET,
  * default /run/ctdb/tunnel.sock, overridden by $CTDB_TUNNEL_SOCKET): register a
- * srvid, send a message to one node or all, receive messages and link events.
+ * srvid, send a message to one node or all, receive messages and link events;
+ * or own a tunnel id and exchange frames with the owners of the same id on
+ * other nodes, with every undeliverable frame reported back (see below).
  *
  * Plain C types, no talloc and no event loop in this API: poll ctdb_client_fd()
  * for POLLIN and call ctdb_client_process(). All functions are thread-safe.
@@ -21,19 +23,25 @@ typedef struct ctdb_client ctdb_client;
 typedef void (*ctdb_message_fn)(ctdb_client *c, uint32_t src_pnn, uint64_t srvid, const void *data,
                                 size_t len, void *userdata);
 typedef void (*ctdb_link_fn)(ctdb_client *c, uint32_t pnn, bool connected, void *userdata);
+typedef void (*ctdb_tunnel_fn)(ctdb_client *c, uint32_t src_pnn, uint64_t tunnel_id, const void *data,
+                               size_t len, void *userdata);
 
 /* The request an error is about (the values of the wire kinds). */
 enum ctdb_client_request {
         CTDB_CLIENT_REQUEST_MESSAGE = 4,
+        CTDB_CLIENT_REQUEST_TUNNEL = 5,
         CTDB_CLIENT_REQUEST_REGISTER = 16,
         CTDB_CLIENT_REQUEST_DEREGISTER = 17,
+        CTDB_CLIENT_REQUEST_TUNNEL_REGISTER = 20,
+        CTDB_CLIENT_REQUEST_TUNNEL_DEREGISTER = 21,
 };
 
 /*
  * A request that tunneld accepted from the socket failed later, e.g. a send to a
  * node whose link is down (-ENOTCONN), an unknown node (-ENOENT), a full send
  * queue (-ENOBUFS), too many registrations (-ENOSPC). error is a negative errno;
- * request, srvid and dst are those of the failed request.
+ * request, srvid and dst are those of the failed request (for a tunnel: srvid
+ * is the tunnel id, dst the node that could not take the frame).
  */
 typedef void (*ctdb_error_fn)(ctdb_client *c, int error, enum ctdb_client_request request, uint64_t srvid,
                               uint32_t dst, void *userdata);
@@ -89,6 +97,33 @@ size_t ctdb_client_max_message(ctdb_client *c);
  * error handler.
  */
 int ctdb_client_send(ctdb_client *c, uint32_t dst_pnn, uint64_t srvid, const void *data, size_t len);
+
+/*
+ * Tunnels: a tunnel id has exactly one owner per node; frames on it go from the
+ * owner on one node to the owner on another, and one that cannot be delivered
+ * comes back through the error handler, never dropped in silence:
+ *   -EADDRINUSE  (TUNNEL_REGISTER) the id has an owner on this node already;
+ *   -ENOSPC      (TUNNEL_REGISTER) too many tunnel ids for this client;
+ *   -EPERM       (TUNNEL) this client does not own the id;
+ *   -ENOENT      (TUNNEL) dst is not a node;
+ *   -ENOTCONN    (TUNNEL) no link to dst;
+ *   -ENOBUFS     (TUNNEL) dst's send queue is full;
+ *   -ESRCH       (TUNNEL) nobody owns the id on dst (reported by dst's tunneld,
+ *                so it arrives after a round trip).
+ * The ids are released when the client deregisters or disconnects.
+ */
+int ctdb_client_register_tunnel(ctdb_client *c, uint64_t tunnel_id);
+int ctdb_client_deregister_tunnel(ctdb_client *c, uint64_t tunnel_id);
+/* Frames for the tunnel ids this client owns. */
+void ctdb_client_set_tunnel_handler(ctdb_client *c, ctdb_tunnel_fn fn, void *userdata);
+/*
+ * Sends on a tunnel id this client owns to the owner of the id on dst_pnn
+ * (CTDB_CLIENT_PNN_ALL: on every connected node but this one, each node without
+ * an owner answering -ESRCH; this node's pnn: to the owner here, the client
+ * itself). Returns as ctdb_client_send(); later failures go to the error handler.
+ */
+int ctdb_client_send_tunnel(ctdb_client *c, uint32_t dst_pnn, uint64_t tunnel_id, const void *data,
+                            size_t len);
 
 /*
  * Reads every frame that is waiting and calls the handlers. Returns the number

@@ -209,15 +209,13 @@ drop:
 
 int local_client_send_msg(struct local_client *c, struct wire_header *h, const struct wire_desc *desc,
                           const void *msg) {
-        uint8_t hdr[WIRE_HEADER_SIZE], payload[LOCAL_MSG_PAYLOAD_MAX];
+        uint8_t frame[WIRE_HEADER_SIZE + LOCAL_MSG_PAYLOAD_MAX];
         int r;
 
-        r = wire_pack(desc, msg, payload, sizeof(payload));
+        r = wire_frame_pack(h, desc, msg, frame, sizeof(frame));
         if (r < 0)
                 return r;
-        h->length = WIRE_HEADER_SIZE + (uint32_t) r;
-        wire_header_pack(h, hdr);
-        local_client_send(c, hdr, payload, (size_t) r);
+        local_client_send(c, frame, frame + WIRE_HEADER_SIZE, (size_t) r - WIRE_HEADER_SIZE);
         return 0;
 }
 

@@ -73,8 +73,7 @@ int local_server_new(void *mem_ctx, sd_event *event, const char *path, const str
  * as accept does after its checks; the server's HELLO is sent at once. For
  * tests and fuzzers, which hand in one end of a socketpair.
  */
-int local_server_add_client(struct local_server *s, int fd, pid_t pid, uid_t uid,
-                            struct local_client **ret);
+int local_server_add_client(struct local_server *s, int fd, pid_t pid, uid_t uid, struct local_client **ret);
 
 /*
  * Handles one received packet of c as the receive path does. Negative means the
@@ -98,7 +97,10 @@ void *local_client_ctx(struct local_client *c);
  */
 void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
                        size_t payload_len);
-/* Packs h (length set here) and msg (desc) and sends them; -EMSGSIZE above 256 payload bytes. */
+/*
+ * Packs h (kind from desc unless desc's is 0, length set here) and msg and sends
+ * them; -EMSGSIZE above 256 payload bytes: for control frames.
+ */
 int local_client_send_msg(struct local_client *c, struct wire_header *h, const struct wire_desc *desc,
                           const void *msg);
 /* Sends one packed frame to every client past HELLO. */

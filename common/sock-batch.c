@@ -25,8 +25,8 @@ int sock_batch_recv(struct sock_batch *b, int fd) {
 
         memset(b->msgs, 0, sizeof(b->msgs));
         for (unsigned i = 0; i < SOCK_BATCH_MAX; i++) {
-                b->iov[i] = (struct iovec){ .iov_base = sock_batch_buffer(b, i),
-                                            .iov_len = b->frame_max + 1 };
+                b->iov[i] =
+                        (struct iovec){ .iov_base = sock_batch_buffer(b, i), .iov_len = b->frame_max + 1 };
                 b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
                 b->msgs[i].msg_hdr.msg_iovlen = 1;
         }

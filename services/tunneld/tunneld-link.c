@@ -1,6 +1,7 @@
 /*
- * Peer links: connection set-up, the HELLO/AUTH handshake, framing, heartbeats
- * and the send queue. See tunneld-link.h and docs/architecture.md ("Links").
+ * Peer links: connection set-up, framing, heartbeat timers and the send queue;
+ * what the frames mean is in tunneld-peer.c. See tunneld-link.h and
+ * docs/architecture.md ("Links").
  */
 
 #include <arpa/inet.h>
@@ -16,61 +17,10 @@
 #include "list.h"
 #include "log.h"
 #include "talloc-util.h"
-#include "tunneld-hmac.h"
+#include "tunneld-conn.h"
 #include "tunneld-link.h"
 #include "tunneld-manager.h"
 
-/* Receive buffer kept while idle; a bigger one (for a large frame) is dropped after use. */
-#define CONN_RBUF_SIZE (64u * 1024u)
-#define CONN_WBUF_KEEP (64u * 1024u)
-/* Timer slack: heartbeats are 100 ms apart by default, sd-event's default slack is 250 ms. */
-#define CONN_TIMER_ACCURACY_USEC 1000u
-/* Before the handshake only HELLO and AUTH are valid: a stranger cannot make us buffer 1 MiB. */
-#define CONN_HANDSHAKE_FRAME_MAX 4096u
-
-enum conn_state {
-        CONN_CONNECTING,
-        CONN_HELLO, /* HELLO sent, waiting for the peer's */
-        CONN_AUTH,  /* AUTH sent, waiting for the peer's */
-        CONN_UP,
-};
-
-/* How a connection ended; decides what is counted and how loudly it is logged. */
-enum conn_end {
-        CONN_END_CLOSED,    /* I/O error, timeout, closed by the peer */
-        CONN_END_BAD_FRAME, /* malformed frame: BadFrames */
-        CONN_END_REJECTED,  /* failed the admission rules: RejectedPeers */
-};
-
-struct conn {
-        struct tunneld_manager *manager;
-        struct link *link; /* the node this connection is (or claims to be) */
-        struct conn *next, *prev; /* in manager->pending while pending */
-        bool pending;             /* accepted, in manager->pending, not yet link->conn */
-        bool outgoing;
-
-        int fd;
-        sd_event_source *io_source;
-        sd_event_source *timer_source;
-        uint32_t io_events;
-        enum conn_state state;
-        char address[INET6_ADDRSTRLEN];
-
-        uint8_t nonce[WIRE_NONCE_SIZE];
-
-        uint64_t last_rx_usec;
-        uint64_t next_heartbeat_usec;
-        uint64_t heartbeat_seq;
-
-        uint8_t *rbuf;
-        size_t rlen, rcap;
-        uint8_t *wbuf;
-        size_t woff, wlen, wcap;
-        int write_error;
-        bool dirty; /* queued while corked */
-};
-
-static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason);
 static enum conn_end conn_end_kind(int r);
 static void link_schedule_reconnect(struct link *l);
 
@@ -84,22 +34,7 @@ static const char *link_format_address(const struct sockaddr *sa, char *buf, siz
         return buf;
 }
 
-static uint64_t now_usec(struct tunneld_manager *m) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
-        return t;
-}
-
-static uint64_t heartbeat_interval_usec(struct tunneld_manager *m) {
-        return (uint64_t) m->config->heartbeat_interval_ms * 1000u;
-}
-
-static uint64_t heartbeat_timeout_usec(struct tunneld_manager *m) {
-        return (uint64_t) m->config->heartbeat_timeout_ms * 1000u;
-}
-
-static void conn_pending_remove(struct conn *c) {
+void conn_pending_remove(struct conn *c) {
         struct tunneld_manager *m = c->manager;
 
         if (!c->pending)
@@ -122,7 +57,7 @@ static void conn_set_io_events(struct conn *c, uint32_t events) {
         event_source_set_io_events_cached(c->io_source, &c->io_events, events);
 }
 
-static void conn_set_timer(struct conn *c, uint64_t usec) {
+void conn_set_timer(struct conn *c, uint64_t usec) {
         (void) sd_event_source_set_time(c->timer_source, usec);
         (void) sd_event_source_set_enabled(c->timer_source, SD_EVENT_ON);
 }
@@ -156,9 +91,8 @@ static void conn_flush(struct conn *c) {
                 conn_set_io_events(c, EPOLLIN | (c->woff < c->wlen || c->write_error ? EPOLLOUT : 0));
 }
 
-static int conn_queue(struct conn *c, struct wire_header *h, const void *payload, size_t payload_len) {
-        size_t total = WIRE_HEADER_SIZE + payload_len;
-
+/* Room for total more bytes at wbuf + wlen (compacting or growing the buffer). */
+static int conn_reserve(struct conn *c, size_t total) {
         if (total > WIRE_FRAME_MAX)
                 return -EMSGSIZE;
         if (c->wlen - c->woff + total > LINK_SENDQ_MAX)
@@ -181,37 +115,50 @@ static int conn_queue(struct conn *c, struct wire_header *h, const void *payload
                 c->wbuf = p;
                 c->wcap = cap;
         }
+        return 0;
+}
 
-        h->length = (uint32_t) total;
-        wire_header_pack(h, c->wbuf + c->wlen);
-        if (payload_len > 0)
-                memcpy(c->wbuf + c->wlen + WIRE_HEADER_SIZE, payload, payload_len);
+/* The frame of total bytes at wbuf + wlen is complete: take it, and write it unless corked. */
+static void conn_commit(struct conn *c, size_t total) {
         c->wlen += total;
-
         if (c->manager->cork > 0)
                 c->dirty = true;
         else
                 conn_flush(c);
+}
+
+static int conn_queue(struct conn *c, struct wire_header *h, const void *payload, size_t payload_len) {
+        size_t total = WIRE_HEADER_SIZE + payload_len;
+        int r;
+
+        r = conn_reserve(c, total);
+        if (r < 0)
+                return r;
+        wire_header_finish(h, payload_len, c->wbuf + c->wlen);
+        if (payload_len > 0)
+                memcpy(c->wbuf + c->wlen + WIRE_HEADER_SIZE, payload, payload_len);
+        conn_commit(c, total);
         return 0;
 }
 
-static int conn_queue_msg(struct conn *c, uint16_t kind, const struct wire_desc *desc, const void *msg) {
+int conn_queue_msg(struct conn *c, const struct wire_desc *desc, uint64_t srvid, const void *msg) {
         struct tunneld_manager *m = c->manager;
         struct wire_header h = {
-                .kind = kind,
                 .src = m->pnn,
                 .dst = c->link->pnn,
+                .srvid = srvid,
         };
-        uint8_t payload[256];
-        size_t size = wire_payload_size(desc, msg);
+        size_t total = WIRE_HEADER_SIZE + wire_payload_size(desc, msg);
         int r;
 
-        if (size > sizeof(payload))
-                return -EMSGSIZE;
-        r = wire_pack(desc, msg, payload, sizeof(payload));
+        r = conn_reserve(c, total);
         if (r < 0)
                 return r;
-        return conn_queue(c, &h, payload, (size_t) r);
+        r = wire_frame_pack(&h, desc, msg, c->wbuf + c->wlen, c->wcap - c->wlen);
+        if (r < 0)
+                return r;
+        conn_commit(c, (size_t) r);
+        return 0;
 }
 
 int link_send(struct link *l, struct wire_header *h, const void *payload, size_t payload_len) {
@@ -223,169 +170,6 @@ int link_send(struct link *l, struct wire_header *h, const void *payload, size_t
 void link_flush(struct link *l) {
         if (l->conn && l->conn->dirty)
                 conn_flush(l->conn);
-}
-
-/* ---- handshake -------------------------------------------------------- */
-
-static int conn_send_hello(struct conn *c) {
-        struct tunneld_manager *m = c->manager;
-        struct wire_hello hello;
-        int r;
-
-        tunneld_manager_hello(m, &hello);
-        /* A zero nonce says "no key here", so a key mismatch of that kind is named in the log. */
-        if (m->psk) {
-                r = hmac_random(c->nonce, sizeof(c->nonce));
-                if (r < 0)
-                        return r;
-        }
-        memcpy(hello.nonce, c->nonce, sizeof(c->nonce));
-        c->state = CONN_HELLO;
-        return conn_queue_msg(c, WIRE_KIND_HELLO, &wire_hello_desc, &hello);
-}
-
-static void conn_up(struct conn *c) {
-        struct tunneld_manager *m = c->manager;
-        struct link *l = c->link;
-        uint64_t now = now_usec(m);
-
-        c->state = CONN_UP;
-        c->last_rx_usec = now;
-        c->next_heartbeat_usec = now + heartbeat_interval_usec(m);
-        conn_set_timer(c, c->next_heartbeat_usec);
-
-        if (c->pending) {
-                conn_pending_remove(c);
-
-                /* The peer restarted and reconnected before our side noticed: the new one wins. */
-                if (l->conn)
-                        conn_end(l->conn, CONN_END_CLOSED, 0, "replaced by a new connection from the peer");
-                talloc_steal(l, c);
-                l->conn = c;
-        }
-
-        l->up = true;
-        l->backoff_usec = LINK_BACKOFF_MIN_USEC;
-
-        char pnn_field[32], addr_field[80];
-        snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", l->pnn);
-        snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", l->address);
-        const char *extra[] = { pnn_field, addr_field, NULL };
-        log_event(LOG_NOTICE, CTDB_MESSAGE_LINK_UP, extra, "Link to node %u (%s) is up.", l->pnn,
-                  l->address);
-
-        tunneld_manager_link_changed(m, l, true);
-}
-
-static int conn_reject(struct conn *c, const char *fmt, const char *detail) {
-        char text[256], pnn_field[32], addr_field[80];
-
-        snprintf(text, sizeof(text), fmt, detail);
-        snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", c->link ? c->link->pnn : CTDB_PNN_NONE);
-        snprintf(addr_field, sizeof(addr_field), "CTDB_PEER_ADDRESS=%s", c->address);
-        const char *extra[] = { pnn_field, addr_field, NULL };
-        if (tunneld_manager_reject_log_allowed(c->manager))
-                log_event(LOG_WARNING, CTDB_MESSAGE_PEER_REJECTED, extra, "Refused peer %s: %s", c->address,
-                          text);
-        tunneld_manager_count_rejected_peer(c->manager);
-        return -EPERM;
-}
-
-static bool nonce_is_zero(const uint8_t n[WIRE_NONCE_SIZE]) {
-        uint8_t acc = 0;
-
-        for (size_t i = 0; i < WIRE_NONCE_SIZE; i++)
-                acc |= n[i];
-        return acc == 0;
-}
-
-/* Returns 0, -EBADMSG for a malformed frame, -EPERM for a refused peer. */
-static int conn_handle_hello(struct conn *c, const uint8_t *payload, size_t len) {
-        struct tunneld_manager *m = c->manager;
-        struct wire_hello hello;
-        char detail[96];
-        int r;
-
-        if (c->state != CONN_HELLO)
-                return -EBADMSG;
-        r = wire_unpack(&wire_hello_desc, NULL, payload, len, &hello);
-        if (r < 0)
-                return -EBADMSG;
-        r = wire_hello_check(&hello);
-        if (r == -EPROTONOSUPPORT) {
-                snprintf(detail, sizeof(detail), "it speaks protocol %u.%u, we speak %u.%u", hello.major,
-                         hello.minor, WIRE_VERSION_MAJOR, WIRE_VERSION_MINOR);
-                return conn_reject(c, "%s", detail);
-        }
-        if (r < 0)
-                return conn_reject(c, "%s", "its HELLO has a wrong magic number");
-        if (hello.pnn != c->link->pnn) {
-                snprintf(detail, sizeof(detail), "it says it is node %u, but its address is node %u's",
-                         hello.pnn, c->link->pnn);
-                return conn_reject(c, "%s", detail);
-        }
-
-        if (!m->psk) {
-                if (!nonce_is_zero(hello.nonce))
-                        return conn_reject(c, "%s", "it requires a pre-shared key and we have none");
-                conn_up(c);
-                return 0;
-        }
-        if (nonce_is_zero(hello.nonce))
-                return conn_reject(c, "%s", "it has no pre-shared key configured and we require one");
-
-        struct wire_auth auth;
-        hmac_auth_compute(m->psk, m->psk_len, hello.nonce, m->pnn, auth.mac);
-        c->state = CONN_AUTH;
-        return conn_queue_msg(c, WIRE_KIND_AUTH, &wire_auth_desc, &auth);
-}
-
-static int conn_handle_auth(struct conn *c, const uint8_t *payload, size_t len) {
-        struct tunneld_manager *m = c->manager;
-        struct wire_auth auth;
-        uint8_t expected[WIRE_MAC_SIZE];
-
-        if (c->state != CONN_AUTH)
-                return -EBADMSG;
-        if (wire_unpack(&wire_auth_desc, NULL, payload, len, &auth) < 0)
-                return -EBADMSG;
-        hmac_auth_compute(m->psk, m->psk_len, c->nonce, c->link->pnn, expected);
-        if (!hmac_auth_equal(expected, auth.mac))
-                return conn_reject(c, "%s", "wrong pre-shared key");
-        conn_up(c);
-        return 0;
-}
-
-static int conn_handle_frame(struct conn *c, const struct wire_header *h, const uint8_t *payload,
-                             size_t len) {
-        struct tunneld_manager *m = c->manager;
-
-        switch (h->kind) {
-        case WIRE_KIND_HELLO:
-                return conn_handle_hello(c, payload, len);
-        case WIRE_KIND_AUTH:
-                return conn_handle_auth(c, payload, len);
-        case WIRE_KIND_HEARTBEAT: {
-                struct wire_heartbeat hb;
-                if (c->state != CONN_UP || wire_unpack(&wire_heartbeat_desc, NULL, payload, len, &hb) < 0)
-                        return -EBADMSG;
-                return 0;
-        }
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                struct wire_header fwd = *h;
-                if (c->state != CONN_UP || wire_unpack(&wire_message_desc, NULL, payload, len, &msg) < 0)
-                        return -EBADMSG;
-                /* Messages are never relayed: one for another node was sent to the wrong link. */
-                if (h->dst != m->pnn && h->dst != CTDB_PNN_ALL)
-                        return 0;
-                fwd.src = c->link->pnn;
-                tunneld_manager_deliver_local(m, &fwd, payload, len);
-                return 0;
-        }
-        default:
-                return -EBADMSG;
-        }
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -592,7 +376,7 @@ static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         if (usec >= c->next_heartbeat_usec) {
                 struct wire_heartbeat hb = { .seq = ++c->heartbeat_seq };
-                r = conn_queue_msg(c, WIRE_KIND_HEARTBEAT, &wire_heartbeat_desc, &hb);
+                r = conn_queue_msg(c, &wire_heartbeat_desc, 0, &hb);
                 /* A full queue means the peer is not reading; its silence ends the link, not this. */
                 if (r < 0 && r != -ENOBUFS) {
                         conn_end(c, CONN_END_CLOSED, r, "cannot send heartbeat");
@@ -636,11 +420,8 @@ fail:
         return r;
 }
 
-/*
- * Ends a connection. A pending one just goes away; the link's own one takes the
- * link down (if it was up) and, on the connecting side, schedules a reconnect.
- */
-static void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) {
+/* See tunneld-conn.h. */
+void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) {
         struct tunneld_manager *m = c->manager;
         struct link *l = c->link;
         bool was_up = !c->pending && l->conn == c && l->up;

@@ -14,6 +14,7 @@
 
 struct tunneld_client;
 
+/* One srvid registration or tunnel id of one client. */
 struct reg {
         uint64_t srvid;
         struct tunneld_client *client;
@@ -21,18 +22,30 @@ struct reg {
         struct reg *client_next;
 };
 
+/* By srvid: every client registered for a srvid, or the one owner of a tunnel id. */
+struct reg_table {
+        struct reg *buckets[REG_BUCKETS];
+};
+
+/* What one client holds in a table. */
+struct reg_list {
+        struct reg *head;
+        unsigned n;
+};
+
 /* What tunneld keeps per local client, on the client's talloc context. */
 struct tunneld_client {
         struct tunneld_local *local;
         struct local_client *lc;
-        struct reg *regs;
-        unsigned n_regs;
+        struct reg_list regs;
+        struct reg_list tunnels;
 };
 
 struct tunneld_local {
         struct tunneld_manager *manager;
         struct local_server *server;
-        struct reg *buckets[REG_BUCKETS];
+        struct reg_table regs;
+        struct reg_table tunnels;
 };
 
 static const struct local_server_limits limits = {
@@ -46,27 +59,45 @@ static unsigned reg_bucket(uint64_t srvid) {
         return (unsigned) (h >> 56) % REG_BUCKETS;
 }
 
-static struct reg *client_find_reg(struct tunneld_client *c, uint64_t srvid) {
-        for (struct reg *r = c->local->buckets[reg_bucket(srvid)]; r; r = r->bucket_next)
-                if (r->srvid == srvid && r->client == c)
+/* The entry for srvid held by c, or by anyone when c is NULL. */
+static struct reg *reg_find(struct reg_table *table, uint64_t srvid, struct tunneld_client *c) {
+        for (struct reg *r = table->buckets[reg_bucket(srvid)]; r; r = r->bucket_next)
+                if (r->srvid == srvid && (!c || r->client == c))
                         return r;
         return NULL;
 }
 
-static void reg_unlink(struct tunneld_local *t, struct reg *reg) {
+static int reg_add(struct reg_table *table, struct reg_list *list, struct tunneld_client *c,
+                   uint64_t srvid) {
+        struct reg *reg = talloc_zero(c, struct reg);
+        unsigned b = reg_bucket(srvid);
+
+        if (!reg)
+                return -ENOMEM;
+        reg->srvid = srvid;
+        reg->client = c;
+        reg->bucket_next = table->buckets[b];
+        table->buckets[b] = reg;
+        reg->client_next = list->head;
+        list->head = reg;
+        list->n++;
+        return 0;
+}
+
+static void reg_unlink(struct reg_table *table, struct reg_list *list, struct reg *reg) {
         struct reg **p;
 
-        for (p = &t->buckets[reg_bucket(reg->srvid)]; *p; p = &(*p)->bucket_next)
+        for (p = &table->buckets[reg_bucket(reg->srvid)]; *p; p = &(*p)->bucket_next)
                 if (*p == reg) {
                         *p = reg->bucket_next;
                         break;
                 }
-        for (p = &reg->client->regs; *p; p = &(*p)->client_next)
+        for (p = &list->head; *p; p = &(*p)->client_next)
                 if (*p == reg) {
                         *p = reg->client_next;
                         break;
                 }
-        reg->client->n_regs--;
+        list->n--;
         talloc_free(reg);
 }
 
@@ -76,78 +107,164 @@ static void client_send_msg(struct tunneld_client *c, struct wire_header *h, con
         (void) local_client_send_msg(c->lc, h, desc, msg);
 }
 
-static void client_send_error(struct tunneld_client *c, const struct wire_header *req, int error) {
+/* An ERROR frame: request (kind) for srvid to dst failed with error. */
+static void client_send_error_for(struct tunneld_client *c, uint16_t request_kind, uint64_t srvid,
+                                  uint32_t dst, int error) {
         struct tunneld_manager *m = c->local->manager;
-        struct wire_header h = {
-                .kind = WIRE_KIND_ERROR, .src = m->pnn, .dst = m->pnn, .srvid = req->srvid
-        };
+        struct wire_header h = { .kind = WIRE_KIND_ERROR, .src = m->pnn, .dst = m->pnn, .srvid = srvid };
         struct wire_error e = {
                 .error = error < 0 ? -error : error,
-                .request_kind = req->kind,
-                .srvid = req->srvid,
-                .dst = req->dst,
+                .request_kind = request_kind,
+                .srvid = srvid,
+                .dst = dst,
         };
 
         client_send_msg(c, &h, &wire_error_desc, &e);
 }
 
-static int client_handle_register(struct tunneld_client *c, const struct wire_header *h) {
-        struct tunneld_local *t = c->local;
-        struct reg *reg;
-        unsigned b;
+static void client_send_error(struct tunneld_client *c, const struct wire_header *req, int error) {
+        client_send_error_for(c, req->kind, req->srvid, req->dst, error);
+}
 
-        if (client_find_reg(c, h->srvid))
+/* The handlers of client_frame_handlers[]; userdata is the tunneld_client. */
+static int client_handle_register(void *userdata, const struct wire_header *h, const void *msg,
+                                  const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        int r;
+
+        if (reg_find(&c->local->regs, h->srvid, c))
                 return 0;
-        if (c->n_regs >= LOCAL_REGISTRATIONS_MAX) {
+        if (c->regs.n >= LOCAL_REGISTRATIONS_MAX) {
                 client_send_error(c, h, ENOSPC);
                 return 0;
         }
-        reg = talloc_zero(c, struct reg);
-        if (!reg) {
-                client_send_error(c, h, ENOMEM);
-                return 0;
-        }
-        reg->srvid = h->srvid;
-        reg->client = c;
-        b = reg_bucket(h->srvid);
-        reg->bucket_next = t->buckets[b];
-        t->buckets[b] = reg;
-        reg->client_next = c->regs;
-        c->regs = reg;
-        c->n_regs++;
+        r = reg_add(&c->local->regs, &c->regs, c, h->srvid);
+        if (r < 0)
+                client_send_error(c, h, r);
         return 0;
 }
 
-static int on_frame(struct local_client *lc, const struct wire_header *hdr, const uint8_t *payload,
-                    size_t payload_len, void *userdata) {
-        struct tunneld_client *c = local_client_get_userdata(lc);
+static int client_handle_deregister(void *userdata, const struct wire_header *h, const void *msg,
+                                    const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        struct reg *reg = reg_find(&c->local->regs, h->srvid, c);
+
+        if (reg)
+                reg_unlink(&c->local->regs, &c->regs, reg);
+        return 0;
+}
+
+static int client_handle_message(void *userdata, const struct wire_header *hdr, const void *msg,
+                                 const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
         struct tunneld_manager *m = c->local->manager;
         struct wire_header h = *hdr;
         int r;
 
-        switch (h.kind) {
-        case WIRE_KIND_REGISTER:
-                return client_handle_register(c, &h);
-        case WIRE_KIND_DEREGISTER: {
-                struct reg *reg = client_find_reg(c, h.srvid);
-                if (reg)
-                        reg_unlink(c->local, reg);
+        /* The source is this node, whatever the client wrote. */
+        h.src = m->pnn;
+        r = tunneld_manager_send_message(m, &h, payload, len);
+        if (r < 0)
+                client_send_error(c, &h, r);
+        return 0;
+}
+
+/*
+ * Tunnels (DESIGN.md section 5): a tunnel id has one owner per node. Another
+ * registration of an owned id, by anyone, is refused with EADDRINUSE, as CTDB's
+ * ctdb_control_tunnel_register() refuses it; the id is free again when its
+ * owner deregisters or goes away.
+ */
+static int client_handle_tunnel_register(void *userdata, const struct wire_header *h, const void *msg,
+                                         const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        int r;
+
+        if (reg_find(&c->local->tunnels, h->srvid, NULL)) {
+                client_send_error(c, h, EADDRINUSE);
                 return 0;
         }
-        case WIRE_KIND_MESSAGE: {
-                struct wire_message msg;
-                if (wire_unpack(&wire_message_desc, NULL, payload, payload_len, &msg) < 0)
-                        return -EBADMSG;
-                /* The source is this node, whatever the client wrote. */
-                h.src = m->pnn;
-                r = tunneld_manager_send_message(m, &h, payload, payload_len);
-                if (r < 0)
-                        client_send_error(c, &h, r);
+        if (c->tunnels.n >= LOCAL_TUNNELS_MAX) {
+                client_send_error(c, h, ENOSPC);
                 return 0;
         }
-        default:
-                return -EBADMSG;
+        r = reg_add(&c->local->tunnels, &c->tunnels, c, h->srvid);
+        if (r < 0)
+                client_send_error(c, h, r);
+        return 0;
+}
+
+static int client_handle_tunnel_deregister(void *userdata, const struct wire_header *h, const void *msg,
+                                           const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        struct reg *reg = reg_find(&c->local->tunnels, h->srvid, c);
+
+        if (reg)
+                reg_unlink(&c->local->tunnels, &c->tunnels, reg);
+        return 0;
+}
+
+/*
+ * A TUNNEL from a client goes out only on an id it owns here: the errors that
+ * come back later from other nodes go to this node's owner of the id, so that
+ * is the only sender who can hear them.
+ */
+static int client_handle_tunnel(void *userdata, const struct wire_header *hdr, const void *msg,
+                                const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        struct tunneld_manager *m = c->local->manager;
+        struct wire_header h = *hdr;
+        struct link *l;
+        int r;
+
+        if (!reg_find(&c->local->tunnels, h.srvid, c)) {
+                client_send_error(c, &h, EPERM);
+                return 0;
         }
+        h.src = m->pnn;
+        if (h.dst == CTDB_PNN_ALL) {
+                /* Every connected node but this one, as for messages; a full queue is
+                 * reported for its node and fails nobody else. */
+                for (uint32_t i = 0; i < m->nodes->n_nodes; i++) {
+                        struct wire_header fwd = h;
+
+                        l = m->links[i];
+                        if (!l || !l->up)
+                                continue;
+                        r = link_send(l, &fwd, payload, len);
+                        if (r < 0)
+                                client_send_error_for(c, h.kind, h.srvid, i, r);
+                }
+                return 0;
+        }
+        if (h.dst == m->pnn)
+                r = tunneld_local_tunnel_deliver(c->local, &h, payload, len);
+        else {
+                l = tunneld_manager_get_link(m, h.dst);
+                r = l ? link_send(l, &h, payload, len) : -ENOENT;
+        }
+        if (r < 0)
+                client_send_error_for(c, WIRE_KIND_TUNNEL, h.srvid, h.dst, r);
+        return 0;
+}
+
+static const struct wire_handler client_frame_handlers[] = {
+        { WIRE_KIND_REGISTER, NULL, client_handle_register },
+        { WIRE_KIND_DEREGISTER, NULL, client_handle_deregister },
+        { WIRE_KIND_MESSAGE, &wire_message_desc, client_handle_message },
+        { WIRE_KIND_TUNNEL, &wire_tunnel_desc, client_handle_tunnel },
+        { WIRE_KIND_TUNNEL_REGISTER, NULL, client_handle_tunnel_register },
+        { WIRE_KIND_TUNNEL_DEREGISTER, NULL, client_handle_tunnel_deregister },
+};
+
+/* A kind not in the table, or a payload that does not unpack, closes the client. */
+static int on_frame(struct local_client *lc, const struct wire_header *h, const uint8_t *payload, size_t len,
+                    void *userdata) {
+        struct tunneld_client *c = local_client_get_userdata(lc);
+        int r = wire_dispatch(client_frame_handlers, ELEMENTSOF(client_frame_handlers), NULL, h, payload,
+                              len, c);
+
+        return r == -ENOMSG ? -EBADMSG : r;
 }
 
 static void client_send_link(struct tunneld_client *c, uint32_t pnn, bool up) {
@@ -182,8 +299,10 @@ static void on_disconnected(struct local_client *lc, void *userdata) {
 
         if (!c)
                 return;
-        while (c->regs)
-                reg_unlink(c->local, c->regs);
+        while (c->regs.head)
+                reg_unlink(&c->local->regs, &c->regs, c->regs.head);
+        while (c->tunnels.head)
+                reg_unlink(&c->local->tunnels, &c->tunnels, c->tunnels.head);
 }
 
 static void on_hello(void *userdata, struct wire_hello *ret) {
@@ -249,13 +368,12 @@ void tunneld_local_deliver(struct tunneld_local *t, const struct wire_header *h,
         struct wire_header out = *h;
         bool packed = false;
 
-        for (struct reg *r = t->buckets[reg_bucket(h->srvid)]; r; r = r->bucket_next) {
+        for (struct reg *r = t->regs.buckets[reg_bucket(h->srvid)]; r; r = r->bucket_next) {
                 if (r->srvid != h->srvid)
                         continue;
                 if (!packed) {
                         out.kind = WIRE_KIND_MESSAGE;
-                        out.length = (uint32_t) (WIRE_HEADER_SIZE + payload_len);
-                        wire_header_pack(&out, hdr);
+                        wire_header_finish(&out, payload_len, hdr);
                         packed = true;
                 }
                 local_client_send(r->client->lc, hdr, payload, payload_len);
@@ -264,15 +382,36 @@ void tunneld_local_deliver(struct tunneld_local *t, const struct wire_header *h,
 
 void tunneld_local_link_changed(struct tunneld_local *t, uint32_t pnn, bool up) {
         struct tunneld_manager *m = t->manager;
-        struct wire_header h = { .kind = WIRE_KIND_LINK, .src = m->pnn, .dst = m->pnn };
+        struct wire_header h = { .src = m->pnn, .dst = m->pnn };
         struct wire_link link = { .pnn = pnn, .connected = up };
-        uint8_t hdr[WIRE_HEADER_SIZE], payload[16];
+        uint8_t frame[WIRE_HEADER_SIZE + 16];
         int r;
 
-        r = wire_pack(&wire_link_desc, &link, payload, sizeof(payload));
+        r = wire_frame_pack(&h, &wire_link_desc, &link, frame, sizeof(frame));
         if (r < 0)
-                return; /* a fixed-size frame: cannot happen */
-        h.length = WIRE_HEADER_SIZE + (uint32_t) r;
-        wire_header_pack(&h, hdr);
-        local_server_broadcast(t->server, hdr, payload, (size_t) r);
+                return; /* a fixed-size frame that fits: cannot happen */
+        local_server_broadcast(t->server, frame, frame + WIRE_HEADER_SIZE, (size_t) r - WIRE_HEADER_SIZE);
+}
+
+int tunneld_local_tunnel_deliver(struct tunneld_local *t, const struct wire_header *h,
+                                 const uint8_t *payload, size_t payload_len) {
+        struct reg *owner = reg_find(&t->tunnels, h->srvid, NULL);
+        uint8_t hdr[WIRE_HEADER_SIZE];
+        struct wire_header out = *h;
+
+        if (!owner)
+                return -ESRCH;
+        out.kind = WIRE_KIND_TUNNEL;
+        wire_header_finish(&out, payload_len, hdr);
+        local_client_send(owner->client->lc, hdr, payload, payload_len);
+        return 0;
+}
+
+int tunneld_local_tunnel_error(struct tunneld_local *t, const struct wire_error *e) {
+        struct reg *owner = reg_find(&t->tunnels, e->srvid, NULL);
+
+        if (!owner)
+                return -ESRCH;
+        client_send_error_for(owner->client, WIRE_KIND_TUNNEL, e->srvid, e->dst, -e->error);
+        return 0;
 }

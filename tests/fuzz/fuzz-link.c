@@ -19,20 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         static const uint8_t key[] = "fuzz key";
-        void *ctx = talloc_new(NULL);
+        void *ctx;
         struct tunneld_manager *m;
         struct conn *c;
         uint8_t hello[256];
         uint8_t flags;
         int fds[2], r = 0;
 
-        if (size < 1)
+        ctx = fuzz_start(&data, &size, &flags, &m);
+        if (!ctx)
                 return 0;
-        flags = data[0];
-        data++;
-        size--;
-
-        m = fuzz_manager_new(ctx);
         if (flags & 1)
                 CHECK(tunneld_manager_set_psk(m, key, sizeof(key) - 1) >= 0);
         CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) >= 0);

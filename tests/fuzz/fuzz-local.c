@@ -16,20 +16,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        void *ctx = talloc_new(NULL);
+        void *ctx;
         struct tunneld_manager *m;
         struct local_client *c;
         uint8_t hello[256];
         uint8_t flags;
         int fds[2], r = 0;
 
-        if (size < 1)
+        ctx = fuzz_start(&data, &size, &flags, &m);
+        if (!ctx)
                 return 0;
-        flags = data[0];
-        data++;
-        size--;
-
-        m = fuzz_manager_new(ctx);
         CHECK(tunneld_local_new(m, NULL, &m->local) >= 0);
         CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) >= 0);
         CHECK(local_server_add_client(tunneld_local_server(m->local), fds[0], getpid(), 0, &c) >= 0);

@@ -16,10 +16,10 @@
 #include "tunneld-manager.h"
 #include "wire.h"
 
-#define CHECK(x)                                                                                        \
-        do {                                                                                            \
-                if (!(x))                                                                               \
-                        abort();                                                                        \
+#define CHECK(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
@@ -38,6 +38,25 @@ static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
         CHECK(ctdb_nodes_parse(ctx, "nodes", "127.0.0.1\n127.0.0.2\n", &nodes, &err) >= 0);
         CHECK(tunneld_manager_new(ctx, event, config, nodes, NULL, &m) >= 0);
         return m;
+}
+
+/*
+ * Takes the set-up byte off the input (into *ret_flags) and makes a manager on a
+ * new talloc context, which the caller frees. NULL for an empty input.
+ */
+static inline void *fuzz_start(const uint8_t **data, size_t *size, uint8_t *ret_flags,
+                               struct tunneld_manager **ret_m) {
+        void *ctx;
+
+        if (*size < 1)
+                return NULL;
+        *ret_flags = (*data)[0];
+        (*data)++;
+        (*size)--;
+        ctx = talloc_new(NULL);
+        CHECK(ctx);
+        *ret_m = fuzz_manager_new(ctx);
+        return ctx;
 }
 
 /* A HELLO frame from pnn (CTDB_PNN_NONE for a client) into buf; returns its length. */
