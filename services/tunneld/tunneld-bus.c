@@ -248,7 +248,8 @@ static int method_reload_nodes(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static const sd_bus_vtable tunneld_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(struct tunneld_manager, pnn), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ThisNode", "u", NULL, offsetof(struct tunneld_manager, pnn),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Links", "a(usbtt)", property_get_links, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("BadFrames", "t", NULL, offsetof(struct tunneld_manager, bad_frames),
@@ -279,8 +280,8 @@ int tunneld_bus_add(struct tunneld_manager *m, sd_bus *bus) {
         m->bus_registry = br;
         talloc_set_destructor(br, bus_registry_destructor);
 
-        r = sd_bus_add_object_vtable(bus, &br->slot, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, tunneld_manager_vtable,
-                                     m);
+        r = sd_bus_add_object_vtable(bus, &br->slot, TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE,
+                                     tunneld_manager_vtable, m);
         if (r < 0) {
                 m->bus_registry = NULL;
                 talloc_free(br);

@@ -14,8 +14,6 @@
 #include "fuzz-tunneld.h"
 #include "tunneld-link.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         static const uint8_t key[] = "fuzz key";

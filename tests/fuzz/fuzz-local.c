@@ -13,8 +13,6 @@
 #include "local-server.h"
 #include "tunneld-local.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         void *ctx;
         struct tunneld_manager *m;

@@ -12,15 +12,10 @@
 #include <talloc.h>
 
 #include "common/config.h"
+#include "fuzz.h"
 #include "log.h"
 #include "tunneld-manager.h"
 #include "wire.h"
-
-#define CHECK(x)                 \
-        do {                     \
-                if (!(x))        \
-                        abort(); \
-        } while (0)
 
 static inline struct tunneld_manager *fuzz_manager_new(void *ctx) {
         static sd_event *event;
