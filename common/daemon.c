@@ -169,16 +169,14 @@ struct daemon_running {
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         const struct daemon_running *run = userdata;
-        int r;
 
         if (!run->ops->reload) {
                 log_info("SIGHUP: %s has nothing to reload", run->ops->name);
                 return 0;
         }
         (void) sd_notify(false, "RELOADING=1");
-        r = run->ops->reload(run->manager);
-        if (r < 0)
-                log_warning_errno(r, "Reload failed, keeping the running configuration: %m");
+        /* It logs its own failures; the running state stays as it was. */
+        (void) run->ops->reload(run->manager);
         (void) sd_notify(false, "READY=1");
         return 0;
 }

@@ -50,7 +50,7 @@ struct daemon_ops {
         int (*bus_add)(void *manager, sd_bus *bus);
         /* Starts the work (sockets, peers, timers). Logs its own errors. */
         int (*start)(void *manager);
-        /* SIGHUP. NULL: the signal is logged and ignored. */
+        /* SIGHUP (logs its own failures). NULL: the signal is logged and ignored. */
         int (*reload)(void *manager);
         /* The daemon sends READY=1 itself (daemon_notify_ready()) once its state is loaded. */
         bool deferred_ready;

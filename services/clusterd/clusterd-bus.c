@@ -246,22 +246,52 @@ static int method_control(sd_bus_message *call, void *userdata, sd_bus_error *er
         return clusterd_manager_control(m, call, op, pnn, seconds, error);
 }
 
-/* ctdb-tunneld's answer to the ReloadNodes clusterd passed on: the caller's answer. */
+/* ctdb-tunneld's answer to the ReloadNodes clusterd passed on: the caller's answer (if there is one). */
 static int on_tunnel_reloaded(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         _cleanup_bus_message_ sd_bus_message *call = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         /* Not running: it reads the file as it is now when it starts. */
         if (!e || sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-                return sd_bus_reply_method_return(call, NULL);
+                return call ? sd_bus_reply_method_return(call, NULL) : 0;
         log_warning("ctdb-tunneld did not reload the nodes file: %s", e->message);
+        if (!call)
+                return 0;
         return sd_bus_reply_method_errorf(call, e->name,
                                           "ctdb-clusterd reloaded the nodes file, ctdb-tunneld did not: %s",
                                           e->message);
 }
 
-static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+int clusterd_bus_reload_nodes(clusterd_manager *m, sd_bus_message *call, sd_bus_error *error) {
         _cleanup_bus_message_ sd_bus_message *fwd = NULL;
+        int r;
+
+        r = clusterd_manager_reload_nodes(m, error);
+        if (r < 0)
+                return r;
+
+        /* The tunnel must know the new peers too; the caller hears once both have
+         * reloaded. No auto-start: a tunneld that is not running has nothing to reload. */
+        r = sd_bus_message_new_method_call(m->bus, &fwd, TUNNELD_BUS_NAME, TUNNELD_BUS_PATH,
+                                           TUNNELD_BUS_INTERFACE, "ReloadNodes");
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(fwd, false);
+        if (r >= 0) {
+                r = sd_bus_call_async(m->bus, NULL, fwd, on_tunnel_reloaded, call, 0);
+                if (r >= 0)
+                        sd_bus_message_ref(call); /* until on_tunnel_reloaded() */
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Failed to ask ctdb-tunneld to reload the nodes file: %m");
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "ctdb-clusterd reloaded the nodes file, but could not ask "
+                                         "ctdb-tunneld to: %s",
+                                         strerror(-r));
+        }
+        return 1;
+}
+
+static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         clusterd_manager *m = userdata;
         int r;
 
@@ -270,30 +300,7 @@ static int method_reload_nodes(sd_bus_message *call, void *userdata, sd_bus_erro
                 return r;
         if (r == 0)
                 return 1;
-
-        r = clusterd_manager_reload_nodes(m, error);
-        if (r < 0)
-                return r;
-
-        /* The tunnel must know the new peers too; the caller hears once both have
-         * reloaded. No auto-start: a tunneld that is not running has nothing to reload. */
-        r = sd_bus_message_new_method_call(sd_bus_message_get_bus(call), &fwd, TUNNELD_BUS_NAME,
-                                           TUNNELD_BUS_PATH, TUNNELD_BUS_INTERFACE, "ReloadNodes");
-        if (r >= 0)
-                r = sd_bus_message_set_auto_start(fwd, false);
-        if (r >= 0) {
-                r = sd_bus_call_async(sd_bus_message_get_bus(call), NULL, fwd, on_tunnel_reloaded, call, 0);
-                if (r >= 0)
-                        sd_bus_message_ref(call); /* until on_tunnel_reloaded() */
-        }
-        if (r < 0) {
-                log_warning_errno(r, "Failed to ask ctdb-tunneld to reload the nodes file: %m");
-                return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_FAILED,
-                                                  "ctdb-clusterd reloaded the nodes file, but could not ask "
-                                                  "ctdb-tunneld to: %s",
-                                                  strerror(-r));
-        }
-        return 1;
+        return clusterd_bus_reload_nodes(m, call, error);
 }
 
 static const sd_bus_vtable clusterd_manager_vtable[] = {

@@ -18,6 +18,13 @@ int clusterd_bus_register(clusterd_manager *m);
  */
 void clusterd_bus_publish(clusterd_manager *m);
 
+/*
+ * ReloadNodes: this node's nodes file into clusterd, then into ctdb-tunneld.
+ * call (may be NULL, for SIGHUP) is answered once tunneld has answered.
+ * Returns 1 (answer pending) or a negative errno with error set.
+ */
+int clusterd_bus_reload_nodes(clusterd_manager *m, sd_bus_message *call, sd_bus_error *error);
+
 /* PropertiesChanged for the named Manager properties (NULL-terminated). */
 void clusterd_bus_emit_manager_changed(clusterd_manager *m, char **props);
 /* PropertiesChanged for the named properties of node pnn. */

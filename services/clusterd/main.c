@@ -3,6 +3,7 @@
 #include "clusterd-bus.h"
 #include "clusterd-manager.h"
 #include "daemon.h"
+#include "log.h"
 
 static int clusterd_new(void *mem_ctx, struct daemon_context *d, void **ret) {
         return clusterd_manager_new(mem_ctx, d->event, d->bus, d->config, d->nodes, d->nodes_path,
@@ -17,6 +18,14 @@ static int clusterd_start(void *manager) {
         return clusterd_manager_start(manager);
 }
 
+/* SIGHUP: what ReloadNodes does. */
+static int clusterd_reload(void *manager) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = clusterd_bus_reload_nodes(manager, NULL, &error);
+
+        return r < 0 ? log_error_errno(r, "%s", error.message ? error.message : "ReloadNodes failed") : 0;
+}
+
 static const struct daemon_ops clusterd_ops = {
         .name = "ctdb-clusterd",
         .summary = "Cluster membership, node flags, leader election and recovery (org.ctdb.cluster1).",
@@ -24,6 +33,7 @@ static const struct daemon_ops clusterd_ops = {
         .manager_new = clusterd_new,
         .bus_add = clusterd_bus_add,
         .start = clusterd_start,
+        .reload = clusterd_reload,
         /* READY=1 once tunneld is connected as well (clusterd-manager.c). */
         .deferred_ready = true,
 };

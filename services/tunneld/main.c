@@ -1,6 +1,7 @@
 /* ctdb-tunneld: node-to-node links and cluster messaging (org.ctdb.tunnel1). */
 
 #include "daemon.h"
+#include "log.h"
 #include "tunneld-bus.h"
 #include "tunneld-manager.h"
 
@@ -17,6 +18,14 @@ static int tunneld_start(void *manager) {
         return tunneld_manager_start(manager);
 }
 
+/* SIGHUP: what ReloadNodes does. */
+static int tunneld_reload(void *manager) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = tunneld_manager_reload_nodes(manager, &error);
+
+        return r < 0 ? log_error_errno(r, "%s", error.message ? error.message : "ReloadNodes failed") : 0;
+}
+
 static const struct daemon_ops tunneld_ops = {
         .name = "ctdb-tunneld",
         .summary = "Node-to-node links and cluster messaging of ctdb-remix (org.ctdb.tunnel1).",
@@ -24,6 +33,7 @@ static const struct daemon_ops tunneld_ops = {
         .manager_new = tunneld_new,
         .bus_add = tunneld_add_bus,
         .start = tunneld_start,
+        .reload = tunneld_reload,
         .ready_status = "Processing requests...",
 };
 
