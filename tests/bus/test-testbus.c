@@ -272,17 +272,17 @@ static void test_polkit_answers(Fixture *f, gconstpointer data) {
 
                 check_start(f, "org.ctdb.test.one", &c1);
                 g_assert_false(check_finish(&c1));
-                g_assert_cmpuint(deny->calls, ==, 1);
-                g_assert_cmpstr(deny->action, ==, "org.ctdb.test.one");
-                g_assert_cmpstr(deny->subject_kind, ==, "system-bus-name");
-                g_assert_cmpstr(deny->subject_name, ==, ":1.42");
+                g_assert_cmpuint(test_polkit_get_calls(deny), ==, 1);
+                g_assert_cmpstr(test_polkit_get_action(deny), ==, "org.ctdb.test.one");
+                g_assert_cmpstr(test_polkit_get_subject_kind(deny), ==, "system-bus-name");
+                g_assert_cmpstr(test_polkit_get_subject_name(deny), ==, ":1.42");
         }
         /* Freed: the name is free for the next mock. */
         allow = test_polkit_new(f->bus->conn, TEST_POLKIT_ALLOW);
         check_start(f, "org.ctdb.test.two", &c2);
         g_assert_true(check_finish(&c2));
-        g_assert_cmpuint(allow->calls, ==, 1);
-        g_assert_cmpstr(allow->action, ==, "org.ctdb.test.two");
+        g_assert_cmpuint(test_polkit_get_calls(allow), ==, 1);
+        g_assert_cmpstr(test_polkit_get_action(allow), ==, "org.ctdb.test.two");
 }
 
 static void test_polkit_held(Fixture *f, gconstpointer data) {
@@ -294,12 +294,55 @@ static void test_polkit_held(Fixture *f, gconstpointer data) {
         g_assert_true(test_polkit_wait_question(pk, 5000));
         /* Held: no answer until the test gives one. */
         g_assert_false(c.done);
-        g_assert_cmpstr(pk->action, ==, "org.ctdb.test.held");
+        g_assert_cmpstr(test_polkit_get_action(pk), ==, "org.ctdb.test.held");
         test_polkit_answer(pk, TRUE);
         g_assert_true(check_finish(&c));
 
         /* Released: nobody owns the name, and a question finds no polkit. */
         test_polkit_release_name(pk);
+        g_assert_false(name_owned(f->bus, "org.freedesktop.PolicyKit1"));
+}
+
+/* Allow/deny answer from the mock's own thread: a blocking call of the test thread gets its answer. */
+static void test_polkit_answers_blocked(Fixture *f, gconstpointer data) {
+        g_autoptr(TestPolkit) pk = test_polkit_new(f->bus->conn, TEST_POLKIT_ALLOW);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        GVariantBuilder details;
+        gboolean authorized = FALSE;
+
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        reply = g_dbus_connection_call_sync(
+                f->bus->conn, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+                g_variant_new("((sa{sv})sa{ss}us)", "unix-process", &details, "org.ctdb.test.sync", NULL, 0,
+                              ""),
+                G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "((bb@a{ss}))", &authorized, NULL, NULL);
+        g_assert_true(authorized);
+        g_assert_cmpuint(test_polkit_get_calls(pk), ==, 1);
+        g_assert_cmpstr(test_polkit_get_subject_kind(pk), ==, "unix-process");
+        g_assert_null(test_polkit_get_subject_name(pk));
+}
+
+static gboolean two_calls(gpointer userdata) {
+        return test_polkit_get_calls(userdata) == 2;
+}
+
+/* Freed while holding questions: each gets "no", and the queue is left empty (its free asserts that). */
+static void test_polkit_free_pending(Fixture *f, gconstpointer data) {
+        TestPolkit *pk = test_polkit_new(f->bus->conn, TEST_POLKIT_HOLD);
+        CheckCall first = { 0 }, second = { 0 };
+
+        check_start(f, "org.ctdb.test.first", &first);
+        check_start(f, "org.ctdb.test.second", &second);
+        g_assert_true(test_wait_condition(two_calls, pk, 5000));
+        g_assert_false(first.done);
+        g_assert_false(second.done);
+        test_polkit_free(pk);
+        g_assert_false(check_finish(&first));
+        g_assert_false(check_finish(&second));
         g_assert_false(name_owned(f->bus, "org.freedesktop.PolicyKit1"));
 }
 
@@ -328,6 +371,8 @@ int main(int argc, char *argv[]) {
         ADD("files", test_files);
         ADD("polkit-answers", test_polkit_answers);
         ADD("polkit-held", test_polkit_held);
+        ADD("polkit-answers-blocked", test_polkit_answers_blocked);
+        ADD("polkit-free-pending", test_polkit_free_pending);
         ADD("run", test_run_serves);
         return g_test_run();
 }

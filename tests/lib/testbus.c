@@ -2,8 +2,8 @@
  * Test helpers for the bus suite (see testbus.h).
  *
  * Every wait here iterates the thread-default main context while it waits, so a
- * test may serve a mock (say org.freedesktop.PolicyKit1 registered on bus->conn)
- * from its own main loop while a helper blocks on a call that needs the mock.
+ * test may serve a mock (say an object registered on bus->conn) from its own main
+ * loop while a helper blocks on a call that needs the mock.
  * For the same reason all calls are made asynchronously and waited for.
  */
 
