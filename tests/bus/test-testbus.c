@@ -2,13 +2,18 @@
  * Tests of the bus test helpers themselves (tests/lib/testbus.c).
  *
  * The spawned "daemon" is this binary started with --own-name NAME: it owns NAME
- * on the private bus and runs until SIGTERM.
+ * on the private bus and runs until SIGTERM. With --own-name-ready NAME FILE it
+ * then also starts "its work" (a while later, it creates FILE) and only after that
+ * sends READY=1 to $NOTIFY_SOCKET, as the daemons do.
  */
 
 #undef NDEBUG
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +45,43 @@ static gboolean quit_on_signal(gpointer userdata) {
         return G_SOURCE_REMOVE;
 }
 
-/* The --own-name mode: a stand-in daemon for test_spawn_daemon. */
-static int own_name_main(const char *name) {
+/* Sends text as one datagram to $NOTIFY_SOCKET, as sd_notify() does. */
+static int notify(const char *text) {
+        const char *path = g_getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+                g_printerr("own-name: no usable NOTIFY_SOCKET\n");
+                return -1;
+        }
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        r = sendto(fd, text, strlen(text), 0, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -1 : 0;
+        if (r < 0)
+                g_printerr("own-name: sendto %s: %s\n", path, g_strerror(errno));
+        close(fd);
+        return r;
+}
+
+/* The work of --own-name-ready, after the name: long enough that a wait for the name alone returns first. */
+static int start_work(const char *file) {
+        g_autoptr(GError) error = NULL;
+
+        if (notify("STATUS=Starting") < 0)
+                return -1;
+        g_usleep(300 * 1000);
+        if (!g_file_set_contents(file, "", 0, &error)) {
+                g_printerr("own-name: %s\n", error->message);
+                return -1;
+        }
+        return notify("READY=1\nSTATUS=Up");
+}
+
+/* The --own-name mode: a stand-in daemon for test_spawn_daemon (and, with ready_file, for _ready). */
+static int own_name_main(const char *name, const char *ready_file) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GDBusConnection) conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -59,6 +99,8 @@ static int own_name_main(const char *name) {
                 g_printerr("own-name: %s\n", error->message);
                 return 1;
         }
+        if (ready_file && start_work(ready_file) < 0)
+                return 1;
         g_unix_signal_add(SIGTERM, quit_on_signal, loop);
         g_main_loop_run(loop);
         return 0;
@@ -153,6 +195,17 @@ static void test_spawn_and_stop(Fixture *f, gconstpointer data) {
         g_assert_true(test_wait_name_owner(f->bus->conn, TEST_NAME ".Spawned", FALSE, 5000));
         g_assert_false(name_owned(f->bus, TEST_NAME ".Spawned"));
         g_assert_cmpint(kill(pid, 0), <, 0);
+}
+
+/* The wait ends at READY=1, which comes after the name and the daemon's work (the file). */
+static void test_spawn_ready(Fixture *f, gconstpointer data) {
+        g_autofree char *file = g_build_filename(f->bus->dir, "working", NULL);
+        const char *argv[] = { SELF, "--own-name-ready", TEST_NAME ".Ready", file, NULL };
+        GPid pid = test_spawn_daemon_ready(f->bus, argv, TEST_NAME ".Ready", 10000);
+
+        g_assert_true(g_file_test(file, G_FILE_TEST_EXISTS));
+        g_assert_true(name_owned(f->bus, TEST_NAME ".Ready"));
+        test_stop_daemon(pid);
 }
 
 static gboolean bump_counter(gpointer userdata) {
@@ -359,12 +412,15 @@ static void test_run_serves(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         if (argc == 3 && strcmp(argv[1], "--own-name") == 0)
-                return own_name_main(argv[2]);
+                return own_name_main(argv[2], NULL);
+        if (argc == 4 && strcmp(argv[1], "--own-name-ready") == 0)
+                return own_name_main(argv[2], argv[3]);
 
         g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/testbus/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("bus-up", test_bus_up);
         ADD("spawn-and-stop", test_spawn_and_stop);
+        ADD("spawn-ready", test_spawn_ready);
         ADD("wait-property", test_wait_property_reached);
         ADD("wait-property-timeout", test_wait_property_times_out);
         ADD("call-unprivileged", test_unprivileged_call);
