@@ -2,10 +2,10 @@
  * ctdb-clusterd on a private bus: one ctdb-tunneld and one ctdb-clusterd for a
  * single-node cluster on 127.0.0.1 (random high tunnel port, temp runtime dir).
  *
- * polkit is mocked by tests/lib/testpolkit.c, served from the test's own
- * connection to the private bus (testbus serves the main context while it
- * waits): clusterd must ask polkit on the bus it serves on, which the uid 65534
- * caller of test_call_unprivileged() connects to as well.
+ * polkit is mocked by tests/lib/testpolkit.c, a GtDBusQueue on the private bus
+ * that answers from a thread of its own: clusterd must ask polkit on the bus it
+ * serves on, which the uid 65534 caller of test_call_unprivileged() connects to
+ * as well.
  */
 
 #undef NDEBUG
@@ -183,9 +183,9 @@ static void test_ban_denied_by_polkit(Fixture *f, gconstpointer data) {
         polkit_mock_start(f, FALSE);
         err = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Ban", g_variant_new("(uu)", 0, 5));
         g_assert_cmpstr(err, ==, ACCESS_DENIED);
-        g_assert_cmpuint(f->polkit->calls, ==, 1);
-        g_assert_cmpstr(f->polkit->action, ==, "org.ctdb.cluster1.manage");
-        g_assert_cmpstr(f->polkit->subject_kind, ==, "system-bus-name");
+        g_assert_cmpuint(test_polkit_get_calls(f->polkit), ==, 1);
+        g_assert_cmpstr(test_polkit_get_action(f->polkit), ==, "org.ctdb.cluster1.manage");
+        g_assert_cmpstr(test_polkit_get_subject_kind(f->polkit), ==, "system-bus-name");
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0);
 }
 
@@ -196,7 +196,7 @@ static void test_ban_allowed_by_polkit(Fixture *f, gconstpointer data) {
         polkit_mock_start(f, TRUE);
         err = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Ban", g_variant_new("(uu)", 0, 30));
         g_assert_null(err);
-        g_assert_cmpuint(f->polkit->calls, ==, 1);
+        g_assert_cmpuint(test_polkit_get_calls(f->polkit), ==, 1);
         g_assert_cmpuint(get_u32(f, NODE0, NIFACE, "Flags"), ==, 0x8);
 
         err2 = test_call_unprivileged(f->bus, NAME, PATH, IFACE, "Unban", g_variant_new("(u)", 0));
@@ -567,8 +567,8 @@ static int run_ctdbctl_as(Fixture *f, gboolean nobody, const char *const *args, 
                 g_ptr_array_add(argv, g_strdup(args[i]));
         g_ptr_array_add(argv, NULL);
         /*
-         * stdin is not a terminal: ctdbctl does not ask polkit for interaction. The main
-         * context is served meanwhile, so the polkit mock can answer what clusterd asks.
+         * stdin is not a terminal: ctdbctl does not ask polkit for interaction. The polkit
+         * mock answers what clusterd asks from its own thread meanwhile.
          */
         status = test_run((const char *const *) argv->pdata, &out, &err, CTDBCTL_TIMEOUT_MS);
         g_assert_true(WIFEXITED(status));

@@ -78,10 +78,11 @@ static void teardown(Fixture *f, gconstpointer data) {
  */
 static void answer_polkit(Fixture *f, const char *action, gboolean allow) {
         g_assert_true(test_polkit_wait_question(f->polkit, DEADLINE_MS));
-        g_assert_cmpstr(f->polkit->subject_kind, ==, "system-bus-name");
-        g_assert_nonnull(f->polkit->subject_name);
-        g_assert_cmpstr(f->polkit->subject_name, ==, g_dbus_connection_get_unique_name(f->client));
-        g_assert_cmpstr(f->polkit->action, ==, action);
+        g_assert_cmpstr(test_polkit_get_subject_kind(f->polkit), ==, "system-bus-name");
+        g_assert_nonnull(test_polkit_get_subject_name(f->polkit));
+        g_assert_cmpstr(test_polkit_get_subject_name(f->polkit), ==,
+                        g_dbus_connection_get_unique_name(f->client));
+        g_assert_cmpstr(test_polkit_get_action(f->polkit), ==, action);
         test_polkit_answer(f->polkit, allow);
 }
 
@@ -143,7 +144,7 @@ static void test_no_polkit_denied(Fixture *f, gconstpointer data) {
         g_autofree char *remote = g_dbus_error_get_remote_error(r.error);
         g_assert_cmpstr(remote, ==, ACCESS_DENIED);
         g_error_free(r.error);
-        g_assert_cmpuint(f->polkit->calls, ==, 0);
+        g_assert_cmpuint(test_polkit_get_calls(f->polkit), ==, 0);
 }
 
 static gboolean drop_privileges(void) {

@@ -2,13 +2,18 @@
  * Tests of the bus test helpers themselves (tests/lib/testbus.c).
  *
  * The spawned "daemon" is this binary started with --own-name NAME: it owns NAME
- * on the private bus and runs until SIGTERM.
+ * on the private bus and runs until SIGTERM. With --own-name-ready NAME FILE it
+ * then also starts "its work" (a while later, it creates FILE) and only after that
+ * sends READY=1 to $NOTIFY_SOCKET, as the daemons do.
  */
 
 #undef NDEBUG
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +45,43 @@ static gboolean quit_on_signal(gpointer userdata) {
         return G_SOURCE_REMOVE;
 }
 
-/* The --own-name mode: a stand-in daemon for test_spawn_daemon. */
-static int own_name_main(const char *name) {
+/* Sends text as one datagram to $NOTIFY_SOCKET, as sd_notify() does. */
+static int notify(const char *text) {
+        const char *path = g_getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+                g_printerr("own-name: no usable NOTIFY_SOCKET\n");
+                return -1;
+        }
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        r = sendto(fd, text, strlen(text), 0, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -1 : 0;
+        if (r < 0)
+                g_printerr("own-name: sendto %s: %s\n", path, g_strerror(errno));
+        close(fd);
+        return r;
+}
+
+/* The work of --own-name-ready, after the name: long enough that a wait for the name alone returns first. */
+static int start_work(const char *file) {
+        g_autoptr(GError) error = NULL;
+
+        if (notify("STATUS=Starting") < 0)
+                return -1;
+        g_usleep(300 * 1000);
+        if (!g_file_set_contents(file, "", 0, &error)) {
+                g_printerr("own-name: %s\n", error->message);
+                return -1;
+        }
+        return notify("READY=1\nSTATUS=Up");
+}
+
+/* The --own-name mode: a stand-in daemon for test_spawn_daemon (and, with ready_file, for _ready). */
+static int own_name_main(const char *name, const char *ready_file) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GDBusConnection) conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -59,6 +99,8 @@ static int own_name_main(const char *name) {
                 g_printerr("own-name: %s\n", error->message);
                 return 1;
         }
+        if (ready_file && start_work(ready_file) < 0)
+                return 1;
         g_unix_signal_add(SIGTERM, quit_on_signal, loop);
         g_main_loop_run(loop);
         return 0;
@@ -153,6 +195,17 @@ static void test_spawn_and_stop(Fixture *f, gconstpointer data) {
         g_assert_true(test_wait_name_owner(f->bus->conn, TEST_NAME ".Spawned", FALSE, 5000));
         g_assert_false(name_owned(f->bus, TEST_NAME ".Spawned"));
         g_assert_cmpint(kill(pid, 0), <, 0);
+}
+
+/* The wait ends at READY=1, which comes after the name and the daemon's work (the file). */
+static void test_spawn_ready(Fixture *f, gconstpointer data) {
+        g_autofree char *file = g_build_filename(f->bus->dir, "working", NULL);
+        const char *argv[] = { SELF, "--own-name-ready", TEST_NAME ".Ready", file, NULL };
+        GPid pid = test_spawn_daemon_ready(f->bus, argv, TEST_NAME ".Ready", 10000);
+
+        g_assert_true(g_file_test(file, G_FILE_TEST_EXISTS));
+        g_assert_true(name_owned(f->bus, TEST_NAME ".Ready"));
+        test_stop_daemon(pid);
 }
 
 static gboolean bump_counter(gpointer userdata) {
@@ -272,17 +325,17 @@ static void test_polkit_answers(Fixture *f, gconstpointer data) {
 
                 check_start(f, "org.ctdb.test.one", &c1);
                 g_assert_false(check_finish(&c1));
-                g_assert_cmpuint(deny->calls, ==, 1);
-                g_assert_cmpstr(deny->action, ==, "org.ctdb.test.one");
-                g_assert_cmpstr(deny->subject_kind, ==, "system-bus-name");
-                g_assert_cmpstr(deny->subject_name, ==, ":1.42");
+                g_assert_cmpuint(test_polkit_get_calls(deny), ==, 1);
+                g_assert_cmpstr(test_polkit_get_action(deny), ==, "org.ctdb.test.one");
+                g_assert_cmpstr(test_polkit_get_subject_kind(deny), ==, "system-bus-name");
+                g_assert_cmpstr(test_polkit_get_subject_name(deny), ==, ":1.42");
         }
         /* Freed: the name is free for the next mock. */
         allow = test_polkit_new(f->bus->conn, TEST_POLKIT_ALLOW);
         check_start(f, "org.ctdb.test.two", &c2);
         g_assert_true(check_finish(&c2));
-        g_assert_cmpuint(allow->calls, ==, 1);
-        g_assert_cmpstr(allow->action, ==, "org.ctdb.test.two");
+        g_assert_cmpuint(test_polkit_get_calls(allow), ==, 1);
+        g_assert_cmpstr(test_polkit_get_action(allow), ==, "org.ctdb.test.two");
 }
 
 static void test_polkit_held(Fixture *f, gconstpointer data) {
@@ -294,12 +347,55 @@ static void test_polkit_held(Fixture *f, gconstpointer data) {
         g_assert_true(test_polkit_wait_question(pk, 5000));
         /* Held: no answer until the test gives one. */
         g_assert_false(c.done);
-        g_assert_cmpstr(pk->action, ==, "org.ctdb.test.held");
+        g_assert_cmpstr(test_polkit_get_action(pk), ==, "org.ctdb.test.held");
         test_polkit_answer(pk, TRUE);
         g_assert_true(check_finish(&c));
 
         /* Released: nobody owns the name, and a question finds no polkit. */
         test_polkit_release_name(pk);
+        g_assert_false(name_owned(f->bus, "org.freedesktop.PolicyKit1"));
+}
+
+/* Allow/deny answer from the mock's own thread: a blocking call of the test thread gets its answer. */
+static void test_polkit_answers_blocked(Fixture *f, gconstpointer data) {
+        g_autoptr(TestPolkit) pk = test_polkit_new(f->bus->conn, TEST_POLKIT_ALLOW);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        GVariantBuilder details;
+        gboolean authorized = FALSE;
+
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        reply = g_dbus_connection_call_sync(
+                f->bus->conn, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+                g_variant_new("((sa{sv})sa{ss}us)", "unix-process", &details, "org.ctdb.test.sync", NULL, 0,
+                              ""),
+                G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "((bb@a{ss}))", &authorized, NULL, NULL);
+        g_assert_true(authorized);
+        g_assert_cmpuint(test_polkit_get_calls(pk), ==, 1);
+        g_assert_cmpstr(test_polkit_get_subject_kind(pk), ==, "unix-process");
+        g_assert_null(test_polkit_get_subject_name(pk));
+}
+
+static gboolean two_calls(gpointer userdata) {
+        return test_polkit_get_calls(userdata) == 2;
+}
+
+/* Freed while holding questions: each gets "no", and the queue is left empty (its free asserts that). */
+static void test_polkit_free_pending(Fixture *f, gconstpointer data) {
+        TestPolkit *pk = test_polkit_new(f->bus->conn, TEST_POLKIT_HOLD);
+        CheckCall first = { 0 }, second = { 0 };
+
+        check_start(f, "org.ctdb.test.first", &first);
+        check_start(f, "org.ctdb.test.second", &second);
+        g_assert_true(test_wait_condition(two_calls, pk, 5000));
+        g_assert_false(first.done);
+        g_assert_false(second.done);
+        test_polkit_free(pk);
+        g_assert_false(check_finish(&first));
+        g_assert_false(check_finish(&second));
         g_assert_false(name_owned(f->bus, "org.freedesktop.PolicyKit1"));
 }
 
@@ -316,18 +412,23 @@ static void test_run_serves(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         if (argc == 3 && strcmp(argv[1], "--own-name") == 0)
-                return own_name_main(argv[2]);
+                return own_name_main(argv[2], NULL);
+        if (argc == 4 && strcmp(argv[1], "--own-name-ready") == 0)
+                return own_name_main(argv[2], argv[3]);
 
         g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/testbus/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("bus-up", test_bus_up);
         ADD("spawn-and-stop", test_spawn_and_stop);
+        ADD("spawn-ready", test_spawn_ready);
         ADD("wait-property", test_wait_property_reached);
         ADD("wait-property-timeout", test_wait_property_times_out);
         ADD("call-unprivileged", test_unprivileged_call);
         ADD("files", test_files);
         ADD("polkit-answers", test_polkit_answers);
         ADD("polkit-held", test_polkit_held);
+        ADD("polkit-answers-blocked", test_polkit_answers_blocked);
+        ADD("polkit-free-pending", test_polkit_free_pending);
         ADD("run", test_run_serves);
         return g_test_run();
 }

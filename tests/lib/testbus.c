@@ -2,8 +2,8 @@
  * Test helpers for the bus suite (see testbus.h).
  *
  * Every wait here iterates the thread-default main context while it waits, so a
- * test may serve a mock (say org.freedesktop.PolicyKit1 registered on bus->conn)
- * from its own main loop while a helper blocks on a call that needs the mock.
+ * test may serve a mock (say an object registered on bus->conn) from its own main
+ * loop while a helper blocks on a call that needs the mock.
  * For the same reason all calls are made asynchronously and waited for.
  */
 
@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,12 +299,12 @@ static char *describe_status(int status) {
         return g_strdup_printf("wait status 0x%x", status);
 }
 
-GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_name, unsigned timeout_ms) {
+/* Spawns argv (argv[0] relative to the build dir) against bus; $NOTIFY_SOCKET is notify_socket or unset. */
+static GPid spawn_daemon(TestBus *bus, const char *const *argv, const char *notify_socket,
+                         char **ret_cmdline) {
         g_autoptr(GError) error = NULL;
         g_auto(GStrv) env = g_get_environ();
         g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-        g_autofree char *cmdline = NULL;
-        gint64 deadline;
         GPid pid;
 
         g_assert_nonnull(argv);
@@ -311,16 +313,43 @@ GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_na
         for (size_t i = 1; argv[i]; i++)
                 g_ptr_array_add(args, g_strdup(argv[i]));
         g_ptr_array_add(args, NULL);
-        cmdline = g_strjoinv(" ", (char **) args->pdata);
+        *ret_cmdline = g_strjoinv(" ", (char **) args->pdata);
 
         env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", bus->address, TRUE);
+        /* Never the test runner's own: a daemon under test must not notify the runner's manager. */
+        if (notify_socket)
+                env = g_environ_setenv(env, "NOTIFY_SOCKET", notify_socket, TRUE);
+        else
+                env = g_environ_unsetenv(env, "NOTIFY_SOCKET");
         /* stdout and stderr are inherited: the daemon's log lands in the test log. */
         g_spawn_async(NULL, (char **) args->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, child_setup_pdeathsig,
                       NULL, &pid, &error);
         if (error)
-                g_error("testbus: could not start %s: %s", cmdline, error->message);
+                g_error("testbus: could not start %s: %s", *ret_cmdline, error->message);
+        return pid;
+}
 
-        deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+static gboolean set_flag_on_fd(int fd, GIOCondition condition, gpointer userdata) {
+        *(gboolean *) userdata = TRUE;
+        return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Waits, serving the default context, until started(userdata) is true; the test
+ * fails if the daemon ends first or it takes longer than timeout_ms. Data on
+ * wake_fd (if >= 0) ends a pause early, so started() looks at it at once.
+ */
+static void wait_daemon_started(GPid pid, const char *cmdline, const char *what, TestCondition started,
+                                gpointer userdata, int wake_fd, unsigned timeout_ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+        gboolean woken = FALSE;
+        GSource *wake = NULL;
+
+        if (wake_fd >= 0) {
+                wake = g_unix_fd_source_new(wake_fd, G_IO_IN);
+                g_source_set_callback(wake, G_SOURCE_FUNC(set_flag_on_fd), &woken, NULL);
+                g_source_attach(wake, g_main_context_get_thread_default());
+        }
         for (;;) {
                 int status;
                 pid_t r = waitpid(pid, &status, WNOHANG);
@@ -329,17 +358,87 @@ GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_na
                         g_autofree char *how = describe_status(status);
 
                         g_spawn_close_pid(pid);
-                        g_error("testbus: %s ended (%s) before it owned %s", cmdline, how, bus_name);
+                        g_error("testbus: %s ended (%s) before %s", cmdline, how, what);
                 }
-                if (name_has_owner(bus->conn, bus_name))
+                if (started(userdata))
                         break;
                 if (g_get_monotonic_time() >= deadline) {
                         test_stop_daemon(pid);
-                        g_error("testbus: %s did not own %s within %u ms", cmdline, bus_name, timeout_ms);
+                        g_error("testbus: %s: not %s within %u ms", cmdline, what, timeout_ms);
                 }
-                pause_serving(POLL_INTERVAL_MS);
+                woken = FALSE;
+                wait_until(&woken, MIN(deadline, g_get_monotonic_time() + (gint64) POLL_INTERVAL_MS * 1000));
         }
+        if (wake) {
+                g_source_destroy(wake);
+                g_source_unref(wake);
+        }
+}
+
+GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_name, unsigned timeout_ms) {
+        g_autofree char *cmdline = NULL, *what = g_strconcat("it owned ", bus_name, NULL);
+        NameWait w = { bus->conn, bus_name, TRUE };
+        GPid pid = spawn_daemon(bus, argv, NULL, &cmdline);
+
+        wait_daemon_started(pid, cmdline, what, name_is_as_wanted, &w, -1, timeout_ms);
         g_test_message("testbus: %s owns %s (pid %d)", cmdline, bus_name, (int) pid);
+        return pid;
+}
+
+/* Reads every datagram waiting on the notify socket; TRUE once one of them had the line READY=1. */
+static gboolean notify_has_ready(gpointer userdata) {
+        int fd = GPOINTER_TO_INT(userdata);
+        gboolean ready = FALSE;
+
+        for (;;) {
+                char buf[4096];
+                ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                g_auto(GStrv) lines = NULL;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return ready;
+                if (n < 0)
+                        g_error("testbus: reading the notify socket: %s", g_strerror(errno));
+                buf[n] = '\0';
+                lines = g_strsplit(buf, "\n", -1);
+                for (size_t i = 0; lines[i]; i++)
+                        ready = ready || strcmp(lines[i], "READY=1") == 0;
+        }
+}
+
+/* A datagram socket at a fresh path under bus->dir for a daemon's sd_notify(); returns the fd. */
+static int notify_socket_new(TestBus *bus, char **ret_path) {
+        static unsigned counter;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        g_autofree char *name = g_strdup_printf("notify-%u.sock", counter++);
+        g_autofree char *path = g_build_filename(bus->dir, name, NULL);
+        int fd;
+
+        g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                g_error("testbus: notify socket %s: %s", path, g_strerror(errno));
+        *ret_path = g_steal_pointer(&path);
+        return fd;
+}
+
+GPid test_spawn_daemon_ready(TestBus *bus, const char *const *argv, const char *bus_name,
+                             unsigned timeout_ms) {
+        g_autofree char *cmdline = NULL, *notify_path = NULL;
+        int fd = notify_socket_new(bus, &notify_path);
+        GPid pid = spawn_daemon(bus, argv, notify_path, &cmdline);
+
+        wait_daemon_started(pid, cmdline, "it sent READY=1", notify_has_ready, GINT_TO_POINTER(fd), fd,
+                            timeout_ms);
+        /* Later notifications (RELOADING=1, STOPPING=1) then fail in the daemon, which ignores that. */
+        close(fd);
+        (void) unlink(notify_path);
+        if (!name_has_owner(bus->conn, bus_name))
+                g_error("testbus: %s sent READY=1 but does not own %s", cmdline, bus_name);
+        g_test_message("testbus: %s is ready and owns %s (pid %d)", cmdline, bus_name, (int) pid);
         return pid;
 }
 

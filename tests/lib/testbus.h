@@ -29,6 +29,15 @@ char *test_build_path(const char *relative);
  * environment, then waits up to timeout_ms for bus_name to appear. Returns the pid.
  */
 GPid test_spawn_daemon(TestBus *bus, const char *const *argv, const char *bus_name, unsigned timeout_ms);
+/*
+ * As test_spawn_daemon, but waits for the daemon's READY=1: it gets $NOTIFY_SOCKET,
+ * a datagram socket the test made in bus->dir. A daemon owns its bus name before
+ * it starts its work (binds its sockets, ...) and sends READY=1 after that
+ * (common/daemon.c), so only READY=1 says that its sockets take connections.
+ * Asserts that bus_name is owned then.
+ */
+GPid test_spawn_daemon_ready(TestBus *bus, const char *const *argv, const char *bus_name,
+                             unsigned timeout_ms);
 /* SIGTERM, wait (then SIGKILL after 5 s). */
 void test_stop_daemon(GPid pid);
 

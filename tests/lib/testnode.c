@@ -120,8 +120,9 @@ void test_node_start_tunneld(TestNode *n) {
         g_autoptr(GPtrArray) argv = daemon_argv(n, "services/tunneld/ctdb-tunneld", NULL);
 
         g_assert_cmpint(n->tunneld, ==, 0);
-        n->tunneld = test_spawn_daemon(n->bus, (const char *const *) argv->pdata, TUNNELD_NAME,
-                                       START_TIMEOUT_MS);
+        /* READY=1, not the name: tunneld owns its name before it binds tunnel.sock and its port. */
+        n->tunneld = test_spawn_daemon_ready(n->bus, (const char *const *) argv->pdata, TUNNELD_NAME,
+                                             START_TIMEOUT_MS);
 }
 
 void test_node_start_clusterd(TestNode *n) {

@@ -3,8 +3,8 @@
 /*
  * One node of a test cluster on a private bus (testbus.h): its configuration
  * written under the bus dir, and ctdb-tunneld / ctdb-clusterd from the build tree
- * spawned against that bus, each waited for (with a deadline) until it owns its
- * bus name.
+ * spawned against that bus, each waited for (with a deadline) until it is up:
+ * tunneld until its READY=1, clusterd until it owns its bus name.
  *
  * Layout under bus->dir: etc/ (ctdb.conf, nodes, psk: the --config-dir),
  * run/ (runtime directory: tunnel.sock), state/ (state directory).
@@ -38,8 +38,11 @@ void test_node_free(TestNode *node);
 void test_node_write_nodes(TestNode *node, const char *text);
 
 /*
- * Spawn the daemon and wait until it owns its bus name; the test fails if it
- * exits or takes longer. $CTDB_TEST_CLUSTERD_WRAPPER (e.g. "valgrind
+ * Spawn the daemon and wait until it is up; the test fails if it exits or takes
+ * longer. tunneld is up at its READY=1 (test_spawn_daemon_ready: tunnel.sock and
+ * the tunnel port take connections then). clusterd says READY=1 only once it is
+ * connected to tunneld, and some tests start it without one: it is up when it
+ * owns its bus name. $CTDB_TEST_CLUSTERD_WRAPPER (e.g. "valgrind
  * --log-file=/tmp/vg.%p") runs clusterd under that command, with a longer deadline.
  */
 void test_node_start_tunneld(TestNode *node);

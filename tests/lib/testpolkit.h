@@ -2,10 +2,10 @@
 
 /*
  * A stand-in for polkitd on a test's private bus: org.freedesktop.PolicyKit1's
- * Authority, served from the test process's own connection (the testbus waits
- * serve the main context, so it answers while a helper waits). Every
- * CheckAuthorization is counted and its question kept; it is answered at once
- * (allow or deny) or, held, by the test after it looked at the question.
+ * Authority, served by libglib-testing's GtDBusQueue on a connection (and a
+ * thread) of its own. Every CheckAuthorization is counted and its question kept;
+ * it is answered at once (allow or deny, from the queue's thread, so even while
+ * the test thread blocks) or, held, by the test after it looked at the question.
  */
 
 #include <gio/gio.h>
@@ -17,22 +17,13 @@ typedef enum TestPolkitAnswer {
         TEST_POLKIT_HOLD, /* each question waits for test_polkit_answer() */
 } TestPolkitAnswer;
 
-typedef struct TestPolkit {
-        /* What was asked: the number of CheckAuthorization calls, and the last one's question. */
-        unsigned calls;
-        char *action;
-        char *subject_kind; /* "system-bus-name", "unix-process", ... */
-        char *subject_name; /* the subject's "name" (a unique bus name), NULL if it has none */
+typedef struct TestPolkit TestPolkit;
 
-        /* private */
-        GDBusConnection *conn;
-        guint object;
-        gboolean owns_name;
-        TestPolkitAnswer answer;
-        GQueue held; /* GDBusMethodInvocation *, oldest first */
-} TestPolkit;
-
-/* Serves the Authority on conn and owns org.freedesktop.PolicyKit1 (owned when this returns). */
+/*
+ * Serves the Authority on the bus that conn is connected to and owns
+ * org.freedesktop.PolicyKit1 there (owned when this returns). conn is the test's
+ * own connection: the waits on the name use it.
+ */
 TestPolkit *test_polkit_new(GDBusConnection *conn, TestPolkitAnswer answer);
 /* Answers held questions "no", gives up the name and the object. NULL is fine. */
 void test_polkit_free(TestPolkit *pk);
@@ -45,3 +36,13 @@ void test_polkit_release_name(TestPolkit *pk);
 gboolean test_polkit_wait_question(TestPolkit *pk, unsigned timeout_ms);
 /* TEST_POLKIT_HOLD: answers the oldest held question (asserts there is one). */
 void test_polkit_answer(TestPolkit *pk, gboolean allow);
+
+/*
+ * What was asked: the number of CheckAuthorization calls so far, and the last
+ * one's question. The strings are interned (never freed); NULL before the first
+ * question, and the subject's name is NULL for a subject without one.
+ */
+unsigned test_polkit_get_calls(TestPolkit *pk);
+const char *test_polkit_get_action(TestPolkit *pk);
+const char *test_polkit_get_subject_kind(TestPolkit *pk); /* "system-bus-name", "unix-process", ... */
+const char *test_polkit_get_subject_name(TestPolkit *pk); /* a unique bus name */
