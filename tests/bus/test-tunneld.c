@@ -226,6 +226,34 @@ static void test_reload_nodes(Fixture *fx, gconstpointer data) {
         g_assert_cmpstr(s4, ==, "");
 }
 
+static gboolean links_are(gpointer userdata) {
+        const char **want = userdata;
+        Fixture *fx = (Fixture *) want[1];
+        g_autofree char *now = links_summary(fx, 0);
+
+        return g_strcmp0(now, want[0]) == 0;
+}
+
+/* SIGHUP reloads the nodes file as ReloadNodes does; a refused reload keeps the daemon running. */
+static void test_reload_sighup(Fixture *fx, gconstpointer data) {
+        const char *want[2] = { "1:a 2:d", (const char *) fx };
+        g_autofree char *s = NULL;
+
+        test_node_write_nodes(fx->node[0], "127.0.0.1\n127.0.0.2\n127.0.0.3\n");
+        g_assert_cmpint(kill(fx->node[0]->tunneld, SIGHUP), ==, 0);
+        g_assert_true(test_wait_condition(links_are, want, 5000));
+
+        /* Not allowed (an address changed): logged, nothing changes, the daemon still answers. */
+        test_node_write_nodes(fx->node[0], "127.0.0.1\n127.0.0.9\n127.0.0.3\n");
+        g_assert_cmpint(kill(fx->node[0]->tunneld, SIGHUP), ==, 0);
+        test_node_write_nodes(fx->node[0], "127.0.0.1\n127.0.0.2\n#127.0.0.3\n");
+        g_assert_cmpint(kill(fx->node[0]->tunneld, SIGHUP), ==, 0);
+        want[0] = "1:a";
+        g_assert_true(test_wait_condition(links_are, want, 5000));
+        s = links_summary(fx, 0);
+        g_assert_cmpstr(s, ==, "1:a");
+}
+
 typedef struct MessageWait {
         gboolean got;
         guint32 from;
@@ -470,15 +498,13 @@ static void test_garbage(Fixture *fx, gconstpointer data) {
                 struct wire_hello hello = {
                         .magic = WIRE_MAGIC, .major = 2, .minor = 0, .pnn = 0, .n_nodes = 2
                 };
-                struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = 0, .dst = 1 };
+                struct wire_header h = { .src = 0, .dst = 1 };
                 uint8_t frame[WIRE_HEADER_SIZE + 128];
-                int n = wire_pack(&wire_hello_desc, &hello, frame + WIRE_HEADER_SIZE, 128);
+                int n = wire_frame_pack(&h, &wire_hello_desc, &hello, frame, sizeof(frame));
 
-                g_assert_cmpint(n, >, 0);
-                h.length = WIRE_HEADER_SIZE + (uint32_t) n;
-                wire_header_pack(&h, frame);
+                g_assert_cmpint(n, >, (int) WIRE_HEADER_SIZE);
                 fd = connect_from(fx, node_address(0));
-                g_assert_cmpint(send(fd, frame, h.length, MSG_NOSIGNAL), ==, (ssize_t) h.length);
+                g_assert_cmpint(send(fd, frame, (size_t) n, MSG_NOSIGNAL), ==, n);
                 g_assert_true(wait_closed(fd));
                 close(fd);
                 assert_counters_reach(fx, 1, 1, 2);
@@ -781,6 +807,8 @@ int main(int argc, char **argv) {
 
         g_test_add("/tunneld/links", Fixture, &setup_plain, fixture_setup, test_links, fixture_teardown);
         g_test_add("/tunneld/reload-nodes", Fixture, &setup_plain, fixture_setup, test_reload_nodes,
+                   fixture_teardown);
+        g_test_add("/tunneld/reload-sighup", Fixture, &setup_plain, fixture_setup, test_reload_sighup,
                    fixture_teardown);
         g_test_add("/tunneld/send-register", Fixture, &setup_plain, fixture_setup, test_send_register,
                    fixture_teardown);
