@@ -168,15 +168,19 @@ struct daemon_running {
 };
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         const struct daemon_running *run = userdata;
+        int r;
 
         if (!run->ops->reload) {
                 log_info("SIGHUP: %s has nothing to reload", run->ops->name);
                 return 0;
         }
         (void) sd_notify(false, "RELOADING=1");
-        /* It logs its own failures; the running state stays as it was. */
-        (void) run->ops->reload(run->manager);
+        r = run->ops->reload(run->manager, &error);
+        /* A refused reload leaves the running state as it was. */
+        if (r < 0)
+                log_error_errno(r, "Reload on SIGHUP failed: %s", error.message ? error.message : strerror(-r));
         (void) sd_notify(false, "READY=1");
         return 0;
 }

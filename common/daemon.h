@@ -50,8 +50,8 @@ struct daemon_ops {
         int (*bus_add)(void *manager, sd_bus *bus);
         /* Starts the work (sockets, peers, timers). Logs its own errors. */
         int (*start)(void *manager);
-        /* SIGHUP (logs its own failures). NULL: the signal is logged and ignored. */
-        int (*reload)(void *manager);
+        /* SIGHUP; a failure is logged with error's message. NULL: the signal is logged and ignored. */
+        int (*reload)(void *manager, sd_bus_error *error);
         /* The daemon sends READY=1 itself (daemon_notify_ready()) once its state is loaded. */
         bool deferred_ready;
         /* STATUS= sent with READY=1 unless deferred_ready. */

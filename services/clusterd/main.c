@@ -3,7 +3,6 @@
 #include "clusterd-bus.h"
 #include "clusterd-manager.h"
 #include "daemon.h"
-#include "log.h"
 
 static int clusterd_new(void *mem_ctx, struct daemon_context *d, void **ret) {
         return clusterd_manager_new(mem_ctx, d->event, d->bus, d->config, d->nodes, d->nodes_path,
@@ -19,11 +18,8 @@ static int clusterd_start(void *manager) {
 }
 
 /* SIGHUP: what ReloadNodes does. */
-static int clusterd_reload(void *manager) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = clusterd_bus_reload_nodes(manager, NULL, &error);
-
-        return r < 0 ? log_error_errno(r, "%s", error.message ? error.message : "ReloadNodes failed") : 0;
+static int clusterd_reload(void *manager, sd_bus_error *error) {
+        return clusterd_bus_reload_nodes(manager, NULL, error);
 }
 
 static const struct daemon_ops clusterd_ops = {

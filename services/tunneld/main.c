@@ -1,7 +1,6 @@
 /* ctdb-tunneld: node-to-node links and cluster messaging (org.ctdb.tunnel1). */
 
 #include "daemon.h"
-#include "log.h"
 #include "tunneld-bus.h"
 #include "tunneld-manager.h"
 
@@ -19,11 +18,8 @@ static int tunneld_start(void *manager) {
 }
 
 /* SIGHUP: what ReloadNodes does. */
-static int tunneld_reload(void *manager) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = tunneld_manager_reload_nodes(manager, &error);
-
-        return r < 0 ? log_error_errno(r, "%s", error.message ? error.message : "ReloadNodes failed") : 0;
+static int tunneld_reload(void *manager, sd_bus_error *error) {
+        return tunneld_manager_reload_nodes(manager, error);
 }
 
 static const struct daemon_ops tunneld_ops = {
