@@ -258,8 +258,10 @@ int daemon_main(int argc, char *argv[], const struct daemon_ops *ops) {
                 log_set_max_level(args.log_level);
 
         ctx = talloc_new(NULL);
-        if (!ctx)
-                return log_oom(), EXIT_FAILURE;
+        if (!ctx) {
+                log_oom();
+                return EXIT_FAILURE;
+        }
         r = daemon_run(ctx, &args, ops);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
