@@ -180,7 +180,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         r = run->ops->reload(run->manager, &error);
         /* A refused reload leaves the running state as it was. */
         if (r < 0)
-                log_error_errno(r, "Reload on SIGHUP failed: %s", error.message ? error.message : strerror(-r));
+                log_error_errno(r, "Reload on SIGHUP failed: %s",
+                                error.message ? error.message : strerror(-r));
         (void) sd_notify(false, "READY=1");
         return 0;
 }
