@@ -16,27 +16,6 @@
 
 struct nlmsghdr;
 
-/*
- * netfilter's addresses are the project's one type (common/ip-address.h). The
- * names below are what the netfilter tests and fuzzer were written against;
- * netfilter itself uses the ctdb_ip_* names.
- */
-#define nf_addr ctdb_ip
-#define NF_ADDR_STRLEN CTDB_IP_STRLEN
-
-static inline int nf_addr_from_string(const char *s, struct ctdb_ip *ret, bool *ret_prefix_given) {
-        return ctdb_ip_prefix_from_string(s, ret, ret_prefix_given);
-}
-
-static inline const char *nf_addr_to_string(const struct ctdb_ip *a, bool with_prefix, char *buf,
-                                            size_t len) {
-        return ctdb_ip_to_string(a, with_prefix, buf, len);
-}
-
-static inline bool nf_addr_equal(const struct ctdb_ip *a, const struct ctdb_ip *b) {
-        return ctdb_ip_equal(a, b);
-}
-
 /* Flags for nf_addr_add(). */
 enum {
         /* No prefix route for the address's network (IFA_F_NOPREFIXROUTE). */

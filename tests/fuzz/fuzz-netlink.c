@@ -29,14 +29,14 @@ static int tracked_cb(const struct nf_tracked_conn *c, void *userdata) {
 }
 
 static int msg_cb(const struct nlmsghdr *nlh, void *data) {
-        char s[NF_ADDR_STRLEN];
+        char s[CTDB_IP_STRLEN];
 
         switch (nlh->nlmsg_type) {
         case RTM_NEWADDR:
         case RTM_DELADDR: {
                 struct nf_addr_info info;
                 if (nf_addr_parse_msg(nlh, &info) == 0)
-                        nf_addr_to_string(&info.addr, true, s, sizeof(s));
+                        ctdb_ip_to_string(&info.addr, true, s, sizeof(s));
                 break;
         }
         case RTM_NEWLINK:

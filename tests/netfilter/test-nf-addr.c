@@ -10,7 +10,7 @@
 #include "nftest.h"
 
 struct found {
-        struct nf_addr want;
+        struct ctdb_ip want;
         int n;
         unsigned prefixlen;
         uint32_t flags;
@@ -19,7 +19,7 @@ struct found {
 static int find_cb(const struct nf_addr_info *info, void *userdata) {
         struct found *f = userdata;
 
-        if (nf_addr_equal(&info->addr, &f->want)) {
+        if (ctdb_ip_equal(&info->addr, &f->want)) {
                 f->n++;
                 f->prefixlen = info->addr.prefixlen;
                 f->flags = info->flags;
@@ -31,7 +31,7 @@ static int count_addr(const char *ifname, const char *addr, unsigned *ret_prefix
         struct found f = {};
         char err[256];
 
-        g_assert_cmpint(nf_addr_from_string(addr, &f.want, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string(addr, &f.want, NULL), ==, 0);
         g_assert_cmpint(nf_addr_list(ifname, AF_UNSPEC, find_cb, &f, err, sizeof(err)), ==, 0);
         if (ret_prefixlen)
                 *ret_prefixlen = f.prefixlen;
@@ -39,28 +39,28 @@ static int count_addr(const char *ifname, const char *addr, unsigned *ret_prefix
 }
 
 static void test_parse(void) {
-        struct nf_addr a;
+        struct ctdb_ip a;
         bool given;
-        char s[NF_ADDR_STRLEN];
+        char s[CTDB_IP_STRLEN];
 
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10/24", &a, &given), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/24", &a, &given), ==, 0);
         g_assert_cmpint(a.family, ==, AF_INET);
         g_assert_cmpuint(a.prefixlen, ==, 24);
         g_assert_true(given);
-        g_assert_cmpstr(nf_addr_to_string(&a, true, s, sizeof(s)), ==, "203.0.113.10/24");
-        g_assert_cmpint(nf_addr_from_string("2001:db8::10", &a, &given), ==, 0);
+        g_assert_cmpstr(ctdb_ip_to_string(&a, true, s, sizeof(s)), ==, "203.0.113.10/24");
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8::10", &a, &given), ==, 0);
         g_assert_cmpuint(a.prefixlen, ==, 128);
         g_assert_false(given);
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10/33", &a, NULL), ==, -EINVAL);
-        g_assert_cmpint(nf_addr_from_string("2001:db8::/129", &a, NULL), ==, -EINVAL);
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10/", &a, NULL), ==, -EINVAL);
-        g_assert_cmpint(nf_addr_from_string("203.0.113/24", &a, NULL), ==, -EINVAL);
-        g_assert_cmpint(nf_addr_from_string("", &a, NULL), ==, -EINVAL);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/33", &a, NULL), ==, -EINVAL);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8::/129", &a, NULL), ==, -EINVAL);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/", &a, NULL), ==, -EINVAL);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113/24", &a, NULL), ==, -EINVAL);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("", &a, NULL), ==, -EINVAL);
 }
 
 static void test_add_list_del(void) {
         char err[256] = "";
-        struct nf_addr a4, a6;
+        struct ctdb_ip a4, a6;
         unsigned plen;
         char *out;
 
@@ -69,8 +69,8 @@ static void test_add_list_del(void) {
                          "@A link set d1 up");
         nftest_enter("A");
 
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10/24", &a4, NULL), ==, 0);
-        g_assert_cmpint(nf_addr_from_string("2001:db8::10/64", &a6, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/24", &a4, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8::10/64", &a6, NULL), ==, 0);
         g_assert_cmpint(nf_addr_add("d0", &a4, 0, err, sizeof(err)), ==, 0);
         g_assert_cmpint(nf_addr_add("d0", &a6, NF_ADDR_NODAD, err, sizeof(err)), ==, 0);
 
@@ -121,11 +121,11 @@ static void test_add_list_del(void) {
 
 static void test_missing_interface(void) {
         char err[256] = "";
-        struct nf_addr a;
+        struct ctdb_ip a;
 
         nftest_ns_add("M");
         nftest_enter("M");
-        g_assert_cmpint(nf_addr_from_string("198.51.100.7/24", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("198.51.100.7/24", &a, NULL), ==, 0);
         g_assert_cmpint(nf_addr_add("nosuch0", &a, 0, err, sizeof(err)), ==, -ENODEV);
         g_assert_nonnull(strstr(err, "198.51.100.7/24"));
         g_assert_nonnull(strstr(err, "nosuch0"));
@@ -139,15 +139,15 @@ static void test_missing_interface(void) {
 
 static void test_noprefixroute(void) {
         char err[256] = "";
-        struct nf_addr a, b;
+        struct ctdb_ip a, b;
         char *routes;
 
         nftest_ns_add("R");
         nftest_sh(false, "ip -n @R link add d0 type veth peer name d1 && ip -n @R link set d0 up && ip -n "
                          "@R link set d1 up");
         nftest_enter("R");
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10/24", &a, NULL), ==, 0);
-        g_assert_cmpint(nf_addr_from_string("198.51.100.10/24", &b, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/24", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("198.51.100.10/24", &b, NULL), ==, 0);
         g_assert_cmpint(nf_addr_add("d0", &a, NF_ADDR_NOPREFIXROUTE, err, sizeof(err)), ==, 0);
         g_assert_cmpint(nf_addr_add("d0", &b, 0, err, sizeof(err)), ==, 0);
         nftest_enter(NULL);

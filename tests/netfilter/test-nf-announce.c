@@ -43,7 +43,7 @@ static int capture_open(const char *ns, const char *ifname) {
 }
 
 /* Counts the frames announcing addr from mac; anything malformed about them sets bad. */
-static void capture_read(struct capture *c, const struct nf_addr *addr, const uint8_t mac[6]) {
+static void capture_read(struct capture *c, const struct ctdb_ip *addr, const uint8_t mac[6]) {
         _Alignas(8) uint8_t buf[2048];   /* the ARP header at offset 14 needs 2-byte alignment */
         ssize_t n;
 
@@ -89,7 +89,7 @@ static void capture_read(struct capture *c, const struct nf_addr *addr, const ui
 }
 
 /* Reads until want frames were seen, then a short look for extras. */
-static void capture_wait(struct capture *c, const struct nf_addr *addr, const uint8_t mac[6],
+static void capture_wait(struct capture *c, const struct ctdb_ip *addr, const uint8_t mac[6],
                          unsigned want) {
         gint64 deadline = nftest_deadline(5000);
 
@@ -144,7 +144,7 @@ static void teardown(void) {
 
 static void test_garp(void) {
         struct capture c = {};
-        struct nf_addr a;
+        struct ctdb_ip a;
         uint8_t mac[6];
         char err[256];
 
@@ -152,7 +152,7 @@ static void test_garp(void) {
         /* A stale entry with another MAC: a valid GARP must move it to ours. */
         nftest_sh(false, "ip -n @B neigh add 203.0.113.10 lladdr 02:00:00:00:00:01 dev v2 nud stale");
         c.fd = capture_open("B", "v2");
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10", &a, NULL), ==, 0);
 
         nftest_enter("A");
         g_assert_cmpint(nf_announce("v1", &a, 3, 20000, NF_ARP_REQUEST, err, sizeof(err)), ==, 3);
@@ -185,14 +185,14 @@ static void test_garp(void) {
 
 static void test_na(void) {
         struct capture c = {};
-        struct nf_addr a;
+        struct ctdb_ip a;
         uint8_t mac[6];
         char err[256];
 
         setup(mac);
         nftest_sh(false, "ip -n @B neigh add 2001:db8::10 lladdr 02:00:00:00:00:01 dev v2 nud stale");
         c.fd = capture_open("B", "v2");
-        g_assert_cmpint(nf_addr_from_string("2001:db8::10", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8::10", &a, NULL), ==, 0);
 
         nftest_enter("A");
         g_assert_cmpint(nf_announce("v1", &a, 3, 20000, 0, err, sizeof(err)), ==, 3);

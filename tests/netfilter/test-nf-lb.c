@@ -71,7 +71,7 @@ static void test_lb(void) {
                 nftest_enter(ns);
                 g_assert_cmpint(nf_link_get("v", &ls, err, sizeof(err)), ==, 0);
                 memcpy(mac[s], ls.mac, 6);
-                g_assert_cmpint(nf_addr_from_string("203.0.113.50", &e.addr, NULL), ==, 0);
+                g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.50", &e.addr, NULL), ==, 0);
                 g_assert_cmpint(nf_tables_lb_apply(&e, 1, err, sizeof(err)), ==, 0);
                 g_assert_cmpint(nf_tables_lb_apply(&e, 1, err, sizeof(err)), ==, 0);
                 fds[s] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

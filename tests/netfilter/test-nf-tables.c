@@ -132,7 +132,7 @@ static int tcp_connect_error(const char *addr, uint16_t port) {
 }
 
 static void test_reset(void) {
-        struct nf_addr rel[2], pub[3];
+        struct ctdb_ip rel[2], pub[3];
         char err[512] = "";
         char *before, *during, *other_during, *table1, *table2, *after;
         int c10, s10, c11, s11, c6, s6;
@@ -141,8 +141,8 @@ static void test_reset(void) {
         before = nftest_sh_out("ip netns exec @B nft list ruleset");
 
         /* Without the table, a change names the set and says what is missing. */
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10", &rel[0], NULL), ==, 0);
-        g_assert_cmpint(nf_addr_from_string("2001:db8:1::10", &rel[1], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10", &rel[0], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8:1::10", &rel[1], NULL), ==, 0);
         enter_b_or_fail();
         g_assert_cmpint(nf_tables_release_add(rel, 1, err, sizeof(err)), ==, -ENOENT);
         g_assert_nonnull(strstr(err, "203.0.113.10"));
@@ -165,9 +165,9 @@ static void test_reset(void) {
         nftest_tcp_pair("A", "B", "2001:db8:1::10", 445, &c6, &s6);
 
         /* Tracking: once the addresses are public, the next client packet records the connection. */
-        g_assert_cmpint(nf_addr_from_string("203.0.113.10", &pub[0], NULL), ==, 0);
-        g_assert_cmpint(nf_addr_from_string("203.0.113.11", &pub[1], NULL), ==, 0);
-        g_assert_cmpint(nf_addr_from_string("2001:db8:1::10", &pub[2], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10", &pub[0], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.11", &pub[1], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8:1::10", &pub[2], NULL), ==, 0);
         enter_b_or_fail();
         g_assert_cmpint(nf_tables_public_add(pub, 3, err, sizeof(err)), ==, 0);
         g_assert_cmpint(nf_tables_public_add(pub, 3, err, sizeof(err)), ==, 0);
@@ -252,7 +252,7 @@ static void test_natgw(void) {
                   "ip netns exec @G sysctl -qw net.ipv4.ip_forward=1 && "
                   "ip -n @O addr add 198.51.100.2/24 dev o1");
 
-        g_assert_cmpint(nf_addr_from_string("192.0.2.0/24", &gw.network, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("192.0.2.0/24", &gw.network, NULL), ==, 0);
         nftest_enter("G");
         g_assert_cmpint(nf_tables_natgw_apply(&gw, 1, err, sizeof(err)), ==, 0);
         g_assert_cmpint(nf_tables_natgw_apply(&gw, 1, err, sizeof(err)), ==, 0);
