@@ -666,3 +666,93 @@ int wire_hello_check(const struct wire_hello *h) {
                 return -EPROTONOSUPPORT;
         return 0;
 }
+
+/* ---- inner messages ---------------------------------------------------- */
+
+struct wire_inner_prefix {
+        uint16_t kind;
+        uint16_t reserved;
+};
+
+static const struct wire_field inner_prefix_fields[] = {
+        WIRE_U16(struct wire_inner_prefix, kind),
+        WIRE_U16(struct wire_inner_prefix, reserved),
+};
+
+static const struct wire_desc inner_prefix_desc = WIRE_DESC(0, struct wire_inner_prefix, inner_prefix_fields);
+
+size_t wire_inner_size(const struct wire_desc *desc, const void *msg) {
+        return WIRE_INNER_PREFIX_SIZE + wire_payload_size(desc, msg);
+}
+
+int wire_inner_pack_into(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t size) {
+        struct wire_inner_prefix p = { .kind = desc->kind };
+        size_t need = wire_inner_size(desc, msg);
+        int r;
+
+        if (need > WIRE_INNER_MAX || need > size)
+                return -EMSGSIZE;
+        r = wire_pack(&inner_prefix_desc, &p, buf, WIRE_INNER_PREFIX_SIZE);
+        if (r < 0)
+                return r;
+        r = wire_pack(desc, msg, buf + WIRE_INNER_PREFIX_SIZE, need - WIRE_INNER_PREFIX_SIZE);
+        if (r < 0)
+                return r;
+        return (int) need;
+}
+
+int wire_inner_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg, uint8_t **ret,
+                    size_t *ret_len) {
+        size_t need = wire_inner_size(desc, msg);
+        uint8_t *buf;
+        int r;
+
+        if (need > WIRE_INNER_MAX)
+                return -EMSGSIZE;
+        buf = talloc_size(mem_ctx, need);
+        if (!buf)
+                return -ENOMEM;
+        r = wire_inner_pack_into(desc, msg, buf, need);
+        if (r < 0) {
+                talloc_free(buf);
+                return r;
+        }
+        *ret = buf;
+        *ret_len = need;
+        return 0;
+}
+
+int wire_inner_kind(const uint8_t *buf, size_t len) {
+        struct wire_inner_prefix p;
+        int r;
+
+        if (!buf)
+                return -EBADMSG;
+        r = wire_unpack(&inner_prefix_desc, NULL, buf, len, &p);
+        if (r < 0)
+                return r;
+        return p.kind;
+}
+
+int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg) {
+        int kind = wire_inner_kind(buf, len);
+
+        if (kind < 0)
+                return kind;
+        if ((uint16_t) kind != desc->kind)
+                return -EBADMSG;
+        return wire_unpack(desc, mem_ctx, buf + WIRE_INNER_PREFIX_SIZE, len - WIRE_INNER_PREFIX_SIZE, msg);
+}
+
+int wire_inner_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx, uint32_t src_pnn,
+                        uint64_t srvid, const uint8_t *data, size_t len, void *userdata) {
+        struct wire_header h = { .src = src_pnn, .srvid = srvid };
+        int kind = wire_inner_kind(data, len);
+
+        if (kind < 0)
+                return kind;
+        h.kind = (uint16_t) kind;
+        h.length = len > UINT32_MAX ? UINT32_MAX : (uint32_t) len;
+        return wire_dispatch(table, n_table, mem_ctx, &h, data + WIRE_INNER_PREFIX_SIZE,
+                             len - WIRE_INNER_PREFIX_SIZE, userdata);
+}

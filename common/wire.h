@@ -329,3 +329,41 @@ const char *wire_kind_to_string(uint16_t kind);
  * -EPROTONOSUPPORT on another major version.
  */
 int wire_hello_check(const struct wire_hello *h);
+
+/* ---- inner messages ---------------------------------------------------- */
+
+/*
+ * A daemon's own protocol rides inside the data of MESSAGE or TUNNEL frames
+ * (clusterd's announcements, dbd's record traffic): a 4-byte prefix (u16 kind,
+ * u16 reserved, little endian) and then the payload of that kind, each kind
+ * described by a wire_desc of the daemon's own list. Newer minor versions may
+ * append fields; wire_unpack() ignores trailing bytes.
+ */
+#define WIRE_INNER_PREFIX_SIZE 4u
+/* What the data of a MESSAGE or TUNNEL frame leaves for prefix and payload. */
+#define WIRE_INNER_MAX (WIRE_FRAME_MAX - WIRE_HEADER_SIZE - 4u)
+
+/* Bytes prefix + payload of msg take. */
+size_t wire_inner_size(const struct wire_desc *desc, const void *msg);
+/*
+ * prefix + payload of desc (its kind is the inner kind) into the caller's buf
+ * (size bytes), nothing allocated. Returns the bytes written, -EMSGSIZE if they
+ * do not fit buf or WIRE_INNER_MAX, -EINVAL as wire_pack().
+ */
+int wire_inner_pack_into(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t size);
+/* The same into a new talloc buffer of exactly that size. */
+int wire_inner_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg, uint8_t **ret,
+                    size_t *ret_len);
+/* The inner kind of received data, or -EBADMSG. */
+int wire_inner_kind(const uint8_t *buf, size_t len);
+/* Unpacks the payload after the prefix; -EBADMSG also when the kind is not desc's. */
+int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg);
+/*
+ * Dispatch of received data (from src_pnn, for srvid or tunnel id srvid) by a
+ * table of {inner kind, desc, handler} rows: wire_dispatch() on the bytes after
+ * the prefix, with a pseudo header whose kind is the inner kind, src src_pnn,
+ * srvid srvid and length len (the rest zero). Results are wire_dispatch()'s;
+ * data shorter than the prefix is -EBADMSG.
+ */
+int wire_inner_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx, uint32_t src_pnn,
+                        uint64_t srvid, const uint8_t *data, size_t len, void *userdata);

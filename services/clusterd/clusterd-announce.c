@@ -33,7 +33,7 @@ void clusterd_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) 
                         connected[s.n_connected++] = i;
 
         /* Into a buffer of the largest size: packing cannot fail for want of memory. */
-        len = clusterd_msg_pack_into(&clusterd_state_desc, &s, buf, sizeof(buf));
+        len = wire_inner_pack_into(&clusterd_state_desc, &s, buf, sizeof(buf));
         if (len < 0) {
                 log_error_errno(len, "Failed to pack the state announcement: %m");
                 return;

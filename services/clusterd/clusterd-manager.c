@@ -370,7 +370,7 @@ int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_d
         uint8_t buf[CLUSTERD_SEND_MAX];
         int len;
 
-        len = clusterd_msg_pack_into(desc, msg, buf, sizeof(buf));
+        len = wire_inner_pack_into(desc, msg, buf, sizeof(buf));
         if (len < 0)
                 return len;
         /* -EAGAIN: tunneld's socket is full; announcements repeat and controls time out. */
@@ -414,14 +414,15 @@ void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *
                 log_error("Out of memory: dropped a clusterd message from node %" PRIu32, src);
                 return;
         }
-        r = clusterd_msg_dispatch(clusterd_handlers, ELEMENTSOF(clusterd_handlers), tmp, src, data, len, m);
+        r = wire_inner_dispatch(clusterd_handlers, ELEMENTSOF(clusterd_handlers), tmp, src, CTDB_SRVID_CLUSTERD, data,
+                                len, m);
         if (r == -ENOMSG)
                 /* A newer minor version may send kinds we do not know. */
                 log_debug("Ignoring clusterd message of kind %d from node %" PRIu32,
-                          clusterd_msg_kind(data, len), src);
+                          wire_inner_kind(data, len), src);
         else if (r < 0)
                 log_warning_errno(r, "Malformed clusterd message (kind %d) from node %" PRIu32 ": %m",
-                                  clusterd_msg_kind(data, len), src);
+                                  wire_inner_kind(data, len), src);
 }
 
 static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data,

@@ -1,11 +1,9 @@
 #pragma once
 
 /*
- * clusterd's own messages between nodes. They travel as the data of tunnel
- * MESSAGE frames with srvid CTDB_SRVID_CLUSTERD: a 4-byte prefix (u16 kind,
- * u16 reserved) and then the payload of that kind, each kind described once by
- * a struct wire_desc table (common/wire.h) so there is no hand marshalling.
- * Newer minor versions may append fields; wire_unpack() ignores trailing bytes.
+ * clusterd's own messages between nodes: inner messages (common/wire.h,
+ * wire_inner_*()) in the data of MESSAGE frames with srvid CTDB_SRVID_CLUSTERD,
+ * each kind described once by a struct wire_desc table.
  */
 
 #include <stddef.h>
@@ -31,18 +29,10 @@ enum clusterd_msg_kind {
 #undef CLUSTERD_MSG_ENUM_
 };
 
-/* Bytes of the prefix (u16 kind, u16 reserved) before each message's payload. */
-#define CLUSTERD_MSG_PREFIX_SIZE 4u
-
 /* Most peers a state announcement may list (also caps what a peer makes us allocate). */
 #define CLUSTERD_MAX_NODES 1024u
 #define CLUSTERD_MAX_ERROR_NAME 128u
 #define CLUSTERD_MAX_ERROR_MESSAGE 512u
-
-struct clusterd_msg_header {
-        uint16_t kind;
-        uint16_t reserved;
-};
 
 struct clusterd_state_msg {
         uint32_t pnn;
@@ -85,7 +75,6 @@ struct clusterd_control_reply_msg {
         char *message;
 };
 
-extern const struct wire_desc clusterd_msg_header_desc;
 extern const struct wire_desc clusterd_state_desc;
 extern const struct wire_desc clusterd_control_desc;
 extern const struct wire_desc clusterd_control_reply_desc;
@@ -94,32 +83,5 @@ extern const struct wire_desc clusterd_control_reply_desc;
 const struct wire_desc *clusterd_msg_desc_by_kind(uint16_t kind);
 /* "STATE", "CONTROL", "CONTROL_REPLY"; "unknown" for an unknown kind. */
 const char *clusterd_msg_kind_to_string(uint16_t kind);
-
-/* Bytes prefix + payload of msg take. */
-size_t clusterd_msg_size(const struct wire_desc *desc, const void *msg);
-/*
- * prefix + payload of desc (whose kind is a clusterd_msg_kind) into the caller's
- * buf (size bytes), nothing allocated. Returns the bytes written, -EMSGSIZE if
- * they do not fit buf or a MESSAGE frame, -EINVAL as wire_pack().
- */
-int clusterd_msg_pack_into(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t size);
-/* prefix + payload of desc in one talloc buffer. */
-int clusterd_msg_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg, uint8_t **ret,
-                      size_t *ret_len);
-/* The kind of a received message, or -EBADMSG. */
-int clusterd_msg_kind(const uint8_t *buf, size_t len);
-/* Unpacks the payload after the prefix; -EBADMSG also when the kind is not desc's. */
-int clusterd_msg_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len,
-                        void *msg);
-
-/*
- * Dispatch of one received message (the data of a MESSAGE frame from src_pnn)
- * by a table of {clusterd kind, desc, handler} rows: wire_dispatch() on the
- * bytes after the prefix, with a pseudo header whose kind is the clusterd kind,
- * src is src_pnn, srvid CTDB_SRVID_CLUSTERD and length len (the rest zero).
- * Results are wire_dispatch()'s; a message shorter than the prefix is -EBADMSG.
- */
-int clusterd_msg_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ctx, uint32_t src_pnn,
-                          const uint8_t *data, size_t len, void *userdata);
 
 const char *clusterd_op_to_string(uint32_t op);

@@ -14,6 +14,7 @@
 #include "clusterd-election.h"
 #include "clusterd-recovery.h"
 #include "clusterd-wire.h"
+#include "ctdb-srvid.h"
 
 #define SIM_MAX 8
 
@@ -642,9 +643,9 @@ static void test_wire_state_roundtrip(void) {
         uint8_t *buf;
         size_t len;
 
-        g_assert_cmpint(clusterd_msg_pack(NULL, &clusterd_state_desc, &in, &buf, &len), ==, 0);
-        g_assert_cmpint(clusterd_msg_kind(buf, len), ==, CLUSTERD_MSG_STATE);
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, buf, buf, len, &out), >, 0);
+        g_assert_cmpint(wire_inner_pack(NULL, &clusterd_state_desc, &in, &buf, &len), ==, 0);
+        g_assert_cmpint(wire_inner_kind(buf, len), ==, CLUSTERD_MSG_STATE);
+        g_assert_cmpint(wire_inner_unpack(&clusterd_state_desc, buf, buf, len, &out), >, 0);
         g_assert_cmpuint(out.generation, ==, 42);
         g_assert_cmpuint(out.ban_left, ==, 7);
         g_assert_cmpuint(out.recovering, ==, 1);
@@ -652,10 +653,10 @@ static void test_wire_state_roundtrip(void) {
         g_assert_cmpuint(out.connected[1], ==, 2);
         /* Another kind's description refuses it. */
         struct clusterd_control_msg c;
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_control_desc, buf, buf, len, &c), ==, -EBADMSG);
+        g_assert_cmpint(wire_inner_unpack(&clusterd_control_desc, buf, buf, len, &c), ==, -EBADMSG);
         /* Every truncation fails cleanly. */
         for (size_t l = 0; l < len; l++)
-                g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, buf, buf, l, &out), <, 0);
+                g_assert_cmpint(wire_inner_unpack(&clusterd_state_desc, buf, buf, l, &out), <, 0);
         talloc_free(buf);
 }
 
@@ -668,8 +669,8 @@ static void test_wire_control_reply_roundtrip(void) {
         uint8_t *buf;
         size_t len;
 
-        g_assert_cmpint(clusterd_msg_pack(NULL, &clusterd_control_reply_desc, &in, &buf, &len), ==, 0);
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_control_reply_desc, buf, buf, len, &out), >, 0);
+        g_assert_cmpint(wire_inner_pack(NULL, &clusterd_control_reply_desc, &in, &buf, &len), ==, 0);
+        g_assert_cmpint(wire_inner_unpack(&clusterd_control_reply_desc, buf, buf, len, &out), >, 0);
         g_assert_cmpuint(out.id, ==, 9);
         g_assert_cmpstr(out.error_name, ==, "org.ctdb.Error.InvalidArgs");
         g_assert_cmpstr(out.message, ==, "nope");
@@ -686,13 +687,13 @@ static void test_wire_hostile_count(void) {
         count = CLUSTERD_MAX_NODES;
         for (unsigned k = 0; k < 4; k++)
                 buf[sizeof(buf) - 4 + k] = (uint8_t) (count >> (8 * k)); /* little endian */
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==,
+        g_assert_cmpint(wire_inner_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==,
                         -EBADMSG);
         /* A count above the limit (2^31 peers in a few bytes): refused by the limit. */
         buf[sizeof(buf) - 1] = 0x80;
-        g_assert_cmpint(clusterd_msg_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -E2BIG);
-        g_assert_cmpint(clusterd_msg_kind(buf, 1), <, 0);
-        g_assert_cmpint(clusterd_msg_kind(NULL, 0), <, 0);
+        g_assert_cmpint(wire_inner_unpack(&clusterd_state_desc, NULL, buf, sizeof(buf), &out), ==, -E2BIG);
+        g_assert_cmpint(wire_inner_kind(buf, 1), <, 0);
+        g_assert_cmpint(wire_inner_kind(NULL, 0), <, 0);
 }
 
 struct dispatched {
@@ -725,12 +726,12 @@ static void test_wire_pack_into_and_dispatch(void) {
         int len;
 
         /* A buffer one byte short is refused, nothing written past it. */
-        g_assert_cmpint(clusterd_msg_pack_into(&clusterd_control_desc, &c, buf,
-                                               clusterd_msg_size(&clusterd_control_desc, &c) - 1),
+        g_assert_cmpint(wire_inner_pack_into(&clusterd_control_desc, &c, buf,
+                                               wire_inner_size(&clusterd_control_desc, &c) - 1),
                         ==, -EMSGSIZE);
-        len = clusterd_msg_pack_into(&clusterd_control_desc, &c, buf, sizeof(buf));
-        g_assert_cmpint(len, ==, (int) clusterd_msg_size(&clusterd_control_desc, &c));
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d),
+        len = wire_inner_pack_into(&clusterd_control_desc, &c, buf, sizeof(buf));
+        g_assert_cmpint(len, ==, (int) wire_inner_size(&clusterd_control_desc, &c));
+        g_assert_cmpint(wire_inner_dispatch(table, G_N_ELEMENTS(table), NULL, 2, CTDB_SRVID_CLUSTERD, buf, (size_t) len, &d),
                         ==, 0);
         g_assert_cmpuint(d.calls, ==, 1);
         g_assert_cmpuint(d.src, ==, 2);
@@ -738,14 +739,14 @@ static void test_wire_pack_into_and_dispatch(void) {
         g_assert_cmpuint(d.arg, ==, 30);
         /* Truncated: malformed, the handler is not called. */
         g_assert_cmpint(
-                clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len - 1, &d), ==,
+                wire_inner_dispatch(table, G_N_ELEMENTS(table), NULL, 2, CTDB_SRVID_CLUSTERD, buf, (size_t) len - 1, &d), ==,
                 -EBADMSG);
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, 3, &d), ==,
+        g_assert_cmpint(wire_inner_dispatch(table, G_N_ELEMENTS(table), NULL, 2, CTDB_SRVID_CLUSTERD, buf, 3, &d), ==,
                         -EBADMSG);
         /* A kind the table does not have. */
-        len = clusterd_msg_pack_into(&clusterd_state_desc, &st, buf, sizeof(buf));
+        len = wire_inner_pack_into(&clusterd_state_desc, &st, buf, sizeof(buf));
         g_assert_cmpint(len, >, 0);
-        g_assert_cmpint(clusterd_msg_dispatch(table, G_N_ELEMENTS(table), NULL, 2, buf, (size_t) len, &d),
+        g_assert_cmpint(wire_inner_dispatch(table, G_N_ELEMENTS(table), NULL, 2, CTDB_SRVID_CLUSTERD, buf, (size_t) len, &d),
                         ==, -ENOMSG);
         g_assert_cmpuint(d.calls, ==, 1);
 }
