@@ -23,4 +23,6 @@
          CTDB_NODE_FLAG_DELETED)
 
 /* Capabilities a node announces. */
-#define CTDB_NODE_CAP_LEADER 0x1u
+#define CTDB_NODE_CAP_LEADER  0x1u
+/* A ctdb-dbd runs on the node, so it may be an lmaster (CTDB's CTDB_CAP_LMASTER): VnnMap lists it. */
+#define CTDB_NODE_CAP_LMASTER 0x2u

@@ -12,3 +12,8 @@
 #define CTDB_SRVID_CLUSTERD     UINT64_C(0xF000000000000001)
 #define CTDB_SRVID_BENCH_RING   UINT64_C(0xF000000000000100)
 #define CTDB_SRVID_BENCH_DETECT UINT64_C(0xF000000000000101)
+/* dbd's recovery coordinator -> the leader's clusterd (common/db-proto.h). */
+#define CTDB_SRVID_DB_RECOVERY  UINT64_C(0xF000000000000002)
+
+/* Tunnel ids (one owner per node). */
+#define CTDB_TUNNEL_DBD         UINT64_C(0xF000000000010001)

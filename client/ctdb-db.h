@@ -1,0 +1,91 @@
+#pragma once
+
+/*
+ * libctdb-client, databases: the record API of ctdb-dbd for applications, the
+ * fast path Samba's dbwrap takes. A client connects to dbd's local socket
+ * (default /run/ctdb/db.sock, overridden by $CTDB_DB_SOCKET), attaches
+ * databases by name and kind, and opens each database's tdb file itself with
+ * the flags dbd names, so that records of which this node is the dmaster are
+ * read and written without crossing a socket:
+ *
+ *   fetch-lock  locks the record's hash chain in the caller's process and
+ *               reads CTDB's record header; when this node is the dmaster it
+ *               is done, else it unlocks, asks dbd to migrate the record here
+ *               (MIGRATE) and tries again;
+ *   store       writes header + value under that lock (this node is dmaster);
+ *   delete      stores a header-only record and tells dbd to vacuum it;
+ *   fetch       reads without migrating: the local copy when this node is the
+ *               dmaster or holds a read-only copy, else the value from wherever
+ *               it lives (FETCH);
+ *   traverse    every live record of the cluster, through dbd.
+ *
+ * Plain C types: no talloc and no event loop in this API. All functions are
+ * thread-safe; calls may block (a migration waits for other nodes and for a
+ * recovery to finish), each at most for the client's timeout. When dbd goes
+ * away, every call in progress and every later one returns -ECONNRESET at once.
+ * Values handed out are malloc()'d; the caller free()s them.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ctdb_db_client ctdb_db_client;   /* a connection to db.sock */
+typedef struct ctdb_db ctdb_db;                 /* an attached database */
+typedef struct ctdb_record ctdb_record;         /* a record locked by fetch-lock */
+
+enum ctdb_db_kind {
+        CTDB_DB_VOLATILE = 0,
+        CTDB_DB_PERSISTENT = 1,
+        CTDB_DB_REPLICATED = 2,
+};
+
+/* The socket path used when none is given. */
+const char *ctdb_db_default_socket(void);
+/*
+ * Connects and exchanges versions (blocking, at most 5 s). path NULL = default.
+ * -ENOENT/-ECONNREFUSED when dbd is not running.
+ */
+int ctdb_db_connect(const char *path, ctdb_db_client **ret);
+/* Closes the connection; the databases attached through it must be closed first. */
+void ctdb_db_client_free(ctdb_db_client *c);
+/* This node's pnn, as dbd told it. */
+uint32_t ctdb_db_client_pnn(ctdb_db_client *c);
+/* Longest a call blocks (default 60 s); -ETIMEDOUT after it. */
+void ctdb_db_client_set_timeout(ctdb_db_client *c, unsigned msec);
+
+/* Attaches (creating it cluster-wide if needed) and opens the database's file. */
+int ctdb_db_attach(ctdb_db_client *c, const char *name, enum ctdb_db_kind kind, ctdb_db **ret);
+/* Closes this process's handle (the database stays attached in the cluster). */
+void ctdb_db_close(ctdb_db *db);
+uint32_t ctdb_db_id(const ctdb_db *db);
+const char *ctdb_db_path(const ctdb_db *db);
+
+/*
+ * Locks the record and makes this node its dmaster. *ret_value/*ret_len: a copy
+ * of the current value (NULL/0 for a record that is new or deleted). The lock
+ * is held until ctdb_record_unlock(); one record at a time per thread (tdb's
+ * DISALLOW_NESTING).
+ */
+int ctdb_db_fetch_lock(ctdb_db *db, const void *key, size_t key_len, ctdb_record **ret, void **ret_value,
+                       size_t *ret_len);
+/* Stores value under the lock (rsn and dmaster kept). */
+int ctdb_record_store(ctdb_record *r, const void *value, size_t len);
+/* Deletes under the lock: a header-only record, queued for vacuuming. */
+int ctdb_record_delete(ctdb_record *r);
+/* Unlocks and frees r; NULL is fine. */
+void ctdb_record_unlock(ctdb_record *r);
+
+/*
+ * Reads a value without moving the record. -ENOENT when there is none.
+ * readonly: on a database with read-only delegations, leave a read-only copy
+ * here so that the next read is local (until the dmaster revokes it).
+ */
+int ctdb_db_fetch(ctdb_db *db, const void *key, size_t key_len, bool readonly, void **ret_value,
+                  size_t *ret_len);
+
+/* Called per live record; key and value live until it returns. Non-zero stops the traverse. */
+typedef int (*ctdb_traverse_fn)(const void *key, size_t key_len, const void *value, size_t len,
+                                void *userdata);
+/* Every live record of the cluster once. Returns the number of records seen, or negative. */
+int ctdb_db_traverse(ctdb_db *db, ctdb_traverse_fn fn, void *userdata);

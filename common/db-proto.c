@@ -1,0 +1,83 @@
+/* ctdb-dbd's local socket and its message to clusterd, described once; see db-proto.h. */
+
+#include <stddef.h>
+
+#include "db-proto.h"
+
+static const struct wire_field attach_fields[] = {
+        WIRE_U32(struct db_attach, kind),
+        WIRE_STRING(struct db_attach, name, name_len, DB_NAME_MAX),
+};
+
+static const struct wire_field attach_reply_fields[] = {
+        WIRE_U32(struct db_attach_reply, error),
+        WIRE_U32(struct db_attach_reply, db_id),
+        WIRE_U32(struct db_attach_reply, tdb_flags),
+        WIRE_U32(struct db_attach_reply, hash_size),
+        WIRE_STRING(struct db_attach_reply, path, path_len, DB_PATH_MAX),
+};
+
+static const struct wire_field key_req_fields[] = {
+        WIRE_U32(struct db_key_req, db_id),
+        WIRE_U32(struct db_key_req, flags),
+        WIRE_BLOB(struct db_key_req, key, key_len, DB_KEY_MAX),
+};
+
+static const struct wire_field reply_fields[] = {
+        WIRE_U32(struct db_reply, error),
+};
+
+static const struct wire_field value_fields[] = {
+        WIRE_U32(struct db_value, error),
+        WIRE_U64(struct db_value, rsn),
+        WIRE_U32(struct db_value, dmaster),
+        WIRE_BLOB(struct db_value, value, value_len, DB_VALUE_MAX),
+};
+
+static const struct wire_field traverse_fields[] = {
+        WIRE_U32(struct db_traverse, db_id),
+        WIRE_U32(struct db_traverse, flags),
+};
+
+static const struct wire_field record_fields[] = {
+        WIRE_U64(struct db_record, rsn),
+        WIRE_U32(struct db_record, dmaster),
+        WIRE_U32(struct db_record, flags),
+        WIRE_BLOB(struct db_record, key, key_len, DB_KEY_MAX),
+        WIRE_BLOB(struct db_record, value, value_len, DB_VALUE_MAX),
+};
+
+const struct wire_desc db_record_desc = WIRE_DESC(0, struct db_record, record_fields);
+
+static const struct wire_field records_fields[] = {
+        WIRE_U32(struct db_records, db_id),
+        WIRE_U8(struct db_records, last),
+        WIRE_STRUCT_ARRAY(struct db_records, records, n_records, &db_record_desc, DB_BATCH_RECORDS),
+};
+
+static const struct wire_field recovered_fields[] = {
+        WIRE_U32(struct db_recovered, generation),
+        WIRE_U32(struct db_recovered, error),
+};
+
+const struct wire_desc db_attach_desc = WIRE_DESC(DB_LOCAL_ATTACH, struct db_attach, attach_fields);
+const struct wire_desc db_attach_reply_desc =
+        WIRE_DESC(DB_LOCAL_ATTACH_REPLY, struct db_attach_reply, attach_reply_fields);
+const struct wire_desc db_key_req_desc = WIRE_DESC(0, struct db_key_req, key_req_fields);
+const struct wire_desc db_reply_desc = WIRE_DESC(DB_LOCAL_REPLY, struct db_reply, reply_fields);
+const struct wire_desc db_value_desc = WIRE_DESC(DB_LOCAL_VALUE, struct db_value, value_fields);
+const struct wire_desc db_traverse_desc = WIRE_DESC(DB_LOCAL_TRAVERSE, struct db_traverse, traverse_fields);
+const struct wire_desc db_records_desc = WIRE_DESC(DB_LOCAL_RECORDS, struct db_records, records_fields);
+const struct wire_desc db_recovered_desc =
+        WIRE_DESC(DB_RECOVERY_RECOVERED, struct db_recovered, recovered_fields);
+
+const char *db_local_kind_to_string(uint16_t kind) {
+        switch (kind) {
+#define DB_LOCAL_NAME_(name, value, desc)                                                               \
+        case value:                                                                                     \
+                return #name;
+                DB_LOCAL_KINDS(DB_LOCAL_NAME_)
+#undef DB_LOCAL_NAME_
+        }
+        return "unknown";
+}

@@ -1,0 +1,142 @@
+#pragma once
+
+/*
+ * ctdb-dbd's contracts with its local clients and with clusterd, described once
+ * (common/wire.h) and shared by ctdb-dbd, libctdb-client and ctdb-clusterd.
+ *
+ * db.sock (`[paths] runtime directory`/db.sock): SOCK_SEQPACKET, one frame per
+ * packet, HELLO both ways first (common/local-server.c), then requests from the
+ * client. A request carries an id of the client's choosing in header.srvid; its
+ * answer carries the same id, and answers may come in any order:
+ *   ATTACH   -> ATTACH_REPLY   attach (or create) a database by name and kind
+ *   MIGRATE  -> REPLY          make this node the record's dmaster (fetch-lock's
+ *                              slow path); answered once the record is in this
+ *                              node's file with dmaster = this node, so the
+ *                              client's retry under its chain lock finds it
+ *   FETCH    -> VALUE          the current value wherever the record lives,
+ *                              without moving it (DB_FETCH_READONLY: leave a
+ *                              read-only copy here, on a database with
+ *                              read-only delegations)
+ *   TRAVERSE -> RECORDS...     every live record of the cluster, in batches;
+ *                              the last batch has last = 1 (REPLY on failure)
+ *   DELETED  (no answer)       the client stored a header-only record (a
+ *                              delete); dbd queues the key for vacuuming
+ * Errors are positive errnos in the answer: ENOENT (no such database or
+ * record), EINVAL (bad request), E2BIG (over a limit below), EAGAIN (try again
+ * shortly), ESHUTDOWN (dbd is stopping).
+ *
+ * ctdb-dbd -> ctdb-clusterd: the recovery coordinator's RECOVERED, an inner
+ * message (wire_inner_*()) in a MESSAGE to the leader's CTDB_SRVID_DB_RECOVERY.
+ */
+
+#include <stdint.h>
+
+#include "wire.h"
+
+/* Limits of every path into the databases (db.sock, D-Bus, peers). */
+#define DB_KEY_MAX      (16u * 1024u)
+#define DB_VALUE_MAX    (256u * 1024u)
+#define DB_NAME_MAX     255u
+#define DB_PATH_MAX     4096u
+/* Bytes of records per RECORDS batch (local or between nodes). */
+#define DB_BATCH_BYTES  (128u * 1024u)
+#define DB_BATCH_RECORDS 65536u
+
+#define DB_LOCAL_KINDS(X)                                                                               \
+        X(ATTACH, 64, db_attach_desc)                                                                   \
+        X(ATTACH_REPLY, 65, db_attach_reply_desc)                                                       \
+        X(MIGRATE, 66, db_key_req_desc)                                                                 \
+        X(REPLY, 67, db_reply_desc)                                                                     \
+        X(FETCH, 68, db_key_req_desc)                                                                   \
+        X(VALUE, 69, db_value_desc)                                                                     \
+        X(TRAVERSE, 70, db_traverse_desc)                                                               \
+        X(RECORDS, 71, db_records_desc)                                                                 \
+        X(DELETED, 72, db_key_req_desc)
+
+enum db_local_kind {
+#define DB_LOCAL_ENUM_(name, value, desc) DB_LOCAL_##name = (value),
+        DB_LOCAL_KINDS(DB_LOCAL_ENUM_)
+#undef DB_LOCAL_ENUM_
+};
+
+struct db_attach {
+        uint32_t kind;                  /* enum ltdb_kind */
+        uint32_t name_len;
+        char *name;
+};
+
+struct db_attach_reply {
+        int32_t error;
+        uint32_t db_id;
+        uint32_t tdb_flags;             /* open the file with exactly these (ltdb_tdb_flags()) */
+        uint32_t hash_size;
+        uint32_t path_len;
+        char *path;
+};
+
+/* MIGRATE, FETCH, DELETED */
+#define DB_FETCH_READONLY 0x1u
+struct db_key_req {
+        uint32_t db_id;
+        uint32_t flags;
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+struct db_reply {
+        int32_t error;
+};
+
+struct db_value {
+        int32_t error;
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t value_len;
+        const uint8_t *value;
+};
+
+struct db_traverse {
+        uint32_t db_id;
+        uint32_t flags;
+};
+
+/* One record with its header fields, in RECORDS and in dbd's batches between nodes. */
+struct db_record {
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t flags;
+        uint32_t key_len;
+        const uint8_t *key;
+        uint32_t value_len;
+        const uint8_t *value;
+};
+
+struct db_records {
+        uint32_t db_id;
+        uint8_t last;
+        uint32_t n_records;
+        struct db_record *records;
+};
+
+/* dbd's recovery coordinator -> the leader's clusterd: generation done (error 0) or failed. */
+enum db_recovery_kind {
+        DB_RECOVERY_RECOVERED = 1,
+};
+
+struct db_recovered {
+        uint32_t generation;
+        int32_t error;
+};
+
+extern const struct wire_desc db_attach_desc;
+extern const struct wire_desc db_attach_reply_desc;
+extern const struct wire_desc db_key_req_desc;     /* kind 0: MIGRATE, FETCH and DELETED share it */
+extern const struct wire_desc db_reply_desc;
+extern const struct wire_desc db_value_desc;
+extern const struct wire_desc db_traverse_desc;
+extern const struct wire_desc db_records_desc;
+extern const struct wire_desc db_record_desc;      /* one struct db_record, for nesting */
+extern const struct wire_desc db_recovered_desc;
+
+/* "ATTACH", "MIGRATE", ...; "unknown" for another kind. */
+const char *db_local_kind_to_string(uint16_t kind);
