@@ -12,11 +12,13 @@
 
 #define DP_RECONNECT_MIN_USEC (100 * 1000ULL)
 #define DP_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
-/* srvids one daemon registers; a daemon needs a handful. */
+/* srvids (and tunnel ids) one daemon registers; a daemon needs a handful. */
 #define DP_SRVIDS_MAX 64u
+#define DP_TUNNELS_MAX 8u
 
 enum inbox_kind {
         INBOX_MESSAGE,
+        INBOX_TUNNEL,
         INBOX_LINK,
         INBOX_ERROR,
 };
@@ -29,7 +31,7 @@ enum inbox_kind {
 struct inbox_entry {
         struct inbox_entry *next;
         enum inbox_kind kind;
-        uint32_t pnn;           /* MESSAGE: source; LINK: peer; ERROR: destination */
+        uint32_t pnn;           /* MESSAGE, TUNNEL: source; LINK: peer; ERROR: destination */
         bool connected;
         uint64_t srvid;
         int error;
@@ -52,6 +54,8 @@ struct dp_client {
 
         uint64_t srvids[DP_SRVIDS_MAX];
         unsigned n_srvids;
+        uint64_t tunnels[DP_TUNNELS_MAX];
+        unsigned n_tunnels;
 
         struct inbox_entry *inbox, *inbox_tail;
         /* An allocation failed in a callback: the inbox is incomplete, so reconnect. */
@@ -105,10 +109,9 @@ static struct inbox_entry *inbox_add(struct dp_client *c, enum inbox_kind kind, 
         return e;
 }
 
-static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid, const void *data,
-                              size_t len, void *userdata) {
-        struct dp_client *c = userdata;
-        struct inbox_entry *e = inbox_add(c, INBOX_MESSAGE, src);
+static void inbox_add_data(struct dp_client *c, enum inbox_kind kind, uint32_t src, uint64_t srvid,
+                           const void *data, size_t len) {
+        struct inbox_entry *e = inbox_add(c, kind, src);
 
         if (!e)
                 return;
@@ -117,6 +120,16 @@ static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid,
         e->data = talloc_memdup(e, data, len ? len : 1);
         if (!e->data)
                 c->inbox_lost = true;
+}
+
+static void on_client_message(ctdb_client *client, uint32_t src, uint64_t srvid, const void *data,
+                              size_t len, void *userdata) {
+        inbox_add_data(userdata, INBOX_MESSAGE, src, srvid, data, len);
+}
+
+static void on_client_tunnel(ctdb_client *client, uint32_t src, uint64_t tunnel_id, const void *data,
+                             size_t len, void *userdata) {
+        inbox_add_data(userdata, INBOX_TUNNEL, src, tunnel_id, data, len);
 }
 
 static void on_client_link(ctdb_client *client, uint32_t pnn, bool connected, void *userdata) {
@@ -150,6 +163,10 @@ static void inbox_drain(struct dp_client *c) {
                         case INBOX_MESSAGE:
                                 if (c->ops->message)
                                         c->ops->message(c->userdata, e->pnn, e->srvid, e->data, e->len);
+                                break;
+                        case INBOX_TUNNEL:
+                                if (c->ops->tunnel)
+                                        c->ops->tunnel(c->userdata, e->pnn, e->srvid, e->data, e->len);
                                 break;
                         case INBOX_LINK:
                                 if (c->ops->link)
@@ -198,8 +215,11 @@ static int dp_connect(struct dp_client *c) {
         ctdb_client_set_message_handler(client, on_client_message, c);
         ctdb_client_set_link_handler(client, on_client_link, c);
         ctdb_client_set_error_handler(client, on_client_error, c);
+        ctdb_client_set_tunnel_handler(client, on_client_tunnel, c);
         for (unsigned i = 0; i < c->n_srvids && r >= 0; i++)
                 r = ctdb_client_register(client, c->srvids[i]);
+        for (unsigned i = 0; i < c->n_tunnels && r >= 0; i++)
+                r = ctdb_client_register_tunnel(client, c->tunnels[i]);
         if (r >= 0)
                 r = sd_event_add_io(c->event, &c->io, ctdb_client_fd(client), EPOLLIN, on_client_io, c);
         if (r < 0) {
@@ -293,6 +313,16 @@ int dp_client_register(struct dp_client *c, uint64_t srvid) {
         return c->client ? ctdb_client_register(c->client, srvid) : 0;
 }
 
+int dp_client_register_tunnel(struct dp_client *c, uint64_t tunnel_id) {
+        for (unsigned i = 0; i < c->n_tunnels; i++)
+                if (c->tunnels[i] == tunnel_id)
+                        return 0;
+        if (c->n_tunnels >= DP_TUNNELS_MAX)
+                return -ENOSPC;
+        c->tunnels[c->n_tunnels++] = tunnel_id;
+        return c->client ? ctdb_client_register_tunnel(c->client, tunnel_id) : 0;
+}
+
 int dp_client_start(struct dp_client *c) {
         (void) sd_event_source_set_time_relative(c->reconnect_timer, 0);
         return sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_ONESHOT);
@@ -306,4 +336,10 @@ int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void
         if (!c->client)
                 return -ENOTCONN;
         return ctdb_client_send(c->client, dst, srvid, data, len);
+}
+
+int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data, size_t len) {
+        if (!c->client)
+                return -ENOTCONN;
+        return ctdb_client_send_tunnel(c->client, dst, tunnel_id, data, len);
 }

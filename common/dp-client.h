@@ -30,6 +30,8 @@ struct dp_client_ops {
         void (*disconnected)(void *userdata, int error);
         /* A message for one of the registered srvids. data lives until the handler returns. */
         void (*message)(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len);
+        /* A frame on a tunnel id the daemon owns. data lives until the handler returns. May be NULL. */
+        void (*tunnel)(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len);
         /* A link came up or went down; once per peer right after connecting. */
         void (*link)(void *userdata, uint32_t pnn, bool connected);
         /* A request tunneld accepted failed later (ctdb_error_fn of ctdb-client.h). May be NULL. */
@@ -48,6 +50,11 @@ int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct
 /* Registers srvid now (if connected) and on every later connection. */
 int dp_client_register(struct dp_client *c, uint64_t srvid);
 
+/*
+ * Owns tunnel_id now (if connected) and on every later connection; a refusal
+ * (-EADDRINUSE: another process owns it here) comes through ops->error.
+ */
+int dp_client_register_tunnel(struct dp_client *c, uint64_t tunnel_id);
 /* The first connection attempt, from the loop. */
 int dp_client_start(struct dp_client *c);
 
@@ -58,3 +65,5 @@ bool dp_client_is_connected(const struct dp_client *c);
  * -EAGAIN when its socket is full.
  */
 int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len);
+/* Sends on an owned tunnel id (ctdb_client_send_tunnel()); -ENOTCONN, -EAGAIN as dp_client_send(). */
+int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data, size_t len);

@@ -117,6 +117,10 @@ void peer_request_set_userdata(struct peer_request *req, void *userdata) {
         req->userdata = userdata;
 }
 
+void *peer_request_get_userdata(const struct peer_request *req) {
+        return req->userdata;
+}
+
 uint32_t peer_request_pnn(const struct peer_request *req) {
         return req->pnn;
 }
@@ -132,6 +136,13 @@ int peer_requests_complete(struct peer_requests *set, uint32_t pnn, uint32_t id,
                         return 0;
                 }
         return -ENOENT;
+}
+
+struct peer_request *peer_requests_find(struct peer_requests *set, uint32_t pnn, uint32_t id) {
+        for (struct peer_request *req = set->list; req; req = req->next)
+                if (req->id == id && req->pnn == pnn)
+                        return req;
+        return NULL;
 }
 
 void peer_requests_fail(struct peer_requests *set, uint32_t pnn, int error) {

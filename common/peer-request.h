@@ -43,6 +43,9 @@ void peer_request_cancel(struct peer_request *req);
 
 /* The answer to id from pnn: done(req, 0, reply). -ENOENT if no such request (it timed out). */
 int peer_requests_complete(struct peer_requests *set, uint32_t pnn, uint32_t id, const void *reply);
+/* The pending request id to pnn, or NULL: for answers in several parts (the last one completes it). */
+struct peer_request *peer_requests_find(struct peer_requests *set, uint32_t pnn, uint32_t id);
+void *peer_request_get_userdata(const struct peer_request *req);
 /* Fails every request to pnn (CTDB_PNN_ALL: every request) with error. */
 void peer_requests_fail(struct peer_requests *set, uint32_t pnn, int error);
 

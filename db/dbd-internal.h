@@ -1,0 +1,170 @@
+#pragma once
+
+/*
+ * What the files of ctdb-dbd share inside the daemon: the manager and the
+ * database structs, and the entry points of each module. Nothing outside db/
+ * includes this; the D-Bus glue and the tests use dbd-manager.h.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "dbd-manager.h"
+#include "dbd-store.h"
+#include "dbd-wire.h"
+
+struct dp_client;
+struct peer_requests;
+struct local_server;
+struct local_client;
+struct dbd_recovery;
+struct dbd_pending;
+
+/* Buckets of a database's table of keys with something in flight. */
+#define DBD_PENDING_BUCKETS 1024u
+
+struct dbd_db {
+        dbd_manager *m;
+        char *name;
+        enum ltdb_kind kind;
+        uint32_t id;
+        char *path;
+        char *object_path;
+        struct dbd_store *store;
+        uint32_t flags;                 /* DBD_DB_READONLY, DBD_DB_STICKY */
+        uint32_t pushed_generation;     /* recovery: the first PUSH of a generation wipes */
+        struct dbd_pending *pending[DBD_PENDING_BUCKETS];
+        unsigned n_pending;
+        sd_bus_slot *slot;              /* its D-Bus object (dbd-bus.c) */
+};
+
+/* What clusterd publishes, as last read from its bus object. */
+struct dbd_cluster_view {
+        bool known;
+        uint32_t this_node;
+        uint32_t leader;
+        uint32_t generation;
+        bool recovering;
+        uint32_t n_vnnmap;
+        uint32_t *vnnmap;
+};
+
+struct dbd_manager {
+        struct daemon_context *d;
+        sd_event *event;
+        sd_bus *bus;
+        const struct ctdb_config *config;
+
+        uint32_t pnn;                   /* CTDB_PNN_NONE until tunneld told it */
+        uint32_t n_nodes;
+        char *volatile_dir;
+        char *socket_path;
+
+        dbd_db **dbs;                   /* talloc array, attach order */
+        size_t n_dbs;
+
+        /* The database generation: the last recovery this node thawed with, 0 = none yet. */
+        uint32_t generation;
+        uint32_t n_vnnmap;
+        uint32_t *vnnmap;
+        bool frozen;
+        uint32_t frozen_generation;
+
+        struct dbd_cluster_view view;
+        sd_bus_slot *view_match;
+        sd_bus_slot *view_owner_match;
+        sd_bus_slot *view_call;
+
+        struct dp_client *dp;
+        struct peer_requests *requests;
+        struct local_server *local;
+        struct dbd_recovery *recovery;  /* this node coordinates one (dbd-recovery.c) */
+        sd_event_source *freeze_timer;  /* retries the freeze while a client holds a chain */
+        struct dbd_freeze_wait *freeze_wait;
+
+        bool ready;
+};
+
+/* ---- dbd-manager.c ------------------------------------------------------ */
+
+/* Sends one of dbd's messages to pnn's dbd over the tunnel. */
+int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg);
+/* The lmaster of a key under this node's VnnMap (CTDB_PNN_NONE before the first recovery). */
+uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len);
+bool dbd_in_vnnmap(const uint32_t *vnnmap, uint32_t n, uint32_t pnn);
+/* Opens (creating) a database here; what ATTACH and recovery's ATTACH do. */
+int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret);
+/* Asks the local clusterd for a recovery (a database was attached). */
+void dbd_request_recovery(dbd_manager *m, const char *why);
+
+/* ---- dbd-migrate.c ------------------------------------------------------ */
+
+/*
+ * Someone local waits for this node to become the record's dmaster: done runs
+ * once with 0 (the record is in this node's file with dmaster = this node) or
+ * a negative errno. The owner keeps the waiter alive until then, or removes it
+ * with dbd_waiter_cancel().
+ */
+struct dbd_waiter {
+        struct dbd_waiter *next, *prev;
+        struct dbd_pending *pending;
+        void (*done)(struct dbd_waiter *w, int error);
+        /* fetch waiters: the value instead (error -ENOENT: no record) */
+        void (*value)(struct dbd_waiter *w, int error, const uint8_t *value, size_t len);
+};
+
+int dbd_migrate(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
+int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
+void dbd_waiter_cancel(struct dbd_waiter *w);
+/* Frames of the record kinds from the tunnel. */
+int dbd_migrate_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
+bool dbd_migrate_handles(uint16_t kind);
+/* Recovery froze the databases: everything in flight is forgotten, waiters stay. */
+void dbd_migrate_freeze(dbd_manager *m);
+/* Thawed (new generation): every waiter starts again. */
+void dbd_migrate_thaw(dbd_manager *m);
+/* Frees a database's table (detach, shutdown): waiters get error. */
+void dbd_migrate_db_free(dbd_db *db, int error);
+
+/* ---- dbd-recovery.c ----------------------------------------------------- */
+
+/*
+ * What a multi-part answer (RECORDS batches) is handed to: the first member of
+ * the userdata of the peer request it answers. The last batch completes it.
+ */
+struct dbd_sink {
+        int (*batch)(struct dbd_sink *s, uint32_t src, const struct db_records *batch);
+};
+
+/* clusterd's view changed: coordinate a recovery if it is ours to run. */
+void dbd_recovery_view_changed(dbd_manager *m);
+int dbd_recovery_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
+bool dbd_recovery_handles(uint16_t kind);
+/* Ends the recovery this node coordinates, if any (its requests are cancelled). */
+void dbd_recovery_free(dbd_manager *m);
+
+/* ---- dbd-traverse.c ----------------------------------------------------- */
+
+/* A client's TRAVERSE of db_id: every live record of the cluster, as RECORDS to it. */
+int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t id, uint32_t db_id);
+/* The responders of TRAVERSE and WIPE (in recovery's dispatch table). */
+int dbd_traverse_on_request(void *userdata, const struct wire_header *h, const void *msg,
+                            const uint8_t *payload, size_t len);
+int dbd_wipe_on_request(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                        size_t len);
+/* dbd-local.c: what a traverse sends its client. */
+void dbd_local_send_records(struct local_client *c, uint64_t id, const struct db_records *batch);
+void dbd_local_send_error(struct local_client *c, uint64_t id, int error);
+
+/* ---- dbd-local.c -------------------------------------------------------- */
+
+int dbd_local_start(dbd_manager *m);
+
+/* ---- dbd-bus.c ---------------------------------------------------------- */
+
+int dbd_bus_add(dbd_manager *m, sd_bus *bus);
+/* A database appeared: its object and the Manager's Databases property. */
+int dbd_bus_db_added(dbd_manager *m, dbd_db *db);

@@ -1,0 +1,495 @@
+/*
+ * ctdb-dbd's manager (dbd-manager.h): the databases of this node, clusterd's
+ * view read over D-Bus, and the tunnel to the other nodes' dbd through
+ * tunneld. Record traffic is dbd-migrate.c's, recovery dbd-recovery.c's.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <talloc.h>
+
+#include "bus-util.h"
+#include "config.h"
+#include "ctdb-names.h"
+#include "ctdb-node.h"
+#include "ctdb-srvid.h"
+#include "dbd-internal.h"
+#include "dp-client.h"
+#include "log.h"
+#include "peer-request.h"
+#include "talloc-util.h"
+
+/* Requests this node may have waiting on other nodes (fetches, recovery steps). */
+#define DBD_REQUESTS_MAX 4096u
+
+/* ---- the tunnel --------------------------------------------------------- */
+
+int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg) {
+        uint8_t stack[4096];
+        _cleanup_talloc_ uint8_t *heap = NULL;
+        uint8_t *buf = stack;
+        size_t need = wire_inner_size(desc, msg);
+        int len;
+
+        if (need > sizeof(stack)) {
+                if (need > WIRE_INNER_MAX)
+                        return -EMSGSIZE;
+                buf = heap = talloc_size(NULL, need);
+                if (!heap)
+                        return -ENOMEM;
+        }
+        len = wire_inner_pack_into(desc, msg, buf, need);
+        if (len < 0)
+                return len;
+        return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
+}
+
+static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
+        dbd_manager *m = userdata;
+        struct wire_header h = { .src = src, .srvid = tunnel_id };
+        int kind = wire_inner_kind(data, len);
+        int r;
+
+        if (kind < 0) {
+                log_warning("Dropped a malformed frame from node %" PRIu32, src);
+                return;
+        }
+        h.kind = (uint16_t) kind;
+        h.length = (uint32_t) len;
+        data += WIRE_INNER_PREFIX_SIZE;
+        len -= WIRE_INNER_PREFIX_SIZE;
+        if (dbd_migrate_handles(h.kind))
+                r = dbd_migrate_receive(m, &h, data, len);
+        else if (dbd_recovery_handles(h.kind))
+                r = dbd_recovery_receive(m, &h, data, len);
+        else
+                r = -ENOMSG;
+        if (r == -ENOMSG)
+                log_debug("Ignored a %s frame from node %" PRIu32, dbd_msg_kind_to_string(h.kind), src);
+        else if (r < 0)
+                log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m",
+                                  dbd_msg_kind_to_string(h.kind), src);
+}
+
+static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
+        dbd_manager *m = userdata;
+        int r;
+
+        if (m->pnn != CTDB_PNN_NONE && m->pnn != pnn)
+                return log_error_errno(EINVAL, "ctdb-tunneld now says this node is %" PRIu32 ", not %" PRIu32,
+                                       pnn, m->pnn);
+        m->pnn = pnn;
+        m->n_nodes = n_nodes;
+        if (m->ready)
+                return 0;
+        r = dbd_local_start(m);
+        if (r < 0)
+                return r;
+        m->ready = true;
+        daemon_notify_ready("Serving databases");
+        return 0;
+}
+
+static void on_disconnected(void *userdata, int error) {
+        dbd_manager *m = userdata;
+
+        /* Nothing from other nodes will answer now: what waits on them fails and starts over. */
+        peer_requests_fail(m->requests, CTDB_PNN_ALL, -ENOTCONN);
+}
+
+static void on_link(void *userdata, uint32_t pnn, bool connected) {
+        dbd_manager *m = userdata;
+
+        if (!connected)
+                peer_requests_fail(m->requests, pnn, -ENOTCONN);
+}
+
+static void on_error(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid, uint32_t dst) {
+        if (request == CTDB_CLIENT_REQUEST_TUNNEL_REGISTER)
+                log_error_errno(error, "Could not own dbd's tunnel: %m (is another ctdb-dbd running?)");
+        else
+                log_debug_errno(error, "A frame to node %" PRIu32 " was not delivered: %m", dst);
+}
+
+static const struct dp_client_ops tunnel_ops = {
+        .connected = on_connected,
+        .disconnected = on_disconnected,
+        .tunnel = on_tunnel,
+        .link = on_link,
+        .error = on_error,
+};
+
+uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len) {
+        return ltdb_lmaster(m->vnnmap, m->n_vnnmap, key, len);
+}
+
+bool dbd_in_vnnmap(const uint32_t *vnnmap, uint32_t n, uint32_t pnn) {
+        for (uint32_t i = 0; i < n; i++)
+                if (vnnmap[i] == pnn)
+                        return true;
+        return false;
+}
+
+/* ---- clusterd's view ---------------------------------------------------- */
+
+static int view_read_property(struct dbd_cluster_view *v, void *mem_ctx, sd_bus_message *msg,
+                              const char *name) {
+        if (strcmp(name, "ThisNode") == 0)
+                return sd_bus_message_read(msg, "v", "u", &v->this_node);
+        if (strcmp(name, "Leader") == 0)
+                return sd_bus_message_read(msg, "v", "u", &v->leader);
+        if (strcmp(name, "Generation") == 0)
+                return sd_bus_message_read(msg, "v", "u", &v->generation);
+        if (strcmp(name, "Recovering") == 0) {
+                int b;
+                int r = sd_bus_message_read(msg, "v", "b", &b);
+
+                v->recovering = b;
+                return r;
+        }
+        if (strcmp(name, "VnnMap") == 0) {
+                const void *a;
+                size_t size;
+                int r = sd_bus_message_enter_container(msg, 'v', "au");
+
+                if (r >= 0)
+                        r = sd_bus_message_read_array(msg, 'u', &a, &size);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+                talloc_free(v->vnnmap);
+                v->n_vnnmap = (uint32_t) (size / sizeof(uint32_t));
+                v->vnnmap = talloc_memdup(mem_ctx, a, size ? size : 1);
+                return v->vnnmap ? 0 : -ENOMEM;
+        }
+        return sd_bus_message_skip(msg, "v");
+}
+
+/* a{sv} of the Manager's properties, as GetAll answers and PropertiesChanged carries. */
+static int view_read(dbd_manager *m, sd_bus_message *msg) {
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        while (r > 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(msg, "s", &name);
+                if (r >= 0)
+                        r = view_read_property(&m->view, m, msg, name);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = 1;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r;
+}
+
+static void view_changed(dbd_manager *m) {
+        log_debug("clusterd: generation %" PRIu32 "%s, leader %" PRIu32 ", %" PRIu32 " in the VnnMap",
+                  m->view.generation, m->view.recovering ? " (recovering)" : "", m->view.leader,
+                  m->view.n_vnnmap);
+        dbd_recovery_view_changed(m);
+}
+
+static int on_view_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        dbd_manager *m = userdata;
+        const char *iface;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &iface);
+        if (r < 0 || strcmp(iface, CLUSTERD_MANAGER_IFACE) != 0)
+                return 0;
+        r = view_read(m, msg);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
+        if (m->view.known)
+                view_changed(m);
+        return 0;
+}
+
+static int on_view_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        dbd_manager *m = userdata;
+        int r;
+
+        m->view_call = sd_bus_slot_unref(m->view_call);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                log_debug("clusterd is not on the bus yet: %s", sd_bus_message_get_error(reply)->message);
+                return 0;
+        }
+        r = view_read(m, reply);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
+        m->view.known = true;
+        view_changed(m);
+        return 0;
+}
+
+static int view_load(dbd_manager *m) {
+        m->view_call = sd_bus_slot_unref(m->view_call);
+        return sd_bus_call_method_async(m->bus, &m->view_call, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                        "org.freedesktop.DBus.Properties", "GetAll", on_view_all, m, "s",
+                                        CLUSTERD_MANAGER_IFACE);
+}
+
+static int on_clusterd_owner(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        dbd_manager *m = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0)
+                return 0;
+        if (*new) {
+                log_info("ctdb-clusterd is on the bus; reading its state");
+                (void) view_load(m);
+        } else {
+                log_warning("ctdb-clusterd left the bus; records wait for its return");
+                m->view.known = false;
+        }
+        return 0;
+}
+
+static int view_watch(dbd_manager *m) {
+        int r;
+
+        r = sd_bus_match_signal_async(m->bus, &m->view_match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged", on_view_changed,
+                                      NULL, m);
+        if (r >= 0)
+                r = sd_bus_match_signal_async(m->bus, &m->view_owner_match, "org.freedesktop.DBus",
+                                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                              "NameOwnerChanged", on_clusterd_owner, NULL, m);
+        if (r >= 0)
+                r = view_load(m);
+        return r;
+}
+
+static int on_recover_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        if (sd_bus_message_is_method_error(reply, NULL))
+                log_info("clusterd did not start a recovery: %s", sd_bus_message_get_error(reply)->message);
+        return 0;
+}
+
+void dbd_request_recovery(dbd_manager *m, const char *why) {
+        int r;
+
+        log_info("Asking for a recovery: %s", why);
+        r = sd_bus_call_method_async(m->bus, NULL, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                     CLUSTERD_MANAGER_IFACE, "Recover", on_recover_reply, m, "");
+        if (r < 0)
+                log_warning_errno(r, "Failed to ask clusterd for a recovery: %m");
+}
+
+/* ---- databases ---------------------------------------------------------- */
+
+static int db_destructor(dbd_db *db) {
+        dbd_migrate_db_free(db, -ESHUTDOWN);
+        db->slot = sd_bus_slot_unref(db->slot);
+        return 0;
+}
+
+int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret) {
+        _cleanup_talloc_ char *escaped = NULL;
+        dbd_db *db, **dbs;
+        int r;
+
+        if (!ltdb_name_is_valid(name))
+                return -EINVAL;
+        db = dbd_manager_find(m, name);
+        if (db) {
+                if (db->kind != kind)
+                        return -EEXIST;
+                *ret = db;
+                return 0;
+        }
+        if (kind != LTDB_VOLATILE)
+                return -EOPNOTSUPP;     /* persistent and replicated: the next issue */
+        if (m->n_dbs >= DBD_MAX_DBS)
+                return -ENOSPC;
+        if (dbd_manager_find_id(m, ltdb_db_id(name)))
+                return -EEXIST;         /* two names with one id: CTDB refuses that too */
+
+        db = talloc_zero(m, dbd_db);
+        if (!db)
+                return -ENOMEM;
+        db->m = m;
+        db->kind = kind;
+        db->id = ltdb_db_id(name);
+        db->name = talloc_strdup(db, name);
+        db->path = talloc_asprintf(db, "%s/%s.%" PRIu32, m->volatile_dir, name, m->pnn);
+        r = sd_bus_path_encode(DBD_DB_PREFIX, name, &escaped);
+        if (r < 0 || !db->name || !db->path || !(db->object_path = talloc_strdup(db, escaped))) {
+                talloc_free(db);
+                return r < 0 ? r : -ENOMEM;
+        }
+        free(escaped);
+        escaped = NULL;
+        r = dbd_store_open(db, db->path, kind, true, &db->store);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open %s: %m", db->path);
+                talloc_free(db);
+                return r;
+        }
+        dbs = talloc_realloc(m, m->dbs, dbd_db *, m->n_dbs + 1);
+        if (!dbs) {
+                talloc_free(db);
+                return -ENOMEM;
+        }
+        m->dbs = dbs;
+        m->dbs[m->n_dbs++] = db;
+        talloc_set_destructor(db, db_destructor);
+        log_info("Attached %s database %s (id 0x%08" PRIx32 ") at %s", ltdb_kind_to_string(kind), name, db->id,
+                 db->path);
+        (void) dbd_bus_db_added(m, db);
+        *ret = db;
+        return 0;
+}
+
+int dbd_manager_attach(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret) {
+        bool known = dbd_manager_find(m, name) != NULL;
+        int r = dbd_db_open(m, name, kind, ret);
+
+        /* The other nodes learn of it through the recovery this asks for (CTDB broadcasts DB_ATTACH). */
+        if (r >= 0 && !known)
+                dbd_request_recovery(m, "a database was attached");
+        return r;
+}
+
+size_t dbd_manager_n_dbs(dbd_manager *m) {
+        return m->n_dbs;
+}
+
+dbd_db *dbd_manager_db(dbd_manager *m, size_t i) {
+        return i < m->n_dbs ? m->dbs[i] : NULL;
+}
+
+dbd_db *dbd_manager_find(dbd_manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_dbs; i++)
+                if (strcmp(m->dbs[i]->name, name) == 0)
+                        return m->dbs[i];
+        return NULL;
+}
+
+dbd_db *dbd_manager_find_id(dbd_manager *m, uint32_t db_id) {
+        for (size_t i = 0; i < m->n_dbs; i++)
+                if (m->dbs[i]->id == db_id)
+                        return m->dbs[i];
+        return NULL;
+}
+
+sd_bus *dbd_manager_bus(dbd_manager *m) {
+        return m->bus;
+}
+
+uint32_t dbd_manager_pnn(dbd_manager *m) {
+        return m->pnn;
+}
+
+const char *dbd_db_name(const dbd_db *db) {
+        return db->name;
+}
+
+enum ltdb_kind dbd_db_kind(const dbd_db *db) {
+        return db->kind;
+}
+
+uint32_t dbd_db_id(const dbd_db *db) {
+        return db->id;
+}
+
+const char *dbd_db_path(const dbd_db *db) {
+        return db->path;
+}
+
+const char *dbd_db_object_path(const dbd_db *db) {
+        return db->object_path;
+}
+
+uint64_t dbd_db_records(dbd_db *db) {
+        return dbd_store_records(db->store);
+}
+
+uint64_t dbd_db_seqnum(const dbd_db *db) {
+        return 0;       /* volatile databases have no sequence number */
+}
+
+bool dbd_db_readonly(const dbd_db *db) {
+        return db->flags & DBD_DB_READONLY;
+}
+
+bool dbd_db_sticky(const dbd_db *db) {
+        return db->flags & DBD_DB_STICKY;
+}
+
+/* ---- the manager -------------------------------------------------------- */
+
+static int manager_destructor(dbd_manager *m) {
+        dbd_recovery_free(m);
+        /* Databases first: their waiters are answered while the sockets are still there. */
+        while (m->n_dbs > 0)
+                talloc_free(m->dbs[--m->n_dbs]);
+        m->view_match = sd_bus_slot_unref(m->view_match);
+        m->view_owner_match = sd_bus_slot_unref(m->view_owner_match);
+        m->view_call = sd_bus_slot_unref(m->view_call);
+        m->freeze_timer = sd_event_source_disable_unref(m->freeze_timer);
+        sd_bus_unref(m->bus);
+        sd_event_unref(m->event);
+        return 0;
+}
+
+int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) {
+        const struct ctdb_config *cfg = d->config;
+        const char *run_dir = cfg->run_dir ? cfg->run_dir : CTDB_RUN_DIR;
+        _cleanup_talloc_ char *tunnel_path = NULL;
+        dbd_manager *m;
+        int r;
+
+        m = talloc_zero(mem_ctx, dbd_manager);
+        if (!m)
+                return log_oom();
+        m->d = d;
+        m->event = sd_event_ref(d->event);
+        m->bus = sd_bus_ref(d->bus);
+        m->config = talloc_steal(m, d->config);
+        m->pnn = CTDB_PNN_NONE;
+        talloc_set_destructor(m, manager_destructor);
+
+        m->volatile_dir = talloc_strdup(m, cfg->volatile_db_dir ? cfg->volatile_db_dir
+                                                                : CTDB_STATE_DIR "/volatile");
+        m->socket_path = talloc_asprintf(m, "%s/db.sock", run_dir);
+        if (!getenv("CTDB_TUNNEL_SOCKET") && cfg->run_dir)
+                tunnel_path = talloc_asprintf(NULL, "%s/tunnel.sock", cfg->run_dir);
+        if (!m->volatile_dir || !m->socket_path) {
+                talloc_free(m);
+                return log_oom();
+        }
+        if (mkdir(m->volatile_dir, 0700) < 0 && errno != EEXIST) {
+                r = log_error_errno(errno, "Failed to create %s: %m", m->volatile_dir);
+                talloc_free(m);
+                return r;
+        }
+
+        r = peer_requests_new(m, m->event, DBD_REQUESTS_MAX, &m->requests);
+        if (r >= 0)
+                r = dp_client_new(m, m->event, tunnel_path, &tunnel_ops, m, &m->dp);
+        if (r >= 0)
+                r = dp_client_register_tunnel(m->dp, CTDB_TUNNEL_DBD);
+        if (r < 0) {
+                talloc_free(m);
+                return log_error_errno(r, "Failed to set up the manager: %m");
+        }
+        *ret = m;
+        return 0;
+}
+
+int dbd_manager_start(dbd_manager *m) {
+        int r = view_watch(m);
+
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch ctdb-clusterd: %m");
+        return dp_client_start(m->dp);
+}

@@ -1,0 +1,191 @@
+#pragma once
+
+/*
+ * ctdb-dbd's messages between nodes: inner messages (common/wire.h,
+ * wire_inner_*()) in TUNNEL frames on tunnel id CTDB_TUNNEL_DBD, each kind
+ * described once. Every one carries the sender's database generation; a
+ * record message of another generation than the receiver's is never applied
+ * (docs/architecture.md, "How a record travels").
+ *
+ * Records:
+ *   MIGRATE   requester wants to become dmaster of key; sent to the dmaster
+ *             its header names, else to the lmaster; a node that is not the
+ *             dmaster forwards it (hops + 1)
+ *   RECORD    the dmaster hands the record (rsn + 1) to the requester
+ *   DMASTER   ... and tells the lmaster where it went (rsn orders these)
+ *   RETRY     a MIGRATE or FETCH was not served (stale generation, hop limit,
+ *             unknown database): the requester tries again via the lmaster
+ *   FETCH     read the value where it lives, routed like MIGRATE; VALUE answers
+ *   TRAVERSE  a node's live records (it is their dmaster) of one database;
+ *             answered by RECORDS batches
+ *   WIPE      remove every record of a database; ACK answers
+ * Recovery (coordinator -> every active node; ACK / RECORDS answer):
+ *   FREEZE    stop record traffic, take every chain; ACK lists the node's databases
+ *   ATTACH    attach these databases (a database on one node is on all)
+ *   PULL      send every record of a database (RECORDS batches)
+ *   PUSH      records of a database after the merge (a batch; last = 1 ends it);
+ *             the first batch of a generation wipes the node's copy
+ *   THAW      take the generation and VnnMap, release the chains, resume
+ */
+
+#include <stdint.h>
+
+#include "db-proto.h"
+#include "wire.h"
+
+#define DBD_MSG_KINDS(X)                                                                                \
+        X(MIGRATE, 1, dbd_migrate_desc)                                                                 \
+        X(RECORD, 2, dbd_record_desc)                                                                   \
+        X(DMASTER, 3, dbd_dmaster_desc)                                                                 \
+        X(RETRY, 4, dbd_retry_desc)                                                                     \
+        X(FETCH, 5, dbd_fetch_desc)                                                                     \
+        X(VALUE, 6, dbd_value_desc)                                                                     \
+        X(TRAVERSE, 7, dbd_traverse_desc)                                                               \
+        X(RECORDS, 8, dbd_records_desc)                                                                 \
+        X(WIPE, 9, dbd_wipe_desc)                                                                       \
+        X(ACK, 10, dbd_ack_desc)                                                                        \
+        X(FREEZE, 16, dbd_freeze_desc)                                                                  \
+        X(ATTACH, 17, dbd_attach_desc)                                                                  \
+        X(PULL, 18, dbd_pull_desc)                                                                      \
+        X(PUSH, 19, dbd_push_desc)                                                                   \
+        X(THAW, 20, dbd_thaw_desc)
+
+enum dbd_msg_kind {
+#define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
+        DBD_MSG_KINDS(DBD_MSG_ENUM_)
+#undef DBD_MSG_ENUM_
+};
+
+/* Most nodes a VnnMap may list, most databases a node may have. */
+#define DBD_MAX_NODES 1024u
+#define DBD_MAX_DBS   1024u
+
+struct dbd_migrate_msg {
+        uint32_t generation;
+        uint32_t db_id;
+        uint32_t requester;
+        uint32_t hops;
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+struct dbd_record_msg {
+        uint32_t generation;
+        uint32_t db_id;
+        uint64_t rsn;
+        uint32_t flags;
+        uint32_t key_len;
+        const uint8_t *key;
+        uint32_t value_len;
+        const uint8_t *value;
+};
+
+struct dbd_dmaster_msg {
+        uint32_t generation;
+        uint32_t db_id;
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+struct dbd_retry_msg {
+        uint32_t generation;
+        uint32_t db_id;
+        int32_t error;          /* positive errno: why */
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+struct dbd_fetch_msg {
+        uint32_t id;            /* the requester's peer request, answered from any node */
+        uint32_t first;         /* the node the requester sent it to (its peer request's pnn) */
+        uint32_t generation;
+        uint32_t db_id;
+        uint32_t requester;
+        uint32_t hops;
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+struct dbd_value_msg {
+        uint32_t id;
+        uint32_t first;
+        int32_t error;
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t value_len;
+        const uint8_t *value;
+};
+
+struct dbd_traverse_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t db_id;
+        uint32_t max;           /* records at most, 0: all */
+};
+
+/* RECORDS (answers TRAVERSE and PULL) and PUSH. */
+struct dbd_records_msg {
+        uint32_t id;
+        uint32_t generation;
+        struct db_records batch;
+};
+
+struct dbd_wipe_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t db_id;
+};
+
+/* One database as recovery lists it. */
+struct dbd_db_info {
+        uint32_t db_id;
+        uint32_t kind;
+        uint32_t flags;         /* DBD_DB_READONLY, DBD_DB_STICKY */
+        uint32_t name_len;
+        char *name;
+};
+
+#define DBD_DB_READONLY 0x1u
+#define DBD_DB_STICKY   0x2u
+
+struct dbd_ack_msg {
+        uint32_t id;
+        uint32_t generation;
+        int32_t error;
+        uint32_t n_dbs;         /* FREEZE's answer: the node's databases */
+        struct dbd_db_info *dbs;
+};
+
+struct dbd_freeze_msg {
+        uint32_t id;
+        uint32_t generation;
+};
+
+struct dbd_attach_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t n_dbs;
+        struct dbd_db_info *dbs;
+};
+
+struct dbd_pull_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t db_id;
+};
+
+struct dbd_thaw_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t n_vnnmap;
+        uint32_t *vnnmap;
+};
+
+#define DBD_MSG_DESC_EXTERN_(name, value, desc) extern const struct wire_desc desc;
+DBD_MSG_KINDS(DBD_MSG_DESC_EXTERN_)
+#undef DBD_MSG_DESC_EXTERN_
+
+const struct wire_desc *dbd_msg_desc_by_kind(uint16_t kind);
+const char *dbd_msg_kind_to_string(uint16_t kind);
