@@ -1,7 +1,10 @@
 /* Peer announcements of ctdb-clusterd; see clusterd-announce.h. */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+
+#include <talloc.h>
 
 #include "clusterd-announce.h"
 #include "clusterd-manager.h"
@@ -23,6 +26,8 @@ void clusterd_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) 
                 .recovering = m->recovering,
                 .ban_left = m->ban_left,
                 .connected = connected,
+                .n_vnnmap = m->n_vnnmap < CLUSTERD_MAX_NODES ? m->n_vnnmap : CLUSTERD_MAX_NODES,
+                .vnnmap = m->vnnmap,
         };
         int len, r;
 
@@ -75,6 +80,22 @@ int clusterd_announce_start(clusterd_manager *m) {
         return sd_event_source_set_enabled(m->announce_timer, SD_EVENT_ONESHOT);
 }
 
+/* The VnnMap a peer announced, in its slot's own buffer (reallocated only when the length changes). */
+static int remember_vnnmap(clusterd_manager *m, struct clusterd_node *n,
+                           const struct clusterd_state_msg *s) {
+        if (s->n_vnnmap != n->n_vnnmap) {
+                uint32_t *v = talloc_realloc(m->nodes, n->vnnmap, uint32_t, s->n_vnnmap ? s->n_vnnmap : 1);
+
+                if (!v)
+                        return -ENOMEM;
+                n->vnnmap = v;
+        }
+        if (s->n_vnnmap > 0)
+                memcpy(n->vnnmap, s->vnnmap, s->n_vnnmap * sizeof(uint32_t));
+        n->n_vnnmap = s->n_vnnmap;
+        return 0;
+}
+
 void clusterd_announce_received(clusterd_manager *m, uint32_t src, const struct clusterd_state_msg *s) {
         struct clusterd_node *n;
 
@@ -83,6 +104,11 @@ void clusterd_announce_received(clusterd_manager *m, uint32_t src, const struct 
                 return;
         }
         n = &m->nodes[src];
+        /* All of it or nothing: a leader's generation is adopted only together with its VnnMap. */
+        if (remember_vnnmap(m, n, s) < 0) {
+                log_error("Out of memory: dropped the state announcement of node %" PRIu32, src);
+                return;
+        }
         if (!n->known && s->n_nodes != m->n_nodes)
                 log_warning("Node %" PRIu32 " has %" PRIu32 " node slots configured, this node %" PRIu32
                             "; the nodes files differ",

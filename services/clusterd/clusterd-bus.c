@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <talloc.h>
+
 #include "clusterd-bus.h"
 #include "log.h"
 #include "clusterd-wire.h"
@@ -30,9 +32,33 @@ static void log_flags_event(clusterd_manager *m, uint32_t pnn, uint32_t old, uin
                   bus_node_flags_to_string(new, b, sizeof(b)), pnn == m->self ? " (this node)" : "");
 }
 
-/* Emits PropertiesChanged (and journal events) for everything that changed since last time. */
+/*
+ * Whether the VnnMap on the bus is m's; if not, it becomes so (a copy). Out of
+ * memory it says "published" and keeps the old copy, so the next change emits it.
+ */
+static bool vnnmap_published(clusterd_manager *m) {
+        uint32_t *copy = NULL;
+
+        if (m->pub_n_vnnmap == m->n_vnnmap &&
+            (m->n_vnnmap == 0 || memcmp(m->pub_vnnmap, m->vnnmap, m->n_vnnmap * sizeof(uint32_t)) == 0))
+                return true;
+        if (m->n_vnnmap > 0 && !(copy = talloc_memdup(m, m->vnnmap, m->n_vnnmap * sizeof(uint32_t)))) {
+                log_oom();
+                return true;
+        }
+        talloc_free(m->pub_vnnmap);
+        m->pub_vnnmap = copy;
+        m->pub_n_vnnmap = m->n_vnnmap;
+        return false;
+}
+
+/*
+ * Emits PropertiesChanged (and journal events) for everything that changed since
+ * last time, the Manager's in one signal: a VnnMap set with a recovery arrives
+ * together with its Generation and Recovering = true.
+ */
 void clusterd_bus_publish(clusterd_manager *m) {
-        char *props[8];
+        char *props[9];
         unsigned n = 0;
         bool nodes_changed = false;
 
@@ -102,6 +128,8 @@ void clusterd_bus_publish(clusterd_manager *m) {
         }
         if (nodes_changed)
                 props[n++] = (char *) "Nodes";
+        if (!vnnmap_published(m))
+                props[n++] = (char *) "VnnMap";
         props[n] = NULL;
 
         m->pub_self = m->self;
@@ -130,6 +158,13 @@ static int property_get_quorate(sd_bus *bus, const char *path, const char *inter
         clusterd_manager *m = userdata;
 
         return sd_bus_message_append(reply, "b", m->quorate);
+}
+
+static int property_get_vnnmap(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        clusterd_manager *m = userdata;
+
+        return sd_bus_message_append_array(reply, 'u', m->vnnmap, m->n_vnnmap * sizeof(uint32_t));
 }
 
 static int property_get_nodes(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -314,6 +349,7 @@ static const sd_bus_vtable clusterd_manager_vtable[] = {
         SD_BUS_PROPERTY("Recovering", "b", property_get_recovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Quorate", "b", property_get_quorate, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Nodes", "a(usu)", property_get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VnnMap", "au", property_get_vnnmap, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Ban", "uu", SD_BUS_PARAM(pnn) SD_BUS_PARAM(seconds), "", "",
                                  method_control, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Unban", "u", SD_BUS_PARAM(pnn), "", "", method_control,

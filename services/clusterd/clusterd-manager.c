@@ -16,6 +16,7 @@
 
 #include "clusterd-bus.h"
 #include "clusterd-control.h"
+#include "clusterd-db.h"
 #include "clusterd-manager.h"
 #include "common/config.h"
 #include "ctdb-srvid.h"
@@ -88,7 +89,7 @@ static bool node_active(const clusterd_manager *m, uint32_t pnn) {
 
 /* ---- recovery ------------------------------------------------------------ */
 
-static void recovery_input_fill(clusterd_manager *m, struct recovery_input *in) {
+void clusterd_manager_recovery_input(clusterd_manager *m, struct recovery_input *in) {
         for (uint32_t i = 0; i < m->n_nodes; i++) {
                 const struct clusterd_node *n = &m->nodes[i];
                 bool self = i == m->self;
@@ -99,6 +100,7 @@ static void recovery_input_fill(clusterd_manager *m, struct recovery_input *in) 
                         .known = self || n->known,
                         .generation = self ? m->generation : n->generation,
                         .recovering = self ? m->recovering : n->recovering,
+                        .lmaster = (self ? m->capabilities : n->capabilities) & CTDB_NODE_CAP_LMASTER,
                 };
         }
         *in = (struct recovery_input) {
@@ -109,6 +111,10 @@ static void recovery_input_fill(clusterd_manager *m, struct recovery_input *in) 
                 .recovery_generation = m->recovery_generation,
                 .recovering = m->recovering,
                 .snapshot = m->active_snapshot,
+                .vnnmap = m->vnnmap,
+                .n_vnnmap = m->n_vnnmap,
+                .db_recovered = m->db_recovered,
+                .ack_expired = m->ack_expired,
         };
 }
 
@@ -122,26 +128,42 @@ static void recovery_event(clusterd_manager *m, bool started, uint32_t generatio
         clusterd_bus_emit_recovery(m, started, generation);
 }
 
-static void recovery_finish(clusterd_manager *m) {
+static void recovery_timers_off(clusterd_manager *m) {
         (void) sd_event_source_set_enabled(m->recovery_timer, SD_EVENT_OFF);
+        clusterd_db_recovery_stopped(m);
+}
+
+static void recovery_finish(clusterd_manager *m) {
+        recovery_timers_off(m);
         if (!m->recovering)
                 return;
         m->recovering = false;
         recovery_event(m, false, m->recovery_generation);
 }
 
+/*
+ * The acknowledgement deadline. A member can fail to mirror the recovery for a
+ * while without anything being wrong with it: in an asymmetric partition it
+ * follows another claimant until the votes settle. Once the databases are
+ * recovered (or there are none), that must not keep Recovering true on every
+ * node, so the recovery finishes without that member; the next change of
+ * membership recovers again. The databases' own deadline is clusterd-db.c's.
+ */
 static int on_recovery_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         clusterd_manager *m = userdata;
+        struct recovery_input in;
 
-        if (m->recovering && m->leader == m->self) {
-                /* Nothing to recover yet beyond the acknowledgements; do not wedge the cluster. */
+        if (!m->recovering || m->leader != m->self)
+                return 0;
+        m->ack_expired = true;
+        clusterd_manager_recovery_input(m, &in);
+        if (!recovery_acknowledged(&in))
                 log_warning("Recovery of generation %" PRIu32
                             " not acknowledged by all members within %llu s; "
-                            "finishing anyway",
-                            m->recovery_generation, CLUSTERD_RECOVERY_TIMEOUT_USEC / USEC_PER_SEC);
-                recovery_finish(m);
-                clusterd_manager_update(m);
-        }
+                            "finishing without them%s",
+                            m->recovery_generation, CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC / USEC_PER_SEC,
+                            recovery_may_finish(&in) ? "" : " once the databases are recovered");
+        clusterd_manager_update(m);
         return 0;
 }
 
@@ -149,7 +171,7 @@ void clusterd_manager_recovery_start(clusterd_manager *m, const char *why) {
         struct recovery_input in;
         uint32_t gen;
 
-        recovery_input_fill(m, &in);
+        clusterd_manager_recovery_input(m, &in);
         gen = recovery_next_generation(&in);
         /* The snapshot was sized with the node table; ReloadNodes drops it. */
         if (!m->active_snapshot)
@@ -159,19 +181,25 @@ void clusterd_manager_recovery_start(clusterd_manager *m, const char *why) {
                         m->active_snapshot[i] = m->recovery_in[i].active;
         else
                 log_oom(); /* no snapshot: the next update starts this recovery again */
+        /* The old VnnMap stays: the next update sees it differ and starts this recovery again. */
+        if (clusterd_db_vnnmap_from_view(m) < 0)
+                log_oom();
 
         log_info("Starting recovery: %s", why);
         if (m->recovering)
                 recovery_event(m, false, m->recovery_generation);
+        /* VnnMap is set before RecoveryStarted and published with Generation and Recovering. */
         m->generation = gen;
         m->recovery_generation = gen;
         m->recovering = true;
+        m->ack_expired = false;
         recovery_event(m, true, gen);
 
-        (void) sd_event_source_set_time_relative(m->recovery_timer, CLUSTERD_RECOVERY_TIMEOUT_USEC);
+        (void) sd_event_source_set_time_relative(m->recovery_timer, CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC);
         (void) sd_event_source_set_enabled(m->recovery_timer, SD_EVENT_ONESHOT);
-        recovery_input_fill(m, &in);
-        if (recovery_acknowledged(&in))
+        clusterd_db_recovery_started(m);
+        clusterd_manager_recovery_input(m, &in);
+        if (recovery_may_finish(&in))
                 recovery_finish(m);
 }
 
@@ -182,10 +210,13 @@ static void follow_leader(clusterd_manager *m) {
 
         if (m->leader == CTDB_PNN_NONE || m->leader == m->self)
                 return;
-        recovery_input_fill(m, &in);
+        clusterd_manager_recovery_input(m, &in);
         recovery_follow_leader(&in, m->leader, &f);
         if (!f.adopt)
                 return;
+        /* Together with the generation, before RecoveryStarted (as on the leader). */
+        if (clusterd_db_set_vnnmap(m, m->nodes[m->leader].vnnmap, m->nodes[m->leader].n_vnnmap) < 0)
+                log_oom(); /* the leader announces it again within 250 ms */
         if (f.finish_previous)
                 recovery_event(m, false, m->recovery_generation);
         m->generation = f.generation;
@@ -201,11 +232,11 @@ static void lead(clusterd_manager *m, bool became_leader) {
         struct recovery_input in;
         const char *why;
 
-        recovery_input_fill(m, &in);
+        clusterd_manager_recovery_input(m, &in);
         why = recovery_start_reason(&in, became_leader);
         if (why)
                 clusterd_manager_recovery_start(m, why);
-        else if (recovery_acknowledged(&in))
+        else if (recovery_may_finish(&in))
                 recovery_finish(m);
 }
 
@@ -354,7 +385,7 @@ void clusterd_manager_update(clusterd_manager *m) {
         } else {
                 if (old_leader == m->self && m->self != CTDB_PNN_NONE) {
                         log_notice("This node is no longer leader");
-                        (void) sd_event_source_set_enabled(m->recovery_timer, SD_EVENT_OFF);
+                        recovery_timers_off(m);
                         TALLOC_FREE(m->active_snapshot);
                 }
                 follow_leader(m);
@@ -404,9 +435,23 @@ static const struct wire_handler clusterd_handlers[] = {
         { CLUSTERD_MSG_CONTROL_REPLY, &clusterd_control_reply_desc, on_control_reply },
 };
 
+void clusterd_manager_dispatch(clusterd_manager *m, const char *what, const struct wire_handler *table,
+                               size_t n_table, void *mem_ctx, uint32_t src, uint64_t srvid,
+                               const uint8_t *data, size_t len) {
+        int r;
+
+        r = wire_inner_dispatch(table, n_table, mem_ctx, src, srvid, data, len, m);
+        if (r == -ENOMSG)
+                /* A newer minor version may send kinds we do not know. */
+                log_debug("Ignoring %s message of kind %d from node %" PRIu32, what,
+                          wire_inner_kind(data, len), src);
+        else if (r < 0)
+                log_warning_errno(r, "Malformed %s message (kind %d) from node %" PRIu32 ": %m", what,
+                                  wire_inner_kind(data, len), src);
+}
+
 void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
         _cleanup_talloc_ void *tmp = NULL;
-        int r;
 
         /* Strings and the peer list of a message live in tmp; without it, say so loudly. */
         tmp = talloc_new(NULL);
@@ -414,21 +459,16 @@ void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *
                 log_error("Out of memory: dropped a clusterd message from node %" PRIu32, src);
                 return;
         }
-        r = wire_inner_dispatch(clusterd_handlers, ELEMENTSOF(clusterd_handlers), tmp, src, CTDB_SRVID_CLUSTERD, data,
-                                len, m);
-        if (r == -ENOMSG)
-                /* A newer minor version may send kinds we do not know. */
-                log_debug("Ignoring clusterd message of kind %d from node %" PRIu32,
-                          wire_inner_kind(data, len), src);
-        else if (r < 0)
-                log_warning_errno(r, "Malformed clusterd message (kind %d) from node %" PRIu32 ": %m",
-                                  wire_inner_kind(data, len), src);
+        clusterd_manager_dispatch(m, "clusterd", clusterd_handlers, ELEMENTSOF(clusterd_handlers), tmp, src,
+                                  CTDB_SRVID_CLUSTERD, data, len);
 }
 
 static void on_tunnel_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data,
                               size_t len) {
         if (srvid == CTDB_SRVID_CLUSTERD)
                 clusterd_manager_receive(userdata, src, data, len);
+        else if (srvid == CTDB_SRVID_DB_RECOVERY)
+                clusterd_db_receive(userdata, src, data, len);
 }
 
 static void on_tunnel_link(void *userdata, uint32_t pnn, bool connected) {
@@ -608,6 +648,9 @@ static int manager_destructor(clusterd_manager *m) {
         TALLOC_FREE(m->tunnel);
         m->ban_timer = sd_event_source_disable_unref(m->ban_timer);
         m->recovery_timer = sd_event_source_disable_unref(m->recovery_timer);
+        m->db_timer = sd_event_source_disable_unref(m->db_timer);
+        m->dbd_match = sd_bus_slot_unref(m->dbd_match);
+        m->dbd_owner_call = sd_bus_slot_unref(m->dbd_owner_call);
         m->announce_timer = sd_event_source_disable_unref(m->announce_timer);
         m->lock_timer = sd_event_source_disable_unref(m->lock_timer);
         m->polkit = polkit_registry_free(m->polkit);
@@ -661,8 +704,11 @@ static int manager_init(clusterd_manager *m, struct ctdb_nodes *nodes) {
         if (r >= 0)
                 r = clusterd_control_init(m);
         if (r >= 0)
+                r = clusterd_db_init(m);
+        if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &m->recovery_timer, CLOCK_MONOTONIC,
-                                               CLUSTERD_RECOVERY_TIMEOUT_USEC, 0, on_recovery_timeout, m);
+                                               CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC, 0, on_recovery_timeout,
+                                               m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->recovery_timer, SD_EVENT_OFF);
         return r;
@@ -729,6 +775,9 @@ int clusterd_manager_start(clusterd_manager *m) {
                         return log_error_errno(r, "Failed to start: %m");
                 (void) sd_event_source_set_enabled(m->lock_timer, SD_EVENT_ONESHOT);
         }
+        r = clusterd_db_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s on the bus: %m", DBD_BUS_NAME);
         /* The first attempt right away, from the loop. */
         r = dp_client_start(m->tunnel);
         if (r < 0)

@@ -32,7 +32,7 @@ struct peer_requests;
 #define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
 #define CLUSTERD_LOCK_RETRY_USEC   (200 * 1000ULL)
 #define CLUSTERD_CONTROL_TIMEOUT_USEC (5 * 1000 * 1000ULL)
-#define CLUSTERD_RECOVERY_TIMEOUT_USEC (5 * 1000 * 1000ULL)
+#define CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 /* Controls forwarded to other nodes and waiting for their answer. */
 #define CLUSTERD_CONTROLS_MAX 256u
 
@@ -55,6 +55,8 @@ struct clusterd_node {
         uint32_t vote;
         bool recovering;
         uint32_t ban_left;
+        uint32_t *vnnmap;       /* its VnnMap (talloc, on the node table), n_vnnmap pnns */
+        uint32_t n_vnnmap;
         /* what was last published on the bus, to emit only changes */
         uint32_t pub_flags;             /* CLUSTERD_PUB_NEW: added by ReloadNodes, not announced yet */
         uint32_t pub_ban_left;
@@ -92,7 +94,13 @@ typedef struct clusterd_manager {
         bool recovering;
         uint32_t recovery_generation;   /* the generation the current recovery is for */
         bool *active_snapshot;          /* leader: members at the last recovery */
-        sd_event_source *recovery_timer;
+        sd_event_source *recovery_timer; /* leader: the acknowledgement deadline */
+        bool ack_expired;       /* leader: it passed for the current recovery */
+        uint32_t *vnnmap;       /* VnnMap (talloc), n_vnnmap pnns in lmaster order */
+        uint32_t n_vnnmap;
+        bool db_recovered;      /* leader: the dbd coordinator reported the recovery done */
+        sd_event_source *db_timer; /* leader: deadline for that report (clusterd-db.c) */
+        sd_bus_slot *dbd_match, *dbd_owner_call; /* following org.ctdb.db1's owner */
 
         /* tunneld */
         struct dp_client *tunnel;
@@ -110,6 +118,8 @@ typedef struct clusterd_manager {
         bool pub_valid;
         uint32_t pub_self, pub_leader, pub_generation;
         bool pub_quorate, pub_recovering;
+        uint32_t *pub_vnnmap;   /* talloc copy */
+        uint32_t pub_n_vnnmap;
 } clusterd_manager;
 
 /*
@@ -145,10 +155,20 @@ uint64_t clusterd_manager_now(const clusterd_manager *m);
 bool clusterd_manager_connected(const clusterd_manager *m);
 /* Runs the election and the recovery rules on the current view, publishes and announces changes. */
 void clusterd_manager_update(clusterd_manager *m);
-/* Leader: starts a recovery with a new generation. */
+/* The recovery rules' input for the current view (pointing into m; valid until the next change). */
+void clusterd_manager_recovery_input(clusterd_manager *m, struct recovery_input *in);
+/* Leader: starts a recovery with a new generation (and VnnMap); logs why. */
 void clusterd_manager_recovery_start(clusterd_manager *m, const char *why);
 /* A clusterd message (the data of a MESSAGE for CTDB_SRVID_CLUSTERD) from node src; malformed ones are
  * logged. */
 void clusterd_manager_receive(clusterd_manager *m, uint32_t src, const uint8_t *data, size_t len);
+/*
+ * wire_inner_dispatch() of data from node src on srvid to m's handlers of table;
+ * an unknown kind is logged at debug (a newer minor version), a malformed message
+ * as a warning naming what ("clusterd", "database recovery").
+ */
+void clusterd_manager_dispatch(clusterd_manager *m, const char *what, const struct wire_handler *table,
+                               size_t n_table, void *mem_ctx, uint32_t src, uint64_t srvid,
+                               const uint8_t *data, size_t len);
 /* Sends one clusterd message to dst; -ENOTCONN without tunneld, -EAGAIN when its socket is full. */
 int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_desc *desc, const void *msg);

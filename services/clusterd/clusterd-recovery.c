@@ -28,6 +28,32 @@ static bool peer_generation_ahead(const struct recovery_input *in) {
         return false;
 }
 
+static bool in_vnnmap(const struct recovery_node *n) {
+        return n->active && n->lmaster;
+}
+
+uint32_t recovery_vnnmap(const struct recovery_input *in, uint32_t *ret) {
+        uint32_t k = 0;
+
+        for (uint32_t i = 0; i < in->n_nodes; i++)
+                if (in_vnnmap(&in->nodes[i]))
+                        ret[k++] = i;
+        return k;
+}
+
+bool recovery_vnnmap_differs(const struct recovery_input *in) {
+        uint32_t k = 0;
+
+        for (uint32_t i = 0; i < in->n_nodes; i++) {
+                if (!in_vnnmap(&in->nodes[i]))
+                        continue;
+                if (k >= in->n_vnnmap || in->vnnmap[k] != i)
+                        return true;
+                k++;
+        }
+        return k != in->n_vnnmap;
+}
+
 const char *recovery_start_reason(const struct recovery_input *in, bool became_leader) {
         if (became_leader)
                 return "this node became leader";
@@ -35,6 +61,10 @@ const char *recovery_start_reason(const struct recovery_input *in, bool became_l
                 return "the set of active nodes changed";
         if (peer_generation_ahead(in))
                 return "a node announced a later generation";
+        /* "A dbd that starts while the cluster runs joins through a recovery" (issue 8), and one that stops
+         * leaves through one: the lmaster of a key is VnnMap[hash % len]. */
+        if (recovery_vnnmap_differs(in))
+                return "the database map changed";
         return NULL;
 }
 
@@ -61,6 +91,22 @@ bool recovery_acknowledged(const struct recovery_input *in) {
                         return false;
         }
         return true;
+}
+
+bool recovery_may_finish(const struct recovery_input *in) {
+        if (!in->recovering)
+                return false;
+        if (in->n_vnnmap > 0 && !in->db_recovered)
+                return false;
+        return in->ack_expired || recovery_acknowledged(in);
+}
+
+enum recovery_report recovery_db_report(const struct recovery_input *in, uint32_t generation,
+                                        int32_t error) {
+        /* A late report of an earlier recovery says nothing about this one. */
+        if (!in->recovering || generation != in->recovery_generation)
+                return RECOVERY_REPORT_IGNORE;
+        return error == 0 ? RECOVERY_REPORT_DONE : RECOVERY_REPORT_FAILED;
 }
 
 void recovery_follow_leader(const struct recovery_input *in, uint32_t leader, struct recovery_follow *ret) {

@@ -19,6 +19,7 @@ static const struct wire_field state_fields[] = {
         WIRE_U8(struct clusterd_state_msg, recovering),
         WIRE_U32(struct clusterd_state_msg, ban_left),
         WIRE_U32_ARRAY(struct clusterd_state_msg, connected, n_connected, CLUSTERD_MAX_NODES),
+        WIRE_U32_ARRAY(struct clusterd_state_msg, vnnmap, n_vnnmap, CLUSTERD_MAX_NODES),
 };
 
 static const struct wire_field control_fields[] = {

@@ -46,6 +46,9 @@ struct clusterd_state_msg {
         uint32_t ban_left;              /* seconds of ban left, 0 if not banned */
         uint32_t n_connected;
         uint32_t *connected;            /* pnns of the peers it has links to */
+        /* Appended (trailing fields keep minor versions compatible): the sender's VnnMap. */
+        uint32_t n_vnnmap;
+        uint32_t *vnnmap;
 };
 
 enum clusterd_control_op {

@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctdb-client.h"
+#include "ctdb-srvid.h"
+#include "db-proto.h"
 #include "testbus.h"
 #include "testnode.h"
 #include "testpolkit.h"
@@ -26,6 +29,9 @@
 #define NODE0  "/org/ctdb/cluster1/node/0"
 #define NIFACE "org.ctdb.cluster1.Node"
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+#define DBD_NAME      "org.ctdb.db1"
+/* clusterd's acknowledgement deadline (CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC) and a second more. */
+#define PAST_ACK_DEADLINE_MS 6000
 /* Above the 25 s D-Bus call timeout of ctdbctl: it gives up first and says so. */
 #define CTDBCTL_TIMEOUT_MS 30000
 
@@ -52,6 +58,13 @@ static guint32 get_u32(Fixture *f, const char *path, const char *iface, const ch
 
         g_assert_nonnull(v);
         return g_variant_get_uint32(v);
+}
+
+static gboolean get_bool(Fixture *f, const char *prop) {
+        g_autoptr(GVariant) v = test_get_property(f->bus, NAME, PATH, IFACE, prop);
+
+        g_assert_nonnull(v);
+        return g_variant_get_boolean(v);
 }
 
 static void setup(Fixture *f, gconstpointer data) {
@@ -448,6 +461,208 @@ static void test_reload_nodes(Fixture *f, gconstpointer data) {
         changes_stop(f, &c);
 }
 
+/* ---- VnnMap and the databases' recovery ------------------------------------------- */
+
+/*
+ * The test plays ctdb-dbd: it owns org.ctdb.db1 on the private bus (clusterd then
+ * announces the LMASTER capability) and sends the coordinator's RECOVERED through
+ * tunneld. The Manager's PropertiesChanged are kept whole (one a{sv} per signal),
+ * so that what changed together can be checked.
+ */
+typedef struct DbFixture {
+        Fixture *f;
+        guint own_id;
+        GPtrArray *changed; /* GVariant a{sv} of each PropertiesChanged of the Manager */
+        guint sub_id;
+} DbFixture;
+
+static void on_manager_changed(GDBusConnection *conn, const char *sender, const char *path,
+                               const char *iface, const char *signal, GVariant *params, gpointer userdata) {
+        DbFixture *d = userdata;
+        const char *interface;
+
+        g_variant_get_child(params, 0, "&s", &interface);
+        if (strcmp(interface, IFACE) == 0)
+                g_ptr_array_add(d->changed, g_variant_get_child_value(params, 1));
+}
+
+static void db_start(Fixture *f, DbFixture *d) {
+        *d = (DbFixture) {
+                .f = f,
+                .changed = g_ptr_array_new_with_free_func((GDestroyNotify) g_variant_unref),
+        };
+        d->sub_id = g_dbus_connection_signal_subscribe(
+                f->bus->conn, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", PATH, NULL,
+                G_DBUS_SIGNAL_FLAGS_NONE, on_manager_changed, d, NULL);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Recovering", is_false, NULL, 5000));
+}
+
+static void db_stop(DbFixture *d) {
+        if (d->own_id)
+                g_bus_unown_name(d->own_id);
+        g_dbus_connection_signal_unsubscribe(d->f->bus->conn, d->sub_id);
+        g_ptr_array_unref(d->changed);
+}
+
+static guint32 n_vnnmap(Fixture *f) {
+        g_autoptr(GVariant) v = test_get_property(f->bus, NAME, PATH, IFACE, "VnnMap");
+
+        g_assert_nonnull(v);
+        g_assert_cmpstr(g_variant_get_type_string(v), ==, "au");
+        return (guint32) g_variant_n_children(v);
+}
+
+static gboolean vnnmap_is_node0(GVariant *v, gpointer userdata) {
+        guint32 pnn = CTDB_PNN_NONE;
+
+        if (g_variant_n_children(v) == 1)
+                g_variant_get_child(v, 0, "u", &pnn);
+        return pnn == 0;
+}
+
+static gboolean vnnmap_is_empty(GVariant *v, gpointer userdata) {
+        return g_variant_n_children(v) == 0;
+}
+
+/* Sends RECOVERED(generation, error) to pnn 0's CTDB_SRVID_DB_RECOVERY, as the dbd coordinator does. */
+static void send_recovered(Fixture *f, guint32 generation, gint32 error) {
+        struct db_recovered r = { .generation = generation, .error = error };
+        ctdb_client *c = NULL;
+        uint8_t buf[64];
+        int len;
+
+        len = wire_inner_pack_into(&db_recovered_desc, &r, buf, sizeof(buf));
+        g_assert_cmpint(len, >, 0);
+        g_assert_cmpint(ctdb_client_connect(f->node->socket, &c), ==, 0);
+        g_assert_cmpint(ctdb_client_send(c, 0, CTDB_SRVID_DB_RECOVERY, buf, (size_t) len), ==, 0);
+        /* One packet on a SOCK_SEQPACKET socket: it is tunneld's once send() returned. */
+        ctdb_client_free(c);
+}
+
+/* RECOVERED(generation, 0) ends the recovery of that generation, and nothing else changes. */
+static void recovered_ends_recovery(Fixture *f, guint32 generation) {
+        send_recovered(f, generation, 0);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Recovering", is_false, NULL, 5000));
+        g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), ==, generation);
+}
+
+/* The test takes org.ctdb.db1: clusterd recovers with VnnMap [0]; returns that recovery's generation. */
+static guint32 dbd_appears(DbFixture *d) {
+        Fixture *f = d->f;
+        guint32 gen = get_u32(f, PATH, IFACE, "Generation"), new_gen;
+
+        g_assert_cmpuint(n_vnnmap(f), ==, 0);
+        d->own_id = g_bus_own_name_on_connection(f->bus->conn, DBD_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, NULL,
+                                                 NULL, NULL, NULL);
+        g_assert_true(test_wait_name_owner(f->bus->conn, DBD_NAME, TRUE, 5000));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "VnnMap", vnnmap_is_node0, NULL, 5000));
+        new_gen = get_u32(f, PATH, IFACE, "Generation");
+        g_assert_cmpuint(new_gen, >, gen);
+        g_assert_true(get_bool(f, "Recovering"));
+        return new_gen;
+}
+
+/* Serves the main loop for ms, failing if Recovering goes false meanwhile. */
+static void assert_stays_recovering(Fixture *f, unsigned ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) ms * 1000;
+
+        while (g_get_monotonic_time() < deadline) {
+                g_assert_true(get_bool(f, "Recovering"));
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                g_usleep(100000);
+        }
+}
+
+/*
+ * A dbd appears: a new recovery whose VnnMap lists this node, published in the
+ * same PropertiesChanged as Generation and Recovering = true, and it lasts until
+ * RECOVERED for exactly that generation arrives.
+ */
+static void test_vnnmap_dbd_joins(Fixture *f, gconstpointer data) {
+        DbFixture d;
+        guint32 gen;
+        gboolean seen = FALSE;
+
+        db_start(f, &d);
+        gen = dbd_appears(&d);
+        /* Let every signal in, then find the one that started this recovery. */
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        for (guint i = 0; i < d.changed->len; i++) {
+                GVariant *c = d.changed->pdata[i];
+                g_autoptr(GVariant) rec = g_variant_lookup_value(c, "Recovering", G_VARIANT_TYPE_BOOLEAN);
+                g_autoptr(GVariant) vnn = g_variant_lookup_value(c, "VnnMap", G_VARIANT_TYPE("au"));
+                g_autoptr(GVariant) g = g_variant_lookup_value(c, "Generation", G_VARIANT_TYPE_UINT32);
+
+                /* VnnMap never changes without the generation changing with it. */
+                if (vnn)
+                        g_assert_nonnull(g);
+                if (!rec || !g_variant_get_boolean(rec) || !g || g_variant_get_uint32(g) != gen)
+                        continue;
+                g_assert_nonnull(vnn);
+                g_assert_true(vnnmap_is_node0(vnn, NULL));
+                seen = TRUE;
+        }
+        g_assert_true(seen);
+
+        /* The acknowledgement (this node's own, at once) and its deadline do not end it. */
+        assert_stays_recovering(f, PAST_ACK_DEADLINE_MS);
+        recovered_ends_recovery(f, gen);
+        g_assert_cmpuint(n_vnnmap(f), ==, 1);
+        db_stop(&d);
+}
+
+/* RECOVERED of another generation says nothing about this recovery. */
+static void test_vnnmap_other_generation_ignored(Fixture *f, gconstpointer data) {
+        DbFixture d;
+        guint32 gen;
+
+        db_start(f, &d);
+        gen = dbd_appears(&d);
+        send_recovered(f, gen - 1, 0);
+        send_recovered(f, gen + 1, 0);
+        assert_stays_recovering(f, 1000);
+        g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), ==, gen);
+        recovered_ends_recovery(f, gen);
+        db_stop(&d);
+}
+
+/* RECOVERED with an error: a new recovery with a new generation, which the next RECOVERED ends. */
+static void test_vnnmap_recovery_failed(Fixture *f, gconstpointer data) {
+        DbFixture d;
+        guint32 gen;
+
+        db_start(f, &d);
+        gen = dbd_appears(&d);
+        send_recovered(f, gen, -EIO);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Generation", u32_equals,
+                                         GUINT_TO_POINTER(gen + 1), 5000));
+        g_assert_true(get_bool(f, "Recovering"));
+        g_assert_cmpuint(n_vnnmap(f), ==, 1);
+        /* The failed generation's report is stale now. */
+        send_recovered(f, gen, 0);
+        assert_stays_recovering(f, 1000);
+        recovered_ends_recovery(f, gen + 1);
+        db_stop(&d);
+}
+
+/* The dbd goes away: a recovery with an empty VnnMap, which the acknowledgements end by themselves. */
+static void test_vnnmap_dbd_leaves(Fixture *f, gconstpointer data) {
+        DbFixture d;
+        guint32 gen;
+
+        db_start(f, &d);
+        gen = dbd_appears(&d);
+        recovered_ends_recovery(f, gen);
+        g_bus_unown_name(d.own_id);
+        d.own_id = 0;
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "VnnMap", vnnmap_is_empty, NULL, 5000));
+        g_assert_cmpuint(get_u32(f, PATH, IFACE, "Generation"), >, gen);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Recovering", is_false, NULL, 2000));
+        db_stop(&d);
+}
+
 /* ---- the XML in bus/ describes what the daemon serves ---------------------------- */
 
 static const char *emits_changed(GDBusPropertyInfo *p) {
@@ -790,6 +1005,10 @@ int main(int argc, char *argv[]) {
         ADD("/clusterd/recover-and-flags", test_recover_and_flags);
         ADD("/clusterd/properties-changed", test_properties_changed);
         ADD("/clusterd/reload-nodes", test_reload_nodes);
+        ADD("/clusterd/vnnmap/dbd-joins", test_vnnmap_dbd_joins);
+        ADD("/clusterd/vnnmap/other-generation-ignored", test_vnnmap_other_generation_ignored);
+        ADD("/clusterd/vnnmap/recovery-failed", test_vnnmap_recovery_failed);
+        ADD("/clusterd/vnnmap/dbd-leaves", test_vnnmap_dbd_leaves);
         ADD("/clusterd/introspection-matches-xml", test_introspection_matches_xml);
         ADD("/clusterd/ctdbctl", test_ctdbctl);
         return g_test_run();

@@ -635,10 +635,11 @@ static void test_error_name_is_valid(void) {
 /* clusterd's own messages: round trips and hostile input. */
 static void test_wire_state_roundtrip(void) {
         uint32_t peers[] = { 1, 2 };
+        uint32_t vnnmap[] = { 0, 2 };
         struct clusterd_state_msg in = {
                 .pnn = 0, .n_nodes = 3, .flags = CTDB_NODE_FLAG_BANNED, .capabilities = CTDB_NODE_CAP_LEADER,
                 .generation = 42, .leader = 0, .vote = 0, .recovering = 1, .ban_left = 7,
-                .n_connected = 2, .connected = peers,
+                .n_connected = 2, .connected = peers, .n_vnnmap = 2, .vnnmap = vnnmap,
         }, out;
         uint8_t *buf;
         size_t len;
@@ -651,6 +652,9 @@ static void test_wire_state_roundtrip(void) {
         g_assert_cmpuint(out.recovering, ==, 1);
         g_assert_cmpuint(out.n_connected, ==, 2);
         g_assert_cmpuint(out.connected[1], ==, 2);
+        g_assert_cmpuint(out.n_vnnmap, ==, 2);
+        g_assert_cmpuint(out.vnnmap[0], ==, 0);
+        g_assert_cmpuint(out.vnnmap[1], ==, 2);
         /* Another kind's description refuses it. */
         struct clusterd_control_msg c;
         g_assert_cmpint(wire_inner_unpack(&clusterd_control_desc, buf, buf, len, &c), ==, -EBADMSG);
@@ -853,6 +857,126 @@ static void test_recovery_follow(void) {
         g_assert_false(f.adopt);
 }
 
+/* Three slots seen from node 0, all active and running a dbd, VnnMap [0, 1, 2] already set. */
+static const uint32_t vnn_all[3] = { 0, 1, 2 };
+static const bool snap_all[3] = { true, true, true };
+
+static void rec_init_db(struct recovery_node nodes[3], struct recovery_input *in, uint32_t gen) {
+        rec_init(nodes, in, gen);
+        for (uint32_t i = 0; i < 3; i++)
+                nodes[i].lmaster = true;
+        in->snapshot = snap_all;
+        in->vnnmap = vnn_all;
+        in->n_vnnmap = 3;
+}
+
+static void test_recovery_vnnmap(void) {
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+        uint32_t v[3];
+
+        rec_init_db(nodes, &in, 4);
+        g_assert_cmpuint(recovery_vnnmap(&in, v), ==, 3);
+        g_assert_cmpuint(v[0], ==, 0);
+        g_assert_cmpuint(v[1], ==, 1);
+        g_assert_cmpuint(v[2], ==, 2);
+        /* Only active nodes that run a dbd, in pnn order; this node is one like the others. */
+        nodes[0].lmaster = false;
+        nodes[1].active = false;
+        g_assert_cmpuint(recovery_vnnmap(&in, v), ==, 1);
+        g_assert_cmpuint(v[0], ==, 2);
+        nodes[2].lmaster = false;
+        g_assert_cmpuint(recovery_vnnmap(&in, v), ==, 0);
+}
+
+static void test_recovery_vnnmap_differs(void) {
+        static const uint32_t v02[2] = { 0, 2 }, v01[2] = { 0, 1 };
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init_db(nodes, &in, 4);
+        g_assert_false(recovery_vnnmap_differs(&in));
+        nodes[1].lmaster = false;
+        g_assert_true(recovery_vnnmap_differs(&in)); /* longer than it would be now */
+        in.vnnmap = v02;
+        in.n_vnnmap = 2;
+        g_assert_false(recovery_vnnmap_differs(&in));
+        in.vnnmap = v01;
+        g_assert_true(recovery_vnnmap_differs(&in)); /* same length, another node */
+        nodes[1].lmaster = true;
+        in.vnnmap = v02;
+        g_assert_true(recovery_vnnmap_differs(&in)); /* shorter than it would be now */
+        in.n_vnnmap = 0;
+        g_assert_true(recovery_vnnmap_differs(&in));
+}
+
+/* A dbd that starts or stops on an active node makes the leader recover. */
+static void test_recovery_start_reason_vnnmap(void) {
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init_db(nodes, &in, 4);
+        g_assert_null(recovery_start_reason(&in, false));
+        nodes[2].lmaster = false;
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "the database map changed");
+        /* Inactive nodes never count: the active set changing is the reason then. */
+        nodes[2].active = false;
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "the set of active nodes changed");
+        /* No dbd anywhere, none in the map: nothing to do (every cluster without databases). */
+        rec_init(nodes, &in, 4);
+        in.snapshot = snap_all;
+        g_assert_null(recovery_start_reason(&in, false));
+        nodes[0].lmaster = true;
+        g_assert_cmpstr(recovery_start_reason(&in, false), ==, "the database map changed");
+}
+
+static void test_recovery_may_finish(void) {
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        /* Empty VnnMap: the acknowledgements finish it, as before databases existed. */
+        rec_init(nodes, &in, 6);
+        in.snapshot = snap_all;
+        in.recovery_generation = 6;
+        g_assert_false(recovery_may_finish(&in)); /* not recovering */
+        in.recovering = true;
+        g_assert_false(recovery_may_finish(&in));
+        nodes[1].recovering = nodes[2].recovering = true;
+        g_assert_true(recovery_may_finish(&in));
+
+        /* With a VnnMap: acknowledged is not enough, RECOVERED is needed as well. */
+        in.vnnmap = vnn_all;
+        in.n_vnnmap = 3;
+        g_assert_false(recovery_may_finish(&in));
+        in.db_recovered = true;
+        g_assert_true(recovery_may_finish(&in));
+        /* Recovered but not acknowledged: only once the acknowledgement deadline passed. */
+        nodes[2].recovering = false;
+        g_assert_false(recovery_may_finish(&in));
+        in.ack_expired = true;
+        g_assert_true(recovery_may_finish(&in));
+        /* The deadline never stands in for the databases. */
+        in.db_recovered = false;
+        g_assert_false(recovery_may_finish(&in));
+}
+
+static void test_recovery_db_report(void) {
+        struct recovery_node nodes[3];
+        struct recovery_input in;
+
+        rec_init_db(nodes, &in, 7);
+        in.recovery_generation = 7;
+        g_assert_cmpint(recovery_db_report(&in, 7, 0), ==, RECOVERY_REPORT_IGNORE); /* not recovering */
+        in.recovering = true;
+        g_assert_cmpint(recovery_db_report(&in, 7, 0), ==, RECOVERY_REPORT_DONE);
+        g_assert_cmpint(recovery_db_report(&in, 7, -EIO), ==, RECOVERY_REPORT_FAILED);
+        g_assert_cmpint(recovery_db_report(&in, 7, EIO), ==, RECOVERY_REPORT_FAILED);
+        /* A report of an earlier (or unknown later) generation says nothing about this one. */
+        g_assert_cmpint(recovery_db_report(&in, 6, 0), ==, RECOVERY_REPORT_IGNORE);
+        g_assert_cmpint(recovery_db_report(&in, 6, -EIO), ==, RECOVERY_REPORT_IGNORE);
+        g_assert_cmpint(recovery_db_report(&in, 8, 0), ==, RECOVERY_REPORT_IGNORE);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/election/quorum/all-up", test_quorum_all_up);
@@ -878,6 +1002,11 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/recovery/next-generation", test_recovery_next_generation);
         g_test_add_func("/recovery/acknowledged", test_recovery_acknowledged);
         g_test_add_func("/recovery/follow", test_recovery_follow);
+        g_test_add_func("/recovery/vnnmap", test_recovery_vnnmap);
+        g_test_add_func("/recovery/vnnmap-differs", test_recovery_vnnmap_differs);
+        g_test_add_func("/recovery/start-reason-vnnmap", test_recovery_start_reason_vnnmap);
+        g_test_add_func("/recovery/may-finish", test_recovery_may_finish);
+        g_test_add_func("/recovery/db-report", test_recovery_db_report);
         g_test_add_func("/election/flags-to-string", test_flags_to_string);
         g_test_add_func("/bus-util/error-name-is-valid", test_error_name_is_valid);
         g_test_add_func("/clusterd-wire/state-roundtrip", test_wire_state_roundtrip);
