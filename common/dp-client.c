@@ -9,6 +9,7 @@
 
 #include "dp-client.h"
 #include "log.h"
+#include "talloc-util.h"
 
 #define DP_RECONNECT_MIN_USEC (100 * 1000ULL)
 #define DP_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
@@ -117,7 +118,7 @@ static void inbox_add_data(struct dp_client *c, enum inbox_kind kind, uint32_t s
                 return;
         e->srvid = srvid;
         e->len = len;
-        e->data = talloc_memdup(e, data, len ? len : 1);
+        e->data = talloc_memdup_any(e, data, len);
         if (!e->data)
                 c->inbox_lost = true;
 }

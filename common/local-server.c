@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "event-util.h"
+#include "fs-util.h"
 #include "list.h"
 #include "local-server.h"
 #include "log.h"
@@ -445,27 +446,6 @@ static int server_destructor(struct local_server *s) {
         return 0;
 }
 
-static int mkdir_parents(const char *dir, mode_t mode) {
-        char buf[PATH_MAX];
-        size_t len = strlen(dir);
-
-        if (len == 0 || len >= sizeof(buf))
-                return -EINVAL;
-        memcpy(buf, dir, len + 1);
-        for (char *p = buf + 1;; p++) {
-                if (*p == '/' || *p == '\0') {
-                        char c = *p;
-                        *p = '\0';
-                        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                                return -errno;
-                        *p = c;
-                        if (c == '\0')
-                                break;
-                }
-        }
-        return 0;
-}
-
 /* Creates the directories above path (not path itself). */
 static int mkdir_parents_of(const char *path) {
         char dir[PATH_MAX];
@@ -479,7 +459,7 @@ static int mkdir_parents_of(const char *path) {
                 return -ENAMETOOLONG;
         memcpy(dir, path, len);
         dir[len] = '\0';
-        return mkdir_parents(dir, 0755);
+        return mkdir_p(dir, 0755);
 }
 
 /* Removes a socket left by a daemon that died; refuses to take over from a live one. */

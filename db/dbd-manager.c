@@ -8,7 +8,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <talloc.h>
 
@@ -19,6 +18,7 @@
 #include "ctdb-srvid.h"
 #include "dbd-internal.h"
 #include "dp-client.h"
+#include "fs-util.h"
 #include "log.h"
 #include "peer-request.h"
 #include "talloc-util.h"
@@ -164,7 +164,7 @@ static int view_read_property(struct dbd_cluster_view *v, void *mem_ctx, sd_bus_
                         return r;
                 talloc_free(v->vnnmap);
                 v->n_vnnmap = (uint32_t) (size / sizeof(uint32_t));
-                v->vnnmap = talloc_memdup(mem_ctx, a, size ? size : 1);
+                v->vnnmap = talloc_memdup_any(mem_ctx, a, size);
                 return v->vnnmap ? 0 : -ENOMEM;
         }
         return sd_bus_message_skip(msg, "v");
@@ -241,7 +241,7 @@ static int on_clusterd_owner(sd_bus_message *msg, void *userdata, sd_bus_error *
         dbd_manager *m = userdata;
         const char *name, *old, *new;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0)
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || strcmp(name, CLUSTERD_BUS_NAME) != 0)
                 return 0;
         if (*new) {
                 log_info("ctdb-clusterd is on the bus; reading its state");
@@ -260,9 +260,11 @@ static int view_watch(dbd_manager *m) {
                                       "org.freedesktop.DBus.Properties", "PropertiesChanged", on_view_changed,
                                       NULL, m);
         if (r >= 0)
-                r = sd_bus_match_signal_async(m->bus, &m->view_owner_match, "org.freedesktop.DBus",
-                                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                              "NameOwnerChanged", on_clusterd_owner, NULL, m);
+                r = sd_bus_add_match_async(m->bus, &m->view_owner_match,
+                                           "type='signal',sender='org.freedesktop.DBus',"
+                                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                           "arg0='" CLUSTERD_BUS_NAME "'",
+                                           on_clusterd_owner, NULL, m);
         if (r >= 0)
                 r = view_load(m);
         return r;
@@ -467,8 +469,9 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
                 talloc_free(m);
                 return log_oom();
         }
-        if (mkdir(m->volatile_dir, 0700) < 0 && errno != EEXIST) {
-                r = log_error_errno(errno, "Failed to create %s: %m", m->volatile_dir);
+        r = mkdir_p(m->volatile_dir, 0700);
+        if (r < 0) {
+                r = log_error_errno(r, "Failed to create %s: %m", m->volatile_dir);
                 talloc_free(m);
                 return r;
         }

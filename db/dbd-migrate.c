@@ -123,7 +123,7 @@ static struct dbd_pending *pending_get(dbd_db *db, const uint8_t *key, size_t le
         p = talloc_zero(db, struct dbd_pending);
         if (!p)
                 return NULL;
-        p->key = talloc_memdup(p, key, len ? len : 1);
+        p->key = talloc_memdup_any(p, key, len);
         if (!p->key) {
                 talloc_free(p);
                 return NULL;

@@ -307,7 +307,7 @@ static int keys_record(struct cluster_op *op, const struct db_record *r) {
         if (!keys)
                 return -ENOMEM;
         k->keys = keys;
-        keys[k->n].key = talloc_memdup(k, r->key, r->key_len ? r->key_len : 1);
+        keys[k->n].key = talloc_memdup_any(k, r->key, r->key_len);
         keys[k->n].len = r->key_len;
         if (!keys[k->n].key)
                 return -ENOMEM;
@@ -457,7 +457,7 @@ static struct record_op *record_op_new(dbd_db *db, const uint8_t *key, size_t ke
         op->db = db;
         op->key_len = key_len;
         op->userdata = userdata;
-        if (!(op->key = talloc_memdup(op, key, key_len ? key_len : 1))) {
+        if (!(op->key = talloc_memdup_any(op, key, key_len))) {
                 talloc_free(op);
                 return NULL;
         }

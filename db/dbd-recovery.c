@@ -679,7 +679,7 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
                 send_ack(m, h->src, t->id, t->generation, ESTALE, NULL, 0);
                 return 0;
         }
-        vnnmap = talloc_memdup(m, t->vnnmap, t->n_vnnmap * sizeof(uint32_t) + 1);
+        vnnmap = talloc_memdup_any(m, t->vnnmap, t->n_vnnmap * sizeof(uint32_t));
         if (!vnnmap)
                 return -ENOMEM;
         /* Databases nobody pushed to (no records anywhere) are empty now too. */
