@@ -321,19 +321,28 @@ static int record_read(ctdb_db *db, struct ctdb_record *r, TDB_DATA *ret_data) {
         return 0;
 }
 
-/* The value of a record read by record_read(), in its own buffer; NULL/0 for a header-only one. */
-static void record_take_value(TDB_DATA d, void **ret_value, size_t *ret_len) {
+/*
+ * The value of a record read by record_read() as a malloc'd copy (NULL and 0
+ * for a header-only one, or when ret_value is NULL); frees the record.
+ */
+static int record_take_value(TDB_DATA d, void **ret_value, size_t *ret_len) {
         size_t len = d.dsize - LTDB_HEADER_SIZE;
+        void *v = NULL;
 
-        if (len == 0 || !ret_value) {
-                free(d.dptr);
-                d.dptr = NULL;
-        } else
-                memmove(d.dptr, d.dptr + LTDB_HEADER_SIZE, len);
+        if (len > 0 && ret_value) {
+                v = malloc(len);
+                if (!v) {
+                        free(d.dptr);
+                        return -ENOMEM;
+                }
+                memcpy(v, d.dptr + LTDB_HEADER_SIZE, len);
+        }
+        free(d.dptr);
         if (ret_value)
-                *ret_value = d.dptr;
+                *ret_value = v;
         if (ret_len)
-                *ret_len = d.dptr ? len : 0;
+                *ret_len = v ? len : 0;
+        return 0;
 }
 
 /* A record call may go ahead: a key dbd can carry (1..DB_KEY_MAX bytes) and a working connection. */
@@ -394,7 +403,11 @@ int ctdb_db_fetch_lock(ctdb_db *db, const void *key, size_t key_len, ctdb_record
                 r = record_read(db, rec, &d);
                 if (r >= 0 && rec->header.dmaster == c->pnn) {
                         pthread_mutex_unlock(&db->lock);
-                        record_take_value(d, ret_value, ret_len);
+                        r = record_take_value(d, ret_value, ret_len);
+                        if (r < 0) {
+                                ctdb_record_unlock(rec);
+                                return r;
+                        }
                         *ret = rec;
                         return 0;
                 }
@@ -503,7 +516,7 @@ int ctdb_db_fetch(ctdb_db *db, const void *key, size_t key_len, bool readonly, v
         struct ctdb_record rec;
         ctdb_db_client *c;
         uint64_t deadline;
-        TDB_DATA d = { 0 };
+        TDB_DATA d;
         int r;
 
         if (!db || !ret_value || !ret_len)
@@ -529,8 +542,7 @@ int ctdb_db_fetch(ctdb_db *db, const void *key, size_t key_len, bool readonly, v
                         free(d.dptr);
                         return -ENOENT;
                 }
-                record_take_value(d, ret_value, ret_len);
-                return 0;
+                return record_take_value(d, ret_value, ret_len);
         }
         if (r >= 0)
                 free(d.dptr);
