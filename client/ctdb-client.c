@@ -6,16 +6,12 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "client-socket.h"
 #include "ctdb-client.h"
 #include "sock-batch.h"
 #include "wire.h"
@@ -29,7 +25,6 @@ ASSERT_KIND(DEREGISTER, DEREGISTER);
 ASSERT_KIND(TUNNEL_REGISTER, TUNNEL_REGISTER);
 ASSERT_KIND(TUNNEL_DEREGISTER, TUNNEL_DEREGISTER);
 
-#define CONNECT_TIMEOUT_SEC 5
 /* Frames handled per ctdb_client_process() call, so one busy client cannot spin forever. */
 #define PROCESS_MAX_FRAMES 1024
 /* Payloads up to this size are packed on the stack. */
@@ -58,106 +53,17 @@ const char *ctdb_client_default_socket(void) {
         return e && *e ? e : CTDB_RUN_DIR "/tunnel.sock";
 }
 
-static int send_frame(int fd, struct wire_header *h, const uint8_t *payload, size_t len, int flags) {
-        uint8_t hdr[WIRE_HEADER_SIZE];
-        struct iovec iov[2] = {
-                { .iov_base = hdr, .iov_len = sizeof(hdr) },
-                { .iov_base = (void *) payload, .iov_len = len },
-        };
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
-        ssize_t n;
-
-        if (WIRE_HEADER_SIZE + len > WIRE_FRAME_MAX)
-                return -EMSGSIZE;
-        wire_header_finish(h, len, hdr);
-        do
-                n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == EWOULDBLOCK ? -EAGAIN : errno == EPIPE ? -ECONNRESET : -errno;
-        return 0;
-}
-
-/*
- * Sizes the send buffer as ctdb-tunneld does without CAP_NET_ADMIN (it runs
- * without it) and returns the largest packet it then carries: a packet must fit
- * the send buffer of the side that sends it, and tunneld sends every message to
- * its local receivers, so a larger one would only be dropped there. No FORCE
- * here even for root: the limit must not depend on who the client is.
- */
-static int set_sockbuf(int fd, size_t *ret_max_packet) {
-        int size = (int) (WIRE_FRAME_MAX + 64u * 1024u), granted = 0;
-        socklen_t len = sizeof(granted);
-
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        /* The receive side of a unix datagram socket is bounded by packet count, not bytes. */
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &granted, &len) < 0)
-                return -errno;
-        /* af_unix refuses a datagram above sk_sndbuf - 32 with EMSGSIZE. */
-        if (granted <= 32 + (int) WIRE_HEADER_SIZE + 4)
-                return -ENOBUFS;
-        *ret_max_packet = (size_t) granted - 32 < WIRE_FRAME_MAX ? (size_t) granted - 32 : WIRE_FRAME_MAX;
-        return 0;
-}
-
-static int handshake(ctdb_client *c) {
-        struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = CTDB_PNN_NONE, .dst = CTDB_PNN_NONE };
-        struct wire_hello hello = {
-                .magic = WIRE_MAGIC,
-                .major = WIRE_VERSION_MAJOR,
-                .minor = WIRE_VERSION_MINOR,
-                .pnn = CTDB_PNN_NONE,
-        };
-        uint8_t payload[128], *buf = sock_batch_buffer(&c->batch, 0);
-        ssize_t n;
-        int r;
-
-        r = wire_pack(&wire_hello_desc, &hello, payload, sizeof(payload));
-        if (r < 0)
-                return r;
-        r = send_frame(c->fd, &h, payload, (size_t) r, 0);
-        if (r < 0)
-                return r;
-
-        /* tunneld's HELLO comes first; the socket's receive timeout bounds the wait. */
-        do
-                n = recv(c->fd, buf, WIRE_FRAME_MAX + 1, 0);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == EAGAIN ? -ETIMEDOUT : -errno;
-        if (n == 0)
-                return -ECONNRESET;
-        if ((size_t) n < WIRE_HEADER_SIZE || wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 ||
-            h.length != (size_t) n || h.kind != WIRE_KIND_HELLO)
-                return -EPROTO;
-        if (wire_unpack(&wire_hello_desc, NULL, buf + WIRE_HEADER_SIZE, (size_t) n - WIRE_HEADER_SIZE,
-                        &hello) < 0)
-                return -EPROTO;
-        r = wire_hello_check(&hello);
-        if (r < 0)
-                return r;
-        c->pnn = hello.pnn;
-        c->n_nodes = hello.n_nodes;
-        return 0;
-}
-
 int ctdb_client_connect(const char *path, ctdb_client **ret) {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-        struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_SEC };
+        struct wire_hello hello;
         pthread_mutexattr_t attr;
         size_t max_packet = 0;
         ctdb_client *c;
-        int r, flags;
+        int r;
 
         if (!ret)
                 return -EINVAL;
         if (!path)
                 path = ctdb_client_default_socket();
-        if (strlen(path) >= sizeof(sun.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sun.sun_path, path);
 
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -174,33 +80,13 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
         r = sock_batch_init(&c->batch, WIRE_FRAME_MAX);
         if (r < 0)
                 goto fail;
-
-        c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (c->fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        /* SO_SNDTIMEO also bounds connect() on a unix socket whose backlog is full. */
-        (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        (void) setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        r = set_sockbuf(c->fd, &max_packet);
+        r = client_socket_connect(path, sock_batch_buffer(&c->batch, 0), &c->fd, &max_packet, &hello);
         if (r < 0)
                 goto fail;
         /* A MESSAGE payload is the data with its u32 length in front. */
         c->max_message = max_packet - WIRE_HEADER_SIZE - sizeof(uint32_t);
-        if (connect(c->fd, (const struct sockaddr *) &sun, sizeof(sun)) < 0) {
-                r = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
-                goto fail;
-        }
-        r = handshake(c);
-        if (r < 0)
-                goto fail;
-
-        flags = fcntl(c->fd, F_GETFL);
-        if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-                r = -errno;
-                goto fail;
-        }
+        c->pnn = hello.pnn;
+        c->n_nodes = hello.n_nodes;
         *ret = c;
         return 0;
 
@@ -268,7 +154,7 @@ static int send_control(ctdb_client *c, uint16_t kind, uint64_t srvid) {
         int r;
 
         pthread_mutex_lock(&c->lock);
-        r = send_frame(c->fd, &h, NULL, 0, MSG_DONTWAIT);
+        r = client_send_frame(c->fd, &h, NULL, 0, MSG_DONTWAIT);
         pthread_mutex_unlock(&c->lock);
         return r;
 }
@@ -311,7 +197,7 @@ static int send_data(ctdb_client *c, const struct wire_desc *desc, uint32_t dst_
         if (r >= 0) {
                 pthread_mutex_lock(&c->lock);
                 h.src = c->pnn;
-                r = send_frame(c->fd, &h, buf, (size_t) r, MSG_DONTWAIT);
+                r = client_send_frame(c->fd, &h, buf, (size_t) r, MSG_DONTWAIT);
                 pthread_mutex_unlock(&c->lock);
         }
         if (buf != stack)

@@ -62,10 +62,12 @@ uint32_t ctdb_db_id(const ctdb_db *db);
 const char *ctdb_db_path(const ctdb_db *db);
 
 /*
- * Locks the record and makes this node its dmaster. *ret_value/*ret_len: a copy
- * of the current value (NULL/0 for a record that is new or deleted). The lock
- * is held until ctdb_record_unlock(); one record at a time per thread (tdb's
- * DISALLOW_NESTING).
+ * Locks the record and makes this node its dmaster. *ret_value and *ret_len: a
+ * copy of the current value (NULL and 0 for a record that is new or deleted;
+ * both may be NULL). The lock is held until ctdb_record_unlock(), which must
+ * come from the thread that locked (tdb's chain mutexes belong to a thread);
+ * one record at a time per thread (tdb's DISALLOW_NESTING). Keys are 1 byte to
+ * 16 KiB (-E2BIG above), values at most 256 KiB.
  */
 int ctdb_db_fetch_lock(ctdb_db *db, const void *key, size_t key_len, ctdb_record **ret, void **ret_value,
                        size_t *ret_len);
