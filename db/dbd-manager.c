@@ -109,10 +109,16 @@ static void on_link(void *userdata, uint32_t pnn, bool connected) {
 }
 
 static void on_error(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid, uint32_t dst) {
-        if (request == CTDB_CLIENT_REQUEST_TUNNEL_REGISTER)
+        dbd_manager *m = userdata;
+
+        if (request == CTDB_CLIENT_REQUEST_TUNNEL_REGISTER) {
                 log_error_errno(error, "Could not own dbd's tunnel: %m (is another ctdb-dbd running?)");
-        else
-                log_debug_errno(error, "A frame to node %" PRIu32 " was not delivered: %m", dst);
+                return;
+        }
+        log_debug_errno(error, "A frame to node %" PRIu32 " was not delivered: %m", dst);
+        /* No dbd there (ESRCH) or no link: what waits on that node would only time out. */
+        if (request == CTDB_CLIENT_REQUEST_TUNNEL)
+                peer_requests_fail(m->requests, dst, error);
 }
 
 static const struct dp_client_ops tunnel_ops = {

@@ -54,6 +54,7 @@ static const char *const step_names[] = { "freeze", "attach", "pull", "push", "t
 struct merged {
         struct merged *next;
         uint32_t hash;
+        uint32_t src;           /* the node this copy came from */
         struct db_record rec;   /* key and value copied behind it */
 };
 
@@ -241,10 +242,21 @@ static int step_request(struct dbd_recovery *rec, uint32_t pnn, struct merge_db 
 
 /* ---- pull: merge ---- */
 
-static bool record_wins(const struct db_record *a, const struct db_record *b) {
-        bool a_real = !(a->flags & LTDB_REC_FLAG_POINTER), b_real = !(b->flags & LTDB_REC_FLAG_POINTER);
+/*
+ * Which copy recovery keeps: the highest rsn; at equal rsn the dmaster's own
+ * copy (its header names the node it came from: a client there may have
+ * stored since, as rsn moves only with migration), then a real copy over the
+ * lmaster's pointer.
+ */
+static bool record_wins(const struct db_record *a, uint32_t a_src, const struct merged *b) {
+        bool a_own = a->dmaster == a_src, b_own = b->rec.dmaster == b->src;
+        bool a_real = !(a->flags & LTDB_REC_FLAG_POINTER), b_real = !(b->rec.flags & LTDB_REC_FLAG_POINTER);
 
-        return a->rsn > b->rsn || (a->rsn == b->rsn && a_real && !b_real);
+        if (a->rsn != b->rec.rsn)
+                return a->rsn > b->rec.rsn;
+        if (a_own != b_own)
+                return a_own;
+        return a_real && !b_real;
 }
 
 static int merge_grow(struct merge_db *d, void *ctx) {
@@ -265,7 +277,7 @@ static int merge_grow(struct merge_db *d, void *ctx) {
         return 0;
 }
 
-static int merge_add(struct dbd_recovery *rec, struct merge_db *d, const struct db_record *r) {
+static int merge_add(struct dbd_recovery *rec, struct merge_db *d, uint32_t src, const struct db_record *r) {
         uint32_t hash = ltdb_hash(r->key, r->key_len);
         struct merged *e, **slot;
         uint8_t *copy;
@@ -275,7 +287,7 @@ static int merge_add(struct dbd_recovery *rec, struct merge_db *d, const struct 
         for (slot = &d->buckets[hash & (d->n_buckets - 1)]; (e = *slot); slot = &e->next)
                 if (e->hash == hash && e->rec.key_len == r->key_len && memcmp(e->rec.key, r->key, r->key_len) == 0)
                         break;
-        if (e && !record_wins(r, &e->rec))
+        if (e && !record_wins(r, src, e))
                 return 0;
         copy = talloc_size(rec, sizeof(*e) + r->key_len + r->value_len);
         if (!copy)
@@ -288,6 +300,7 @@ static int merge_add(struct dbd_recovery *rec, struct merge_db *d, const struct 
         }
         e = (struct merged *) copy;
         e->hash = hash;
+        e->src = src;
         e->rec = *r;
         e->rec.key = copy + sizeof(*e);
         memcpy(copy + sizeof(*e), r->key, r->key_len);
@@ -305,7 +318,7 @@ static int pull_batch(struct dbd_sink *s, uint32_t src, const struct db_records 
         if (!ref->rec)
                 return -ECANCELED;
         for (uint32_t i = 0; i < batch->n_records; i++) {
-                int r = merge_add(ref->rec, ref->db, &batch->records[i]);
+                int r = merge_add(ref->rec, ref->db, src, &batch->records[i]);
 
                 if (r < 0)
                         return r;
