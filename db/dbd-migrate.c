@@ -28,6 +28,7 @@
 
 #include "ctdb-node.h"
 #include "dbd-internal.h"
+#include "dbd-rules.h"
 #include "list.h"
 #include "log.h"
 #include "peer-request.h"
@@ -256,14 +257,9 @@ static void apply_record(struct dbd_pending *p, bool have, const struct ltdb_hea
         int q;
 
         p->record = NULL;
-        /* Migration rule: a record only moves forward; a lower or equal rsn is stale. */
-        if (have && cur->rsn >= r->rsn && cur->dmaster != m->pnn) {
+        if (!dbd_record_accept(have, cur, r->rsn)) {
                 log_debug("Refused a record of %s with rsn %" PRIu64 " (have %" PRIu64 ")", p->db->name,
                           r->rsn, cur->rsn);
-                talloc_free(r);
-                return;
-        }
-        if (have && cur->dmaster == m->pnn && cur->rsn >= r->rsn) {
                 talloc_free(r);
                 return;
         }
@@ -276,7 +272,9 @@ static void apply_record(struct dbd_pending *p, bool have, const struct ltdb_hea
         q = dbd_store_store(p->db->store, p->key, p->key_len, &h, r->value, r->value_len);
         talloc_free(r);
         if (q < 0) {
+                /* The giver's copy (this rsn, its data) is what a recovery will keep. */
                 log_error_errno(q, "Failed to store a migrated record of %s: %m", p->db->name);
+                waiters_done(&p->waiters, q);
                 return;
         }
         if (p->state == PENDING_SENT) {
@@ -298,7 +296,7 @@ static void apply_dmaster(struct dbd_pending *p, bool have, const struct ltdb_he
         int q;
 
         p->have_dmaster = false;
-        if (have && cur->rsn >= p->dmaster_rsn)
+        if (!dbd_dmaster_accept(have, cur, p->dmaster_rsn))
                 return;
         q = dbd_store_fetch(db->store, p, p->key, p->key_len, &h, &value, &len);
         if (q < 0 && q != -ENOENT)
@@ -352,16 +350,10 @@ static int hand_off(struct dbd_pending *p, struct ltdb_header *h, uint32_t reque
         return 0;
 }
 
-/* Where a request goes from here when this node is not the dmaster; CTDB_PNN_NONE: create here. */
 static uint32_t route(struct dbd_pending *p, bool have, const struct ltdb_header *h, bool via_lmaster) {
         dbd_manager *m = p->db->m;
-        uint32_t lmaster = dbd_lmaster(m, p->key, p->key_len);
 
-        if (have && h->dmaster != m->pnn && (!via_lmaster || lmaster == m->pnn))
-                return h->dmaster;
-        if (lmaster == m->pnn)
-                return have ? h->dmaster : CTDB_PNN_NONE;
-        return lmaster;
+        return dbd_route(m->pnn, dbd_lmaster(m, p->key, p->key_len), have, h, via_lmaster);
 }
 
 static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *h) {

@@ -30,6 +30,7 @@
 #include "ctdb-srvid.h"
 #include "dbd-batch.h"
 #include "dbd-internal.h"
+#include "dbd-rules.h"
 #include "dp-client.h"
 #include "list.h"
 #include "log.h"
@@ -242,21 +243,11 @@ static int step_request(struct dbd_recovery *rec, uint32_t pnn, struct merge_db 
 
 /* ---- pull: merge ---- */
 
-/*
- * Which copy recovery keeps: the highest rsn; at equal rsn the dmaster's own
- * copy (its header names the node it came from: a client there may have
- * stored since, as rsn moves only with migration), then a real copy over the
- * lmaster's pointer.
- */
 static bool record_wins(const struct db_record *a, uint32_t a_src, const struct merged *b) {
-        bool a_own = a->dmaster == a_src, b_own = b->rec.dmaster == b->src;
-        bool a_real = !(a->flags & LTDB_REC_FLAG_POINTER), b_real = !(b->rec.flags & LTDB_REC_FLAG_POINTER);
+        struct dbd_copy ca = { .rsn = a->rsn, .dmaster = a->dmaster, .flags = a->flags, .src = a_src };
+        struct dbd_copy cb = { .rsn = b->rec.rsn, .dmaster = b->rec.dmaster, .flags = b->rec.flags, .src = b->src };
 
-        if (a->rsn != b->rec.rsn)
-                return a->rsn > b->rec.rsn;
-        if (a_own != b_own)
-                return a_own;
-        return a_real && !b_real;
+        return dbd_copy_wins(&ca, &cb);
 }
 
 static int merge_grow(struct merge_db *d, void *ctx) {
@@ -504,7 +495,7 @@ void dbd_recovery_view_changed(dbd_manager *m) {
 
         if (!v->known || !v->recovering || v->n_vnnmap == 0 || m->pnn == CTDB_PNN_NONE)
                 return;
-        coordinator = dbd_in_vnnmap(v->vnnmap, v->n_vnnmap, v->leader) ? v->leader : v->vnnmap[0];
+        coordinator = dbd_coordinator(v->leader, v->vnnmap, v->n_vnnmap);
         if (coordinator != m->pnn)
                 return;
         if (m->recovery && m->recovery->generation == v->generation)

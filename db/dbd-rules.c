@@ -1,0 +1,40 @@
+/* Record migration and recovery rules; see dbd-rules.h. */
+
+#include "ctdb-node.h"
+#include "dbd-rules.h"
+
+bool dbd_copy_wins(const struct dbd_copy *a, const struct dbd_copy *b) {
+        bool a_own = a->dmaster == a->src, b_own = b->dmaster == b->src;
+        bool a_real = !(a->flags & LTDB_REC_FLAG_POINTER), b_real = !(b->flags & LTDB_REC_FLAG_POINTER);
+
+        if (a->rsn != b->rsn)
+                return a->rsn > b->rsn;
+        if (a_own != b_own)
+                return a_own;
+        return a_real && !b_real;
+}
+
+bool dbd_record_accept(bool have, const struct ltdb_header *cur, uint64_t rsn) {
+        return !have || rsn > cur->rsn;
+}
+
+bool dbd_dmaster_accept(bool have, const struct ltdb_header *cur, uint64_t rsn) {
+        return !have || rsn > cur->rsn;
+}
+
+uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur, bool via_lmaster) {
+        if (have && cur->dmaster != self && (!via_lmaster || lmaster == self))
+                return cur->dmaster;
+        if (lmaster == self)
+                return have ? cur->dmaster : CTDB_PNN_NONE;
+        return lmaster;
+}
+
+uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n) {
+        if (n == 0)
+                return CTDB_PNN_NONE;
+        for (uint32_t i = 0; i < n; i++)
+                if (vnnmap[i] == leader)
+                        return leader;
+        return vnnmap[0];
+}

@@ -1,0 +1,44 @@
+#pragma once
+
+/*
+ * The decisions of record migration and recovery as pure functions, so that
+ * the unit tests check the rules themselves (no I/O, no clocks).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ltdb.h"
+
+/* One copy of a record as recovery sees it: its header and the node it came from. */
+struct dbd_copy {
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t flags;
+        uint32_t src;
+};
+
+/*
+ * Whether copy a beats copy b in recovery: the highest rsn; at equal rsn the
+ * dmaster's own copy (its header names the node it came from: a client there
+ * may have stored since, and rsn moves only with migration), then a real copy
+ * over the lmaster's pointer (LTDB_REC_FLAG_POINTER).
+ */
+bool dbd_copy_wins(const struct dbd_copy *a, const struct dbd_copy *b);
+
+/* A migrated record with rsn arrives: taken only above what this node has (lower or equal is stale). */
+bool dbd_record_accept(bool have, const struct ltdb_header *cur, uint64_t rsn);
+
+/* A DMASTER update of rsn reaches the lmaster: taken only above what it has. */
+bool dbd_dmaster_accept(bool have, const struct ltdb_header *cur, uint64_t rsn);
+
+/*
+ * Where a request for a record goes from self when self is not its dmaster:
+ * the dmaster self's header names (unless via_lmaster, after a failed try),
+ * else the lmaster; the lmaster follows its own pointer. CTDB_PNN_NONE: self
+ * is the lmaster and has no record, so it creates it and is its dmaster.
+ */
+uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur, bool via_lmaster);
+
+/* The node that coordinates a recovery: the leader if it is in the VnnMap, else VnnMap[0]. */
+uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n);
