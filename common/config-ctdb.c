@@ -394,6 +394,10 @@ static const struct conf_key conf_keys[] = {
         KEY_PATH("database", "volatile database directory", volatile_db_dir),
         KEY_PATH("database", "persistent database directory", persistent_db_dir),
         KEY_PATH("database", "state database directory", state_db_dir),
+        KEY_UINT("database", "vacuum interval", 0, 86400, "is not a number of seconds", "0..86400 (0: off)",
+                 FIELD(vacuum_interval_s)),
+        KEY_UINT("database", "repack limit", 0, INT_MAX, "is not a number", "a number of free-list entries",
+                 FIELD(repack_limit)),
         KEY_ANY("database", "lock debug script"),
         KEY_BOOL("database", "tdb mutexes", NO_FIELD),
 
@@ -517,6 +521,8 @@ static int conf_defaults_fill(struct ctdb_config *cfg) {
                 .lock_backend = CTDB_LOCK_QUORUM,
                 .tunnel_port = CTDB_DEFAULT_PORT,
                 .heartbeat_interval_ms = CTDB_DEFAULT_HEARTBEAT_MS,
+                .vacuum_interval_s = CTDB_DEFAULT_VACUUM_INTERVAL_S,
+                .repack_limit = CTDB_DEFAULT_REPACK_LIMIT,
                 .heartbeat_timeout_ms = CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS,
                 .leader_capability = true,
         };

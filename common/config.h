@@ -21,6 +21,8 @@
 
 #define CTDB_DEFAULT_PORT               4379
 #define CTDB_DEFAULT_HEARTBEAT_MS       100
+#define CTDB_DEFAULT_VACUUM_INTERVAL_S  10      /* CTDB's VacuumInterval */
+#define CTDB_DEFAULT_REPACK_LIMIT       10000   /* CTDB's RepackLimit */
 #define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
 
 struct ctdb_node_entry {
@@ -109,6 +111,8 @@ struct ctdb_config {
         char *volatile_db_dir;          /* "volatile database directory" */
         char *persistent_db_dir;        /* "persistent database directory" */
         char *state_db_dir;             /* "state database directory" */
+        uint32_t vacuum_interval_s;     /* "vacuum interval": CTDB's VacuumInterval, default 10, 0 = off */
+        uint32_t repack_limit;          /* "repack limit": CTDB's RepackLimit, default 10000 free entries */
 
         /* [failover] */
         bool failover_disabled;         /* "disabled" */

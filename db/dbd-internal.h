@@ -39,6 +39,7 @@ struct dbd_db {
         struct dbd_pending *pending[DBD_PENDING_BUCKETS];
         unsigned n_pending;
         sd_bus_slot *slot;              /* its D-Bus object (dbd-bus.c) */
+        struct dbd_vacuum *vacuum;      /* its delete queue (dbd-vacuum.c) */
 };
 
 /* What clusterd publishes, as last read from its bus object. */
@@ -84,6 +85,7 @@ struct dbd_manager {
         struct dbd_recovery *recovery;  /* this node coordinates one (dbd-recovery.c) */
         sd_event_source *freeze_timer;  /* retries the freeze while a client holds a chain */
         struct dbd_freeze_wait *freeze_wait;
+        sd_event_source *vacuum_timer;
 
         bool ready;
 };
@@ -119,6 +121,9 @@ struct dbd_waiter {
 int dbd_migrate(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
 int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
 void dbd_waiter_cancel(struct dbd_waiter *w);
+/* A record handed to this node (RECORD, VACUUM): stored with dmaster = this node if rsn is newer. */
+int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rsn, uint32_t flags,
+                     const uint8_t *value, size_t value_len);
 /* Frames of the record kinds from the tunnel. */
 int dbd_migrate_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
 bool dbd_migrate_handles(uint16_t kind);
@@ -158,6 +163,17 @@ int dbd_wipe_on_request(void *userdata, const struct wire_header *h, const void 
 /* dbd-local.c: what a traverse sends its client. */
 void dbd_local_send_records(struct local_client *c, uint64_t id, const struct db_records *batch);
 void dbd_local_send_error(struct local_client *c, uint64_t id, int error);
+
+/* ---- dbd-vacuum.c ------------------------------------------------------- */
+
+/* key of db was deleted here (a header-only record): vacuum it at the next run. */
+void dbd_vacuum_queue(dbd_db *db, const uint8_t *key, size_t len);
+int dbd_vacuum_start(dbd_manager *m);
+/* The receivers of VACUUM and PURGE (in recovery's dispatch table). */
+int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                         size_t len);
+int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                        size_t len);
 
 /* ---- dbd-local.c -------------------------------------------------------- */
 

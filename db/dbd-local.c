@@ -112,8 +112,11 @@ static int on_key_request(void *userdata, const struct wire_header *h, const voi
         struct local_wait *lw;
         int r;
 
-        if (h->kind == DB_LOCAL_DELETED)
-                return 0;       /* vacuuming collects header-only records itself (dbd-vacuum.c) */
+        if (h->kind == DB_LOCAL_DELETED) {
+                if (db)
+                        dbd_vacuum_queue(db, k->key, k->key_len);
+                return 0;
+        }
         if (!db) {
                 reply_error(c, h->srvid, ENOENT);
                 return 0;

@@ -444,6 +444,7 @@ static int manager_destructor(dbd_manager *m) {
         m->view_owner_match = sd_bus_slot_unref(m->view_owner_match);
         m->view_call = sd_bus_slot_unref(m->view_call);
         m->freeze_timer = sd_event_source_disable_unref(m->freeze_timer);
+        m->vacuum_timer = sd_event_source_disable_unref(m->vacuum_timer);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         return 0;
@@ -500,5 +501,8 @@ int dbd_manager_start(dbd_manager *m) {
 
         if (r < 0)
                 return log_error_errno(r, "Failed to watch ctdb-clusterd: %m");
+        r = dbd_vacuum_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start vacuuming: %m");
         return dp_client_start(m->dp);
 }

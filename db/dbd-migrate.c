@@ -267,7 +267,7 @@ static void apply_record(struct dbd_pending *p, bool have, const struct ltdb_hea
                 .rsn = r->rsn,
                 .dmaster = m->pnn,
                 .flags = (r->flags & ~(LTDB_REC_FLAG_POINTER | LTDB_REC_RO_FLAGS)) |
-                         LTDB_REC_FLAG_MIGRATED_WITH_DATA,
+                         (r->flags & LTDB_REC_FLAG_VACUUM_MIGRATED ? 0 : LTDB_REC_FLAG_MIGRATED_WITH_DATA),
         };
         q = dbd_store_store(p->db->store, p->key, p->key_len, &h, r->value, r->value_len);
         talloc_free(r);
@@ -668,12 +668,32 @@ static int on_fetch(void *userdata, const struct wire_header *h, const void *msg
         return park(db, DBD_MSG_FETCH, h->src, f->requester, f->hops, f->id, f->first, f->key, f->key_len);
 }
 
+int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rsn, uint32_t flags,
+                     const uint8_t *value, size_t value_len) {
+        struct dbd_pending *p = pending_get(db, key, key_len);
+
+        if (!p)
+                return -ENOMEM;
+        if (p->record && p->record->rsn >= rsn)
+                return 0;
+        talloc_free(p->record);
+        p->record = talloc_zero(p, struct dbd_record_msg);
+        if (!p->record)
+                return -ENOMEM;
+        *p->record = (struct dbd_record_msg) { .db_id = db->id, .rsn = rsn, .flags = flags,
+                                               .value_len = (uint32_t) value_len };
+        p->record->value = value_len ? talloc_memdup(p->record, value, value_len) : NULL;
+        if (value_len && !p->record->value)
+                return -ENOMEM;
+        pending_run(p);
+        return 0;
+}
+
 static int on_record(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                      size_t len) {
         const struct dbd_record_msg *r = msg;
         dbd_manager *m = userdata;
         dbd_db *db = db_for(m, r->db_id, r->generation, h->src, r->key, r->key_len, false);
-        struct dbd_pending *p;
 
         /*
          * Of another generation (or frozen): a recovery is under way, and the
@@ -681,22 +701,7 @@ static int on_record(void *userdata, const struct wire_header *h, const void *ms
          */
         if (!db)
                 return 0;
-        p = pending_get(db, r->key, r->key_len);
-        if (!p)
-                return -ENOMEM;
-        if (p->record && p->record->rsn >= r->rsn)
-                return 0;
-        talloc_free(p->record);
-        p->record = talloc_zero(p, struct dbd_record_msg);
-        if (!p->record)
-                return -ENOMEM;
-        *p->record = *r;
-        p->record->key = NULL;
-        p->record->value = r->value_len ? talloc_memdup(p->record, r->value, r->value_len) : NULL;
-        if (r->value_len && !p->record->value)
-                return -ENOMEM;
-        pending_run(p);
-        return 0;
+        return dbd_migrate_take(db, r->key, r->key_len, r->rsn, r->flags, r->value, r->value_len);
 }
 
 static int on_dmaster(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,

@@ -444,6 +444,8 @@ static void on_migrated_store(struct dbd_waiter *w, int error) {
                 if (error >= 0)
                         error = dbd_store_store(s, op->key, op->key_len, &h, op->value, op->len);
                 dbd_store_unlock(s, op->key, op->key_len);
+                if (error >= 0 && op->len == 0)
+                        dbd_vacuum_queue(op->db, op->key, op->key_len);
         }
         op->done(op->userdata, error);
         talloc_free(op);

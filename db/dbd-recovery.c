@@ -749,6 +749,8 @@ static const struct wire_handler recovery_handlers[] = {
         { DBD_MSG_ACK, &dbd_ack_desc, on_ack },
         { DBD_MSG_TRAVERSE, &dbd_traverse_desc, dbd_traverse_on_request },
         { DBD_MSG_WIPE, &dbd_wipe_desc, dbd_wipe_on_request },
+        { DBD_MSG_VACUUM, &dbd_vacuum_desc, dbd_vacuum_on_vacuum },
+        { DBD_MSG_PURGE, &dbd_purge_desc, dbd_vacuum_on_purge },
 };
 
 bool dbd_recovery_handles(uint16_t kind) {

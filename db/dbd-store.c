@@ -10,6 +10,7 @@
 #include <tdb.h>
 
 #include "dbd-store.h"
+#include "log.h"
 
 struct dbd_store {
         struct tdb_context *tdb;
@@ -217,4 +218,17 @@ uint64_t dbd_store_records(struct dbd_store *s) {
         int n = tdb_traverse_read(s->tdb, NULL, NULL);
 
         return n > 0 ? (uint64_t) n : 0;
+}
+
+void dbd_store_repack(struct dbd_store *s, const char *name) {
+        bool was_frozen = s->frozen;
+
+        if (dbd_store_freeze(s) < 0)
+                return; /* a client is in a record: the next vacuuming run tries again */
+        if (tdb_repack(s->tdb) < 0)
+                log_warning("Failed to repack %s: %s", name, tdb_errorstr(s->tdb));
+        else
+                log_info("Repacked %s", name);
+        if (!was_frozen)
+                dbd_store_thaw(s);
 }

@@ -131,6 +131,8 @@ const struct wire_desc dbd_traverse_desc =
         WIRE_DESC(DBD_MSG_TRAVERSE, struct dbd_traverse_msg, traverse_fields);
 const struct wire_desc dbd_records_desc = WIRE_DESC(DBD_MSG_RECORDS, struct dbd_records_msg, records_fields);
 const struct wire_desc dbd_push_desc = WIRE_DESC(DBD_MSG_PUSH, struct dbd_records_msg, records_fields);
+const struct wire_desc dbd_vacuum_desc = WIRE_DESC(DBD_MSG_VACUUM, struct dbd_records_msg, records_fields);
+const struct wire_desc dbd_purge_desc = WIRE_DESC(DBD_MSG_PURGE, struct dbd_records_msg, records_fields);
 const struct wire_desc dbd_wipe_desc = WIRE_DESC(DBD_MSG_WIPE, struct dbd_wipe_msg, wipe_fields);
 const struct wire_desc dbd_ack_desc = WIRE_DESC(DBD_MSG_ACK, struct dbd_ack_msg, ack_fields);
 const struct wire_desc dbd_freeze_desc = WIRE_DESC(DBD_MSG_FREEZE, struct dbd_freeze_msg, freeze_fields);

@@ -19,6 +19,11 @@
  *   TRAVERSE  a node's live records (it is their dmaster) of one database;
  *             answered by RECORDS batches
  *   WIPE      remove every record of a database; ACK answers
+ * Vacuuming (dbd-vacuum.c):
+ *   VACUUM    a dmaster hands deleted (header-only) records back to their
+ *             lmaster (rsn + 1), in bulk; no answer
+ *   PURGE     the lmaster asks every other node to drop its copies of those
+ *             records that are not newer; ACK answers, then it drops its own
  * Recovery (coordinator -> every active node; ACK / RECORDS answer):
  *   FREEZE    stop record traffic, take every chain; ACK lists the node's databases
  *   ATTACH    attach these databases (a database on one node is on all)
@@ -44,6 +49,8 @@
         X(RECORDS, 8, dbd_records_desc)                                                                 \
         X(WIPE, 9, dbd_wipe_desc)                                                                       \
         X(ACK, 10, dbd_ack_desc)                                                                        \
+        X(VACUUM, 11, dbd_vacuum_desc)                                                                  \
+        X(PURGE, 12, dbd_purge_desc)                                                                    \
         X(FREEZE, 16, dbd_freeze_desc)                                                                  \
         X(ATTACH, 17, dbd_attach_desc)                                                                  \
         X(PULL, 18, dbd_pull_desc)                                                                      \
@@ -125,7 +132,7 @@ struct dbd_traverse_msg {
         uint32_t max;           /* records at most, 0: all */
 };
 
-/* RECORDS (answers TRAVERSE and PULL) and PUSH. */
+/* RECORDS (answers TRAVERSE and PULL), PUSH, VACUUM and PURGE. */
 struct dbd_records_msg {
         uint32_t id;
         uint32_t generation;

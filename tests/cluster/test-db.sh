@@ -11,12 +11,17 @@
 #               every record last stored on a surviving node is intact and
 #               every key is served
 #   restart     a dbd restarted alone rejoins (VnnMap) and serves records
+#   vacuum      10,000 records deleted from all nodes are vacuumed away: the
+#               record count in every node's file goes back near 0
 source "$(dirname "$0")/../lib/cluster.sh"
 mode=${1:-}
 case $mode in
-migrate | chainlock | kill | restart) ;;
-*) echo "usage: $0 migrate|chainlock|kill|restart" >&2; exit 2 ;;
+migrate | chainlock | kill | restart | vacuum) ;;
+*) echo "usage: $0 migrate|chainlock|kill|restart|vacuum" >&2; exit 2 ;;
 esac
+# Vacuuming every second, so that the test does not wait CTDB's 10 s per run.
+[[ $mode != vacuum ]] || export CTDB_LOCAL_EXTRA_CONF=$'[database]\nvacuum interval = 1'
+
 DB_TOOL=${CTDB_BUILD_DIR:-$CTDB_SOURCE_DIR/build}/tests/lib/db-tool
 [[ -x $DB_TOOL ]] || { echo "SKIP: $DB_TOOL is not built"; exit 77; }
 
@@ -129,5 +134,28 @@ restart)
         wait_until "node 1's dbd rejoined" 30 vnnmap_is "3 0 1 2" 0 1 2
         expect "node 1 serves a record again" db 1 put test.tdb r-1 new
         expect "node 0 reads it" test "$(db 0 read test.tdb r-1)" = new
+        ;;
+vacuum)
+        expect "nodes 0 and 1 store 5,000 records each" db 0 fill test.tdb 5000 a
+        expect "node 1 stores 5,000" db 1 fill test.tdb 5000 b
+        records_in() { tdbdump "$CTDB_LOCAL_STATE/node$1/lib/volatile/test.tdb.$1" | grep -c '^key' || true; }
+        total=0
+        for n in 0 1 2; do total=$((total + $(records_in "$n"))); done
+        expect "the files hold the records ($total in all)" test "$total" -ge 10000
+        expect "node 2 deletes the 10,000 records" db 2 delete test.tdb 5000 a
+        expect "node 2 deletes the second half" db 2 delete test.tdb 5000 b
+        vacuumed() {
+                local n c
+                for n in 0 1 2; do
+                        c=$(records_in "$n")
+                        ((c <= 100)) || return 1
+                done
+        }
+        wait_until "every node's file is back near 0 records" 60 vacuumed
+        for n in 0 1 2; do log "node $n: $(records_in "$n") records left"; done
+        missing() { ! db "$@" >/dev/null 2>&1; }
+        expect "a deleted record reads as missing" missing 0 read test.tdb a-17
+        expect "a deleted key can be stored again" db 1 put test.tdb a-17 back
+        expect "and read on another node" test "$(db 0 read test.tdb a-17)" = back
         ;;
 esac
