@@ -401,7 +401,12 @@ int ctdb_db_fetch_lock(ctdb_db *db, const void *key, size_t key_len, ctdb_record
                         break;
                 }
                 r = record_read(db, rec, &d);
-                if (r >= 0 && rec->header.dmaster == c->pnn) {
+                /*
+                 * This node's record, and no other node holds a read-only copy of
+                 * it: writable. With delegations out, dbd revokes them first (MIGRATE).
+                 */
+                if (r >= 0 && rec->header.dmaster == c->pnn &&
+                    !(rec->header.flags & LTDB_REC_RO_HAVE_DELEGATIONS)) {
                         pthread_mutex_unlock(&db->lock);
                         r = record_take_value(d, ret_value, ret_len);
                         if (r < 0) {

@@ -119,7 +119,8 @@ struct dbd_waiter {
 };
 
 int dbd_migrate(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
-int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w);
+/* readonly: leave a read-only copy here if the database delegates (a client's DB_FETCH_READONLY). */
+int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, bool readonly, struct dbd_waiter *w);
 void dbd_waiter_cancel(struct dbd_waiter *w);
 /* A record handed to this node (RECORD, VACUUM): stored with dmaster = this node if rsn is newer. */
 int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rsn, uint32_t flags,

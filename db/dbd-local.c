@@ -129,7 +129,7 @@ static int on_key_request(void *userdata, const struct wire_header *h, const voi
         talloc_set_destructor(lw, local_wait_destructor);
         if (h->kind == DB_LOCAL_FETCH) {
                 lw->w.value = on_fetched;
-                r = dbd_fetch_value(db, k->key, k->key_len, &lw->w);
+                r = dbd_fetch_value(db, k->key, k->key_len, k->flags & DB_FETCH_READONLY, &lw->w);
         } else {
                 lw->w.done = on_migrated;
                 r = dbd_migrate(db, k->key, k->key_len, &lw->w);

@@ -36,7 +36,7 @@ int dbd_migrate(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w
         return 0;
 }
 
-int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waiter *w) {
+int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, bool readonly, struct dbd_waiter *w) {
         struct dbd_pending *p;
 
         if (len > DB_KEY_MAX)
@@ -44,6 +44,9 @@ int dbd_fetch_value(dbd_db *db, const uint8_t *key, size_t len, struct dbd_waite
         p = dbd_pending_get(db, key, len);
         if (!p)
                 return -ENOMEM;
+        /* A read-only copy only where the database delegates (SetReadOnly). */
+        if (readonly && (db->flags & DBD_DB_READONLY))
+                p->fetch_readonly = true;
         w->pending = p;
         LIST_PREPEND(p->fetchers, w);
         dbd_pending_run(p);
@@ -78,8 +81,8 @@ static dbd_db *db_for(dbd_manager *m, uint32_t db_id, uint32_t generation, uint3
         return NULL;
 }
 
-static int park(dbd_db *db, uint16_t kind, uint32_t src, uint32_t requester, uint32_t hops, uint32_t id,
-                uint32_t first, const uint8_t *key, size_t len) {
+/* Another node's request for the key waits in its entry, in arrival order. */
+static int park(dbd_db *db, const struct parked *req, const uint8_t *key, size_t len) {
         struct dbd_pending *p = dbd_pending_get(db, key, len);
         struct parked *x;
 
@@ -91,8 +94,8 @@ static int park(dbd_db *db, uint16_t kind, uint32_t src, uint32_t requester, uin
                         talloc_free(p);
                 return -ENOMEM;
         }
-        *x = (struct parked) { .kind = kind, .src = src, .requester = requester, .hops = hops, .id = id,
-                               .first = first };
+        *x = *req;
+        x->next = x->prev = NULL;
         /* FIFO: the oldest request is served first. */
         if (!p->parked) {
                 p->parked = x;
@@ -127,7 +130,10 @@ static int on_migrate(void *userdata, const struct wire_header *h, const void *m
                 }
                 return 0;
         }
-        return park(db, DBD_MSG_MIGRATE, h->src, g->requester, g->hops, 0, 0, g->key, g->key_len);
+        return park(db,
+                    &(struct parked) { .kind = DBD_MSG_MIGRATE, .src = h->src, .requester = g->requester,
+                                       .hops = g->hops },
+                    g->key, g->key_len);
 }
 
 static int on_fetch(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
@@ -137,10 +143,13 @@ static int on_fetch(void *userdata, const struct wire_header *h, const void *msg
         dbd_db *db = dbd_manager_find_id(m, f->db_id);
 
         if (m->frozen || f->generation != m->generation || !db) {
-                dbd_send_value(m, f->requester, f->id, f->first, EAGAIN, NULL, NULL, 0);
+                dbd_send_value(m, f->requester, f->id, f->first, EAGAIN, 0, NULL, NULL, 0);
                 return 0;
         }
-        return park(db, DBD_MSG_FETCH, h->src, f->requester, f->hops, f->id, f->first, f->key, f->key_len);
+        return park(db,
+                    &(struct parked) { .kind = DBD_MSG_FETCH, .src = h->src, .requester = f->requester,
+                                       .hops = f->hops, .id = f->id, .first = f->first, .flags = f->flags },
+                    f->key, f->key_len);
 }
 
 int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rsn, uint32_t flags,
@@ -162,6 +171,22 @@ int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rs
                 return -ENOMEM;
         dbd_pending_run(p);
         return 0;
+}
+
+static int on_revoke(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                     size_t len) {
+        const struct dbd_revoke_msg *r = msg;
+        dbd_manager *m = userdata;
+        dbd_db *db = dbd_manager_find_id(m, r->db_id);
+
+        /* Frozen or of another generation: the recovery wipes every read-only copy anyway. */
+        if (!db || m->frozen || r->generation != m->generation) {
+                struct dbd_ack_msg a = { .id = r->id, .generation = r->generation };
+
+                return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
+        }
+        return park(db, &(struct parked) { .kind = DBD_MSG_REVOKE, .src = h->src, .id = r->id, .rsn = r->rsn },
+                    r->key, r->key_len);
 }
 
 static int on_record(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
@@ -234,6 +259,7 @@ static const struct wire_handler migrate_handlers[] = {
         { DBD_MSG_RETRY, &dbd_retry_desc, on_retry },
         { DBD_MSG_FETCH, &dbd_fetch_desc, on_fetch },
         { DBD_MSG_VALUE, &dbd_value_desc, on_value_msg },
+        { DBD_MSG_REVOKE, &dbd_revoke_desc, on_revoke },
 };
 
 bool dbd_migrate_handles(uint16_t kind) {

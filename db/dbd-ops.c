@@ -478,7 +478,7 @@ int dbd_db_fetch(dbd_db *db, const uint8_t *key, size_t key_len, dbd_value_fn do
                 return -ENOMEM;
         op->value_done = done;
         op->w.value = on_fetch_done;
-        r = dbd_fetch_value(db, op->key, key_len, &op->w);
+        r = dbd_fetch_value(db, op->key, key_len, false, &op->w);
         if (r < 0)
                 talloc_free(op);
         return r;

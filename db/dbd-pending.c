@@ -88,7 +88,8 @@ struct dbd_pending *dbd_pending_get(dbd_db *db, const uint8_t *key, size_t len) 
 }
 
 bool dbd_pending_idle(const struct dbd_pending *p) {
-        return !p->waiters && !p->fetchers && !p->parked && !p->record && !p->have_dmaster;
+        return !p->waiters && !p->fetchers && !p->parked && !p->record && !p->have_dmaster && !p->revoking &&
+               !p->revoked;
 }
 
 
@@ -164,12 +165,13 @@ void dbd_send_retry(dbd_manager *m, dbd_db *db, uint32_t to, const uint8_t *key,
                 log_debug_errno(q, "Failed to send RETRY to node %" PRIu32 ": %m", to);
 }
 
-void dbd_send_value(dbd_manager *m, uint32_t to, uint32_t id, uint32_t first, int error,
-                       const struct ltdb_header *h, const uint8_t *value, size_t len) {
+void dbd_send_value(dbd_manager *m, uint32_t to, uint32_t id, uint32_t first, int error, uint32_t flags,
+                    const struct ltdb_header *h, const uint8_t *value, size_t len) {
         struct dbd_value_msg v = {
                 .id = id,
                 .first = first,
                 .error = error,
+                .flags = flags,
                 .rsn = h ? h->rsn : 0,
                 .dmaster = h ? h->dmaster : CTDB_PNN_NONE,
                 .value = value,
@@ -181,19 +183,20 @@ void dbd_send_value(dbd_manager *m, uint32_t to, uint32_t id, uint32_t first, in
                 log_debug_errno(q, "Failed to send VALUE to node %" PRIu32 ": %m", to);
 }
 
-static int send_request(struct dbd_pending *p, uint16_t kind, uint32_t to, uint32_t requester, uint32_t hops,
-                        uint32_t id, uint32_t first) {
+/* A MIGRATE or FETCH for the key, new (hops 0) or forwarded; flags: a FETCH's. */
+static int send_request(struct dbd_pending *p, const struct parked *x, uint32_t to) {
         dbd_manager *m = p->db->m;
 
-        if (kind == DBD_MSG_FETCH) {
+        if (x->kind == DBD_MSG_FETCH) {
                 struct dbd_fetch_msg f = {
-                        .id = id, .first = first, .generation = m->generation, .db_id = p->db->id,
-                        .requester = requester, .hops = hops, .key = p->key, .key_len = (uint32_t) p->key_len,
+                        .id = x->id, .first = x->first, .generation = m->generation, .db_id = p->db->id,
+                        .requester = x->requester, .hops = x->hops, .flags = x->flags, .key = p->key,
+                        .key_len = (uint32_t) p->key_len,
                 };
                 return dbd_send(m, to, &dbd_fetch_desc, &f);
         }
         struct dbd_migrate_msg g = {
-                .generation = m->generation, .db_id = p->db->id, .requester = requester, .hops = hops,
+                .generation = m->generation, .db_id = p->db->id, .requester = x->requester, .hops = x->hops,
                 .key = p->key, .key_len = (uint32_t) p->key_len,
         };
         return dbd_send(m, to, &dbd_migrate_desc, &g);
@@ -323,6 +326,10 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                 int r;
 
                 next = x->next;
+                if (x->kind == DBD_MSG_REVOKE) {
+                        dbd_ro_serve_revoke(p, x, have, h);
+                        continue;
+                }
                 if (!*have && dbd_lmaster(m, p->key, p->key_len) == m->pnn) {
                         if (create_here(p, h) < 0)
                                 break;
@@ -333,13 +340,21 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                                 uint8_t *value = NULL;
                                 size_t len = 0;
                                 struct ltdb_header cur;
+                                bool delegated = dbd_ro_delegate(p, x, h);
                                 int q = dbd_store_fetch(p->db->store, p, p->key, p->key_len, &cur, &value, &len);
 
                                 dbd_send_value(m, x->requester, x->id, x->first, q < 0 ? -q : len ? 0 : ENOENT,
-                                           &cur, value, len);
+                                               delegated && q >= 0 ? DBD_VALUE_DELEGATED : 0, &cur, value, len);
                                 talloc_free(value);
                                 LIST_REMOVE(p->parked, x);
                                 talloc_free(x);
+                                continue;
+                        }
+                        /* Read-only copies go before anyone else may write the record. */
+                        if (p->revoking)
+                                continue;
+                        if (dbd_ro_must_revoke(p, *have, h)) {
+                                dbd_ro_revoke_start(p, h);
                                 continue;
                         }
                         if (now < p->hold_until) {
@@ -359,12 +374,13 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                 to = route(p, *have, h, false);
                 if (x->hops >= HOPS_MAX || to == x->requester || to == CTDB_PNN_NONE || to == m->pnn) {
                         if (x->kind == DBD_MSG_FETCH)
-                                dbd_send_value(m, x->requester, x->id, x->first, EAGAIN, NULL, NULL, 0);
+                                dbd_send_value(m, x->requester, x->id, x->first, EAGAIN, 0, NULL, NULL, 0);
                         else
                                 dbd_send_retry(m, p->db, x->requester, p->key, p->key_len,
                                            x->hops >= HOPS_MAX ? ELOOP : EAGAIN);
                 } else {
-                        r = send_request(p, x->kind, to, x->requester, x->hops + 1, x->id, x->first);
+                        x->hops++;
+                        r = send_request(p, x, to);
                         if (r < 0)
                                 log_debug_errno(r, "Failed to forward a request of %s to node %" PRIu32 ": %m",
                                                 p->db->name, to);
@@ -396,7 +412,10 @@ static void serve_local(struct dbd_pending *p, bool *have, struct ltdb_header *h
                 if (to == CTDB_PNN_NONE) {
                         fetchers_done(p, -ENOENT, NULL, 0);
                 } else if ((r = peer_request_new(m->requests, to, FETCH_TIMEOUT_USEC, on_value, p, &req)) < 0 ||
-                           (r = send_request(p, DBD_MSG_FETCH, to, m->pnn, 0, peer_request_id(req), to)) < 0) {
+                           (r = send_request(p, &(struct parked) { .kind = DBD_MSG_FETCH, .requester = m->pnn,
+                                                                   .id = peer_request_id(req), .first = to,
+                                                                   .flags = p->fetch_readonly ? DBD_FETCH_READONLY : 0 },
+                                             to)) < 0) {
                         if (r != -EBUSY)
                                 peer_request_cancel(req);
                         fetchers_done(p, r, NULL, 0);
@@ -406,10 +425,14 @@ static void serve_local(struct dbd_pending *p, bool *have, struct ltdb_header *h
                 }
         }
 
-        if (!p->waiters || p->state == PENDING_SENT)
+        if (!p->waiters || p->state == PENDING_SENT || p->revoking)
                 return;
         if (*have && h->dmaster == m->pnn) {
-                waiters_done(&p->waiters, 0);
+                /* A local writer waits until no node holds a read-only copy any more. */
+                if (dbd_ro_must_revoke(p, *have, h))
+                        dbd_ro_revoke_start(p, h);
+                else
+                        waiters_done(&p->waiters, 0);
                 return;
         }
         to = route(p, *have, h, p->via_lmaster);
@@ -420,7 +443,7 @@ static void serve_local(struct dbd_pending *p, bool *have, struct ltdb_header *h
                 waiters_done(&p->waiters, r);
                 return;
         }
-        r = send_request(p, DBD_MSG_MIGRATE, to, m->pnn, 0, 0, 0);
+        r = send_request(p, &(struct parked) { .kind = DBD_MSG_MIGRATE, .requester = m->pnn }, to);
         if (r < 0) {
                 log_debug_errno(r, "Failed to ask node %" PRIu32 " for a record of %s: %m", to, p->db->name);
                 dbd_pending_backoff(p);
@@ -464,6 +487,8 @@ void dbd_pending_run(struct dbd_pending *p) {
                         apply_dmaster(p, have, &h);
                 have = dbd_store_fetch_header(db->store, p->key, p->key_len, &h) >= 0;
         }
+        if (p->revoked && have && dbd_ro_revoke_finish(p, &h) < 0)
+                log_warning("Failed to clear the delegations of a record of %s", db->name);
         serve_local(p, &have, &h);
         serve_parked(p, &have, &h);
 
@@ -492,6 +517,9 @@ static void on_value(struct peer_request *req, int error, const void *reply, voi
                 dbd_pending_arm(p, dbd_now_usec(p->db->m) + BACKOFF_MIN_USEC);
                 return;
         }
+        if (error >= 0 && v->error == 0 && (v->flags & DBD_VALUE_DELEGATED))
+                dbd_ro_keep_copy(p, v);
+        p->fetch_readonly = false;
         if (error < 0)
                 fetchers_done(p, error, NULL, 0);
         else

@@ -31,11 +31,13 @@ enum pending_state {
 
 struct parked {
         struct parked *next, *prev;
-        uint16_t kind;          /* DBD_MSG_MIGRATE or DBD_MSG_FETCH */
+        uint16_t kind;          /* DBD_MSG_MIGRATE, DBD_MSG_FETCH or DBD_MSG_REVOKE */
         uint32_t src;
         uint32_t requester;
         uint32_t hops;
-        uint32_t id, first;     /* FETCH */
+        uint32_t id, first;     /* FETCH; REVOKE: id */
+        uint32_t flags;         /* FETCH: DBD_FETCH_READONLY */
+        uint64_t rsn;           /* REVOKE */
 };
 
 struct dbd_pending {
@@ -54,6 +56,10 @@ struct dbd_pending {
         enum pending_state state;
         bool via_lmaster;
         bool fetch_sent;
+        bool fetch_readonly;            /* a fetcher wants a read-only copy here */
+        bool revoking;                  /* this node, the dmaster, revokes the read-only copies */
+        bool revoked;                   /* ... and every node answered: clear the flag next run */
+        unsigned revoke_outstanding;
         uint64_t lock_retry_usec;
         uint64_t backoff_usec;
         uint64_t hold_until;            /* parked requests wait until then (a local turn) */
@@ -76,8 +82,21 @@ void dbd_pending_arm(struct dbd_pending *p, uint64_t at);
 /* A request failed: try again via the lmaster after a growing delay (BACKOFF_MIN..MAX_USEC). */
 void dbd_pending_backoff(struct dbd_pending *p);
 void dbd_send_retry(dbd_manager *m, dbd_db *db, uint32_t to, const uint8_t *key, size_t len, int error);
-void dbd_send_value(dbd_manager *m, uint32_t to, uint32_t id, uint32_t first, int error,
+void dbd_send_value(dbd_manager *m, uint32_t to, uint32_t id, uint32_t first, int error, uint32_t flags,
                     const struct ltdb_header *h, const uint8_t *value, size_t len);
+/* dbd-readonly.c: read-only delegations, called from dbd_pending_run() under the chain lock. */
+/* The dmaster must revoke before it lets a writer or another node have the record. */
+bool dbd_ro_must_revoke(const struct dbd_pending *p, bool have, const struct ltdb_header *h);
+void dbd_ro_revoke_start(struct dbd_pending *p, const struct ltdb_header *h);
+/* Revocation answered everywhere: the dmaster's RO_HAVE_DELEGATIONS goes. */
+int dbd_ro_revoke_finish(struct dbd_pending *p, struct ltdb_header *h);
+/* A parked FETCH with a read-only request: delegate (marks the dmaster's header); false: do not. */
+bool dbd_ro_delegate(struct dbd_pending *p, const struct parked *x, struct ltdb_header *h);
+/* A delegated VALUE reached the requester: keep it as a read-only copy if nothing newer is here. */
+void dbd_ro_keep_copy(struct dbd_pending *p, const struct dbd_value_msg *v);
+/* A parked REVOKE: drop this node's read-only copy and answer. */
+void dbd_ro_serve_revoke(struct dbd_pending *p, struct parked *x, bool *have, struct ltdb_header *h);
+
 void dbd_pending_for_each(dbd_manager *m, void (*fn)(struct dbd_pending *p));
 void dbd_pending_forget(struct dbd_pending *p);
 void dbd_pending_restart(struct dbd_pending *p);

@@ -43,6 +43,7 @@ static const struct wire_field fetch_fields[] = {
         WIRE_U32(struct dbd_fetch_msg, db_id),
         WIRE_U32(struct dbd_fetch_msg, requester),
         WIRE_U32(struct dbd_fetch_msg, hops),
+        WIRE_U32(struct dbd_fetch_msg, flags),
         WIRE_BLOB(struct dbd_fetch_msg, key, key_len, DB_KEY_MAX),
 };
 
@@ -50,6 +51,7 @@ static const struct wire_field value_fields[] = {
         WIRE_U32(struct dbd_value_msg, id),
         WIRE_U32(struct dbd_value_msg, first),
         WIRE_U32(struct dbd_value_msg, error),
+        WIRE_U32(struct dbd_value_msg, flags),
         WIRE_U64(struct dbd_value_msg, rsn),
         WIRE_U32(struct dbd_value_msg, dmaster),
         WIRE_BLOB(struct dbd_value_msg, value, value_len, DB_VALUE_MAX),
@@ -74,6 +76,14 @@ static const struct wire_field records_fields[] = {
         WIRE_U32(struct dbd_records_msg, id),
         WIRE_U32(struct dbd_records_msg, generation),
         WIRE_STRUCT(struct dbd_records_msg, batch, &batch_desc),
+};
+
+static const struct wire_field revoke_fields[] = {
+        WIRE_U32(struct dbd_revoke_msg, id),
+        WIRE_U32(struct dbd_revoke_msg, generation),
+        WIRE_U32(struct dbd_revoke_msg, db_id),
+        WIRE_U64(struct dbd_revoke_msg, rsn),
+        WIRE_BLOB(struct dbd_revoke_msg, key, key_len, DB_KEY_MAX),
 };
 
 static const struct wire_field wipe_fields[] = {
@@ -133,6 +143,7 @@ const struct wire_desc dbd_records_desc = WIRE_DESC(DBD_MSG_RECORDS, struct dbd_
 const struct wire_desc dbd_push_desc = WIRE_DESC(DBD_MSG_PUSH, struct dbd_records_msg, records_fields);
 const struct wire_desc dbd_vacuum_desc = WIRE_DESC(DBD_MSG_VACUUM, struct dbd_records_msg, records_fields);
 const struct wire_desc dbd_purge_desc = WIRE_DESC(DBD_MSG_PURGE, struct dbd_records_msg, records_fields);
+const struct wire_desc dbd_revoke_desc = WIRE_DESC(DBD_MSG_REVOKE, struct dbd_revoke_msg, revoke_fields);
 const struct wire_desc dbd_wipe_desc = WIRE_DESC(DBD_MSG_WIPE, struct dbd_wipe_msg, wipe_fields);
 const struct wire_desc dbd_ack_desc = WIRE_DESC(DBD_MSG_ACK, struct dbd_ack_msg, ack_fields);
 const struct wire_desc dbd_freeze_desc = WIRE_DESC(DBD_MSG_FREEZE, struct dbd_freeze_msg, freeze_fields);

@@ -16,6 +16,10 @@
  *   RETRY     a MIGRATE or FETCH was not served (stale generation, hop limit,
  *             unknown database): the requester tries again via the lmaster
  *   FETCH     read the value where it lives, routed like MIGRATE; VALUE answers
+ *             (with DBD_FETCH_READONLY on a read-only database the dmaster
+ *             delegates: the requester keeps a read-only copy)
+ *   REVOKE    the dmaster, before a write or a hand-off, has every node drop
+ *             its read-only copy; ACK answers
  *   TRAVERSE  a node's live records (it is their dmaster) of one database;
  *             answered by RECORDS batches
  *   WIPE      remove every record of a database; ACK answers
@@ -51,6 +55,7 @@
         X(ACK, 10, dbd_ack_desc)                                                                        \
         X(VACUUM, 11, dbd_vacuum_desc)                                                                  \
         X(PURGE, 12, dbd_purge_desc)                                                                    \
+        X(REVOKE, 13, dbd_revoke_desc)                                                                  \
         X(FREEZE, 16, dbd_freeze_desc)                                                                  \
         X(ATTACH, 17, dbd_attach_desc)                                                                  \
         X(PULL, 18, dbd_pull_desc)                                                                      \
@@ -104,6 +109,9 @@ struct dbd_retry_msg {
         const uint8_t *key;
 };
 
+#define DBD_FETCH_READONLY  0x1u      /* FETCH: a read-only copy is wanted */
+#define DBD_VALUE_DELEGATED 0x1u      /* VALUE: keep it as a read-only copy */
+
 struct dbd_fetch_msg {
         uint32_t id;            /* the requester's peer request, answered from any node */
         uint32_t first;         /* the node the requester sent it to (its peer request's pnn) */
@@ -111,6 +119,7 @@ struct dbd_fetch_msg {
         uint32_t db_id;
         uint32_t requester;
         uint32_t hops;
+        uint32_t flags;
         uint32_t key_len;
         const uint8_t *key;
 };
@@ -119,6 +128,7 @@ struct dbd_value_msg {
         uint32_t id;
         uint32_t first;
         int32_t error;
+        uint32_t flags;
         uint64_t rsn;
         uint32_t dmaster;
         uint32_t value_len;
@@ -137,6 +147,15 @@ struct dbd_records_msg {
         uint32_t id;
         uint32_t generation;
         struct db_records batch;
+};
+
+struct dbd_revoke_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t db_id;
+        uint64_t rsn;           /* copies of this rsn or older go */
+        uint32_t key_len;
+        const uint8_t *key;
 };
 
 struct dbd_wipe_msg {

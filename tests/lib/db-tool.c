@@ -5,6 +5,7 @@
  *   db-tool put DB KEY VALUE       fetch-lock, store, unlock
  *   db-tool get DB KEY             fetch-lock (migrates here), print the value
  *   db-tool read DB KEY            ctdb_db_fetch() without migrating
+ *   db-tool readro DB KEY          the same, asking for a read-only copy here
  *   db-tool header DB KEY          rsn and dmaster of this node's copy (the file itself)
  *   db-tool lock DB KEY            fetch-lock, print "locked", hold until stdin closes
  *   db-tool fill DB N PREFIX       store PREFIX-i = value-i for i < N
@@ -78,7 +79,7 @@ int main(int argc, char **argv) {
         int r = 0;
 
         if (argc < 4) {
-                fprintf(stderr, "usage: db-tool put|get|read|header|lock|fill|check|delete DB KEY|N [...]\n");
+                fprintf(stderr, "usage: db-tool put|get|read|readro|header|lock|fill|check|delete DB KEY|N [...]\n");
                 return 2;
         }
         cmd = argv[1];
@@ -111,11 +112,11 @@ int main(int argc, char **argv) {
                         free(value);
                         ctdb_record_unlock(rec);
                 }
-        } else if (strcmp(cmd, "read") == 0 && argc == 4) {
+        } else if ((strcmp(cmd, "read") == 0 || strcmp(cmd, "readro") == 0) && argc == 4) {
                 void *value;
                 size_t len;
 
-                r = ctdb_db_fetch(db, argv[3], strlen(argv[3]), false, &value, &len);
+                r = ctdb_db_fetch(db, argv[3], strlen(argv[3]), cmd[4] == 'r', &value, &len);
                 if (r >= 0)
                         printf("%.*s\n", (int) len, (char *) value);
                 if (r >= 0)
