@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -273,14 +274,14 @@ static int merge_add(struct dbd_recovery *rec, struct merge_db *d, uint32_t src,
         struct merged *e, **slot;
         uint8_t *copy;
 
-        if (d->n >= 2ull * d->n_buckets && merge_grow(d, rec) < 0)
+        if (d->n >= 2ull * d->n_buckets && merge_grow(d, rec->merge) < 0)
                 return -ENOMEM;
         for (slot = &d->buckets[hash & (d->n_buckets - 1)]; (e = *slot); slot = &e->next)
                 if (e->hash == hash && e->rec.key_len == r->key_len && memcmp(e->rec.key, r->key, r->key_len) == 0)
                         break;
         if (e && !record_wins(r, src, e))
                 return 0;
-        copy = talloc_size(rec, sizeof(*e) + r->key_len + r->value_len);
+        copy = talloc_size(rec->merge, sizeof(*e) + r->key_len + r->value_len);
         if (!copy)
                 return -ENOMEM;
         if (e) {
@@ -410,7 +411,7 @@ static void step_next(struct dbd_recovery *rec) {
                 }
                 for (uint32_t d = 0; d < rec->n_dbs && r >= 0; d++) {
                         rec->merge[d].db_id = rec->dbs[d].db_id;
-                        r = merge_grow(&rec->merge[d], rec);
+                        r = merge_grow(&rec->merge[d], rec->merge);
                         for (uint32_t i = 0; i < rec->n_vnnmap && r >= 0; i++) {
                                 struct dbd_pull_msg p = { .generation = rec->generation,
                                                           .db_id = rec->dbs[d].db_id };
@@ -425,7 +426,9 @@ static void step_next(struct dbd_recovery *rec) {
         case STEP_PUSH:
                 for (uint32_t d = 0; d < rec->n_dbs && r >= 0; d++)
                         r = push_db(rec, d);
+                /* The merge of a large database is tens of MiB: give it back to the system now. */
                 TALLOC_FREE(rec->merge);
+                (void) malloc_trim(0);
                 break;
         case STEP_THAW: {
                 struct dbd_thaw_msg t = { .generation = rec->generation, .vnnmap = rec->vnnmap,
