@@ -20,6 +20,7 @@
 #include <talloc.h>
 
 #include "bus-util.h"
+#include "ctdb-node.h"
 #include "db-proto.h"
 #include "dbd-bus.h"
 #include "dbd-internal.h"
@@ -243,6 +244,10 @@ static int method_attach(sd_bus_message *call, void *userdata, sd_bus_error *err
                                          name, ltdb_kind_to_string(dbd_db_kind(db)));
         if (db)
                 return sd_bus_reply_method_return(call, "o", dbd_db_object_path(db));
+        /* The file is named NAME.PNN: until tunneld told this node's pnn there is no name for it. */
+        if (dbd_manager_pnn(b->m) == CTDB_PNN_NONE)
+                return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
+                                         "ctdb-dbd is not connected to ctdb-tunneld yet; try again");
 
         r = bus_verify_polkit_async(call, CTDB_POLKIT_DB_WRITE, &b->polkit, error);
         if (r < 0)
