@@ -4,7 +4,7 @@
  * system bus over ssh (-H, like busctl -H).
  *
  * Exit codes: 0 ok, 1 usage, 2 daemon not running, 3 access denied, 4 other failure.
- * Verbs are a table; later issues add db/ip/services verbs to it.
+ * Verbs are a table; later issues add ip/services verbs to it (db is in ctdbctl-db.c).
  */
 
 #include <errno.h>
@@ -17,11 +17,7 @@
 #include <unistd.h>
 
 #include "bus-util.h"
-
-#define EXIT_USAGE       1
-#define EXIT_NOT_RUNNING 2
-#define EXIT_DENIED      3
-#define EXIT_FAILURE_    4
+#include "ctdbctl.h"
 
 #define PNN_NONE      UINT32_C(0xffffffff)
 
@@ -30,9 +26,12 @@
         (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_DELETED | \
          CTDB_NODE_FLAG_STOPPED)
 
-static bool arg_json = false;
+bool arg_json = false;
 static const char *arg_bus_address = NULL;
 static const char *arg_host = NULL;
+/* The daemon the verb talks to: who "is not running" when its name has no owner. */
+static const char *arg_bus_name = CLUSTERD_BUS_NAME;
+static const char *arg_daemon = "ctdb-clusterd";
 
 struct node_info {
         uint32_t pnn;
@@ -53,7 +52,7 @@ static void cluster_info_free(struct cluster_info *c) {
         free(c->nodes);
 }
 
-static void json_string(const char *s) {
+void json_string(const char *s) {
         putchar('"');
         for (; s && *s; s++) {
                 unsigned char c = (unsigned char) *s;
@@ -68,8 +67,7 @@ static void json_string(const char *s) {
         putchar('"');
 }
 
-/* Prints a failure (and with --json the object {ok:false, error, message} on stdout); returns code. */
-static int report_failure(int code, const char *name, const char *what, const char *msg) {
+int report_failure(int code, const char *name, const char *what, const char *msg) {
         if (arg_json) {
                 printf("{\"ok\":false,\"error\":");
                 json_string(name ? name : "");
@@ -84,16 +82,18 @@ static int report_failure(int code, const char *name, const char *what, const ch
         return code;
 }
 
-/* Maps a failed call to an exit code and a message a person can act on. */
-static int call_failed(const char *what, int r, const sd_bus_error *error) {
+int call_failed(const char *what, int r, const sd_bus_error *error) {
         const char *name = error && error->name ? error->name : NULL;
         const char *msg = error && error->message ? error->message : strerror(r < 0 ? -r : r);
+        char not_running[128];
         int code = EXIT_FAILURE_;
 
         if (name && (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 ||
                      strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)) {
                 code = EXIT_NOT_RUNNING;
-                msg = "ctdb-clusterd is not running (nobody owns " CLUSTERD_BUS_NAME " on the bus)";
+                snprintf(not_running, sizeof(not_running), "%s is not running (nobody owns %s on the bus)",
+                         arg_daemon, arg_bus_name);
+                msg = not_running;
         } else if (name && (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
                             strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)) {
                 code = EXIT_DENIED;
@@ -121,7 +121,7 @@ static int connect_bus(sd_bus **ret) {
 
                 if (!arg_host && (r == -ENOENT || r == -ECONNREFUSED)) {
                         snprintf(msg, sizeof(msg),
-                                 "ctdb-clusterd is not running (the %s bus is not reachable: %s)", which,
+                                 "%s is not running (the %s bus is not reachable: %s)", arg_daemon, which,
                                  strerror(-r));
                         return report_failure(EXIT_NOT_RUNNING, SD_BUS_ERROR_NO_SERVER, NULL, msg);
                 }
@@ -133,14 +133,14 @@ static int connect_bus(sd_bus **ret) {
         return 0;
 }
 
-/* Exit 2 with the contract's message when clusterd does not own its name. */
+/* Exit 2 with the contract's message when the verb's daemon does not own its name. */
 static int check_running(sd_bus *bus) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         int has = 0, r;
 
         r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "NameHasOwner", &error, &reply, "s", CLUSTERD_BUS_NAME);
+                               "NameHasOwner", &error, &reply, "s", arg_bus_name);
         if (r < 0)
                 return call_failed("Failed to ask the bus", r, &error);
         r = sd_bus_message_read(reply, "b", &has);
@@ -225,16 +225,6 @@ static int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
 }
 
 /* ---- verbs ------------------------------------------------------------------ */
-
-struct verb {
-        const char *name;
-        int min_args, max_args;         /* counting the verb itself */
-        const char *args;
-        const char *help;
-        int (*run)(sd_bus *bus, const struct verb *v, int argc, char **argv);
-        const char *method;             /* verb_node, verb_plain: the Manager method */
-        const char *failure;            /* verb_plain: what failed, for the message */
-};
 
 static int verb_status(sd_bus *bus, const struct verb *v, int argc, char **argv) {
         struct cluster_info c;
@@ -352,7 +342,7 @@ static int verb_nodes(sd_bus *bus, const struct verb *v, int argc, char **argv) 
         return 0;
 }
 
-static int parse_u32(const char *s, const char *what, uint32_t *ret) {
+int parse_u32(const char *s, const char *what, uint32_t *ret) {
         char *end;
         unsigned long long v;
 
@@ -428,6 +418,7 @@ static const struct verb verbs[] = {
           "Failed to start a recovery" },
         { "reloadnodes", 1, 1, "", "Re-read this node's nodes file (ctdb-clusterd and ctdb-tunneld)",
           verb_plain, "ReloadNodes", "Failed to reload the nodes file" },
+        { "db", 2, 8, "VERB ...", "Databases (see below)", verb_db, NULL, NULL, DBD_BUS_NAME, "ctdb-dbd" },
 };
 
 static void help(void) {
@@ -442,11 +433,12 @@ static void help(void) {
                "     --json               One JSON object on stdout\n"
                "     --bus-address=ADDR   Use this bus instead of the system bus\n"
                "  -H --host=[USER@]HOST   The system bus of a remote host, over ssh\n"
-               "\nExit status: 0 ok, 1 usage, 2 ctdb-clusterd not running, 3 access denied, 4 other "
-               "failure.\n"
+               "\nExit status: 0 ok, 1 usage, 2 the daemon (ctdb-clusterd, ctdb-dbd for db) not running,\n"
+               "3 access denied, 4 other failure (a missing database or record, too).\n"
                "JSON: status {this_node, nodes[{pnn,address,flags,state,this_node}], generation, size,\n"
                "      recovery_mode, leader (null if none), quorate}; nodes {nodes[{...,ban_time_left}]};\n"
                "      actions {ok:true, verb, pnn[, seconds]}; failures {ok:false, error, message}.\n");
+        help_db();
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -525,6 +517,10 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        if (v->bus_name) {
+                arg_bus_name = v->bus_name;
+                arg_daemon = v->daemon;
+        }
         r = connect_bus(&bus);
         if (r != 0)
                 return r;

@@ -11,6 +11,7 @@
 
 #define TUNNELD_NAME "org.ctdb.tunnel1"
 #define CLUSTERD_NAME "org.ctdb.cluster1"
+#define DBD_NAME "org.ctdb.db1"
 #define START_TIMEOUT_MS 10000
 /* valgrind and friends start a daemon several times slower. */
 #define WRAPPED_START_TIMEOUT_MS 60000
@@ -74,11 +75,14 @@ TestNode *test_node_new(TestBus *bus, const TestNodeConfig *config) {
                 g_assert_cmpint(g_chmod(key_path, 0600), ==, 0);
                 g_string_append_printf(conf, "pre-shared key file = %s\n", key_path);
         }
+        n->volatile_dir = g_build_filename(bus->dir, "volatile", NULL);
         g_string_append_printf(conf,
                                "[paths]\n"
                                "runtime directory = %s\n"
-                               "state directory = %s/state\n",
-                               run_dir, bus->dir);
+                               "state directory = %s/state\n"
+                               "[database]\n"
+                               "volatile database directory = %s\n",
+                               run_dir, bus->dir, n->volatile_dir);
         ctdb_conf = test_write_file(bus, "etc/ctdb.conf", conf->str);
         return n;
 }
@@ -86,8 +90,10 @@ TestNode *test_node_new(TestBus *bus, const TestNodeConfig *config) {
 void test_node_free(TestNode *n) {
         if (!n)
                 return;
+        test_node_stop_dbd(n);
         test_node_stop_clusterd(n);
         test_node_stop_tunneld(n);
+        g_free(n->volatile_dir);
         g_free(n->config_dir);
         g_free(n->socket);
         g_free(n);
@@ -134,6 +140,14 @@ void test_node_start_clusterd(TestNode *n) {
                                         wrapper ? WRAPPED_START_TIMEOUT_MS : START_TIMEOUT_MS);
 }
 
+void test_node_start_dbd(TestNode *n) {
+        g_autoptr(GPtrArray) argv = daemon_argv(n, "db/ctdb-dbd", NULL);
+
+        g_assert_cmpint(n->dbd, ==, 0);
+        n->dbd = test_spawn_daemon_ready(n->bus, (const char *const *) argv->pdata, DBD_NAME,
+                                         START_TIMEOUT_MS);
+}
+
 void test_node_stop_tunneld(TestNode *n) {
         test_stop_daemon(n->tunneld);
         n->tunneld = 0;
@@ -142,4 +156,102 @@ void test_node_stop_tunneld(TestNode *n) {
 void test_node_stop_clusterd(TestNode *n) {
         test_stop_daemon(n->clusterd);
         n->clusterd = 0;
+}
+
+void test_node_stop_dbd(TestNode *n) {
+        test_stop_daemon(n->dbd);
+        n->dbd = 0;
+}
+
+/* ---- introspection against the XML in bus/ ----------------------------------------- */
+
+static const char *emits_changed(GDBusPropertyInfo *p) {
+        const char *v = g_dbus_annotation_info_lookup(p->annotations,
+                                                      "org.freedesktop.DBus.Property.EmitsChangedSignal");
+
+        return v ? v : "true";
+}
+
+static char *args_signature(GDBusArgInfo **args) {
+        GString *s = g_string_new(NULL);
+
+        for (size_t i = 0; args && args[i]; i++)
+                g_string_append(s, args[i]->signature);
+        return g_string_free(s, FALSE);
+}
+
+static void compare_methods(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
+        for (size_t n = 0; want->methods && want->methods[n]; n++) {
+                GDBusMethodInfo *w = want->methods[n];
+                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
+                g_autofree char *wi = args_signature(w->in_args), *gi = NULL,
+                                *wo = args_signature(w->out_args), *go = NULL;
+
+                g_test_message("method %s.%s", want->name, w->name);
+                g_assert_nonnull(g);
+                gi = args_signature(g->in_args);
+                go = args_signature(g->out_args);
+                g_assert_cmpstr(wi, ==, gi);
+                g_assert_cmpstr(wo, ==, go);
+                for (size_t a = 0; w->in_args && w->in_args[a]; a++)
+                        g_assert_cmpstr(w->in_args[a]->name, ==, g->in_args[a]->name);
+                for (size_t a = 0; w->out_args && w->out_args[a]; a++)
+                        g_assert_cmpstr(w->out_args[a]->name, ==, g->out_args[a]->name);
+        }
+        for (size_t k = 0; got->methods && got->methods[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[k]->name));
+}
+
+static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
+        g_assert_nonnull(want);
+        g_assert_nonnull(got);
+        compare_methods(want, got);
+        for (size_t k = 0; want->signals && want->signals[k]; k++) {
+                GDBusSignalInfo *g = g_dbus_interface_info_lookup_signal(got, want->signals[k]->name);
+                g_autofree char *ws = args_signature(want->signals[k]->args), *gs = NULL;
+
+                g_assert_nonnull(g);
+                gs = args_signature(g->args);
+                g_assert_cmpstr(ws, ==, gs);
+        }
+        for (size_t k = 0; got->signals && got->signals[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_signal(want, got->signals[k]->name));
+        for (size_t k = 0; want->properties && want->properties[k]; k++) {
+                GDBusPropertyInfo *w = want->properties[k];
+                GDBusPropertyInfo *g = g_dbus_interface_info_lookup_property(got, w->name);
+
+                g_test_message("property %s.%s", want->name, w->name);
+                g_assert_nonnull(g);
+                g_assert_cmpstr(w->signature, ==, g->signature);
+                g_assert_cmpint(w->flags, ==, g->flags);
+                g_assert_cmpstr(emits_changed(w), ==, emits_changed(g));
+        }
+        for (size_t k = 0; got->properties && got->properties[k]; k++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_property(want, got->properties[k]->name));
+}
+
+void test_check_introspection(TestBus *bus, const char *bus_name, const char *xml_file, const char *path,
+                              const char *iface) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml_path = NULL, *xml = NULL;
+        g_autoptr(GDBusNodeInfo) want = NULL, got = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        const char *introspected;
+        const char *src = g_getenv("CTDB_SOURCE_DIR");
+
+        g_assert_nonnull(src);
+        xml_path = g_build_filename(src, "bus", xml_file, NULL);
+        g_assert_true(g_file_get_contents(xml_path, &xml, NULL, &error));
+        want = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+
+        reply = g_dbus_connection_call_sync(bus->conn, bus_name, path, "org.freedesktop.DBus.Introspectable",
+                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(&s)", &introspected);
+        got = g_dbus_node_info_new_for_xml(introspected, &error);
+        g_assert_no_error(error);
+        compare_interface(g_dbus_node_info_lookup_interface(want, iface),
+                          g_dbus_node_info_lookup_interface(got, iface));
 }

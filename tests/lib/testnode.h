@@ -2,12 +2,14 @@
 
 /*
  * One node of a test cluster on a private bus (testbus.h): its configuration
- * written under the bus dir, and ctdb-tunneld / ctdb-clusterd from the build tree
- * spawned against that bus, each waited for (with a deadline) until it is up:
- * tunneld until its READY=1, clusterd until it owns its bus name.
+ * written under the bus dir, and ctdb-tunneld / ctdb-clusterd / ctdb-dbd from
+ * the build tree spawned against that bus, each waited for (with a deadline)
+ * until it is up: tunneld and dbd until their READY=1, clusterd until it owns
+ * its bus name.
  *
  * Layout under bus->dir: etc/ (ctdb.conf, nodes, psk: the --config-dir),
- * run/ (runtime directory: tunnel.sock), state/ (state directory).
+ * run/ (runtime directory: tunnel.sock, db.sock), state/ (state directory),
+ * volatile/ (dbd's volatile database directory).
  */
 
 #include "testbus.h"
@@ -27,6 +29,8 @@ typedef struct TestNode {
         char *socket;           /* bus->dir/run/tunnel.sock */
         unsigned port;          /* the tunnel port written to ctdb.conf */
         GPid tunneld, clusterd; /* 0 while not running */
+        char *volatile_dir;     /* bus->dir/volatile: "[database] volatile database directory" */
+        GPid dbd;               /* 0 while not running */
 } TestNode;
 
 /* Writes the node's configuration (config NULL: all defaults); starts nothing. */
@@ -47,9 +51,24 @@ void test_node_write_nodes(TestNode *node, const char *text);
  */
 void test_node_start_tunneld(TestNode *node);
 void test_node_start_clusterd(TestNode *node);
+/*
+ * dbd says READY=1 once tunneld told it this node's pnn and db.sock listens, so
+ * start tunneld first. Its databases are served after clusterd's first recovery.
+ */
+void test_node_start_dbd(TestNode *node);
 /* SIGTERM and wait (test_stop_daemon); the pid is 0 afterwards. */
 void test_node_stop_tunneld(TestNode *node);
 void test_node_stop_clusterd(TestNode *node);
+void test_node_stop_dbd(TestNode *node);
+
+/*
+ * Asserts that what bus_name introspects at path for iface is what the source
+ * tree's bus/xml_file ($CTDB_SOURCE_DIR) describes: the same methods with the
+ * same argument signatures and names, signals, and properties with the same
+ * type, access and EmitsChangedSignal.
+ */
+void test_check_introspection(TestBus *bus, const char *bus_name, const char *xml_file, const char *path,
+                              const char *iface);
 
 /* A random TCP port in 20000-59999 that is free on each of addresses (NULL-terminated, IPv4). */
 unsigned test_pick_port(const char *const *addresses);

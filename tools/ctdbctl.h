@@ -1,0 +1,43 @@
+#pragma once
+
+/*
+ * What ctdbctl's verbs share: ctdbctl.c has the options, the bus connection,
+ * the failure reporting and the cluster verbs; ctdbctl-db.c the `db` verbs.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#define EXIT_USAGE       1
+#define EXIT_NOT_RUNNING 2
+#define EXIT_DENIED      3
+#define EXIT_FAILURE_    4
+
+extern bool arg_json;
+
+struct verb {
+        const char *name;
+        int min_args, max_args;         /* counting the verb itself */
+        const char *args;
+        const char *help;
+        int (*run)(sd_bus *bus, const struct verb *v, int argc, char **argv);
+        const char *method;             /* verb_node, verb_plain: the Manager method */
+        const char *failure;            /* verb_plain: what failed, for the message */
+        const char *bus_name;           /* the daemon the verb talks to; NULL: ctdb-clusterd */
+        const char *daemon;
+};
+
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+void json_string(const char *s);
+/* Prints a failure (and with --json the object {ok:false, error, message} on stdout); returns code. */
+int report_failure(int code, const char *name, const char *what, const char *msg);
+/* Maps a failed call to an exit code and a message a person can act on. */
+int call_failed(const char *what, int r, const sd_bus_error *error);
+/* A decimal number; -EINVAL after saying what is wrong on stderr. */
+int parse_u32(const char *s, const char *what, uint32_t *ret);
+
+/* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky`. */
+int verb_db(sd_bus *bus, const struct verb *v, int argc, char **argv);
+void help_db(void);
