@@ -62,9 +62,11 @@ bool dbd_db_sticky(const dbd_db *db);
 
 /*
  * Record operations of the control plane, asynchronous: they may wait for
- * another node or for a recovery. done is called exactly once, never before
- * the call returned 0: error 0 or negative (-ENOENT: no such record), value
- * valid until done returns. A negative return means done will not be called.
+ * another node or for a recovery. done is called exactly once: error 0 or
+ * negative (-ENOENT: no such record), value valid until done returns. It may
+ * run before the call returns (a record this node holds is answered at once),
+ * so the caller sets up what done needs first. A negative return means done
+ * will not be called.
  */
 typedef void (*dbd_value_fn)(void *userdata, int error, const uint8_t *value, size_t len);
 typedef void (*dbd_done_fn)(void *userdata, int error);

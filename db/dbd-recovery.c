@@ -30,6 +30,7 @@
 #include "ctdb-node.h"
 #include "ctdb-srvid.h"
 #include "dbd-batch.h"
+#include "dbd-bus.h"
 #include "dbd-internal.h"
 #include "dbd-rules.h"
 #include "dp-client.h"
@@ -598,7 +599,11 @@ static int on_attach(void *userdata, const struct wire_header *h, const void *ms
 
                 r = dbd_db_open(m, a->dbs[i].name, a->dbs[i].kind, &db);
                 if (r >= 0) {
+                        uint32_t old = db->flags;
+
                         db->flags |= a->dbs[i].flags;
+                        if (db->flags != old)
+                                dbd_bus_db_flags_changed(m, db, old);
                         /* Nobody else has the new file open yet: this cannot wait. */
                         r = dbd_store_freeze(db->store);
                 }

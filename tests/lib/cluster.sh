@@ -225,17 +225,18 @@ agree_on_leader() {
         AGREED_LEADER=$first
 }
 
-# healthy NODES...: each sees every node of the cluster with flags 0, and they
-# agree on leader and generation.
+# healthy NODES...: each is not recovering, sees every node of the cluster with
+# flags 0, and they agree on leader and generation.
 # shellcheck disable=SC2034  # AGREED_* are read by the tests
 healthy() {
         local n out leader gen first=""
         for n in "$@"; do
                 out=$(busctl_on "$n" get-property org.ctdb.cluster1 /org/ctdb/cluster1 \
-                        org.ctdb.cluster1.Manager Leader Generation Nodes) || return 1
+                        org.ctdb.cluster1.Manager Leader Generation Recovering Nodes) || return 1
                 local -a f
-                { read -r _ leader; read -r _ gen; read -r -a f; } <<<"$out"
-                [[ $leader != "$NONE" && ${f[1]} == "$CLUSTER_NODES" ]] || return 1
+                local recovering
+                { read -r _ leader; read -r _ gen; read -r _ recovering; read -r -a f; } <<<"$out"
+                [[ $leader != "$NONE" && $recovering == false && ${f[1]} == "$CLUSTER_NODES" ]] || return 1
                 local k
                 for ((k = 0; k < CLUSTER_NODES; k++)); do
                         [[ ${f[$((2 + 3 * k + 2))]} == 0 ]] || return 1
