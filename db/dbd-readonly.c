@@ -150,9 +150,15 @@ void dbd_ro_serve_revoke(struct dbd_pending *p, struct parked *x, bool *have, st
         dbd_manager *m = p->db->m;
         struct dbd_ack_msg a = { .id = x->id, .generation = m->generation };
 
-        if (*have && (h->flags & LTDB_REC_RO_HAVE_READONLY) && h->dmaster != m->pnn && h->rsn <= x->rsn &&
-            dbd_store_delete(p->db->store, p->key, p->key_len) >= 0)
-                *have = false;
+        if (*have && (h->flags & LTDB_REC_RO_HAVE_READONLY) && h->dmaster != m->pnn && h->rsn <= x->rsn) {
+                /* The lmaster's copy was also its pointer to the dmaster: that part stays. */
+                if (dbd_lmaster(m, p->key, p->key_len) == m->pnn) {
+                        h->flags = LTDB_REC_FLAG_POINTER;
+                        (void) dbd_store_store(p->db->store, p->key, p->key_len, h, NULL, 0);
+                } else if (dbd_store_delete(p->db->store, p->key, p->key_len) >= 0) {
+                        *have = false;
+                }
+        }
         (void) dbd_send(m, x->src, &dbd_ack_desc, &a);
         LIST_REMOVE(p->parked, x);
         talloc_free(x);

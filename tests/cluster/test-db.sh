@@ -13,11 +13,14 @@
 #   restart     a dbd restarted alone rejoins (VnnMap) and serves records
 #   vacuum      10,000 records deleted from all nodes are vacuumed away: the
 #               record count in every node's file goes back near 0
+#   readonly    with read-only delegations, readers on two nodes keep local
+#               copies, and every store on the writer's node revokes them
+#               before it returns: no reader sees an older value afterwards
 source "$(dirname "$0")/../lib/cluster.sh"
 mode=${1:-}
 case $mode in
-migrate | chainlock | kill | restart | vacuum) ;;
-*) echo "usage: $0 migrate|chainlock|kill|restart|vacuum" >&2; exit 2 ;;
+migrate | chainlock | kill | restart | vacuum | readonly) ;;
+*) echo "usage: $0 migrate|chainlock|kill|restart|vacuum|readonly" >&2; exit 2 ;;
 esac
 # Vacuuming every second, so that the test does not wait CTDB's 10 s per run.
 [[ $mode != vacuum ]] || export CTDB_LOCAL_EXTRA_CONF=$'[database]\nvacuum interval = 1'
@@ -157,5 +160,43 @@ vacuum)
         expect "a deleted record reads as missing" missing 0 read test.tdb a-17
         expect "a deleted key can be stored again" db 1 put test.tdb a-17 back
         expect "and read on another node" test "$(db 0 read test.tdb a-17)" = back
+        ;;
+readonly)
+        F_RO_HAVE_DELEGATIONS=$((0x01000000)) F_RO_HAVE_READONLY=$((0x02000000))
+        expect "node 0 stores hot" db 0 put test.tdb hot v0
+        expect "node 0 switches test.tdb to read-only delegations" \
+                busctl_on 0 call org.ctdb.db1 /org/ctdb/db1/db/test_2etdb org.ctdb.db1.Database SetReadOnly
+        readonly_everywhere() {
+                local n
+                for n in 0 1 2; do
+                        [[ $(prop "$n" org.ctdb.db1 /org/ctdb/db1/db/test_2etdb org.ctdb.db1.Database ReadOnly) == true ]] ||
+                                return 1
+                done
+                vnnmap_is "3 0 1 2" 0 1 2
+        }
+        wait_until "every node delegates test.tdb (after the recovery that spreads it)" 20 readonly_everywhere
+        expect "node 0 is still the dmaster" db 0 put test.tdb hot v1
+        flags_of() {
+                local out
+                out=$(db "$1" header test.tdb "$2") || return 1
+                [[ $out =~ flags=(0x[0-9a-f]+) ]] && echo $((BASH_REMATCH[1]))
+        }
+        for n in 1 2; do
+                expect "node $n reads v1 with a read-only copy" test "$(db "$n" readro test.tdb hot)" = v1
+                f=$(flags_of "$n" hot)
+                expect "node $n holds a read-only copy (flags $f)" test $((f & F_RO_HAVE_READONLY)) -ne 0
+        done
+        f=$(flags_of 0 hot)
+        expect "node 0 knows it delegated (flags $f)" test $((f & F_RO_HAVE_DELEGATIONS)) -ne 0
+        for i in $(seq 2 21); do
+                db 0 put test.tdb hot "v$i" || fail "store v$i on node 0"
+                for n in 1 2; do
+                        got=$(db "$n" readro test.tdb hot) || fail "read on node $n"
+                        [[ $got == "v$i" ]] || fail "node $n read '$got' after v$i was stored"
+                done
+        done
+        log "ok: 20 stores on node 0, each read back as the newest value on nodes 1 and 2 right after"
+        read -r _ dm < <(header 0 hot)
+        expect "the writes stayed local to node 0 (dmaster $dm)" test "$dm" = 0
         ;;
 esac
