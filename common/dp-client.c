@@ -339,7 +339,8 @@ int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void
         return ctdb_client_send(c->client, dst, srvid, data, len);
 }
 
-int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data, size_t len) {
+int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data,
+                          size_t len) {
         if (!c->client)
                 return -ENOTCONN;
         return ctdb_client_send_tunnel(c->client, dst, tunnel_id, data, len);

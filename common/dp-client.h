@@ -66,4 +66,5 @@ bool dp_client_is_connected(const struct dp_client *c);
  */
 int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len);
 /* Sends on an owned tunnel id (ctdb_client_send_tunnel()); -ENOTCONN, -EAGAIN as dp_client_send(). */
-int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data, size_t len);
+int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data,
+                          size_t len);

@@ -61,5 +61,6 @@ bool ltdb_name_is_valid(const char *name) {
         if (!name)
                 return false;
         len = strlen(name);
-        return len > 0 && len <= 255 && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+        return len > 0 && len <= 255 && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+               strcmp(name, "..") != 0;
 }

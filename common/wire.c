@@ -679,7 +679,8 @@ static const struct wire_field inner_prefix_fields[] = {
         WIRE_U16(struct wire_inner_prefix, reserved),
 };
 
-static const struct wire_desc inner_prefix_desc = WIRE_DESC(0, struct wire_inner_prefix, inner_prefix_fields);
+static const struct wire_desc inner_prefix_desc =
+        WIRE_DESC(0, struct wire_inner_prefix, inner_prefix_fields);
 
 size_t wire_inner_size(const struct wire_desc *desc, const void *msg) {
         return WIRE_INNER_PREFIX_SIZE + wire_payload_size(desc, msg);
@@ -734,7 +735,8 @@ int wire_inner_kind(const uint8_t *buf, size_t len) {
         return p.kind;
 }
 
-int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg) {
+int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len,
+                      void *msg) {
         int kind = wire_inner_kind(buf, len);
 
         if (kind < 0)

@@ -357,7 +357,8 @@ int wire_inner_pack(void *mem_ctx, const struct wire_desc *desc, const void *msg
 /* The inner kind of received data, or -EBADMSG. */
 int wire_inner_kind(const uint8_t *buf, size_t len);
 /* Unpacks the payload after the prefix; -EBADMSG also when the kind is not desc's. */
-int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len, void *msg);
+int wire_inner_unpack(const struct wire_desc *desc, void *mem_ctx, const uint8_t *buf, size_t len,
+                      void *msg);
 /*
  * Dispatch of received data (from src_pnn, for srvid or tunnel id srvid) by a
  * table of {inner kind, desc, handler} rows: wire_dispatch() on the bytes after

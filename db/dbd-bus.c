@@ -146,6 +146,21 @@ static void on_value(void *userdata, int error, const uint8_t *value, size_t len
         bus_op_reply(op, error, reply);
 }
 
+/* One D-Bus message cannot carry more than DBD_BUS_KEYS_BYTES_MAX: the caller asks for fewer. */
+static bool reply_too_big(struct bus_op *op, const char *what, size_t n, size_t bytes) {
+        _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (bytes <= DBD_BUS_KEYS_BYTES_MAX)
+                return false;
+        sd_bus_error_setf(
+                &e, CTDB_ERROR_INVALID_ARGS,
+                "The %zu %s are %zu bytes, above the limit of %u bytes of one answer; ask for fewer (max)",
+                n, what, bytes, DBD_BUS_KEYS_BYTES_MAX);
+        (void) sd_bus_reply_method_error(op->call, &e);
+        talloc_free(op);
+        return true;
+}
+
 static void on_keys(void *userdata, int error, const struct dbd_key *keys, size_t n) {
         struct bus_op *op = userdata;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
@@ -153,24 +168,46 @@ static void on_keys(void *userdata, int error, const struct dbd_key *keys, size_
 
         for (size_t i = 0; error >= 0 && i < n; i++)
                 bytes += keys[i].len;
-        if (error >= 0 && bytes > DBD_BUS_KEYS_BYTES_MAX) {
-                _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                /* One D-Bus message cannot carry them: the caller asks for fewer. */
-                sd_bus_error_setf(&e, CTDB_ERROR_INVALID_ARGS,
-                                  "The %zu keys are %zu bytes, above the limit of %u bytes of one answer; "
-                                  "ask for fewer (max)",
-                                  n, bytes, DBD_BUS_KEYS_BYTES_MAX);
-                (void) sd_bus_reply_method_error(op->call, &e);
-                talloc_free(op);
+        if (error >= 0 && reply_too_big(op, "keys", n, bytes))
                 return;
-        }
         if (error >= 0)
                 error = sd_bus_message_new_method_return(op->call, &reply);
         if (error >= 0)
                 error = sd_bus_message_open_container(reply, 'a', "ay");
         for (size_t i = 0; error >= 0 && i < n; i++)
                 error = sd_bus_message_append_array(reply, 'y', keys[i].key, keys[i].len);
+        if (error >= 0)
+                error = sd_bus_message_close_container(reply);
+        bus_op_reply(op, error, reply);
+}
+
+/* Dump: (key, value, dmaster, rsn, flags) per record, under the same size limit as Keys. */
+static void on_dump(void *userdata, int error, const struct dbd_record_view *records, size_t n) {
+        struct bus_op *op = userdata;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        size_t bytes = 0;
+
+        for (size_t i = 0; error >= 0 && i < n; i++)
+                bytes += records[i].key_len + records[i].value_len;
+        if (error >= 0 && reply_too_big(op, "records", n, bytes))
+                return;
+        if (error >= 0)
+                error = sd_bus_message_new_method_return(op->call, &reply);
+        if (error >= 0)
+                error = sd_bus_message_open_container(reply, 'a', "(ayayutu)");
+        for (size_t i = 0; error >= 0 && i < n; i++) {
+                const struct dbd_record_view *r = &records[i];
+
+                error = sd_bus_message_open_container(reply, 'r', "ayayutu");
+                if (error >= 0)
+                        error = sd_bus_message_append_array(reply, 'y', r->key, r->key_len);
+                if (error >= 0)
+                        error = sd_bus_message_append_array(reply, 'y', r->value, r->value_len);
+                if (error >= 0)
+                        error = sd_bus_message_append(reply, "utu", r->dmaster, r->rsn, r->flags);
+                if (error >= 0)
+                        error = sd_bus_message_close_container(reply);
+        }
         if (error >= 0)
                 error = sd_bus_message_close_container(reply);
         bus_op_reply(op, error, reply);
@@ -450,9 +487,11 @@ static int method_transaction(sd_bus_message *call, void *userdata, sd_bus_error
         return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED, "Transactions are not supported yet");
 }
 
+/* Keys(max) and Dump(max): the live records of the cluster, keys only or whole. */
 static int method_keys(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
         dbd_db *db = call_db(b, call, error);
+        bool dump = strcmp(sd_bus_message_get_member(call), "Dump") == 0;
         struct bus_op *op;
         uint32_t max;
         int r;
@@ -464,7 +503,8 @@ static int method_keys(sd_bus_message *call, void *userdata, sd_bus_error *error
                 return r;
         if (max > DBD_BUS_KEYS_MAX)
                 return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS,
-                                         "max %" PRIu32 " is above the limit of %u keys (DBD_BUS_KEYS_MAX); "
+                                         "max %" PRIu32
+                                         " is above the limit of %u records (DBD_BUS_KEYS_MAX); "
                                          "traverse with libctdb-client for more",
                                          max, DBD_BUS_KEYS_MAX);
 
@@ -472,7 +512,9 @@ static int method_keys(sd_bus_message *call, void *userdata, sd_bus_error *error
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
         /* 0: as many as the limit allows. */
-        return op_started(op, dbd_db_keys(db, max ? max : DBD_BUS_KEYS_MAX, on_keys, op), error);
+        max = max ? max : DBD_BUS_KEYS_MAX;
+        return op_started(op, dump ? dbd_db_dump(db, max, on_dump, op) : dbd_db_keys(db, max, on_keys, op),
+                          error);
 }
 
 static int method_wipe(sd_bus_message *call, void *userdata, sd_bus_error *error) {
@@ -539,6 +581,8 @@ static const sd_bus_vtable db_vtable[] = {
                                 SD_BUS_NO_RESULT, method_transaction, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Keys", SD_BUS_ARGS("u", max), SD_BUS_RESULT("aay", keys), method_keys,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Dump", SD_BUS_ARGS("u", max), SD_BUS_RESULT("a(ayayutu)", records),
+                                method_keys, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Wipe", "", "", method_wipe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SetReadOnly", "", "", method_set_flag, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SetSticky", "", "", method_set_flag, SD_BUS_VTABLE_UNPRIVILEGED),

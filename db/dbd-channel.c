@@ -163,7 +163,8 @@ static int channel_read(struct dbd_channel *ch) {
 
 static int channel_flush(struct dbd_channel *ch) {
         while (ch->woff < ch->wlen) {
-                ssize_t n = send(ch->fd, ch->wbuf + ch->woff, ch->wlen - ch->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
+                ssize_t n =
+                        send(ch->fd, ch->wbuf + ch->woff, ch->wlen - ch->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
 
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -297,7 +298,9 @@ void dbd_channel_drop(dbd_manager *m, uint32_t pnn) {
 int dbd_channel_send(dbd_manager *m, uint32_t pnn, const uint8_t *data, size_t len) {
         struct dbd_peer_channel *pc = pnn < m->n_peer_channels ? &m->peer_channels[pnn] : NULL;
         struct dbd_channel *ch = pc ? pc->out : NULL;
-        struct wire_header h = { .kind = WIRE_KIND_TUNNEL, .src = m->pnn, .dst = pnn, .srvid = CTDB_TUNNEL_DBD };
+        struct wire_header h = {
+                .kind = WIRE_KIND_TUNNEL, .src = m->pnn, .dst = pnn, .srvid = CTDB_TUNNEL_DBD
+        };
         uint8_t hdr[WIRE_HEADER_SIZE + 4];
         uint32_t dlen = (uint32_t) len;
         size_t need = sizeof(hdr) + len;

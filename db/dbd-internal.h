@@ -171,8 +171,8 @@ void dbd_local_send_error(struct local_client *c, uint64_t id, int error);
 void dbd_vacuum_queue(dbd_db *db, const uint8_t *key, size_t len);
 int dbd_vacuum_start(dbd_manager *m);
 /* The receivers of VACUUM and PURGE (in recovery's dispatch table). */
-int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                         size_t len);
+int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len);
 int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                         size_t len);
 

@@ -75,8 +75,8 @@ static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const ui
         else if (r == -ENOMSG)
                 log_debug("Ignored a %s frame from node %" PRIu32, dbd_msg_kind_to_string(kind), src);
         else if (r < 0)
-                log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m", dbd_msg_kind_to_string(kind),
-                                  src);
+                log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m",
+                                  dbd_msg_kind_to_string(kind), src);
 }
 
 static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
@@ -84,8 +84,8 @@ static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
         int r;
 
         if (m->pnn != CTDB_PNN_NONE && m->pnn != pnn)
-                return log_error_errno(EINVAL, "ctdb-tunneld now says this node is %" PRIu32 ", not %" PRIu32,
-                                       pnn, m->pnn);
+                return log_error_errno(
+                        EINVAL, "ctdb-tunneld now says this node is %" PRIu32 ", not %" PRIu32, pnn, m->pnn);
         m->pnn = pnn;
         m->n_nodes = n_nodes;
         if (m->ready)
@@ -112,7 +112,8 @@ static void on_link(void *userdata, uint32_t pnn, bool connected) {
                 peer_requests_fail(m->requests, pnn, -ENOTCONN);
 }
 
-static void on_error(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid, uint32_t dst) {
+static void on_error(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid,
+                     uint32_t dst) {
         dbd_manager *m = userdata;
 
         if (request == CTDB_CLIENT_REQUEST_TUNNEL_REGISTER) {
@@ -267,8 +268,8 @@ static int view_watch(dbd_manager *m) {
         int r;
 
         r = sd_bus_match_signal_async(m->bus, &m->view_match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged", on_view_changed,
-                                      NULL, m);
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                      on_view_changed, NULL, m);
         if (r >= 0)
                 r = sd_bus_add_match_async(m->bus, &m->view_owner_match,
                                            "type='signal',sender='org.freedesktop.DBus',"
@@ -354,8 +355,8 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
         m->dbs = dbs;
         m->dbs[m->n_dbs++] = db;
         talloc_set_destructor(db, db_destructor);
-        log_info("Attached %s database %s (id 0x%08" PRIx32 ") at %s", ltdb_kind_to_string(kind), name, db->id,
-                 db->path);
+        log_info("Attached %s database %s (id 0x%08" PRIx32 ") at %s", ltdb_kind_to_string(kind), name,
+                 db->id, db->path);
         (void) dbd_bus_db_added(m, db);
         *ret = db;
         return 0;

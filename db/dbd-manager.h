@@ -76,6 +76,17 @@ struct dbd_key {
         size_t len;
 };
 typedef void (*dbd_keys_fn)(void *userdata, int error, const struct dbd_key *keys, size_t n);
+/* One record of a Dump() answer, as the node that is its dmaster holds it. */
+struct dbd_record_view {
+        const uint8_t *key;
+        size_t key_len;
+        const uint8_t *value;
+        size_t value_len;
+        uint64_t rsn;
+        uint32_t dmaster;
+        uint32_t flags;
+};
+typedef void (*dbd_records_fn)(void *userdata, int error, const struct dbd_record_view *records, size_t n);
 
 /* The current value wherever the record lives, without moving it. */
 int dbd_db_fetch(dbd_db *db, const uint8_t *key, size_t key_len, dbd_value_fn done, void *userdata);
@@ -86,6 +97,8 @@ int dbd_db_store(dbd_db *db, const uint8_t *key, size_t key_len, const uint8_t *
 int dbd_db_delete(dbd_db *db, const uint8_t *key, size_t key_len, dbd_done_fn done, void *userdata);
 /* Up to max live keys of the whole cluster. */
 int dbd_db_keys(dbd_db *db, uint32_t max, dbd_keys_fn done, void *userdata);
+/* Up to max live records of the whole cluster, with rsn, dmaster and flags (ctdbctl db dump). */
+int dbd_db_dump(dbd_db *db, uint32_t max, dbd_records_fn done, void *userdata);
 /* Removes every record on every active node. */
 int dbd_db_wipe(dbd_db *db, dbd_done_fn done, void *userdata);
 /* Switches read-only delegations / sticky records on, on every node (CTDB's setdbreadonly/-sticky). */

@@ -121,7 +121,8 @@ static int on_migrate(void *userdata, const struct wire_header *h, const void *m
                 return 0;
         if (g->requester == m->pnn) {
                 /* Our own request came back along a chain of stale pointers: ask the lmaster. */
-                struct dbd_pending *p = dbd_pending_find(db, g->key, g->key_len, ltdb_hash(g->key, g->key_len));
+                struct dbd_pending *p =
+                        dbd_pending_find(db, g->key, g->key_len, ltdb_hash(g->key, g->key_len));
 
                 if (p && p->state == PENDING_SENT) {
                         p->state = PENDING_IDLE;
@@ -185,7 +186,8 @@ static int on_revoke(void *userdata, const struct wire_header *h, const void *ms
 
                 return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
         }
-        return park(db, &(struct parked) { .kind = DBD_MSG_REVOKE, .src = h->src, .id = r->id, .rsn = r->rsn },
+        return park(db,
+                    &(struct parked){ .kind = DBD_MSG_REVOKE, .src = h->src, .id = r->id, .rsn = r->rsn },
                     r->key, r->key_len);
 }
 

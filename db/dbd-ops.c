@@ -292,57 +292,89 @@ int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t i
 
 /* ---- Keys ------------------------------------------------------------------ */
 
-struct keys_op {
+/* Keys and Dump: the records of every node, collected (keys only for Keys). */
+struct collect_op {
         struct cluster_op op;
-        struct dbd_key *keys;
+        bool values;
+        struct dbd_record_view *records;
         size_t n;
-        dbd_keys_fn done;
+        dbd_keys_fn keys_done;
+        dbd_records_fn records_done;
         void *userdata;
 };
 
-static int keys_record(struct cluster_op *op, const struct db_record *r) {
-        struct keys_op *k = (struct keys_op *) op;
-        struct dbd_key *keys = talloc_realloc(k, k->keys, struct dbd_key, k->n + 1);
+static int collect_record(struct cluster_op *op, const struct db_record *r) {
+        struct collect_op *k = (struct collect_op *) op;
+        struct dbd_record_view *a = talloc_realloc(k, k->records, struct dbd_record_view, k->n + 1);
 
-        if (!keys)
+        if (!a)
                 return -ENOMEM;
-        k->keys = keys;
-        keys[k->n].key = talloc_memdup_any(k, r->key, r->key_len);
-        keys[k->n].len = r->key_len;
-        if (!keys[k->n].key)
+        k->records = a;
+        a[k->n] = (struct dbd_record_view) { .key_len = r->key_len, .rsn = r->rsn, .dmaster = r->dmaster,
+                                             .flags = r->flags };
+        a[k->n].key = talloc_memdup_any(k, r->key, r->key_len);
+        if (k->values) {
+                a[k->n].value = talloc_memdup_any(k, r->value, r->value_len);
+                a[k->n].value_len = r->value_len;
+        }
+        if (!a[k->n].key || (k->values && !a[k->n].value))
                 return -ENOMEM;
         k->n++;
         return 0;
 }
 
-static void keys_finished(struct cluster_op *op, int error) {
-        struct keys_op *k = (struct keys_op *) op;
+static void collect_finished(struct cluster_op *op, int error) {
+        struct collect_op *k = (struct collect_op *) op;
+        size_t n = error < 0 ? 0 : k->n;
 
-        k->done(k->userdata, error, k->keys, error < 0 ? 0 : k->n);
+        if (k->records_done) {
+                k->records_done(k->userdata, error, k->records, n);
+        } else {
+                struct dbd_key *keys = talloc_zero_array(k, struct dbd_key, n ? n : 1);
+
+                if (!keys && error >= 0)
+                        error = -ENOMEM;
+                for (size_t i = 0; keys && i < n; i++)
+                        keys[i] = (struct dbd_key){ .key = k->records[i].key, .len = k->records[i].key_len };
+                k->keys_done(k->userdata, error, keys, keys ? n : 0);
+        }
         talloc_free(k);
 }
 
-static int keys_destructor(struct keys_op *k) {
+static int collect_destructor(struct collect_op *k) {
         op_cancel(&k->op);
         return 0;
 }
 
-int dbd_db_keys(dbd_db *db, uint32_t max, dbd_keys_fn done, void *userdata) {
+static int collect(dbd_db *db, uint32_t max, bool values, dbd_keys_fn keys_done, dbd_records_fn records_done,
+                   void *userdata) {
         dbd_manager *m = db->m;
         struct dbd_traverse_msg t = { .generation = m->generation, .db_id = db->id, .max = max };
-        struct keys_op *k = talloc_zero(db, struct keys_op);
+        struct collect_op *k = talloc_zero(db, struct collect_op);
         int r;
 
         if (!k)
                 return -ENOMEM;
-        k->op = (struct cluster_op) { .m = m, .max = max, .record = keys_record, .finished = keys_finished };
-        k->done = done;
+        k->op = (struct cluster_op){
+                .m = m, .max = max, .record = collect_record, .finished = collect_finished
+        };
+        k->values = values;
+        k->keys_done = keys_done;
+        k->records_done = records_done;
         k->userdata = userdata;
-        talloc_set_destructor(k, keys_destructor);
+        talloc_set_destructor(k, collect_destructor);
         r = op_send_all(&k->op, &dbd_traverse_desc, &t, &t.id);
         if (r < 0)
                 talloc_free(k);
         return r;
+}
+
+int dbd_db_keys(dbd_db *db, uint32_t max, dbd_keys_fn done, void *userdata) {
+        return collect(db, max, false, done, NULL, userdata);
+}
+
+int dbd_db_dump(dbd_db *db, uint32_t max, dbd_records_fn done, void *userdata) {
+        return collect(db, max, true, NULL, done, userdata);
 }
 
 /* ---- Wipe ------------------------------------------------------------------ */

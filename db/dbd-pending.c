@@ -119,9 +119,12 @@ void dbd_pending_arm(struct dbd_pending *p, uint64_t at) {
         dbd_manager *m = p->db->m;
 
         if (!p->timer) {
-                if (sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, at, 0, on_pending_timer, p) < 0) {
+                int r = sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, at, 0, on_pending_timer, p);
+
+                if (r < 0) {
+                        /* Nothing runs this entry again: what waits on it times out or starts over. */
                         p->timer = NULL;
-                        log_oom();
+                        log_warning_errno(r, "Failed to add a timer for a record of %s: %m", p->db->name);
                 }
                 return;
         }
@@ -341,10 +344,13 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                                 size_t len = 0;
                                 struct ltdb_header cur;
                                 bool delegated = dbd_ro_delegate(p, x, h);
-                                int q = dbd_store_fetch(p->db->store, p, p->key, p->key_len, &cur, &value, &len);
+                                int q = dbd_store_fetch(p->db->store, p, p->key, p->key_len, &cur, &value,
+                                                        &len);
+                                int error = q < 0 ? -q : len == 0 ? ENOENT : 0;
 
-                                dbd_send_value(m, x->requester, x->id, x->first, q < 0 ? -q : len ? 0 : ENOENT,
-                                               delegated && q >= 0 ? DBD_VALUE_DELEGATED : 0, &cur, value, len);
+                                dbd_send_value(m, x->requester, x->id, x->first, error,
+                                               delegated && error == 0 ? DBD_VALUE_DELEGATED : 0, &cur, value,
+                                               len);
                                 talloc_free(value);
                                 LIST_REMOVE(p->parked, x);
                                 talloc_free(x);
@@ -382,7 +388,8 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                         x->hops++;
                         r = send_request(p, x, to);
                         if (r < 0)
-                                log_debug_errno(r, "Failed to forward a request of %s to node %" PRIu32 ": %m",
+                                log_debug_errno(r,
+                                                "Failed to forward a request of %s to node %" PRIu32 ": %m",
                                                 p->db->name, to);
                 }
                 LIST_REMOVE(p->parked, x);
@@ -411,11 +418,16 @@ static void serve_local(struct dbd_pending *p, bool *have, struct ltdb_header *h
                 to = route(p, *have, h, p->via_lmaster);
                 if (to == CTDB_PNN_NONE) {
                         fetchers_done(p, -ENOENT, NULL, 0);
-                } else if ((r = peer_request_new(m->requests, to, FETCH_TIMEOUT_USEC, on_value, p, &req)) < 0 ||
-                           (r = send_request(p, &(struct parked) { .kind = DBD_MSG_FETCH, .requester = m->pnn,
-                                                                   .id = peer_request_id(req), .first = to,
-                                                                   .flags = p->fetch_readonly ? DBD_FETCH_READONLY : 0 },
-                                             to)) < 0) {
+                } else if ((r = peer_request_new(m->requests, to, FETCH_TIMEOUT_USEC, on_value, p, &req)) <
+                                   0 ||
+                           (r = send_request(
+                                    p,
+                                    &(struct parked){ .kind = DBD_MSG_FETCH,
+                                                      .requester = m->pnn,
+                                                      .id = peer_request_id(req),
+                                                      .first = to,
+                                                      .flags = p->fetch_readonly ? DBD_FETCH_READONLY : 0 },
+                                    to)) < 0) {
                         if (r != -EBUSY)
                                 peer_request_cancel(req);
                         fetchers_done(p, r, NULL, 0);

@@ -75,7 +75,8 @@ void dbd_ro_revoke_start(struct dbd_pending *p, const struct ltdb_header *h) {
 
                 if (m->vnnmap[i] == m->pnn)
                         continue;
-                if (peer_request_new(m->requests, m->vnnmap[i], REVOKE_TIMEOUT_USEC, on_revoked, p, &req) < 0)
+                if (peer_request_new(m->requests, m->vnnmap[i], REVOKE_TIMEOUT_USEC, on_revoked, p, &req) <
+                    0)
                         continue;       /* the set is full: that node's copy goes with the next recovery */
                 r.id = peer_request_id(req);
                 if (dbd_send(m, m->vnnmap[i], &dbd_revoke_desc, &r) < 0) {
@@ -131,7 +132,8 @@ bool dbd_ro_delegate(struct dbd_pending *p, const struct parked *x, struct ltdb_
 
 void dbd_ro_keep_copy(struct dbd_pending *p, const struct dbd_value_msg *v) {
         dbd_db *db = p->db;
-        struct ltdb_header cur, copy = { .rsn = v->rsn, .dmaster = v->dmaster, .flags = LTDB_REC_RO_HAVE_READONLY };
+        struct ltdb_header cur,
+                copy = { .rsn = v->rsn, .dmaster = v->dmaster, .flags = LTDB_REC_RO_HAVE_READONLY };
         bool have;
 
         /*

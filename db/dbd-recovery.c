@@ -133,8 +133,8 @@ static void recovery_report(struct dbd_recovery *rec, int error) {
         int len = wire_inner_pack_into(&db_recovered_desc, &msg, buf, sizeof(buf));
 
         if (error < 0)
-                log_error_errno(error, "Recovery of generation %" PRIu32 " failed at %s: %m", rec->generation,
-                                step_names[rec->step]);
+                log_error_errno(error, "Recovery of generation %" PRIu32 " failed at %s: %m",
+                                rec->generation, step_names[rec->step]);
         else
                 log_info("Recovered %" PRIu32 " database(s), %" PRIu64 " record(s), for generation %" PRIu32
                          " in %.3f s",
@@ -143,8 +143,9 @@ static void recovery_report(struct dbd_recovery *rec, int error) {
         if (len >= 0)
                 len = dp_client_send(m->dp, rec->leader, CTDB_SRVID_DB_RECOVERY, buf, (size_t) len);
         if (len < 0)
-                log_warning_errno(len, "Failed to tell clusterd on node %" PRIu32 " about generation %" PRIu32
-                                  ": %m", rec->leader, rec->generation);
+                log_warning_errno(
+                        len, "Failed to tell clusterd on node %" PRIu32 " about generation %" PRIu32 ": %m",
+                        rec->leader, rec->generation);
 }
 
 static void recovery_cancel_requests(struct dbd_recovery *rec) {
@@ -222,7 +223,8 @@ static int step_ref_destructor(struct step_ref *ref) {
 static int pull_batch(struct dbd_sink *s, uint32_t src, const struct db_records *batch);
 
 /* A request of the current step to pnn; db: a pull, whose batches go into that merge. */
-static int step_request(struct dbd_recovery *rec, uint32_t pnn, struct merge_db *db, struct peer_request **ret) {
+static int step_request(struct dbd_recovery *rec, uint32_t pnn, struct merge_db *db,
+                        struct peer_request **ret) {
         struct step_ref *ref;
         struct peer_request *req;
         int r = peer_request_new(rec->m->requests, pnn, STEP_TIMEOUT_USEC, on_step_answer, NULL, &req);
@@ -247,7 +249,9 @@ static int step_request(struct dbd_recovery *rec, uint32_t pnn, struct merge_db 
 
 static bool record_wins(const struct db_record *a, uint32_t a_src, const struct merged *b) {
         struct dbd_copy ca = { .rsn = a->rsn, .dmaster = a->dmaster, .flags = a->flags, .src = a_src };
-        struct dbd_copy cb = { .rsn = b->rec.rsn, .dmaster = b->rec.dmaster, .flags = b->rec.flags, .src = b->src };
+        struct dbd_copy cb = {
+                .rsn = b->rec.rsn, .dmaster = b->rec.dmaster, .flags = b->rec.flags, .src = b->src
+        };
 
         return dbd_copy_wins(&ca, &cb);
 }
@@ -278,7 +282,8 @@ static int merge_add(struct dbd_recovery *rec, struct merge_db *d, uint32_t src,
         if (d->n >= 2ull * d->n_buckets && merge_grow(d, rec->merge) < 0)
                 return -ENOMEM;
         for (slot = &d->buckets[hash & (d->n_buckets - 1)]; (e = *slot); slot = &e->next)
-                if (e->hash == hash && e->rec.key_len == r->key_len && memcmp(e->rec.key, r->key, r->key_len) == 0)
+                if (e->hash == hash && e->rec.key_len == r->key_len &&
+                    memcmp(e->rec.key, r->key, r->key_len) == 0)
                         break;
         if (e && !record_wins(r, src, e))
                 return 0;
@@ -395,7 +400,9 @@ static void step_next(struct dbd_recovery *rec) {
         log_debug("Recovery of generation %" PRIu32 ": %s", rec->generation, step_names[rec->step]);
         switch (rec->step) {
         case STEP_ATTACH: {
-                struct dbd_attach_msg a = { .generation = rec->generation, .dbs = rec->dbs, .n_dbs = rec->n_dbs };
+                struct dbd_attach_msg a = { .generation = rec->generation,
+                                            .dbs = rec->dbs,
+                                            .n_dbs = rec->n_dbs };
 
                 for (uint32_t i = 0; i < rec->n_vnnmap && r >= 0; i++)
                         if ((r = step_request(rec, rec->vnnmap[i], NULL, &req)) >= 0) {
@@ -473,8 +480,8 @@ static void recovery_start(dbd_manager *m) {
         m->recovery = rec;
         if (!rec->vnnmap)
                 return recovery_fail(rec, -ENOMEM);
-        log_info("Recovering the databases for generation %" PRIu32 " on %" PRIu32 " node(s)", rec->generation,
-                 rec->n_vnnmap);
+        log_info("Recovering the databases for generation %" PRIu32 " on %" PRIu32 " node(s)",
+                 rec->generation, rec->n_vnnmap);
         f = (struct dbd_freeze_msg) { .generation = rec->generation };
         for (uint32_t i = 0; i < rec->n_vnnmap && r >= 0; i++)
                 if ((r = step_request(rec, rec->vnnmap[i], NULL, &req)) >= 0) {
@@ -570,8 +577,8 @@ static int on_freeze(void *userdata, const struct wire_header *h, const void *ms
         int r;
 
         if (!m->freeze_timer) {
-                r = sd_event_add_time_relative(m->event, &m->freeze_timer, CLOCK_MONOTONIC, FREEZE_RETRY_USEC, 0,
-                                               on_freeze_timer, m);
+                r = sd_event_add_time_relative(m->event, &m->freeze_timer, CLOCK_MONOTONIC,
+                                               FREEZE_RETRY_USEC, 0, on_freeze_timer, m);
                 if (r < 0)
                         return r;
         }
@@ -583,7 +590,8 @@ static int on_freeze(void *userdata, const struct wire_header *h, const void *ms
         /* A newer freeze replaces the one still waiting: only the latest coordinator is answered. */
         if (!m->freeze_wait && !(m->freeze_wait = talloc_zero(m, struct dbd_freeze_wait)))
                 return -ENOMEM;
-        *m->freeze_wait = (struct dbd_freeze_wait) { .src = h->src, .id = f->id, .generation = f->generation };
+        *m->freeze_wait =
+                (struct dbd_freeze_wait){ .src = h->src, .id = f->id, .generation = f->generation };
         freeze_try(m);
         return 0;
 }

@@ -22,7 +22,8 @@ bool dbd_dmaster_accept(bool have, const struct ltdb_header *cur, uint64_t rsn) 
         return !have || rsn > cur->rsn;
 }
 
-uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur, bool via_lmaster) {
+uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur,
+                   bool via_lmaster) {
         if (have && cur->dmaster != self && (!via_lmaster || lmaster == self))
                 return cur->dmaster;
         if (lmaster == self)

@@ -38,7 +38,8 @@ bool dbd_dmaster_accept(bool have, const struct ltdb_header *cur, uint64_t rsn);
  * else the lmaster; the lmaster follows its own pointer. CTDB_PNN_NONE: self
  * is the lmaster and has no record, so it creates it and is its dmaster.
  */
-uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur, bool via_lmaster);
+uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur,
+                   bool via_lmaster);
 
 /* The node that coordinates a recovery: the leader if it is in the VnnMap, else VnnMap[0]. */
 uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n);

@@ -63,5 +63,6 @@ typedef int (*dbd_store_fn)(void *userdata, const uint8_t *key, size_t key_len, 
 int dbd_store_traverse(struct dbd_store *s, dbd_store_fn fn, void *userdata);
 /* Records in the file (tdb's count, header-only ones included). */
 uint64_t dbd_store_records(struct dbd_store *s);
-/* Rewrites the file without its free space (tdb_repack), frozen meanwhile; skipped while a client holds a chain. */
+/* Rewrites the file without its free space (tdb_repack), frozen meanwhile; skipped while a client holds a
+ * chain. */
 void dbd_store_repack(struct dbd_store *s, const char *name);

@@ -99,7 +99,8 @@ static void purge_finish(struct purge *p) {
                         continue;       /* a client has it: it is alive again, or will be next run */
                 /* Only if nothing happened to it since the PURGE went out. */
                 if (dbd_store_fetch(db->store, p, r->key, r->key_len, &h, &value, &len) >= 0 && len == 0 &&
-                    h.dmaster == db->m->pnn && h.rsn == r->rsn && dbd_store_delete(db->store, r->key, r->key_len) >= 0)
+                    h.dmaster == db->m->pnn && h.rsn == r->rsn &&
+                    dbd_store_delete(db->store, r->key, r->key_len) >= 0)
                         dropped++;
                 talloc_free(value);
                 dbd_store_unlock(db->store, r->key, r->key_len);
@@ -204,8 +205,8 @@ int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void 
 
 /* ---- at the dmaster: hand back ------------------------------------------ */
 
-int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                         size_t len) {
+int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
         const struct dbd_records_msg *v = msg;
         dbd_manager *m = userdata;
         dbd_db *db = dbd_manager_find_id(m, v->batch.db_id);
@@ -214,7 +215,8 @@ int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void
                 return 0;       /* the sender's copy says dmaster = us: the next recovery settles it */
         for (uint32_t i = 0; i < v->batch.n_records; i++) {
                 const struct db_record *r = &v->batch.records[i];
-                int q = dbd_migrate_take(db, r->key, r->key_len, r->rsn, LTDB_REC_FLAG_VACUUM_MIGRATED, NULL, 0);
+                int q = dbd_migrate_take(db, r->key, r->key_len, r->rsn, LTDB_REC_FLAG_VACUUM_MIGRATED, NULL,
+                                         0);
 
                 if (q < 0)
                         return q;
@@ -335,7 +337,8 @@ static void vacuum_db(dbd_db *db) {
         v->vacuumed = 0;
 
 repack:
-        if (m->config->repack_limit && tdb_freelist_size(dbd_store_tdb(db->store)) > (int) m->config->repack_limit)
+        if (m->config->repack_limit &&
+            tdb_freelist_size(dbd_store_tdb(db->store)) > (int) m->config->repack_limit)
                 dbd_store_repack(db->store, db->name);
 }
 

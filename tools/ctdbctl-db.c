@@ -439,49 +439,73 @@ static void print_catdb(const uint8_t *p, size_t n) {
         }
 }
 
-/* One record of a dump; a record deleted since Keys answered is skipped. */
-static int dump_record(sd_bus *bus, const struct db_args *a, const uint8_t *key, size_t len, size_t n) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
-        const uint8_t *value;
-        size_t value_len;
-        int r;
-
-        r = fetch(bus, a->argv[0], key, len, true, &reply);
-        if (r != 0)
-                return r;
-        if (read_bytes(reply, &value, &value_len) < 0)
-                return call_failed("Failed to parse a value", -EBADMSG, NULL);
+/* One record of Dump's answer in `ctdb catdb`'s layout (or JSON, or hex with --hex). */
+static void dump_record(const struct db_args *a, const uint8_t *key, size_t len, const uint8_t *value,
+                        size_t value_len, uint32_t dmaster, uint64_t rsn, uint32_t flags, size_t n) {
         if (arg_json) {
-                if (n)
-                        putchar(',');
-                print_record(a, key, len, value, value_len);
-        } else if (a->hex) {
-                printf("key(%zu) = ", len);
-                print_hex(stdout, key, len);
-                printf("\ndata(%zu) = ", value_len);
-                print_hex(stdout, value, value_len);
-                printf("\n\n");
-        } else {
-                printf("key(%zu) = \"", len);
-                print_catdb(key, len);
-                printf("\"\ndata(%zu) = \"", value_len);
-                print_catdb(value, value_len);
-                printf("\"\n\n");
+                printf("%s{", n ? "," : "");
+                json_bytes("key", key, len);
+                putchar(',');
+                json_bytes("value", value, value_len);
+                printf(",\"dmaster\":%" PRIu32 ",\"rsn\":%" PRIu64 ",\"flags\":%" PRIu32 "}", dmaster, rsn,
+                       flags);
+                return;
         }
-        return 0;
+        printf("key(%zu) = ", len);
+        if (a->hex)
+                print_hex(stdout, key, len);
+        else {
+                putchar('"');
+                print_catdb(key, len);
+                putchar('"');
+        }
+        printf("\ndmaster: %" PRIu32 "\nrsn: %" PRIu64 "\nflags: 0x%08" PRIx32 "\ndata(%zu) = ", dmaster,
+               rsn, flags, value_len);
+        if (a->hex)
+                print_hex(stdout, value, value_len);
+        else {
+                putchar('"');
+                print_catdb(value, value_len);
+                putchar('"');
+        }
+        printf("\n\n");
 }
 
-/*
- * Like `ctdb catdb`: Keys, then Fetch per key. D-Bus does not carry a
- * record's rsn and dmaster, so the dump has keys and values only.
- */
+/* Like `ctdb catdb`: every live record with the header its dmaster holds (Dump). */
 static int db_dump(sd_bus *bus, const struct db_args *a) {
-        size_t n;
-        int r = keys_walk(bus, a, "records", &n, dump_record);
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        size_t n = 0;
+        int r;
 
-        if (r == 0 && !arg_json)
+        r = db_call(bus, a->argv[0], "Dump", &reply, "u", a->max);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ayayutu)");
+        if (r >= 0 && arg_json)
+                printf("{\"records\":[");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ayayutu")) > 0) {
+                const uint8_t *key, *value;
+                size_t len, value_len;
+                uint32_t dmaster, flags;
+                uint64_t rsn;
+
+                r = read_bytes(reply, &key, &len);
+                if (r >= 0)
+                        r = read_bytes(reply, &value, &value_len);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "utu", &dmaster, &rsn, &flags);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        dump_record(a, key, len, value, value_len, dmaster, rsn, flags, n++);
+        }
+        if (r < 0)
+                return call_failed("Failed to parse the records", r, NULL);
+        if (arg_json)
+                printf("]}\n");
+        else
                 printf("Dumped %zu records\n", n);
-        return r;
+        return 0;
 }
 
 /* wipe, readonly, sticky: one method without arguments. */
@@ -516,7 +540,7 @@ static const struct {
         { "delete", 2, 2, "NAME KEY", "Delete a record", db_delete },
         { "keys", 1, 1, "NAME [--max N]", "List the keys of the cluster (at most N; default 100000)",
           db_keys },
-        { "dump", 1, 1, "NAME [--max N]", "Keys and values like ctdb catdb (no rsn, dmaster: not on D-Bus)",
+        { "dump", 1, 1, "NAME [--max N]", "Keys, values, rsn, dmaster, flags like ctdb catdb",
           db_dump },
         { "wipe", 1, 1, "NAME", "Remove every record on every node", db_plain, "Wipe" },
         { "readonly", 1, 1, "NAME", "Switch read-only delegations on (ctdb setdbreadonly)", db_plain,
@@ -532,7 +556,8 @@ void help_db(void) {
                "  printable ASCII prints as is and other bytes as 0x followed by hex.\n"
                "JSON: db list {databases[{name,path,kind,id,file,readonly,sticky}]}; db get {key,key_hex,\n"
                "      value,value_hex} (key/value null if not printable); db keys {keys[{key,key_hex}]};\n"
-               "      db dump {records[{key,key_hex,value,value_hex}]}; actions {ok:true, verb, db}.\n");
+               "      db dump {records[{key,key_hex,value,value_hex,dmaster,rsn,flags}]}; actions {ok:true, "
+               "verb, db}.\n");
 }
 
 /* Splits --hex and --max N (anywhere after the verb) from the positional arguments. */

@@ -743,7 +743,7 @@ static void test_ctdbctl_json(Fixture *f, gconstpointer data) {
                             "\"76616c7565\"}\n");
         ctdbctl_prints(keys_, "{\"keys\":[{\"key\":\"key\",\"key_hex\":\"6b6579\"}]}\n");
         ctdbctl_prints(dump, "{\"records\":[{\"key\":\"key\",\"key_hex\":\"6b6579\",\"value\":\"value\","
-                             "\"value_hex\":\"76616c7565\"}]}\n");
+                             "\"value_hex\":\"76616c7565\",\"dmaster\":0,\"rsn\":0,\"flags\":0}]}\n");
         {
                 g_autofree char *out = NULL;
 
@@ -766,8 +766,11 @@ static void test_ctdbctl_dump_wipe_flags(Fixture *f, gconstpointer data) {
         store(f, "a", "1");
         store(f, "b", "2");
         g_assert_cmpint(ctdbctl(dump, &out, NULL), ==, 0);
-        g_assert_nonnull(strstr(out, "key(1) = \"a\"\ndata(1) = \"1\"\n"));
-        g_assert_nonnull(strstr(out, "key(1) = \"b\"\ndata(1) = \"2\"\n"));
+        /* ctdb catdb's layout; one node, the lmaster created both: rsn 0, dmaster 0. */
+        g_assert_nonnull(
+                strstr(out, "key(1) = \"a\"\ndmaster: 0\nrsn: 0\nflags: 0x00000000\ndata(1) = \"1\"\n"));
+        g_assert_nonnull(
+                strstr(out, "key(1) = \"b\"\ndmaster: 0\nrsn: 0\nflags: 0x00000000\ndata(1) = \"2\"\n"));
         g_assert_nonnull(strstr(out, "Dumped 2 records\n"));
         g_assert_cmpint(ctdbctl(max, &max_out, NULL), ==, 0);
         g_assert_cmpuint(strlen(max_out), ==, 2);

@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
         int r = 0;
 
         if (argc < 4) {
-                fprintf(stderr, "usage: db-tool put|get|read|readro|header|lock|fill|check|delete DB KEY|N [...]\n");
+                fprintf(stderr,
+                        "usage: db-tool put|get|read|readro|header|lock|fill|check|delete DB KEY|N [...]\n");
                 return 2;
         }
         cmd = argv[1];
