@@ -46,8 +46,8 @@ struct ctdb_client {
         void *tunnel_userdata;
         ctdb_channel_fn channel_fn;
         void *channel_userdata;
-        int rx_fd; /* passed with the frame being handled, until a handler takes it; -1 none */
-        bool rx_fd_lost; /* the frame being handled came with more than the kernel could pass */
+        int rx_fd;          /* passed with the frame being handled, until a handler takes it; -1 none */
+        bool rx_fd_lost;    /* the frame being handled came with more than the kernel could pass */
         size_t max_message; /* data bytes of the largest MESSAGE the socket carries */
         struct sock_batch batch;
 };
@@ -283,8 +283,8 @@ static int on_error(void *userdata, const struct wire_header *h, const void *msg
 }
 
 /* The fd that came with a CHANNEL_FD goes to the handler; an error or a missing fd as -errno. */
-static int on_channel_fd(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                         size_t len) {
+static int on_channel_fd(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
         ctdb_client *c = userdata;
         const struct wire_channel_fd *m = msg;
         int fd = c->rx_fd;

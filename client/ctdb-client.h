@@ -154,10 +154,10 @@ int ctdb_client_send_tunnel(ctdb_client *c, uint32_t dst_pnn, uint64_t tunnel_id
  * goes down (the link handler), as tunneld's heartbeats are what tells a node
  * is gone; a closed channel does not affect the link.
  */
-typedef void (*ctdb_channel_fn)(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id, int fd, const void *pending,
-                                size_t pending_len, void *userdata);
+typedef void (*ctdb_channel_fn)(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id, int fd,
+                                const void *pending, size_t pending_len, void *userdata);
 void ctdb_client_set_channel_handler(ctdb_client *c, ctdb_channel_fn fn, void *userdata);
-/* Asks for a channel (see above). Returns as ctdb_client_send(); the outcome comes to the channel handler. */
+/* Asks for a channel (see above); returns as ctdb_client_send(), the outcome goes to the handler. */
 int ctdb_client_open_channel(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id);
 
 /*

@@ -212,8 +212,8 @@ static void inbox_drain(struct dp_client *c) {
                                         int fd = e->fd;
 
                                         e->fd = -1;
-                                        c->ops->channel(c->userdata, e->pnn, e->srvid, fd >= 0 ? fd : e->error,
-                                                        e->data, e->len);
+                                        c->ops->channel(c->userdata, e->pnn, e->srvid,
+                                                        fd >= 0 ? fd : e->error, e->data, e->len);
                                 }
                                 break;
                         }

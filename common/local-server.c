@@ -152,8 +152,8 @@ static int client_flush(struct local_client *c) {
 
         while (c->q_len > 0) {
                 struct outpkt *p = &c->q[c->q_head];
-                ssize_t n = send_packet(c->fd, p->data, p->data + WIRE_HEADER_SIZE, p->len - WIRE_HEADER_SIZE,
-                                        p->fd);
+                ssize_t n = send_packet(c->fd, p->data, p->data + WIRE_HEADER_SIZE,
+                                        p->len - WIRE_HEADER_SIZE, p->fd);
                 if (n < 0) {
                         if (errno == EAGAIN)
                                 break;

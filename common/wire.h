@@ -121,7 +121,7 @@ struct wire_desc {
                      sizeof(WIRE_MEMBER_(S, len)) == sizeof(uint32_t))
 
 #define WIRE_INT_(S, m, t, n)                                                                           \
-        { #m, t, offsetof(S, m) + WIRE_ASSERT_(sizeof(WIRE_MEMBER_(S, m)) == (n)), 0, 0, (n), NULL, 0 }
+        { #m, t, offsetof(S, m) + WIRE_ASSERT_(sizeof(WIRE_MEMBER_(S, m)) == (n)), 0, 0, (n), NULL }
 #define WIRE_U8(S, m)  WIRE_INT_(S, m, WIRE_TYPE_U8, 1)
 #define WIRE_U16(S, m) WIRE_INT_(S, m, WIRE_TYPE_U16, 2)
 #define WIRE_U32(S, m) WIRE_INT_(S, m, WIRE_TYPE_U32, 4)
@@ -135,25 +135,25 @@ struct wire_desc {
 #define WIRE_FIXED(S, m)                                                                                \
         { #m, WIRE_TYPE_FIXED, offsetof(S, m) + WIRE_ASSERT_(WIRE_IS_ARRAY_(S, m) &&                    \
                                                              sizeof(WIRE_MEMBER_(S, m)[0]) == 1),       \
-          0, 0, sizeof(WIRE_MEMBER_(S, m)), NULL, 0 }
+          0, 0, sizeof(WIRE_MEMBER_(S, m)), NULL }
 #define WIRE_VAR_(S, m, len, t, mx, elem_size)                                                          \
         { #m, t, offsetof(S, m) + WIRE_CHECK_VAR_(S, m, len, elem_size), offsetof(S, len), (mx),        \
-          (elem_size), NULL, 0 }
+          (elem_size), NULL }
 #define WIRE_BLOB(S, m, len, mx)      WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB, mx, 1)
 #define WIRE_STRING(S, m, len, mx)    WIRE_VAR_(S, m, len, WIRE_TYPE_STRING, mx, 1)
 #define WIRE_U32_ARRAY(S, m, n, mx)   WIRE_VAR_(S, m, n, WIRE_TYPE_U32_ARRAY, mx, 4)
 /* Bytes whose length len was packed/unpacked by an earlier WIRE_U32(S, len) (CTDB's req_call). */
 #define WIRE_BLOB_SIZED(S, m, len, mx) WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB_SIZED, mx, 1)
-#define WIRE_PAD(n)   { "pad", WIRE_TYPE_PAD, 0, 0, (n), 0, NULL, 0 }
-#define WIRE_ALIGN(n) { "align", WIRE_TYPE_ALIGN, 0, 0, (n) + WIRE_ASSERT_((n) > 0), 0, NULL, 0 }
+#define WIRE_PAD(n)   { "pad", WIRE_TYPE_PAD, 0, 0, (n), 0, NULL }
+#define WIRE_ALIGN(n) { "align", WIRE_TYPE_ALIGN, 0, 0, (n) + WIRE_ASSERT_((n) > 0), 0, NULL }
 /* An embedded struct member described by *d (its size is checked against d->size when used). */
 #define WIRE_STRUCT(S, m, d)                                                                            \
-        { #m, WIRE_TYPE_STRUCT, offsetof(S, m), 0, 0, sizeof(WIRE_MEMBER_(S, m)), (d), 0 }
+        { #m, WIRE_TYPE_STRUCT, offsetof(S, m), 0, 0, sizeof(WIRE_MEMBER_(S, m)), (d) }
 /* A pointer to n structs described by *d; at most mx of them. */
 #define WIRE_STRUCT_ARRAY(S, m, n, d, mx)                                                               \
         { #m, WIRE_TYPE_STRUCT_ARRAY,                                                                   \
           offsetof(S, m) + WIRE_CHECK_VAR_(S, m, n, sizeof(WIRE_MEMBER_(S, m)[0])), offsetof(S, n),     \
-          (mx), sizeof(WIRE_MEMBER_(S, m)[0]), (d), 0 }
+          (mx), sizeof(WIRE_MEMBER_(S, m)[0]), (d) }
 
 #define WIRE_DESC_ORDER_(k, s, table, o)                                                                \
         { (k), #s, sizeof(s), (table), sizeof(table) / sizeof((table)[0]), (o) }

@@ -101,8 +101,9 @@ static void channel_accept(struct conn *c, const uint8_t *pending, size_t len) {
         r = channel_tell(m, owner, c, 0, pending, len, c->fd);
         if (r < 0)
                 /* The requester sees the channel close at once. */
-                log_warning_errno(r, "Cannot hand a channel from node %u (tunnel id 0x%" PRIx64
-                                     ") to its owner (pid %d): %m",
+                log_warning_errno(r,
+                                  "Cannot hand a channel from node %u (tunnel id 0x%" PRIx64
+                                  ") to its owner (pid %d): %m",
                                   c->link->pnn, c->channel, (int) local_client_pid(owner));
         talloc_free(c);
 }
@@ -124,8 +125,9 @@ void channel_handoff(struct conn *c, const uint8_t *pending, size_t len) {
         }
         r = c->requester ? channel_tell(c->manager, c->requester, c, 0, pending, len, c->fd) : -ESRCH;
         if (r < 0)
-                log_warning_errno(r, "Cannot hand a channel to node %u (tunnel id 0x%" PRIx64
-                                     ") to the client that asked: %m",
+                log_warning_errno(r,
+                                  "Cannot hand a channel to node %u (tunnel id 0x%" PRIx64
+                                  ") to the client that asked: %m",
                                   c->link->pnn, c->channel);
         talloc_free(c);
 }

@@ -605,7 +605,7 @@ void link_free(struct link *l) {
         if (!l)
                 return;
         m = l->manager;
-        /* Accepted connections are the manager's until their handshake is done, channels until handed over. */
+        /* Accepted connections and channels are the manager's until handshake or hand-over. */
         for (struct conn *c = m->pending, *next; c; c = next) {
                 next = c->next;
                 if (c->link == l)

@@ -114,7 +114,8 @@ static void read_frames(int fd, const uint8_t *pending, size_t pending_len, uint
                                 g_assert_cmpuint(h.kind, ==, WIRE_KIND_TUNNEL);
                                 g_assert_cmpuint(h.src, ==, src);
                                 g_assert_cmpuint(h.srvid, ==, TUNNEL_ID);
-                                g_assert_cmpint(wire_unpack(&wire_tunnel_desc, NULL, buf + pos + WIRE_HEADER_SIZE,
+                                g_assert_cmpint(wire_unpack(&wire_tunnel_desc, NULL,
+                                                            buf + pos + WIRE_HEADER_SIZE,
                                                             h.length - WIRE_HEADER_SIZE, &m),
                                                 >, 0);
                                 snprintf(want, sizeof(want), "frame %u", got);
@@ -377,8 +378,12 @@ static void test_write_at_once(Fixture *fx, gconstpointer data) {
 static void test_pending(Fixture *fx, gconstpointer data) {
         struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET };
         struct wire_hello hello = {
-                .magic = WIRE_MAGIC, .major = WIRE_VERSION_MAJOR, .minor = WIRE_VERSION_MINOR,
-                .pnn = 0, .n_nodes = 2, .channel = TUNNEL_ID,
+                .magic = WIRE_MAGIC,
+                .major = WIRE_VERSION_MAJOR,
+                .minor = WIRE_VERSION_MINOR,
+                .pnn = 0,
+                .n_nodes = 2,
+                .channel = TUNNEL_ID,
         };
         struct wire_header h = { .src = 0, .dst = 1 };
         uint8_t buf[8192];

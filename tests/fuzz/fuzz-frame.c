@@ -86,7 +86,7 @@ static void unpack_one(const struct wire_desc *desc, bool padded, const uint8_t 
         r = wire_unpack(desc, ctx, buf, size, msg);
         CHECK(r == -EBADMSG || r == -E2BIG || (r >= 0 && (size_t) r <= size));
         if (r >= 0) {
-                /* Optional fields sent as zero are left out when packed again (wire.h): only then shorter. */
+                /* Optional fields sent as zero are left out when packed again: only then shorter. */
                 size_t n = wire_payload_size(desc, msg);
 
                 CHECK(n <= (size_t) r);
@@ -149,8 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 { &wire_tunnel_desc, false },    { &wire_tunnel_error_desc, false },
                 { &wire_empty_desc, false },     { &wire_link_desc, false },
                 { &wire_error_desc, false },     { &wire_channel_fd_desc, false },
-                { &batch_le_desc, true },
-                { &batch_native_desc, true },
+                { &batch_le_desc, true },        { &batch_native_desc, true },
         };
         const struct wire_desc *desc;
         struct wire_header h;
