@@ -24,6 +24,7 @@ ASSERT_KIND(REGISTER, REGISTER);
 ASSERT_KIND(DEREGISTER, DEREGISTER);
 ASSERT_KIND(TUNNEL_REGISTER, TUNNEL_REGISTER);
 ASSERT_KIND(TUNNEL_DEREGISTER, TUNNEL_DEREGISTER);
+ASSERT_KIND(CHANNEL, CHANNEL);
 
 /* Frames handled per ctdb_client_process() call, so one busy client cannot spin forever. */
 #define PROCESS_MAX_FRAMES 1024
@@ -43,6 +44,10 @@ struct ctdb_client {
         void *error_userdata;
         ctdb_tunnel_fn tunnel_fn;
         void *tunnel_userdata;
+        ctdb_channel_fn channel_fn;
+        void *channel_userdata;
+        int rx_fd;          /* passed with the frame being handled, until a handler takes it; -1 none */
+        bool rx_fd_lost;    /* the frame being handled came with more than the kernel could pass */
         size_t max_message; /* data bytes of the largest MESSAGE the socket carries */
         struct sock_batch batch;
 };
@@ -69,6 +74,7 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
         if (!c)
                 return -ENOMEM;
         c->fd = -1;
+        c->rx_fd = -1;
         pthread_mutexattr_init(&attr);
         pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
         r = pthread_mutex_init(&c->lock, &attr);
@@ -80,6 +86,8 @@ int ctdb_client_connect(const char *path, ctdb_client **ret) {
         r = sock_batch_init(&c->batch, WIRE_FRAME_MAX);
         if (r < 0)
                 goto fail;
+        /* Channels arrive as fds; every one received is closed unless a handler takes it. */
+        c->batch.want_fds = true;
         r = client_socket_connect(path, sock_batch_buffer(&c->batch, 0), &c->fd, &max_packet, &hello);
         if (r < 0)
                 goto fail;
@@ -142,6 +150,13 @@ void ctdb_client_set_tunnel_handler(ctdb_client *c, ctdb_tunnel_fn fn, void *use
         pthread_mutex_unlock(&c->lock);
 }
 
+void ctdb_client_set_channel_handler(ctdb_client *c, ctdb_channel_fn fn, void *userdata) {
+        pthread_mutex_lock(&c->lock);
+        c->channel_fn = fn;
+        c->channel_userdata = userdata;
+        pthread_mutex_unlock(&c->lock);
+}
+
 void ctdb_client_set_link_handler(ctdb_client *c, ctdb_link_fn fn, void *userdata) {
         pthread_mutex_lock(&c->lock);
         c->link_fn = fn;
@@ -173,6 +188,17 @@ int ctdb_client_register_tunnel(ctdb_client *c, uint64_t tunnel_id) {
 
 int ctdb_client_deregister_tunnel(ctdb_client *c, uint64_t tunnel_id) {
         return send_control(c, WIRE_KIND_TUNNEL_DEREGISTER, tunnel_id);
+}
+
+int ctdb_client_open_channel(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id) {
+        struct wire_header h = { .kind = WIRE_KIND_CHANNEL, .dst = pnn, .srvid = tunnel_id };
+        int r;
+
+        pthread_mutex_lock(&c->lock);
+        h.src = c->pnn;
+        r = client_send_frame(c->fd, &h, NULL, 0, MSG_DONTWAIT);
+        pthread_mutex_unlock(&c->lock);
+        return r;
 }
 
 /* A MESSAGE or TUNNEL (the same payload, desc names the kind). */
@@ -256,11 +282,33 @@ static int on_error(void *userdata, const struct wire_header *h, const void *msg
         return 0;
 }
 
+/* The fd that came with a CHANNEL_FD goes to the handler; an error or a missing fd as -errno. */
+static int on_channel_fd(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
+        ctdb_client *c = userdata;
+        const struct wire_channel_fd *m = msg;
+        int fd = c->rx_fd;
+
+        c->rx_fd = -1;
+        if (m->error != 0 || fd < 0) {
+                if (fd >= 0)
+                        close(fd);
+                /* No fd with a success: the kernel could not install it (RLIMIT_NOFILE). */
+                fd = m->error > 0 ? -m->error : c->rx_fd_lost ? -EMFILE : -EPROTO;
+        }
+        if (c->channel_fn)
+                c->channel_fn(c, m->pnn, h->srvid, fd, m->pending, m->pending_len, c->channel_userdata);
+        else if (fd >= 0)
+                close(fd);
+        return 0;
+}
+
 static const struct wire_handler client_frame_handlers[] = {
         { WIRE_KIND_MESSAGE, &wire_message_desc, on_message },
         { WIRE_KIND_TUNNEL, &wire_tunnel_desc, on_tunnel },
         { WIRE_KIND_LINK, &wire_link_desc, on_link },
         { WIRE_KIND_ERROR, &wire_error_desc, on_error },
+        { WIRE_KIND_CHANNEL_FD, &wire_channel_fd_desc, on_channel_fd },
 };
 
 /* Frames that do not parse are skipped: tunneld never sends them, and a newer one may add kinds. */
@@ -299,8 +347,16 @@ int ctdb_client_process(ctdb_client *c) {
                         if (len < (ssize_t) WIRE_HEADER_SIZE ||
                             wire_header_unpack(buf, WIRE_FRAME_MAX, &h) < 0 || h.length != (size_t) len)
                                 continue;
+                        /* Only CHANNEL_FD's handler takes an fd; any other is closed below. */
+                        c->rx_fd = sock_batch_take_fd(&c->batch, (unsigned) i);
+                        c->rx_fd_lost = c->rx_fd == -EMSGSIZE;
                         handle_frame(c, &h, buf + WIRE_HEADER_SIZE, (size_t) len - WIRE_HEADER_SIZE);
+                        if (c->rx_fd >= 0)
+                                close(c->rx_fd);
+                        c->rx_fd = -1;
                 }
+                /* What came with packets not handled (after EOF, truncated, malformed). */
+                sock_batch_close_fds(&c->batch, (unsigned) n);
                 if (r < 0 || (unsigned) n < SOCK_BATCH_MAX)
                         break;
         }

@@ -34,6 +34,7 @@ enum ctdb_client_request {
         CTDB_CLIENT_REQUEST_DEREGISTER = 17,
         CTDB_CLIENT_REQUEST_TUNNEL_REGISTER = 20,
         CTDB_CLIENT_REQUEST_TUNNEL_DEREGISTER = 21,
+        CTDB_CLIENT_REQUEST_CHANNEL = 22,
 };
 
 /*
@@ -124,6 +125,40 @@ void ctdb_client_set_tunnel_handler(ctdb_client *c, ctdb_tunnel_fn fn, void *use
  */
 int ctdb_client_send_tunnel(ctdb_client *c, uint32_t dst_pnn, uint64_t tunnel_id, const void *data,
                             size_t len);
+
+/*
+ * Channels: a TCP connection of the client's own to the owner of a tunnel id on
+ * another node, set up and authenticated by the two tunnelds (the same HELLO and
+ * pre-shared key challenge as their links), then handed to both owners. Over it
+ * both sides speak the links' framing: a 32-byte wire header (common/wire.h;
+ * kind TUNNEL, src/dst/srvid filled in by the sender) and its payload, nothing
+ * else; tunneld is out of the path from then on.
+ *
+ * ctdb_client_open_channel() asks for one to the owner of tunnel_id (which this
+ * client must own here, else -EPERM comes through the error handler with
+ * CTDB_CLIENT_REQUEST_CHANNEL) on node pnn. The answer comes later through the
+ * channel handler, once: fd >= 0 the connected socket, or fd < 0 a negative
+ * errno: -ENOENT pnn is not a node (or is this one), -ENOTCONN no link to pnn,
+ * -EOPNOTSUPP pnn's tunneld has no channels (an older minor version), -ESRCH
+ * nobody owns tunnel_id on pnn, -ETIMEDOUT the handshake did not finish within
+ * the heartbeat timeout, -EBUSY too many channels being set up at once,
+ * -ECONNRESET/-ECONNREFUSED/-EACCES the connection failed or was refused.
+ * The owner of tunnel_id on pnn gets the other end through its channel handler,
+ * unasked, with pnn = this node: that is the only way it learns of a channel.
+ *
+ * fd is non-blocking, close-on-exec and belongs to the handler from then on
+ * (without a handler the library closes it). pending (pending_len bytes, valid
+ * during the call) is what tunneld had already read from the socket past the
+ * handshake: the start of the peer's stream, to be parsed before anything read
+ * from fd. A channel has no heartbeats of its own: close it when the link to pnn
+ * goes down (the link handler), as tunneld's heartbeats are what tells a node
+ * is gone; a closed channel does not affect the link.
+ */
+typedef void (*ctdb_channel_fn)(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id, int fd,
+                                const void *pending, size_t pending_len, void *userdata);
+void ctdb_client_set_channel_handler(ctdb_client *c, ctdb_channel_fn fn, void *userdata);
+/* Asks for a channel (see above); returns as ctdb_client_send(), the outcome goes to the handler. */
+int ctdb_client_open_channel(ctdb_client *c, uint32_t pnn, uint64_t tunnel_id);
 
 /*
  * Reads every frame that is waiting and calls the handlers. Returns the number

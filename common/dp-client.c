@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <talloc.h>
 
@@ -22,6 +23,7 @@ enum inbox_kind {
         INBOX_TUNNEL,
         INBOX_LINK,
         INBOX_ERROR,
+        INBOX_CHANNEL,
 };
 
 /*
@@ -39,6 +41,7 @@ struct inbox_entry {
         enum ctdb_client_request request;
         uint8_t *data;
         size_t len;
+        int fd; /* CHANNEL: ours until handed over, closed with the entry */
 };
 
 struct dp_client {
@@ -93,6 +96,12 @@ static void dp_lost(struct dp_client *c, int error) {
                 c->ops->disconnected(c->userdata, error);
 }
 
+static int inbox_entry_destructor(struct inbox_entry *e) {
+        if (e->fd >= 0)
+                close(e->fd);
+        return 0;
+}
+
 static struct inbox_entry *inbox_add(struct dp_client *c, enum inbox_kind kind, uint32_t pnn) {
         struct inbox_entry *e = talloc_zero(c, struct inbox_entry);
 
@@ -100,6 +109,8 @@ static struct inbox_entry *inbox_add(struct dp_client *c, enum inbox_kind kind, 
                 c->inbox_lost = true;
                 return NULL;
         }
+        e->fd = -1;
+        talloc_set_destructor(e, inbox_entry_destructor);
         e->kind = kind;
         e->pnn = pnn;
         if (c->inbox_tail)
@@ -140,6 +151,25 @@ static void on_client_link(ctdb_client *client, uint32_t pnn, bool connected, vo
                 e->connected = connected;
 }
 
+static void on_client_channel(ctdb_client *client, uint32_t pnn, uint64_t tunnel_id, int fd,
+                              const void *pending, size_t pending_len, void *userdata) {
+        struct dp_client *c = userdata;
+        struct inbox_entry *e = inbox_add(c, INBOX_CHANNEL, pnn);
+
+        if (!e) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        e->srvid = tunnel_id;
+        e->fd = fd >= 0 ? fd : -1;
+        e->error = fd >= 0 ? 0 : fd;
+        e->len = pending_len;
+        e->data = talloc_memdup_any(e, pending, pending_len);
+        if (!e->data)
+                c->inbox_lost = true;
+}
+
 static void on_client_error(ctdb_client *client, int error, enum ctdb_client_request request, uint64_t srvid,
                             uint32_t dst, void *userdata) {
         struct inbox_entry *e = inbox_add(userdata, INBOX_ERROR, dst);
@@ -176,6 +206,15 @@ static void inbox_drain(struct dp_client *c) {
                         case INBOX_ERROR:
                                 if (c->ops->error)
                                         c->ops->error(c->userdata, e->error, e->request, e->srvid, e->pnn);
+                                break;
+                        case INBOX_CHANNEL:
+                                if (c->ops->channel) {
+                                        int fd = e->fd;
+
+                                        e->fd = -1;
+                                        c->ops->channel(c->userdata, e->pnn, e->srvid,
+                                                        fd >= 0 ? fd : e->error, e->data, e->len);
+                                }
                                 break;
                         }
                 }
@@ -217,6 +256,7 @@ static int dp_connect(struct dp_client *c) {
         ctdb_client_set_link_handler(client, on_client_link, c);
         ctdb_client_set_error_handler(client, on_client_error, c);
         ctdb_client_set_tunnel_handler(client, on_client_tunnel, c);
+        ctdb_client_set_channel_handler(client, on_client_channel, c);
         for (unsigned i = 0; i < c->n_srvids && r >= 0; i++)
                 r = ctdb_client_register(client, c->srvids[i]);
         for (unsigned i = 0; i < c->n_tunnels && r >= 0; i++)
@@ -344,4 +384,10 @@ int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id,
         if (!c->client)
                 return -ENOTCONN;
         return ctdb_client_send_tunnel(c->client, dst, tunnel_id, data, len);
+}
+
+int dp_client_open_channel(struct dp_client *c, uint32_t pnn, uint64_t tunnel_id) {
+        if (!c->client)
+                return -ENOTCONN;
+        return ctdb_client_open_channel(c->client, pnn, tunnel_id);
 }

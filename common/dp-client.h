@@ -37,6 +37,15 @@ struct dp_client_ops {
         /* A request tunneld accepted failed later (ctdb_error_fn of ctdb-client.h). May be NULL. */
         void (*error)(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid,
                       uint32_t dst);
+        /*
+         * A channel to or from node pnn for tunnel_id (ctdb_channel_fn of ctdb-client.h):
+         * fd >= 0 is the handler's from then on, fd < 0 a negative errno of a failed
+         * dp_client_open_channel(). pending lives until the handler returns. May be
+         * NULL (fds are closed). An fd still in the inbox when the connection to
+         * tunneld drops is closed, never handed over.
+         */
+        void (*channel)(void *userdata, uint32_t pnn, uint64_t tunnel_id, int fd, const uint8_t *pending,
+                        size_t pending_len);
 };
 
 /*
@@ -68,3 +77,9 @@ int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void
 /* Sends on an owned tunnel id (ctdb_client_send_tunnel()); -ENOTCONN, -EAGAIN as dp_client_send(). */
 int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data,
                           size_t len);
+/*
+ * Asks tunneld for a channel to the owner of tunnel_id (owned by this daemon) on
+ * pnn (ctdb_client_open_channel()); the outcome comes through ops->channel.
+ * -ENOTCONN, -EAGAIN as dp_client_send().
+ */
+int dp_client_open_channel(struct dp_client *c, uint32_t pnn, uint64_t tunnel_id);

@@ -1,6 +1,7 @@
 /* A local SOCK_SEQPACKET server of the data plane; see local-server.h. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 struct outpkt {
         uint8_t *data;
         uint32_t len;
+        int fd; /* passed with the packet (SCM_RIGHTS), ours until sent; -1 for none */
 };
 
 struct local_client {
@@ -61,8 +63,18 @@ struct local_server {
         struct sock_batch batch; /* shared by all clients, allocated on first use */
 };
 
+static void outpkt_release(struct outpkt *p) {
+        TALLOC_FREE(p->data);
+        if (p->fd >= 0)
+                close(p->fd);
+        p->fd = -1;
+}
+
 static int client_destructor(struct local_client *c) {
         struct local_server *s = c->server;
+
+        for (unsigned i = 0; i < c->q_len; i++)
+                outpkt_release(&c->q[(c->q_head + i) % s->limits->outq_frames_max]);
 
         if (s->ops->disconnected)
                 s->ops->disconnected(c, s->userdata);
@@ -102,22 +114,53 @@ static void client_set_io_events(struct local_client *c, uint32_t events) {
         event_source_set_io_events_cached(c->io_source, &c->io_events, events);
 }
 
+/* One packet of header + payload (payload_len may be 0), with fd passed along if >= 0. */
+static ssize_t send_packet(int sock, const uint8_t *hdr, const uint8_t *payload, size_t payload_len,
+                           int fd) {
+        union {
+                struct cmsghdr align;
+                uint8_t bytes[CMSG_SPACE(sizeof(int))];
+        } control;
+        struct iovec iov[2] = {
+                { .iov_base = (void *) hdr, .iov_len = WIRE_HEADER_SIZE },
+                { .iov_base = (void *) payload, .iov_len = payload_len },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = payload_len > 0 ? 2 : 1 };
+        ssize_t n;
+
+        if (fd >= 0) {
+                struct cmsghdr *cm;
+
+                memset(&control, 0, sizeof(control));
+                mh.msg_control = control.bytes;
+                mh.msg_controllen = sizeof(control.bytes);
+                cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        }
+        do
+                n = sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        return n;
+}
+
 /* Writes queued frames until the socket is full. Returns negative on a dead socket. */
 static int client_flush(struct local_client *c) {
         unsigned ring = c->server->limits->outq_frames_max;
 
         while (c->q_len > 0) {
                 struct outpkt *p = &c->q[c->q_head];
-                ssize_t n = send(c->fd, p->data, p->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+                ssize_t n = send_packet(c->fd, p->data, p->data + WIRE_HEADER_SIZE,
+                                        p->len - WIRE_HEADER_SIZE, p->fd);
                 if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
                         if (errno == EAGAIN)
                                 break;
                         return -errno;
                 }
                 c->q_bytes -= p->len;
-                TALLOC_FREE(p->data);
+                outpkt_release(p);
                 c->q_head = (c->q_head + 1) % ring;
                 c->q_len--;
         }
@@ -137,28 +180,22 @@ static int client_flush(struct local_client *c) {
 }
 
 /*
- * Sends now, or queues if the client's socket is full. A full queue drops the
- * frame (counted): the daemon never waits for a client. Errors of a dead socket
- * are left to the read side, which sees EOF.
+ * Sends now, or queues if the client's socket is full (with a duplicate of fd,
+ * if fd >= 0). A full queue drops the frame (counted, -ENOBUFS): the daemon never
+ * waits for a client. Errors of a dead socket are left to the read side, which
+ * sees EOF (0 here).
  */
-void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
-                       size_t payload_len) {
+static int client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
+                       size_t payload_len, int fd) {
         const struct local_server_limits *lim = c->server->limits;
         size_t total = WIRE_HEADER_SIZE + payload_len;
+        int r = -ENOBUFS;
 
         if (c->q_len == 0) {
-                struct iovec iov[2] = {
-                        { .iov_base = (void *) hdr, .iov_len = WIRE_HEADER_SIZE },
-                        { .iov_base = (void *) payload, .iov_len = payload_len },
-                };
-                struct msghdr mh = { .msg_iov = iov, .msg_iovlen = payload_len > 0 ? 2 : 1 };
-                ssize_t n;
+                ssize_t n = send_packet(c->fd, hdr, payload, payload_len, fd);
 
-                do
-                        n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-                while (n < 0 && errno == EINTR);
                 if (n >= 0)
-                        return;
+                        return 0;
                 /*
                  * Larger than the socket buffer the kernel allowed us (net.core.wmem_max,
                  * no CAP_NET_ADMIN): it never fits. libctdb-client refuses such messages
@@ -172,11 +209,11 @@ void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZ
                                             "(raise net.core.wmem_max).",
                                             total, (int) c->pid);
                         }
-                        return;
+                        return -EMSGSIZE;
                 }
                 /* A dead socket: the read side sees EOF and closes the client. */
                 if (errno != EAGAIN)
-                        return;
+                        return 0;
         }
 
         if (c->q_len >= lim->outq_frames_max || c->q_bytes + total > lim->outq_bytes_max)
@@ -187,9 +224,19 @@ void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZ
                         goto drop;
         }
         struct outpkt *p = &c->q[(c->q_head + c->q_len) % lim->outq_frames_max];
+        p->fd = -1;
+        if (fd >= 0) {
+                p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (p->fd < 0) {
+                        r = -errno;
+                        goto drop;
+                }
+        }
         p->data = talloc_size(c->q, total);
-        if (!p->data)
+        if (!p->data) {
+                outpkt_release(p);
                 goto drop;
+        }
         memcpy(p->data, hdr, WIRE_HEADER_SIZE);
         if (payload_len > 0)
                 memcpy(p->data + WIRE_HEADER_SIZE, payload, payload_len);
@@ -197,7 +244,7 @@ void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZ
         c->q_len++;
         c->q_bytes += total;
         client_set_io_events(c, EPOLLIN | EPOLLOUT);
-        return;
+        return 0;
 
 drop:
         c->dropped++;
@@ -206,6 +253,18 @@ drop:
                 log_warning("Local client (pid %d) does not read its socket, dropping messages for it.",
                             (int) c->pid);
         }
+        return r;
+}
+
+void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
+                       size_t payload_len) {
+        (void) client_send(c, hdr, payload, payload_len, -1);
+}
+
+int local_client_send_fd(struct local_client *c, const uint8_t *frame, size_t len, int fd) {
+        if (len < WIRE_HEADER_SIZE)
+                return -EINVAL;
+        return client_send(c, frame, frame + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE, fd);
 }
 
 int local_client_send_msg(struct local_client *c, struct wire_header *h, const struct wire_desc *desc,

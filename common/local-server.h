@@ -98,6 +98,13 @@ void *local_client_ctx(struct local_client *c);
 void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
                        size_t payload_len);
 /*
+ * Sends one packed frame (header + payload, len bytes) with fd passed along as
+ * SCM_RIGHTS; fd stays the caller's (a queued frame holds a duplicate). 0 sent
+ * or queued (or the client is dead, which its read side handles), -ENOBUFS
+ * dropped (queue full), -EMSGSIZE larger than the socket takes, -errno.
+ */
+int local_client_send_fd(struct local_client *c, const uint8_t *frame, size_t len, int fd);
+/*
  * Packs h (kind from desc unless desc's is 0, length set here) and msg and sends
  * them; -EMSGSIZE above 256 payload bytes: for control frames.
  */

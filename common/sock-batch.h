@@ -9,20 +9,33 @@
  * state (a batch belongs to one caller at a time).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #define SOCK_BATCH_MAX 4u
+/* File descriptors taken with one packet; the kernel closes what does not fit (MSG_CTRUNC). */
+#define SOCK_BATCH_FDS_MAX 4u
 
 struct sock_batch {
         /* SOCK_BATCH_MAX buffers of frame_max + 1, lazily backed by the kernel: only the
          * pages a frame touches become resident. */
         uint8_t *buf;
         size_t frame_max;
+        /*
+         * Set to receive SCM_RIGHTS (close-on-exec). Every fd received is then the
+         * caller's: sock_batch_take_fd() one, sock_batch_close_fds() the rest. Without
+         * it the kernel drops what a peer passes, so a server need not care.
+         */
+        bool want_fds;
         struct mmsghdr msgs[SOCK_BATCH_MAX];
         struct iovec iov[SOCK_BATCH_MAX];
+        union {
+                struct cmsghdr align;
+                uint8_t bytes[CMSG_SPACE(sizeof(int) * SOCK_BATCH_FDS_MAX)];
+        } control[SOCK_BATCH_MAX];
 };
 
 /* Allocates the buffers (malloc). -ENOMEM. */
@@ -47,3 +60,12 @@ int sock_batch_recv(struct sock_batch *b, int fd);
  * -EMSGSIZE when it was truncated or is above frame_max.
  */
 ssize_t sock_batch_packet(const struct sock_batch *b, unsigned i, const uint8_t **ret_data);
+
+/*
+ * With want_fds: the first fd that came with packet i, now the caller's (any
+ * others are closed), or -ENOENT when none came; -EMSGSIZE (none) when the
+ * kernel could not pass them all (MSG_CTRUNC: e.g. RLIMIT_NOFILE reached).
+ */
+int sock_batch_take_fd(struct sock_batch *b, unsigned i);
+/* With want_fds: closes every fd of packets [0, n) of the last receive that was not taken. */
+void sock_batch_close_fds(struct sock_batch *b, unsigned n);

@@ -120,14 +120,30 @@ static size_t field_end(const struct wire_field *f, const void *msg, size_t pos)
         return pos;
 }
 
-static size_t desc_end(const struct wire_desc *desc, const void *msg, size_t pos) {
-        for (size_t i = 0; i < desc->n_fields; i++)
+/* Where the first n fields of desc end. */
+static size_t fields_end(const struct wire_desc *desc, const void *msg, size_t pos, size_t n) {
+        for (size_t i = 0; i < n; i++)
                 pos = field_end(&desc->fields[i], msg, pos);
         return pos;
 }
 
+static size_t desc_end(const struct wire_desc *desc, const void *msg, size_t pos) {
+        return fields_end(desc, msg, pos, desc->n_fields);
+}
+
+/* The fields a kind's payload sends: all but the trailing optional ones that are zero (see wire.h). */
+static size_t desc_n_sent(const struct wire_desc *desc, const void *msg) {
+        static const uint8_t zero[8];
+        size_t n = desc->n_fields;
+
+        while (n > 0 && (desc->fields[n - 1].flags & WIRE_FIELD_OPTIONAL) &&
+               memcmp(CMEMBER(msg, &desc->fields[n - 1], uint8_t), zero, desc->fields[n - 1].size) == 0)
+                n--;
+        return n;
+}
+
 size_t wire_payload_size(const struct wire_desc *desc, const void *msg) {
-        return desc_end(desc, msg, 0);
+        return fields_end(desc, msg, 0, desc_n_sent(desc, msg));
 }
 
 /*
@@ -140,6 +156,8 @@ static size_t desc_min_size(const struct wire_desc *desc) {
         for (size_t i = 0; i < desc->n_fields; i++) {
                 const struct wire_field *f = &desc->fields[i];
 
+                if (f->flags & WIRE_FIELD_OPTIONAL)
+                        continue;
                 switch (f->type) {
                 case WIRE_TYPE_U8:
                 case WIRE_TYPE_U16:
@@ -284,13 +302,18 @@ static int pack_field(const struct wire_field *f, const void *msg, struct packer
         return 0;
 }
 
-static int pack_desc(const struct wire_desc *desc, const void *msg, struct packer *p) {
-        for (size_t i = 0; i < desc->n_fields; i++) {
+/* The first n fields of desc. */
+static int pack_fields(const struct wire_desc *desc, const void *msg, struct packer *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
                 int r = pack_field(&desc->fields[i], msg, p);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int pack_desc(const struct wire_desc *desc, const void *msg, struct packer *p) {
+        return pack_fields(desc, msg, p, desc->n_fields);
 }
 
 int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_t buf_size) {
@@ -302,7 +325,7 @@ int wire_pack(const struct wire_desc *desc, const void *msg, uint8_t *buf, size_
                 return -EMSGSIZE;
         if (need > INT32_MAX)
                 return -EMSGSIZE;
-        r = pack_desc(desc, msg, &p);
+        r = pack_fields(desc, msg, &p, desc_n_sent(desc, msg));
         if (r < 0)
                 return r;
         return (int) p.pos;
@@ -366,6 +389,9 @@ static int unpack_field(const struct wire_field *f, void *mem_ctx, struct reader
         size_t left;
         int r;
 
+        /* Sent by an older minor version without it: zero, as msg was cleared. */
+        if ((f->flags & WIRE_FIELD_OPTIONAL) && rd->pos == rd->size)
+                return 0;
         switch (f->type) {
         case WIRE_TYPE_BLOB:
         case WIRE_TYPE_STRING:
@@ -613,6 +639,7 @@ static const struct wire_field hello_fields[] = {
         WIRE_U32(struct wire_hello, pnn),
         WIRE_U32(struct wire_hello, n_nodes),
         WIRE_FIXED(struct wire_hello, nonce),
+        WIRE_U64_OPTIONAL(struct wire_hello, channel),
 };
 
 static const struct wire_field auth_fields[] = {
@@ -639,6 +666,12 @@ static const struct wire_field error_fields[] = {
         WIRE_U32(struct wire_error, dst),
 };
 
+static const struct wire_field channel_fd_fields[] = {
+        WIRE_U32(struct wire_channel_fd, pnn),
+        WIRE_U32(struct wire_channel_fd, error),
+        WIRE_BLOB(struct wire_channel_fd, pending, pending_len, WIRE_CHANNEL_PENDING_MAX),
+};
+
 struct wire_empty {
         uint8_t unused;
 };
@@ -654,6 +687,8 @@ const struct wire_desc wire_tunnel_error_desc =
         WIRE_DESC(WIRE_KIND_TUNNEL_ERROR, struct wire_error, error_fields);
 const struct wire_desc wire_link_desc = WIRE_DESC(WIRE_KIND_LINK, struct wire_link, link_fields);
 const struct wire_desc wire_error_desc = WIRE_DESC(WIRE_KIND_ERROR, struct wire_error, error_fields);
+const struct wire_desc wire_channel_fd_desc =
+        WIRE_DESC(WIRE_KIND_CHANNEL_FD, struct wire_channel_fd, channel_fd_fields);
 /* The (DE)REGISTER kinds carry everything in the header; kind 0: the caller sets header.kind. */
 const struct wire_desc wire_empty_desc = { 0, "empty", sizeof(struct wire_empty), NULL, 0, WIRE_ORDER_LE };
 

@@ -24,7 +24,8 @@
 
 #define WIRE_MAGIC          UINT32_C(0x42445443) /* "CTDB" read as bytes */
 #define WIRE_VERSION_MAJOR  1
-#define WIRE_VERSION_MINOR  0
+/* Minor 1: channels (CHANNEL, CHANNEL_FD, wire_hello.channel). */
+#define WIRE_VERSION_MINOR  1
 
 #define WIRE_HEADER_SIZE    32u
 /* Largest frame accepted anywhere, header included. */
@@ -72,7 +73,18 @@ struct wire_field {
         uint32_t max;                   /* BLOB/STRING: max bytes; arrays: max count; PAD: bytes; ALIGN: n */
         size_t size;                    /* C size of the member (FIXED, STRUCT) or of one array element */
         const struct wire_desc *desc;   /* STRUCT, STRUCT_ARRAY: the nested description */
+        uint8_t flags;                  /* WIRE_FIELD_* */
 };
+
+/*
+ * An integer that may be absent (WIRE_U32_OPTIONAL, WIRE_U64_OPTIONAL): how a
+ * minor version appends a field to a kind that older peers send without it.
+ * Unpack reads it as zero when no byte is left for it; pack leaves out the run
+ * of optional fields at the end of a kind's description that are all zero, so
+ * a message that does not use them is byte for byte what an older peer sends.
+ * Only for the last fields of a kind's own description (not inside a nested one).
+ */
+#define WIRE_FIELD_OPTIONAL 1u
 
 /*
  * Byte order of a description's integers. Links and local sockets are little
@@ -114,6 +126,11 @@ struct wire_desc {
 #define WIRE_U16(S, m) WIRE_INT_(S, m, WIRE_TYPE_U16, 2)
 #define WIRE_U32(S, m) WIRE_INT_(S, m, WIRE_TYPE_U32, 4)
 #define WIRE_U64(S, m) WIRE_INT_(S, m, WIRE_TYPE_U64, 8)
+#define WIRE_OPTIONAL_(S, m, t, n)                                                                      \
+        { #m, t, offsetof(S, m) + WIRE_ASSERT_(sizeof(WIRE_MEMBER_(S, m)) == (n)), 0, 0, (n), NULL,    \
+          WIRE_FIELD_OPTIONAL }
+#define WIRE_U32_OPTIONAL(S, m) WIRE_OPTIONAL_(S, m, WIRE_TYPE_U32, 4)
+#define WIRE_U64_OPTIONAL(S, m) WIRE_OPTIONAL_(S, m, WIRE_TYPE_U64, 8)
 /* A byte array member, sizeof(member) bytes on the wire. */
 #define WIRE_FIXED(S, m)                                                                                \
         { #m, WIRE_TYPE_FIXED, offsetof(S, m) + WIRE_ASSERT_(WIRE_IS_ARRAY_(S, m) &&                    \
@@ -247,7 +264,10 @@ int wire_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ct
  * desc, and the lookups below. Link and local socket: HELLO..TUNNEL_ERROR. Local socket only:
  * REGISTER and DEREGISTER (srvid in the header), LINK (tunneld -> client: link
  * state of one peer), ERROR (tunneld -> client: a request failed), TUNNEL_REGISTER
- * and TUNNEL_DEREGISTER (tunnel id in the header).
+ * and TUNNEL_DEREGISTER (tunnel id in the header), CHANNEL (client -> tunneld: open a
+ * direct connection to node header.dst for tunnel id header.srvid). CHANNEL_FD:
+ * tunneld -> client, the outcome of a channel (the connected socket rides along as
+ * SCM_RIGHTS when error is 0); also the acceptor's verdict on a channel connection.
  * MESSAGE: srvid/src/dst in the header, data in the payload. TUNNEL: the same for
  * the tunnel id in header.srvid. TUNNEL_ERROR: a tunnel frame could not be
  * delivered, a payload like ERROR's.
@@ -264,7 +284,9 @@ int wire_dispatch(const struct wire_handler *table, size_t n_table, void *mem_ct
         X(LINK, 18, wire_link_desc)                                                                     \
         X(ERROR, 19, wire_error_desc)                                                                   \
         X(TUNNEL_REGISTER, 20, wire_empty_desc)                                                         \
-        X(TUNNEL_DEREGISTER, 21, wire_empty_desc)
+        X(TUNNEL_DEREGISTER, 21, wire_empty_desc)                                                       \
+        X(CHANNEL, 22, wire_empty_desc)                                                                 \
+        X(CHANNEL_FD, 23, wire_channel_fd_desc)
 
 enum wire_kind {
 #define WIRE_KIND_ENUM_(name, value, desc) WIRE_KIND_##name = (value),
@@ -280,6 +302,8 @@ struct wire_hello {
         uint32_t pnn;           /* sender's pnn; a local client sends CTDB_PNN_NONE */
         uint32_t n_nodes;       /* configured node slots of the sender, 0 from clients */
         uint8_t nonce[WIRE_NONCE_SIZE]; /* challenge for AUTH (random; zero without a key) */
+        /* Minor 1: a channel connection for this tunnel id; 0 (or absent) = the link itself. */
+        uint64_t channel;
 };
 
 /* AUTH: HMAC-SHA256(key, peer's nonce || own pnn as u32 le), only when a key is set. */
@@ -308,6 +332,20 @@ struct wire_error {
         uint32_t dst;
 };
 
+/*
+ * CHANNEL_FD: a channel to or from node pnn for tunnel id header.srvid. error 0:
+ * the socket is passed with the frame, and pending holds what tunneld read from
+ * it past the handshake (the start of the peer's first frames). On a channel
+ * connection the acceptor sends it once with its pnn (error 0, or ESRCH: no owner).
+ */
+#define WIRE_CHANNEL_PENDING_MAX (64u * 1024u)
+struct wire_channel_fd {
+        uint32_t pnn;
+        int32_t error; /* positive errno, 0 = ok */
+        const uint8_t *pending;
+        uint32_t pending_len;
+};
+
 extern const struct wire_desc wire_hello_desc;
 extern const struct wire_desc wire_auth_desc;
 extern const struct wire_desc wire_heartbeat_desc;
@@ -316,6 +354,7 @@ extern const struct wire_desc wire_tunnel_desc;         /* struct wire_message *
 extern const struct wire_desc wire_tunnel_error_desc;   /* struct wire_error */
 extern const struct wire_desc wire_link_desc;
 extern const struct wire_desc wire_error_desc;
+extern const struct wire_desc wire_channel_fd_desc;
 /* The empty payload of the (DE)REGISTER kinds (kind 0: set header.kind yourself). */
 extern const struct wire_desc wire_empty_desc;
 

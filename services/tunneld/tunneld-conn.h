@@ -28,6 +28,9 @@ enum conn_state {
         CONN_HELLO, /* HELLO sent, waiting for the peer's */
         CONN_AUTH,  /* AUTH sent, waiting for the peer's */
         CONN_UP,
+        /* Channel connections (tunneld-channel.c) never reach CONN_UP: */
+        CONN_CHANNEL_WAIT, /* requester: handshake done, waiting for the acceptor's CHANNEL_FD */
+        CONN_HANDOFF,      /* ready to be handed to its owner; the receive loop stops here */
 };
 
 /* How a connection ended; decides what is counted and how loudly it is logged. */
@@ -40,9 +43,19 @@ enum conn_end {
 struct conn {
         struct tunneld_manager *manager;
         struct link *link;        /* the node this connection is (or claims to be) */
-        struct conn *next, *prev; /* in manager->pending while pending */
+        struct conn *next, *prev; /* in manager->pending while pending, manager->channels if channel_out */
         bool pending;             /* accepted, in manager->pending, not yet link->conn */
         bool outgoing;
+        uint16_t peer_minor;      /* from the peer's HELLO */
+
+        /*
+         * A channel connection (tunnel id; 0 = a link's). Accepted ones are pending
+         * too; ours are in manager->channels for the local client that asked.
+         */
+        uint64_t channel;
+        bool channel_out;
+        struct local_client *requester;
+        int32_t channel_error; /* the acceptor's verdict (positive errno) */
 
         int fd;
         sd_event_source *io_source;
@@ -81,6 +94,10 @@ static inline uint64_t heartbeat_timeout_usec(struct tunneld_manager *m) {
 }
 
 /* tunneld-link.c */
+/* A new connection to l (socket, bind to our nodes address, connect), a talloc child of parent. */
+int conn_connect(struct link *l, void *parent, struct conn **ret);
+/* Sends HELLO if conn_connect() connected at once (else that happens when the connect completes). */
+void conn_start(struct conn *c);
 /*
  * Ends a connection. A pending one just goes away; the link's own one takes the
  * link down (if it was up) and, on the connecting side, schedules a reconnect.
@@ -101,3 +118,14 @@ int conn_send_hello(struct conn *c);
  * unexpected, -EPERM peer refused, else cannot answer.
  */
 int conn_handle_frame(struct conn *c, const struct wire_header *h, const uint8_t *payload, size_t len);
+
+/* tunneld-channel.c */
+/* A channel connection finished its handshake (from conn_up()). */
+void channel_ready(struct conn *c);
+/*
+ * Hands a CONN_HANDOFF connection to its owner with the len bytes read past the
+ * handshake, or tells the requester why not. Frees c.
+ */
+void channel_handoff(struct conn *c, const uint8_t *pending, size_t len);
+/* A channel connection failed (from conn_end()): the requester hears why. Frees c. */
+void channel_failed(struct conn *c, enum conn_end how, int error);

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -50,6 +51,10 @@ static int conn_destructor(struct conn *c) {
         if (c->fd >= 0)
                 close(c->fd);
         conn_pending_remove(c);
+        if (c->channel_out) {
+                LIST_REMOVE(c->manager->channels, c);
+                c->manager->n_channels--;
+        }
         return 0;
 }
 
@@ -78,7 +83,9 @@ static void conn_flush(struct conn *c) {
                         break;
                 }
                 c->woff += (size_t) n;
-                c->link->tx_bytes += (uint64_t) n;
+                /* A channel's handshake is not the link's traffic. */
+                if (!c->channel)
+                        c->link->tx_bytes += (uint64_t) n;
         }
         if (c->woff == c->wlen) {
                 c->woff = c->wlen = 0;
@@ -121,7 +128,8 @@ static int conn_reserve(struct conn *c, size_t total) {
 /* The frame of total bytes at wbuf + wlen is complete: take it, and write it unless corked. */
 static void conn_commit(struct conn *c, size_t total) {
         c->wlen += total;
-        if (c->manager->cork > 0)
+        /* tunneld_manager_uncork() flushes links only; a channel's handshake goes now. */
+        if (c->manager->cork > 0 && !c->channel)
                 c->dirty = true;
         else
                 conn_flush(c);
@@ -186,13 +194,17 @@ static int conn_rbuf_alloc(struct conn *c, const char **ret_reason) {
         return 0;
 }
 
-/* Takes the n bytes just put after rbuf + rlen, then every complete frame. Negative = close. */
+/*
+ * Takes the n bytes just put after rbuf + rlen, then every complete frame.
+ * Negative = close; 1 = c was handed over as a channel (and is gone).
+ */
 static int conn_process(struct conn *c, size_t n, const char **ret_reason) {
         size_t pos = 0;
         int r = 0;
 
         c->rlen += n;
-        c->link->rx_bytes += (uint64_t) n;
+        if (!c->channel)
+                c->link->rx_bytes += (uint64_t) n;
         c->last_rx_usec = now_usec(c->manager);
 
         while (c->rlen - pos >= WIRE_HEADER_SIZE) {
@@ -234,6 +246,11 @@ static int conn_process(struct conn *c, size_t n, const char **ret_reason) {
                         break;
                 }
                 pos += h.length;
+                /* What follows is the channel's owners' stream, not ours to parse. */
+                if (c->state == CONN_HANDOFF) {
+                        channel_handoff(c, c->rbuf + pos, c->rlen - pos);
+                        return 1;
+                }
         }
         if (r < 0)
                 return r;
@@ -250,7 +267,7 @@ static int conn_process(struct conn *c, size_t n, const char **ret_reason) {
         return 0;
 }
 
-/* One read, then every complete frame in the buffer. Negative = close (see conn_handle_frame). */
+/* One read, then every complete frame in the buffer. As conn_process(). */
 static int conn_read(struct conn *c, const char **ret_reason) {
         ssize_t n;
         int r;
@@ -288,6 +305,8 @@ int conn_feed(struct conn *c, const uint8_t *data, size_t len) {
                 data += n;
                 len -= n;
                 r = conn_process(c, n, &reason);
+                if (r > 0)
+                        return 0; /* handed over: c is gone */
         }
         if (r < 0)
                 conn_end(c, conn_end_kind(r), r, reason);
@@ -334,6 +353,8 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 r = conn_read(c, &reason);
+                if (r > 0)
+                        return 0; /* handed over as a channel: c is gone */
                 if (r < 0) {
                         /* EOF (-EPIPE) needs no errno text. */
                         conn_end(c, conn_end_kind(r), r == -EPIPE ? 0 : r, reason);
@@ -358,6 +379,8 @@ static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         case CONN_HELLO:
         case CONN_AUTH:
+        case CONN_CHANNEL_WAIT:
+        case CONN_HANDOFF:
                 if (c->pending) {
                         (void) conn_reject(c, "%s", "no handshake in time");
                         conn_end(c, CONN_END_REJECTED, -ETIMEDOUT, "handshake timed out");
@@ -429,6 +452,15 @@ void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) 
 
         snprintf(text, sizeof(text), "%s%s%s", reason, error ? ": " : "",
                  error ? strerror(error < 0 ? -error : error) : "");
+        if (c->channel) {
+                /* Never the link's: nothing of the link changes, nothing reconnects. */
+                if (how == CONN_END_BAD_FRAME)
+                        tunneld_manager_count_bad_frame(m);
+                log_debug("Channel connection %s %s (node %u, tunnel id 0x%" PRIx64 "): %s.",
+                          c->outgoing ? "to" : "from", c->address, l->pnn, c->channel, text);
+                channel_failed(c, how, error);
+                return;
+        }
         if (how == CONN_END_BAD_FRAME) {
                 tunneld_manager_count_bad_frame(m);
                 if (was_up || tunneld_manager_reject_log_allowed(m))
@@ -463,7 +495,7 @@ void conn_end(struct conn *c, enum conn_end how, int error, const char *reason) 
 
 /* ---- connecting ------------------------------------------------------- */
 
-static int link_connect(struct link *l) {
+int conn_connect(struct link *l, void *parent, struct conn **ret) {
         struct tunneld_manager *m = l->manager;
         const struct ctdb_node_entry *self = &m->nodes->nodes[m->pnn];
         struct conn *c;
@@ -481,25 +513,40 @@ static int link_connect(struct link *l) {
                 return r;
         }
 
-        r = conn_new(m, l, l, fd, &c);
+        r = conn_new(m, parent, l, fd, &c);
         if (r < 0)
                 return r;
         c->outgoing = true;
         snprintf(c->address, sizeof(c->address), "%s", l->address);
-        l->conn = c;
 
         if (connect(fd, (const struct sockaddr *) &l->sa, l->sa_len) < 0) {
                 if (errno != EINPROGRESS) {
                         r = -errno;
-                        l->conn = NULL;
                         talloc_free(c);
                         return r;
                 }
                 c->state = CONN_CONNECTING;
                 conn_set_io_events(c, EPOLLOUT);
-                return 0;
-        }
-        conn_established(c);
+        } else
+                c->state = CONN_HELLO; /* connected at once: HELLO from conn_start() */
+        *ret = c;
+        return 0;
+}
+
+void conn_start(struct conn *c) {
+        if (c->state != CONN_CONNECTING)
+                conn_established(c);
+}
+
+static int link_connect(struct link *l) {
+        struct conn *c;
+        int r;
+
+        r = conn_connect(l, l, &c);
+        if (r < 0)
+                return r;
+        l->conn = c;
+        conn_start(c);
         return 0;
 }
 
@@ -558,11 +605,16 @@ void link_free(struct link *l) {
         if (!l)
                 return;
         m = l->manager;
-        /* Accepted connections are the manager's until their handshake is done. */
+        /* Accepted connections and channels are the manager's until handshake or hand-over. */
         for (struct conn *c = m->pending, *next; c; c = next) {
                 next = c->next;
                 if (c->link == l)
                         talloc_free(c);
+        }
+        for (struct conn *c = m->channels, *next; c; c = next) {
+                next = c->next;
+                if (c->link == l)
+                        channel_failed(c, CONN_END_CLOSED, -ENOENT);
         }
         talloc_free(l);
 }
@@ -606,8 +658,6 @@ void link_accept(struct tunneld_manager *m, int fd, const struct sockaddr *sa, s
                 reason = "its address is not in the nodes file";
         else if (!l)
                 reason = "its node slot is deleted or our own";
-        else if (l->outgoing)
-                reason = "a node with a higher pnn must wait for our connection";
         else if (m->n_pending >= MANAGER_PENDING_MAX)
                 reason = "too many unauthenticated connections";
         if (reason) {

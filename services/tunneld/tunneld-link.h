@@ -34,6 +34,7 @@ struct link {
 
         struct conn *conn; /* current connection, or NULL */
         bool up;           /* conn completed its handshake */
+        uint16_t peer_minor; /* the peer's minor version, from the HELLO of conn */
 
         uint64_t tx_bytes;
         uint64_t rx_bytes;

@@ -6,6 +6,7 @@
 #include "local-server.h"
 #include "log.h"
 #include "talloc-util.h"
+#include "tunneld-channel.h"
 #include "tunneld-link.h"
 #include "tunneld-local.h"
 #include "tunneld-manager.h"
@@ -248,6 +249,22 @@ static int client_handle_tunnel(void *userdata, const struct wire_header *hdr, c
         return 0;
 }
 
+/* A channel, like a TUNNEL, only on an id the client owns here: the peer's owner trusts that. */
+static int client_handle_channel(void *userdata, const struct wire_header *h, const void *msg,
+                                 const uint8_t *payload, size_t len) {
+        struct tunneld_client *c = userdata;
+        int r;
+
+        if (!reg_find(&c->local->tunnels, h->srvid, c)) {
+                client_send_error(c, h, EPERM);
+                return 0;
+        }
+        r = tunneld_channel_open(c->local->manager, c->lc, h->dst, h->srvid);
+        if (r < 0)
+                (void) tunneld_local_send_channel(c->local, c->lc, h->dst, h->srvid, -r, NULL, 0, -1);
+        return 0;
+}
+
 static const struct wire_handler client_frame_handlers[] = {
         { WIRE_KIND_REGISTER, NULL, client_handle_register },
         { WIRE_KIND_DEREGISTER, NULL, client_handle_deregister },
@@ -255,6 +272,7 @@ static const struct wire_handler client_frame_handlers[] = {
         { WIRE_KIND_TUNNEL, &wire_tunnel_desc, client_handle_tunnel },
         { WIRE_KIND_TUNNEL_REGISTER, NULL, client_handle_tunnel_register },
         { WIRE_KIND_TUNNEL_DEREGISTER, NULL, client_handle_tunnel_deregister },
+        { WIRE_KIND_CHANNEL, NULL, client_handle_channel },
 };
 
 /* A kind not in the table, or a payload that does not unpack, closes the client. */
@@ -299,6 +317,7 @@ static void on_disconnected(struct local_client *lc, void *userdata) {
 
         if (!c)
                 return;
+        tunneld_channel_client_gone(c->local->manager, lc);
         while (c->regs.head)
                 reg_unlink(&c->local->regs, &c->regs, c->regs.head);
         while (c->tunnels.head)
@@ -414,4 +433,29 @@ int tunneld_local_tunnel_error(struct tunneld_local *t, const struct wire_error 
                 return -ESRCH;
         client_send_error_for(owner->client, WIRE_KIND_TUNNEL, e->srvid, e->dst, -e->error);
         return 0;
+}
+
+struct local_client *tunneld_local_tunnel_owner(struct tunneld_local *t, uint64_t id) {
+        struct reg *owner = reg_find(&t->tunnels, id, NULL);
+
+        return owner ? owner->client->lc : NULL;
+}
+
+int tunneld_local_send_channel(struct tunneld_local *t, struct local_client *lc, uint32_t pnn, uint64_t id,
+                               int error, const uint8_t *pending, size_t len, int fd) {
+        struct tunneld_manager *m = t->manager;
+        struct wire_header h = { .src = m->pnn, .dst = m->pnn, .srvid = id };
+        struct wire_channel_fd msg = {
+                .pnn = pnn,
+                .error = error,
+                .pending = error == 0 ? pending : NULL,
+                .pending_len = error == 0 ? (uint32_t) len : 0,
+        };
+        _cleanup_talloc_ uint8_t *frame = NULL;
+        int r;
+
+        r = wire_frame_build(NULL, &h, &wire_channel_fd_desc, &msg, &frame);
+        if (r < 0)
+                return r;
+        return local_client_send_fd(lc, frame, (size_t) r, error == 0 ? fd : -1);
 }

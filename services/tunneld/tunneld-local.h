@@ -18,6 +18,8 @@
  *   ENOBUFS     the link's send queue is full;
  *   ESRCH       nobody owns the id on the destination node (this one, or a peer
  *               that answered with TUNNEL_ERROR).
+ * CHANNEL (tunneld-channel.h) needs the id owned here too (else ERROR EPERM); its
+ * outcome comes back as CHANNEL_FD.
  * CTDB_PNN_ALL sends to every connected node but this one; each of them without
  * an owner answers with its own ESRCH, a full queue gives ENOBUFS for its node.
  */
@@ -66,3 +68,13 @@ int tunneld_local_tunnel_deliver(struct tunneld_local *t, const struct wire_head
  * -ESRCH if nobody owns the id here any more.
  */
 int tunneld_local_tunnel_error(struct tunneld_local *t, const struct wire_error *e);
+
+/* This node's owner of tunnel id id, or NULL. */
+struct local_client *tunneld_local_tunnel_owner(struct tunneld_local *t, uint64_t id);
+/*
+ * CHANNEL_FD to lc: the channel with pnn for tunnel id id; error 0 passes fd
+ * (still the caller's) and the pending bytes, else only the error (positive
+ * errno). -errno when it could not be sent (local_client_send_fd()).
+ */
+int tunneld_local_send_channel(struct tunneld_local *t, struct local_client *lc, uint32_t pnn, uint64_t id,
+                               int error, const uint8_t *pending, size_t len, int fd);

@@ -22,6 +22,8 @@ struct bus_registry;
 
 /* Pending (not yet authenticated) incoming connections at any one time. */
 #define MANAGER_PENDING_MAX 64u
+/* Channels this node is setting up (tunneld-channel.h) at any one time. */
+#define MANAGER_CHANNELS_MAX 64u
 
 struct tunneld_manager {
         sd_event *event;
@@ -41,6 +43,8 @@ struct tunneld_manager {
         sd_event_source *listen_source;
         struct conn *pending; /* incoming connections before HELLO/AUTH completed */
         unsigned n_pending;
+        struct conn *channels; /* channel connections we opened, until handed over */
+        unsigned n_channels;
 
         struct tunneld_local *local;
         struct bus_registry *bus_registry;

@@ -28,6 +28,9 @@ int conn_send_hello(struct conn *c) {
                         return r;
         }
         memcpy(hello.nonce, c->nonce, sizeof(c->nonce));
+        /* Says what this connection is for; an accepted one learns it from the peer's HELLO. */
+        if (c->channel_out)
+                hello.channel = c->channel;
         c->state = CONN_HELLO;
         return conn_queue_msg(c, &wire_hello_desc, 0, &hello);
 }
@@ -37,6 +40,10 @@ static void conn_up(struct conn *c) {
         struct link *l = c->link;
         uint64_t now = now_usec(m);
 
+        if (c->channel) {
+                channel_ready(c);
+                return;
+        }
         c->state = CONN_UP;
         c->last_rx_usec = now;
         c->next_heartbeat_usec = now + heartbeat_interval_usec(m);
@@ -53,6 +60,7 @@ static void conn_up(struct conn *c) {
         }
 
         l->up = true;
+        l->peer_minor = c->peer_minor;
         l->backoff_usec = LINK_BACKOFF_MIN_USEC;
 
         char pnn_field[32], addr_field[80];
@@ -114,6 +122,16 @@ static int conn_handle_hello(void *userdata, const struct wire_header *h, const 
                 snprintf(detail, sizeof(detail), "it says it is node %u, but its address is node %u's",
                          hello->pnn, c->link->pnn);
                 return conn_reject(c, "%s", detail);
+        }
+        c->peer_minor = hello->minor;
+        /*
+         * Either node may open a channel, but only the lower pnn opens the link: a
+         * connection is known to be a channel only now, so the rule is checked here.
+         */
+        if (c->pending) {
+                c->channel = hello->channel;
+                if (!c->channel && c->link->outgoing)
+                        return conn_reject(c, "%s", "a node with a higher pnn must wait for our connection");
         }
 
         if (!m->psk) {
@@ -215,6 +233,19 @@ static int conn_handle_tunnel_error(void *userdata, const struct wire_header *h,
         return 0;
 }
 
+/* The acceptor's verdict on a channel we opened; tunneld-channel.c acts on it once the loop stops. */
+static int conn_handle_channel_fd(void *userdata, const struct wire_header *h, const void *msg,
+                                  const uint8_t *payload, size_t len) {
+        struct conn *c = userdata;
+        const struct wire_channel_fd *v = msg;
+
+        if (c->state != CONN_CHANNEL_WAIT)
+                return -EBADMSG;
+        c->channel_error = v->error < 0 ? EPROTO : v->error;
+        c->state = CONN_HANDOFF;
+        return 0;
+}
+
 static const struct wire_handler conn_frame_handlers[] = {
         { WIRE_KIND_HELLO, &wire_hello_desc, conn_handle_hello },
         { WIRE_KIND_AUTH, &wire_auth_desc, conn_handle_auth },
@@ -222,6 +253,7 @@ static const struct wire_handler conn_frame_handlers[] = {
         { WIRE_KIND_MESSAGE, &wire_message_desc, conn_handle_message },
         { WIRE_KIND_TUNNEL, &wire_tunnel_desc, conn_handle_tunnel },
         { WIRE_KIND_TUNNEL_ERROR, &wire_tunnel_error_desc, conn_handle_tunnel_error },
+        { WIRE_KIND_CHANNEL_FD, &wire_channel_fd_desc, conn_handle_channel_fd },
 };
 
 /* A payload that does not unpack and a kind not in the table both close the link (-EBADMSG). */

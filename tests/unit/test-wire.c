@@ -212,7 +212,7 @@ static void test_desc_by_kind(void) {
                 { WIRE_KIND_REGISTER, &wire_empty_desc },      { WIRE_KIND_DEREGISTER, &wire_empty_desc },
                 { WIRE_KIND_LINK, &wire_link_desc },           { WIRE_KIND_ERROR, &wire_error_desc },
         };
-        static const uint16_t unknown[] = { 0, 7, 15, 22, 0x100, 0x7fff, 0xffff };
+        static const uint16_t unknown[] = { 0, 7, 15, 24, 0x100, 0x7fff, 0xffff };
 
         for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
                 g_assert_true(wire_desc_by_kind(known[i].kind) == known[i].desc);
@@ -670,8 +670,9 @@ static void test_kind_names(void) {
                 { WIRE_KIND_LINK, "LINK" },             { WIRE_KIND_ERROR, "ERROR" },
                 { WIRE_KIND_TUNNEL_REGISTER, "TUNNEL_REGISTER" },
                 { WIRE_KIND_TUNNEL_DEREGISTER, "TUNNEL_DEREGISTER" },
+                { WIRE_KIND_CHANNEL, "CHANNEL" },       { WIRE_KIND_CHANNEL_FD, "CHANNEL_FD" },
         };
-        static const uint16_t unknown[] = { 0, 7, 15, 22, 0x100, 0xffff };
+        static const uint16_t unknown[] = { 0, 7, 15, 24, 0x100, 0xffff };
 
         for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
                 g_assert_cmpstr(wire_kind_to_string(known[i].kind), ==, known[i].name);
@@ -1258,6 +1259,116 @@ static void test_hello_check_from_wire(void) {
         talloc_free(ctx);
 }
 
+/* ---- optional trailing fields -------------------------------------------- */
+
+struct opt_msg {
+        uint32_t a;
+        uint32_t b;
+        uint64_t c;
+};
+
+static const struct wire_field opt_fields[] = {
+        WIRE_U32(struct opt_msg, a),
+        WIRE_U32_OPTIONAL(struct opt_msg, b),
+        WIRE_U64_OPTIONAL(struct opt_msg, c),
+};
+static const struct wire_desc opt_desc = WIRE_DESC(0x7f10, struct opt_msg, opt_fields);
+
+/* An older peer's message without the optional fields unpacks, and they read as zero. */
+static void test_optional_absent(void) {
+        const uint8_t old[4] = { 7, 0, 0, 0 };
+        const uint8_t one[8] = { 7, 0, 0, 0, 9, 0, 0, 0 };
+        struct opt_msg m = { .b = 55, .c = 66 };
+
+        g_assert_cmpint(wire_unpack(&opt_desc, NULL, old, sizeof(old), &m), ==, 4);
+        g_assert_cmpuint(m.a, ==, 7);
+        g_assert_cmpuint(m.b, ==, 0);
+        g_assert_cmpuint(m.c, ==, 0);
+        g_assert_cmpint(wire_unpack(&opt_desc, NULL, one, sizeof(one), &m), ==, 8);
+        g_assert_cmpuint(m.b, ==, 9);
+        g_assert_cmpuint(m.c, ==, 0);
+        /* The required field is still required. */
+        g_assert_cmpint(wire_unpack(&opt_desc, NULL, old, 3, &m), ==, -EBADMSG);
+}
+
+/* Part of an optional field is a truncated message, not an absent field. */
+static void test_optional_partial_refused(void) {
+        const uint8_t buf[16] = { 7, 0, 0, 0, 9, 0, 0, 0, 1 };
+        struct opt_msg m;
+
+        for (size_t len = 5; len < 8; len++)
+                g_assert_cmpint(wire_unpack(&opt_desc, NULL, buf, len, &m), ==, -EBADMSG);
+        for (size_t len = 9; len < 16; len++)
+                g_assert_cmpint(wire_unpack(&opt_desc, NULL, buf, len, &m), ==, -EBADMSG);
+        g_assert_cmpint(wire_unpack(&opt_desc, NULL, buf, 16, &m), ==, 16);
+        g_assert_cmpuint(m.c, ==, 1);
+}
+
+/* Zero optional fields at the end are not sent; one in use sends those before it too. */
+static void test_optional_pack(void) {
+        void *ctx = talloc_new(NULL);
+        struct opt_msg none = { .a = 1 }, last = { .a = 1, .c = 0x1122334455667788 }, out;
+        uint8_t *buf;
+        size_t n;
+
+        buf = pack(ctx, &opt_desc, &none, &n);
+        g_assert_cmpuint(n, ==, 4);
+        buf = pack(ctx, &opt_desc, &last, &n);
+        g_assert_cmpuint(n, ==, 16);
+        g_assert_cmpint(wire_unpack(&opt_desc, ctx, buf, n, &out), ==, 16);
+        g_assert_cmpuint(out.b, ==, 0);
+        g_assert_cmpuint(out.c, ==, last.c);
+        assert_small_buffers_refused(&opt_desc, &last);
+        talloc_free(ctx);
+}
+
+/* HELLO's channel (minor 1): an ordinary HELLO is what minor 0 sent, a channel's is 8 bytes longer. */
+static void test_hello_channel(void) {
+        void *ctx = talloc_new(NULL);
+        struct wire_hello link = { .magic = WIRE_MAGIC, .major = WIRE_VERSION_MAJOR, .pnn = 2 }, out;
+        struct wire_hello chan = link;
+        uint8_t *buf;
+        size_t n;
+
+        buf = pack(ctx, &wire_hello_desc, &link, &n);
+        g_assert_cmpuint(n, ==, 48);
+        g_assert_cmpint(wire_unpack(&wire_hello_desc, ctx, buf, n, &out), ==, 48);
+        g_assert_cmpuint(out.channel, ==, 0);
+        chan.channel = UINT64_C(0xdb00000000000001);
+        buf = pack(ctx, &wire_hello_desc, &chan, &n);
+        g_assert_cmpuint(n, ==, 56);
+        g_assert_cmpuint(buf[48], ==, 0x01);
+        g_assert_cmpuint(buf[55], ==, 0xdb);
+        g_assert_cmpint(wire_unpack(&wire_hello_desc, ctx, buf, n, &out), ==, 56);
+        g_assert_cmpuint(out.channel, ==, chan.channel);
+        g_assert_cmpuint(out.pnn, ==, 2);
+        talloc_free(ctx);
+}
+
+static void test_channel_fd_round_trip(void) {
+        void *ctx = talloc_new(NULL);
+        struct wire_channel_fd in = { .pnn = 1, .error = 0, .pending = (const uint8_t *) "xyz",
+                                      .pending_len = 3 }, out;
+        uint8_t *buf;
+        size_t n;
+
+        g_assert_cmpuint(WIRE_KIND_CHANNEL, ==, 22);
+        g_assert_cmpuint(WIRE_KIND_CHANNEL_FD, ==, 23);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_CHANNEL) == &wire_empty_desc);
+        g_assert_true(wire_desc_by_kind(WIRE_KIND_CHANNEL_FD) == &wire_channel_fd_desc);
+        buf = pack(ctx, &wire_channel_fd_desc, &in, &n);
+        g_assert_cmpuint(n, ==, 4 + 4 + 4 + 3);
+        g_assert_cmpint(wire_unpack(&wire_channel_fd_desc, ctx, buf, n, &out), ==, (int) n);
+        g_assert_cmpuint(out.pnn, ==, 1);
+        g_assert_cmpint(out.error, ==, 0);
+        g_assert_cmpmem(out.pending, out.pending_len, "xyz", 3);
+        assert_truncations_refused(&wire_channel_fd_desc, buf, n);
+        /* More pending bytes than a link's read buffer holds: refused. */
+        put32(buf + 8, WIRE_CHANNEL_PENDING_MAX + 1);
+        g_assert_cmpint(wire_unpack(&wire_channel_fd_desc, ctx, buf, n, &out), ==, -E2BIG);
+        talloc_free(ctx);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -1321,6 +1432,12 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/wire/hello/check", test_hello_check);
         g_test_add_func("/wire/hello/check-from-wire", test_hello_check_from_wire);
+
+        g_test_add_func("/wire/optional/absent", test_optional_absent);
+        g_test_add_func("/wire/optional/partial-refused", test_optional_partial_refused);
+        g_test_add_func("/wire/optional/pack", test_optional_pack);
+        g_test_add_func("/wire/hello/channel", test_hello_channel);
+        g_test_add_func("/wire/kind/channel-fd", test_channel_fd_round_trip);
 
         return g_test_run();
 }
