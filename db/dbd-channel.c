@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <talloc.h>
@@ -50,6 +49,8 @@ struct dbd_channel {
         size_t rlen;
         uint8_t *wbuf;
         size_t wlen, woff;
+        bool in_io;                     /* its io callback runs: a loss frees it afterwards */
+        bool lost;
 };
 
 /* Per peer: the channel frames go on, and when to ask again. */
@@ -100,7 +101,7 @@ static int channel_process(struct dbd_channel *ch) {
         size_t off = 0;
         int r = 0;
 
-        while (ch->rlen - off >= WIRE_HEADER_SIZE) {
+        while (!ch->lost && ch->rlen - off >= WIRE_HEADER_SIZE) {
                 struct wire_header h;
 
                 r = wire_header_unpack(ch->rbuf + off, WIRE_FRAME_MAX, &h);
@@ -122,7 +123,7 @@ static int channel_process(struct dbd_channel *ch) {
                                 r = q;
                                 break;
                         }
-                        dbd_manager_receive(ch->m, ch->pnn, msg.data, msg.data_len);
+                        dbd_manager_frame(ch->m, ch->pnn, msg.data, msg.data_len);
                 }
                 off += h.length;
         }
@@ -156,7 +157,7 @@ static int channel_read(struct dbd_channel *ch) {
                         return -ECONNRESET;
                 ch->rlen += (size_t) n;
                 r = channel_process(ch);
-                if (r < 0)
+                if (r < 0 || ch->lost)
                         return r;
         }
 }
@@ -183,26 +184,37 @@ static void channel_lost(struct dbd_channel *ch, int error) {
         dbd_manager *m = ch->m;
         struct dbd_peer_channel *pc = ch->outgoing ? peer_of(m, ch->pnn) : NULL;
 
+        if (ch->lost)
+                return;
+        ch->lost = true;
         log_info_errno(error, "Channel to node %" PRIu32 " closed: %m; record traffic goes through tunneld",
                        ch->pnn);
         if (pc) {
                 pc->backoff_usec = pc->backoff_usec ? pc->backoff_usec * 2 : REOPEN_MIN_USEC;
                 if (pc->backoff_usec > REOPEN_MAX_USEC)
                         pc->backoff_usec = REOPEN_MAX_USEC;
+                if (pc->out == ch)
+                        pc->out = NULL;
         }
-        channel_free(ch);
+        /* A handler of a frame read from it sent on it: its reader frees it when it returns. */
+        if (!ch->in_io)
+                channel_free(ch);
 }
 
 static int on_channel_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct dbd_channel *ch = userdata;
         int r = 0;
 
+        ch->in_io = true;
         if (revents & EPOLLOUT)
                 r = channel_flush(ch);
-        if (r >= 0 && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (r >= 0 && !ch->lost && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 r = channel_read(ch);
+        ch->in_io = false;
         if (r < 0)
                 channel_lost(ch, r);
+        else if (ch->lost)
+                channel_free(ch);
         return 0;
 }
 
@@ -284,7 +296,13 @@ void dbd_channel_drop(dbd_manager *m, uint32_t pnn) {
 
         for (ch = m->channels; ch; ch = next) {
                 next = ch->next;
-                if (pnn == CTDB_PNN_ALL || ch->pnn == pnn)
+                if (pnn != CTDB_PNN_ALL && ch->pnn != pnn)
+                        continue;
+                if (ch->outgoing && ch->pnn < m->n_peer_channels && m->peer_channels[ch->pnn].out == ch)
+                        m->peer_channels[ch->pnn].out = NULL;
+                if (ch->in_io)
+                        ch->lost = true;
+                else
                         channel_free(ch);
         }
         if (pnn == CTDB_PNN_ALL) {
@@ -298,12 +316,9 @@ void dbd_channel_drop(dbd_manager *m, uint32_t pnn) {
 int dbd_channel_send(dbd_manager *m, uint32_t pnn, const uint8_t *data, size_t len) {
         struct dbd_peer_channel *pc = pnn < m->n_peer_channels ? &m->peer_channels[pnn] : NULL;
         struct dbd_channel *ch = pc ? pc->out : NULL;
-        struct wire_header h = {
-                .kind = WIRE_KIND_TUNNEL, .src = m->pnn, .dst = pnn, .srvid = CTDB_TUNNEL_DBD
-        };
-        uint8_t hdr[WIRE_HEADER_SIZE + 4];
-        uint32_t dlen = (uint32_t) len;
-        size_t need = sizeof(hdr) + len;
+        struct wire_header h = { .src = m->pnn, .dst = pnn, .srvid = CTDB_TUNNEL_DBD };
+        struct wire_message tm = { .data = data, .data_len = (uint32_t) len };
+        size_t need = WIRE_HEADER_SIZE + wire_payload_size(&wire_tunnel_desc, &tm);
         int r;
 
         if (!ch) {
@@ -312,42 +327,18 @@ int dbd_channel_send(dbd_manager *m, uint32_t pnn, const uint8_t *data, size_t l
         }
         if (ch->wlen + need > WRITE_MAX)
                 return -ENOBUFS;
-        wire_header_finish(&h, 4 + len, hdr);
-        /* TUNNEL's payload is the data with its u32 length (little endian). */
-        hdr[WIRE_HEADER_SIZE + 0] = (uint8_t) dlen;
-        hdr[WIRE_HEADER_SIZE + 1] = (uint8_t) (dlen >> 8);
-        hdr[WIRE_HEADER_SIZE + 2] = (uint8_t) (dlen >> 16);
-        hdr[WIRE_HEADER_SIZE + 3] = (uint8_t) (dlen >> 24);
-        if (ch->wlen == 0) {
-                struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *) data, len } };
-                ssize_t n = writev(ch->fd, iov, 2);
-
-                if (n == (ssize_t) need)
-                        return 0;
-                if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        r = -errno;
-                        channel_lost(ch, r);
-                        return -ENOTCONN;
-                }
-                if (n < 0)
-                        n = 0;
-                /* The rest waits for EPOLLOUT. */
-                if (!(ch->wbuf = talloc_realloc(ch, ch->wbuf, uint8_t, need)))
-                        return -ENOMEM;
-                memcpy(ch->wbuf, hdr, sizeof(hdr));
-                memcpy(ch->wbuf + sizeof(hdr), data, len);
-                ch->wlen = need;
-                ch->woff = (size_t) n;
-        } else {
+        /* Queued behind what the socket did not take yet, then written at once if it is alone. */
+        if (!ch->wbuf || talloc_get_size(ch->wbuf) < ch->wlen + need) {
                 uint8_t *b = talloc_realloc(ch, ch->wbuf, uint8_t, ch->wlen + need);
 
                 if (!b)
                         return -ENOMEM;
                 ch->wbuf = b;
-                memcpy(b + ch->wlen, hdr, sizeof(hdr));
-                memcpy(b + ch->wlen + sizeof(hdr), data, len);
-                ch->wlen += need;
         }
+        r = wire_frame_pack(&h, &wire_tunnel_desc, &tm, ch->wbuf + ch->wlen, need);
+        if (r < 0)
+                return r;
+        ch->wlen += (size_t) r;
         r = channel_flush(ch);
         if (r < 0) {
                 channel_lost(ch, r);

@@ -87,13 +87,20 @@ struct dbd_manager {
         struct dbd_freeze_wait *freeze_wait;
         sd_event_source *vacuum_timer;
 
+        /* Direct channels to the other dbds (dbd-channel.c). */
+        struct dbd_channel *channels;
+        struct dbd_peer_channel *peer_channels;  /* by pnn */
+        uint32_t n_peer_channels;
+
         bool ready;
 };
 
 /* ---- dbd-manager.c ------------------------------------------------------ */
 
-/* Sends one of dbd's messages to pnn's dbd over the tunnel. */
+/* Sends one of dbd's messages to pnn's dbd: on the channel to pnn if there is one, else the tunnel. */
 int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg);
+/* One frame of dbd's messages from src (tunnel or channel): dispatched, problems logged. */
+void dbd_manager_frame(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len);
 /* The lmaster of a key under this node's VnnMap (CTDB_PNN_NONE before the first recovery). */
 uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len);
 bool dbd_in_vnnmap(const uint32_t *vnnmap, uint32_t n, uint32_t pnn);
@@ -164,6 +171,18 @@ int dbd_wipe_on_request(void *userdata, const struct wire_header *h, const void 
 /* dbd-local.c: what a traverse sends its client. */
 void dbd_local_send_records(struct local_client *c, uint64_t id, const struct db_records *batch);
 void dbd_local_send_error(struct local_client *c, uint64_t id, int error);
+
+/* ---- dbd-channel.c ------------------------------------------------------ */
+
+/* A channel tunneld opened (fd >= 0, owned from now on; pending: bytes read already) or failed to. */
+void dbd_channel_received(dbd_manager *m, uint32_t pnn, uint64_t tunnel_id, int fd, const uint8_t *pending,
+                          size_t pending_len);
+/* Sends data (an inner message) on this node's channel to pnn: -ENOTCONN without one (one is asked for). */
+int dbd_channel_send(dbd_manager *m, uint32_t pnn, const uint8_t *data, size_t len);
+/* Asks for a channel to pnn unless there is one, one is being opened, or the last failed just now. */
+void dbd_channel_want(dbd_manager *m, uint32_t pnn);
+/* Closes the channels to pnn (CTDB_PNN_ALL: all): its link went down. */
+void dbd_channel_drop(dbd_manager *m, uint32_t pnn);
 
 /* ---- dbd-vacuum.c ------------------------------------------------------- */
 

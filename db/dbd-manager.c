@@ -45,6 +45,9 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
         len = wire_inner_pack_into(desc, msg, buf, need);
         if (len < 0)
                 return len;
+        /* Direct to the peer's dbd where there is a channel; else through tunneld (and ask for one). */
+        if (pnn != m->pnn && pnn != CTDB_PNN_ALL && dbd_channel_send(m, pnn, buf, (size_t) len) >= 0)
+                return 0;
         return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
 }
 
@@ -65,8 +68,7 @@ int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_
         return -ENOMSG;
 }
 
-static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
-        dbd_manager *m = userdata;
+void dbd_manager_frame(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
         int kind = wire_inner_kind(data, len);
         int r = dbd_manager_receive(m, src, data, len);
 
@@ -77,6 +79,15 @@ static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const ui
         else if (r < 0)
                 log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m",
                                   dbd_msg_kind_to_string(kind), src);
+}
+
+static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
+        dbd_manager_frame(userdata, src, data, len);
+}
+
+static void on_channel(void *userdata, uint32_t pnn, uint64_t tunnel_id, int fd, const uint8_t *pending,
+                       size_t pending_len) {
+        dbd_channel_received(userdata, pnn, tunnel_id, fd, pending, pending_len);
 }
 
 static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
@@ -101,15 +112,22 @@ static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
 static void on_disconnected(void *userdata, int error) {
         dbd_manager *m = userdata;
 
-        /* Nothing from other nodes will answer now: what waits on them fails and starts over. */
+        /*
+         * Nothing from other nodes will answer now: what waits on them fails and
+         * starts over. Channels go too: without tunneld nobody watches their peers.
+         */
+        dbd_channel_drop(m, CTDB_PNN_ALL);
         peer_requests_fail(m->requests, CTDB_PNN_ALL, -ENOTCONN);
 }
 
 static void on_link(void *userdata, uint32_t pnn, bool connected) {
         dbd_manager *m = userdata;
 
-        if (!connected)
+        /* tunneld's heartbeats are the channels' liveness check too. */
+        if (!connected) {
+                dbd_channel_drop(m, pnn);
                 peer_requests_fail(m->requests, pnn, -ENOTCONN);
+        }
 }
 
 static void on_error(void *userdata, int error, enum ctdb_client_request request, uint64_t srvid,
@@ -130,6 +148,7 @@ static const struct dp_client_ops tunnel_ops = {
         .connected = on_connected,
         .disconnected = on_disconnected,
         .tunnel = on_tunnel,
+        .channel = on_channel,
         .link = on_link,
         .error = on_error,
 };
@@ -442,6 +461,7 @@ bool dbd_db_sticky(const dbd_db *db) {
 
 static int manager_destructor(dbd_manager *m) {
         dbd_recovery_free(m);
+        dbd_channel_drop(m, CTDB_PNN_ALL);
         /* Databases first: their waiters are answered while the sockets are still there. */
         while (m->n_dbs > 0)
                 talloc_free(m->dbs[--m->n_dbs]);

@@ -349,8 +349,8 @@ static void serve_parked(struct dbd_pending *p, bool *have, struct ltdb_header *
                                 int error = q < 0 ? -q : len == 0 ? ENOENT : 0;
 
                                 dbd_send_value(m, x->requester, x->id, x->first, error,
-                                               delegated && error == 0 ? DBD_VALUE_DELEGATED : 0, &cur, value,
-                                               len);
+                                               delegated && error == 0 ? DBD_VALUE_DELEGATED : 0, &cur,
+                                               value, len);
                                 talloc_free(value);
                                 LIST_REMOVE(p->parked, x);
                                 talloc_free(x);

@@ -715,6 +715,9 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         m->frozen = false;
         log_info("Databases thawed with generation %" PRIu32, t->generation);
         send_ack(m, h->src, t->id, t->generation, 0, NULL, 0);
+        /* Record traffic of this generation goes direct where it can. */
+        for (uint32_t i = 0; i < m->n_vnnmap; i++)
+                dbd_channel_want(m, m->vnnmap[i]);
         dbd_migrate_thaw(m);
         return 0;
 }
