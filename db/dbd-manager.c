@@ -48,31 +48,35 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
         return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
 }
 
-static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
-        dbd_manager *m = userdata;
-        struct wire_header h = { .src = src, .srvid = tunnel_id };
+int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
+        struct wire_header h = { .src = src, .srvid = CTDB_TUNNEL_DBD };
         int kind = wire_inner_kind(data, len);
-        int r;
 
-        if (kind < 0) {
-                log_warning("Dropped a malformed frame from node %" PRIu32, src);
-                return;
-        }
+        if (kind < 0)
+                return kind;
         h.kind = (uint16_t) kind;
         h.length = (uint32_t) len;
         data += WIRE_INNER_PREFIX_SIZE;
         len -= WIRE_INNER_PREFIX_SIZE;
         if (dbd_migrate_handles(h.kind))
-                r = dbd_migrate_receive(m, &h, data, len);
-        else if (dbd_recovery_handles(h.kind))
-                r = dbd_recovery_receive(m, &h, data, len);
-        else
-                r = -ENOMSG;
-        if (r == -ENOMSG)
-                log_debug("Ignored a %s frame from node %" PRIu32, dbd_msg_kind_to_string(h.kind), src);
+                return dbd_migrate_receive(m, &h, data, len);
+        if (dbd_recovery_handles(h.kind))
+                return dbd_recovery_receive(m, &h, data, len);
+        return -ENOMSG;
+}
+
+static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
+        dbd_manager *m = userdata;
+        int kind = wire_inner_kind(data, len);
+        int r = dbd_manager_receive(m, src, data, len);
+
+        if (kind < 0)
+                log_warning("Dropped a malformed frame from node %" PRIu32, src);
+        else if (r == -ENOMSG)
+                log_debug("Ignored a %s frame from node %" PRIu32, dbd_msg_kind_to_string(kind), src);
         else if (r < 0)
-                log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m",
-                                  dbd_msg_kind_to_string(h.kind), src);
+                log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m", dbd_msg_kind_to_string(kind),
+                                  src);
 }
 
 static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {

@@ -23,6 +23,14 @@ typedef struct dbd_db dbd_db;
 int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret);
 int dbd_manager_start(dbd_manager *m);
 
+/*
+ * One frame of dbd's tunnel (an inner message of DBD_MSG_KINDS) from node src,
+ * as tunneld delivers it: what its handler returns, -ENOMSG for a kind dbd
+ * does not handle, -EBADMSG for a malformed frame. The tests and fuzzers feed
+ * frames here too.
+ */
+int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len);
+
 sd_bus *dbd_manager_bus(dbd_manager *m);
 uint32_t dbd_manager_pnn(dbd_manager *m);
 
