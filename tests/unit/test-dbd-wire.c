@@ -1,0 +1,902 @@
+/*
+ * Unit tests of ctdb-dbd's messages: every inner kind between nodes
+ * (db/dbd-wire.h, DBD_MSG_KINDS) and every db.sock kind (common/db-proto.h,
+ * DB_LOCAL_KINDS). For each: a message with every field set round-trips field
+ * by field, every truncation is refused, each length or count one over its
+ * limit is -E2BIG (and at its limit accepted), and a wrong kind is refused.
+ */
+
+#undef NDEBUG
+
+#include <errno.h>
+#include <glib.h>
+#include <stddef.h>
+#include <string.h>
+#include <talloc.h>
+
+#include "db-proto.h"
+#include "dbd-wire.h"
+#include "wire.h"
+
+/* ---- samples: one message of each kind with every field set -------------- */
+
+static const uint8_t key_bytes[] = { 'k', 0, 'e', 0xff, 'y' };
+static const uint8_t value_bytes[] = { 'v', 'a', 'l', 0, 'u', 'e', 0x80 };
+
+static struct db_record sample_records[] = {
+        { .rsn = UINT64_C(0x1122334455667788),
+          .dmaster = 2,
+          .flags = 0x10000,
+          .key = key_bytes,
+          .key_len = sizeof(key_bytes),
+          .value = value_bytes,
+          .value_len = sizeof(value_bytes) },
+        /* A deleted record: no value. */
+        { .rsn = 9, .dmaster = 1, .flags = 0, .key = (const uint8_t *) "x", .key_len = 1 },
+};
+
+static struct dbd_db_info sample_dbs[] = {
+        { .db_id = 0x7a19d84d,
+          .kind = 0,
+          .flags = DBD_DB_READONLY,
+          .name = (char *) "locking.tdb",
+          .name_len = 11 },
+        { .db_id = 0x4e66c2b2,
+          .kind = 0,
+          .flags = DBD_DB_STICKY,
+          .name = (char *) "brlock.tdb",
+          .name_len = 10 },
+};
+
+static uint32_t sample_vnnmap[] = { 0, 2, 5 };
+
+static const struct dbd_migrate_msg sample_migrate = {
+        .generation = 101,
+        .db_id = 0xabcdef01,
+        .requester = 2,
+        .hops = 3,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+};
+static const struct dbd_record_msg sample_record = {
+        .generation = 102,
+        .db_id = 0xabcdef02,
+        .rsn = UINT64_C(0x0102030405060708),
+        .flags = 0x20000,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+        .value = value_bytes,
+        .value_len = sizeof(value_bytes),
+};
+static const struct dbd_dmaster_msg sample_dmaster = {
+        .generation = 103,
+        .db_id = 0xabcdef03,
+        .rsn = UINT64_C(0xfffffffffffffffe),
+        .dmaster = 7,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+};
+static const struct dbd_retry_msg sample_retry = {
+        .generation = 104,
+        .db_id = 0xabcdef04,
+        .error = ESTALE,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+};
+static const struct dbd_fetch_msg sample_fetch = {
+        .id = 77,
+        .first = 1,
+        .generation = 105,
+        .db_id = 0xabcdef05,
+        .requester = 2,
+        .hops = 4,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+};
+static const struct dbd_value_msg sample_value = {
+        .id = 78,
+        .first = 2,
+        .error = ENOENT,
+        .rsn = 55,
+        .dmaster = 3,
+        .value = value_bytes,
+        .value_len = sizeof(value_bytes),
+};
+static const struct dbd_traverse_msg sample_traverse = {
+        .id = 79, .generation = 106, .db_id = 0xabcdef06, .max = 1000
+};
+static const struct dbd_records_msg sample_records_msg = {
+        .id = 80,
+        .generation = 107,
+        .batch = { .db_id = 0xabcdef07, .last = 1, .records = sample_records, .n_records = 2 },
+};
+static const struct dbd_wipe_msg sample_wipe = { .id = 81, .generation = 108, .db_id = 0xabcdef08 };
+static const struct dbd_ack_msg sample_ack = {
+        .id = 82,
+        .generation = 109,
+        .error = EAGAIN,
+        .dbs = sample_dbs,
+        .n_dbs = 2,
+};
+static const struct dbd_freeze_msg sample_freeze = { .id = 83, .generation = 110 };
+static const struct dbd_attach_msg sample_attach = {
+        .id = 84, .generation = 111, .dbs = sample_dbs, .n_dbs = 2
+};
+static const struct dbd_pull_msg sample_pull = { .id = 85, .generation = 112, .db_id = 0xabcdef09 };
+static const struct dbd_thaw_msg sample_thaw = {
+        .id = 86, .generation = 113, .vnnmap = sample_vnnmap, .n_vnnmap = 3
+};
+
+static const struct db_attach sample_l_attach = { .kind = 2,
+                                                  .name = (char *) "smbXsrv_open_global.tdb",
+                                                  .name_len = 23 };
+static const struct db_attach_reply sample_l_attach_reply = {
+        .error = 0,
+        .db_id = 0x12345678,
+        .tdb_flags = 0x1841,
+        .hash_size = 100001,
+        .path = (char *) "/var/lib/ctdb/volatile/locking.tdb.0",
+        .path_len = 36,
+};
+static const struct db_key_req sample_l_key_req = {
+        .db_id = 0x7a19d84d,
+        .flags = DB_FETCH_READONLY,
+        .key = key_bytes,
+        .key_len = sizeof(key_bytes),
+};
+static const struct db_reply sample_l_reply = { .error = E2BIG };
+static const struct db_value sample_l_value = {
+        .error = 0,
+        .rsn = 12,
+        .dmaster = 1,
+        .value = value_bytes,
+        .value_len = sizeof(value_bytes),
+};
+static const struct db_traverse sample_l_traverse = { .db_id = 0x4e66c2b2, .flags = 3 };
+static const struct db_records sample_l_records = {
+        .db_id = 0x4e66c2b2,
+        .last = 1,
+        .records = sample_records,
+        .n_records = 2,
+};
+static const struct db_recovered sample_recovered = { .generation = 114, .error = EIO };
+
+/* ---- field-by-field comparisons ----------------------------------------------- */
+
+static void check_blob(const uint8_t *want, uint32_t want_len, const uint8_t *got, uint32_t got_len) {
+        g_assert_cmpuint(got_len, ==, want_len);
+        if (want_len > 0)
+                g_assert_cmpmem(got, got_len, want, want_len);
+        else
+                g_assert_null(got);
+}
+
+static void check_string(const char *want, uint32_t want_len, const char *got, uint32_t got_len) {
+        g_assert_cmpuint(got_len, ==, want_len);
+        g_assert_nonnull(got);
+        g_assert_cmpstr(got, ==, want);
+}
+
+static void check_batch(const struct db_records *w, const struct db_records *g) {
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->last, ==, w->last);
+        g_assert_cmpuint(g->n_records, ==, w->n_records);
+        for (uint32_t i = 0; i < w->n_records; i++) {
+                g_assert_cmpuint(g->records[i].rsn, ==, w->records[i].rsn);
+                g_assert_cmpuint(g->records[i].dmaster, ==, w->records[i].dmaster);
+                g_assert_cmphex(g->records[i].flags, ==, w->records[i].flags);
+                check_blob(w->records[i].key, w->records[i].key_len, g->records[i].key,
+                           g->records[i].key_len);
+                check_blob(w->records[i].value, w->records[i].value_len, g->records[i].value,
+                           g->records[i].value_len);
+        }
+}
+
+static void check_dbs(const struct dbd_db_info *w, uint32_t wn, const struct dbd_db_info *g, uint32_t gn) {
+        g_assert_cmpuint(gn, ==, wn);
+        for (uint32_t i = 0; i < wn; i++) {
+                g_assert_cmphex(g[i].db_id, ==, w[i].db_id);
+                g_assert_cmpuint(g[i].kind, ==, w[i].kind);
+                g_assert_cmphex(g[i].flags, ==, w[i].flags);
+                check_string(w[i].name, w[i].name_len, g[i].name, g[i].name_len);
+        }
+}
+
+static void check_migrate(const void *want, const void *got) {
+        const struct dbd_migrate_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->requester, ==, w->requester);
+        g_assert_cmpuint(g->hops, ==, w->hops);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_record(const void *want, const void *got) {
+        const struct dbd_record_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->rsn, ==, w->rsn);
+        g_assert_cmphex(g->flags, ==, w->flags);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+        check_blob(w->value, w->value_len, g->value, g->value_len);
+}
+
+static void check_dmaster(const void *want, const void *got) {
+        const struct dbd_dmaster_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->rsn, ==, w->rsn);
+        g_assert_cmpuint(g->dmaster, ==, w->dmaster);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_retry(const void *want, const void *got) {
+        const struct dbd_retry_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpint(g->error, ==, w->error);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_fetch(const void *want, const void *got) {
+        const struct dbd_fetch_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->first, ==, w->first);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->requester, ==, w->requester);
+        g_assert_cmpuint(g->hops, ==, w->hops);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_value(const void *want, const void *got) {
+        const struct dbd_value_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->first, ==, w->first);
+        g_assert_cmpint(g->error, ==, w->error);
+        g_assert_cmpuint(g->rsn, ==, w->rsn);
+        g_assert_cmpuint(g->dmaster, ==, w->dmaster);
+        check_blob(w->value, w->value_len, g->value, g->value_len);
+}
+
+static void check_traverse(const void *want, const void *got) {
+        const struct dbd_traverse_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->max, ==, w->max);
+}
+
+static void check_records(const void *want, const void *got) {
+        const struct dbd_records_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        check_batch(&w->batch, &g->batch);
+}
+
+static void check_wipe(const void *want, const void *got) {
+        const struct dbd_wipe_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+}
+
+static void check_ack(const void *want, const void *got) {
+        const struct dbd_ack_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpint(g->error, ==, w->error);
+        check_dbs(w->dbs, w->n_dbs, g->dbs, g->n_dbs);
+}
+
+static void check_freeze(const void *want, const void *got) {
+        const struct dbd_freeze_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+}
+
+static void check_attach(const void *want, const void *got) {
+        const struct dbd_attach_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        check_dbs(w->dbs, w->n_dbs, g->dbs, g->n_dbs);
+}
+
+static void check_pull(const void *want, const void *got) {
+        const struct dbd_pull_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+}
+
+static void check_thaw(const void *want, const void *got) {
+        const struct dbd_thaw_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpuint(g->n_vnnmap, ==, w->n_vnnmap);
+        g_assert_cmpmem(g->vnnmap, 4 * g->n_vnnmap, w->vnnmap, 4 * w->n_vnnmap);
+}
+
+static void check_l_attach(const void *want, const void *got) {
+        const struct db_attach *w = want, *g = got;
+
+        g_assert_cmpuint(g->kind, ==, w->kind);
+        check_string(w->name, w->name_len, g->name, g->name_len);
+}
+
+static void check_l_attach_reply(const void *want, const void *got) {
+        const struct db_attach_reply *w = want, *g = got;
+
+        g_assert_cmpint(g->error, ==, w->error);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmphex(g->tdb_flags, ==, w->tdb_flags);
+        g_assert_cmpuint(g->hash_size, ==, w->hash_size);
+        check_string(w->path, w->path_len, g->path, g->path_len);
+}
+
+static void check_l_key_req(const void *want, const void *got) {
+        const struct db_key_req *w = want, *g = got;
+
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmphex(g->flags, ==, w->flags);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_l_reply(const void *want, const void *got) {
+        const struct db_reply *w = want, *g = got;
+
+        g_assert_cmpint(g->error, ==, w->error);
+}
+
+static void check_l_value(const void *want, const void *got) {
+        const struct db_value *w = want, *g = got;
+
+        g_assert_cmpint(g->error, ==, w->error);
+        g_assert_cmpuint(g->rsn, ==, w->rsn);
+        g_assert_cmpuint(g->dmaster, ==, w->dmaster);
+        check_blob(w->value, w->value_len, g->value, g->value_len);
+}
+
+static void check_l_traverse(const void *want, const void *got) {
+        const struct db_traverse *w = want, *g = got;
+
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmphex(g->flags, ==, w->flags);
+}
+
+static void check_l_records(const void *want, const void *got) {
+        check_batch(want, got);
+}
+
+static void check_recovered(const void *want, const void *got) {
+        const struct db_recovered *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpint(g->error, ==, w->error);
+}
+
+/* ---- the cases ------------------------------------------------------------------- */
+
+/* A length or count word of the packed sample (offset in the payload, after any prefix) and its limit. */
+struct limit {
+        size_t offset;
+        uint32_t max;
+};
+
+struct kind_case {
+        const char *name;
+        uint16_t kind; /* the kind on the wire (inner prefix or frame header) */
+        const struct wire_desc *desc;
+        const void *sample;
+        void (*check)(const void *want, const void *got);
+        bool inner; /* dbd's inner message (a prefix) or a db.sock frame */
+        struct limit limits[3];
+};
+
+/*
+ * The offsets pin each layout too: every field is little endian and packed
+ * without padding, records and database lists inline after their count.
+ */
+#define REC_KEY_LEN   16u /* in one db_record: rsn, dmaster, flags */
+#define REC_VALUE_LEN (REC_KEY_LEN + 4 + sizeof(key_bytes))
+#define BATCH_COUNT   5u /* in a db_records: db_id, last */
+
+static const struct kind_case cases[] = {
+        { "MIGRATE",
+          DBD_MSG_MIGRATE,
+          &dbd_migrate_desc,
+          &sample_migrate,
+          check_migrate,
+          true,
+          { { 16, DB_KEY_MAX } } },
+        { "RECORD",
+          DBD_MSG_RECORD,
+          &dbd_record_desc,
+          &sample_record,
+          check_record,
+          true,
+          { { 20, DB_KEY_MAX }, { 24 + sizeof(key_bytes), DB_VALUE_MAX } } },
+        { "DMASTER",
+          DBD_MSG_DMASTER,
+          &dbd_dmaster_desc,
+          &sample_dmaster,
+          check_dmaster,
+          true,
+          { { 20, DB_KEY_MAX } } },
+        { "RETRY",
+          DBD_MSG_RETRY,
+          &dbd_retry_desc,
+          &sample_retry,
+          check_retry,
+          true,
+          { { 12, DB_KEY_MAX } } },
+        { "FETCH",
+          DBD_MSG_FETCH,
+          &dbd_fetch_desc,
+          &sample_fetch,
+          check_fetch,
+          true,
+          { { 24, DB_KEY_MAX } } },
+        { "VALUE",
+          DBD_MSG_VALUE,
+          &dbd_value_desc,
+          &sample_value,
+          check_value,
+          true,
+          { { 24, DB_VALUE_MAX } } },
+        { "TRAVERSE",
+          DBD_MSG_TRAVERSE,
+          &dbd_traverse_desc,
+          &sample_traverse,
+          check_traverse,
+          true,
+          { { 0 } } },
+        { "RECORDS",
+          DBD_MSG_RECORDS,
+          &dbd_records_desc,
+          &sample_records_msg,
+          check_records,
+          true,
+          { { 8 + BATCH_COUNT, DB_BATCH_RECORDS },
+            { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
+            { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
+        { "WIPE", DBD_MSG_WIPE, &dbd_wipe_desc, &sample_wipe, check_wipe, true, { { 0 } } },
+        { "ACK",
+          DBD_MSG_ACK,
+          &dbd_ack_desc,
+          &sample_ack,
+          check_ack,
+          true,
+          { { 12, DBD_MAX_DBS }, { 16 + 12, DB_NAME_MAX } } },
+        { "FREEZE", DBD_MSG_FREEZE, &dbd_freeze_desc, &sample_freeze, check_freeze, true, { { 0 } } },
+        { "ATTACH",
+          DBD_MSG_ATTACH,
+          &dbd_attach_desc,
+          &sample_attach,
+          check_attach,
+          true,
+          { { 8, DBD_MAX_DBS }, { 12 + 12, DB_NAME_MAX } } },
+        { "PULL", DBD_MSG_PULL, &dbd_pull_desc, &sample_pull, check_pull, true, { { 0 } } },
+        { "PUSH",
+          DBD_MSG_PUSH,
+          &dbd_push_desc,
+          &sample_records_msg,
+          check_records,
+          true,
+          { { 8 + BATCH_COUNT, DB_BATCH_RECORDS },
+            { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
+            { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
+        { "THAW", DBD_MSG_THAW, &dbd_thaw_desc, &sample_thaw, check_thaw, true, { { 8, DBD_MAX_NODES } } },
+
+        { "local-ATTACH",
+          DB_LOCAL_ATTACH,
+          &db_attach_desc,
+          &sample_l_attach,
+          check_l_attach,
+          false,
+          { { 4, DB_NAME_MAX } } },
+        { "local-ATTACH_REPLY",
+          DB_LOCAL_ATTACH_REPLY,
+          &db_attach_reply_desc,
+          &sample_l_attach_reply,
+          check_l_attach_reply,
+          false,
+          { { 16, DB_PATH_MAX } } },
+        { "local-MIGRATE",
+          DB_LOCAL_MIGRATE,
+          &db_key_req_desc,
+          &sample_l_key_req,
+          check_l_key_req,
+          false,
+          { { 8, DB_KEY_MAX } } },
+        { "local-REPLY", DB_LOCAL_REPLY, &db_reply_desc, &sample_l_reply, check_l_reply, false, { { 0 } } },
+        { "local-FETCH",
+          DB_LOCAL_FETCH,
+          &db_key_req_desc,
+          &sample_l_key_req,
+          check_l_key_req,
+          false,
+          { { 8, DB_KEY_MAX } } },
+        { "local-VALUE",
+          DB_LOCAL_VALUE,
+          &db_value_desc,
+          &sample_l_value,
+          check_l_value,
+          false,
+          { { 16, DB_VALUE_MAX } } },
+        { "local-TRAVERSE",
+          DB_LOCAL_TRAVERSE,
+          &db_traverse_desc,
+          &sample_l_traverse,
+          check_l_traverse,
+          false,
+          { { 0 } } },
+        { "local-RECORDS",
+          DB_LOCAL_RECORDS,
+          &db_records_desc,
+          &sample_l_records,
+          check_l_records,
+          false,
+          { { BATCH_COUNT, DB_BATCH_RECORDS },
+            { BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
+            { BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
+        { "local-DELETED",
+          DB_LOCAL_DELETED,
+          &db_key_req_desc,
+          &sample_l_key_req,
+          check_l_key_req,
+          false,
+          { { 8, DB_KEY_MAX } } },
+        { "RECOVERED",
+          DB_RECOVERY_RECOVERED,
+          &db_recovered_desc,
+          &sample_recovered,
+          check_recovered,
+          true,
+          { { 0 } } },
+};
+
+static const struct kind_case *case_of(uint16_t kind, bool inner) {
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+                if (cases[i].kind == kind && cases[i].inner == inner && cases[i].desc != &db_recovered_desc)
+                        return &cases[i];
+        return NULL;
+}
+
+/* ---- packing helpers ---------------------------------------------------------------- */
+
+/* The sample as it travels: prefix + payload (inner) or header + payload (db.sock), in a talloc buffer. */
+static uint8_t *pack_case(void *ctx, const struct kind_case *c, size_t *ret_len, size_t *ret_payload_at) {
+        size_t n;
+        uint8_t *buf;
+        int r;
+
+        if (c->inner) {
+                n = wire_inner_size(c->desc, c->sample);
+                buf = talloc_size(ctx, n);
+                g_assert_nonnull(buf);
+                r = wire_inner_pack_into(c->desc, c->sample, buf, n);
+                *ret_payload_at = WIRE_INNER_PREFIX_SIZE;
+        } else {
+                struct wire_header h = { .kind = c->kind, .srvid = 0x1234 };
+
+                n = WIRE_HEADER_SIZE + wire_payload_size(c->desc, c->sample);
+                buf = talloc_size(ctx, n);
+                g_assert_nonnull(buf);
+                r = wire_frame_pack(&h, c->desc, c->sample, buf, n);
+                *ret_payload_at = WIRE_HEADER_SIZE;
+        }
+        g_assert_cmpint(r, ==, (int) n);
+        *ret_len = n;
+        return buf;
+}
+
+/* Unpacks what pack_case() made (len bytes of it) the way the receiver does. */
+static int unpack_case(const struct kind_case *c, void *ctx, const uint8_t *buf, size_t len, void *msg) {
+        if (c->inner)
+                return wire_inner_unpack(c->desc, ctx, buf, len, msg);
+        return wire_unpack(c->desc, ctx, buf + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE, msg);
+}
+
+static void put_u32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) v;
+        p[1] = (uint8_t) (v >> 8);
+        p[2] = (uint8_t) (v >> 16);
+        p[3] = (uint8_t) (v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+/* ---- the tests of one kind -------------------------------------------------------- */
+
+static void test_round_trip(gconstpointer data) {
+        const struct kind_case *c = data;
+        void *ctx = talloc_new(NULL);
+        void *msg = g_malloc0(c->desc->size);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, c, &len, &at);
+
+        if (c->inner) {
+                g_assert_cmpint(wire_inner_kind(buf, len), ==, c->kind);
+        } else {
+                struct wire_header h;
+
+                g_assert_cmpint(wire_header_unpack(buf, WIRE_FRAME_MAX, &h), ==, 0);
+                g_assert_cmpuint(h.kind, ==, c->kind);
+                g_assert_cmpuint(h.length, ==, len);
+                g_assert_cmpuint(h.srvid, ==, 0x1234);
+        }
+        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, (int) (len - at));
+        c->check(c->sample, msg);
+        g_free(msg);
+        talloc_free(ctx);
+}
+
+/* Every proper prefix of the message is refused; nothing it allocated stays on the context. */
+static void test_truncations(gconstpointer data) {
+        const struct kind_case *c = data;
+        void *ctx = talloc_new(NULL);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, c, &len, &at);
+
+        for (size_t n = c->inner ? 0 : at; n < len; n++) {
+                void *tmp = talloc_new(NULL);
+                void *msg = g_malloc0(c->desc->size);
+                /* Exactly n bytes, so that ASan and valgrind see any read past them. */
+                uint8_t *copy = g_memdup2(buf, n);
+                int r = unpack_case(c, tmp, copy, n, msg);
+
+                if (r != -EBADMSG)
+                        g_error("%s: %zu of %zu bytes unpacked to %d, not -EBADMSG", c->name, n, len, r);
+                g_assert_cmpuint(talloc_total_blocks(tmp), ==, 1);
+                g_free(copy);
+                g_free(msg);
+                talloc_free(tmp);
+        }
+        talloc_free(ctx);
+}
+
+/* Each length and count one over its limit: -E2BIG, before anything is read or allocated. */
+static void test_over_limit(gconstpointer data) {
+        const struct kind_case *c = data;
+        void *ctx = talloc_new(NULL);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, c, &len, &at);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(c->limits) && c->limits[i].max > 0; i++) {
+                const struct limit *l = &c->limits[i];
+                void *tmp = talloc_new(NULL);
+                void *msg = g_malloc0(c->desc->size);
+                uint8_t *copy = talloc_memdup(ctx, buf, len);
+                uint32_t was = get_u32(copy + at + l->offset);
+
+                /* The offset names the sample's own length word: small and non-zero. */
+                g_assert_cmpuint(was, >, 0);
+                g_assert_cmpuint(was, <, 64);
+                put_u32(copy + at + l->offset, l->max + 1);
+                g_assert_cmpint(unpack_case(c, tmp, copy, len, msg), ==, -E2BIG);
+                put_u32(copy + at + l->offset, UINT32_MAX);
+                g_assert_cmpint(unpack_case(c, tmp, copy, len, msg), ==, -E2BIG);
+                g_free(msg);
+                talloc_free(tmp);
+        }
+        talloc_free(ctx);
+}
+
+/* Another kind's prefix in front of a valid payload is refused (inner messages). */
+static void test_wrong_kind(gconstpointer data) {
+        const struct kind_case *c = data;
+        void *ctx = talloc_new(NULL);
+        void *msg = g_malloc0(c->desc->size);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, c, &len, &at);
+
+        buf[0] ^= 0x40;
+        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, -EBADMSG);
+        buf[0] ^= 0x40;
+        buf[1] = 1;
+        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, -EBADMSG);
+        g_free(msg);
+        talloc_free(ctx);
+}
+
+/* ---- limits at the edge --------------------------------------------------------------- */
+
+/* A key of DB_KEY_MAX and a value of DB_VALUE_MAX go through; one byte more is refused to pack. */
+static void test_record_at_limits(void) {
+        void *ctx = talloc_new(NULL);
+        uint8_t *key = talloc_zero_size(ctx, DB_KEY_MAX + 1);
+        uint8_t *value = talloc_zero_size(ctx, DB_VALUE_MAX + 1);
+        struct dbd_record_msg m = { .generation = 1,
+                                    .key = key,
+                                    .key_len = DB_KEY_MAX,
+                                    .value = value,
+                                    .value_len = DB_VALUE_MAX },
+                              got;
+        uint8_t *buf;
+        size_t len;
+
+        key[DB_KEY_MAX - 1] = 'K';
+        value[DB_VALUE_MAX - 1] = 'V';
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_record_desc, &m, &buf, &len), ==, 0);
+        g_assert_cmpint(wire_inner_unpack(&dbd_record_desc, ctx, buf, len, &got), ==,
+                        (int) (len - WIRE_INNER_PREFIX_SIZE));
+        check_record(&m, &got);
+
+        m.key_len = DB_KEY_MAX + 1;
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_record_desc, &m, &buf, &len), ==, -EINVAL);
+        m.key_len = DB_KEY_MAX;
+        m.value_len = DB_VALUE_MAX + 1;
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_record_desc, &m, &buf, &len), ==, -EINVAL);
+        talloc_free(ctx);
+}
+
+/* A VnnMap of DBD_MAX_NODES goes through; one more is refused both ways. */
+static void test_thaw_at_limit(void) {
+        void *ctx = talloc_new(NULL);
+        uint32_t *map = talloc_zero_array(ctx, uint32_t, DBD_MAX_NODES + 1);
+        struct dbd_thaw_msg m = { .id = 1, .generation = 2, .vnnmap = map, .n_vnnmap = DBD_MAX_NODES }, got;
+        uint8_t *buf;
+        size_t len;
+
+        for (uint32_t i = 0; i <= DBD_MAX_NODES; i++)
+                map[i] = i;
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_thaw_desc, &m, &buf, &len), ==, 0);
+        g_assert_cmpint(wire_inner_unpack(&dbd_thaw_desc, ctx, buf, len, &got), >, 0);
+        check_thaw(&m, &got);
+        m.n_vnnmap = DBD_MAX_NODES + 1;
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_thaw_desc, &m, &buf, &len), ==, -EINVAL);
+        talloc_free(ctx);
+}
+
+/* A FREEZE answer listing DBD_MAX_DBS databases goes through. */
+static void test_ack_at_limit(void) {
+        void *ctx = talloc_new(NULL);
+        struct dbd_db_info *dbs = talloc_zero_array(ctx, struct dbd_db_info, DBD_MAX_DBS + 1);
+        struct dbd_ack_msg m = { .id = 1, .dbs = dbs, .n_dbs = DBD_MAX_DBS }, got;
+        uint8_t *buf;
+        size_t len;
+
+        for (uint32_t i = 0; i <= DBD_MAX_DBS; i++) {
+                dbs[i].name = talloc_asprintf(ctx, "db%u.tdb", i);
+                dbs[i].name_len = (uint32_t) strlen(dbs[i].name);
+                dbs[i].db_id = i;
+        }
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_ack_desc, &m, &buf, &len), ==, 0);
+        g_assert_cmpint(wire_inner_unpack(&dbd_ack_desc, ctx, buf, len, &got), >, 0);
+        check_ack(&m, &got);
+        m.n_dbs = DBD_MAX_DBS + 1;
+        g_assert_cmpint(wire_inner_pack(ctx, &dbd_ack_desc, &m, &buf, &len), ==, -EINVAL);
+        talloc_free(ctx);
+}
+
+/* A batch count the bytes cannot hold is refused before the array is allocated. */
+static void test_records_count_beyond_bytes(void) {
+        void *ctx = talloc_new(NULL);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, case_of(DBD_MSG_RECORDS, true), &len, &at);
+        struct dbd_records_msg got;
+        void *tmp = talloc_new(NULL);
+
+        put_u32(buf + at + 8 + BATCH_COUNT, DB_BATCH_RECORDS);
+        g_assert_cmpint(wire_inner_unpack(&dbd_records_desc, tmp, buf, len, &got), ==, -EBADMSG);
+        g_assert_cmpuint(talloc_total_blocks(tmp), ==, 1);
+        talloc_free(tmp);
+        talloc_free(ctx);
+}
+
+/* A database name with a NUL inside would lie about its length. */
+static void test_name_with_nul(void) {
+        void *ctx = talloc_new(NULL);
+        size_t len, at;
+        uint8_t *buf = pack_case(ctx, case_of(DB_LOCAL_ATTACH, false), &len, &at);
+        struct db_attach got;
+
+        buf[at + 8 + 3] = 0;
+        g_assert_cmpint(wire_unpack(&db_attach_desc, ctx, buf + at, len - at, &got), ==, -EBADMSG);
+        talloc_free(ctx);
+}
+
+/* ---- the kind lists --------------------------------------------------------------------- */
+
+/* Every kind of DBD_MSG_KINDS has its description, its name and a case above. */
+static void test_inner_kinds_listed(void) {
+        unsigned n = 0;
+
+#define CHECK_KIND_(name, value, desc)                             \
+        g_assert_true(dbd_msg_desc_by_kind(value) == &(desc));     \
+        g_assert_cmpstr(dbd_msg_kind_to_string(value), ==, #name); \
+        g_assert_cmpuint((desc).kind, ==, (value));                \
+        g_assert_nonnull(case_of(value, true));                    \
+        n++;
+        DBD_MSG_KINDS(CHECK_KIND_)
+#undef CHECK_KIND_
+        g_assert_cmpuint(n, ==, 15);
+        g_assert_null(dbd_msg_desc_by_kind(0));
+        g_assert_null(dbd_msg_desc_by_kind(11));
+        g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
+        g_assert_cmpstr(dbd_msg_kind_to_string(11), ==, "unknown");
+}
+
+/* Every kind of DB_LOCAL_KINDS has its name and a case; a description of its own kind where not shared. */
+static void test_local_kinds_listed(void) {
+        unsigned n = 0;
+
+#define CHECK_KIND_(name, value, desc)                              \
+        g_assert_cmpstr(db_local_kind_to_string(value), ==, #name); \
+        g_assert_true((desc).kind == (value) || (desc).kind == 0);  \
+        g_assert_nonnull(case_of(value, false));                    \
+        n++;
+        DB_LOCAL_KINDS(CHECK_KIND_)
+#undef CHECK_KIND_
+        g_assert_cmpuint(n, ==, 9);
+        g_assert_cmpstr(db_local_kind_to_string(63), ==, "unknown");
+        g_assert_cmpstr(db_local_kind_to_string(73), ==, "unknown");
+}
+
+/* Data too short for an inner prefix has no kind. */
+static void test_inner_short_prefix(void) {
+        static const uint8_t b[] = { DBD_MSG_FREEZE, 0, 0 };
+        struct dbd_freeze_msg got;
+
+        for (size_t n = 0; n < sizeof(b); n++) {
+                g_assert_cmpint(wire_inner_kind(b, n), ==, -EBADMSG);
+                g_assert_cmpint(wire_inner_unpack(&dbd_freeze_desc, NULL, b, n, &got), ==, -EBADMSG);
+        }
+        g_assert_cmpint(wire_inner_kind(NULL, 4), ==, -EBADMSG);
+}
+
+static void add_case_tests(const struct kind_case *c) {
+        static const struct {
+                const char *what;
+                GTestDataFunc fn;
+        } tests[] = {
+                { "round-trip", test_round_trip },
+                { "truncations", test_truncations },
+                { "over-limit", test_over_limit },
+                { "wrong-kind", test_wrong_kind },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
+                g_autofree char *path = NULL;
+
+                /* A db.sock frame's kind is in its header, checked by the dispatch (fuzz-dbd-local). */
+                if (!c->inner && tests[i].fn == test_wrong_kind)
+                        continue;
+                path = g_strdup_printf("/dbd-wire/%s/%s", c->name, tests[i].what);
+                g_test_add_data_func(path, c, tests[i].fn);
+        }
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add_func("/dbd-wire/kinds/inner-listed", test_inner_kinds_listed);
+        g_test_add_func("/dbd-wire/kinds/local-listed", test_local_kinds_listed);
+        g_test_add_func("/dbd-wire/kinds/short-prefix", test_inner_short_prefix);
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+                add_case_tests(&cases[i]);
+        g_test_add_func("/dbd-wire/limits/record", test_record_at_limits);
+        g_test_add_func("/dbd-wire/limits/thaw", test_thaw_at_limit);
+        g_test_add_func("/dbd-wire/limits/ack", test_ack_at_limit);
+        g_test_add_func("/dbd-wire/limits/records-count-beyond-bytes", test_records_count_beyond_bytes);
+        g_test_add_func("/dbd-wire/local-ATTACH/name-with-nul", test_name_with_nul);
+
+        return g_test_run();
+}
