@@ -14,3 +14,4 @@ static inline double bench_now_sec(void) {
 int bench_message_ring(int argc, char **argv);
 int bench_detect(int argc, char **argv);
 int bench_wake_ring(int argc, char **argv);
+int bench_fetch_ring(int argc, char **argv);
