@@ -378,6 +378,26 @@ fail:
         return r;
 }
 
+int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(struct bench *b)) {
+        struct bench_options opts;
+        struct bench *b;
+        int r;
+
+        r = bench_options_parse(spec, argc, argv, &opts);
+        if (r != 0)
+                return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        if (bench_open(spec, &opts, &b) < 0)
+                return EXIT_FAILURE;
+        r = run(b);
+        bench_free(b);
+        if (r < 0) {
+                /* CTDB's words: "fetch ring test failed" for fetch_ring. */
+                fprintf(stderr, "%s test failed\n", spec->ctdb_name);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
 /* ---- D-Bus ------------------------------------------------------------------------- */
 
 int bench_db_call(struct bench *b, const char *method) {

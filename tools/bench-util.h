@@ -28,6 +28,7 @@ enum {
 
 struct bench_spec {
         const char *name;        /* the sub-command, "fetch-ring" */
+        const char *ctdb_name;   /* in "<ctdb_name> test failed", "fetch ring" */
         const char *description; /* for --help, a paragraph ending in "\n" */
         unsigned options;        /* BENCH_OPT_* */
         const char *default_db, *default_key;
@@ -98,6 +99,12 @@ int bench_cluster_wait(struct bench *b);
 
 /* Calls a no-argument method of org.ctdb.db1's object of the database on this node's bus. */
 int bench_db_call(struct bench *b, const char *method);
+
+/*
+ * A benchmark's whole main: parse options, bench_open(), run(b), bench_free().
+ * Returns the exit code; on a failure of run() CTDB's "<name> test failed" line.
+ */
+int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(struct bench *b));
 
 /* "Failed to X: <strerror>" on stderr; returns r. */
 int bench_fail(int r, const char *what);

@@ -15,3 +15,5 @@ int bench_message_ring(int argc, char **argv);
 int bench_detect(int argc, char **argv);
 int bench_wake_ring(int argc, char **argv);
 int bench_fetch_ring(int argc, char **argv);
+int bench_fetch_loop(int argc, char **argv);
+int bench_fetch_hot(int argc, char **argv);
