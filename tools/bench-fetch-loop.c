@@ -24,9 +24,6 @@
 #include "bench-util.h"
 #include "bench.h"
 
-/* How often the loop answers other nodes' cluster waits. */
-#define SERVICE_INTERVAL_SEC 0.01
-
 static const struct bench_spec loop_spec = {
         .name = "fetch-loop",
         .ctdb_name = "fetch loop",
@@ -50,45 +47,6 @@ static const struct bench_spec hot_spec = {
         .announce_wait = true,
 };
 
-/* The counter in a value of width bytes; anything else (a new record) is 0. */
-static uint64_t counter_get(const void *value, size_t len, size_t width) {
-        uint32_t v32;
-        uint64_t v64;
-
-        if (!value || len != width)
-                return 0;
-        if (width == sizeof(v32)) {
-                memcpy(&v32, value, sizeof(v32));
-                return v32;
-        }
-        memcpy(&v64, value, sizeof(v64));
-        return v64;
-}
-
-/* One fetch-lock, increment, store, unlock; *ret_value is the counter stored. */
-static int counter_increment(struct bench *b, size_t width, uint64_t *ret_value) {
-        const char *key = b->opts->key;
-        ctdb_record *rec;
-        void *value = NULL;
-        size_t len = 0;
-        uint64_t v;
-        uint32_t v32;
-        int r;
-
-        r = ctdb_db_fetch_lock(b->db, key, strlen(key), &rec, &value, &len);
-        if (r < 0)
-                return bench_fail(r, "fetch-lock");
-        v = counter_get(value, len, width) + 1;
-        free(value);
-        v32 = (uint32_t) v;
-        r = ctdb_record_store(rec, width == sizeof(v32) ? (const void *) &v32 : (const void *) &v, width);
-        ctdb_record_unlock(rec);
-        if (r < 0)
-                return bench_fail(r, "store");
-        *ret_value = v;
-        return 0;
-}
-
 /* The counter wherever the record is, without moving it. */
 static int counter_read(struct bench *b, uint64_t *ret) {
         void *value = NULL;
@@ -102,7 +60,7 @@ static int counter_read(struct bench *b, uint64_t *ret) {
         }
         if (r < 0)
                 return bench_fail(r, "fetch");
-        *ret = counter_get(value, len, sizeof(uint64_t));
+        *ret = bench_counter_get(value, len, sizeof(uint64_t));
         free(value);
         return 0;
 }
@@ -113,7 +71,7 @@ static int counter_read(struct bench *b, uint64_t *ret) {
  */
 static int64_t run_loop(struct bench *b, size_t width, bool progress, uint64_t *ret_last, double *ret_secs) {
         double start = bench_now_sec(), end = start + b->opts->timelimit;
-        double next_second = start + 1, next_service = start + SERVICE_INTERVAL_SEC;
+        double next_second = start + 1;
         uint64_t last = 0;
         int64_t n = 0;
         int r;
@@ -122,18 +80,15 @@ static int64_t run_loop(struct bench *b, size_t width, bool progress, uint64_t *
                 double now = bench_now_sec();
                 if (now >= end)
                         break;
-                if (now >= next_service) {
-                        r = bench_poll(b, 0);
-                        if (r < 0)
-                                return bench_fail(r, "receive messages");
-                        next_service = now + SERVICE_INTERVAL_SEC;
-                }
+                r = bench_service(b, now);
+                if (r < 0)
+                        return bench_fail(r, "receive messages");
                 if (progress && now >= next_second) {
                         printf("Locks:%" PRIu64 "\r", last);
                         fflush(stdout);
                         next_second += 1;
                 }
-                r = counter_increment(b, width, &last);
+                r = bench_counter_increment(b, width, &last);
                 if (r < 0)
                         return r;
                 n++;

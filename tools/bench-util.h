@@ -73,6 +73,7 @@ struct bench {
         /* Cluster wait: the latest phase each node announced, and ours. */
         uint32_t *phase_of;
         uint32_t phase;
+        double next_service;
         int error; /* the first failure inside a message handler */
 };
 
@@ -89,6 +90,21 @@ void bench_set_message_handler(struct bench *b, bench_message_fn fn, void *userd
 int bench_send(struct bench *b, uint32_t dst, const void *data, size_t len);
 /* Waits up to timeout_sec (0: not at all) for messages and handles them. */
 int bench_poll(struct bench *b, double timeout_sec);
+
+/*
+ * For a benchmark's busy loop: handles waiting messages (other nodes' cluster
+ * waits) at most every 10 ms, so that the loop pays for a poll() rarely.
+ */
+int bench_service(struct bench *b, double now);
+
+/* The counter in a record's value of width 4 or 8 bytes; any other value (a new record) is 0. */
+uint64_t bench_counter_get(const void *value, size_t len, size_t width);
+
+/*
+ * One fetch-lock of opts->key, the counter in it (width 4 or 8) plus one
+ * stored, unlock; *ret_value is the counter stored.
+ */
+int bench_counter_increment(struct bench *b, size_t width, uint64_t *ret_value);
 
 /*
  * CTDB's cluster wait, repeatable: returns once every node's instance has

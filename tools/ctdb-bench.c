@@ -23,6 +23,8 @@ static const struct {
           "every node fetch-locks and stores one key in a loop (CTDB's fetch_loop)" },
         { "fetch-hot", bench_fetch_hot,
           "every node increments one shared counter record (per node and total)" },
+        { "read-hot", bench_read_hot, "node 0 writes one key 10 times a second, the others read it" },
+        { "recovery", bench_recovery, "fill N records, force a recovery, time until every node is normal" },
 };
 
 static void help(void) {
