@@ -29,6 +29,7 @@ struct fetch_ring {
 
 static const struct bench_spec spec = {
         .name = "fetch-ring",
+        .ctdb_name = "fetch ring",
         .description = "Run on every node at once: one record passes around the nodes, each hop a\n"
                        "fetch-lock that migrates it, an append and a message to the next node.\n",
         .options = BENCH_OPT_DATABASE,
@@ -106,58 +107,38 @@ static int final_read(struct fetch_ring *f) {
         return 0;
 }
 
-int bench_fetch_ring(int argc, char **argv) {
-        struct bench_options opts;
-        struct fetch_ring f = {};
+static int fetch_ring(struct bench *b) {
+        struct fetch_ring f = { .b = b };
         double start, end;
         int r;
 
-        r = bench_options_parse(&spec, argc, argv, &opts);
-        if (r != 0)
-                return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-        if (bench_open(&spec, &opts, &f.b) < 0)
-                return EXIT_FAILURE;
-        bench_set_message_handler(f.b, on_message, &f);
-
-        r = bench_cluster_wait(f.b);
-        if (r < 0) {
-                bench_fail(r, "wait for the cluster");
-                goto fail;
-        }
+        bench_set_message_handler(b, on_message, &f);
+        r = bench_cluster_wait(b);
+        if (r < 0)
+                return bench_fail(r, "wait for the cluster");
 
         start = bench_now_sec();
-        end = start + opts.timelimit;
+        end = start + b->opts->timelimit;
         /* The last node starts the ring, without counting a message. */
-        if (f.b->pnn == f.b->num_nodes - 1) {
-                r = ring_update(&f);
-                if (r < 0)
-                        goto fail;
-        }
+        if (b->pnn == b->num_nodes - 1 && (r = ring_update(&f)) < 0)
+                return r;
         for (;;) {
                 double now = bench_now_sec();
                 if (now >= end)
                         break;
-                r = bench_poll(f.b, end - now);
-                if (r < 0) {
-                        bench_fail(r, "receive messages");
-                        goto fail;
-                }
-                for (; f.pending > 0; f.pending--) {
-                        r = ring_update(&f);
-                        if (r < 0)
-                                goto fail;
-                }
+                r = bench_poll(b, end - now);
+                if (r < 0)
+                        return bench_fail(r, "receive messages");
+                for (; f.pending > 0; f.pending--)
+                        if ((r = ring_update(&f)) < 0)
+                                return r;
         }
 
-        printf("Fetch[%u]: %.2f msgs/sec\n", f.b->pnn, f.msg_count / (bench_now_sec() - start));
+        printf("Fetch[%u]: %.2f msgs/sec\n", b->pnn, f.msg_count / (bench_now_sec() - start));
         fflush(stdout);
-        if (final_read(&f) < 0)
-                goto fail;
-        bench_free(f.b);
-        return EXIT_SUCCESS;
+        return final_read(&f);
+}
 
-fail:
-        fprintf(stderr, "fetch ring test failed\n");
-        bench_free(f.b);
-        return EXIT_FAILURE;
+int bench_fetch_ring(int argc, char **argv) {
+        return bench_main(&spec, argc, argv, fetch_ring);
 }

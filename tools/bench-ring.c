@@ -26,6 +26,7 @@ struct ring {
 
 static const struct bench_spec spec = {
         .name = "message-ring",
+        .ctdb_name = "message ring",
         .description = "Run on every node at once: messages circle the nodes in both directions.\n",
 };
 

@@ -24,9 +24,10 @@
 #include "ctdb-names.h"
 #include "ctdb-srvid.h"
 
-#define READY_MAGIC        UINT32_C(0x59444552) /* "REDY" */
-#define WAIT_TIMEOUT_SEC   30
-#define READY_INTERVAL_SEC 0.1
+#define READY_MAGIC          UINT32_C(0x59444552) /* "REDY" */
+#define WAIT_TIMEOUT_SEC     30
+#define READY_INTERVAL_SEC   0.1
+#define SERVICE_INTERVAL_SEC 0.01
 
 struct ready_msg {
         uint32_t magic;
@@ -251,6 +252,51 @@ int bench_poll(struct bench *b, double timeout_sec) {
         return b->error;
 }
 
+int bench_service(struct bench *b, double now) {
+        if (now < b->next_service)
+                return 0;
+        b->next_service = now + SERVICE_INTERVAL_SEC;
+        return bench_poll(b, 0);
+}
+
+uint64_t bench_counter_get(const void *value, size_t len, size_t width) {
+        uint32_t v32;
+        uint64_t v64;
+
+        if (!value || len != width)
+                return 0;
+        if (width == sizeof(v32)) {
+                memcpy(&v32, value, sizeof(v32));
+                return v32;
+        }
+        memcpy(&v64, value, sizeof(v64));
+        return v64;
+}
+
+/* One fetch-lock, increment, store, unlock; *ret_value is the counter stored. */
+int bench_counter_increment(struct bench *b, size_t width, uint64_t *ret_value) {
+        const char *key = b->opts->key;
+        ctdb_record *rec;
+        void *value = NULL;
+        size_t len = 0;
+        uint64_t v;
+        uint32_t v32;
+        int r;
+
+        r = ctdb_db_fetch_lock(b->db, key, strlen(key), &rec, &value, &len);
+        if (r < 0)
+                return bench_fail(r, "fetch-lock");
+        v = bench_counter_get(value, len, width) + 1;
+        free(value);
+        v32 = (uint32_t) v;
+        r = ctdb_record_store(rec, width == sizeof(v32) ? (const void *) &v32 : (const void *) &v, width);
+        ctdb_record_unlock(rec);
+        if (r < 0)
+                return bench_fail(r, "store");
+        *ret_value = v;
+        return 0;
+}
+
 static uint32_t nodes_ready(const struct bench *b) {
         uint32_t n = 0;
 
@@ -376,6 +422,26 @@ int bench_open(const struct bench_spec *spec, const struct bench_options *opts, 
 fail:
         bench_free(b);
         return r;
+}
+
+int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(struct bench *b)) {
+        struct bench_options opts;
+        struct bench *b;
+        int r;
+
+        r = bench_options_parse(spec, argc, argv, &opts);
+        if (r != 0)
+                return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        if (bench_open(spec, &opts, &b) < 0)
+                return EXIT_FAILURE;
+        r = run(b);
+        bench_free(b);
+        if (r < 0) {
+                /* CTDB's words: "fetch ring test failed" for fetch_ring. */
+                fprintf(stderr, "%s test failed\n", spec->ctdb_name);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
 }
 
 /* ---- D-Bus ------------------------------------------------------------------------- */

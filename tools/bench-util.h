@@ -28,6 +28,7 @@ enum {
 
 struct bench_spec {
         const char *name;        /* the sub-command, "fetch-ring" */
+        const char *ctdb_name;   /* in "<ctdb_name> test failed", "fetch ring" */
         const char *description; /* for --help, a paragraph ending in "\n" */
         unsigned options;        /* BENCH_OPT_* */
         const char *default_db, *default_key;
@@ -72,6 +73,7 @@ struct bench {
         /* Cluster wait: the latest phase each node announced, and ours. */
         uint32_t *phase_of;
         uint32_t phase;
+        double next_service;
         int error; /* the first failure inside a message handler */
 };
 
@@ -90,6 +92,21 @@ int bench_send(struct bench *b, uint32_t dst, const void *data, size_t len);
 int bench_poll(struct bench *b, double timeout_sec);
 
 /*
+ * For a benchmark's busy loop: handles waiting messages (other nodes' cluster
+ * waits) at most every 10 ms, so that the loop pays for a poll() rarely.
+ */
+int bench_service(struct bench *b, double now);
+
+/* The counter in a record's value of width 4 or 8 bytes; any other value (a new record) is 0. */
+uint64_t bench_counter_get(const void *value, size_t len, size_t width);
+
+/*
+ * One fetch-lock of opts->key, the counter in it (width 4 or 8) plus one
+ * stored, unlock; *ret_value is the counter stored.
+ */
+int bench_counter_increment(struct bench *b, size_t width, uint64_t *ret_value);
+
+/*
  * CTDB's cluster wait, repeatable: returns once every node's instance has
  * reached the same number of waits as this one (30 s deadline, -ETIMEDOUT).
  * Instances keep answering other nodes' waits from bench_poll().
@@ -98,6 +115,12 @@ int bench_cluster_wait(struct bench *b);
 
 /* Calls a no-argument method of org.ctdb.db1's object of the database on this node's bus. */
 int bench_db_call(struct bench *b, const char *method);
+
+/*
+ * A benchmark's whole main: parse options, bench_open(), run(b), bench_free().
+ * Returns the exit code; on a failure of run() CTDB's "<name> test failed" line.
+ */
+int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(struct bench *b));
 
 /* "Failed to X: <strerror>" on stderr; returns r. */
 int bench_fail(int r, const char *what);

@@ -15,3 +15,7 @@ int bench_message_ring(int argc, char **argv);
 int bench_detect(int argc, char **argv);
 int bench_wake_ring(int argc, char **argv);
 int bench_fetch_ring(int argc, char **argv);
+int bench_fetch_loop(int argc, char **argv);
+int bench_fetch_hot(int argc, char **argv);
+int bench_read_hot(int argc, char **argv);
+int bench_recovery(int argc, char **argv);

@@ -17,7 +17,14 @@ static const struct {
         { "message-ring", bench_message_ring, "messages around a ring of all nodes (msgs/sec per node)" },
         { "detect", bench_detect, "time from a node kill or hang to DISCONNECTED on the others" },
         { "wake-ring", bench_wake_ring, "message-ring's wake-ups alone: its ceiling on this machine" },
-        { "fetch-ring", bench_fetch_ring, "one record passed around all nodes, each hop a migration (msgs/sec)" },
+        { "fetch-ring", bench_fetch_ring,
+          "one record passed around all nodes, each hop a migration (msgs/sec)" },
+        { "fetch-loop", bench_fetch_loop,
+          "every node fetch-locks and stores one key in a loop (CTDB's fetch_loop)" },
+        { "fetch-hot", bench_fetch_hot,
+          "every node increments one shared counter record (per node and total)" },
+        { "read-hot", bench_read_hot, "node 0 writes one key 10 times a second, the others read it" },
+        { "recovery", bench_recovery, "fill N records, force a recovery, time until every node is normal" },
 };
 
 static void help(void) {
