@@ -9,11 +9,14 @@
 #include <talloc.h>
 
 #include "dp-client.h"
+#include "event-util.h"
 #include "log.h"
 #include "talloc-util.h"
 
 #define DP_RECONNECT_MIN_USEC (100 * 1000ULL)
 #define DP_RECONNECT_MAX_USEC (2 * 1000 * 1000ULL)
+/* Bytes queued while tunnel.sock is full; beyond that a send fails with ENOBUFS. */
+#define DP_OUTQ_BYTES_MAX (16u * 1024u * 1024u)
 /* srvids (and tunnel ids) one daemon registers; a daemon needs a handful. */
 #define DP_SRVIDS_MAX 64u
 #define DP_TUNNELS_MAX 8u
@@ -44,6 +47,16 @@ struct inbox_entry {
         int fd; /* CHANNEL: ours until handed over, closed with the entry */
 };
 
+/* A message or tunnel frame that did not fit tunnel.sock yet, sent in order once it drains. */
+struct outq_entry {
+        struct outq_entry *next;
+        bool tunnel;
+        uint32_t dst;
+        uint64_t srvid;
+        size_t len;
+        uint8_t data[];
+};
+
 struct dp_client {
         sd_event *event;
         const struct dp_client_ops *ops;
@@ -61,6 +74,10 @@ struct dp_client {
         uint64_t tunnels[DP_TUNNELS_MAX];
         unsigned n_tunnels;
 
+        struct outq_entry *outq, *outq_tail;
+        size_t outq_bytes;
+        uint32_t io_events;
+
         struct inbox_entry *inbox, *inbox_tail;
         /* An allocation failed in a callback: the inbox is incomplete, so reconnect. */
         bool inbox_lost;
@@ -71,8 +88,20 @@ static void dp_schedule_reconnect(struct dp_client *c) {
         (void) sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_ONESHOT);
 }
 
+static void outq_clear(struct dp_client *c) {
+        while (c->outq) {
+                struct outq_entry *e = c->outq;
+
+                c->outq = e->next;
+                talloc_free(e);
+        }
+        c->outq_tail = NULL;
+        c->outq_bytes = 0;
+}
+
 static void dp_drop(struct dp_client *c) {
         c->io = sd_event_source_disable_unref(c->io);
+        outq_clear(c);
         ctdb_client_free(c->client);
         c->client = NULL;
         while (c->inbox) {
@@ -222,10 +251,80 @@ static void inbox_drain(struct dp_client *c) {
         }
 }
 
+static int send_now(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srvid, const void *data,
+                    size_t len) {
+        return tunnel ? ctdb_client_send_tunnel(c->client, dst, srvid, data, len)
+                      : ctdb_client_send(c->client, dst, srvid, data, len);
+}
+
+/* Writes what waited for room, in order; the rest waits for the next EPOLLOUT. */
+static int outq_flush(struct dp_client *c) {
+        while (c->outq) {
+                struct outq_entry *e = c->outq;
+                int r = send_now(c, e->tunnel, e->dst, e->srvid, e->data, e->len);
+
+                if (r == -EAGAIN)
+                        break;
+                c->outq = e->next;
+                if (!c->outq)
+                        c->outq_tail = NULL;
+                c->outq_bytes -= e->len;
+                talloc_free(e);
+                if (r < 0)
+                        return r;
+        }
+        event_source_set_io_events_cached(c->io, &c->io_events, EPOLLIN | (c->outq ? EPOLLOUT : 0));
+        return 0;
+}
+
+/*
+ * tunnel.sock is full: tunneld reads behind a burst (a recovery's batches).
+ * The frame waits in a bounded queue instead of failing.
+ */
+static int outq_add(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srvid, const void *data,
+                    size_t len) {
+        struct outq_entry *e;
+
+        if (c->outq_bytes + len > DP_OUTQ_BYTES_MAX)
+                return -ENOBUFS;
+        e = talloc_size(c, sizeof(*e) + len);
+        if (!e)
+                return -ENOMEM;
+        *e = (struct outq_entry) { .tunnel = tunnel, .dst = dst, .srvid = srvid, .len = len };
+        if (len)
+                memcpy(e->data, data, len);
+        if (c->outq_tail)
+                c->outq_tail->next = e;
+        else
+                c->outq = e;
+        c->outq_tail = e;
+        c->outq_bytes += len;
+        event_source_set_io_events_cached(c->io, &c->io_events, EPOLLIN | EPOLLOUT);
+        return 0;
+}
+
+static int dp_send(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srvid, const void *data, size_t len) {
+        int r;
+
+        if (!c->client)
+                return -ENOTCONN;
+        if (c->outq)
+                return outq_add(c, tunnel, dst, srvid, data, len);
+        r = send_now(c, tunnel, dst, srvid, data, len);
+        return r == -EAGAIN ? outq_add(c, tunnel, dst, srvid, data, len) : r;
+}
+
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct dp_client *c = userdata;
         int r;
 
+        if ((revents & EPOLLOUT) && c->outq) {
+                r = outq_flush(c);
+                if (r < 0) {
+                        dp_lost(c, r);
+                        return 0;
+                }
+        }
         r = ctdb_client_process(c->client);
         inbox_drain(c);
         if (!c->client)
@@ -263,6 +362,7 @@ static int dp_connect(struct dp_client *c) {
                 r = ctdb_client_register_tunnel(client, c->tunnels[i]);
         if (r >= 0)
                 r = sd_event_add_io(c->event, &c->io, ctdb_client_fd(client), EPOLLIN, on_client_io, c);
+        c->io_events = EPOLLIN;
         if (r < 0) {
                 ctdb_client_free(client);
                 return r;
@@ -374,16 +474,12 @@ bool dp_client_is_connected(const struct dp_client *c) {
 }
 
 int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len) {
-        if (!c->client)
-                return -ENOTCONN;
-        return ctdb_client_send(c->client, dst, srvid, data, len);
+        return dp_send(c, false, dst, srvid, data, len);
 }
 
 int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data,
                           size_t len) {
-        if (!c->client)
-                return -ENOTCONN;
-        return ctdb_client_send_tunnel(c->client, dst, tunnel_id, data, len);
+        return dp_send(c, true, dst, tunnel_id, data, len);
 }
 
 int dp_client_open_channel(struct dp_client *c, uint32_t pnn, uint64_t tunnel_id) {

@@ -70,16 +70,17 @@ int dp_client_start(struct dp_client *c);
 bool dp_client_is_connected(const struct dp_client *c);
 
 /*
- * Sends a message (ctdb_client_send()); -ENOTCONN while tunneld is not connected,
- * -EAGAIN when its socket is full.
+ * Sends a message (ctdb_client_send()); -ENOTCONN while tunneld is not connected.
+ * When its socket is full the frame waits in a queue (in order with later ones)
+ * until it drains; -ENOBUFS when 16 MiB wait already.
  */
 int dp_client_send(struct dp_client *c, uint32_t dst, uint64_t srvid, const void *data, size_t len);
-/* Sends on an owned tunnel id (ctdb_client_send_tunnel()); -ENOTCONN, -EAGAIN as dp_client_send(). */
+/* Sends on an owned tunnel id (ctdb_client_send_tunnel()); queued and refused as dp_client_send(). */
 int dp_client_send_tunnel(struct dp_client *c, uint32_t dst, uint64_t tunnel_id, const void *data,
                           size_t len);
 /*
  * Asks tunneld for a channel to the owner of tunnel_id (owned by this daemon) on
  * pnn (ctdb_client_open_channel()); the outcome comes through ops->channel.
- * -ENOTCONN, -EAGAIN as dp_client_send().
+ * -ENOTCONN while tunneld is not connected, -EAGAIN when its socket is full.
  */
 int dp_client_open_channel(struct dp_client *c, uint32_t pnn, uint64_t tunnel_id);

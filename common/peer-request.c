@@ -146,12 +146,19 @@ struct peer_request *peer_requests_find(struct peer_requests *set, uint32_t pnn,
 }
 
 void peer_requests_fail(struct peer_requests *set, uint32_t pnn, int error) {
-        struct peer_request *req, *next;
+        struct peer_request *req;
 
-        for (req = set->list; req; req = next) {
-                next = req->next;
-                if (pnn == CTDB_PNN_ALL || req->pnn == pnn)
-                        request_finish(req, error, NULL);
+        /*
+         * A done callback may cancel other requests of the set (a recovery ends
+         * its other steps), so the walk starts over after each one it ends.
+         */
+        for (;;) {
+                for (req = set->list; req; req = req->next)
+                        if (pnn == CTDB_PNN_ALL || req->pnn == pnn)
+                                break;
+                if (!req)
+                        return;
+                request_finish(req, error, NULL);
         }
 }
 

@@ -86,6 +86,9 @@ struct dbd_manager {
         sd_event_source *freeze_timer;  /* retries the freeze while a client holds a chain */
         struct dbd_freeze_wait *freeze_wait;
         sd_event_source *vacuum_timer;
+        /* Frames this node sends itself, handed over from the loop (dbd-manager.c). */
+        struct self_frame *self_queue, *self_tail;
+        sd_event_source *self_event;
 
         /* Direct channels to the other dbds (dbd-channel.c). */
         struct dbd_channel *channels;

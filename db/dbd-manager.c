@@ -28,6 +28,59 @@
 
 /* ---- the tunnel --------------------------------------------------------- */
 
+/* A frame to this node's own dbd (a recovery step, a request this node routes to itself). */
+struct self_frame {
+        struct self_frame *next;
+        size_t len;
+        uint8_t data[];
+};
+
+static int on_self(sd_event_source *s, void *userdata) {
+        dbd_manager *m = userdata;
+
+        /* Handlers may send to this node again: those wait for the next round. */
+        struct self_frame *list = m->self_queue;
+
+        m->self_queue = m->self_tail = NULL;
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        while (list) {
+                struct self_frame *f = list;
+
+                list = f->next;
+                dbd_manager_frame(m, m->pnn, f->data, f->len);
+                talloc_free(f);
+        }
+        return 0;
+}
+
+/*
+ * Frames to this node itself are handed to its own handlers from the loop,
+ * not sent through tunneld (and its socket, which a recovery's batches to
+ * itself could fill).
+ */
+static int send_self(dbd_manager *m, const uint8_t *data, size_t len) {
+        struct self_frame *f;
+        int r;
+
+        if (!m->self_event) {
+                r = sd_event_add_defer(m->event, &m->self_event, on_self, m);
+                if (r < 0)
+                        return r;
+        }
+        f = talloc_size(m, sizeof(*f) + len);
+        if (!f)
+                return -ENOMEM;
+        f->next = NULL;
+        f->len = len;
+        memcpy(f->data, data, len);
+        if (m->self_tail)
+                m->self_tail->next = f;
+        else
+                m->self_queue = f;
+        m->self_tail = f;
+        return sd_event_source_set_enabled(m->self_event, SD_EVENT_ON);
+}
+
 int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg) {
         uint8_t stack[4096];
         _cleanup_talloc_ uint8_t *heap = NULL;
@@ -45,8 +98,10 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
         len = wire_inner_pack_into(desc, msg, buf, need);
         if (len < 0)
                 return len;
+        if (pnn == m->pnn)
+                return send_self(m, buf, (size_t) len);
         /* Direct to the peer's dbd where there is a channel; else through tunneld (and ask for one). */
-        if (pnn != m->pnn && pnn != CTDB_PNN_ALL && dbd_channel_send(m, pnn, buf, (size_t) len) >= 0)
+        if (pnn != CTDB_PNN_ALL && dbd_channel_send(m, pnn, buf, (size_t) len) >= 0)
                 return 0;
         return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
 }
@@ -366,6 +421,14 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
                 talloc_free(db);
                 return r;
         }
+        /*
+         * Opened during a recovery's freeze (a client attached meanwhile): frozen
+         * from the start, so nothing is written to it that the recovery would not see.
+         */
+        if (m->frozen && (r = dbd_store_freeze(db->store)) < 0) {
+                talloc_free(db);
+                return r;
+        }
         dbs = talloc_realloc(m, m->dbs, dbd_db *, m->n_dbs + 1);
         if (!dbs) {
                 talloc_free(db);
@@ -470,6 +533,7 @@ static int manager_destructor(dbd_manager *m) {
         m->view_call = sd_bus_slot_unref(m->view_call);
         m->freeze_timer = sd_event_source_disable_unref(m->freeze_timer);
         m->vacuum_timer = sd_event_source_disable_unref(m->vacuum_timer);
+        m->self_event = sd_event_source_disable_unref(m->self_event);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         return 0;

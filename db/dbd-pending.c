@@ -45,7 +45,7 @@ uint64_t dbd_now_usec(dbd_manager *m) {
 
 struct dbd_pending *dbd_pending_find(dbd_db *db, const uint8_t *key, size_t len, uint32_t hash) {
         for (struct dbd_pending *p = db->pending[hash % DBD_PENDING_BUCKETS]; p; p = p->next)
-                if (p->hash == hash && p->key_len == len && memcmp(p->key, key, len) == 0)
+                if (p->hash == hash && p->key_len == len && (len == 0 || memcmp(p->key, key, len) == 0))
                         return p;
         return NULL;
 }

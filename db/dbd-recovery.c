@@ -283,7 +283,7 @@ static int merge_add(struct dbd_recovery *rec, struct merge_db *d, uint32_t src,
                 return -ENOMEM;
         for (slot = &d->buckets[hash & (d->n_buckets - 1)]; (e = *slot); slot = &e->next)
                 if (e->hash == hash && e->rec.key_len == r->key_len &&
-                    memcmp(e->rec.key, r->key, r->key_len) == 0)
+                    (r->key_len == 0 || memcmp(e->rec.key, r->key, r->key_len) == 0))
                         break;
         if (e && !record_wins(r, src, e))
                 return 0;
@@ -670,9 +670,12 @@ static int on_push(void *userdata, const struct wire_header *h, const void *msg,
         dbd_db *db = dbd_manager_find_id(m, p->batch.db_id);
         int r = 0;
 
-        if (!db || !m->frozen || m->frozen_generation != p->generation)
-                r = -ESTALE;
-        if (r >= 0 && db->pushed_generation != p->generation) {
+        /* Not of the recovery this node is frozen for: answered, and nothing of it touched. */
+        if (!db || !m->frozen || m->frozen_generation != p->generation) {
+                send_ack(m, h->src, p->id, p->generation, db ? ESTALE : ENOENT, NULL, 0);
+                return 0;
+        }
+        if (db->pushed_generation != p->generation) {
                 r = dbd_store_wipe(db->store);
                 db->pushed_generation = p->generation;
         }
@@ -702,12 +705,13 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         vnnmap = talloc_memdup_any(m, t->vnnmap, t->n_vnnmap * sizeof(uint32_t));
         if (!vnnmap)
                 return -ENOMEM;
-        /* Databases nobody pushed to (no records anywhere) are empty now too. */
-        for (size_t i = 0; i < m->n_dbs; i++) {
-                if (m->dbs[i]->pushed_generation != t->generation)
-                        (void) dbd_store_wipe(m->dbs[i]->store);
+        /*
+         * Every database of the recovery had its push (an empty last batch at
+         * least); one attached here while frozen was frozen from its start and
+         * so holds nothing: neither is wiped again here.
+         */
+        for (size_t i = 0; i < m->n_dbs; i++)
                 dbd_store_thaw(m->dbs[i]->store);
-        }
         talloc_free(m->vnnmap);
         m->vnnmap = vnnmap;
         m->n_vnnmap = t->n_vnnmap;

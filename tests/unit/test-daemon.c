@@ -139,6 +139,45 @@ static void test_requests_fail_pnn(void) {
         fixture_done(&f);
 }
 
+static struct peer_request *cancel_victim;
+
+static void on_done_cancel(struct peer_request *req, int error, const void *reply, void *userdata) {
+        unsigned *calls = userdata;
+
+        (*calls)++;
+        if (req == cancel_victim) {
+                cancel_victim = NULL;   /* this order would not cancel anything: calls says so */
+                return;
+        }
+        /* What a failed recovery does: its other requests to the node go with it. */
+        if (cancel_victim) {
+                peer_request_cancel(cancel_victim);
+                cancel_victim = NULL;
+        }
+}
+
+/* A done callback that cancels another request of the failing node (found by ASan in dbd). */
+static void test_requests_fail_cancels_other(void) {
+        struct peer_requests *set;
+        struct peer_request *a;
+        sd_event *event;
+        unsigned calls = 0;
+
+        g_assert_cmpint(sd_event_new(&event), >=, 0);
+        g_assert_cmpint(peer_requests_new(NULL, event, 8, &set), ==, 0);
+        g_assert_cmpint(
+                peer_request_new(set, 1, 10 * G_USEC_PER_SEC, on_done_cancel, &calls, &cancel_victim), ==,
+                0);
+        g_assert_cmpint(peer_request_new(set, 1, 10 * G_USEC_PER_SEC, on_done_cancel, &calls, &a), ==, 0);
+        peer_requests_fail(set, 1, -ENOTCONN);
+        /* One done ran, it cancelled the other (no done for that one), and nothing is left. */
+        g_assert_cmpuint(calls, ==, 1);
+        g_assert_null(cancel_victim);
+        g_assert_cmpuint(peer_requests_pending(set), ==, 0);
+        talloc_free(set);
+        sd_event_unref(event);
+}
+
 static void test_requests_limit_cancel_free(void) {
         struct fixture f;
         struct peer_request *a, *req = NULL;
@@ -210,6 +249,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/peer-request/answer", test_requests_answer);
         g_test_add_func("/peer-request/timeout", test_requests_timeout);
         g_test_add_func("/peer-request/fail-pnn", test_requests_fail_pnn);
+        g_test_add_func("/peer-request/fail-cancels-other", test_requests_fail_cancels_other);
         g_test_add_func("/peer-request/limit-cancel-free", test_requests_limit_cancel_free);
         g_test_add_func("/daemon/argv", test_argv);
         return g_test_run();

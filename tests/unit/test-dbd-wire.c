@@ -90,6 +90,7 @@ static const struct dbd_fetch_msg sample_fetch = {
         .db_id = 0xabcdef05,
         .requester = 2,
         .hops = 4,
+        .flags = DBD_FETCH_READONLY,
         .key = key_bytes,
         .key_len = sizeof(key_bytes),
 };
@@ -97,6 +98,7 @@ static const struct dbd_value_msg sample_value = {
         .id = 78,
         .first = 2,
         .error = ENOENT,
+        .flags = DBD_VALUE_DELEGATED,
         .rsn = 55,
         .dmaster = 3,
         .value = value_bytes,
@@ -110,6 +112,12 @@ static const struct dbd_records_msg sample_records_msg = {
         .generation = 107,
         .batch = { .db_id = 0xabcdef07, .last = 1, .records = sample_records, .n_records = 2 },
 };
+static const struct dbd_revoke_msg sample_revoke = { .id = 86,
+                                                     .generation = 115,
+                                                     .db_id = 0xabcdef0a,
+                                                     .rsn = 99,
+                                                     .key = key_bytes,
+                                                     .key_len = sizeof(key_bytes) };
 static const struct dbd_wipe_msg sample_wipe = { .id = 81, .generation = 108, .db_id = 0xabcdef08 };
 static const struct dbd_ack_msg sample_ack = {
         .id = 82,
@@ -251,6 +259,17 @@ static void check_fetch(const void *want, const void *got) {
         g_assert_cmphex(g->db_id, ==, w->db_id);
         g_assert_cmpuint(g->requester, ==, w->requester);
         g_assert_cmpuint(g->hops, ==, w->hops);
+        g_assert_cmphex(g->flags, ==, w->flags);
+        check_blob(w->key, w->key_len, g->key, g->key_len);
+}
+
+static void check_revoke(const void *want, const void *got) {
+        const struct dbd_revoke_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmphex(g->db_id, ==, w->db_id);
+        g_assert_cmpuint(g->rsn, ==, w->rsn);
         check_blob(w->key, w->key_len, g->key, g->key_len);
 }
 
@@ -260,6 +279,7 @@ static void check_value(const void *want, const void *got) {
         g_assert_cmpuint(g->id, ==, w->id);
         g_assert_cmpuint(g->first, ==, w->first);
         g_assert_cmpint(g->error, ==, w->error);
+        g_assert_cmphex(g->flags, ==, w->flags);
         g_assert_cmpuint(g->rsn, ==, w->rsn);
         g_assert_cmpuint(g->dmaster, ==, w->dmaster);
         check_blob(w->value, w->value_len, g->value, g->value_len);
@@ -450,14 +470,14 @@ static const struct kind_case cases[] = {
           &sample_fetch,
           check_fetch,
           true,
-          { { 24, DB_KEY_MAX } } },
+          { { 28, DB_KEY_MAX } } },
         { "VALUE",
           DBD_MSG_VALUE,
           &dbd_value_desc,
           &sample_value,
           check_value,
           true,
-          { { 24, DB_VALUE_MAX } } },
+          { { 28, DB_VALUE_MAX } } },
         { "TRAVERSE",
           DBD_MSG_TRAVERSE,
           &dbd_traverse_desc,
@@ -475,6 +495,31 @@ static const struct kind_case cases[] = {
             { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
             { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
         { "WIPE", DBD_MSG_WIPE, &dbd_wipe_desc, &sample_wipe, check_wipe, true, { { 0 } } },
+        { "VACUUM",
+          DBD_MSG_VACUUM,
+          &dbd_vacuum_desc,
+          &sample_records_msg,
+          check_records,
+          true,
+          { { 8 + BATCH_COUNT, DB_BATCH_RECORDS },
+            { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
+            { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
+        { "PURGE",
+          DBD_MSG_PURGE,
+          &dbd_purge_desc,
+          &sample_records_msg,
+          check_records,
+          true,
+          { { 8 + BATCH_COUNT, DB_BATCH_RECORDS },
+            { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
+            { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
+        { "REVOKE",
+          DBD_MSG_REVOKE,
+          &dbd_revoke_desc,
+          &sample_revoke,
+          check_revoke,
+          true,
+          { { 20, DB_KEY_MAX } } },
         { "ACK",
           DBD_MSG_ACK,
           &dbd_ack_desc,
@@ -827,11 +872,11 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 15);
+        g_assert_cmpuint(n, ==, 18);
         g_assert_null(dbd_msg_desc_by_kind(0));
-        g_assert_null(dbd_msg_desc_by_kind(11));
+        g_assert_null(dbd_msg_desc_by_kind(14));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
-        g_assert_cmpstr(dbd_msg_kind_to_string(11), ==, "unknown");
+        g_assert_cmpstr(dbd_msg_kind_to_string(14), ==, "unknown");
 }
 
 /* Every kind of DB_LOCAL_KINDS has its name and a case; a description of its own kind where not shared. */
