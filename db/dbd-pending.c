@@ -261,11 +261,21 @@ static void apply_dmaster(struct dbd_pending *p, bool have, const struct ltdb_he
         p->have_dmaster = false;
         if (!dbd_dmaster_accept(have, cur, p->dmaster_rsn))
                 return;
+        /*
+         * Another node than the lmaster keeps it only as a hint in a copy it has
+         * (rsn and flags stay its own copy's), so that its next request goes
+         * straight to the dmaster; the lmaster's copy becomes its pointer.
+         */
+        if (dbd_lmaster(db->m, p->key, p->key_len) != db->m->pnn && (!have || cur->dmaster == db->m->pnn))
+                return;
         q = dbd_store_fetch(db->store, p, p->key, p->key_len, &h, &value, &len);
         if (q < 0 && q != -ENOENT)
                 return (void) log_warning_errno(q, "Failed to read a record of %s: %m", db->name);
-        h = (struct ltdb_header) { .rsn = p->dmaster_rsn, .dmaster = p->dmaster,
-                                   .flags = LTDB_REC_FLAG_POINTER };
+        if (dbd_lmaster(db->m, p->key, p->key_len) == db->m->pnn)
+                h = (struct ltdb_header) { .rsn = p->dmaster_rsn, .dmaster = p->dmaster,
+                                           .flags = LTDB_REC_FLAG_POINTER };
+        else
+                h.dmaster = p->dmaster;
         q = dbd_store_store(db->store, p->key, p->key_len, &h, value, len);
         talloc_free(value);
         if (q < 0)
@@ -279,7 +289,6 @@ static int hand_off(struct dbd_pending *p, struct ltdb_header *h, uint32_t reque
         struct ltdb_header old = *h, moved;
         uint8_t *value = NULL;
         size_t len = 0;
-        uint32_t lmaster;
         int r;
 
         r = dbd_store_fetch(db->store, p, p->key, p->key_len, &old, &value, &len);
@@ -301,14 +310,21 @@ static int hand_off(struct dbd_pending *p, struct ltdb_header *h, uint32_t reque
         if (r < 0)
                 return r;
         *h = moved;
-        lmaster = dbd_lmaster(m, p->key, p->key_len);
-        if (lmaster != m->pnn && lmaster != requester && lmaster != CTDB_PNN_NONE) {
+        /*
+         * The lmaster must know where the record went; the other nodes learn it
+         * too, so that their next request for it goes to the dmaster at once
+         * instead of along a chain of old pointers (a ring of nodes passing one
+         * record then costs one leg per request). Best effort: a node that
+         * follows an old pointer is forwarded along the chain.
+         */
+        for (uint32_t i = 0; i < m->n_vnnmap; i++) {
                 struct dbd_dmaster_msg d = {
                         .generation = m->generation, .db_id = db->id, .rsn = moved.rsn, .dmaster = requester,
                         .key = p->key, .key_len = (uint32_t) p->key_len,
                 };
-                /* Best effort: a node that follows the old pointer is forwarded along the chain. */
-                (void) dbd_send(m, lmaster, &dbd_dmaster_desc, &d);
+
+                if (m->vnnmap[i] != m->pnn && m->vnnmap[i] != requester)
+                        (void) dbd_send(m, m->vnnmap[i], &dbd_dmaster_desc, &d);
         }
         return 0;
 }
