@@ -31,6 +31,22 @@ uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb
         return lmaster;
 }
 
+enum dbd_vacuum_action dbd_vacuum_decide(uint32_t self, uint32_t lmaster, bool have,
+                                         const struct ltdb_header *cur, size_t value_len) {
+        if (!have || value_len > 0 || cur->dmaster != self)
+                return DBD_VACUUM_SKIP;
+        return lmaster == self ? DBD_VACUUM_PURGE : DBD_VACUUM_HAND_BACK;
+}
+
+bool dbd_vacuum_drop_copy(uint32_t self, bool have, const struct ltdb_header *cur, uint64_t rsn) {
+        return have && cur->rsn <= rsn && cur->dmaster != self;
+}
+
+bool dbd_vacuum_drop_own(uint32_t self, bool have, const struct ltdb_header *cur, size_t value_len,
+                         uint64_t rsn) {
+        return have && value_len == 0 && cur->dmaster == self && cur->rsn == rsn;
+}
+
 uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n) {
         if (n == 0)
                 return CTDB_PNN_NONE;

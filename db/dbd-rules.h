@@ -41,5 +41,20 @@ bool dbd_dmaster_accept(bool have, const struct ltdb_header *cur, uint64_t rsn);
 uint32_t dbd_route(uint32_t self, uint32_t lmaster, bool have, const struct ltdb_header *cur,
                    bool via_lmaster);
 
+/* What vacuuming does with a key in this node's delete queue. */
+enum dbd_vacuum_action {
+        DBD_VACUUM_SKIP,        /* gone, alive again (has a value), or another node's now */
+        DBD_VACUUM_PURGE,       /* this node is its lmaster: drop it everywhere */
+        DBD_VACUUM_HAND_BACK,   /* hand it to its lmaster first */
+};
+enum dbd_vacuum_action dbd_vacuum_decide(uint32_t self, uint32_t lmaster, bool have,
+                                         const struct ltdb_header *cur, size_t value_len);
+/* PURGE of a deleted record of rsn reaches another node: its copy goes if not newer and not its live record.
+ */
+bool dbd_vacuum_drop_copy(uint32_t self, bool have, const struct ltdb_header *cur, uint64_t rsn);
+/* After every node answered the PURGE: the lmaster drops its own copy if nothing happened to it since. */
+bool dbd_vacuum_drop_own(uint32_t self, bool have, const struct ltdb_header *cur, size_t value_len,
+                         uint64_t rsn);
+
 /* The node that coordinates a recovery: the leader if it is in the VnnMap, else VnnMap[0]. */
 uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n);

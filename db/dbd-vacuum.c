@@ -28,6 +28,7 @@
 #include "ctdb-node.h"
 #include "dbd-batch.h"
 #include "dbd-internal.h"
+#include "dbd-rules.h"
 #include "log.h"
 #include "peer-request.h"
 #include "talloc-util.h"
@@ -94,12 +95,13 @@ static void purge_finish(struct purge *p) {
                 struct ltdb_header h;
                 uint8_t *value = NULL;
                 size_t len = 0;
+                bool have;
 
                 if (dbd_store_trylock(db->store, r->key, r->key_len) < 0)
                         continue;       /* a client has it: it is alive again, or will be next run */
                 /* Only if nothing happened to it since the PURGE went out. */
-                if (dbd_store_fetch(db->store, p, r->key, r->key_len, &h, &value, &len) >= 0 && len == 0 &&
-                    h.dmaster == db->m->pnn && h.rsn == r->rsn &&
+                have = dbd_store_fetch(db->store, p, r->key, r->key_len, &h, &value, &len) >= 0;
+                if (dbd_vacuum_drop_own(db->m->pnn, have, &h, len, r->rsn) &&
                     dbd_store_delete(db->store, r->key, r->key_len) >= 0)
                         dropped++;
                 talloc_free(value);
@@ -189,14 +191,15 @@ int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void 
         for (uint32_t i = 0; i < p->batch.n_records; i++) {
                 const struct db_record *r = &p->batch.records[i];
                 struct ltdb_header cur;
+                bool have;
 
                 if (dbd_store_trylock(db->store, r->key, r->key_len) < 0) {
                         a.error = EAGAIN;       /* the lmaster keeps its copy; next run tries again */
                         continue;
                 }
                 /* A copy that is not newer and not this node's own live record is stale. */
-                if (dbd_store_fetch_header(db->store, r->key, r->key_len, &cur) >= 0 && cur.rsn <= r->rsn &&
-                    cur.dmaster != m->pnn)
+                have = dbd_store_fetch_header(db->store, r->key, r->key_len, &cur) >= 0;
+                if (dbd_vacuum_drop_copy(m->pnn, have, &cur, r->rsn))
                         (void) dbd_store_delete(db->store, r->key, r->key_len);
                 dbd_store_unlock(db->store, r->key, r->key_len);
         }
@@ -253,17 +256,19 @@ static int vacuum_key(struct vacuum_run *run, const uint8_t *key, size_t len) {
         uint8_t *value = NULL;
         size_t vlen = 0;
         uint32_t lmaster = dbd_lmaster(m, key, len), idx = ltdb_hash(key, len) % m->n_vnnmap;
+        enum dbd_vacuum_action action;
         int r;
 
         if (dbd_store_trylock(db->store, key, len) < 0)
                 return 0;
         r = dbd_store_fetch(db->store, NULL, key, len, &h, &value, &vlen);
         talloc_free(value);
-        if (r < 0 || vlen > 0 || h.dmaster != m->pnn) {
+        action = dbd_vacuum_decide(m->pnn, lmaster, r >= 0, &h, vlen);
+        if (action == DBD_VACUUM_SKIP) {
                 dbd_store_unlock(db->store, key, len);
-                return 0;       /* gone, alive again, or not ours */
+                return 0;
         }
-        if (lmaster == m->pnn) {
+        if (action == DBD_VACUUM_PURGE) {
                 r = dbd_batch_add(&run->purge, key, len, &h, NULL, 0);
         } else {
                 struct ltdb_header back = { .rsn = h.rsn + 1, .dmaster = lmaster,

@@ -288,6 +288,44 @@ static void test_coordinator(void) {
         g_assert_cmphex(dbd_coordinator(1, NULL, 0), ==, CTDB_PNN_NONE);
 }
 
+/* A queued delete: skipped unless still deleted here, purged by the lmaster, else handed back. */
+static void test_vacuum_decide(void) {
+        struct ltdb_header mine = { .rsn = 7, .dmaster = 1 }, other = { .rsn = 7, .dmaster = 2 };
+
+        g_assert_cmpint(dbd_vacuum_decide(1, 1, true, &mine, 0), ==, DBD_VACUUM_PURGE);
+        g_assert_cmpint(dbd_vacuum_decide(1, 0, true, &mine, 0), ==, DBD_VACUUM_HAND_BACK);
+        /* Stored again since the delete: alive, kept. */
+        g_assert_cmpint(dbd_vacuum_decide(1, 1, true, &mine, 5), ==, DBD_VACUUM_SKIP);
+        /* Migrated away since: the other node's to vacuum. */
+        g_assert_cmpint(dbd_vacuum_decide(1, 1, true, &other, 0), ==, DBD_VACUUM_SKIP);
+        g_assert_cmpint(dbd_vacuum_decide(1, 1, false, &mine, 0), ==, DBD_VACUUM_SKIP);
+}
+
+/* PURGE at another node: stale copies go, a newer one and the node's own live record stay. */
+static void test_vacuum_drop_copy(void) {
+        struct ltdb_header older = { .rsn = 4, .dmaster = 1 }, same = { .rsn = 9, .dmaster = 1 };
+        struct ltdb_header newer = { .rsn = 10, .dmaster = 1 }, live = { .rsn = 3, .dmaster = 2 };
+
+        g_assert_true(dbd_vacuum_drop_copy(2, true, &older, 9));
+        g_assert_true(dbd_vacuum_drop_copy(2, true, &same, 9));
+        g_assert_false(dbd_vacuum_drop_copy(2, true, &newer, 9));
+        g_assert_false(dbd_vacuum_drop_copy(2, true, &live, 9));
+        g_assert_false(dbd_vacuum_drop_copy(2, false, &older, 9));
+}
+
+/* After every answer the lmaster drops its copy only if it is exactly what it purged. */
+static void test_vacuum_drop_own(void) {
+        struct ltdb_header h = { .rsn = 9, .dmaster = 0 }, moved = { .rsn = 10, .dmaster = 2 };
+        struct ltdb_header revived = { .rsn = 10, .dmaster = 0 };
+
+        g_assert_true(dbd_vacuum_drop_own(0, true, &h, 0, 9));
+        /* A store revived it meanwhile, or a fetch-lock took it elsewhere. */
+        g_assert_false(dbd_vacuum_drop_own(0, true, &h, 3, 9));
+        g_assert_false(dbd_vacuum_drop_own(0, true, &moved, 0, 9));
+        g_assert_false(dbd_vacuum_drop_own(0, true, &revived, 0, 9));
+        g_assert_false(dbd_vacuum_drop_own(0, false, &h, 0, 9));
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -314,7 +352,9 @@ int main(int argc, char **argv) {
                         test_copy_equal_rsn_real_beats_pointer);
         g_test_add_func("/dbd-rules/merge/tie-neither-wins", test_copy_tie_neither_wins);
         g_test_add_func("/dbd-rules/coordinator", test_coordinator);
-        /* Vacuum hand-back decisions come with db/dbd-vacuum.c, from its author. */
+        g_test_add_func("/dbd-rules/vacuum/decide", test_vacuum_decide);
+        g_test_add_func("/dbd-rules/vacuum/drop-copy", test_vacuum_drop_copy);
+        g_test_add_func("/dbd-rules/vacuum/drop-own", test_vacuum_drop_own);
 
         return g_test_run();
 }
