@@ -80,12 +80,12 @@ static void channel_free(struct dbd_channel *ch) {
 }
 
 static struct dbd_peer_channel *peer_of(dbd_manager *m, uint32_t pnn) {
+        if (pnn >= DBD_MAX_NODES)
+                return NULL;
         if (pnn >= m->n_peer_channels) {
                 struct dbd_peer_channel *a;
                 uint32_t n = pnn + 1;
 
-                if (n > DBD_MAX_NODES)
-                        return NULL;
                 a = talloc_realloc(m, m->peer_channels, struct dbd_peer_channel, n);
                 if (!a)
                         return NULL;

@@ -702,6 +702,12 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
                 send_ack(m, h->src, t->id, t->generation, ESTALE, NULL, 0);
                 return 0;
         }
+        /* Only nodes of the nodes file can be lmasters (a peer's bytes are not trusted). */
+        for (uint32_t i = 0; i < t->n_vnnmap; i++)
+                if (t->vnnmap[i] >= m->n_nodes) {
+                        send_ack(m, h->src, t->id, t->generation, EINVAL, NULL, 0);
+                        return 0;
+                }
         vnnmap = talloc_memdup_any(m, t->vnnmap, t->n_vnnmap * sizeof(uint32_t));
         if (!vnnmap)
                 return -ENOMEM;

@@ -39,7 +39,10 @@ if [ "${1:-}" = --prepare ]; then
         fi
         # WatchdogSec= shortened so that a daemon that does not ping is caught
         # while the test runs (checked with NRestarts at the end).
-        for unit in ctdb-tunneld ctdb-clusterd; do
+        # Debian's own ctdbd (package ctdb, installed for its ltdbtool) must not
+        # start in a node: it would take the tunnel port.
+        ln -sf /dev/null "$BED_ROOT/etc/systemd/system/ctdb.service"
+        for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd; do
                 mkdir -p "$BED_ROOT/etc/systemd/system/$unit.service.d"
                 printf '[Service]\nWatchdogSec=2s\nRestart=no\n' \
                         >"$BED_ROOT/etc/systemd/system/$unit.service.d/50-test.conf"
@@ -80,7 +83,7 @@ t=$SECONDS
 stage=$BED_DIR/stage
 DESTDIR=$stage meson install -C "$CTDB_BUILD_DIR" --no-rebuild --quiet >"$BED_DIR/install.log" 2>&1 ||
         { cat "$BED_DIR/install.log" >&2; fail "meson install"; }
-for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/bin/ctdbctl \
+for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/bin/ctdbctl \
         lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf; do
         [ -e "$stage/$f" ] || [ -e "$stage/usr/$f" ] || fail "meson install did not install /$f"
 done
@@ -105,9 +108,9 @@ for ((p = 0; p < N; p++)); do
         bed_exec "$p" systemctl start ctdb.target || fail "systemctl start ctdb.target on node $p"
 done
 for ((p = 0; p < N; p++)); do
-        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service |
-                tr '\n' ' ') || true
-        [ "$state" = "active active active " ] || fail "node $p: units are '$state'"
+        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service \
+                ctdb-dbd.service | tr '\n' ' ') || true
+        [ "$state" = "active active active active " ] || fail "node $p: units are '$state'"
         bus=$(bed_exec "$p" busctl --system status --no-pager org.ctdb.cluster1 2>/dev/null |
                 sed -n 's/^Unit=//p') || true
         [ "$bus" = ctdb-clusterd.service ] || fail "node $p: org.ctdb.cluster1 owned by '$bus'"
@@ -119,7 +122,8 @@ started=$SECONDS
 # reaches other nodes only through tunneld, so unix sockets are all it gets.
 # (Families sorted by name, so the order systemctl prints them in does not matter.)
 for ((p = 0; p < N; p++)); do
-        for want in "ctdb-clusterd.service AF_UNIX" "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX"; do
+        for want in "ctdb-clusterd.service AF_UNIX" "ctdb-dbd.service AF_UNIX" \
+                "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX"; do
                 unit=${want%% *}
                 got=$(bed_exec "$p" systemctl show -p RestrictAddressFamilies --value "$unit" |
                         tr ' ' '\n' | sort | xargs) || true
@@ -206,6 +210,22 @@ bed_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl recover ||
 bed_exec 0 busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover ||
         fail "Recover() as root was refused"
 
+# A record through the real units: stored on node 0, read on the last node
+# (ctdb-dbd under its sandbox, its files in StateDirectory=). The database is
+# on every node once the recovery its attach asked for has run.
+bed_exec 0 ctdbctl db attach systemd.tdb >/dev/null || fail "ctdbctl db attach on node 0"
+deadline=$((SECONDS + 20))
+until bed_exec 0 ctdbctl db put systemd.tdb greeting "from node 0" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || fail "ctdbctl db put on node 0"
+        sleep 0.2
+done
+deadline=$((SECONDS + 20))
+until got=$(bed_exec $((N - 1)) ctdbctl db get systemd.tdb greeting 2>/dev/null) && [ "$got" = "from node 0" ]; do
+        ((SECONDS < deadline)) || fail "ctdbctl db get on node $((N - 1)) gave '${got:-}'"
+        sleep 0.2
+done
+bed_log "a record stored on node 0 read on node $((N - 1)): '$got'"
+
 # ExecReload= (CTDB's "ctdb reloadnodes") goes through the bus as root.
 bed_exec 0 systemctl reload ctdb-clusterd.service || fail "systemctl reload ctdb-clusterd.service"
 
@@ -221,7 +241,7 @@ unit_state() {
         echo "${out% }"
 }
 for ((p = 0; p < N; p++)); do
-        for unit in ctdb-tunneld.service ctdb-clusterd.service; do
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service; do
                 s=$(unit_state "$p" "$unit" ActiveState NRestarts WatchdogUSec)
                 [ "$s" = "ActiveState=active NRestarts=0 WatchdogUSec=2s" ] || fail "node $p: $unit: $s"
         done
@@ -230,10 +250,11 @@ done
 t=$SECONDS
 for ((p = 0; p < N; p++)); do
         bed_exec "$p" systemctl stop ctdb.target || fail "systemctl stop ctdb.target on node $p"
-        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service |
-                tr '\n' ' ') || true
-        [ "$state" = "inactive inactive inactive " ] || fail "node $p: after stop, units are '$state'"
-        for unit in ctdb-tunneld.service ctdb-clusterd.service; do
+        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service \
+                ctdb-dbd.service | tr '\n' ' ') || true
+        [ "$state" = "inactive inactive inactive inactive " ] ||
+                fail "node $p: after stop, units are '$state'"
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service; do
                 s=$(unit_state "$p" "$unit" ActiveState Result)
                 [ "$s" = "ActiveState=inactive Result=success" ] || fail "node $p: after stop, $unit: $s"
         done
