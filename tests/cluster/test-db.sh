@@ -71,6 +71,12 @@ migrate)
         expect "node 1 reads k1 without migrating it (got '$out')" test "$out" = hello
         read -r _ dm2 < <(header 2 k1)
         expect "k1 stayed on node 2 (dmaster $dm2)" test "$dm2" = 2
+        # The admin's way: ctdbctl (D-Bus) on two nodes.
+        expect "ctdbctl db put on node 0" lc exec 0 -- ctdbctl db put test.tdb admin-key "from node 0"
+        out=$(lc exec 2 -- ctdbctl db get test.tdb admin-key)
+        expect "ctdbctl db get on node 2 reads it (got '$out')" test "$out" = "from node 0"
+        expect "busctl tree org.ctdb.db1 lists test.tdb" \
+                bash -c "DBUS_SYSTEM_BUS_ADDRESS='$(bus_of 1)' busctl --system tree org.ctdb.db1 | grep -q test_2etdb"
         # The files are CTDB's format: its own tool and tdb's read them.
         file=$CTDB_LOCAL_STATE/node2/lib/volatile/test.tdb.2
         if command -v ltdbtool >/dev/null; then
