@@ -665,93 +665,9 @@ static void test_vnnmap_dbd_leaves(Fixture *f, gconstpointer data) {
 
 /* ---- the XML in bus/ describes what the daemon serves ---------------------------- */
 
-static const char *emits_changed(GDBusPropertyInfo *p) {
-        const char *v = g_dbus_annotation_info_lookup(p->annotations,
-                                                      "org.freedesktop.DBus.Property.EmitsChangedSignal");
-
-        return v ? v : "true";
-}
-
-static char *args_signature(GDBusArgInfo **args) {
-        GString *s = g_string_new(NULL);
-
-        for (size_t i = 0; args && args[i]; i++)
-                g_string_append(s, args[i]->signature);
-        return g_string_free(s, FALSE);
-}
-
-static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
-        size_t n;
-
-        g_assert_nonnull(got);
-        for (n = 0; want->methods && want->methods[n]; n++) {
-                GDBusMethodInfo *w = want->methods[n];
-                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
-                g_autofree char *wi = args_signature(w->in_args), *gi = NULL,
-                                *wo = args_signature(w->out_args), *go = NULL;
-
-                g_assert_nonnull(g);
-                gi = args_signature(g->in_args);
-                go = args_signature(g->out_args);
-                g_assert_cmpstr(wi, ==, gi);
-                g_assert_cmpstr(wo, ==, go);
-                for (size_t a = 0; w->in_args && w->in_args[a]; a++)
-                        g_assert_cmpstr(w->in_args[a]->name, ==, g->in_args[a]->name);
-        }
-        for (size_t k = 0; got->methods && got->methods[k]; k++)
-                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[k]->name));
-        for (size_t k = 0; want->signals && want->signals[k]; k++) {
-                GDBusSignalInfo *g = g_dbus_interface_info_lookup_signal(got, want->signals[k]->name);
-                g_autofree char *ws = args_signature(want->signals[k]->args), *gs = NULL;
-
-                g_assert_nonnull(g);
-                gs = args_signature(g->args);
-                g_assert_cmpstr(ws, ==, gs);
-        }
-        for (size_t k = 0; got->signals && got->signals[k]; k++)
-                g_assert_nonnull(g_dbus_interface_info_lookup_signal(want, got->signals[k]->name));
-        for (size_t k = 0; want->properties && want->properties[k]; k++) {
-                GDBusPropertyInfo *w = want->properties[k];
-                GDBusPropertyInfo *g = g_dbus_interface_info_lookup_property(got, w->name);
-
-                g_test_message("property %s.%s", want->name, w->name);
-                g_assert_nonnull(g);
-                g_assert_cmpstr(w->signature, ==, g->signature);
-                g_assert_cmpint(w->flags, ==, g->flags);
-                g_assert_cmpstr(emits_changed(w), ==, emits_changed(g));
-        }
-        for (size_t k = 0; got->properties && got->properties[k]; k++)
-                g_assert_nonnull(g_dbus_interface_info_lookup_property(want, got->properties[k]->name));
-}
-
-static void check_xml(Fixture *f, const char *file, const char *path, const char *iface) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *xml_path = NULL, *xml = NULL;
-        g_autoptr(GDBusNodeInfo) want = NULL, got = NULL;
-        g_autoptr(GVariant) reply = NULL;
-        const char *introspected;
-        const char *src = g_getenv("CTDB_SOURCE_DIR");
-
-        g_assert_nonnull(src);
-        xml_path = g_build_filename(src, "bus", file, NULL);
-        g_assert_true(g_file_get_contents(xml_path, &xml, NULL, &error));
-        want = g_dbus_node_info_new_for_xml(xml, &error);
-        g_assert_no_error(error);
-
-        reply = g_dbus_connection_call_sync(f->bus->conn, NAME, path, "org.freedesktop.DBus.Introspectable",
-                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"),
-                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        g_assert_no_error(error);
-        g_variant_get(reply, "(&s)", &introspected);
-        got = g_dbus_node_info_new_for_xml(introspected, &error);
-        g_assert_no_error(error);
-        compare_interface(g_dbus_node_info_lookup_interface(want, iface),
-                          g_dbus_node_info_lookup_interface(got, iface));
-}
-
 static void test_introspection_matches_xml(Fixture *f, gconstpointer data) {
-        check_xml(f, "org.ctdb.cluster1.Manager.xml", PATH, IFACE);
-        check_xml(f, "org.ctdb.cluster1.Node.xml", NODE0, NIFACE);
+        test_check_introspection(f->bus, NAME, "org.ctdb.cluster1.Manager.xml", PATH, IFACE);
+        test_check_introspection(f->bus, NAME, "org.ctdb.cluster1.Node.xml", NODE0, NIFACE);
 }
 
 /* ---- ctdbctl against the same bus ------------------------------------------------ */
