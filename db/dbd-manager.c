@@ -415,7 +415,8 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
         }
         free(escaped);
         escaped = NULL;
-        r = dbd_store_open(db, db->path, kind, true, &db->store);
+        /* Volatile databases start empty with every start of the daemon (CTDB wipes them too). */
+        r = dbd_store_open(db, db->path, kind, kind == LTDB_VOLATILE, &db->store);
         if (r < 0) {
                 log_error_errno(r, "Failed to open %s: %m", db->path);
                 talloc_free(db);
