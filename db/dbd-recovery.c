@@ -702,9 +702,13 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
                 send_ack(m, h->src, t->id, t->generation, ESTALE, NULL, 0);
                 return 0;
         }
-        /* Only nodes of the nodes file can be lmasters (a peer's bytes are not trusted). */
+        /*
+         * A peer's bytes are not trusted: a pnn beyond the largest cluster is
+         * refused. (Not this node's slot count: ReloadNodes may have added
+         * nodes the coordinator already counts.)
+         */
         for (uint32_t i = 0; i < t->n_vnnmap; i++)
-                if (t->vnnmap[i] >= m->n_nodes) {
+                if (t->vnnmap[i] >= DBD_MAX_NODES) {
                         send_ack(m, h->src, t->id, t->generation, EINVAL, NULL, 0);
                         return 0;
                 }
