@@ -185,7 +185,8 @@ static void on_channel(ctdb_client *c, uint32_t pnn, uint64_t id, int fd, const 
         p->channel_pnn = pnn;
         p->channel_id = id;
         g_assert_cmpuint(pending_len, <=, sizeof(p->pending));
-        memcpy(p->pending, pending, pending_len);
+        if (pending_len)
+                memcpy(p->pending, pending, pending_len);
         p->pending_len = pending_len;
         if (fd >= 0 && p->write_at_once)
                 write_frames(fd, ctdb_client_pnn(c), pnn, N_FRAMES);
