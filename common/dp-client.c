@@ -303,7 +303,8 @@ static int outq_add(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srv
         return 0;
 }
 
-static int dp_send(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srvid, const void *data, size_t len) {
+static int dp_send(struct dp_client *c, bool tunnel, uint32_t dst, uint64_t srvid, const void *data,
+                   size_t len) {
         int r;
 
         if (!c->client)
