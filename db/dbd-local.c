@@ -141,11 +141,24 @@ static int on_key_request(void *userdata, const struct wire_header *h, const voi
         return 0;
 }
 
+/* Every live record of the cluster, streamed to the client as RECORDS (dbd-ops.c). */
+static int on_traverse(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                       size_t len) {
+        const struct db_traverse *t = msg;
+        struct local_client *c = userdata;
+        int r = dbd_traverse_local_client(local_client_get_userdata(c), c, h->srvid, t->db_id);
+
+        if (r < 0)
+                reply_error(c, h->srvid, r);
+        return 0;
+}
+
 static const struct wire_handler local_handlers[] = {
         { DB_LOCAL_ATTACH, &db_attach_desc, on_attach },
         { DB_LOCAL_MIGRATE, &db_key_req_desc, on_key_request },
         { DB_LOCAL_FETCH, &db_key_req_desc, on_key_request },
         { DB_LOCAL_DELETED, &db_key_req_desc, on_key_request },
+        { DB_LOCAL_TRAVERSE, &db_traverse_desc, on_traverse },
 };
 
 static void on_hello(void *userdata, struct wire_hello *ret) {
@@ -170,19 +183,6 @@ static int on_frame(struct local_client *c, const struct wire_header *h, const u
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         int r;
 
-        if (h->kind == DB_LOCAL_TRAVERSE) {
-                const struct db_traverse *t;
-                struct db_traverse msg;
-
-                r = wire_unpack(&db_traverse_desc, tmp, payload, len, &msg);
-                if (r < 0)
-                        return r;
-                t = &msg;
-                r = dbd_traverse_local_client(local_client_get_userdata(c), c, h->srvid, t->db_id);
-                if (r < 0)
-                        reply_error(c, h->srvid, r);
-                return 0;
-        }
         r = wire_dispatch(local_handlers, ELEMENTSOF(local_handlers), tmp, h, payload, len, c);
         if (r == -ENOMSG) {
                 log_debug("Client %d sent an unknown frame kind %u", (int) local_client_pid(c), h->kind);

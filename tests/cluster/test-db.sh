@@ -151,6 +151,8 @@ vacuum)
         total=0
         for n in 0 1 2; do total=$((total + $(records_in "$n"))); done
         expect "the files hold the records ($total in all)" test "$total" -ge 10000
+        n=$(db 2 count test.tdb -)
+        expect "a traverse from node 2 sees the 10,000 live records of the cluster (saw $n)" test "$n" = 10000
         expect "node 2 deletes the 10,000 records" db 2 delete test.tdb 5000 a
         expect "node 2 deletes the second half" db 2 delete test.tdb 5000 b
         vacuumed() {
@@ -162,6 +164,8 @@ vacuum)
         }
         wait_until "every node's file is back near 0 records" 60 vacuumed
         for n in 0 1 2; do log "node $n: $(records_in "$n") records left"; done
+        n=$(db 0 count test.tdb -)
+        expect "a traverse sees no live record any more (saw $n)" test "$n" = 0
         missing() { ! db "$@" >/dev/null 2>&1; }
         expect "a deleted record reads as missing" missing 0 read test.tdb a-17
         expect "a deleted key can be stored again" db 1 put test.tdb a-17 back

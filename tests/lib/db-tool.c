@@ -11,6 +11,7 @@
  *   db-tool fill DB N PREFIX       store PREFIX-i = value-i for i < N
  *   db-tool check DB N PREFIX      read them all back; prints how many differ
  *   db-tool delete DB N PREFIX     delete them
+ *   db-tool count DB -             live records of the whole cluster (a traverse through dbd)
  *
  * Exit status 0 on success, 1 on failure (with a message), 2 on usage errors.
  */
@@ -26,6 +27,10 @@
 
 #include "ctdb-db.h"
 #include "ltdb.h"
+
+static int count_one(const void *key, size_t key_len, const void *value, size_t len, void *userdata) {
+        return 0;
+}
 
 static int fail(const char *what, int r) {
         fprintf(stderr, "db-tool: %s: %s\n", what, strerror(-r));
@@ -79,8 +84,8 @@ int main(int argc, char **argv) {
         int r = 0;
 
         if (argc < 4) {
-                fprintf(stderr,
-                        "usage: db-tool put|get|read|readro|header|lock|fill|check|delete DB KEY|N [...]\n");
+                fprintf(stderr, "usage: db-tool put|get|read|readro|header|lock|fill|check|delete|count DB "
+                                "KEY|N [...]\n");
                 return 2;
         }
         cmd = argv[1];
@@ -129,6 +134,10 @@ int main(int argc, char **argv) {
                 db = NULL;
                 r = path ? header(path, argv[3]) : -ENOMEM;
                 free(path);
+        } else if (strcmp(cmd, "count") == 0 && argc == 4) {
+                r = ctdb_db_traverse(db, count_one, NULL);
+                if (r >= 0)
+                        printf("%d\n", r);
         } else if ((strcmp(cmd, "fill") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "delete") == 0) &&
                    argc == 5) {
                 long n = strtol(argv[3], NULL, 10);
