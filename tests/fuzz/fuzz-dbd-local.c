@@ -10,21 +10,7 @@
 #include <sys/socket.h>
 
 #include "fuzz-dbd.h"
-#include "local-server.h"
-
-static size_t fuzz_hello(uint8_t *buf, size_t size) {
-        struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = CTDB_PNN_NONE, .dst = CTDB_PNN_NONE };
-        struct wire_hello hello = {
-                .magic = WIRE_MAGIC,
-                .major = WIRE_VERSION_MAJOR,
-                .minor = WIRE_VERSION_MINOR,
-                .pnn = CTDB_PNN_NONE,
-        };
-        int r = wire_frame_pack(&h, &wire_hello_desc, &hello, buf, size);
-
-        CHECK(r > 0);
-        return (size_t) r;
-}
+#include "fuzz-frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct local_client *c;
@@ -42,20 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(dbd_testing_add_client(m, fds[0], &c) >= 0);
 
         if (flags & 4) {
-                r = local_client_feed(c, hello, fuzz_hello(hello, sizeof(hello)));
+                r = local_client_feed(c, hello, fuzz_hello(CTDB_PNN_NONE, 0, hello, sizeof(hello)));
                 CHECK(r >= 0);
         }
-        while (r >= 0 && size >= 2) {
-                size_t len = (size_t) data[0] | (size_t) data[1] << 8;
-
-                data += 2;
-                size -= 2;
-                if (len > size)
-                        len = size;
-                r = local_client_feed(c, data, len);
-                data += len;
-                size -= len;
-        }
+        if (r >= 0)
+                r = fuzz_feed_packets(c, data, size);
         if (r < 0)
                 local_client_free(c);
 

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz-frames.h"
 #include "fuzz-tunneld.h"
-#include "local-server.h"
 #include "tunneld-local.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -32,17 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 r = local_client_feed(c, hello, fuzz_hello(CTDB_PNN_NONE, 0, hello, sizeof(hello)));
                 CHECK(r >= 0);
         }
-        while (r >= 0 && size >= 2) {
-                size_t len = (size_t) data[0] | (size_t) data[1] << 8;
-
-                data += 2;
-                size -= 2;
-                if (len > size)
-                        len = size;
-                r = local_client_feed(c, data, len);
-                data += len;
-                size -= len;
-        }
+        if (r >= 0)
+                r = fuzz_feed_packets(c, data, size);
         if (r < 0)
                 local_client_free(c);
 

@@ -12,7 +12,7 @@
 #include <talloc.h>
 
 #include "common/config.h"
-#include "fuzz.h"
+#include "fuzz-frames.h"
 #include "log.h"
 #include "tunneld-manager.h"
 #include "wire.h"
@@ -52,22 +52,4 @@ static inline void *fuzz_start(const uint8_t **data, size_t *size, uint8_t *ret_
         CHECK(ctx);
         *ret_m = fuzz_manager_new(ctx);
         return ctx;
-}
-
-/* A HELLO frame from pnn (CTDB_PNN_NONE for a client) into buf; returns its length. */
-static inline size_t fuzz_hello(uint32_t pnn, uint32_t n_nodes, uint8_t *buf, size_t size) {
-        struct wire_header h = { .kind = WIRE_KIND_HELLO, .src = pnn, .dst = CTDB_PNN_NONE };
-        struct wire_hello hello = {
-                .magic = WIRE_MAGIC,
-                .major = WIRE_VERSION_MAJOR,
-                .minor = WIRE_VERSION_MINOR,
-                .pnn = pnn,
-                .n_nodes = n_nodes,
-        };
-        int r = wire_pack(&wire_hello_desc, &hello, buf + WIRE_HEADER_SIZE, size - WIRE_HEADER_SIZE);
-
-        CHECK(r >= 0);
-        h.length = WIRE_HEADER_SIZE + (uint32_t) r;
-        wire_header_pack(&h, buf);
-        return h.length;
 }
