@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctdb-client.h"
+#include "test-clients.h"
 #include "testbus.h"
 #include "testnode.h"
 #include "wire.h"
@@ -218,25 +219,26 @@ static void peer_close(Peer *p) {
 
 typedef bool (*Condition)(Peer *p);
 
-/* Processes every peer's frames until cond(peers[0]) holds or the deadline passes. */
+/* Processes every peer's frames until the condition holds for peers[0] or the deadline passes. */
+struct wait_call {
+        Condition cond;
+        Peer *peer;
+};
+
+static bool wait_call_done(void *arg) {
+        struct wait_call *c = arg;
+
+        return c->cond(c->peer);
+}
+
 static bool wait_for(Peer **peers, unsigned n, Condition cond) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) WAIT_MS * 1000;
+        struct wait_call call = { .cond = cond, .peer = peers[0] };
+        ctdb_client *clients[4];
 
-        while (!cond(peers[0])) {
-                struct pollfd fds[4];
-
-                if (g_get_monotonic_time() >= deadline)
-                        return false;
-                g_assert_cmpuint(n, <=, G_N_ELEMENTS(fds));
-                for (unsigned i = 0; i < n; i++)
-                        fds[i] = (struct pollfd){ .fd = ctdb_client_fd(peers[i]->c), .events = POLLIN };
-                if (poll(fds, n, 50) <= 0)
-                        continue;
-                for (unsigned i = 0; i < n; i++)
-                        if (fds[i].revents)
-                                g_assert_cmpint(ctdb_client_process(peers[i]->c), >=, 0);
-        }
-        return true;
+        g_assert_cmpuint(n, <=, G_N_ELEMENTS(clients));
+        for (unsigned i = 0; i < n; i++)
+                clients[i] = peers[i]->c;
+        return test_clients_wait(clients, n, wait_call_done, &call, WAIT_MS);
 }
 
 static bool has_channel(Peer *p) {
