@@ -106,7 +106,6 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
 void dbd_manager_frame(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len);
 /* The lmaster of a key under this node's VnnMap (CTDB_PNN_NONE before the first recovery). */
 uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len);
-bool dbd_in_vnnmap(const uint32_t *vnnmap, uint32_t n, uint32_t pnn);
 /* Opens (creating) a database here; what ATTACH and recovery's ATTACH do. */
 int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret);
 /* Asks the local clusterd for a recovery (a database was attached). */

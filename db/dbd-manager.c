@@ -212,13 +212,6 @@ uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len) {
         return ltdb_lmaster(m->vnnmap, m->n_vnnmap, key, len);
 }
 
-bool dbd_in_vnnmap(const uint32_t *vnnmap, uint32_t n, uint32_t pnn) {
-        for (uint32_t i = 0; i < n; i++)
-                if (vnnmap[i] == pnn)
-                        return true;
-        return false;
-}
-
 /* ---- clusterd's view ---------------------------------------------------- */
 
 static int view_read_property(struct dbd_cluster_view *v, void *mem_ctx, sd_bus_message *msg,
