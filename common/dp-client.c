@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -412,6 +413,12 @@ static int dp_client_destructor(struct dp_client *c) {
         c->reconnect_timer = sd_event_source_disable_unref(c->reconnect_timer);
         sd_event_unref(c->event);
         return 0;
+}
+
+char *dp_client_socket_path(void *mem_ctx, const char *run_dir) {
+        if (getenv("CTDB_TUNNEL_SOCKET") || !run_dir)
+                return NULL;
+        return talloc_asprintf(mem_ctx, "%s/tunnel.sock", run_dir);
 }
 
 int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct dp_client_ops *ops,

@@ -49,6 +49,13 @@ struct dp_client_ops {
 };
 
 /*
+ * The socket path a daemon gives dp_client_new(): NULL (libctdb-client's
+ * default) when $CTDB_TUNNEL_SOCKET is set or run_dir is NULL, else
+ * <run_dir>/tunnel.sock on mem_ctx.
+ */
+char *dp_client_socket_path(void *mem_ctx, const char *run_dir);
+
+/*
  * A client on mem_ctx for the socket at path (NULL: libctdb-client's default,
  * $CTDB_TUNNEL_SOCKET or /run/ctdb/tunnel.sock). Nothing happens until
  * dp_client_start(). ops must outlive the client.

@@ -553,8 +553,7 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
         m->volatile_dir = talloc_strdup(m, cfg->volatile_db_dir ? cfg->volatile_db_dir
                                                                 : CTDB_STATE_DIR "/volatile");
         m->socket_path = talloc_asprintf(m, "%s/db.sock", run_dir);
-        if (!getenv("CTDB_TUNNEL_SOCKET") && cfg->run_dir)
-                tunnel_path = talloc_asprintf(NULL, "%s/tunnel.sock", cfg->run_dir);
+        tunnel_path = dp_client_socket_path(NULL, cfg->run_dir);
         if (!m->volatile_dir || !m->socket_path) {
                 talloc_free(m);
                 return log_oom();

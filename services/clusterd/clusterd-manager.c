@@ -661,13 +661,6 @@ static int manager_destructor(clusterd_manager *m) {
         return 0;
 }
 
-/* tunneld's socket: $CTDB_TUNNEL_SOCKET (libctdb-client's default) or <runtime directory>/tunnel.sock. */
-static char *tunnel_socket_path(void *mem_ctx, const struct ctdb_config *cfg) {
-        if (getenv("CTDB_TUNNEL_SOCKET") || !cfg->run_dir)
-                return NULL;
-        return talloc_asprintf(mem_ctx, "%s/tunnel.sock", cfg->run_dir);
-}
-
 static int manager_init(clusterd_manager *m, struct ctdb_nodes *nodes) {
         _cleanup_talloc_ char *socket_path = NULL;
         int r;
@@ -697,7 +690,7 @@ static int manager_init(clusterd_manager *m, struct ctdb_nodes *nodes) {
                         return -ENOMEM;
         }
 
-        socket_path = tunnel_socket_path(NULL, m->config);
+        socket_path = dp_client_socket_path(NULL, m->config->run_dir);
         r = dp_client_new(m, m->event, socket_path, &tunnel_ops, m, &m->tunnel);
         if (r >= 0)
                 r = dp_client_register(m->tunnel, CTDB_SRVID_CLUSTERD);
