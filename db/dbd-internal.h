@@ -165,6 +165,11 @@ void dbd_recovery_free(dbd_manager *m);
 
 /* A client's TRAVERSE of db_id: every live record of the cluster, as RECORDS to it. */
 int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t id, uint32_t db_id);
+/* The answers of peer requests: RECORDS batches to the request's sink, ACK completes it. */
+int dbd_on_records(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                   size_t len);
+int dbd_on_ack(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+               size_t len);
 /* The responders of TRAVERSE and WIPE (in recovery's dispatch table). */
 int dbd_traverse_on_request(void *userdata, const struct wire_header *h, const void *msg,
                             const uint8_t *payload, size_t len);

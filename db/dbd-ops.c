@@ -146,6 +146,42 @@ static int op_send_all(struct cluster_op *op, const struct wire_desc *desc, void
         return r;
 }
 
+/* ---- answers to requests of every kind (RECORDS batches, ACK) ----------- */
+
+int dbd_on_records(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                      size_t len) {
+        const struct dbd_records_msg *r = msg;
+        dbd_manager *m = userdata;
+        struct peer_request *req = peer_requests_find(m->requests, h->src, r->id);
+        struct dbd_sink *sink;
+        int q;
+
+        if (!req)
+                return 0;       /* timed out or cancelled */
+        sink = peer_request_get_userdata(req);
+        q = sink && sink->batch ? sink->batch(sink, h->src, &r->batch) : -EBADMSG;
+        if (q < 0) {
+                struct dbd_ack_msg fail = { .id = r->id, .error = -q };
+
+                return peer_requests_complete(m->requests, h->src, r->id, &fail), 0;
+        }
+        if (r->batch.last) {
+                struct dbd_ack_msg ok = { .id = r->id };
+
+                (void) peer_requests_complete(m->requests, h->src, r->id, &ok);
+        }
+        return 0;
+}
+
+int dbd_on_ack(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                  size_t len) {
+        const struct dbd_ack_msg *a = msg;
+        dbd_manager *m = userdata;
+
+        (void) peer_requests_complete(m->requests, h->src, a->id, a);
+        return 0;
+}
+
 /* ---- traverse: the responder -------------------------------------------- */
 
 struct traverse_send {

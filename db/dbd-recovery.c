@@ -16,8 +16,9 @@
  *   THAW    every node takes the generation and VnnMap and resumes;
  *
  * and reports RECOVERED to the leader's clusterd, which only then ends the
- * recovery. A failure at any step is reported too; clusterd starts another.
- * This file also routes the answers of multi-part requests (RECORDS, ACK).
+ * recovery (again every 0.5 s while clusterd still shows that recovery: a
+ * message can be lost). A failure at any step is reported too; clusterd
+ * starts another.
  */
 
 #include <errno.h>
@@ -42,6 +43,7 @@
 /* Each step of a recovery must be answered by every node within this. */
 #define STEP_TIMEOUT_USEC (10 * 1000 * 1000ull)
 #define FREEZE_RETRY_USEC (1000ull)
+#define RESEND_USEC (500 * 1000ull)
 
 enum step {
         STEP_FREEZE,
@@ -85,6 +87,7 @@ struct dbd_recovery {
         uint32_t n_dbs;
         struct merge_db *merge;         /* per entry of dbs */
         uint64_t records;
+        sd_event_source *resend;        /* RECOVERED again while clusterd still recovers it */
 };
 
 /*
@@ -391,6 +394,17 @@ static int push_db(struct dbd_recovery *rec, uint32_t index) {
         return r;
 }
 
+static int on_resend(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct dbd_recovery *rec = userdata;
+        const struct dbd_cluster_view *v = &rec->m->view;
+
+        if (!v->recovering || v->generation != rec->generation)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        recovery_report(rec, 0);
+        (void) sd_event_source_set_time_relative(s, RESEND_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 static void step_next(struct dbd_recovery *rec) {
         dbd_manager *m = rec->m;
         struct peer_request *req;
@@ -451,6 +465,10 @@ static void step_next(struct dbd_recovery *rec) {
         }
         case STEP_DONE:
                 recovery_report(rec, 0);
+                /* A report can be lost (tunneld restarting): it goes again until clusterd took it. */
+                if (sd_event_add_time_relative(m->event, &rec->resend, CLOCK_MONOTONIC, RESEND_USEC, 0,
+                                               on_resend, rec) < 0)
+                        rec->resend = NULL;
                 return;
         default:
                 return;
@@ -497,6 +515,7 @@ void dbd_recovery_free(dbd_manager *m) {
                 return;
         /* Answers still on their way find no request and are dropped. */
         recovery_cancel_requests(m->recovery);
+        m->recovery->resend = sd_event_source_disable_unref(m->recovery->resend);
         TALLOC_FREE(m->recovery);
 }
 
@@ -736,50 +755,14 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         return 0;
 }
 
-/* ---- answers ------------------------------------------------------------ */
-
-static int on_records(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                      size_t len) {
-        const struct dbd_records_msg *r = msg;
-        dbd_manager *m = userdata;
-        struct peer_request *req = peer_requests_find(m->requests, h->src, r->id);
-        struct dbd_sink *sink;
-        int q;
-
-        if (!req)
-                return 0;       /* timed out or cancelled */
-        sink = peer_request_get_userdata(req);
-        q = sink && sink->batch ? sink->batch(sink, h->src, &r->batch) : -EBADMSG;
-        if (q < 0) {
-                struct dbd_ack_msg fail = { .id = r->id, .error = -q };
-
-                return peer_requests_complete(m->requests, h->src, r->id, &fail), 0;
-        }
-        if (r->batch.last) {
-                struct dbd_ack_msg ok = { .id = r->id };
-
-                (void) peer_requests_complete(m->requests, h->src, r->id, &ok);
-        }
-        return 0;
-}
-
-static int on_ack(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                  size_t len) {
-        const struct dbd_ack_msg *a = msg;
-        dbd_manager *m = userdata;
-
-        (void) peer_requests_complete(m->requests, h->src, a->id, a);
-        return 0;
-}
-
 static const struct wire_handler recovery_handlers[] = {
         { DBD_MSG_FREEZE, &dbd_freeze_desc, on_freeze },
         { DBD_MSG_ATTACH, &dbd_attach_desc, on_attach },
         { DBD_MSG_PULL, &dbd_pull_desc, on_pull },
         { DBD_MSG_PUSH, &dbd_push_desc, on_push },
         { DBD_MSG_THAW, &dbd_thaw_desc, on_thaw },
-        { DBD_MSG_RECORDS, &dbd_records_desc, on_records },
-        { DBD_MSG_ACK, &dbd_ack_desc, on_ack },
+        { DBD_MSG_RECORDS, &dbd_records_desc, dbd_on_records },
+        { DBD_MSG_ACK, &dbd_ack_desc, dbd_on_ack },
         { DBD_MSG_TRAVERSE, &dbd_traverse_desc, dbd_traverse_on_request },
         { DBD_MSG_WIPE, &dbd_wipe_desc, dbd_wipe_on_request },
         { DBD_MSG_VACUUM, &dbd_vacuum_desc, dbd_vacuum_on_vacuum },
