@@ -41,22 +41,6 @@ _Static_assert((int) CTDB_DB_REPLICATED == (int) LTDB_REPLICATED, "kinds");
 #define BACKOFF_MIN_USEC 10u
 #define BACKOFF_MAX_USEC 1000u
 
-struct ctdb_db {
-        struct ctdb_db *next, *prev;
-        ctdb_db_client *client;
-        unsigned n_ref;
-        enum ctdb_db_kind kind;
-        uint32_t id;
-        char *name;
-        char *path;
-        struct tdb_context *tdb;
-        bool exact_chains; /* chain = jenkins(key) % hash size, as tdb computes it */
-        uint32_t hash_size;
-        pthread_mutex_t lock;       /* the tdb context and the list below */
-        pthread_cond_t cond;        /* a chain of locked was let go */
-        struct ctdb_record *locked; /* chains this process's threads hold or are taking */
-        unsigned n_held;            /* of them, chains whose tdb lock is held */
-};
 
 struct ctdb_record {
         struct ctdb_record *next, *prev;
@@ -170,21 +154,29 @@ int ctdb_db_attach(ctdb_db_client *c, const char *name, enum ctdb_db_kind kind, 
                 goto out;
         }
 
-        r = db_conn_call(c, DB_LOCAL_ATTACH, &db_attach_desc, &req, DB_LOCAL_ATTACH_REPLY, &f);
-        if (r < 0)
-                goto out;
-        tmp = talloc_new(NULL);
-        if (!tmp) {
-                r = -ENOMEM;
-                goto out;
+        /* A persistent or replicated database is ready once this node's recovery brought it up to date. */
+        for (uint64_t deadline = db_conn_deadline(c), wait = 1000;; wait = wait < 64000 ? wait * 2 : wait) {
+                r = db_conn_call(c, DB_LOCAL_ATTACH, &db_attach_desc, &req, DB_LOCAL_ATTACH_REPLY, &f);
+                if (r < 0)
+                        goto out;
+                tmp = talloc_new(NULL);
+                if (!tmp) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (wire_unpack(&db_attach_reply_desc, tmp, f->payload, f->len, &reply) < 0)
+                        r = db_conn_bad_answer(c);
+                else
+                        r = db_conn_answer_error(c, reply.error);
+                if (r >= 0)
+                        r = db_open(c, &reply, name, kind, &db);
+                talloc_free(tmp);
+                if (r != -EAGAIN || db_now_usec() + wait > deadline)
+                        break;
+                free(f);
+                f = NULL;
+                usleep((useconds_t) wait);
         }
-        if (wire_unpack(&db_attach_reply_desc, tmp, f->payload, f->len, &reply) < 0)
-                r = db_conn_bad_answer(c);
-        else
-                r = db_conn_answer_error(c, reply.error);
-        if (r >= 0)
-                r = db_open(c, &reply, name, kind, &db);
-        talloc_free(tmp);
         if (r >= 0) {
                 LIST_PREPEND(c->dbs, db);
                 *ret = db;

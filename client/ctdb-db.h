@@ -91,3 +91,37 @@ typedef int (*ctdb_traverse_fn)(const void *key, size_t key_len, const void *val
                                 void *userdata);
 /* Every live record of the cluster once. Returns the number of records seen, or negative. */
 int ctdb_db_traverse(ctdb_db *db, ctdb_traverse_fn fn, void *userdata);
+
+/*
+ * Transactions on persistent and replicated databases. Reads come from this
+ * node's copy (every node has all of it) and are remembered with the rsn
+ * they saw; writes are buffered; the commit sends both to dbd, which applies
+ * the writes atomically on every active node, or refuses the commit if a key
+ * it read was changed by another commit meanwhile (-EBUSY: start again).
+ * With CTDB_TXN_LOCKED the transaction first takes the cluster-wide g_lock
+ * "transaction_db_0x%08x" (the database id; Samba's dbwrap_ctdb lock), so
+ * locked transactions of a database run one at a time and never conflict
+ * with each other. A transaction belongs to one thread at a time.
+ */
+typedef struct ctdb_txn ctdb_txn;
+
+#define CTDB_TXN_LOCKED 0x1u
+
+int ctdb_txn_start(ctdb_db *db, unsigned flags, ctdb_txn **ret);
+/* The value as this transaction sees it (its own writes first); -ENOENT when there is none. */
+int ctdb_txn_fetch(ctdb_txn *t, const void *key, size_t key_len, void **ret_value, size_t *ret_len);
+int ctdb_txn_store(ctdb_txn *t, const void *key, size_t key_len, const void *value, size_t len);
+int ctdb_txn_delete(ctdb_txn *t, const void *key, size_t key_len);
+/*
+ * Commits and frees t. 0: durable on every active node (ret_seqnum, may be
+ * NULL: the database's seqnum with it). Otherwise nothing of it was written
+ * anywhere: -EBUSY (a read key changed), -ENOLINK (this node is not in the
+ * quorate part of the cluster), -ETIMEDOUT, -E2BIG (over DB_TXN_* limits). A
+ * commit that a recovery ended is sent again by the library until its timeout.
+ */
+int ctdb_txn_commit(ctdb_txn *t, uint64_t *ret_seqnum);
+/* Drops t and its writes (and its lock); NULL is fine. */
+void ctdb_txn_cancel(ctdb_txn *t);
+/* The seqnum of this node's copy (CTDB's __db_sequence_number__). */
+int ctdb_db_seqnum(ctdb_db *db, uint64_t *ret);
+

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ctdb-db.h"
+#include "ltdb.h"
 #include "sock-batch.h"
 #include "wire.h"
 
@@ -53,6 +54,24 @@ struct ctdb_db_client {
         struct db_pending *pending;
         struct ctdb_db *dbs;     /* under attach_lock */
         struct sock_batch batch; /* the reader's */
+};
+
+/* An attached database (ctdb-db.c); its tdb context is used under lock only. */
+struct ctdb_db {
+        struct ctdb_db *next, *prev;
+        ctdb_db_client *client;
+        unsigned n_ref;
+        enum ctdb_db_kind kind;
+        uint32_t id;
+        char *name;
+        char *path;
+        struct tdb_context *tdb;
+        bool exact_chains; /* chain = jenkins(key) % hash size, as tdb computes it */
+        uint32_t hash_size;
+        pthread_mutex_t lock;       /* the tdb context and the list below */
+        pthread_cond_t cond;        /* a chain of locked was let go */
+        struct ctdb_record *locked; /* chains this process's threads hold or are taking */
+        unsigned n_held;            /* of them, chains whose tdb lock is held */
 };
 
 static inline uint64_t db_now_usec(void) {

@@ -1,5 +1,6 @@
 /* ctdb-dbd's local socket and its message to clusterd, described once; see db-proto.h. */
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "db-proto.h"
@@ -60,6 +61,25 @@ static const struct wire_field recovered_fields[] = {
         WIRE_U32(struct db_recovered, error),
 };
 
+static const struct wire_field txn_read_fields[] = {
+        WIRE_U64(struct db_txn_read, rsn),
+        WIRE_BLOB(struct db_txn_read, key, key_len, DB_KEY_MAX),
+};
+
+static const struct wire_desc txn_read_desc = WIRE_DESC(0, struct db_txn_read, txn_read_fields);
+
+static const struct wire_field txn_fields[] = {
+        WIRE_U32(struct db_txn, db_id),
+        WIRE_U32(struct db_txn, flags),
+        WIRE_STRUCT_ARRAY(struct db_txn, reads, n_reads, &txn_read_desc, DB_TXN_RECORDS),
+        WIRE_STRUCT_ARRAY(struct db_txn, writes, n_writes, &db_record_desc, DB_TXN_RECORDS),
+};
+
+static const struct wire_field txn_result_fields[] = {
+        WIRE_U32(struct db_txn_result, error),
+        WIRE_U64(struct db_txn_result, seqnum),
+};
+
 const struct wire_desc db_attach_desc = WIRE_DESC(DB_LOCAL_ATTACH, struct db_attach, attach_fields);
 const struct wire_desc db_attach_reply_desc =
         WIRE_DESC(DB_LOCAL_ATTACH_REPLY, struct db_attach_reply, attach_reply_fields);
@@ -70,6 +90,28 @@ const struct wire_desc db_traverse_desc = WIRE_DESC(DB_LOCAL_TRAVERSE, struct db
 const struct wire_desc db_records_desc = WIRE_DESC(DB_LOCAL_RECORDS, struct db_records, records_fields);
 const struct wire_desc db_recovered_desc =
         WIRE_DESC(DB_RECOVERY_RECOVERED, struct db_recovered, recovered_fields);
+
+const struct wire_desc db_txn_desc = WIRE_DESC(DB_LOCAL_TXN_COMMIT, struct db_txn, txn_fields);
+const struct wire_desc db_txn_result_desc =
+        WIRE_DESC(DB_LOCAL_TXN_RESULT, struct db_txn_result, txn_result_fields);
+
+int db_txn_check(const struct db_txn *txn) {
+        uint64_t bytes = 0;
+
+        if (txn->n_reads > DB_TXN_RECORDS || txn->n_writes > DB_TXN_RECORDS)
+                return -E2BIG;
+        for (uint32_t i = 0; i < txn->n_reads; i++) {
+                if (txn->reads[i].key_len == 0)
+                        return -EINVAL;
+                bytes += 32u + txn->reads[i].key_len;
+        }
+        for (uint32_t i = 0; i < txn->n_writes; i++) {
+                if (txn->writes[i].key_len == 0)
+                        return -EINVAL;
+                bytes += 32u + txn->writes[i].key_len + txn->writes[i].value_len;
+        }
+        return bytes > DB_TXN_BYTES ? -E2BIG : 0;
+}
 
 const char *db_local_kind_to_string(uint16_t kind) {
         switch (kind) {

@@ -21,9 +21,16 @@
  *                              the last batch has last = 1 (REPLY on failure)
  *   DELETED  (no answer)       the client stored a header-only record (a
  *                              delete); dbd queues the key for vacuuming
+ *   TXN_COMMIT -> TXN_RESULT   commit a transaction on a persistent or
+ *                              replicated database: what it read (each key
+ *                              with the rsn seen, 0 for no record) and what
+ *                              it writes; answered once it is durable on
+ *                              every active node (or with why not)
  * Errors are positive errnos in the answer: ENOENT (no such database or
  * record), EINVAL (bad request), E2BIG (over a limit below), EAGAIN (try again
- * shortly), ESHUTDOWN (dbd is stopping).
+ * shortly; for a commit: nothing of it was written anywhere), ESHUTDOWN (dbd
+ * is stopping), EBUSY (a commit read a key another commit changed since),
+ * ENOLINK (this node is not in the quorate part of the cluster).
  *
  * ctdb-dbd -> ctdb-clusterd: the recovery coordinator's RECOVERED, an inner
  * message (wire_inner_*()) in a MESSAGE to the leader's CTDB_SRVID_DB_RECOVERY.
@@ -41,6 +48,15 @@
 /* Bytes of records per RECORDS batch (local or between nodes). */
 #define DB_BATCH_BYTES  (128u * 1024u)
 #define DB_BATCH_RECORDS 65536u
+/*
+ * One transaction: at most this many reads and writes each, and this many
+ * bytes of keys and values with 32 bytes counted per record, so that it always
+ * fits one frame between nodes.
+ */
+#define DB_TXN_RECORDS  10000u
+#define DB_TXN_BYTES    (768u * 1024u)
+/* The record that holds a persistent database's seqnum (u64, host order), as CTDB and Samba keep it. */
+#define DB_SEQNUM_KEY   "__db_sequence_number__"
 
 #define DB_LOCAL_KINDS(X)                                                                               \
         X(ATTACH, 64, db_attach_desc)                                                                   \
@@ -51,7 +67,9 @@
         X(VALUE, 69, db_value_desc)                                                                     \
         X(TRAVERSE, 70, db_traverse_desc)                                                               \
         X(RECORDS, 71, db_records_desc)                                                                 \
-        X(DELETED, 72, db_key_req_desc)
+        X(DELETED, 72, db_key_req_desc)                                                                 \
+        X(TXN_COMMIT, 73, db_txn_desc)                                                                  \
+        X(TXN_RESULT, 74, db_txn_result_desc)
 
 enum db_local_kind {
 #define DB_LOCAL_ENUM_(name, value, desc) DB_LOCAL_##name = (value),
@@ -118,6 +136,28 @@ struct db_records {
         struct db_record *records;
 };
 
+/* A read of a transaction: the key and the rsn its record had (0: no record). */
+struct db_txn_read {
+        uint64_t rsn;
+        uint32_t key_len;
+        const uint8_t *key;
+};
+
+/* TXN_COMMIT; writes use key and value only (value_len 0 deletes the key). */
+struct db_txn {
+        uint32_t db_id;
+        uint32_t flags;
+        uint32_t n_reads;
+        struct db_txn_read *reads;
+        uint32_t n_writes;
+        struct db_record *writes;
+};
+
+struct db_txn_result {
+        int32_t error;
+        uint64_t seqnum;        /* the database's seqnum with this commit */
+};
+
 /* dbd's recovery coordinator -> the leader's clusterd: generation done (error 0) or failed. */
 enum db_recovery_kind {
         DB_RECOVERY_RECOVERED = 1,
@@ -137,6 +177,14 @@ extern const struct wire_desc db_traverse_desc;
 extern const struct wire_desc db_records_desc;
 extern const struct wire_desc db_record_desc;      /* one struct db_record, for nesting */
 extern const struct wire_desc db_recovered_desc;
+extern const struct wire_desc db_txn_desc;
+extern const struct wire_desc db_txn_result_desc;
+
+/*
+ * Whether a transaction keeps the limits above (counts, sizes, keys of 1 byte
+ * or more): 0, -EINVAL or -E2BIG. Every path into a commit checks it.
+ */
+int db_txn_check(const struct db_txn *txn);
 
 /* "ATTACH", "MIGRATE", ...; "unknown" for another kind. */
 const char *db_local_kind_to_string(uint16_t kind);

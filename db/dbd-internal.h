@@ -40,6 +40,7 @@ struct dbd_db {
         unsigned n_pending;
         sd_bus_slot *slot;              /* its D-Bus object (dbd-bus.c) */
         struct dbd_vacuum *vacuum;      /* its delete queue (dbd-vacuum.c) */
+        struct dbd_txn_db *txn;         /* persistent and replicated: commits (dbd-txn.c) */
 };
 
 /* What clusterd publishes, as last read from its bus object. */
@@ -49,6 +50,7 @@ struct dbd_cluster_view {
         uint32_t leader;
         uint32_t generation;
         bool recovering;
+        bool quorate;
         uint32_t n_vnnmap;
         uint32_t *vnnmap;
 };
@@ -62,6 +64,8 @@ struct dbd_manager {
         uint32_t pnn;                   /* CTDB_PNN_NONE until tunneld told it */
         uint32_t n_nodes;
         char *volatile_dir;
+        char *persistent_dir;
+        char *state_dir;                /* replicated databases (CTDB's state database directory) */
         char *socket_path;
 
         dbd_db **dbs;                   /* talloc array, attach order */
@@ -73,6 +77,8 @@ struct dbd_manager {
         uint32_t *vnnmap;
         bool frozen;
         uint32_t frozen_generation;
+        /* The node whose dbd ran the last recovery (sent THAW): it coordinates the commits. */
+        uint32_t coordinator;
 
         struct dbd_cluster_view view;
         sd_bus_slot *view_match;
@@ -160,6 +166,33 @@ int dbd_recovery_receive(dbd_manager *m, const struct wire_header *h, const uint
 bool dbd_recovery_handles(uint16_t kind);
 /* Ends the recovery this node coordinates, if any (its requests are cancelled). */
 void dbd_recovery_free(dbd_manager *m);
+
+/* ---- dbd-txn.c ---------------------------------------------------------- */
+
+/*
+ * A commit of a local caller (db.sock, D-Bus), embedded first in the caller's
+ * struct: done runs once with 0 and the seqnum (durable on every active node)
+ * or a negative errno (-EBUSY: a read key changed; -EAGAIN: nothing of it was
+ * written anywhere; -ENOLINK: not quorate). A caller that goes away first
+ * calls dbd_commit_cancel(): the commit goes on, unanswered.
+ */
+struct dbd_commit {
+        struct origin_txn *origin;
+        void (*done)(struct dbd_commit *c, int error, uint64_t seqnum);
+};
+
+/* txn is checked (db_txn_check()) and copied; a negative return means done will not run. */
+int dbd_txn_commit(dbd_db *db, const struct db_txn *txn, struct dbd_commit *c);
+void dbd_commit_cancel(struct dbd_commit *c);
+/* Whether commits (and attaching clients) are served: the database is in this node's last recovery. */
+bool dbd_db_txn_ready(dbd_db *db);
+int dbd_txn_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
+bool dbd_txn_handles(uint16_t kind);
+/* Recovery: FREEZE ends every batch; THAW (from coordinator) answers the commits it ended. */
+void dbd_txn_freeze(dbd_manager *m);
+void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator);
+/* The seqnum and epoch a FREEZE answer lists for db. */
+void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info);
 
 /* ---- dbd-traverse.c ----------------------------------------------------- */
 

@@ -86,6 +86,12 @@ static int on_attach(void *userdata, const struct wire_header *h, const void *ms
         int q;
 
         q = a->kind > LTDB_REPLICATED ? -EINVAL : dbd_manager_attach(m, a->name, a->kind, &db);
+        /*
+         * A persistent or replicated copy is read straight from the file: not
+         * before this node's recovery brought it up to date (the client retries).
+         */
+        if (q >= 0 && a->kind != LTDB_VOLATILE && !dbd_db_txn_ready(db))
+                q = -EAGAIN;
         if (q < 0) {
                 r.error = -q;
                 r.path = (char *) "";
@@ -141,6 +147,48 @@ static int on_key_request(void *userdata, const struct wire_header *h, const voi
         return 0;
 }
 
+/* A client's commit (dbd-txn.c): answered when it is durable everywhere, or why not. */
+struct local_commit {
+        struct dbd_commit c;
+        struct local_client *client;
+        uint64_t id;
+};
+
+static int local_commit_destructor(struct local_commit *lc) {
+        dbd_commit_cancel(&lc->c);
+        return 0;
+}
+
+static void on_committed(struct dbd_commit *c, int error, uint64_t seqnum) {
+        struct local_commit *lc = (struct local_commit *) c;
+        struct db_txn_result res = { .error = error < 0 ? -error : 0, .seqnum = seqnum };
+
+        reply(lc->client, lc->id, DB_LOCAL_TXN_RESULT, &db_txn_result_desc, &res);
+        talloc_free(lc);
+}
+
+static int on_txn_commit(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
+        const struct db_txn *txn = msg;
+        struct local_client *c = userdata;
+        dbd_db *db = dbd_manager_find_id(local_client_get_userdata(c), txn->db_id);
+        struct local_commit *lc = talloc_zero(local_client_ctx(c), struct local_commit);
+        int r;
+
+        if (!lc)
+                return -ENOMEM;
+        *lc = (struct local_commit) { .c.done = on_committed, .client = c, .id = h->srvid };
+        talloc_set_destructor(lc, local_commit_destructor);
+        r = db ? dbd_txn_commit(db, txn, &lc->c) : -ENOENT;
+        if (r < 0) {
+                struct db_txn_result res = { .error = -r };
+
+                talloc_free(lc);
+                reply(c, h->srvid, DB_LOCAL_TXN_RESULT, &db_txn_result_desc, &res);
+        }
+        return 0;
+}
+
 /* Every live record of the cluster, streamed to the client as RECORDS (dbd-ops.c). */
 static int on_traverse(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                        size_t len) {
@@ -159,6 +207,7 @@ static const struct wire_handler local_handlers[] = {
         { DB_LOCAL_FETCH, &db_key_req_desc, on_key_request },
         { DB_LOCAL_DELETED, &db_key_req_desc, on_key_request },
         { DB_LOCAL_TRAVERSE, &db_traverse_desc, on_traverse },
+        { DB_LOCAL_TXN_COMMIT, &db_txn_desc, on_txn_commit },
 };
 
 static void on_hello(void *userdata, struct wire_hello *ret) {

@@ -118,6 +118,8 @@ int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_
         len -= WIRE_INNER_PREFIX_SIZE;
         if (dbd_migrate_handles(h.kind))
                 return dbd_migrate_receive(m, &h, data, len);
+        if (dbd_txn_handles(h.kind))
+                return dbd_txn_receive(m, &h, data, len);
         if (dbd_recovery_handles(h.kind))
                 return dbd_recovery_receive(m, &h, data, len);
         return -ENOMSG;
@@ -227,6 +229,13 @@ static int view_read_property(struct dbd_cluster_view *v, void *mem_ctx, sd_bus_
                 int r = sd_bus_message_read(msg, "v", "b", &b);
 
                 v->recovering = b;
+                return r;
+        }
+        if (strcmp(name, "Quorate") == 0) {
+                int b;
+                int r = sd_bus_message_read(msg, "v", "b", &b);
+
+                v->quorate = b;
                 return r;
         }
         if (strcmp(name, "VnnMap") == 0) {
@@ -372,6 +381,11 @@ static int db_destructor(dbd_db *db) {
         return 0;
 }
 
+static const char *db_dir(dbd_manager *m, enum ltdb_kind kind) {
+        return kind == LTDB_PERSISTENT ? m->persistent_dir : kind == LTDB_REPLICATED ? m->state_dir
+                                                                                      : m->volatile_dir;
+}
+
 int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret) {
         _cleanup_talloc_ char *escaped = NULL;
         dbd_db *db, **dbs;
@@ -386,8 +400,6 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
                 *ret = db;
                 return 0;
         }
-        if (kind != LTDB_VOLATILE)
-                return -EOPNOTSUPP;     /* persistent and replicated: the next issue */
         if (m->n_dbs >= DBD_MAX_DBS)
                 return -ENOSPC;
         if (dbd_manager_find_id(m, ltdb_db_id(name)))
@@ -400,7 +412,7 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
         db->kind = kind;
         db->id = ltdb_db_id(name);
         db->name = talloc_strdup(db, name);
-        db->path = talloc_asprintf(db, "%s/%s.%" PRIu32, m->volatile_dir, name, m->pnn);
+        db->path = talloc_asprintf(db, "%s/%s.%" PRIu32, db_dir(m, kind), name, m->pnn);
         r = sd_bus_path_encode(DBD_DB_PREFIX, name, &escaped);
         if (r < 0 || !db->name || !db->path || !(db->object_path = talloc_strdup(db, escaped))) {
                 talloc_free(db);
@@ -408,8 +420,12 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
         }
         free(escaped);
         escaped = NULL;
-        /* Volatile databases start empty with every start of the daemon (CTDB wipes them too). */
-        r = dbd_store_open(db, db->path, kind, kind == LTDB_VOLATILE, &db->store);
+        /*
+         * Volatile and replicated databases start empty with every start of the
+         * daemon (CTDB wipes them too); a replicated one is filled again by the
+         * recovery from the nodes still running. Persistent ones are kept.
+         */
+        r = dbd_store_open(db, db->path, kind, kind != LTDB_PERSISTENT, &db->store);
         if (r < 0) {
                 log_error_errno(r, "Failed to open %s: %m", db->path);
                 talloc_free(db);
@@ -502,10 +518,6 @@ uint64_t dbd_db_records(dbd_db *db) {
         return dbd_store_records(db->store);
 }
 
-uint64_t dbd_db_seqnum(const dbd_db *db) {
-        return 0;       /* volatile databases have no sequence number */
-}
-
 bool dbd_db_readonly(const dbd_db *db) {
         return db->flags & DBD_DB_READONLY;
 }
@@ -550,19 +562,25 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
         m->pnn = CTDB_PNN_NONE;
         talloc_set_destructor(m, manager_destructor);
 
+        m->coordinator = CTDB_PNN_NONE;
         m->volatile_dir = talloc_strdup(m, cfg->volatile_db_dir ? cfg->volatile_db_dir
                                                                 : CTDB_STATE_DIR "/volatile");
+        m->persistent_dir = talloc_strdup(m, cfg->persistent_db_dir ? cfg->persistent_db_dir
+                                                                    : CTDB_STATE_DIR "/persistent");
+        m->state_dir = talloc_strdup(m, cfg->state_db_dir ? cfg->state_db_dir : CTDB_STATE_DIR "/state");
         m->socket_path = talloc_asprintf(m, "%s/db.sock", run_dir);
         tunnel_path = dp_client_socket_path(NULL, cfg->run_dir);
-        if (!m->volatile_dir || !m->socket_path) {
+        if (!m->volatile_dir || !m->persistent_dir || !m->state_dir || !m->socket_path) {
                 talloc_free(m);
                 return log_oom();
         }
-        r = mkdir_p(m->volatile_dir, 0700);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to create %s: %m", m->volatile_dir);
-                talloc_free(m);
-                return r;
+        for (enum ltdb_kind k = LTDB_VOLATILE; k <= LTDB_REPLICATED; k++) {
+                r = mkdir_p(db_dir(m, k), 0700);
+                if (r < 0) {
+                        r = log_error_errno(r, "Failed to create %s: %m", db_dir(m, k));
+                        talloc_free(m);
+                        return r;
+                }
         }
 
         r = peer_requests_new(m, m->event, DBD_REQUESTS_MAX, &m->requests);

@@ -55,3 +55,32 @@ uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n) {
                         return leader;
         return vnnmap[0];
 }
+
+static bool persist_beats(const struct dbd_persist_copy *a, const struct dbd_persist_copy *b, uint32_t prefer) {
+        if (a->epoch != b->epoch)
+                return a->epoch > b->epoch;
+        if (a->seqnum != b->seqnum)
+                return a->seqnum > b->seqnum;
+        return a->pnn == prefer && b->pnn != prefer;
+}
+
+int dbd_persist_winner(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t prefer) {
+        int best = -1;
+
+        for (size_t i = 0; i < n; i++)
+                if (copies[i].db_id == db_id && (best < 0 || persist_beats(&copies[i], &copies[best], prefer)))
+                        best = (int) i;
+        return best;
+}
+
+bool dbd_persist_current(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t pnn,
+                         uint32_t prefer) {
+        int w = dbd_persist_winner(copies, n, db_id, prefer);
+
+        if (w < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (copies[i].db_id == db_id && copies[i].pnn == pnn)
+                        return copies[i].epoch == copies[w].epoch && copies[i].seqnum == copies[w].seqnum;
+        return false;
+}

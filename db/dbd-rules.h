@@ -56,5 +56,24 @@ bool dbd_vacuum_drop_copy(uint32_t self, bool have, const struct ltdb_header *cu
 bool dbd_vacuum_drop_own(uint32_t self, bool have, const struct ltdb_header *cur, size_t value_len,
                          uint64_t rsn);
 
+/* One node's copy of a persistent or replicated database, as its FREEZE answer lists it. */
+struct dbd_persist_copy {
+        uint32_t db_id;
+        uint32_t pnn;
+        uint64_t seqnum;
+        uint32_t epoch;         /* the generation of the recovery that last stamped it */
+};
+
+/*
+ * The copy of db_id a recovery keeps: the highest epoch, then the highest
+ * seqnum (a node that missed a recovery lost what the others decided after
+ * it, however long its own history); at a tie prefer's copy (the
+ * coordinator's: no pull over the network). Its index in copies, or -1.
+ */
+int dbd_persist_winner(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t prefer);
+/* Whether pnn already holds the winning state of db_id (it needs no push); false without a copy. */
+bool dbd_persist_current(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t pnn,
+                         uint32_t prefer);
+
 /* The node that coordinates a recovery: the leader if it is in the VnnMap, else VnnMap[0]. */
 uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n);

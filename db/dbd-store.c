@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -16,10 +17,17 @@ struct dbd_store {
         struct tdb_context *tdb;
         int tdb_flags;
         bool frozen;
+        /*
+         * Persistent and replicated files: only dbd writes them, in
+         * transactions (which tdb refuses under tdb_lockall), and clients only
+         * read committed states; a freeze there just stops dbd's own writes.
+         */
+        bool transactional;
+        bool replacing;                 /* a push's transaction is open */
 };
 
 static int store_destructor(struct dbd_store *s) {
-        if (s->frozen)
+        if (s->frozen && !s->transactional)
                 (void) tdb_unlockall(s->tdb);
         if (s->tdb)
                 tdb_close(s->tdb);
@@ -63,6 +71,7 @@ int dbd_store_open(void *mem_ctx, const char *path, enum ltdb_kind kind, bool wi
         if (!s)
                 return -ENOMEM;
         s->tdb_flags = ltdb_tdb_flags(kind);
+        s->transactional = kind != LTDB_VOLATILE;
         s->tdb = tdb_open(path, LTDB_HASH_SIZE, s->tdb_flags, O_RDWR | O_CREAT, 0600);
         if (!s->tdb) {
                 int r = errno > 0 ? -errno : -EIO;
@@ -84,7 +93,7 @@ int dbd_store_tdb_flags(const struct dbd_store *s) {
 }
 
 int dbd_store_trylock(struct dbd_store *s, const uint8_t *key, size_t len) {
-        if (s->frozen)
+        if (s->frozen && !s->transactional)
                 return 0;
         if (tdb_chainlock_nonblock(s->tdb, key_data(key, len)) < 0)
                 return -EAGAIN;
@@ -92,7 +101,7 @@ int dbd_store_trylock(struct dbd_store *s, const uint8_t *key, size_t len) {
 }
 
 void dbd_store_unlock(struct dbd_store *s, const uint8_t *key, size_t len) {
-        if (!s->frozen)
+        if (!s->frozen || s->transactional)
                 (void) tdb_chainunlock(s->tdb, key_data(key, len));
 }
 
@@ -160,7 +169,7 @@ int dbd_store_delete(struct dbd_store *s, const uint8_t *key, size_t len) {
 int dbd_store_freeze(struct dbd_store *s) {
         if (s->frozen)
                 return 0;
-        if (tdb_lockall_nonblock(s->tdb) < 0)
+        if (!s->transactional && tdb_lockall_nonblock(s->tdb) < 0)
                 return -EAGAIN;
         s->frozen = true;
         return 0;
@@ -169,7 +178,8 @@ int dbd_store_freeze(struct dbd_store *s) {
 void dbd_store_thaw(struct dbd_store *s) {
         if (!s->frozen)
                 return;
-        (void) tdb_unlockall(s->tdb);
+        if (!s->transactional)
+                (void) tdb_unlockall(s->tdb);
         s->frozen = false;
 }
 
@@ -183,6 +193,97 @@ int dbd_store_wipe(struct dbd_store *s) {
         if (tdb_wipe_all(s->tdb) < 0)
                 return tdb_errno(s->tdb);
         return 0;
+}
+
+int dbd_store_seqnum(struct dbd_store *s, uint64_t *ret_seqnum, uint32_t *ret_epoch) {
+        struct tdb_context *tdb = s->tdb;
+        TDB_DATA d = tdb_fetch(tdb, key_data((const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY)));
+        struct ltdb_header h;
+        const uint8_t *value;
+        size_t len;
+
+        *ret_seqnum = 0;
+        *ret_epoch = 0;
+        if (!d.dptr)
+                return tdb_error(tdb) == TDB_ERR_NOEXIST ? 0 : tdb_errno(tdb);
+        /* As Samba reads it: a value of another size counts as 0. */
+        if (ltdb_header_parse(d.dptr, d.dsize, &h, &value, &len) >= 0) {
+                if (len == sizeof(uint64_t))
+                        memcpy(ret_seqnum, value, sizeof(uint64_t));
+                *ret_epoch = h.reserved1;
+        }
+        free(d.dptr);
+        return 0;
+}
+
+static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch) {
+        struct ltdb_header h = { .rsn = seqnum, .reserved1 = epoch };
+
+        return dbd_store_store(s, (const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY), &h,
+                               (const uint8_t *) &seqnum, sizeof(seqnum));
+}
+
+int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
+                    uint32_t epoch) {
+        int r = 0;
+
+        if (tdb_transaction_start(s->tdb) < 0)
+                return tdb_errno(s->tdb);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct db_record *rec = &records[i];
+                struct ltdb_header h = { .rsn = rec->rsn, .dmaster = rec->dmaster, .flags = rec->flags };
+
+                r = dbd_store_store(s, rec->key, rec->key_len, &h, rec->value, rec->value_len);
+        }
+        if (r >= 0)
+                r = store_seqnum(s, seqnum, epoch);
+        if (r < 0) {
+                (void) tdb_transaction_cancel(s->tdb);
+                return r;
+        }
+        if (tdb_transaction_commit(s->tdb) < 0)
+                return tdb_errno(s->tdb);
+        return 0;
+}
+
+int dbd_store_replace_begin(struct dbd_store *s) {
+        if (!s->frozen)
+                return -EBUSY;
+        /* The push of a recovery that failed half-way: its half goes. */
+        dbd_store_replace_cancel(s);
+        if (tdb_transaction_start(s->tdb) < 0)
+                return tdb_errno(s->tdb);
+        s->replacing = true;
+        if (tdb_wipe_all(s->tdb) < 0) {
+                int r = tdb_errno(s->tdb);
+
+                dbd_store_replace_cancel(s);
+                return r;
+        }
+        return 0;
+}
+
+int dbd_store_replace_commit(struct dbd_store *s) {
+        if (!s->replacing)
+                return -EBADFD;
+        s->replacing = false;
+        return tdb_transaction_commit(s->tdb) < 0 ? tdb_errno(s->tdb) : 0;
+}
+
+void dbd_store_replace_cancel(struct dbd_store *s) {
+        if (s->replacing)
+                (void) tdb_transaction_cancel(s->tdb);
+        s->replacing = false;
+}
+
+int dbd_store_stamp(struct dbd_store *s, uint32_t epoch) {
+        uint64_t seqnum;
+        uint32_t old;
+        int r = dbd_store_seqnum(s, &seqnum, &old);
+
+        if (r < 0 || old == epoch)
+                return r;
+        return dbd_store_apply(s, NULL, 0, seqnum, epoch);
 }
 
 struct traverse_state {
@@ -208,7 +309,7 @@ int dbd_store_traverse(struct dbd_store *s, dbd_store_fn fn, void *userdata) {
         int n;
 
         /* Frozen, every chain is ours already; a read traverse would try to take them again. */
-        n = s->frozen ? tdb_traverse(s->tdb, traverse_one, &t) : tdb_traverse_read(s->tdb, traverse_one, &t);
+        n = s->frozen && !s->transactional ? tdb_traverse(s->tdb, traverse_one, &t) : tdb_traverse_read(s->tdb, traverse_one, &t);
         if (n < 0 && t.r == 0)
                 return tdb_errno(s->tdb);
         return t.r;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db-proto.h"
 #include "ltdb.h"
 
 struct tdb_context;
@@ -45,6 +46,29 @@ int dbd_store_store(struct dbd_store *s, const uint8_t *key, size_t len, const s
                     const uint8_t *value, size_t value_len);
 /* Removes the record; 0 also when there was none. */
 int dbd_store_delete(struct dbd_store *s, const uint8_t *key, size_t len);
+
+/*
+ * Persistent and replicated databases. The seqnum is the u64 value of
+ * DB_SEQNUM_KEY (0 without one); its header's reserved1 holds the epoch,
+ * the generation of the recovery that last stamped the copy.
+ */
+int dbd_store_seqnum(struct dbd_store *s, uint64_t *ret_seqnum, uint32_t *ret_epoch);
+/*
+ * Writes records (value_len 0: a header-only record, i.e. deleted) and the
+ * seqnum record in one tdb transaction: all of it or nothing, on disk before
+ * it returns unless the file is opened with TDB_NOSYNC (replicated).
+ */
+int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
+                    uint32_t epoch);
+/* Writes epoch into the seqnum record (a transaction; nothing when it is there already). */
+int dbd_store_stamp(struct dbd_store *s, uint32_t epoch);
+/*
+ * A transaction that wipes the file and fills it again from several calls
+ * (a recovery's push), frozen meanwhile: begin, put..., commit (or cancel).
+ */
+int dbd_store_replace_begin(struct dbd_store *s);
+int dbd_store_replace_commit(struct dbd_store *s);
+void dbd_store_replace_cancel(struct dbd_store *s);
 
 /* Takes every chain without waiting: 0, -EAGAIN while a client holds one. */
 int dbd_store_freeze(struct dbd_store *s);

@@ -97,6 +97,8 @@ static const struct wire_field db_info_fields[] = {
         WIRE_U32(struct dbd_db_info, kind),
         WIRE_U32(struct dbd_db_info, flags),
         WIRE_STRING(struct dbd_db_info, name, name_len, DB_NAME_MAX),
+        WIRE_U64(struct dbd_db_info, seqnum),
+        WIRE_U32(struct dbd_db_info, epoch),
 };
 
 static const struct wire_desc db_info_desc = WIRE_DESC(0, struct dbd_db_info, db_info_fields);
@@ -131,6 +133,37 @@ static const struct wire_field thaw_fields[] = {
         WIRE_U32_ARRAY(struct dbd_thaw_msg, vnnmap, n_vnnmap, DBD_MAX_NODES),
 };
 
+static const struct wire_field txn_fields[] = {
+        WIRE_U32(struct dbd_txn_msg, id),
+        WIRE_U32(struct dbd_txn_msg, generation),
+        WIRE_STRUCT(struct dbd_txn_msg, txn, &db_txn_desc),
+};
+
+static const struct wire_field txn_done_fields[] = {
+        WIRE_U32(struct dbd_txn_done_msg, id),
+        WIRE_U32(struct dbd_txn_done_msg, generation),
+        WIRE_U32(struct dbd_txn_done_msg, error),
+        WIRE_U64(struct dbd_txn_done_msg, seqnum),
+};
+
+static const struct wire_field txn_ref_fields[] = {
+        WIRE_U32(struct dbd_txn_ref, origin),
+        WIRE_U32(struct dbd_txn_ref, id),
+        WIRE_U64(struct dbd_txn_ref, seqnum),
+};
+
+static const struct wire_desc txn_ref_desc = WIRE_DESC(0, struct dbd_txn_ref, txn_ref_fields);
+
+static const struct wire_field update_fields[] = {
+        WIRE_U32(struct dbd_update_msg, id),
+        WIRE_U32(struct dbd_update_msg, generation),
+        WIRE_U32(struct dbd_update_msg, db_id),
+        WIRE_U64(struct dbd_update_msg, seq_from),
+        WIRE_U64(struct dbd_update_msg, seq_to),
+        WIRE_STRUCT_ARRAY(struct dbd_update_msg, txns, n_txns, &txn_ref_desc, DBD_UPDATE_TXNS),
+        WIRE_STRUCT_ARRAY(struct dbd_update_msg, records, n_records, &db_record_desc, DB_BATCH_RECORDS),
+};
+
 const struct wire_desc dbd_migrate_desc = WIRE_DESC(DBD_MSG_MIGRATE, struct dbd_migrate_msg, migrate_fields);
 const struct wire_desc dbd_record_desc = WIRE_DESC(DBD_MSG_RECORD, struct dbd_record_msg, record_fields);
 const struct wire_desc dbd_dmaster_desc = WIRE_DESC(DBD_MSG_DMASTER, struct dbd_dmaster_msg, dmaster_fields);
@@ -150,5 +183,9 @@ const struct wire_desc dbd_freeze_desc = WIRE_DESC(DBD_MSG_FREEZE, struct dbd_fr
 const struct wire_desc dbd_attach_desc = WIRE_DESC(DBD_MSG_ATTACH, struct dbd_attach_msg, attach_fields);
 const struct wire_desc dbd_pull_desc = WIRE_DESC(DBD_MSG_PULL, struct dbd_pull_msg, pull_fields);
 const struct wire_desc dbd_thaw_desc = WIRE_DESC(DBD_MSG_THAW, struct dbd_thaw_msg, thaw_fields);
+
+const struct wire_desc dbd_txn_desc = WIRE_DESC(DBD_MSG_TXN, struct dbd_txn_msg, txn_fields);
+const struct wire_desc dbd_txn_done_desc = WIRE_DESC(DBD_MSG_TXN_DONE, struct dbd_txn_done_msg, txn_done_fields);
+const struct wire_desc dbd_update_desc = WIRE_DESC(DBD_MSG_UPDATE, struct dbd_update_msg, update_fields);
 
 WIRE_DEFINE_KIND_LOOKUPS(DBD_MSG_KINDS, dbd_msg_desc_by_kind, dbd_msg_kind_to_string)

@@ -35,6 +35,13 @@
  *   PUSH      records of a database after the merge (a batch; last = 1 ends it);
  *             the first batch of a generation wipes the node's copy
  *   THAW      take the generation and VnnMap, release the chains, resume
+ * Transactions on persistent and replicated databases (dbd-txn.c):
+ *   TXN       a node's client commits: its reads and writes, to the commit
+ *             coordinator (the recovery coordinator); TXN_DONE answers
+ *   TXN_DONE  committed on every node (with the seqnum), or refused
+ *   UPDATE    the coordinator's batch of commits (seqnums seq_from + 1 ..
+ *             seq_to, in order) to every active node, itself included: applied
+ *             in one tdb transaction where the node's seqnum is seq_from; ACK
  */
 
 #include <stdint.h>
@@ -60,7 +67,10 @@
         X(ATTACH, 17, dbd_attach_desc)                                                                  \
         X(PULL, 18, dbd_pull_desc)                                                                      \
         X(PUSH, 19, dbd_push_desc)                                                                   \
-        X(THAW, 20, dbd_thaw_desc)
+        X(THAW, 20, dbd_thaw_desc)                                                                      \
+        X(TXN, 21, dbd_txn_desc)                                                                        \
+        X(TXN_DONE, 22, dbd_txn_done_desc)                                                              \
+        X(UPDATE, 23, dbd_update_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
@@ -171,6 +181,9 @@ struct dbd_db_info {
         uint32_t flags;         /* DBD_DB_READONLY, DBD_DB_STICKY */
         uint32_t name_len;
         char *name;
+        /* persistent and replicated: the copy's seqnum and the recovery that last stamped it */
+        uint64_t seqnum;
+        uint32_t epoch;
 };
 
 #define DBD_DB_READONLY 0x1u
@@ -208,6 +221,41 @@ struct dbd_thaw_msg {
         uint32_t n_vnnmap;
         uint32_t *vnnmap;
 };
+
+struct dbd_txn_msg {
+        uint32_t id;
+        uint32_t generation;
+        struct db_txn txn;
+};
+
+struct dbd_txn_done_msg {
+        uint32_t id;
+        uint32_t generation;
+        int32_t error;
+        uint64_t seqnum;
+};
+
+/* A commit in an UPDATE: whose it is (its origin's TXN id) and its seqnum. */
+struct dbd_txn_ref {
+        uint32_t origin;
+        uint32_t id;
+        uint64_t seqnum;
+};
+
+struct dbd_update_msg {
+        uint32_t id;
+        uint32_t generation;
+        uint32_t db_id;
+        uint64_t seq_from;
+        uint64_t seq_to;
+        uint32_t n_txns;
+        struct dbd_txn_ref *txns;
+        uint32_t n_records;     /* in commit order; a later write of a key replaces an earlier one */
+        struct db_record *records;
+};
+
+/* Most commits in one UPDATE. */
+#define DBD_UPDATE_TXNS 4096u
 
 #define DBD_MSG_DESC_EXTERN_(name, value, desc) extern const struct wire_desc desc;
 DBD_MSG_KINDS(DBD_MSG_DESC_EXTERN_)

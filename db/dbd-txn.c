@@ -1,0 +1,479 @@
+/*
+ * Transactions on persistent and replicated databases (docs/architecture.md,
+ * "How a transaction travels"). A client's commit goes from its node (the
+ * origin) to the commit coordinator of the generation, the node whose dbd ran
+ * its recovery (it sent THAW), as TXN. The coordinator checks the commit's
+ * reads against everything it accepted before (dbd-txn-log.c), gives it the
+ * next seqnum, and sends the commits it accepted as one UPDATE to every node
+ * of the VnnMap, itself included; each applies the whole batch in one tdb
+ * transaction (fsync'd for persistent databases) where its seqnum is the
+ * batch's first and ACKs. When every node has, each origin gets TXN_DONE and
+ * the next batch goes: commits that arrive while a batch is out share the next
+ * round and the next fsync (group commit).
+ *
+ * A recovery ends whatever is in flight. The recovery keeps the copy with the
+ * highest (epoch, seqnum) and every copy of it is alike, so a commit is in
+ * the recovered copy exactly when its seqnum is not above the recovered
+ * seqnum: at the thaw each origin answers its commits that way, success or
+ * -EAGAIN (nothing of it anywhere). An origin learns its commit's seqnum from
+ * the UPDATE it applies; one whose UPDATE never reached it counts as not
+ * committed.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include "ctdb-node.h"
+#include "dbd-internal.h"
+#include "dbd-txn-log.h"
+#include "list.h"
+#include "log.h"
+#include "peer-request.h"
+#include "talloc-util.h"
+
+/* An UPDATE applies in milliseconds; a node silent this long is failing the cluster. */
+#define TXN_TIMEOUT_USEC (20 * 1000 * 1000ull)
+
+struct origin_txn;
+
+/* Per database (db->txn). */
+struct dbd_txn_db {
+        dbd_db *db;
+        uint64_t seqnum;                /* this node's copy */
+        uint32_t epoch;
+        bool recovered;                 /* known to every node since the last thaw */
+        struct origin_txn *origins;     /* this node's commits in flight */
+        /* coordinator */
+        struct dbd_txn_log *log;
+        uint32_t log_generation;
+        uint32_t update_outstanding;    /* ACKs still awaited for the UPDATE out */
+        uint64_t update_to;
+        int update_error;
+        bool stuck;                     /* a node failed an UPDATE: nothing more until the recovery */
+};
+
+/* A commit of this node in flight; a talloc child of its db's state. */
+struct origin_txn {
+        struct origin_txn *next, *prev;
+        struct dbd_txn_db *t;
+        struct peer_request *req;
+        struct dbd_commit *commit;      /* NULL once its caller went away */
+        uint32_t id;
+        uint64_t seqnum;                /* from the UPDATE that carried it (0: none seen) */
+        bool in_doubt;                  /* a recovery came first: the thaw answers it */
+};
+
+static int origin_destructor(struct origin_txn *o) {
+        if (o->req)
+                peer_request_cancel(o->req);
+        return 0;
+}
+
+static struct dbd_txn_db *txn_state(dbd_db *db) {
+        if (!db->txn && db->kind != LTDB_VOLATILE) {
+                db->txn = talloc_zero(db, struct dbd_txn_db);
+                if (db->txn) {
+                        db->txn->db = db;
+                        (void) dbd_store_seqnum(db->store, &db->txn->seqnum, &db->txn->epoch);
+                }
+        }
+        return db->txn;
+}
+
+uint64_t dbd_db_seqnum(const dbd_db *db) {
+        return db->txn ? db->txn->seqnum : 0;
+}
+
+bool dbd_db_txn_ready(dbd_db *db) {
+        struct dbd_txn_db *t = txn_state(db);
+
+        return t && t->recovered && !db->m->frozen;
+}
+
+/* ---- origin ------------------------------------------------------------- */
+
+static void origin_finish(struct origin_txn *o, int error, uint64_t seqnum) {
+        struct dbd_commit *c = o->commit;
+
+        LIST_REMOVE(o->t->origins, o);
+        o->req = NULL;
+        talloc_free(o);
+        if (c) {
+                c->origin = NULL;
+                c->done(c, error, seqnum);
+        }
+}
+
+static void on_txn_answer(struct peer_request *req, int error, const void *reply, void *userdata) {
+        struct origin_txn *o = userdata;
+        const struct dbd_txn_done_msg *d = reply;
+
+        o->req = NULL;
+        if (error < 0) {
+                /* The coordinator or its link is gone: a recovery follows, and its thaw answers. */
+                log_debug("A commit to %s is in doubt: %s", o->t->db->name, strerror(-error));
+                o->in_doubt = true;
+                dbd_request_recovery(o->t->db->m, "a commit got no answer");
+                return;
+        }
+        origin_finish(o, d->error ? -d->error : 0, d->seqnum);
+}
+
+void dbd_commit_cancel(struct dbd_commit *c) {
+        if (c && c->origin) {
+                c->origin->commit = NULL;
+                c->origin = NULL;
+        }
+}
+
+static int commit_check(dbd_db *db, const struct db_txn *txn) {
+        dbd_manager *m = db->m;
+        int r;
+
+        if (db->kind == LTDB_VOLATILE)
+                return -EINVAL;
+        r = db_txn_check(txn);
+        if (r < 0)
+                return r;
+        for (uint32_t i = 0; i < txn->n_writes; i++)
+                if (txn->writes[i].key_len == sizeof(DB_SEQNUM_KEY) &&
+                    memcmp(txn->writes[i].key, DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY)) == 0)
+                        return -EINVAL; /* dbd keeps it */
+        if (!m->view.known || !m->view.quorate)
+                return -ENOLINK;
+        if (m->n_vnnmap == 0 || m->coordinator == CTDB_PNN_NONE || !dbd_db_txn_ready(db))
+                return -EAGAIN;
+        return 0;
+}
+
+int dbd_txn_commit(dbd_db *db, const struct db_txn *txn, struct dbd_commit *c) {
+        dbd_manager *m = db->m;
+        struct dbd_txn_msg msg = { .generation = m->generation, .txn = *txn };
+        struct dbd_txn_db *t;
+        struct origin_txn *o;
+        int r = commit_check(db, txn);
+
+        if (r < 0)
+                return r;
+        t = txn_state(db);
+        o = talloc_zero(t, struct origin_txn);
+        if (!o)
+                return -ENOMEM;
+        r = peer_request_new(m->requests, m->coordinator, TXN_TIMEOUT_USEC, on_txn_answer, o, &o->req);
+        if (r < 0) {
+                talloc_free(o);
+                return r;
+        }
+        o->t = t;
+        o->id = msg.id = peer_request_id(o->req);
+        msg.txn.db_id = db->id;
+        r = dbd_send(m, m->coordinator, &dbd_txn_desc, &msg);
+        if (r < 0) {
+                peer_request_cancel(o->req);
+                talloc_free(o);
+                return r;
+        }
+        o->commit = c;
+        c->origin = o;
+        talloc_set_destructor(o, origin_destructor);
+        LIST_PREPEND(t->origins, o);
+        return 0;
+}
+
+static int on_txn_done(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                       size_t len) {
+        const struct dbd_txn_done_msg *d = msg;
+        dbd_manager *m = userdata;
+
+        /* An answer of another generation: the thaw of the recovery between answers that commit. */
+        if (d->generation == m->generation && !m->frozen)
+                (void) peer_requests_complete(m->requests, h->src, d->id, d);
+        return 0;
+}
+
+/* ---- coordinator -------------------------------------------------------- */
+
+static int base_rsn(void *userdata, const uint8_t *key, size_t len, uint64_t *ret) {
+        struct ltdb_header h;
+        int r = dbd_store_fetch_header(userdata, key, len, &h);
+
+        *ret = r >= 0 ? h.rsn : 0;
+        return r == -ENOENT ? 0 : r;
+}
+
+static void send_done(dbd_manager *m, uint32_t to, uint32_t id, int error, uint64_t seqnum) {
+        struct dbd_txn_done_msg d = { .id = id, .generation = m->generation, .error = -error,
+                                      .seqnum = seqnum };
+        int r = dbd_send(m, to, &dbd_txn_done_desc, &d);
+
+        if (r < 0)
+                log_debug("Failed to answer a commit of node %" PRIu32 ": %s", to, strerror(-r));
+}
+
+static void txn_pump(struct dbd_txn_db *t);
+
+static void on_done_entry(void *userdata, const struct dbd_txn_entry *e) {
+        send_done(userdata, e->origin, e->id, 0, e->seqnum);
+}
+
+static void on_update_answer(struct peer_request *req, int error, const void *reply, void *userdata) {
+        struct dbd_txn_db *t = userdata;
+        const struct dbd_ack_msg *a = reply;
+        dbd_manager *m = t->db->m;
+
+        if (error >= 0 && a->error)
+                error = -a->error;
+        if (error < 0 && !t->update_error)
+                t->update_error = error;
+        if (--t->update_outstanding > 0)
+                return;
+        if (t->update_error < 0) {
+                /* Some nodes may have it and others not: only a recovery makes them alike again. */
+                log_warning("A node failed commits %" PRIu64 " of %s: %s", t->update_to, t->db->name,
+                            strerror(-t->update_error));
+                t->stuck = true;
+                dbd_request_recovery(m, "a node failed to apply commits");
+                return;
+        }
+        dbd_txn_log_complete(t->log, t->update_to, on_done_entry, m);
+        txn_pump(t);
+}
+
+/* Sends the next batch of accepted commits to every node, unless one is out. */
+static void txn_pump(struct dbd_txn_db *t) {
+        dbd_manager *m = t->db->m;
+        struct dbd_update_msg u = { .generation = m->generation, .db_id = t->db->id };
+        struct dbd_txn_entry *first, *e;
+        uint32_t n_records = 0;
+        size_t n;
+        int r = 0;
+
+        if (t->update_outstanding || t->stuck || !t->log)
+                return;
+        n = dbd_txn_log_next_batch(t->log, DB_TXN_BYTES, DBD_UPDATE_TXNS, &first);
+        if (n == 0)
+                return;
+        u.seq_from = first->seqnum - 1;
+        u.txns = talloc_zero_array(t, struct dbd_txn_ref, n);
+        e = first;
+        for (size_t i = 0; i < n; i++, e = e->next)
+                n_records += e->n_writes;
+        u.records = talloc_zero_array(u.txns, struct db_record, n_records ? n_records : 1);
+        if (!u.txns || !u.records) {
+                talloc_free(u.txns);
+                t->stuck = true;
+                return dbd_request_recovery(m, "out of memory in a commit");
+        }
+        e = first;
+        for (size_t i = 0; i < n; i++, e = e->next) {
+                u.txns[u.n_txns++] = (struct dbd_txn_ref) { .origin = e->origin, .id = e->id,
+                                                            .seqnum = e->seqnum };
+                memcpy(u.records + u.n_records, e->writes, e->n_writes * sizeof(*e->writes));
+                u.n_records += e->n_writes;
+                u.seq_to = e->seqnum;
+        }
+        t->update_to = u.seq_to;
+        t->update_error = 0;
+        /* The others first: this node's own apply (a self-frame) runs after, beside their fsyncs. */
+        for (uint32_t i = 0; i < m->n_vnnmap && r >= 0; i++) {
+                struct peer_request *req;
+
+                r = peer_request_new(m->requests, m->vnnmap[i], TXN_TIMEOUT_USEC, on_update_answer, t, &req);
+                if (r < 0)
+                        break;
+                u.id = peer_request_id(req);
+                r = dbd_send(m, m->vnnmap[i], &dbd_update_desc, &u);
+                if (r < 0)
+                        peer_request_cancel(req);
+                else
+                        t->update_outstanding++;
+        }
+        talloc_free(u.txns);
+        if (r < 0) {
+                /* Those sent answer; the batch cannot complete, so the recovery decides. */
+                t->stuck = true;
+                if (t->update_outstanding == 0)
+                        t->update_error = r;
+                dbd_request_recovery(m, "a batch of commits could not be sent");
+        }
+}
+
+static int on_txn(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                  size_t len) {
+        const struct dbd_txn_msg *x = msg;
+        dbd_manager *m = userdata;
+        dbd_db *db = dbd_manager_find_id(m, x->txn.db_id);
+        struct dbd_txn_db *t;
+        int r;
+
+        if (!db)
+                return send_done(m, h->src, x->id, -ENOENT, 0), 0;
+        r = commit_check(db, &x->txn);
+        if (r >= 0 && (x->generation != m->generation || m->coordinator != m->pnn))
+                r = -EAGAIN;
+        t = r >= 0 ? txn_state(db) : NULL;
+        if (t && t->stuck)
+                r = -EAGAIN;
+        if (r >= 0 && (!t->log || t->log_generation != m->generation)) {
+                TALLOC_FREE(t->log);
+                r = dbd_txn_log_new(t, t->seqnum, &t->log);
+                t->log_generation = m->generation;
+        }
+        if (r >= 0)
+                r = dbd_txn_log_accept(t->log, h->src, x->id, &x->txn, base_rsn, db->store, NULL);
+        if (r < 0)
+                return send_done(m, h->src, x->id, r, 0), 0;
+        txn_pump(t);
+        return 0;
+}
+
+/* ---- every node: apply -------------------------------------------------- */
+
+static int on_update(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                     size_t len) {
+        const struct dbd_update_msg *u = msg;
+        dbd_manager *m = userdata;
+        dbd_db *db = dbd_manager_find_id(m, u->db_id);
+        struct dbd_txn_db *t = db ? txn_state(db) : NULL;
+        struct dbd_ack_msg a = { .id = u->id, .generation = u->generation };
+        int r = 0;
+
+        if (!t)
+                r = -ENOENT;
+        else if (u->generation != m->generation || m->frozen || h->src != m->coordinator)
+                r = -ESTALE;
+        else if (u->seq_from != t->seqnum || u->seq_to <= u->seq_from)
+                r = -EPROTO;    /* a gap: this copy is not the coordinator's */
+        if (r >= 0)
+                r = dbd_store_apply(db->store, u->records, u->n_records, u->seq_to, t->epoch);
+        if (r >= 0) {
+                t->seqnum = u->seq_to;
+                for (uint32_t i = 0; i < u->n_txns; i++) {
+                        if (u->txns[i].origin != m->pnn)
+                                continue;
+                        for (struct origin_txn *o = t->origins; o; o = o->next)
+                                if (o->id == u->txns[i].id)
+                                        o->seqnum = u->txns[i].seqnum;
+                }
+        } else {
+                log_warning("Failed to apply commits %" PRIu64 "..%" PRIu64 " of database 0x%08" PRIx32
+                            ": %s", u->seq_from + 1, u->seq_to, u->db_id, strerror(-r));
+        }
+        a.error = -r;
+        return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
+}
+
+/* ---- recovery ----------------------------------------------------------- */
+
+void dbd_txn_freeze(dbd_manager *m) {
+        for (size_t i = 0; i < m->n_dbs; i++) {
+                struct dbd_txn_db *t = m->dbs[i]->txn;
+
+                if (!t)
+                        continue;
+                /* The coordinator's batches end here; their commits are answered at the thaw. */
+                TALLOC_FREE(t->log);
+                t->update_outstanding = 0;
+                t->stuck = false;
+                t->recovered = false;
+                for (struct origin_txn *o = t->origins; o; o = o->next) {
+                        o->in_doubt = true;
+                        if (o->req) {
+                                peer_request_cancel(o->req);
+                                o->req = NULL;
+                        }
+                }
+        }
+}
+
+void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator) {
+        m->coordinator = coordinator;
+        for (size_t i = 0; i < m->n_dbs; i++) {
+                struct dbd_txn_db *t = txn_state(m->dbs[i]);
+
+                if (!t)
+                        continue;
+                /* The push (if any) replaced the file: read what it holds now. */
+                (void) dbd_store_seqnum(m->dbs[i]->store, &t->seqnum, &t->epoch);
+                t->recovered = true;
+                while (t->origins) {
+                        struct origin_txn *o = t->origins;
+                        bool in = o->seqnum != 0 && o->seqnum <= t->seqnum;
+
+                        origin_finish(o, in ? 0 : -EAGAIN, o->seqnum);
+                }
+        }
+}
+
+void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info) {
+        struct dbd_txn_db *t = txn_state(db);
+
+        if (t) {
+                info->seqnum = t->seqnum;
+                info->epoch = t->epoch;
+        }
+}
+
+static const struct wire_handler txn_handlers[] = {
+        { DBD_MSG_TXN, &dbd_txn_desc, on_txn },
+        { DBD_MSG_TXN_DONE, &dbd_txn_done_desc, on_txn_done },
+        { DBD_MSG_UPDATE, &dbd_update_desc, on_update },
+};
+
+bool dbd_txn_handles(uint16_t kind) {
+        for (size_t i = 0; i < ELEMENTSOF(txn_handlers); i++)
+                if (txn_handlers[i].kind == kind)
+                        return true;
+        return false;
+}
+
+int dbd_txn_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len) {
+        _cleanup_talloc_ void *tmp = talloc_new(NULL);
+
+        return wire_dispatch(txn_handlers, ELEMENTSOF(txn_handlers), tmp, h, payload, len, m);
+}
+
+/* ---- the control plane's transaction ------------------------------------ */
+
+struct bus_commit {
+        struct dbd_commit c;
+        dbd_commit_fn done;
+        void *userdata;
+};
+
+static void on_bus_commit(struct dbd_commit *c, int error, uint64_t seqnum) {
+        struct bus_commit *b = (struct bus_commit *) c;
+
+        b->done(b->userdata, error, seqnum);
+        talloc_free(b);
+}
+
+int dbd_db_transaction(dbd_db *db, const struct dbd_txn_write *writes, size_t n, dbd_commit_fn done,
+                       void *userdata) {
+        struct bus_commit *b;
+        struct db_txn txn = { .db_id = db->id, .n_writes = (uint32_t) n };
+        int r;
+
+        if (db->kind == LTDB_VOLATILE)
+                return -EINVAL;
+        if (n > DB_TXN_RECORDS)
+                return -E2BIG;
+        b = talloc_zero(db, struct bus_commit);
+        txn.writes = b ? talloc_zero_array(b, struct db_record, n ? n : 1) : NULL;
+        if (!txn.writes) {
+                talloc_free(b);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                txn.writes[i] = (struct db_record) { .key = writes[i].key, .key_len = (uint32_t) writes[i].key_len,
+                                                     .value = writes[i].value,
+                                                     .value_len = (uint32_t) writes[i].value_len };
+        *b = (struct bus_commit) { .c.done = on_bus_commit, .done = done, .userdata = userdata };
+        r = dbd_txn_commit(db, &txn, &b->c);
+        if (r < 0)
+                talloc_free(b);
+        return r;
+}
