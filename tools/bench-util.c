@@ -49,6 +49,20 @@ enum {
         ARG_WATCH_BUS,
 };
 
+static int parse_uint(const char *s, const char *what, unsigned *ret);
+
+static int parse_kind(const char *s, enum ctdb_db_kind *ret) {
+        if (strcmp(s, "persistent") == 0)
+                *ret = CTDB_DB_PERSISTENT;
+        else if (strcmp(s, "replicated") == 0)
+                *ret = CTDB_DB_REPLICATED;
+        else {
+                fprintf(stderr, "Invalid database type '%s': expected persistent or replicated.\n", s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static void help(const struct bench_spec *spec) {
         unsigned o = spec->options;
 
@@ -69,6 +83,10 @@ static void help(const struct bench_spec *spec) {
         if (o & BENCH_OPT_READONLY)
                 printf("     --readonly        First switch on read-only delegations (SetReadOnly)\n"
                        "                       and read with read-only copies\n");
+        if (o & BENCH_OPT_TYPE)
+                printf("  -T --type=TYPE       Database type, persistent or replicated (default persistent)\n");
+        if (o & BENCH_OPT_CLIENTS)
+                printf("  -c --clients=C       Clients per node, each with its own connection (default 1)\n");
         if (o & BENCH_OPT_WATCH)
                 printf("     --watch-bus=ADDR  A node's system bus to watch (repeat for each node;\n"
                        "                       default this node's)\n");
@@ -100,6 +118,8 @@ int bench_options_parse(const struct bench_spec *spec, int argc, char **argv, st
                                                  { "sticky", no_argument, NULL, ARG_STICKY },
                                                  { "readonly", no_argument, NULL, ARG_READONLY },
                                                  { "watch-bus", required_argument, NULL, ARG_WATCH_BUS },
+                                                 { "type", required_argument, NULL, 'T' },
+                                                 { "clients", required_argument, NULL, 'c' },
                                                  { "help", no_argument, NULL, 'h' },
                                                  {} };
         struct bench_options o = {
@@ -107,17 +127,21 @@ int bench_options_parse(const struct bench_spec *spec, int argc, char **argv, st
                 .timelimit = 10,
                 .dbname = spec->default_db,
                 .key = spec->default_key,
+                .kind = spec->options & BENCH_OPT_TYPE ? CTDB_DB_PERSISTENT : CTDB_DB_VOLATILE,
+                .clients = 1,
         };
         unsigned allowed = spec->options;
         int c;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "n:t:s:iD:k:h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "n:t:s:iD:k:T:c:h", options, NULL)) >= 0) {
                 /* Options of another benchmark are refused as getopt refuses unknown ones. */
                 unsigned needs = c == ARG_DB_SOCKET || c == 'D' || c == 'k' ? BENCH_OPT_DATABASE
                                  : c == ARG_STICKY                          ? BENCH_OPT_STICKY
                                  : c == ARG_READONLY                        ? BENCH_OPT_READONLY
                                  : c == ARG_WATCH_BUS                       ? BENCH_OPT_WATCH
+                                 : c == 'T'                                 ? BENCH_OPT_TYPE
+                                 : c == 'c'                                 ? BENCH_OPT_CLIENTS
                                                                             : 0;
                 if (needs && !(allowed & needs)) {
                         fprintf(stderr, "ctdb-bench %s: option '%s' does not apply here (see --help).\n",
@@ -164,6 +188,14 @@ int bench_options_parse(const struct bench_spec *spec, int argc, char **argv, st
                                 return -EINVAL;
                         }
                         o.watch_buses[o.n_watch_buses++] = optarg;
+                        break;
+                case 'T':
+                        if (parse_kind(optarg, &o.kind) < 0)
+                                return -EINVAL;
+                        break;
+                case 'c':
+                        if (parse_uint(optarg, "number of clients", &o.clients) < 0)
+                                return -EINVAL;
                         break;
                 case 'h':
                         help(spec);
@@ -370,7 +402,7 @@ static int bench_open_db(struct bench *b) {
                         b->pnn, ctdb_db_client_pnn(b->dbc));
                 return -EINVAL;
         }
-        r = ctdb_db_attach(b->dbc, o->dbname, CTDB_DB_VOLATILE, &b->db);
+        r = ctdb_db_attach(b->dbc, o->dbname, o->kind, &b->db);
         if (r < 0) {
                 fprintf(stderr, "Failed to attach to DB %s: %s\n", o->dbname, strerror(-r));
                 return r;

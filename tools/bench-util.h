@@ -24,6 +24,8 @@ enum {
         BENCH_OPT_READONLY = 1u << 2, /* --readonly */
         BENCH_OPT_COUNT = 1u << 3,    /* one positional number (recovery N) */
         BENCH_OPT_WATCH = 1u << 4,    /* --watch-bus ADDRESS, repeated */
+        BENCH_OPT_TYPE = 1u << 5,     /* -T/--type persistent|replicated (CTDB's -T) */
+        BENCH_OPT_CLIENTS = 1u << 6,  /* -c/--clients C: clients per node */
 };
 
 struct bench_spec {
@@ -41,6 +43,8 @@ struct bench_options {
         const char *socket, *db_socket, *dbname, *key;
         bool interactive, sticky, readonly;
         unsigned count;
+        enum ctdb_db_kind kind; /* the database's, volatile unless -T */
+        unsigned clients;       /* -c, default 1 */
         const char *watch_buses[BENCH_MAX_BUSES];
         unsigned n_watch_buses;
 };
@@ -66,7 +70,7 @@ struct bench {
         const struct bench_options *opts;
         ctdb_client *client;
         ctdb_db_client *dbc; /* with BENCH_OPT_DATABASE */
-        ctdb_db *db;         /* opts->dbname, attached volatile */
+        ctdb_db *db;         /* opts->dbname, attached as opts->kind */
         uint32_t pnn, num_nodes;
         bench_message_fn on_message;
         void *userdata;

@@ -19,3 +19,6 @@ int bench_fetch_loop(int argc, char **argv);
 int bench_fetch_hot(int argc, char **argv);
 int bench_read_hot(int argc, char **argv);
 int bench_recovery(int argc, char **argv);
+int bench_transaction_loop(int argc, char **argv);
+int bench_ptrans(int argc, char **argv);
+int bench_commit_concurrency(int argc, char **argv);

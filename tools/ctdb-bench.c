@@ -25,6 +25,11 @@ static const struct {
           "every node increments one shared counter record (per node and total)" },
         { "read-hot", bench_read_hot, "node 0 writes one key 10 times a second, the others read it" },
         { "recovery", bench_recovery, "fill N records, force a recovery, time until every node is normal" },
+        { "transaction-loop", bench_transaction_loop,
+          "every node increments its counter in one record, in transactions (CTDB's transaction_loop)" },
+        { "ptrans", bench_ptrans, "node 0 commits one transaction of N keys (median ms of 20)" },
+        { "commit-concurrency", bench_commit_concurrency,
+          "C clients per node commit to their own keys (commits/sec per node)" },
 };
 
 static void help(void) {

@@ -1,0 +1,290 @@
+/*
+ * ctdb-bench's transaction benchmarks on a persistent or replicated database
+ * (-T), run on every node at once:
+ *
+ *   transaction-loop    CTDB's ctdb/tests/src/transaction_loop.c: one record
+ *                       holds a u32 counter per node; each node, in a loop,
+ *                       starts a locked transaction, reads the record,
+ *                       increments its own counter and commits. Node 0 checks
+ *                       after every commit that no counter ever went down
+ *                       (so every commit was on its node before it was
+ *                       acknowledged). "Transaction[P]: R commits/sec ..."
+ *   ptrans N            node 0 commits one transaction of N keys, 20 times
+ *                       (the others only wait), and prints the median time:
+ *                       what `ctdb ptrans` of N lines costs without the tool
+ *   commit-concurrency  -c C clients per node, each its own connection and
+ *                       thread, commit read-modify-writes of their own key:
+ *                       the group-commit figure. "Commits[P]: R commits/sec ..."
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench-util.h"
+#include "bench.h"
+
+static const struct bench_spec loop_spec = {
+        .name = "transaction-loop",
+        .ctdb_name = "transaction loop",
+        .description = "Run on every node at once: every node increments its own counter in one shared\n"
+                       "record inside a locked transaction, in a loop (CTDB's transaction_loop).\n",
+        .options = BENCH_OPT_DATABASE | BENCH_OPT_TYPE,
+        .default_db = "transaction_loop.tdb",
+        .default_key = "testkey",
+        .announce_wait = true,
+};
+
+static const struct bench_spec ptrans_spec = {
+        .name = "ptrans",
+        .ctdb_name = "ptrans",
+        .description = "Run on every node at once: node 0 commits one transaction of N keys, 20 times,\n"
+                       "and prints the median time of one (the others wait).\n",
+        .options = BENCH_OPT_DATABASE | BENCH_OPT_TYPE | BENCH_OPT_COUNT,
+        .default_db = "ptrans.tdb",
+        .default_key = "ptrans",
+        .count_name = "N",
+};
+
+static const struct bench_spec concurrency_spec = {
+        .name = "commit-concurrency",
+        .ctdb_name = "commit concurrency",
+        .description = "Run on every node at once: C clients per node (-c, threads) commit\n"
+                       "read-modify-writes of a key of their own, in a loop: commits that share\n"
+                       "rounds and fsyncs.\n",
+        .options = BENCH_OPT_DATABASE | BENCH_OPT_TYPE | BENCH_OPT_CLIENTS,
+        .default_db = "commit_concurrency.tdb",
+        .default_key = "cc",
+        .announce_wait = true,
+};
+
+/* ---- transaction-loop --------------------------------------------------------------- */
+
+/* One locked read-increment-commit of this node's counter; *counters gets the record as committed. */
+static int loop_once(struct bench *b, uint32_t *counters, uint64_t *ret_conflicts) {
+        const char *key = b->opts->key;
+
+        for (;;) {
+                void *value = NULL;
+                size_t len = 0;
+                ctdb_txn *t;
+                int r = ctdb_txn_start(b->db, CTDB_TXN_LOCKED, &t);
+
+                if (r < 0)
+                        return r;
+                r = ctdb_txn_fetch(t, key, strlen(key), &value, &len);
+                memset(counters, 0, b->num_nodes * sizeof(uint32_t));
+                if (r >= 0)
+                        memcpy(counters, value, len < b->num_nodes * sizeof(uint32_t) ? len
+                                                                                : b->num_nodes * sizeof(uint32_t));
+                free(value);
+                if (r < 0 && r != -ENOENT) {
+                        ctdb_txn_cancel(t);
+                        return r;
+                }
+                counters[b->pnn]++;
+                r = ctdb_txn_store(t, key, strlen(key), counters, b->num_nodes * sizeof(uint32_t));
+                if (r < 0) {
+                        ctdb_txn_cancel(t);
+                        return r;
+                }
+                r = ctdb_txn_commit(t, NULL);
+                if (r != -EBUSY)
+                        return r;
+                (*ret_conflicts)++;
+        }
+}
+
+static int transaction_loop(struct bench *b) {
+        uint32_t *counters = calloc(b->num_nodes, sizeof(uint32_t));
+        uint32_t *seen = calloc(b->num_nodes, sizeof(uint32_t));
+        uint64_t n = 0, conflicts = 0;
+        double start, end, next_second;
+        int r = counters && seen ? 0 : -ENOMEM;
+
+        if (r >= 0 && (r = bench_cluster_wait(b)) < 0)
+                bench_fail(r, "wait for the cluster");
+        start = bench_now_sec();
+        end = start + b->opts->timelimit;
+        next_second = start + 1;
+        while (r >= 0) {
+                double now = bench_now_sec();
+
+                if (now >= end)
+                        break;
+                if ((r = bench_service(b, now)) < 0)
+                        break;
+                r = loop_once(b, counters, &conflicts);
+                if (r < 0) {
+                        bench_fail(r, "commit");
+                        break;
+                }
+                n++;
+                /* CTDB's check: what this node committed shows every node's counter at least as high as before. */
+                for (uint32_t i = 0; b->pnn == 0 && i < b->num_nodes; i++) {
+                        if (counters[i] < seen[i]) {
+                                fprintf(stderr, "Counter reduced for node %u: %u -> %u\n", i, seen[i],
+                                        counters[i]);
+                                r = -EPROTO;
+                        }
+                        seen[i] = counters[i];
+                }
+                if (b->pnn == 0 && now >= next_second) {
+                        printf("Transaction[%u]:", b->pnn);
+                        for (uint32_t i = 0; i < b->num_nodes; i++)
+                                printf(" %6u", counters[i]);
+                        printf("\r");
+                        fflush(stdout);
+                        next_second += 1;
+                }
+        }
+        if (r >= 0) {
+                double secs = bench_now_sec() - start;
+
+                printf("Transaction[%u]: %.2f commits/sec (%" PRIu64 " commits, %" PRIu64 " conflicts)\n",
+                       b->pnn, n / secs, n, conflicts);
+        }
+        free(counters);
+        free(seen);
+        return r;
+}
+
+int bench_transaction_loop(int argc, char **argv) {
+        return bench_main(&loop_spec, argc, argv, transaction_loop);
+}
+
+/* ---- ptrans ------------------------------------------------------------------------- */
+
+#define PTRANS_ROUNDS 20
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+static int ptrans_once(struct bench *b, unsigned round) {
+        ctdb_txn *t;
+        int r = ctdb_txn_start(b->db, CTDB_TXN_LOCKED, &t);
+
+        for (unsigned i = 0; i < b->opts->count && r >= 0; i++) {
+                char key[64], value[64];
+
+                snprintf(key, sizeof(key), "%s-%u", b->opts->key, i);
+                snprintf(value, sizeof(value), "value-%u-%u", round, i);
+                r = ctdb_txn_store(t, key, strlen(key), value, strlen(value));
+        }
+        if (r < 0) {
+                ctdb_txn_cancel(t);
+                return r;
+        }
+        return ctdb_txn_commit(t, NULL);
+}
+
+static int ptrans(struct bench *b) {
+        double ms[PTRANS_ROUNDS];
+        int r;
+
+        if (b->pnn != 0)
+                return 0;
+        for (unsigned i = 0; i < PTRANS_ROUNDS; i++) {
+                double start = bench_now_sec();
+
+                r = ptrans_once(b, i);
+                if (r < 0)
+                        return bench_fail(r, "commit");
+                ms[i] = (bench_now_sec() - start) * 1000;
+        }
+        qsort(ms, PTRANS_ROUNDS, sizeof(ms[0]), cmp_double);
+        printf("ptrans of %u keys: %.2f ms (median of %d; fastest %.2f, slowest %.2f)\n", b->opts->count,
+               ms[PTRANS_ROUNDS / 2], PTRANS_ROUNDS, ms[0], ms[PTRANS_ROUNDS - 1]);
+        return 0;
+}
+
+int bench_ptrans(int argc, char **argv) {
+        return bench_main(&ptrans_spec, argc, argv, ptrans);
+}
+
+/* ---- commit-concurrency ------------------------------------------------------------- */
+
+struct committer {
+        struct bench *b;
+        unsigned index;
+        double end;
+        uint64_t commits;
+        int error;
+};
+
+static int commit_own(ctdb_db *db, const char *key) {
+        void *value = NULL;
+        size_t len = 0;
+        uint64_t counter;
+        ctdb_txn *t;
+        int r = ctdb_txn_start(db, 0, &t);
+
+        if (r < 0)
+                return r;
+        r = ctdb_txn_fetch(t, key, strlen(key), &value, &len);
+        counter = r >= 0 ? bench_counter_get(value, len, sizeof(counter)) + 1 : 1;
+        free(value);
+        if (r >= 0 || r == -ENOENT)
+                r = ctdb_txn_store(t, key, strlen(key), &counter, sizeof(counter));
+        if (r < 0) {
+                ctdb_txn_cancel(t);
+                return r;
+        }
+        return ctdb_txn_commit(t, NULL);
+}
+
+static void *committer_run(void *userdata) {
+        struct committer *c = userdata;
+        char key[128];
+        int r = 0;
+
+        snprintf(key, sizeof(key), "%s-%u-%u", c->b->opts->key, c->b->pnn, c->index);
+        while (r >= 0 && bench_now_sec() < c->end) {
+                r = commit_own(c->b->db, key);
+                if (r >= 0)
+                        c->commits++;
+        }
+        c->error = r;
+        return NULL;
+}
+
+static int commit_concurrency(struct bench *b) {
+        unsigned n = b->opts->clients;
+        struct committer *c = calloc(n, sizeof(*c));
+        pthread_t *threads = calloc(n, sizeof(*threads));
+        uint64_t total = 0;
+        double start;
+        int r = c && threads ? 0 : -ENOMEM;
+
+        if (r >= 0 && (r = bench_cluster_wait(b)) < 0)
+                bench_fail(r, "wait for the cluster");
+        start = bench_now_sec();
+        for (unsigned i = 0; i < n && r >= 0; i++) {
+                c[i] = (struct committer) { .b = b, .index = i, .end = start + b->opts->timelimit };
+                r = -pthread_create(&threads[i], NULL, committer_run, &c[i]);
+                if (r < 0)
+                        n = i;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                pthread_join(threads[i], NULL);
+                total += c[i].commits;
+                if (c[i].error < 0 && r >= 0)
+                        r = bench_fail(c[i].error, "commit");
+        }
+        if (r >= 0)
+                printf("Commits[%u]: %.2f commits/sec (%u clients, %" PRIu64 " commits)\n", b->pnn,
+                       total / (bench_now_sec() - start), n, total);
+        free(c);
+        free(threads);
+        return r;
+}
+
+int bench_commit_concurrency(int argc, char **argv) {
+        return bench_main(&concurrency_spec, argc, argv, commit_concurrency);
+}
