@@ -263,6 +263,8 @@ int ctdb_txn_commit(ctdb_txn *t, uint64_t *ret_seqnum) {
         /* A commit without writes changes nothing: there is nothing to send. */
         while (r >= 0 && t->n_writes > 0) {
                 r = commit_once(t, &txn, ret_seqnum);
+                if (r >= 0)
+                        break;
                 /* -EAGAIN: nothing of it was written anywhere (a recovery), so it may go again. */
                 if (r != -EAGAIN)
                         break;
@@ -272,6 +274,7 @@ int ctdb_txn_commit(ctdb_txn *t, uint64_t *ret_seqnum) {
                 }
                 usleep((useconds_t) wait);
                 wait = wait < 50000 ? wait * 2 : wait;
+                r = 0;
         }
         if (r >= 0 && t->n_writes == 0 && ret_seqnum)
                 r = ctdb_db_seqnum(t->db, ret_seqnum);

@@ -11,7 +11,9 @@
 #include <tdb.h>
 
 #include "dbd-store.h"
+#include "dbd-wal.h"
 #include "log.h"
+#include "talloc-util.h"
 
 struct dbd_store {
         struct tdb_context *tdb;
@@ -24,11 +26,14 @@ struct dbd_store {
          */
         bool transactional;
         bool replacing;                 /* a push's transaction is open */
+        struct dbd_wal *wal;            /* persistent: the log that makes commits durable */
 };
 
 static int store_destructor(struct dbd_store *s) {
         if (s->frozen && !s->transactional)
                 (void) tdb_unlockall(s->tdb);
+        if (s->wal && s->tdb)
+                dbd_wal_close(s->wal, s->tdb);
         if (s->tdb)
                 tdb_close(s->tdb);
         return 0;
@@ -64,22 +69,42 @@ static int tdb_errno(struct tdb_context *tdb) {
 
 int dbd_store_open(void *mem_ctx, const char *path, enum ltdb_kind kind, bool wipe, struct dbd_store **ret) {
         struct dbd_store *s;
+        bool fresh = false;
+        int r;
 
         if (wipe && unlink(path) < 0 && errno != ENOENT)
                 return -errno;
+        /* A persistent file's log, snapshot and marker go with it (dbd-wal.h). */
+        for (const char *suffix = ".wal\0.snap\0.clean\0"; wipe && *suffix; suffix += strlen(suffix) + 1) {
+                _cleanup_talloc_ char *p = talloc_asprintf(NULL, "%s%s", path, suffix);
+
+                if (!p)
+                        return -ENOMEM;
+                if (unlink(p) < 0 && errno != ENOENT)
+                        return -errno;
+        }
         s = talloc_zero(mem_ctx, struct dbd_store);
         if (!s)
                 return -ENOMEM;
         s->tdb_flags = ltdb_tdb_flags(kind);
         s->transactional = kind != LTDB_VOLATILE;
-        s->tdb = tdb_open(path, LTDB_HASH_SIZE, s->tdb_flags, O_RDWR | O_CREAT, 0600);
-        if (!s->tdb) {
-                int r = errno > 0 ? -errno : -EIO;
-
+        talloc_set_destructor(s, store_destructor);
+        if (kind == LTDB_PERSISTENT && (r = dbd_wal_open(s, path, &s->wal, &fresh)) < 0) {
                 talloc_free(s);
                 return r;
         }
-        talloc_set_destructor(s, store_destructor);
+        /* Clients get CTDB's flags; dbd's own writes are made durable by the log instead (dbd-wal.h). */
+        s->tdb = tdb_open(path, LTDB_HASH_SIZE, s->tdb_flags | (s->wal ? TDB_NOSYNC : 0), O_RDWR | O_CREAT,
+                          0600);
+        if (!s->tdb) {
+                r = errno > 0 ? -errno : -EIO;
+                talloc_free(s);
+                return r;
+        }
+        if (fresh && (r = dbd_wal_checkpoint(s->wal, s->tdb)) < 0) {
+                talloc_free(s);
+                return r;
+        }
         *ret = s;
         return 0;
 }
@@ -225,8 +250,18 @@ static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch) {
 
 int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
                     uint32_t epoch) {
+        uint64_t seq_from;
+        uint32_t old_epoch;
         int r = 0;
 
+        /* Durable in the log first; the tdb transaction after it only makes it visible. */
+        if (s->wal) {
+                r = dbd_store_seqnum(s, &seq_from, &old_epoch);
+                if (r >= 0)
+                        r = dbd_wal_append(s->wal, records, n, seq_from, seqnum, epoch);
+                if (r < 0)
+                        return r;
+        }
         if (tdb_transaction_start(s->tdb) < 0)
                 return tdb_errno(s->tdb);
         for (size_t i = 0; i < n && r >= 0; i++) {
@@ -243,7 +278,7 @@ int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t
         }
         if (tdb_transaction_commit(s->tdb) < 0)
                 return tdb_errno(s->tdb);
-        return 0;
+        return s->wal && dbd_wal_full(s->wal) ? dbd_wal_checkpoint(s->wal, s->tdb) : 0;
 }
 
 int dbd_store_replace_begin(struct dbd_store *s) {
@@ -267,7 +302,10 @@ int dbd_store_replace_commit(struct dbd_store *s) {
         if (!s->replacing)
                 return -EBADFD;
         s->replacing = false;
-        return tdb_transaction_commit(s->tdb) < 0 ? tdb_errno(s->tdb) : 0;
+        if (tdb_transaction_commit(s->tdb) < 0)
+                return tdb_errno(s->tdb);
+        /* The whole file is new: a snapshot of it replaces the log. */
+        return s->wal ? dbd_wal_checkpoint(s->wal, s->tdb) : 0;
 }
 
 void dbd_store_replace_cancel(struct dbd_store *s) {
