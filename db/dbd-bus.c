@@ -9,7 +9,9 @@
  * Handlers go in STYLE.md's order: read, validate, no-op, polkit
  * (org.ctdb.db1.read for Fetch and Keys, org.ctdb.db1.write for every change),
  * act, publish, reply. The record operations are asynchronous (dbd-manager.h):
- * the call stays ref'd in a bus_op and is answered from the operation's done.
+ * the call stays ref'd in a dbd_bus_op and is answered from the operation's
+ * done. Transaction, and the record methods on persistent and replicated
+ * databases, are in dbd-bus-txn.c.
  */
 
 #include <errno.h>
@@ -26,14 +28,9 @@
 #include "dbd-internal.h"
 #include "log.h"
 
-struct dbd_bus {
-        dbd_manager *m;
-        sd_bus *bus;
-        polkit_registry *polkit;
-        sd_bus_slot *manager_slot, *db_slot, *enumerator_slot, *object_manager_slot;
-};
-
 static int dbd_bus_destructor(struct dbd_bus *b) {
+        if (b->m->bus_glue == b)
+                b->m->bus_glue = NULL;
         b->manager_slot = sd_bus_slot_unref(b->manager_slot);
         b->db_slot = sd_bus_slot_unref(b->db_slot);
         b->enumerator_slot = sd_bus_slot_unref(b->enumerator_slot);
@@ -57,20 +54,13 @@ static dbd_db *db_from_path(struct dbd_bus *b, const char *path) {
 
 /* ---- replies from asynchronous operations ------------------------------- */
 
-/* A call answered later: owns a ref of the call until it is answered or the bus glue goes. */
-struct bus_op {
-        struct dbd_bus *b;
-        sd_bus_message *call;
-        char *db_name; /* for the messages */
-};
-
-static int bus_op_destructor(struct bus_op *op) {
+static int bus_op_destructor(struct dbd_bus_op *op) {
         op->call = sd_bus_message_unref(op->call);
         return 0;
 }
 
-static struct bus_op *bus_op_new(struct dbd_bus *b, sd_bus_message *call, dbd_db *db) {
-        struct bus_op *op = talloc_zero(b, struct bus_op);
+static struct dbd_bus_op *bus_op_new(struct dbd_bus *b, sd_bus_message *call, dbd_db *db) {
+        struct dbd_bus_op *op = talloc_zero(b, struct dbd_bus_op);
 
         if (!op)
                 return NULL;
@@ -113,41 +103,46 @@ static int error_from_errno(sd_bus_error *error, int r, const char *db_name) {
  * Answers op's call and frees op. A caller that left the bus meanwhile is not
  * an error of ours: the reply is dropped (by the bus, or here if sending fails).
  */
-static void bus_op_reply(struct bus_op *op, int error, sd_bus_message *reply) {
-        _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
-
-        if (error < 0) {
-                error_from_errno(&e, error, op->db_name);
-                r = sd_bus_reply_method_error(op->call, &e);
-        } else if (reply) {
-                r = sd_bus_send(NULL, reply, NULL);
-        } else {
-                r = sd_bus_reply_method_return(op->call, NULL);
-        }
+static void bus_op_sent(struct dbd_bus_op *op, int r) {
         if (r < 0)
                 log_debug_errno(r, "Dropped the answer to %s on %s: %m", sd_bus_message_get_member(op->call),
                                 op->db_name);
         talloc_free(op);
 }
 
-static void on_done(void *userdata, int error) {
-        bus_op_reply(userdata, error, NULL);
+void dbd_bus_op_reply_error(struct dbd_bus_op *op, const sd_bus_error *e) {
+        bus_op_sent(op, sd_bus_reply_method_error(op->call, e));
 }
 
-static void on_value(void *userdata, int error, const uint8_t *value, size_t len) {
-        struct bus_op *op = userdata;
+void dbd_bus_op_reply(struct dbd_bus_op *op, int error, sd_bus_message *reply) {
+        _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (error < 0) {
+                error_from_errno(&e, error, op->db_name);
+                dbd_bus_op_reply_error(op, &e);
+        } else {
+                bus_op_sent(op, reply ? sd_bus_send(NULL, reply, NULL)
+                                      : sd_bus_reply_method_return(op->call, NULL));
+        }
+}
+
+static void on_done(void *userdata, int error) {
+        dbd_bus_op_reply(userdata, error, NULL);
+}
+
+void dbd_bus_on_value(void *userdata, int error, const uint8_t *value, size_t len) {
+        struct dbd_bus_op *op = userdata;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
 
         if (error >= 0)
                 error = sd_bus_message_new_method_return(op->call, &reply);
         if (error >= 0)
                 error = sd_bus_message_append_array(reply, 'y', value, len);
-        bus_op_reply(op, error, reply);
+        dbd_bus_op_reply(op, error, reply);
 }
 
 /* One D-Bus message cannot carry more than DBD_BUS_KEYS_BYTES_MAX: the caller asks for fewer. */
-static bool reply_too_big(struct bus_op *op, const char *what, size_t n, size_t bytes) {
+static bool reply_too_big(struct dbd_bus_op *op, const char *what, size_t n, size_t bytes) {
         _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (bytes <= DBD_BUS_KEYS_BYTES_MAX)
@@ -162,7 +157,7 @@ static bool reply_too_big(struct bus_op *op, const char *what, size_t n, size_t 
 }
 
 static void on_keys(void *userdata, int error, const struct dbd_key *keys, size_t n) {
-        struct bus_op *op = userdata;
+        struct dbd_bus_op *op = userdata;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         size_t bytes = 0;
 
@@ -178,12 +173,12 @@ static void on_keys(void *userdata, int error, const struct dbd_key *keys, size_
                 error = sd_bus_message_append_array(reply, 'y', keys[i].key, keys[i].len);
         if (error >= 0)
                 error = sd_bus_message_close_container(reply);
-        bus_op_reply(op, error, reply);
+        dbd_bus_op_reply(op, error, reply);
 }
 
 /* Dump: (key, value, dmaster, rsn, flags) per record, under the same size limit as Keys. */
 static void on_dump(void *userdata, int error, const struct dbd_record_view *records, size_t n) {
-        struct bus_op *op = userdata;
+        struct dbd_bus_op *op = userdata;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         size_t bytes = 0;
 
@@ -210,11 +205,11 @@ static void on_dump(void *userdata, int error, const struct dbd_record_view *rec
         }
         if (error >= 0)
                 error = sd_bus_message_close_container(reply);
-        bus_op_reply(op, error, reply);
+        dbd_bus_op_reply(op, error, reply);
 }
 
 static void on_flag_set(void *userdata, int error) {
-        struct bus_op *op = userdata;
+        struct dbd_bus_op *op = userdata;
         const char *member = sd_bus_message_get_member(op->call);
         const char *prop = strcmp(member, "SetReadOnly") == 0 ? "ReadOnly" : "Sticky";
         int r;
@@ -226,7 +221,7 @@ static void on_flag_set(void *userdata, int error) {
                         log_debug_errno(r, "Failed to emit PropertiesChanged for %s.%s: %m", op->db_name,
                                         prop);
         }
-        bus_op_reply(op, error, NULL);
+        dbd_bus_op_reply(op, error, NULL);
 }
 
 /* ---- Manager ------------------------------------------------------------- */
@@ -372,7 +367,7 @@ static int property_get_db(sd_bus *bus, const char *path, const char *interface,
 }
 
 /* The database of a call on its object (the fallback's find checked that it exists). */
-static dbd_db *call_db(struct dbd_bus *b, sd_bus_message *call, sd_bus_error *error) {
+dbd_db *dbd_bus_call_db(struct dbd_bus *b, sd_bus_message *call, sd_bus_error *error) {
         dbd_db *db = db_from_path(b, sd_bus_message_get_path(call));
 
         if (!db)
@@ -394,7 +389,7 @@ static int read_key(sd_bus_message *call, const void **ret_key, size_t *ret_len,
 }
 
 /* Starts an operation on op; on failure op is freed and the error set. Returns 1: answered from done. */
-static int op_started(struct bus_op *op, int r, sd_bus_error *error) {
+int dbd_bus_op_started(struct dbd_bus_op *op, int r, sd_bus_error *error) {
         if (r < 0) {
                 r = error_from_errno(error, r, op->db_name);
                 talloc_free(op);
@@ -403,12 +398,8 @@ static int op_started(struct bus_op *op, int r, sd_bus_error *error) {
         return 1;
 }
 
-/*
- * polkit's answer for action, then the bus_op that will answer the call: 1
- * with *ret set (act now), 0 while polkit is asked, or an error.
- */
-static int op_authorize(struct dbd_bus *b, sd_bus_message *call, dbd_db *db, const char *action,
-                        struct bus_op **ret, sd_bus_error *error) {
+int dbd_bus_op_authorize(struct dbd_bus *b, sd_bus_message *call, dbd_db *db, const char *action,
+                         struct dbd_bus_op **ret, sd_bus_error *error) {
         int r = bus_verify_polkit_async(call, action, &b->polkit, error);
 
         if (r <= 0)
@@ -419,8 +410,8 @@ static int op_authorize(struct dbd_bus *b, sd_bus_message *call, dbd_db *db, con
 
 static int method_fetch(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
-        struct bus_op *op;
+        dbd_db *db = dbd_bus_call_db(b, call, error);
+        struct dbd_bus_op *op;
         const void *key;
         size_t len;
         int r;
@@ -431,19 +422,22 @@ static int method_fetch(sd_bus_message *call, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
 
-        r = op_authorize(b, call, db, CTDB_POLKIT_DB_READ, &op, error);
+        r = dbd_bus_op_authorize(b, call, db, CTDB_POLKIT_DB_READ, &op, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
-        return op_started(op, dbd_db_fetch(db, key, len, on_value, op), error);
+        /* Every node holds the whole of a persistent or replicated database: nothing moves. */
+        if (dbd_db_kind(db) != LTDB_VOLATILE)
+                return dbd_bus_fetch_copy(op, db, key, len);
+        return dbd_bus_op_started(op, dbd_db_fetch(db, key, len, dbd_bus_on_value, op), error);
 }
 
 static int method_store_or_delete(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
+        dbd_db *db = dbd_bus_call_db(b, call, error);
         bool store = strcmp(sd_bus_message_get_member(call), "Store") == 0;
         const void *key, *value = NULL;
         size_t len, value_len = 0;
-        struct bus_op *op;
+        struct dbd_bus_op *op;
         int r;
 
         if (!db)
@@ -461,38 +455,34 @@ static int method_store_or_delete(sd_bus_message *call, void *userdata, sd_bus_e
                                                  "(DB_VALUE_MAX)",
                                                  value_len, DB_VALUE_MAX);
         }
+        /* A transaction's rule (dbd-bus-txn.c): only volatile databases keep an empty key. */
+        if (len == 0 && dbd_db_kind(db) != LTDB_VOLATILE)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS,
+                                         "The key is empty: %s is %s, whose keys are 1 byte or more",
+                                         dbd_db_name(db), ltdb_kind_to_string(dbd_db_kind(db)));
 
-        r = op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
+        r = dbd_bus_op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
+        /* Persistent and replicated: one record's transaction; an empty value deletes, as in CTDB. */
+        if (dbd_db_kind(db) != LTDB_VOLATILE) {
+                struct dbd_txn_write w = { key, len, value, value_len };
+
+                return dbd_bus_commit(op, db, &w, 1, error);
+        }
         if (store)
                 r = dbd_db_store(db, key, len, value, value_len, on_done, op);
         else
                 r = dbd_db_delete(db, key, len, on_done, op);
-        return op_started(op, r, error);
-}
-
-static int method_transaction(sd_bus_message *call, void *userdata, sd_bus_error *error) {
-        struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
-
-        if (!db)
-                return -ENOENT;
-        /* Arguments unread: nothing takes a transaction yet (persistent databases are not served). */
-        if (dbd_db_kind(db) == LTDB_VOLATILE)
-                return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED,
-                                         "%s is volatile: transactions are for persistent and replicated "
-                                         "databases",
-                                         dbd_db_name(db));
-        return sd_bus_error_setf(error, CTDB_ERROR_NOT_SUPPORTED, "Transactions are not supported yet");
+        return dbd_bus_op_started(op, r, error);
 }
 
 /* Keys(max) and Dump(max): the live records of the cluster, keys only or whole. */
 static int method_keys(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
+        dbd_db *db = dbd_bus_call_db(b, call, error);
         bool dump = strcmp(sd_bus_message_get_member(call), "Dump") == 0;
-        struct bus_op *op;
+        struct dbd_bus_op *op;
         uint32_t max;
         int r;
 
@@ -508,35 +498,35 @@ static int method_keys(sd_bus_message *call, void *userdata, sd_bus_error *error
                                          "traverse with libctdb-client for more",
                                          max, DBD_BUS_KEYS_MAX);
 
-        r = op_authorize(b, call, db, CTDB_POLKIT_DB_READ, &op, error);
+        r = dbd_bus_op_authorize(b, call, db, CTDB_POLKIT_DB_READ, &op, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
         /* 0: as many as the limit allows. */
         max = max ? max : DBD_BUS_KEYS_MAX;
-        return op_started(op, dump ? dbd_db_dump(db, max, on_dump, op) : dbd_db_keys(db, max, on_keys, op),
-                          error);
+        return dbd_bus_op_started(
+                op, dump ? dbd_db_dump(db, max, on_dump, op) : dbd_db_keys(db, max, on_keys, op), error);
 }
 
 static int method_wipe(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
-        struct bus_op *op;
+        dbd_db *db = dbd_bus_call_db(b, call, error);
+        struct dbd_bus_op *op;
         int r;
 
         if (!db)
                 return -ENOENT;
-        r = op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
+        r = dbd_bus_op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
-        return op_started(op, dbd_db_wipe(db, on_done, op), error);
+        return dbd_bus_op_started(op, dbd_db_wipe(db, on_done, op), error);
 }
 
 /* SetReadOnly(), SetSticky(): switched on once, never off (as CTDB's setdbreadonly/setdbsticky). */
 static int method_set_flag(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         struct dbd_bus *b = userdata;
-        dbd_db *db = call_db(b, call, error);
+        dbd_db *db = dbd_bus_call_db(b, call, error);
         bool readonly = strcmp(sd_bus_message_get_member(call), "SetReadOnly") == 0;
-        struct bus_op *op;
+        struct dbd_bus_op *op;
         int r;
 
         if (!db)
@@ -549,7 +539,7 @@ static int method_set_flag(sd_bus_message *call, void *userdata, sd_bus_error *e
         if (readonly ? dbd_db_readonly(db) : dbd_db_sticky(db))
                 return sd_bus_reply_method_return(call, NULL);
 
-        r = op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
+        r = dbd_bus_op_authorize(b, call, db, CTDB_POLKIT_DB_WRITE, &op, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: called again when polkit answers */
         /* done may run before this returns (the flag is set here at once): op is not touched after. */
@@ -557,7 +547,7 @@ static int method_set_flag(sd_bus_message *call, void *userdata, sd_bus_error *e
                 r = dbd_db_set_readonly(db, on_flag_set, op);
         else
                 r = dbd_db_set_sticky(db, on_flag_set, op);
-        return op_started(op, r, error);
+        return dbd_bus_op_started(op, r, error);
 }
 
 static const sd_bus_vtable db_vtable[] = {
@@ -578,7 +568,7 @@ static const sd_bus_vtable db_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Delete", SD_BUS_ARGS("ay", key), SD_BUS_NO_RESULT, method_store_or_delete,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Transaction", SD_BUS_ARGS("a(ayay)", store, "aay", delete),
-                                SD_BUS_NO_RESULT, method_transaction, SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_NO_RESULT, dbd_bus_method_transaction, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Keys", SD_BUS_ARGS("u", max), SD_BUS_RESULT("aay", keys), method_keys,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Dump", SD_BUS_ARGS("u", max), SD_BUS_RESULT("a(ayayutu)", records),
@@ -636,8 +626,10 @@ int dbd_bus_add(dbd_manager *m, sd_bus *bus) {
         b->bus = sd_bus_ref(bus);
         talloc_set_destructor(b, dbd_bus_destructor);
 
-        r = sd_bus_add_object_vtable(bus, &b->manager_slot, DBD_MANAGER_PATH, DBD_MANAGER_IFACE,
-                                     manager_vtable, b);
+        r = dbd_bus_seqnum_new(b);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(bus, &b->manager_slot, DBD_MANAGER_PATH, DBD_MANAGER_IFACE,
+                                             manager_vtable, b);
         if (r >= 0)
                 r = sd_bus_add_fallback_vtable(bus, &b->db_slot, DBD_DB_PREFIX, DBD_DB_IFACE, db_vtable,
                                                db_find, b);
@@ -645,8 +637,11 @@ int dbd_bus_add(dbd_manager *m, sd_bus *bus) {
                 r = sd_bus_add_node_enumerator(bus, &b->enumerator_slot, DBD_DB_PREFIX, db_enumerate, b);
         if (r >= 0)
                 r = sd_bus_add_object_manager(bus, &b->object_manager_slot, DBD_MANAGER_PATH);
-        if (r < 0)
+        if (r < 0) {
                 talloc_free(b);
+                return r;
+        }
+        m->bus_glue = b;
         return r;
 }
 

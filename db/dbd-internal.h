@@ -22,6 +22,7 @@ struct local_server;
 struct local_client;
 struct dbd_recovery;
 struct dbd_pending;
+struct dbd_bus;
 
 /* Buckets of a database's table of keys with something in flight. */
 #define DBD_PENDING_BUCKETS 1024u
@@ -100,6 +101,8 @@ struct dbd_manager {
         struct dbd_channel *channels;
         struct dbd_peer_channel *peer_channels;  /* by pnn */
         uint32_t n_peer_channels;
+
+        struct dbd_bus *bus_glue; /* org.ctdb.db1's objects (dbd-bus.c) */
 
         bool ready;
 };
@@ -244,3 +247,8 @@ int dbd_local_start(dbd_manager *m);
 int dbd_bus_add(dbd_manager *m, sd_bus *bus);
 /* A database appeared: its object and the Manager's Databases property. */
 int dbd_bus_db_added(dbd_manager *m, dbd_db *db);
+/*
+ * The engine committed to db (its dbd_db_seqnum() may have changed): SeqNum's
+ * PropertiesChanged follows, coalesced to one per DBD_BUS_SEQNUM_USEC at most.
+ */
+void dbd_bus_seqnum_changed(dbd_db *db);

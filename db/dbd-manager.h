@@ -102,6 +102,11 @@ int dbd_db_dump(dbd_db *db, uint32_t max, dbd_records_fn done, void *userdata);
 /* Removes every record on every active node. */
 int dbd_db_wipe(dbd_db *db, dbd_done_fn done, void *userdata);
 /* Switches read-only delegations / sticky records on, on every node (CTDB's setdbreadonly/-sticky). */
+int dbd_db_set_readonly(dbd_db *db, dbd_done_fn done, void *userdata);
+int dbd_db_set_sticky(dbd_db *db, dbd_done_fn done, void *userdata);
+
+/* ---- transactions (persistent and replicated databases, dbd-txn.c) ------- */
+
 /* One write of a transaction; value_len 0 deletes the key (CTDB's empty record). */
 struct dbd_txn_write {
         const uint8_t *key;
@@ -109,18 +114,12 @@ struct dbd_txn_write {
         const uint8_t *value;
         size_t value_len;
 };
-/*
- * done: error 0 with the database's seqnum after this commit, or negative:
+/* done: error 0 with the database's seqnum after this commit, or negative:
  * -EINVAL volatile database, -ENOLINK not quorate (this node is in a minority),
  * -EBUSY a conflicting commit won (retry), -EAGAIN a recovery ended it (retry),
- * -E2BIG over a limit.
- */
+ * -E2BIG over a limit. */
 typedef void (*dbd_commit_fn)(void *userdata, int error, uint64_t seqnum);
-/*
- * Commits writes atomically on every active node (persistent/replicated only);
- * done exactly once (possibly before this returns); a negative return means done is not called.
- */
+/* Commits writes atomically on every active node (persistent/replicated only);
+ * done exactly once (possibly before this returns); a negative return means done is not called. */
 int dbd_db_transaction(dbd_db *db, const struct dbd_txn_write *writes, size_t n, dbd_commit_fn done,
                        void *userdata);
-int dbd_db_set_readonly(dbd_db *db, dbd_done_fn done, void *userdata);
-int dbd_db_set_sticky(dbd_db *db, dbd_done_fn done, void *userdata);

@@ -351,6 +351,7 @@ static int on_update(void *userdata, const struct wire_header *h, const void *ms
                 r = dbd_store_apply(db->store, u->records, u->n_records, u->seq_to, t->epoch);
         if (r >= 0) {
                 t->seqnum = u->seq_to;
+                dbd_bus_seqnum_changed(db);
                 for (uint32_t i = 0; i < u->n_txns; i++) {
                         if (u->txns[i].origin != m->pnn)
                                 continue;
@@ -390,14 +391,25 @@ void dbd_txn_freeze(dbd_manager *m) {
 }
 
 void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator) {
+        int r;
+
         m->coordinator = coordinator;
         for (size_t i = 0; i < m->n_dbs; i++) {
                 struct dbd_txn_db *t = txn_state(m->dbs[i]);
 
                 if (!t)
                         continue;
-                /* The push (if any) replaced the file: read what it holds now. */
+                /*
+                 * Every copy is the recovered one now: the epoch marks it as of this
+                 * generation, so a node that was not here loses to it later however
+                 * many commits of its own it has (dbd_persist_winner()).
+                 */
+                r = dbd_store_stamp(m->dbs[i]->store, m->generation);
+                if (r < 0)
+                        log_warning("Failed to stamp %s with generation %" PRIu32 ": %s", m->dbs[i]->name,
+                                    m->generation, strerror(-r));
                 (void) dbd_store_seqnum(m->dbs[i]->store, &t->seqnum, &t->epoch);
+                dbd_bus_seqnum_changed(m->dbs[i]);
                 t->recovered = true;
                 while (t->origins) {
                         struct origin_txn *o = t->origins;

@@ -1,7 +1,8 @@
 /*
  * ctdbctl db: the databases of org.ctdb.db1 (ctdb-dbd) over D-Bus: list,
  * attach, get/put/delete one record, keys, dump (like `ctdb catdb`), wipe,
- * readonly, sticky.
+ * readonly, sticky; on persistent and replicated databases also ptrans (one
+ * transaction from `ctdb ptrans`'s input, ctdbctl-ptrans.h) and seqnum.
  *
  * Keys and values are bytes. Shown to a person, printable ASCII stays as it
  * is and anything else becomes 0x-prefixed hex; with --hex, KEY and VALUE
@@ -18,7 +19,9 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "ctdbctl-ptrans.h"
 #include "ctdbctl.h"
+#include "db-proto.h"
 
 struct db_args {
         const char *verb;   /* "put" */
@@ -70,16 +73,6 @@ static void json_bytes(const char *name, const uint8_t *p, size_t n) {
         putchar('"');
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* An argument as bytes: as given, or decoded from hex with --hex. *ret points into s or is malloc'd
  * (*ret_buf). */
 static int parse_bytes(const struct db_args *a, const char *what, const char *s, const uint8_t **ret,
@@ -101,7 +94,7 @@ static int parse_bytes(const struct db_args *a, const char *what, const char *s,
         if (!buf)
                 return -ENOMEM;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+                int hi = ptrans_hex_digit(s[2 * i]), lo = ptrans_hex_digit(s[2 * i + 1]);
 
                 if (hi < 0 || lo < 0) {
                         fprintf(stderr, "Invalid %s \"%s\": not hex digits\n", what, s);
@@ -523,6 +516,175 @@ static int db_delete(sd_bus *bus, const struct db_args *a) {
         return db_put_or_delete(bus, a, false);
 }
 
+/* SeqNum: the commits of a persistent or replicated database (0 for a volatile one). */
+static int db_seqnum(sd_bus *bus, const struct db_args *a) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *path = db_object_path(a->argv[0]);
+        uint64_t seqnum = 0;
+        char what[300];
+        int r;
+
+        r = path ? sd_bus_get_property_trivial(bus, DBD_BUS_NAME, path, DBD_DB_IFACE, "SeqNum", &error, 't',
+                                               &seqnum)
+                 : -ENOMEM;
+        free(path);
+        if (r < 0) {
+                snprintf(what, sizeof(what), "Failed to read the SeqNum of %s", a->argv[0]);
+                return call_failed(what, r, &error);
+        }
+        if (arg_json) {
+                printf("{\"db\":");
+                json_string(a->argv[0]);
+                printf(",\"seqnum\":%" PRIu64 "}\n", seqnum);
+        } else {
+                printf("%" PRIu64 "\n", seqnum);
+        }
+        return 0;
+}
+
+struct ptrans_input {
+        struct ptrans_record *records;
+        size_t n, n_delete;
+};
+
+static void ptrans_input_clear(struct ptrans_input *in) {
+        for (size_t i = 0; i < in->n; i++)
+                ptrans_record_clear(&in->records[i]);
+        free(in->records);
+        *in = (struct ptrans_input){ 0 };
+}
+
+/* Every line of f (named source in messages): 0, or an exit code (reported). */
+static int ptrans_read(FILE *f, const char *source, struct ptrans_input *in) {
+        /* A hex key and value at their limits, quotes and blanks: longer is no line of ours. */
+        const size_t line_max = 2 * (DB_KEY_MAX + DB_VALUE_MAX) + 64;
+        char *line = NULL, err[256], msg[400];
+        size_t cap = 0, n_line = 0;
+        ssize_t len;
+        int r = 0;
+
+        while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
+                struct ptrans_record rec;
+                int k;
+
+                n_line++;
+                if ((size_t) len > line_max) {
+                        snprintf(err, sizeof(err), "the line is longer than %zu bytes", line_max);
+                        k = -EINVAL;
+                } else {
+                        k = ptrans_parse_line(line, (size_t) len, &rec, err, sizeof(err));
+                }
+                if (k == -ENOMEM)
+                        r = report_failure(EXIT_FAILURE_, NULL, "Failed to read the records",
+                                           strerror(ENOMEM));
+                if (k == -EINVAL) {
+                        snprintf(msg, sizeof(msg), "%s:%zu: %s", source, n_line, err);
+                        r = report_failure(EXIT_USAGE, CTDB_ERROR_INVALID_ARGS, "Nothing committed", msg);
+                }
+                if (k <= 0)
+                        continue;
+                if (in->n % 256 == 0) {
+                        struct ptrans_record *p = realloc(in->records, (in->n + 256) * sizeof(*p));
+
+                        if (!p) {
+                                ptrans_record_clear(&rec);
+                                r = report_failure(EXIT_FAILURE_, NULL, "Failed to read the records",
+                                                   strerror(ENOMEM));
+                                continue;
+                        }
+                        in->records = p;
+                }
+                in->records[in->n++] = rec;
+        }
+        if (r == 0 && ferror(f))
+                r = report_failure(EXIT_FAILURE_, NULL, "Failed to read the records", strerror(errno));
+        free(line);
+        if (r == 0 && ptrans_records_dedupe(in->records, in->n, &in->n) < 0)
+                r = report_failure(EXIT_FAILURE_, NULL, "Failed to read the records", strerror(ENOMEM));
+        for (size_t i = 0; r == 0 && i < in->n; i++)
+                in->n_delete += in->records[i].value_len == 0;
+        return r;
+}
+
+/* Transaction(store, delete) of the records: an empty value deletes, as in `ctdb ptrans`. */
+static int ptrans_append(sd_bus_message *call, const struct ptrans_input *in) {
+        int r = sd_bus_message_open_container(call, 'a', "(ayay)");
+
+        for (size_t i = 0; r >= 0 && i < in->n; i++) {
+                const struct ptrans_record *rec = &in->records[i];
+
+                if (rec->value_len == 0)
+                        continue;
+                r = sd_bus_message_open_container(call, 'r', "ayay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(call, 'y', rec->key, rec->key_len);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(call, 'y', rec->value, rec->value_len);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(call);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "ay");
+        for (size_t i = 0; r >= 0 && i < in->n; i++)
+                if (in->records[i].value_len == 0)
+                        r = sd_bus_message_append_array(call, 'y', in->records[i].key,
+                                                        in->records[i].key_len);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        return r;
+}
+
+/* ptrans NAME [FILE]: every line of FILE (standard input without it) in one transaction, as ctdb ptrans. */
+static int db_ptrans(sd_bus *bus, const struct db_args *a) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_bus_message_ sd_bus_message *call = NULL;
+        const char *name = a->argv[0], *file = a->argc > 1 ? a->argv[1] : NULL;
+        struct ptrans_input in = { 0 };
+        char *path = NULL, what[300];
+        FILE *f = stdin;
+        int r;
+
+        if (file && !(f = fopen(file, "re"))) {
+                snprintf(what, sizeof(what), "Failed to open %s", file);
+                return report_failure(EXIT_USAGE, NULL, what, strerror(errno));
+        }
+        r = ptrans_read(f, file ? file : "stdin", &in);
+        if (file)
+                fclose(f);
+        if (r != 0)
+                goto out;
+
+        path = db_object_path(name);
+        r = path ? sd_bus_message_new_method_call(bus, &call, DBD_BUS_NAME, path, DBD_DB_IFACE,
+                                                  "Transaction")
+                 : -ENOMEM;
+        if (r >= 0)
+                r = ptrans_append(call, &in);
+        if (r < 0) {
+                r = report_failure(EXIT_FAILURE_, NULL, "Failed to put the transaction together",
+                                   strerror(-r));
+                goto out;
+        }
+        r = sd_bus_call(bus, call, 0, &error, NULL);
+        if (r < 0) {
+                snprintf(what, sizeof(what), "Transaction on %s failed, nothing committed", name);
+                r = call_failed(what, r, &error);
+                goto out;
+        }
+        if (arg_json) {
+                printf("{\"ok\":true,\"verb\":\"db ptrans\",\"db\":");
+                json_string(name);
+                printf(",\"stored\":%zu,\"deleted\":%zu}\n", in.n - in.n_delete, in.n_delete);
+        }
+        r = 0;
+out:
+        free(path);
+        ptrans_input_clear(&in);
+        return r;
+}
+
 /* ---- the verb ------------------------------------------------------------------ */
 
 static const struct {
@@ -533,15 +695,19 @@ static const struct {
         const char *method; /* db_plain */
 } db_verbs[] = {
         { "list", 0, 0, "", "List the attached databases (id, name, kind, flags, file)", db_list },
-        { "attach", 1, 2, "NAME [KIND]", "Attach a database (KIND: volatile, the default)", db_attach },
+        { "attach", 1, 2, "NAME [KIND]",
+          "Attach a database (KIND: volatile, the default, persistent, replicated)", db_attach },
         { "get", 2, 2, "NAME KEY", "Print the record's value (wherever it lives; it does not move)",
           db_get },
-        { "put", 3, 3, "NAME KEY VALUE", "Store a record (it moves to this node)", db_put },
-        { "delete", 2, 2, "NAME KEY", "Delete a record", db_delete },
+        { "put", 3, 3, "NAME KEY VALUE", "Store a record (volatile: it moves here; else a transaction)",
+          db_put },
+        { "delete", 2, 2, "NAME KEY", "Delete a record (persistent, replicated: a transaction)", db_delete },
+        { "ptrans", 1, 2, "NAME [FILE]", "One transaction of \"KEY\" \"VALUE\" lines (ctdb ptrans)",
+          db_ptrans },
+        { "seqnum", 1, 1, "NAME", "Print the database's SeqNum (its commits)", db_seqnum },
         { "keys", 1, 1, "NAME [--max N]", "List the keys of the cluster (at most N; default 100000)",
           db_keys },
-        { "dump", 1, 1, "NAME [--max N]", "Keys, values, rsn, dmaster, flags like ctdb catdb",
-          db_dump },
+        { "dump", 1, 1, "NAME [--max N]", "Keys, values, rsn, dmaster, flags like ctdb catdb", db_dump },
         { "wipe", 1, 1, "NAME", "Remove every record on every node", db_plain, "Wipe" },
         { "readonly", 1, 1, "NAME", "Switch read-only delegations on (ctdb setdbreadonly)", db_plain,
           "SetReadOnly" },
@@ -554,10 +720,17 @@ void help_db(void) {
                 printf("  db %-8s %-16s %s\n", db_verbs[i].name, db_verbs[i].args, db_verbs[i].help);
         printf("  --hex: KEY and VALUE arguments are hex, and keys and values print as hex; without it,\n"
                "  printable ASCII prints as is and other bytes as 0x followed by hex.\n"
+               "  ptrans reads FILE or standard input: a line \"KEY\" \"VALUE\" stores, \"KEY\" \"\" "
+               "deletes; the bytes\n"
+               "  between the quotes as they are (no escapes), 0x... is hex, a word without quotes or "
+               "blanks\n"
+               "  may stand unquoted; a key given twice keeps its last value. A bad line commits nothing "
+               "(exit 1).\n"
                "JSON: db list {databases[{name,path,kind,id,file,readonly,sticky}]}; db get {key,key_hex,\n"
                "      value,value_hex} (key/value null if not printable); db keys {keys[{key,key_hex}]};\n"
-               "      db dump {records[{key,key_hex,value,value_hex,dmaster,rsn,flags}]}; actions {ok:true, "
-               "verb, db}.\n");
+               "      db dump {records[{key,key_hex,value,value_hex,dmaster,rsn,flags}]}; db seqnum "
+               "{db,seqnum};\n"
+               "      db ptrans {ok:true,verb,db,stored,deleted}; actions {ok:true, verb, db}.\n");
 }
 
 /* Splits --hex and --max N (anywhere after the verb) from the positional arguments. */

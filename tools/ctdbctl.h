@@ -38,6 +38,6 @@ int call_failed(const char *what, int r, const sd_bus_error *error);
 /* A decimal number; -EINVAL after saying what is wrong on stderr. */
 int parse_u32(const char *s, const char *what, uint32_t *ret);
 
-/* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky`. */
+/* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky|ptrans|seqnum`. */
 int verb_db(sd_bus *bus, const struct verb *v, int argc, char **argv);
 void help_db(void);

@@ -116,11 +116,12 @@ static void privileged(Fixture *f) {
 
 /*
  * Calls method on path; returns NULL and the reply in *ret_reply (if given), or
- * the D-Bus error name. Busy ("recovery in progress, try again") is retried
- * with a deadline, as the contract tells callers to.
+ * the D-Bus error name and its message in *ret_message (if given). Busy
+ * ("recovery in progress, try again") is retried with a deadline, as the
+ * contract tells callers to.
  */
-static char *call(Fixture *f, const char *path, const char *iface, const char *method, GVariant *args,
-                  GVariant **ret_reply) {
+static char *call_full(Fixture *f, const char *path, const char *iface, const char *method, GVariant *args,
+                       GVariant **ret_reply, char **ret_message) {
         g_autoptr(GVariant) owned = g_variant_ref_sink(args ? args : g_variant_new("()"));
         gint64 deadline = g_get_monotonic_time() + (gint64) RECOVERY_TIMEOUT_MS * 1000;
 
@@ -142,11 +143,19 @@ static char *call(Fixture *f, const char *path, const char *iface, const char *m
                 g_test_message("%s %s: %s", path, method, error->message);
                 if (!name)
                         return g_strdup("(local error)");
-                if (strcmp(name, BUSY) != 0 || g_get_monotonic_time() > deadline)
+                if (strcmp(name, BUSY) != 0 || g_get_monotonic_time() > deadline) {
+                        if (ret_message)
+                                *ret_message = g_strdup(error->message);
                         return name;
+                }
                 g_free(name);
                 g_usleep(50000);
         }
+}
+
+static char *call(Fixture *f, const char *path, const char *iface, const char *method, GVariant *args,
+                  GVariant **ret_reply) {
+        return call_full(f, path, iface, method, args, ret_reply, NULL);
 }
 
 static void call_ok(Fixture *f, const char *path, const char *iface, const char *method, GVariant *args,
@@ -173,17 +182,21 @@ static GVariant *zeros(gsize n) {
         return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, buf, n, 1);
 }
 
-/* Attaches name as volatile and waits for the recovery that brings it to every node; returns the path. */
-static char *attach(Fixture *f, const char *name) {
+/* Attaches name as kind and waits for the recovery that brings it to every node; returns the path. */
+static char *attach_kind(Fixture *f, const char *name, const char *kind) {
         g_autoptr(GVariant) reply = NULL;
         guint32 gen = cluster_u32(f, "Generation");
         const char *path;
 
         privileged(f);
-        call_ok(f, PATH, IFACE, "Attach", g_variant_new("(ss)", name, "volatile"), &reply);
+        call_ok(f, PATH, IFACE, "Attach", g_variant_new("(ss)", name, kind), &reply);
         g_variant_get(reply, "(&o)", &path);
         wait_settled(f, gen);
         return g_strdup(path);
+}
+
+static char *attach(Fixture *f, const char *name) {
+        return attach_kind(f, name, "volatile");
 }
 
 static void store(Fixture *f, const char *key, const char *value) {
@@ -393,12 +406,6 @@ static void test_detach_not_supported(Fixture *f, gconstpointer data) {
 }
 
 /* persistent and replicated come with the next issue. */
-static void test_attach_persistent_not_supported(Fixture *f, gconstpointer data) {
-        privileged(f);
-        call_fails(f, PATH, IFACE, "Attach", g_variant_new("(ss)", "p.tdb", "persistent"), NOT_SUPPORTED);
-        call_fails(f, PATH, IFACE, "Attach", g_variant_new("(ss)", "r.tdb", "replicated"), NOT_SUPPORTED);
-}
-
 /* ---- records ----------------------------------------------------------------------- */
 
 static void test_store_fetch(Fixture *f, gconstpointer data) {
@@ -470,16 +477,267 @@ static void test_wipe(Fixture *f, gconstpointer data) {
         assert_no_record(f, "a");
 }
 
-static void test_transaction_not_supported(Fixture *f, gconstpointer data) {
+/* ---- transactions: the checks of the call (they pass without the engine) ----------- */
+
+/* Transaction's arguments: store as NULL-terminated key, value pairs, delete as keys. */
+static GVariant *txn_args(const char *const *store, const char *const *del) {
+        GVariantBuilder s, d;
+
+        g_variant_builder_init(&s, G_VARIANT_TYPE("a(ayay)"));
+        for (size_t i = 0; store && store[i]; i += 2)
+                g_variant_builder_add(&s, "(@ay@ay)", bytes(store[i]), bytes(store[i + 1]));
+        g_variant_builder_init(&d, G_VARIANT_TYPE("aay"));
+        for (size_t i = 0; del && del[i]; i++)
+                g_variant_builder_add(&d, "@ay", bytes(del[i]));
+        return g_variant_new("(a(ayay)aay)", &s, &d);
+}
+
+/* Transaction(args) on test.tdb is InvalidArgs, and its message says want. */
+static void txn_invalid(Fixture *f, GVariant *args, const char *want) {
+        g_autofree char *msg = NULL;
+        g_autofree char *err = call_full(f, DB_PATH, DB_IFACE, "Transaction", args, NULL, &msg);
+
+        g_assert_cmpstr(err, ==, INVALID_ARGS);
+        g_assert_nonnull(msg);
+        g_assert_nonnull(strstr(msg, want));
+}
+
+static void test_transaction_volatile(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        const char *const store_[] = { "k", "v", NULL };
+
+        txn_invalid(f, txn_args(store_, NULL),
+                    "is volatile: transactions are for persistent and replicated");
+        assert_no_record(f, "k");
+}
+
+static void test_transaction_invalid_empty_key(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        const char *const store_[] = { "a", "1", "", "v", NULL };
+        const char *const del[] = { "", NULL };
+
+        txn_invalid(f, txn_args(store_, NULL), "Record 1 of store has an empty key");
+        txn_invalid(f, txn_args(NULL, del), "Record 0 of delete has an empty key");
+}
+
+static void test_transaction_invalid_empty_value(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        const char *const store_[] = { "k", "", NULL };
+
+        txn_invalid(f, txn_args(store_, NULL), "has an empty value; to delete the key, put it in delete");
+}
+
+static void test_transaction_invalid_duplicate(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        const char *const store_[] = { "a", "1", "k", "v", NULL };
+        const char *const store_twice[] = { "k", "v", "k", "w", NULL };
+        const char *const del[] = { "b", "k", NULL };
+        const char *const del_twice[] = { "k", "k", NULL };
+
+        txn_invalid(f, txn_args(store_, del), "The key \"k\" is both in store and in delete");
+        txn_invalid(f, txn_args(store_twice, NULL), "The key \"k\" is twice in store");
+        txn_invalid(f, txn_args(NULL, del_twice), "The key \"k\" is twice in delete");
+}
+
+static void test_transaction_invalid_oversize(Fixture *f, gconstpointer data) {
         g_autofree char *path = attach(f, DB_NAME);
         GVariantBuilder s, d;
 
         g_variant_builder_init(&s, G_VARIANT_TYPE("a(ayay)"));
-        g_variant_builder_add(&s, "(@ay@ay)", bytes("k"), bytes("v"));
+        g_variant_builder_add(&s, "(@ay@ay)", zeros(DB_KEY_MAX + 1), bytes("v"));
         g_variant_builder_init(&d, G_VARIANT_TYPE("aay"));
-        call_fails(f, DB_PATH, DB_IFACE, "Transaction", g_variant_new("(a(ayay)aay)", &s, &d),
-                   NOT_SUPPORTED);
+        txn_invalid(f, g_variant_new("(a(ayay)aay)", &s, &d), "above the limit of 16384 bytes (DB_KEY_MAX)");
+        g_variant_builder_init(&s, G_VARIANT_TYPE("a(ayay)"));
+        g_variant_builder_add(&s, "(@ay@ay)", bytes("k"), zeros(DB_VALUE_MAX + 1));
+        g_variant_builder_init(&d, G_VARIANT_TYPE("aay"));
+        txn_invalid(f, g_variant_new("(a(ayay)aay)", &s, &d),
+                    "above the limit of 262144 bytes (DB_VALUE_MAX)");
+        g_variant_builder_init(&s, G_VARIANT_TYPE("a(ayay)"));
+        g_variant_builder_init(&d, G_VARIANT_TYPE("aay"));
+        g_variant_builder_add(&d, "@ay", zeros(DB_KEY_MAX + 1));
+        txn_invalid(f, g_variant_new("(a(ayay)aay)", &s, &d), "Record 0 of delete: the key is 16385 bytes");
+}
+
+/* DBD_BUS_TXN_RECORDS_MAX (10000): stores and deletes together. */
+static void test_transaction_invalid_too_many(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        GVariantBuilder s, d;
+
+        g_variant_builder_init(&s, G_VARIANT_TYPE("a(ayay)"));
+        g_variant_builder_init(&d, G_VARIANT_TYPE("aay"));
+        for (guint i = 0; i < 10001; i++) {
+                g_autofree char *key = g_strdup_printf("k%u", i);
+
+                if (i % 2)
+                        g_variant_builder_add(&s, "(@ay@ay)", bytes(key), bytes("v"));
+                else
+                        g_variant_builder_add(&d, "@ay", bytes(key));
+        }
+        txn_invalid(f, g_variant_new("(a(ayay)aay)", &s, &d), "More than 10000 records in one transaction");
+}
+
+/* ---- transactions committed ------------------------------------------------------- */
+
+static guint64 seqnum(Fixture *f) {
+        g_autoptr(GVariant) v = db_property(f, DB_PATH, "SeqNum");
+
+        return g_variant_get_uint64(v);
+}
+
+static void transaction(Fixture *f, const char *const *store_, const char *const *del) {
+        call_ok(f, DB_PATH, DB_IFACE, "Transaction", txn_args(store_, del), NULL);
+}
+
+/* data: the kind. Every commit is seen at once, and SeqNum rises by one per commit. */
+static void test_transaction_commit(Fixture *f, gconstpointer data) {
+        g_autofree char *path = NULL;
+        const char *const first[] = { "a", "1", "b", "2", NULL };
+        const char *const second[] = { "a", "3", "c", "4", NULL };
+        const char *const del[] = { "b", NULL };
+        guint64 seq;
+
+        path = attach_kind(f, DB_NAME, data);
+        seq = seqnum(f);
+        transaction(f, first, NULL);
+        g_assert_cmpuint(seqnum(f), ==, seq + 1);
+        assert_value(f, "a", "1");
+        assert_value(f, "b", "2");
+        transaction(f, second, del);
+        g_assert_cmpuint(seqnum(f), ==, seq + 2);
+        assert_value(f, "a", "3");
+        assert_value(f, "c", "4");
+        assert_no_record(f, "b");
+        /* Nothing to write: nothing committed. */
+        transaction(f, NULL, NULL);
+        g_assert_cmpuint(seqnum(f), ==, seq + 2);
+}
+
+/* data: the kind. Store and Delete are transactions of one record; an empty value deletes. */
+static void test_transaction_store_delete(Fixture *f, gconstpointer data) {
+        g_autofree char *path = NULL;
+        guint64 seq;
+
+        path = attach_kind(f, DB_NAME, data);
+        seq = seqnum(f);
+        store(f, "k", "v");
+        g_assert_cmpuint(seqnum(f), ==, seq + 1);
+        assert_value(f, "k", "v");
+        call_ok(f, DB_PATH, DB_IFACE, "Delete", g_variant_new("(@ay)", bytes("k")), NULL);
+        g_assert_cmpuint(seqnum(f), ==, seq + 2);
         assert_no_record(f, "k");
+        store(f, "e", "x");
+        store(f, "e", "");
+        assert_no_record(f, "e");
+        call_fails(f, DB_PATH, DB_IFACE, "Store", g_variant_new("(@ay@ay)", bytes(""), bytes("v")),
+                   INVALID_ARGS);
+        g_assert_cmpuint(seqnum(f), ==, seq + 4);
+}
+
+/* A malformed transaction on a persistent database commits nothing. */
+static void test_transaction_invalid_commits_nothing(Fixture *f, gconstpointer data) {
+        g_autofree char *path = NULL;
+        const char *const store_[] = { "a", "1", "k", "v", NULL };
+        const char *const del[] = { "k", NULL };
+        guint64 seq;
+
+        path = attach_kind(f, DB_NAME, "persistent");
+        seq = seqnum(f);
+        txn_invalid(f, txn_args(store_, del), "is both in store and in delete");
+        g_assert_cmpuint(seqnum(f), ==, seq);
+        assert_no_record(f, "a");
+}
+
+/* An unprivileged Transaction is AccessDenied (mock: polkit is asked, and says no) and commits nothing. */
+static void check_transaction_denied(Fixture *f, gboolean mock) {
+        g_autofree char *path = NULL, *err = NULL;
+        const char *const store_[] = { "k", "v", NULL };
+        guint64 seq;
+
+        if (geteuid() != 0) {
+                g_test_skip("the test's own calls need polkit when not root");
+                return;
+        }
+        path = attach_kind(f, DB_NAME, "persistent");
+        seq = seqnum(f);
+        if (mock)
+                polkit_mock_start(f, FALSE);
+        err = test_call_unprivileged(f->bus, NAME, DB_PATH, DB_IFACE, "Transaction", txn_args(store_, NULL));
+        g_assert_cmpstr(err, ==, ACCESS_DENIED);
+        if (mock) {
+                g_assert_cmpuint(test_polkit_get_calls(f->polkit), ==, 1);
+                g_assert_cmpstr(test_polkit_get_action(f->polkit), ==, "org.ctdb.db1.write");
+        }
+        g_assert_cmpuint(seqnum(f), ==, seq);
+        assert_no_record(f, "k");
+}
+
+static void test_transaction_denied_without_polkit(Fixture *f, gconstpointer data) {
+        check_transaction_denied(f, FALSE);
+}
+
+static void test_transaction_denied_by_polkit(Fixture *f, gconstpointer data) {
+        check_transaction_denied(f, TRUE);
+}
+
+typedef struct SeqNumSignals {
+        GArray *values; /* guint64, as signalled */
+} SeqNumSignals;
+
+static void on_seqnum_changed(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                              const char *signal, GVariant *params, gpointer userdata) {
+        SeqNumSignals *s = userdata;
+        g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+        g_autoptr(GVariant) v = g_variant_lookup_value(changed, "SeqNum", G_VARIANT_TYPE_UINT64);
+        guint64 seq;
+
+        if (!v)
+                return;
+        seq = g_variant_get_uint64(v);
+        g_array_append_val(s->values, seq);
+}
+
+typedef struct SeqNumWait {
+        SeqNumSignals *s;
+        guint64 want;
+} SeqNumWait;
+
+static gboolean seqnum_signalled(gpointer userdata) {
+        SeqNumWait *w = userdata;
+
+        return w->s->values->len > 0 &&
+               g_array_index(w->s->values, guint64, w->s->values->len - 1) == w->want;
+}
+
+/* SeqNum's PropertiesChanged: the last value always comes, at most one per 100 ms. */
+static void test_transaction_seqnum_signal(Fixture *f, gconstpointer data) {
+        g_autofree char *path = NULL;
+        SeqNumSignals s = { g_array_new(FALSE, FALSE, sizeof(guint64)) };
+        SeqNumWait w = { &s };
+        gint64 start, elapsed_ms;
+        guint id;
+        guint64 seq;
+
+        path = attach_kind(f, DB_NAME, "persistent");
+        seq = seqnum(f);
+        id = g_dbus_connection_signal_subscribe(f->bus->conn, NAME, "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged", DB_PATH, DB_IFACE,
+                                                G_DBUS_SIGNAL_FLAGS_NONE, on_seqnum_changed, &s, NULL);
+        start = g_get_monotonic_time();
+        for (guint i = 0; i < 30; i++) {
+                g_autofree char *key = g_strdup_printf("k%u", i);
+                const char *const store_[] = { key, "v", NULL };
+
+                transaction(f, store_, NULL);
+        }
+        w.want = seq + 30;
+        g_assert_true(test_wait_condition(seqnum_signalled, &w, 5000));
+        elapsed_ms = (g_get_monotonic_time() - start) / 1000;
+        g_dbus_connection_signal_unsubscribe(f->bus->conn, id);
+        g_assert_cmpuint(s.values->len, <=, (guint) (elapsed_ms / 100) + 2);
+        for (guint i = 1; i < s.values->len; i++)
+                g_assert_cmpuint(g_array_index(s.values, guint64, i), >,
+                                 g_array_index(s.values, guint64, i - 1));
+        g_array_unref(s.values);
 }
 
 typedef struct FlagWait {
@@ -784,6 +1042,68 @@ static void test_ctdbctl_dump_wipe_flags(Fixture *f, gconstpointer data) {
         g_assert_true(db_bool(f, "Sticky"));
 }
 
+/* ptrans refuses a volatile database and a bad line (exit 1, nothing sent); seqnum of a volatile one is 0.
+ */
+static void test_ctdbctl_ptrans_refused(Fixture *f, gconstpointer data) {
+        g_autofree char *path = attach(f, DB_NAME);
+        g_autofree char *good = test_write_file(f->bus, "good.ptrans", "\"k\" \"v\"\n");
+        g_autofree char *bad = test_write_file(f->bus, "bad.ptrans", "\"a\" \"1\"\n\"key3\"\n");
+        const char *volatile_[] = { "db", "ptrans", DB_NAME, good, NULL };
+        const char *bad_line[] = { "db", "ptrans", DB_NAME, bad, NULL };
+        const char *seq[] = { "db", "seqnum", DB_NAME, NULL };
+        const char *jseq[] = { "--json", "db", "seqnum", DB_NAME, NULL };
+        const char *no_db[] = { "db", "seqnum", "nosuch.tdb", NULL };
+        g_autofree char *err = NULL, *bad_err = NULL;
+
+        g_assert_cmpint(ctdbctl(volatile_, NULL, &err), ==, 1);
+        g_assert_nonnull(strstr(err, "is volatile"));
+        g_assert_cmpint(ctdbctl(bad_line, NULL, &bad_err), ==, 1);
+        g_assert_nonnull(strstr(bad_err, ":2: the value is missing"));
+        assert_no_record(f, "k");
+        assert_no_record(f, "a");
+        ctdbctl_prints(seq, "0\n");
+        ctdbctl_prints(jseq, "{\"db\":\"test.tdb\",\"seqnum\":0}\n");
+        g_assert_cmpint(ctdbctl(no_db, NULL, NULL), ==, 4);
+}
+
+/* Needs the engine: attach persistent, ptrans (CTDB's tool test), seqnum, put/get/delete. */
+static void test_ctdbctl_persistent(Fixture *f, gconstpointer data) {
+        g_autofree char *input = NULL, *input2 = NULL;
+        guint32 gen = cluster_u32(f, "Generation");
+        const char *attach_[] = { "db", "attach", DB_NAME, "persistent", NULL };
+        const char *put[] = { "db", "put", DB_NAME, "key0", "value0", NULL };
+        const char *ptrans[] = { "db", "ptrans", DB_NAME, NULL, NULL };
+        const char *jptrans[] = { "--json", "db", "ptrans", DB_NAME, NULL, NULL };
+        const char *get0[] = { "db", "get", DB_NAME, "key0", NULL };
+        const char *get1[] = { "db", "get", DB_NAME, "key1", NULL };
+        const char *get2[] = { "db", "get", DB_NAME, "key2", NULL };
+        const char *del[] = { "db", "delete", DB_NAME, "key0", NULL };
+        const char *seq[] = { "db", "seqnum", DB_NAME, NULL };
+
+        privileged(f);
+        input = test_write_file(
+                f->bus, "in.ptrans",
+                "\"key1\" \"value1\"\n\"key2\" \"value2\"\n\"key1\" \"\"\n\"key2\" \"value3\"\n");
+        input2 = test_write_file(f->bus, "in2.ptrans", "key3 v3\n\"key2\" \"\"\n");
+        ptrans[3] = input;
+        jptrans[4] = input2;
+        ctdbctl_prints(attach_, "");
+        wait_settled(f, gen);
+        ctdbctl_prints(put, "");
+        ctdbctl_prints(ptrans, "");
+        ctdbctl_prints(get0, "value0\n");
+        ctdbctl_prints(get2, "value3\n");
+        g_assert_cmpint(ctdbctl(get1, NULL, NULL), ==, 4);
+        ctdbctl_prints(seq, "2\n");
+        ctdbctl_prints(
+                jptrans,
+                "{\"ok\":true,\"verb\":\"db ptrans\",\"db\":\"test.tdb\",\"stored\":1,\"deleted\":1}\n");
+        g_assert_cmpint(ctdbctl(get2, NULL, NULL), ==, 4);
+        ctdbctl_prints(del, "");
+        g_assert_cmpint(ctdbctl(get0, NULL, NULL), ==, 4);
+        ctdbctl_prints(seq, "4\n");
+}
+
 /* dbd stopped: 2, naming ctdb-dbd. */
 static void test_ctdbctl_not_running(Fixture *f, gconstpointer data) {
         const char *list[] = { "db", "list", NULL };
@@ -797,10 +1117,10 @@ static void test_ctdbctl_not_running(Fixture *f, gconstpointer data) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add(name, Fixture, NULL, setup, fn, teardown)
+#define ADD_KIND(name, fn, kind) g_test_add(name, Fixture, kind, setup, fn, teardown)
         ADD("/dbd/attach", test_attach);
         ADD("/dbd/attach-again", test_attach_again);
         ADD("/dbd/attach-signals", test_attach_signals);
-        ADD("/dbd/attach-persistent-not-supported", test_attach_persistent_not_supported);
         ADD("/dbd/database-properties", test_database_properties);
         ADD("/dbd/id-of-locking-tdb", test_id_of_locking_tdb);
         ADD("/dbd/tree-lists-databases", test_tree_lists_databases);
@@ -812,7 +1132,21 @@ int main(int argc, char *argv[]) {
         ADD("/dbd/keys", test_keys);
         ADD("/dbd/keys-skip-deleted", test_keys_skip_deleted);
         ADD("/dbd/wipe", test_wipe);
-        ADD("/dbd/transaction-not-supported", test_transaction_not_supported);
+        ADD("/dbd/transaction/volatile", test_transaction_volatile);
+        ADD("/dbd/transaction/invalid/empty-key", test_transaction_invalid_empty_key);
+        ADD("/dbd/transaction/invalid/empty-value", test_transaction_invalid_empty_value);
+        ADD("/dbd/transaction/invalid/duplicate", test_transaction_invalid_duplicate);
+        ADD("/dbd/transaction/invalid/oversize", test_transaction_invalid_oversize);
+        ADD("/dbd/transaction/invalid/too-many", test_transaction_invalid_too_many);
+        /* These need the transaction engine (db/dbd-txn.c); with its stub they skip. */
+        ADD_KIND("/dbd/transaction/persistent/commit", test_transaction_commit, "persistent");
+        ADD_KIND("/dbd/transaction/replicated/commit", test_transaction_commit, "replicated");
+        ADD_KIND("/dbd/transaction/persistent/store-delete", test_transaction_store_delete, "persistent");
+        ADD_KIND("/dbd/transaction/replicated/store-delete", test_transaction_store_delete, "replicated");
+        ADD("/dbd/transaction/persistent/invalid-commits-nothing", test_transaction_invalid_commits_nothing);
+        ADD("/dbd/transaction/persistent/denied-without-polkit", test_transaction_denied_without_polkit);
+        ADD("/dbd/transaction/persistent/denied-by-polkit", test_transaction_denied_by_polkit);
+        ADD("/dbd/transaction/persistent/seqnum-signal", test_transaction_seqnum_signal);
         ADD("/dbd/set-readonly", test_set_readonly);
         ADD("/dbd/set-sticky", test_set_sticky);
         ADD("/dbd/unknown-database", test_unknown_database);
@@ -827,6 +1161,8 @@ int main(int argc, char *argv[]) {
         ADD("/dbd/ctdbctl/hex", test_ctdbctl_hex);
         ADD("/dbd/ctdbctl/json", test_ctdbctl_json);
         ADD("/dbd/ctdbctl/dump-wipe-flags", test_ctdbctl_dump_wipe_flags);
+        ADD("/dbd/ctdbctl/ptrans-refused", test_ctdbctl_ptrans_refused);
+        ADD("/dbd/ctdbctl/persistent", test_ctdbctl_persistent); /* needs the engine */
         ADD("/dbd/ctdbctl/not-running", test_ctdbctl_not_running);
         return g_test_run();
 }

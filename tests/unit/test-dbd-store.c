@@ -31,6 +31,16 @@ struct fixture {
         struct dbd_store *s;
 };
 
+/* A persistent file and its log, snapshot and marker (dbd-wal.h). */
+static void remove_persistent(const char *path) {
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        for (const char *suffix = ".wal\0.snap\0.clean\0"; *suffix; suffix += strlen(suffix) + 1) {
+                g_autofree char *p = g_strconcat(path, suffix, NULL);
+
+                (void) g_unlink(p);
+        }
+}
+
 static void setup(struct fixture *fx, gconstpointer data) {
         fx->dir = g_dir_make_tmp("ctdb-test-dbd-store-XXXXXX", NULL);
         g_assert_nonnull(fx->dir);
@@ -105,7 +115,111 @@ static void test_open_keep_or_wipe(struct fixture *fx, gconstpointer data) {
         g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, true, &s), ==, 0);
         g_assert_cmpint(dbd_store_fetch_header(s, (const uint8_t *) "k", 1, &h), ==, -ENOENT);
         TALLOC_FREE(s);
-        g_assert_cmpint(g_unlink(path), ==, 0);
+        remove_persistent(path);
+}
+
+static struct db_record rec(const char *key, const char *value, uint64_t rsn) {
+        return (struct db_record) { .rsn = rsn, .dmaster = 1, .key = (const uint8_t *) key,
+                                    .key_len = (uint32_t) strlen(key), .value = (const uint8_t *) value,
+                                    .value_len = (uint32_t) strlen(value) };
+}
+
+static void assert_seqnum(struct dbd_store *s, uint64_t want, uint32_t want_epoch) {
+        uint64_t seqnum;
+        uint32_t epoch;
+
+        g_assert_cmpint(dbd_store_seqnum(s, &seqnum, &epoch), ==, 0);
+        g_assert_cmpuint(seqnum, ==, want);
+        g_assert_cmpuint(epoch, ==, want_epoch);
+}
+
+static void assert_value(struct dbd_store *s, const char *key, const char *want) {
+        struct ltdb_header h;
+        uint8_t *value = NULL;
+        size_t len = 0;
+        int r = dbd_store_fetch(s, NULL, (const uint8_t *) key, strlen(key), &h, &value, &len);
+
+        if (!want) {
+                g_assert_true(r == -ENOENT || (r == 0 && len == 0));
+        } else {
+                g_assert_cmpint(r, ==, 0);
+                g_assert_cmpmem(value, len, want, strlen(want));
+        }
+        talloc_free(value);
+}
+
+/* Batches applied, then a stop without the clean marker and a torn file: the start rebuilds it all. */
+static void test_persistent_rebuilt_after_crash(struct fixture *fx, gconstpointer data) {
+        g_autofree char *path = g_build_filename(fx->dir, "p.tdb.0", NULL);
+        g_autofree char *clean = g_strconcat(path, ".clean", NULL);
+        struct db_record one[] = { rec("a", "1", 1), rec("b", "1", 1) };
+        struct db_record two[] = { rec("a", "2", 2), rec("c", "2", 2) };
+        struct db_record gone[] = { { .rsn = 3, .key = (const uint8_t *) "b", .key_len = 1 } };
+        struct dbd_store *s = NULL;
+
+        g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, true, &s), ==, 0);
+        g_assert_cmpint(dbd_store_apply(s, one, 2, 1, 7), ==, 0);
+        g_assert_cmpint(dbd_store_apply(s, two, 2, 2, 7), ==, 0);
+        g_assert_cmpint(dbd_store_apply(s, gone, 1, 3, 7), ==, 0);
+        TALLOC_FREE(s);
+        /* As a power loss leaves it: no marker, and the file's contents lost. */
+        g_assert_cmpint(g_unlink(clean), ==, 0);
+        g_assert_cmpint(truncate(path, 0), ==, 0);
+        g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, false, &s), ==, 0);
+        assert_value(s, "a", "2");
+        assert_value(s, "b", NULL);
+        assert_value(s, "c", "2");
+        assert_seqnum(s, 3, 7);
+        /* And the rebuilt file goes on taking batches from where it was. */
+        g_assert_cmpint(dbd_store_apply(s, one, 1, 4, 8), ==, 0);
+        assert_seqnum(s, 4, 8);
+        TALLOC_FREE(s);
+        remove_persistent(path);
+}
+
+/* A clean stop leaves the file as it is: the next start uses it without rebuilding. */
+static void test_persistent_clean_stop_trusted(struct fixture *fx, gconstpointer data) {
+        g_autofree char *path = g_build_filename(fx->dir, "p.tdb.0", NULL);
+        struct db_record one[] = { rec("a", "1", 1) };
+        struct dbd_store *s = NULL;
+
+        g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, true, &s), ==, 0);
+        g_assert_cmpint(dbd_store_apply(s, one, 1, 1, 1), ==, 0);
+        TALLOC_FREE(s);
+        g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, false, &s), ==, 0);
+        assert_value(s, "a", "1");
+        assert_seqnum(s, 1, 1);
+        TALLOC_FREE(s);
+        remove_persistent(path);
+}
+
+/* A recovery's push replaces the whole file in one transaction; cancelled, nothing of it stays. */
+static void test_persistent_replace(struct fixture *fx, gconstpointer data) {
+        g_autofree char *path = g_build_filename(fx->dir, "p.tdb.0", NULL);
+        struct db_record one[] = { rec("a", "1", 1) };
+        struct ltdb_header h = { .rsn = 9 };
+        struct dbd_store *s = NULL;
+
+        g_assert_cmpint(dbd_store_open(NULL, path, LTDB_PERSISTENT, true, &s), ==, 0);
+        g_assert_cmpint(dbd_store_apply(s, one, 1, 1, 1), ==, 0);
+        g_assert_cmpint(dbd_store_replace_begin(s), ==, -EBUSY);        /* only frozen */
+        g_assert_cmpint(dbd_store_freeze(s), ==, 0);
+        g_assert_cmpint(dbd_store_replace_begin(s), ==, 0);
+        g_assert_cmpint(dbd_store_store(s, (const uint8_t *) "z", 1, &h, (const uint8_t *) "9", 1), ==, 0);
+        dbd_store_replace_cancel(s);
+        assert_value(s, "a", "1");
+        assert_value(s, "z", NULL);
+        g_assert_cmpint(dbd_store_replace_begin(s), ==, 0);
+        g_assert_cmpint(dbd_store_store(s, (const uint8_t *) "z", 1, &h, (const uint8_t *) "9", 1), ==, 0);
+        g_assert_cmpint(dbd_store_replace_commit(s), ==, 0);
+        dbd_store_thaw(s);
+        assert_value(s, "a", NULL);
+        assert_value(s, "z", "9");
+        g_assert_cmpint(dbd_store_stamp(s, 5), ==, 0);
+        assert_seqnum(s, 0, 5);
+        TALLOC_FREE(s);
+        remove_persistent(path);
 }
 
 static void test_open_bad_path(void) {
@@ -525,6 +639,9 @@ int main(int argc, char **argv) {
         ADD("/dbd-store/open/creates", test_open_creates);
         ADD("/dbd-store/open/wipe-removes-old", test_open_wipe_removes_old);
         ADD("/dbd-store/open/keep-or-wipe", test_open_keep_or_wipe);
+        ADD("/dbd-store/persistent/rebuilt-after-crash", test_persistent_rebuilt_after_crash);
+        ADD("/dbd-store/persistent/clean-stop-trusted", test_persistent_clean_stop_trusted);
+        ADD("/dbd-store/persistent/replace", test_persistent_replace);
         g_test_add_func("/dbd-store/open/bad-path", test_open_bad_path);
         ADD("/dbd-store/record/round-trip", test_store_fetch_round_trip);
         ADD("/dbd-store/record/header-only", test_fetch_header_only);
