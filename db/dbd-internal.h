@@ -22,6 +22,7 @@ struct local_server;
 struct local_client;
 struct dbd_recovery;
 struct dbd_pending;
+struct dbd_glock;
 
 /* Buckets of a database's table of keys with something in flight. */
 #define DBD_PENDING_BUCKETS 1024u
@@ -94,6 +95,8 @@ struct dbd_manager {
         struct dbd_channel *channels;
         struct dbd_peer_channel *peer_channels;  /* by pnn */
         uint32_t n_peer_channels;
+
+        struct dbd_glock *glock;        /* g_lock: this node's clients' locks, the master's table */
 
         bool ready;
 };

@@ -32,6 +32,7 @@
 #include "ctdb-srvid.h"
 #include "dbd-batch.h"
 #include "dbd-bus.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "dbd-rules.h"
 #include "dp-client.h"
@@ -752,6 +753,8 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         for (uint32_t i = 0; i < m->n_vnnmap; i++)
                 dbd_channel_want(m, m->vnnmap[i]);
         dbd_migrate_thaw(m);
+        /* The coordinator of the recovery is the g_lock master of its generation. */
+        dbd_glock_thaw(m, h->src);
         return 0;
 }
 
