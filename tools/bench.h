@@ -19,3 +19,4 @@ int bench_fetch_loop(int argc, char **argv);
 int bench_fetch_hot(int argc, char **argv);
 int bench_read_hot(int argc, char **argv);
 int bench_recovery(int argc, char **argv);
+int bench_g_lock_loop(int argc, char **argv);
