@@ -95,6 +95,8 @@ struct dbd_glock {
         sd_event_source *claim_timer;
         struct early_frame *early, *early_tail;
         unsigned n_early;
+
+        struct dbd_glock_lister *listers; /* waiting for the master's list */
 };
 
 /* ---- sending ------------------------------------------------------------- */
@@ -535,6 +537,7 @@ static void on_list_answer(struct peer_request *req, int error, const void *repl
         const struct db_glock_entries *list = reply;
 
         l->req = NULL;
+        LIST_REMOVE(l->g->listers, l);
         if (error == 0 && list->error != 0)
                 error = -list->error;
         l->done(l, error, error == 0 ? list : NULL);
@@ -560,19 +563,22 @@ int dbd_glock_list(dbd_manager *m, struct dbd_glock_lister *l) {
         r = peer_request_new(m->requests, g->master, LIST_TIMEOUT_USEC, on_list_answer, l, &l->req);
         if (r < 0)
                 return r;
+        l->g = g;
+        LIST_PREPEND(g->listers, l);
         msg.id = peer_request_id(l->req);
         r = dbd_send(m, g->master, &dbd_glock_list_desc, &msg);
-        if (r < 0) {
-                peer_request_cancel(l->req);
-                l->req = NULL;
-        }
+        if (r < 0)
+                dbd_glock_list_cancel(l);
         return r;
 }
 
 void dbd_glock_list_cancel(struct dbd_glock_lister *l) {
-        if (l->req)
-                peer_request_cancel(l->req);
+        /* A request still there means g is too (its destructor ends them all). */
+        if (!l->req)
+                return;
+        peer_request_cancel(l->req);
         l->req = NULL;
+        LIST_REMOVE(l->g->listers, l);
 }
 
 /* ---- recovery ------------------------------------------------------------ */
@@ -660,6 +666,8 @@ void dbd_glock_thaw(dbd_manager *m, uint32_t master) {
 
 static int glock_destructor(struct dbd_glock *g) {
         g->m->glock = NULL;
+        while (g->listers)
+                dbd_glock_list_cancel(g->listers);
         g->claim_timer = sd_event_source_disable_unref(g->claim_timer);
         /* The clients' requests are freed with the clients; they must not find this. */
         for (unsigned b = 0; b < GLOCK_CLIENT_BUCKETS; b++)

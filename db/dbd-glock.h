@@ -39,7 +39,10 @@ void dbd_glock_client_gone(dbd_manager *m, struct local_client *c);
  */
 struct dbd_glock_lister {
         void (*done)(struct dbd_glock_lister *l, int error, const struct db_glock_entries *list);
+        /* dbd-glock.c's: the request to the master, and its place among those waiting. */
         struct peer_request *req;
+        struct dbd_glock_lister *next, *prev;
+        struct dbd_glock *g;
 };
 int dbd_glock_list(dbd_manager *m, struct dbd_glock_lister *l);
 void dbd_glock_list_cancel(struct dbd_glock_lister *l);
