@@ -335,6 +335,11 @@ void db_conn_end(ctdb_db_client *c, struct db_pending *p) {
 
 int db_conn_call(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc, const void *msg,
                  uint16_t expect, struct db_frame **ret) {
+        return db_conn_call_until(c, kind, desc, msg, expect, 0, ret);
+}
+
+int db_conn_call_until(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc, const void *msg,
+                       uint16_t expect, uint64_t deadline, struct db_frame **ret) {
         struct db_pending p;
         struct db_frame *f = NULL;
         int r;
@@ -342,6 +347,12 @@ int db_conn_call(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc,
         r = db_conn_start(c, kind, desc, msg, &p);
         if (r < 0)
                 return r;
+        /* Only this thread reads p's deadline (under c->lock). */
+        if (deadline) {
+                pthread_mutex_lock(&c->lock);
+                p.deadline = deadline;
+                pthread_mutex_unlock(&c->lock);
+        }
         r = db_conn_next(c, &p, &f);
         db_conn_end(c, &p);
         if (r < 0)

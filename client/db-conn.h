@@ -111,6 +111,9 @@ void db_conn_end(ctdb_db_client *c, struct db_pending *p);
  */
 int db_conn_call(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc, const void *msg,
                  uint16_t expect, struct db_frame **ret);
+/* db_conn_call() waiting until deadline (CLOCK_MONOTONIC usec; 0: the client timeout; UINT64_MAX: ever). */
+int db_conn_call_until(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc, const void *msg,
+                       uint16_t expect, uint64_t deadline, struct db_frame **ret);
 /* A request without an answer (its id only keeps every request's srvid distinct). */
 int db_conn_send(ctdb_db_client *c, uint16_t kind, const struct wire_desc *desc, const void *msg);
 /* A REPLY frame's error as -errno (0 for 0), or -EBADMSG when it does not unpack. */

@@ -80,6 +80,37 @@ static const struct wire_field txn_result_fields[] = {
         WIRE_U64(struct db_txn_result, seqnum),
 };
 
+static const struct wire_field glock_lock_fields[] = {
+        WIRE_U32(struct db_glock_lock, mode),
+        WIRE_U32(struct db_glock_lock, timeout_ms),
+        WIRE_STRING(struct db_glock_lock, name, name_len, DB_KEY_MAX),
+};
+
+static const struct wire_field glock_unlock_fields[] = {
+        WIRE_STRING(struct db_glock_unlock, name, name_len, DB_KEY_MAX),
+};
+
+static const struct wire_field glock_list_fields[] = {
+        WIRE_U32(struct db_glock_list, flags),
+};
+
+static const struct wire_field glock_entry_fields[] = {
+        WIRE_U32(struct db_glock_entry, pnn),
+        WIRE_U32(struct db_glock_entry, pid),
+        WIRE_U32(struct db_glock_entry, mode),
+        WIRE_U8(struct db_glock_entry, held),
+        WIRE_STRING(struct db_glock_entry, name, name_len, DB_KEY_MAX),
+};
+
+const struct wire_desc db_glock_entry_desc = WIRE_DESC(0, struct db_glock_entry, glock_entry_fields);
+
+static const struct wire_field glock_entries_fields[] = {
+        WIRE_U32(struct db_glock_entries, error),
+        WIRE_U8(struct db_glock_entries, truncated),
+        WIRE_STRUCT_ARRAY(struct db_glock_entries, entries, n_entries, &db_glock_entry_desc,
+                          DB_GLOCK_LIST_MAX),
+};
+
 const struct wire_desc db_attach_desc = WIRE_DESC(DB_LOCAL_ATTACH, struct db_attach, attach_fields);
 const struct wire_desc db_attach_reply_desc =
         WIRE_DESC(DB_LOCAL_ATTACH_REPLY, struct db_attach_reply, attach_reply_fields);
@@ -90,6 +121,15 @@ const struct wire_desc db_traverse_desc = WIRE_DESC(DB_LOCAL_TRAVERSE, struct db
 const struct wire_desc db_records_desc = WIRE_DESC(DB_LOCAL_RECORDS, struct db_records, records_fields);
 const struct wire_desc db_recovered_desc =
         WIRE_DESC(DB_RECOVERY_RECOVERED, struct db_recovered, recovered_fields);
+const struct wire_desc db_glock_lock_desc =
+        WIRE_DESC(DB_LOCAL_GLOCK_LOCK, struct db_glock_lock, glock_lock_fields);
+const struct wire_desc db_glock_reply_desc = WIRE_DESC(DB_LOCAL_GLOCK_REPLY, struct db_reply, reply_fields);
+const struct wire_desc db_glock_unlock_desc =
+        WIRE_DESC(DB_LOCAL_GLOCK_UNLOCK, struct db_glock_unlock, glock_unlock_fields);
+const struct wire_desc db_glock_list_desc =
+        WIRE_DESC(DB_LOCAL_GLOCK_LIST, struct db_glock_list, glock_list_fields);
+const struct wire_desc db_glock_entries_desc =
+        WIRE_DESC(DB_LOCAL_GLOCK_ENTRIES, struct db_glock_entries, glock_entries_fields);
 
 const struct wire_desc db_txn_desc = WIRE_DESC(DB_LOCAL_TXN_COMMIT, struct db_txn, txn_fields);
 const struct wire_desc db_txn_result_desc =

@@ -26,6 +26,16 @@
  *                              with the rsn seen, 0 for no record) and what
  *                              it writes; answered once it is durable on
  *                              every active node (or with why not)
+ *   GLOCK_LOCK   -> GLOCK_REPLY   a cluster-wide g_lock by name (1 to
+ *                              DB_KEY_MAX bytes), shared or exclusive, for
+ *                              this client's process (SO_PEERCRED's pid);
+ *                              answered once granted, or ETIMEDOUT after
+ *                              timeout_ms (0: wait for ever), EDEADLK when the
+ *                              process holds or waits for it already, E2BIG
+ *                              over DB_GLOCK_PER_CLIENT or the lock's waiters
+ *   GLOCK_UNLOCK -> GLOCK_REPLY   releases it (ENOENT: not held)
+ *   GLOCK_LIST   -> GLOCK_ENTRIES every lock of the cluster with its holders
+ *                              and waiters, as the lock master has them
  * Errors are positive errnos in the answer: ENOENT (no such database or
  * record), EINVAL (bad request), E2BIG (over a limit below), EAGAIN (try again
  * shortly; for a commit: nothing of it was written anywhere), ESHUTDOWN (dbd
@@ -69,7 +79,12 @@
         X(RECORDS, 71, db_records_desc)                                                                 \
         X(DELETED, 72, db_key_req_desc)                                                                 \
         X(TXN_COMMIT, 73, db_txn_desc)                                                                  \
-        X(TXN_RESULT, 74, db_txn_result_desc)
+        X(TXN_RESULT, 74, db_txn_result_desc)                                                           \
+        X(GLOCK_LOCK, 80, db_glock_lock_desc)                                                           \
+        X(GLOCK_REPLY, 81, db_glock_reply_desc)                                                         \
+        X(GLOCK_UNLOCK, 82, db_glock_unlock_desc)                                                       \
+        X(GLOCK_LIST, 83, db_glock_list_desc)                                                           \
+        X(GLOCK_ENTRIES, 84, db_glock_entries_desc)
 
 enum db_local_kind {
 #define DB_LOCAL_ENUM_(name, value, desc) DB_LOCAL_##name = (value),
@@ -158,6 +173,48 @@ struct db_txn_result {
         uint64_t seqnum;        /* the database's seqnum with this commit */
 };
 
+/* g_lock (GLOCK_*): modes as libctdb-client's enum ctdb_glock_mode. */
+#define DB_GLOCK_SHARED    0u
+#define DB_GLOCK_EXCLUSIVE 1u
+/* Locks one client may hold or wait for at once, and waiters one lock may have. */
+#define DB_GLOCK_PER_CLIENT 256u
+#define DB_GLOCK_WAITERS    4096u
+/* Entries one GLOCK_ENTRIES answer lists at most (truncated = 1 beyond it or beyond a frame). */
+#define DB_GLOCK_LIST_MAX   65536u
+
+struct db_glock_lock {
+        uint32_t mode;
+        uint32_t timeout_ms;
+        uint32_t name_len;
+        char *name;
+};
+
+struct db_glock_unlock {
+        uint32_t name_len;
+        char *name;
+};
+
+struct db_glock_list {
+        uint32_t flags;
+};
+
+/* One holder or waiter of a lock, in GLOCK_ENTRIES and in dbd's answer between nodes. */
+struct db_glock_entry {
+        uint32_t pnn;
+        uint32_t pid;
+        uint32_t mode;
+        uint8_t held;
+        uint32_t name_len;
+        char *name;
+};
+
+struct db_glock_entries {
+        int32_t error;
+        uint8_t truncated;
+        uint32_t n_entries;
+        struct db_glock_entry *entries;
+};
+
 /* dbd's recovery coordinator -> the leader's clusterd: generation done (error 0) or failed. */
 enum db_recovery_kind {
         DB_RECOVERY_RECOVERED = 1,
@@ -185,6 +242,12 @@ extern const struct wire_desc db_txn_result_desc;
  * or more): 0, -EINVAL or -E2BIG. Every path into a commit checks it.
  */
 int db_txn_check(const struct db_txn *txn);
+extern const struct wire_desc db_glock_lock_desc;
+extern const struct wire_desc db_glock_reply_desc;         /* struct db_reply */
+extern const struct wire_desc db_glock_unlock_desc;
+extern const struct wire_desc db_glock_list_desc;
+extern const struct wire_desc db_glock_entries_desc;
+extern const struct wire_desc db_glock_entry_desc;         /* one struct db_glock_entry, for nesting */
 
 /* "ATTACH", "MIGRATE", ...; "unknown" for another kind. */
 const char *db_local_kind_to_string(uint16_t kind);

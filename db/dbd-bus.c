@@ -25,6 +25,7 @@
 #include "ctdb-node.h"
 #include "db-proto.h"
 #include "dbd-bus.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "log.h"
 
@@ -328,6 +329,74 @@ static int method_detach(sd_bus_message *call, void *userdata, sd_bus_error *err
                                  ltdb_kind_to_string(dbd_db_kind(db)));
 }
 
+/* ---- g_lock: ListLocks (dbd-glock.c) ------------------------------------- */
+
+/* A ListLocks call while the lock master answers; goes with the bus glue. */
+struct list_locks {
+        struct dbd_glock_lister l;
+        sd_bus_message *call;
+};
+
+static int list_locks_destructor(struct list_locks *ll) {
+        dbd_glock_list_cancel(&ll->l);
+        ll->call = sd_bus_message_unref(ll->call);
+        return 0;
+}
+
+static int list_locks_reply(struct list_locks *ll, int error, const struct db_glock_entries *list) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        int r;
+
+        if (error < 0)
+                return sd_bus_reply_method_errnof(ll->call, error, "The g_lock master did not answer: %m");
+        r = sd_bus_message_new_method_return(ll->call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssuub)");
+        for (uint32_t i = 0; r >= 0 && i < list->n_entries; i++) {
+                const struct db_glock_entry *e = &list->entries[i];
+
+                r = sd_bus_message_append(reply, "(ssuub)", e->name,
+                                          e->mode == DB_GLOCK_EXCLUSIVE ? "exclusive" : "shared", e->pnn,
+                                          e->pid, (int) e->held);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static void on_locks_listed(struct dbd_glock_lister *l, int error, const struct db_glock_entries *list) {
+        struct list_locks *ll = (struct list_locks *) l;
+        int r = list_locks_reply(ll, error, list);
+
+        /* A caller that left the bus meanwhile is not an error of ours. */
+        if (r < 0)
+                log_debug_errno(r, "Dropped the answer to ListLocks: %m");
+        talloc_free(ll);
+}
+
+static int method_list_locks(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        struct dbd_bus *b = userdata;
+        struct list_locks *ll = talloc_zero(b, struct list_locks);
+        int r;
+
+        if (!ll)
+                return -ENOMEM;
+        ll->l.done = on_locks_listed;
+        ll->call = sd_bus_message_ref(call);
+        talloc_set_destructor(ll, list_locks_destructor);
+        r = dbd_glock_list(b->m, &ll->l);
+        if (r < 0) {
+                talloc_free(ll);
+                if (r == -EAGAIN)
+                        return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
+                                                 "No g_lock master until a recovery finished; try again");
+                return r;
+        }
+        return 1;
+}
+
+/* ---- end of g_lock ------------------------------------------------------- */
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Databases", "a(sos)", property_get_databases, 0,
@@ -336,6 +405,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Detach", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_detach,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListLocks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssuub)", locks),
+                                method_list_locks, SD_BUS_VTABLE_UNPRIVILEGED), /* g_lock */
         SD_BUS_VTABLE_END,
 };
 

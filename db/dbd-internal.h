@@ -23,6 +23,7 @@ struct local_client;
 struct dbd_recovery;
 struct dbd_pending;
 struct dbd_bus;
+struct dbd_glock;
 
 /* Buckets of a database's table of keys with something in flight. */
 #define DBD_PENDING_BUCKETS 1024u
@@ -103,6 +104,7 @@ struct dbd_manager {
         uint32_t n_peer_channels;
 
         struct dbd_bus *bus_glue; /* org.ctdb.db1's objects (dbd-bus.c) */
+        struct dbd_glock *glock;        /* g_lock: this node's clients' locks, the master's table */
 
         bool ready;
 };

@@ -13,6 +13,7 @@
 
 #include "ctdb-node.h"
 #include "db-proto.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "local-server.h"
 #include "log.h"
@@ -201,6 +202,65 @@ static int on_traverse(void *userdata, const struct wire_header *h, const void *
         return 0;
 }
 
+/* ---- g_lock (dbd-glock.c) ---- */
+
+static int on_glock_lock(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
+        struct local_client *c = userdata;
+        int r = dbd_glock_client_lock(local_client_get_userdata(c), c, h->srvid, msg);
+
+        if (r < 0)
+                reply(c, h->srvid, DB_LOCAL_GLOCK_REPLY, &db_glock_reply_desc, &(struct db_reply){ -r });
+        return 0;
+}
+
+static int on_glock_unlock(void *userdata, const struct wire_header *h, const void *msg,
+                           const uint8_t *payload, size_t len) {
+        struct local_client *c = userdata;
+        int r = dbd_glock_client_unlock(local_client_get_userdata(c), c, msg);
+
+        reply(c, h->srvid, DB_LOCAL_GLOCK_REPLY, &db_glock_reply_desc, &(struct db_reply){ r < 0 ? -r : 0 });
+        return 0;
+}
+
+/* A client's GLOCK_LIST while the master answers; goes with the client. */
+struct local_list {
+        struct dbd_glock_lister l;
+        struct local_client *c;
+        uint64_t id;
+};
+
+static int local_list_destructor(struct local_list *ll) {
+        dbd_glock_list_cancel(&ll->l);
+        return 0;
+}
+
+static void on_glock_listed(struct dbd_glock_lister *l, int error, const struct db_glock_entries *list) {
+        struct local_list *ll = (struct local_list *) l;
+        struct db_glock_entries none = { .error = -error };
+
+        reply(ll->c, ll->id, DB_LOCAL_GLOCK_ENTRIES, &db_glock_entries_desc, error < 0 ? &none : list);
+        talloc_free(ll);
+}
+
+static int on_glock_list(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
+        struct local_client *c = userdata;
+        struct local_list *ll = talloc_zero(local_client_ctx(c), struct local_list);
+        int r;
+
+        if (!ll)
+                return -ENOMEM;
+        *ll = (struct local_list){ .l.done = on_glock_listed, .c = c, .id = h->srvid };
+        talloc_set_destructor(ll, local_list_destructor);
+        r = dbd_glock_list(local_client_get_userdata(c), &ll->l);
+        if (r < 0) {
+                talloc_free(ll);
+                reply_error(c, h->srvid, r);
+        }
+        return 0;
+}
+
 static const struct wire_handler local_handlers[] = {
         { DB_LOCAL_ATTACH, &db_attach_desc, on_attach },
         { DB_LOCAL_MIGRATE, &db_key_req_desc, on_key_request },
@@ -208,6 +268,9 @@ static const struct wire_handler local_handlers[] = {
         { DB_LOCAL_DELETED, &db_key_req_desc, on_key_request },
         { DB_LOCAL_TRAVERSE, &db_traverse_desc, on_traverse },
         { DB_LOCAL_TXN_COMMIT, &db_txn_desc, on_txn_commit },
+        { DB_LOCAL_GLOCK_LOCK, &db_glock_lock_desc, on_glock_lock },
+        { DB_LOCAL_GLOCK_UNLOCK, &db_glock_unlock_desc, on_glock_unlock },
+        { DB_LOCAL_GLOCK_LIST, &db_glock_list_desc, on_glock_list },
 };
 
 static void on_hello(void *userdata, struct wire_hello *ret) {
@@ -240,10 +303,16 @@ static int on_frame(struct local_client *c, const struct wire_header *h, const u
         return r;
 }
 
+/* The client's process died or closed the socket: its g_locks go (CTDB: the owner's death). */
+static void on_disconnected(struct local_client *c, void *userdata) {
+        dbd_glock_client_gone(userdata, c);
+}
+
 static const struct local_server_ops ops = {
         .hello = on_hello,
         .connected = on_connected,
         .frame = on_frame,
+        .disconnected = on_disconnected,
 };
 
 int dbd_local_start(dbd_manager *m) {

@@ -16,6 +16,7 @@
 #include "ctdb-names.h"
 #include "ctdb-node.h"
 #include "ctdb-srvid.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "dp-client.h"
 #include "fs-util.h"
@@ -122,6 +123,8 @@ int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_
                 return dbd_txn_receive(m, &h, data, len);
         if (dbd_recovery_handles(h.kind))
                 return dbd_recovery_receive(m, &h, data, len);
+        if (dbd_glock_handles(h.kind))
+                return dbd_glock_receive(m, &h, data, len);
         return -ENOMSG;
 }
 
@@ -529,6 +532,8 @@ bool dbd_db_sticky(const dbd_db *db) {
 /* ---- the manager -------------------------------------------------------- */
 
 static int manager_destructor(dbd_manager *m) {
+        /* First: closing clients below must not send their locks' ends any more. */
+        TALLOC_FREE(m->glock);
         dbd_recovery_free(m);
         dbd_channel_drop(m, CTDB_PNN_ALL);
         /* Databases first: their waiters are answered while the sockets are still there. */
@@ -584,6 +589,8 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
         }
 
         r = peer_requests_new(m, m->event, DBD_REQUESTS_MAX, &m->requests);
+        if (r >= 0)
+                r = dbd_glock_new(m);
         if (r >= 0)
                 r = dp_client_new(m, m->event, tunnel_path, &tunnel_ops, m, &m->dp);
         if (r >= 0)

@@ -13,6 +13,7 @@
 
 #include "dbd-batch.h"
 #include "dbd-bus.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "log.h"
 #include "talloc-util.h"
@@ -263,6 +264,8 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
                 dbd_channel_want(m, m->vnnmap[i]);
         dbd_migrate_thaw(m);
         dbd_txn_thaw(m, h->src);
+        /* The coordinator of the recovery is the g_lock master of its generation. */
+        dbd_glock_thaw(m, h->src);
         return 0;
 }
 

@@ -39,12 +39,16 @@ int dbd_testing_manager_new(void *mem_ctx, sd_event *event, const char *dir, uin
         return 0;
 }
 
-int dbd_testing_add_client(dbd_manager *m, int fd, struct local_client **ret) {
+int dbd_testing_add_client_pid(dbd_manager *m, int fd, pid_t pid, struct local_client **ret) {
         if (!m->local) {
                 int r = dbd_local_start(m);
 
                 if (r < 0)
                         return r;
         }
-        return local_server_add_client(m->local, fd, getpid(), getuid(), ret);
+        return local_server_add_client(m->local, fd, pid, getuid(), ret);
+}
+
+int dbd_testing_add_client(dbd_manager *m, int fd, struct local_client **ret) {
+        return dbd_testing_add_client_pid(m, fd, getpid(), ret);
 }

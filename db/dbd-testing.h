@@ -8,6 +8,7 @@
  */
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "dbd-manager.h"
@@ -23,3 +24,5 @@ int dbd_testing_manager_new(void *mem_ctx, sd_event *event, const char *dir, uin
                             dbd_manager **ret);
 /* A db.sock client on fd (the caller's end of a socketpair stays the caller's); db.sock is started first. */
 int dbd_testing_add_client(dbd_manager *m, int fd, struct local_client **ret);
+/* The same as if process pid had connected (g_lock owners are processes). */
+int dbd_testing_add_client_pid(dbd_manager *m, int fd, pid_t pid, struct local_client **ret);

@@ -164,6 +164,51 @@ static const struct wire_field update_fields[] = {
         WIRE_STRUCT_ARRAY(struct dbd_update_msg, records, n_records, &db_record_desc, DB_BATCH_RECORDS),
 };
 
+static const struct wire_field glock_lock_fields[] = {
+        WIRE_U32(struct dbd_glock_lock_msg, generation),
+        WIRE_U32(struct dbd_glock_lock_msg, pid),
+        WIRE_U64(struct dbd_glock_lock_msg, id),
+        WIRE_U32(struct dbd_glock_lock_msg, mode),
+        WIRE_STRING(struct dbd_glock_lock_msg, name, name_len, DB_KEY_MAX),
+};
+
+static const struct wire_field glock_grant_fields[] = {
+        WIRE_U32(struct dbd_glock_grant_msg, generation),
+        WIRE_U32(struct dbd_glock_grant_msg, pid),
+        WIRE_U64(struct dbd_glock_grant_msg, id),
+        WIRE_U32(struct dbd_glock_grant_msg, error),
+};
+
+static const struct wire_field glock_claim_entry_fields[] = {
+        WIRE_U32(struct dbd_glock_claim_entry, pid),
+        WIRE_U64(struct dbd_glock_claim_entry, id),
+        WIRE_U32(struct dbd_glock_claim_entry, mode),
+        WIRE_U8(struct dbd_glock_claim_entry, held),
+        WIRE_STRING(struct dbd_glock_claim_entry, name, name_len, DB_KEY_MAX),
+};
+
+static const struct wire_desc glock_claim_entry_desc =
+        WIRE_DESC(0, struct dbd_glock_claim_entry, glock_claim_entry_fields);
+
+static const struct wire_field glock_claim_fields[] = {
+        WIRE_U32(struct dbd_glock_claim_msg, generation),
+        WIRE_U8(struct dbd_glock_claim_msg, last),
+        WIRE_STRUCT_ARRAY(struct dbd_glock_claim_msg, entries, n_entries, &glock_claim_entry_desc,
+                          DBD_GLOCK_CLAIM_MAX),
+};
+
+static const struct wire_field glock_list_fields[] = {
+        WIRE_U32(struct dbd_glock_list_msg, id),
+        WIRE_U32(struct dbd_glock_list_msg, generation),
+};
+
+static const struct wire_field glock_entries_fields[] = {
+        WIRE_U32(struct dbd_glock_entries_msg, id),
+        WIRE_U32(struct dbd_glock_entries_msg, generation),
+        /* db.sock's GLOCK_ENTRIES payload, nested (its kind does not count there). */
+        WIRE_STRUCT(struct dbd_glock_entries_msg, list, &db_glock_entries_desc),
+};
+
 const struct wire_desc dbd_migrate_desc = WIRE_DESC(DBD_MSG_MIGRATE, struct dbd_migrate_msg, migrate_fields);
 const struct wire_desc dbd_record_desc = WIRE_DESC(DBD_MSG_RECORD, struct dbd_record_msg, record_fields);
 const struct wire_desc dbd_dmaster_desc = WIRE_DESC(DBD_MSG_DMASTER, struct dbd_dmaster_msg, dmaster_fields);
@@ -183,6 +228,18 @@ const struct wire_desc dbd_freeze_desc = WIRE_DESC(DBD_MSG_FREEZE, struct dbd_fr
 const struct wire_desc dbd_attach_desc = WIRE_DESC(DBD_MSG_ATTACH, struct dbd_attach_msg, attach_fields);
 const struct wire_desc dbd_pull_desc = WIRE_DESC(DBD_MSG_PULL, struct dbd_pull_msg, pull_fields);
 const struct wire_desc dbd_thaw_desc = WIRE_DESC(DBD_MSG_THAW, struct dbd_thaw_msg, thaw_fields);
+const struct wire_desc dbd_glock_lock_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_LOCK, struct dbd_glock_lock_msg, glock_lock_fields);
+const struct wire_desc dbd_glock_unlock_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_UNLOCK, struct dbd_glock_lock_msg, glock_lock_fields);
+const struct wire_desc dbd_glock_grant_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_GRANT, struct dbd_glock_grant_msg, glock_grant_fields);
+const struct wire_desc dbd_glock_claim_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_CLAIM, struct dbd_glock_claim_msg, glock_claim_fields);
+const struct wire_desc dbd_glock_list_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_LIST, struct dbd_glock_list_msg, glock_list_fields);
+const struct wire_desc dbd_glock_entries_desc =
+        WIRE_DESC(DBD_MSG_GLOCK_ENTRIES, struct dbd_glock_entries_msg, glock_entries_fields);
 
 const struct wire_desc dbd_txn_desc = WIRE_DESC(DBD_MSG_TXN, struct dbd_txn_msg, txn_fields);
 const struct wire_desc dbd_txn_done_desc = WIRE_DESC(DBD_MSG_TXN_DONE, struct dbd_txn_done_msg, txn_done_fields);

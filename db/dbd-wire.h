@@ -42,6 +42,13 @@
  *   UPDATE    the coordinator's batch of commits (seqnums seq_from + 1 ..
  *             seq_to, in order) to every active node, itself included: applied
  *             in one tdb transaction where the node's seqnum is seq_from; ACK
+ * g_lock (dbd-glock.c; every node -> the lock master, the recovery's coordinator):
+ *   GLOCK_LOCK    queue (src, pid) for a lock; GLOCK_GRANT answers once granted
+ *                 or refused (error), naming the request's id
+ *   GLOCK_UNLOCK  remove (src, pid)'s entry of that id, held or waiting; no answer
+ *   GLOCK_CLAIM   after a thaw, everything the node's clients hold and wait for,
+ *                 in their order, in batches (last = 1 ends the node's claim)
+ *   GLOCK_LIST    the master's table; GLOCK_ENTRIES answers
  */
 
 #include <stdint.h>
@@ -70,7 +77,13 @@
         X(THAW, 20, dbd_thaw_desc)                                                                      \
         X(TXN, 21, dbd_txn_desc)                                                                        \
         X(TXN_DONE, 22, dbd_txn_done_desc)                                                              \
-        X(UPDATE, 23, dbd_update_desc)
+        X(UPDATE, 23, dbd_update_desc)                                                                  \
+        X(GLOCK_LOCK, 24, dbd_glock_lock_desc)                                                          \
+        X(GLOCK_UNLOCK, 25, dbd_glock_unlock_desc)                                                      \
+        X(GLOCK_GRANT, 26, dbd_glock_grant_desc)                                                        \
+        X(GLOCK_CLAIM, 27, dbd_glock_claim_desc)                                                        \
+        X(GLOCK_LIST, 28, dbd_glock_list_desc)                                                          \
+        X(GLOCK_ENTRIES, 29, dbd_glock_entries_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
@@ -256,6 +269,53 @@ struct dbd_update_msg {
 
 /* Most commits in one UPDATE. */
 #define DBD_UPDATE_TXNS 4096u
+/* GLOCK_LOCK and GLOCK_UNLOCK (whose mode is 0). */
+struct dbd_glock_lock_msg {
+        uint32_t generation;
+        uint32_t pid;
+        uint64_t id;
+        uint32_t mode;
+        uint32_t name_len;
+        char *name;
+};
+
+struct dbd_glock_grant_msg {
+        uint32_t generation;
+        uint32_t pid;
+        uint64_t id;
+        int32_t error;          /* positive errno: refused (E2BIG, EDEADLK, ENOLCK: a claim lost) */
+};
+
+struct dbd_glock_claim_entry {
+        uint32_t pid;
+        uint64_t id;
+        uint32_t mode;
+        uint8_t held;
+        uint32_t name_len;
+        char *name;
+};
+
+/* Entries one CLAIM batch carries at most (and at most DBD_GLOCK_CLAIM_BYTES of them). */
+#define DBD_GLOCK_CLAIM_MAX   4096u
+#define DBD_GLOCK_CLAIM_BYTES (512u * 1024u)
+
+struct dbd_glock_claim_msg {
+        uint32_t generation;
+        uint8_t last;
+        uint32_t n_entries;
+        struct dbd_glock_claim_entry *entries;
+};
+
+struct dbd_glock_list_msg {
+        uint32_t id;
+        uint32_t generation;
+};
+
+struct dbd_glock_entries_msg {
+        uint32_t id;
+        uint32_t generation;
+        struct db_glock_entries list;
+};
 
 #define DBD_MSG_DESC_EXTERN_(name, value, desc) extern const struct wire_desc desc;
 DBD_MSG_KINDS(DBD_MSG_DESC_EXTERN_)

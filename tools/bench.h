@@ -22,3 +22,4 @@ int bench_recovery(int argc, char **argv);
 int bench_transaction_loop(int argc, char **argv);
 int bench_ptrans(int argc, char **argv);
 int bench_commit_concurrency(int argc, char **argv);
+int bench_g_lock_loop(int argc, char **argv);

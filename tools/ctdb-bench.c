@@ -24,6 +24,8 @@ static const struct {
         { "fetch-hot", bench_fetch_hot,
           "every node increments one shared counter record (per node and total)" },
         { "read-hot", bench_read_hot, "node 0 writes one key 10 times a second, the others read it" },
+        { "g-lock-loop", bench_g_lock_loop,
+          "every node takes and releases one exclusive g_lock in a loop (CTDB's g_lock_loop)" },
         { "recovery", bench_recovery, "fill N records, force a recovery, time until every node is normal" },
         { "transaction-loop", bench_transaction_loop,
           "every node increments its counter in one record, in transactions (CTDB's transaction_loop)" },

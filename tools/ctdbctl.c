@@ -419,6 +419,8 @@ static const struct verb verbs[] = {
         { "reloadnodes", 1, 1, "", "Re-read this node's nodes file (ctdb-clusterd and ctdb-tunneld)",
           verb_plain, "ReloadNodes", "Failed to reload the nodes file" },
         { "db", 2, 8, "VERB ...", "Databases (see below)", verb_db, NULL, NULL, DBD_BUS_NAME, "ctdb-dbd" },
+        { "glock", 2, 2, "list", "Cluster-wide g_locks (see below)", verb_glock, NULL, NULL, DBD_BUS_NAME,
+          "ctdb-dbd" },
 };
 
 static void help(void) {
@@ -439,6 +441,7 @@ static void help(void) {
                "      recovery_mode, leader (null if none), quorate}; nodes {nodes[{...,ban_time_left}]};\n"
                "      actions {ok:true, verb, pnn[, seconds]}; failures {ok:false, error, message}.\n");
         help_db();
+        help_glock();
 }
 
 static int parse_argv(int argc, char *argv[]) {

@@ -41,3 +41,7 @@ int parse_u32(const char *s, const char *what, uint32_t *ret);
 /* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky|ptrans|seqnum`. */
 int verb_db(sd_bus *bus, const struct verb *v, int argc, char **argv);
 void help_db(void);
+
+/* ctdbctl-glock.c: `glock list`. */
+int verb_glock(sd_bus *bus, const struct verb *v, int argc, char **argv);
+void help_glock(void);

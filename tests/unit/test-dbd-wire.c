@@ -409,6 +409,151 @@ static void check_recovered(const void *want, const void *got) {
         g_assert_cmpint(g->error, ==, w->error);
 }
 
+/* ---- g_lock ------------------------------------------------------------------------ */
+
+static const struct dbd_glock_lock_msg sample_glock_lock = {
+        .generation = 41,
+        .pid = 4242,
+        .id = UINT64_C(0x0102030405060708),
+        .mode = 1,
+        .name = (char *) "transaction_db_0x7a19d84d",
+        .name_len = 25,
+};
+
+static const struct dbd_glock_grant_msg sample_glock_grant = {
+        .generation = 41,
+        .pid = 4242,
+        .id = UINT64_C(0x0807060504030201),
+        .error = 35,
+};
+
+static struct dbd_glock_claim_entry sample_claim_entries[] = {
+        { .pid = 7, .id = 70, .mode = 1, .held = 1, .name = (char *) "a", .name_len = 1 },
+        { .pid = 8, .id = 80, .mode = 0, .held = 0, .name = (char *) "lock b", .name_len = 6 },
+};
+
+static const struct dbd_glock_claim_msg sample_glock_claim = {
+        .generation = 41,
+        .last = 1,
+        .n_entries = 2,
+        .entries = sample_claim_entries,
+};
+
+static const struct dbd_glock_list_msg sample_glock_list = { .id = 9, .generation = 41 };
+
+static struct db_glock_entry sample_glock_entries[] = {
+        { .pnn = 2, .pid = 7, .mode = 1, .held = 1, .name = (char *) "a", .name_len = 1 },
+        { .pnn = 0, .pid = 9, .mode = 0, .held = 0, .name = (char *) "a", .name_len = 1 },
+};
+
+static const struct dbd_glock_entries_msg sample_glock_entries_msg = {
+        .id = 9,
+        .generation = 41,
+        .list = { .error = 0, .truncated = 1, .n_entries = 2, .entries = sample_glock_entries },
+};
+
+static const struct db_glock_lock sample_l_glock_lock = {
+        .mode = 0,
+        .timeout_ms = 1500,
+        .name = (char *) "testkey",
+        .name_len = 7,
+};
+
+static const struct db_glock_unlock sample_l_glock_unlock = { .name = (char *) "testkey", .name_len = 7 };
+
+static const struct db_glock_list sample_l_glock_list = { .flags = 0x5 };
+
+static const struct db_glock_entries sample_l_glock_entries = {
+        .error = 0,
+        .truncated = 0,
+        .n_entries = 2,
+        .entries = sample_glock_entries,
+};
+
+static void check_glock_lock(const void *want, const void *got) {
+        const struct dbd_glock_lock_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpuint(g->pid, ==, w->pid);
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->mode, ==, w->mode);
+        g_assert_cmpstr(g->name, ==, w->name);
+}
+
+static void check_glock_grant(const void *want, const void *got) {
+        const struct dbd_glock_grant_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpuint(g->pid, ==, w->pid);
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpint(g->error, ==, w->error);
+}
+
+static void check_glock_claim(const void *want, const void *got) {
+        const struct dbd_glock_claim_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        g_assert_cmpuint(g->last, ==, w->last);
+        g_assert_cmpuint(g->n_entries, ==, w->n_entries);
+        for (uint32_t i = 0; i < w->n_entries; i++) {
+                g_assert_cmpuint(g->entries[i].pid, ==, w->entries[i].pid);
+                g_assert_cmpuint(g->entries[i].id, ==, w->entries[i].id);
+                g_assert_cmpuint(g->entries[i].mode, ==, w->entries[i].mode);
+                g_assert_cmpuint(g->entries[i].held, ==, w->entries[i].held);
+                g_assert_cmpstr(g->entries[i].name, ==, w->entries[i].name);
+        }
+}
+
+static void check_glock_list(const void *want, const void *got) {
+        const struct dbd_glock_list_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+}
+
+static void check_l_glock_entries(const void *want, const void *got) {
+        const struct db_glock_entries *w = want, *g = got;
+
+        g_assert_cmpint(g->error, ==, w->error);
+        g_assert_cmpuint(g->truncated, ==, w->truncated);
+        g_assert_cmpuint(g->n_entries, ==, w->n_entries);
+        for (uint32_t i = 0; i < w->n_entries; i++) {
+                g_assert_cmpuint(g->entries[i].pnn, ==, w->entries[i].pnn);
+                g_assert_cmpuint(g->entries[i].pid, ==, w->entries[i].pid);
+                g_assert_cmpuint(g->entries[i].mode, ==, w->entries[i].mode);
+                g_assert_cmpuint(g->entries[i].held, ==, w->entries[i].held);
+                g_assert_cmpstr(g->entries[i].name, ==, w->entries[i].name);
+        }
+}
+
+static void check_glock_entries(const void *want, const void *got) {
+        const struct dbd_glock_entries_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        g_assert_cmpuint(g->generation, ==, w->generation);
+        check_l_glock_entries(&w->list, &g->list);
+}
+
+static void check_l_glock_lock(const void *want, const void *got) {
+        const struct db_glock_lock *w = want, *g = got;
+
+        g_assert_cmpuint(g->mode, ==, w->mode);
+        g_assert_cmpuint(g->timeout_ms, ==, w->timeout_ms);
+        g_assert_cmpstr(g->name, ==, w->name);
+}
+
+static void check_l_glock_unlock(const void *want, const void *got) {
+        const struct db_glock_unlock *w = want, *g = got;
+
+        g_assert_cmpstr(g->name, ==, w->name);
+}
+
+static void check_l_glock_list(const void *want, const void *got) {
+        const struct db_glock_list *w = want, *g = got;
+
+        g_assert_cmphex(g->flags, ==, w->flags);
+}
+
 /* ---- the cases ------------------------------------------------------------------- */
 
 /* A length or count word of the packed sample (offset in the payload, after any prefix) and its limit. */
@@ -606,6 +751,83 @@ static const struct kind_case cases[] = {
           check_l_key_req,
           false,
           { { 8, DB_KEY_MAX } } },
+        { "GLOCK_LOCK",
+          DBD_MSG_GLOCK_LOCK,
+          &dbd_glock_lock_desc,
+          &sample_glock_lock,
+          check_glock_lock,
+          true,
+          { { 20, DB_KEY_MAX } } },
+        { "GLOCK_UNLOCK",
+          DBD_MSG_GLOCK_UNLOCK,
+          &dbd_glock_unlock_desc,
+          &sample_glock_lock,
+          check_glock_lock,
+          true,
+          { { 20, DB_KEY_MAX } } },
+        { "GLOCK_GRANT",
+          DBD_MSG_GLOCK_GRANT,
+          &dbd_glock_grant_desc,
+          &sample_glock_grant,
+          check_glock_grant,
+          true,
+          { { 0 } } },
+        { "GLOCK_CLAIM",
+          DBD_MSG_GLOCK_CLAIM,
+          &dbd_glock_claim_desc,
+          &sample_glock_claim,
+          check_glock_claim,
+          true,
+          { { 5, DBD_GLOCK_CLAIM_MAX }, { 9 + 17, DB_KEY_MAX } } },
+        { "GLOCK_LIST",
+          DBD_MSG_GLOCK_LIST,
+          &dbd_glock_list_desc,
+          &sample_glock_list,
+          check_glock_list,
+          true,
+          { { 0 } } },
+        { "GLOCK_ENTRIES",
+          DBD_MSG_GLOCK_ENTRIES,
+          &dbd_glock_entries_desc,
+          &sample_glock_entries_msg,
+          check_glock_entries,
+          true,
+          { { 13, DB_GLOCK_LIST_MAX }, { 17 + 13, DB_KEY_MAX } } },
+        { "local-GLOCK_LOCK",
+          DB_LOCAL_GLOCK_LOCK,
+          &db_glock_lock_desc,
+          &sample_l_glock_lock,
+          check_l_glock_lock,
+          false,
+          { { 8, DB_KEY_MAX } } },
+        { "local-GLOCK_REPLY",
+          DB_LOCAL_GLOCK_REPLY,
+          &db_glock_reply_desc,
+          &sample_l_reply,
+          check_l_reply,
+          false,
+          { { 0 } } },
+        { "local-GLOCK_UNLOCK",
+          DB_LOCAL_GLOCK_UNLOCK,
+          &db_glock_unlock_desc,
+          &sample_l_glock_unlock,
+          check_l_glock_unlock,
+          false,
+          { { 0, DB_KEY_MAX } } },
+        { "local-GLOCK_LIST",
+          DB_LOCAL_GLOCK_LIST,
+          &db_glock_list_desc,
+          &sample_l_glock_list,
+          check_l_glock_list,
+          false,
+          { { 0 } } },
+        { "local-GLOCK_ENTRIES",
+          DB_LOCAL_GLOCK_ENTRIES,
+          &db_glock_entries_desc,
+          &sample_l_glock_entries,
+          check_l_glock_entries,
+          false,
+          { { 5, DB_GLOCK_LIST_MAX }, { 9 + 13, DB_KEY_MAX } } },
         { "RECOVERED",
           DB_RECOVERY_RECOVERED,
           &db_recovered_desc,
@@ -872,7 +1094,7 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 18);
+        g_assert_cmpuint(n, ==, 24);
         g_assert_null(dbd_msg_desc_by_kind(0));
         g_assert_null(dbd_msg_desc_by_kind(14));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
@@ -890,7 +1112,7 @@ static void test_local_kinds_listed(void) {
         n++;
         DB_LOCAL_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 9);
+        g_assert_cmpuint(n, ==, 14);
         g_assert_cmpstr(db_local_kind_to_string(63), ==, "unknown");
         g_assert_cmpstr(db_local_kind_to_string(73), ==, "unknown");
 }
