@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctdb-db.h"
+#include "ctdb-glock.h"
 #include "db-conn.h"
 #include "db-proto.h"
 #include "ltdb.h"
@@ -29,6 +31,7 @@ struct ctdb_txn {
         struct txn_key *reads, *writes;
         size_t n_reads, n_writes, cap_reads, cap_writes;
         size_t bytes;
+        char lock[32];          /* the g_lock held (CTDB_TXN_LOCKED), "" for none */
 };
 
 static void key_free(struct txn_key *k) {
@@ -39,6 +42,9 @@ static void key_free(struct txn_key *k) {
 void ctdb_txn_cancel(ctdb_txn *t) {
         if (!t)
                 return;
+        /* The lock goes with the transaction; an unlock that fails leaves it to the connection's close. */
+        if (t->lock[0])
+                (void) ctdb_glock_unlock(t->db->client, t->lock);
         for (size_t i = 0; i < t->n_reads; i++)
                 key_free(&t->reads[i]);
         for (size_t i = 0; i < t->n_writes; i++)
@@ -60,6 +66,19 @@ int ctdb_txn_start(ctdb_db *db, unsigned flags, ctdb_txn **ret) {
                 return -ENOMEM;
         t->db = db;
         t->flags = flags;
+        if (flags & CTDB_TXN_LOCKED) {
+                char name[32];
+                int r;
+
+                /* Samba's dbwrap_ctdb takes the same name for its persistent transactions. */
+                snprintf(name, sizeof(name), "transaction_db_0x%08x", db->id);
+                r = ctdb_glock_lock(db->client, name, CTDB_GLOCK_EXCLUSIVE, db->client->timeout_msec);
+                if (r < 0) {
+                        free(t);
+                        return r;
+                }
+                memcpy(t->lock, name, sizeof(name));
+        }
         *ret = t;
         return 0;
 }
@@ -260,9 +279,18 @@ int ctdb_txn_commit(ctdb_txn *t, uint64_t *ret_seqnum) {
                                                      .value = t->writes[i].value,
                                                      .value_len = (uint32_t) t->writes[i].value_len };
         deadline = db_conn_deadline(t->db->client);
+        /*
+         * The transaction lock goes with the commit (DB_TXN_UNLOCK): whoever
+         * waits for it gets it as soon as dbd accepted this commit, not after
+         * the round to every node. A commit sent again goes without it.
+         */
+        if (t->lock[0] && t->n_writes > 0)
+                txn.flags |= DB_TXN_UNLOCK;
         /* A commit without writes changes nothing: there is nothing to send. */
         while (r >= 0 && t->n_writes > 0) {
                 r = commit_once(t, &txn, ret_seqnum);
+                txn.flags &= ~DB_TXN_UNLOCK;
+                t->lock[0] = 0;
                 if (r >= 0)
                         break;
                 /* -EAGAIN: nothing of it was written anywhere (a recovery), so it may go again. */

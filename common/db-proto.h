@@ -151,6 +151,17 @@ struct db_records {
         struct db_record *records;
 };
 
+/*
+ * TXN_COMMIT's flags. DB_TXN_UNLOCK: the client holds the database's
+ * transaction lock (g_lock "transaction_db_0x%08x", DB_TXN_LOCK_NAME) and
+ * gives it up with this commit: it is released as soon as the coordinator
+ * accepted (or refused) the commit, and whoever gets it next reads only after
+ * its own node applied the commit (docs/architecture.md). Held or not, the
+ * client holds it no more once the answer comes.
+ */
+#define DB_TXN_UNLOCK      0x1u
+#define DB_TXN_LOCK_NAME   "transaction_db_0x%08x"
+
 /* A read of a transaction: the key and the rsn its record had (0: no record). */
 struct db_txn_read {
         uint64_t rsn;

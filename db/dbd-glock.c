@@ -59,6 +59,9 @@ struct glock_req {
         enum dbd_glock_mode mode;
         bool held;
         bool sent; /* the master knows it (or was told) */
+        /* Granted, answered once this node's copy of ready_db has commit ready (DB_TXN_UNLOCK). */
+        uint32_t ready_db;
+        uint64_t ready;
         sd_event_source *timer;
         char *name;
         uint32_t name_len;
@@ -99,13 +102,22 @@ struct dbd_glock {
         struct dbd_glock_lister *listers; /* waiting for the master's list */
 };
 
+static bool is_master(struct dbd_glock *g) {
+        return g->master != CTDB_PNN_NONE && g->master == g->m->pnn;
+}
+
 /* ---- sending ------------------------------------------------------------- */
 
-static void send_grant(struct dbd_glock *g, uint32_t pnn, uint32_t pid, uint64_t id, int error) {
+static void send_grant(struct dbd_glock *g, const char *name, size_t name_len, uint32_t pnn, uint32_t pid,
+                       uint64_t id, int error) {
         struct dbd_glock_grant_msg msg = {
                 .generation = g->m->generation, .pid = pid, .id = id, .error = error < 0 ? -error : error
         };
-        int r = dbd_send(g->m, pnn, &dbd_glock_grant_desc, &msg);
+        int r;
+
+        if (error == 0)
+                dbd_txn_lock_ready(g->m, name, name_len, &msg.db_id, &msg.ready);
+        r = dbd_send(g->m, pnn, &dbd_glock_grant_desc, &msg);
 
         /* The node is unreachable: the recovery that follows has it claim again, or drops it. */
         if (r < 0)
@@ -114,7 +126,7 @@ static void send_grant(struct dbd_glock *g, uint32_t pnn, uint32_t pid, uint64_t
 
 static void on_table_grant(void *userdata, const char *name, size_t name_len,
                            const struct dbd_glock_entry *e, int error) {
-        send_grant(userdata, e->pnn, e->pid, e->id, error);
+        send_grant(userdata, name, name_len, e->pnn, e->pid, e->id, error);
 }
 
 /* Tells the master of a request (LOCK) or its end (UNLOCK). Unsent ones are claimed after the next thaw. */
@@ -300,6 +312,39 @@ int dbd_glock_client_unlock(dbd_manager *m, struct local_client *c, const struct
         return -ENOENT;
 }
 
+int dbd_glock_client_held(dbd_manager *m, struct local_client *c, const char *name, size_t len,
+                          uint64_t *ret_id) {
+        struct glock_client *gc = m->glock ? client_find(m->glock, c) : NULL;
+
+        for (struct glock_req *q = gc ? gc->reqs : NULL; q; q = q->cnext)
+                if (q->held && !q->ready_db && q->name_len == len && memcmp(q->name, name, len) == 0) {
+                        *ret_id = q->id;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+void dbd_glock_client_forget(dbd_manager *m, uint64_t id) {
+        talloc_free(req_find(m->glock, id));
+}
+
+void dbd_glock_master_release(dbd_manager *m, const char *name, size_t len, uint32_t pnn, uint32_t pid,
+                              uint64_t id) {
+        struct dbd_glock *g = m->glock;
+
+        /* The commit coordinator is the master of its generation (both are the THAW's sender). */
+        if (is_master(g))
+                (void) dbd_glock_unlock(g->table, name, len, pnn, pid, id);
+}
+
+void dbd_glock_db_applied(dbd_manager *m, uint32_t db_id, uint64_t seqnum) {
+        for (struct glock_req *q = m->glock ? m->glock->reqs : NULL; q; q = q->next)
+                if (q->ready_db && (db_id == 0 || (q->ready_db == db_id && q->ready <= seqnum))) {
+                        q->ready_db = 0;
+                        reply(q, 0);
+                }
+}
+
 void dbd_glock_client_gone(dbd_manager *m, struct local_client *c) {
         struct glock_client *gc = m->glock ? client_find(m->glock, c) : NULL;
 
@@ -325,10 +370,18 @@ static int on_grant(void *userdata, const struct wire_header *h, const void *msg
         if (!q || q->pid != a->pid)
                 return 0;
         if (a->error == 0) {
+                dbd_db *db = a->db_id ? dbd_manager_find_id(g->m, a->db_id) : NULL;
+
                 if (q->held)
                         return 0;
                 q->held = true;
                 q->timer = sd_event_source_disable_unref(q->timer);
+                /* A commit accepted before the grant is not in this copy yet: the client reads after it is. */
+                if (db && dbd_db_seqnum(db) < a->ready) {
+                        q->ready_db = a->db_id;
+                        q->ready = a->ready;
+                        return 0;
+                }
                 reply(q, 0);
                 return 0;
         }
@@ -342,10 +395,6 @@ static int on_grant(void *userdata, const struct wire_header *h, const void *msg
 }
 
 /* ---- the master's side --------------------------------------------------- */
-
-static bool is_master(struct dbd_glock *g) {
-        return g->master != CTDB_PNN_NONE && g->master == g->m->pnn;
-}
 
 /* A frame of a generation this node has not thawed with: kept for the thaw, bounded. */
 static int park(struct dbd_glock *g, const struct wire_header *h, const uint8_t *payload, size_t len) {
@@ -395,7 +444,7 @@ static int on_lock(void *userdata, const struct wire_header *h, const void *msg,
         }
         r = dbd_glock_lock(g->table, l->name, l->name_len, h->src, l->pid, l->id, l->mode);
         if (r < 0)
-                send_grant(g, h->src, l->pid, l->id, r);
+                send_grant(g, NULL, 0, h->src, l->pid, l->id, r);
         return 0;
 }
 
@@ -433,7 +482,7 @@ static int on_claim(void *userdata, const struct wire_header *h, const void *msg
                 r = dbd_glock_claim(g->table, e->name, e->name_len, h->src, e->pid, e->id, e->mode, e->held);
                 /* -ENOLCK went to the node as a GRANT error already. */
                 if (r < 0 && r != -ENOLCK)
-                        send_grant(g, h->src, e->pid, e->id, r);
+                        send_grant(g, NULL, 0, h->src, e->pid, e->id, r);
         }
         if (!c->last)
                 return 0;

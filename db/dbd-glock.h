@@ -47,6 +47,20 @@ struct dbd_glock_lister {
 int dbd_glock_list(dbd_manager *m, struct dbd_glock_lister *l);
 void dbd_glock_list_cancel(struct dbd_glock_lister *l);
 
+/*
+ * A commit that gives up its database's transaction lock (DB_TXN_UNLOCK):
+ * the id of the lock name c holds (-ENOENT: none), then, once the commit went
+ * out, forget() drops it from this node's books without an UNLOCK, because
+ * the master releases it when the commit arrives (master_release()).
+ */
+int dbd_glock_client_held(dbd_manager *m, struct local_client *c, const char *name, size_t len,
+                          uint64_t *ret_id);
+void dbd_glock_client_forget(dbd_manager *m, uint64_t id);
+void dbd_glock_master_release(dbd_manager *m, const char *name, size_t len, uint32_t pnn, uint32_t pid,
+                              uint64_t id);
+/* This node's copy of db_id reached seqnum (db_id 0: a thaw, all): grants that waited for it are answered. */
+void dbd_glock_db_applied(dbd_manager *m, uint32_t db_id, uint64_t seqnum);
+
 /* This node thawed with a new generation that master coordinated: locks are claimed there again. */
 void dbd_glock_thaw(dbd_manager *m, uint32_t master);
 

@@ -184,6 +184,9 @@ void dbd_recovery_free(dbd_manager *m);
 struct dbd_commit {
         struct origin_txn *origin;
         void (*done)(struct dbd_commit *c, int error, uint64_t seqnum);
+        /* With DB_TXN_UNLOCK in the commit's flags: the transaction lock it gives up (dbd-glock.h). */
+        uint32_t pid;
+        uint64_t lock_id;
 };
 
 /* txn is checked (db_txn_check()) and copied; a negative return means done will not run. */
@@ -196,6 +199,12 @@ bool dbd_txn_handles(uint16_t kind);
 /* Recovery: FREEZE ends every batch; THAW (from coordinator) answers the commits it ended. */
 void dbd_txn_freeze(dbd_manager *m);
 void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator);
+/*
+ * For a grant of the g_lock name: when it is a database's transaction lock
+ * (DB_TXN_LOCK_NAME), its id and the last seqnum this coordinator accepted
+ * for it (what the grantee must have applied before it reads); else 0, 0.
+ */
+void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id, uint64_t *ret_ready);
 /* The seqnum and epoch a FREEZE answer lists for db. */
 void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info);
 

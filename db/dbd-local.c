@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -172,15 +173,37 @@ static int on_txn_commit(void *userdata, const struct wire_header *h, const void
                          const uint8_t *payload, size_t len) {
         const struct db_txn *txn = msg;
         struct local_client *c = userdata;
-        dbd_db *db = dbd_manager_find_id(local_client_get_userdata(c), txn->db_id);
+        dbd_manager *m = local_client_get_userdata(c);
+        dbd_db *db = dbd_manager_find_id(m, txn->db_id);
         struct local_commit *lc = talloc_zero(local_client_ctx(c), struct local_commit);
+        struct db_txn plain = *txn;
+        char lock[32] = "";
         int r;
 
         if (!lc)
                 return -ENOMEM;
-        *lc = (struct local_commit) { .c.done = on_committed, .client = c, .id = h->srvid };
+        *lc = (struct local_commit) { .c.done = on_committed, .client = c, .id = h->srvid,
+                                      .c.pid = (uint32_t) local_client_pid(c) };
         talloc_set_destructor(lc, local_commit_destructor);
+        /* The transaction lock goes with the commit; without it held there is nothing to give up. */
+        if (txn->flags & DB_TXN_UNLOCK) {
+                snprintf(lock, sizeof(lock), DB_TXN_LOCK_NAME, txn->db_id);
+                if (dbd_glock_client_held(m, c, lock, strlen(lock), &lc->c.lock_id) < 0) {
+                        plain.flags &= ~DB_TXN_UNLOCK;
+                        txn = &plain;
+                        lock[0] = 0;
+                }
+        }
         r = db ? dbd_txn_commit(db, txn, &lc->c) : -ENOENT;
+        if (lock[0]) {
+                struct db_glock_unlock u = { .name = lock, .name_len = (uint32_t) strlen(lock) };
+
+                /* Sent: the master releases it on arrival. Not sent: released here as an unlock would. */
+                if (r >= 0)
+                        dbd_glock_client_forget(m, lc->c.lock_id);
+                else
+                        (void) dbd_glock_client_unlock(m, c, &u);
+        }
         if (r < 0) {
                 struct db_txn_result res = { .error = -r };
 

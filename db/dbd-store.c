@@ -248,17 +248,18 @@ static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch) {
                                (const uint8_t *) &seqnum, sizeof(seqnum));
 }
 
-int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
-                    uint32_t epoch) {
+/* ret_mark NULL: the log synced before the file is written; else what the log's sync must reach. */
+static int apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
+                 uint32_t epoch, uint64_t *ret_mark) {
         uint64_t seq_from;
         uint32_t old_epoch;
         int r = 0;
 
-        /* Durable in the log first; the tdb transaction after it only makes it visible. */
+        /* In the log first; the tdb transaction after it makes it visible. */
         if (s->wal) {
                 r = dbd_store_seqnum(s, &seq_from, &old_epoch);
                 if (r >= 0)
-                        r = dbd_wal_append(s->wal, records, n, seq_from, seqnum, epoch);
+                        r = dbd_wal_append(s->wal, records, n, seq_from, seqnum, epoch, ret_mark);
                 if (r < 0)
                         return r;
         }
@@ -279,6 +280,30 @@ int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t
         if (tdb_transaction_commit(s->tdb) < 0)
                 return tdb_errno(s->tdb);
         return s->wal && dbd_wal_full(s->wal) ? dbd_wal_checkpoint(s->wal, s->tdb) : 0;
+}
+
+int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t n, uint64_t seqnum,
+                    uint32_t epoch) {
+        return apply(s, records, n, seqnum, epoch, NULL);
+}
+
+int dbd_store_apply_visible(struct dbd_store *s, sd_event *event, const struct db_record *records, size_t n,
+                            uint64_t seqnum, uint32_t epoch, dbd_store_durable_fn done, void *userdata) {
+        uint64_t mark;
+        int r;
+
+        if (!s->wal) {
+                r = apply(s, records, n, seqnum, epoch, NULL);
+                return r < 0 ? r : 1;
+        }
+        r = apply(s, records, n, seqnum, epoch, &mark);
+        if (r < 0)
+                return r;
+        r = dbd_wal_on_durable(s->wal, event, mark, done, userdata);
+        /* No thread to sync in the background: synced here instead, so it is durable all the same. */
+        if (r < 0)
+                return dbd_wal_checkpoint(s->wal, s->tdb) < 0 ? r : 1;
+        return 0;
 }
 
 int dbd_store_replace_begin(struct dbd_store *s) {

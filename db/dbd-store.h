@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "db-proto.h"
 #include "ltdb.h"
@@ -62,6 +63,15 @@ int dbd_store_apply(struct dbd_store *s, const struct db_record *records, size_t
                     uint32_t epoch);
 /* Writes epoch into the seqnum record (a transaction; nothing when it is there already). */
 int dbd_store_stamp(struct dbd_store *s, uint32_t epoch);
+/*
+ * As dbd_store_apply(), but it returns once the batch is visible in the file,
+ * and done runs from event's loop once it is durable as well (a persistent
+ * file's log is synced by a thread meanwhile, dbd-wal.h). 1: durable already
+ * (a replicated file: done will not run); 0: done will run; negative errno.
+ */
+typedef void (*dbd_store_durable_fn)(void *userdata, int error);
+int dbd_store_apply_visible(struct dbd_store *s, sd_event *event, const struct db_record *records, size_t n,
+                            uint64_t seqnum, uint32_t epoch, dbd_store_durable_fn done, void *userdata);
 /*
  * A transaction that wipes the file and fills it again from several calls
  * (a recovery's push), frozen meanwhile: begin, put..., commit (or cancel).

@@ -22,11 +22,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <talloc.h>
 
 #include "ctdb-node.h"
+#include "dbd-glock.h"
 #include "dbd-internal.h"
 #include "dbd-txn-log.h"
 #include "list.h"
@@ -38,6 +40,26 @@
 #define TXN_TIMEOUT_USEC (20 * 1000 * 1000ull)
 
 struct origin_txn;
+struct dbd_txn_db;
+
+/*
+ * Batches out at once per database. A node applies them in order (each
+ * where its seqnum is the batch's first), so the next goes before the one
+ * out completes: a lock released at a commit's acceptance reaches its next
+ * holder after one fsync on its node, not after a whole round.
+ */
+#define TXN_BATCHES_OUT 2u
+
+/* An UPDATE out: the ACKs it waits for (one peer request per node), a talloc child of its db's state. */
+struct txn_batch {
+        struct txn_batch *next;
+        struct dbd_txn_db *t;
+        uint64_t seq_to;
+        unsigned outstanding;
+        int error;
+        uint32_t n_reqs;
+        struct peer_request *reqs[];
+};
 
 /* Per database (db->txn). */
 struct dbd_txn_db {
@@ -49,9 +71,8 @@ struct dbd_txn_db {
         /* coordinator */
         struct dbd_txn_log *log;
         uint32_t log_generation;
-        uint32_t update_outstanding;    /* ACKs still awaited for the UPDATE out */
-        uint64_t update_to;
-        int update_error;
+        struct txn_batch *batches;      /* UPDATEs out, oldest first */
+        unsigned n_batches;
         bool stuck;                     /* a node failed an UPDATE: nothing more until the recovery */
 };
 
@@ -151,7 +172,8 @@ static int commit_check(dbd_db *db, const struct db_txn *txn) {
 
 int dbd_txn_commit(dbd_db *db, const struct db_txn *txn, struct dbd_commit *c) {
         dbd_manager *m = db->m;
-        struct dbd_txn_msg msg = { .generation = m->generation, .txn = *txn };
+        struct dbd_txn_msg msg = { .generation = m->generation, .txn = *txn, .pid = c->pid,
+                                   .lock_id = c->lock_id };
         struct dbd_txn_db *t;
         struct origin_txn *o;
         int r = commit_check(db, txn);
@@ -219,54 +241,88 @@ static void on_done_entry(void *userdata, const struct dbd_txn_entry *e) {
         send_done(userdata, e->origin, e->id, 0, e->seqnum);
 }
 
-static void on_update_answer(struct peer_request *req, int error, const void *reply, void *userdata) {
-        struct dbd_txn_db *t = userdata;
-        const struct dbd_ack_msg *a = reply;
-        dbd_manager *m = t->db->m;
+static int batch_destructor(struct txn_batch *b) {
+        for (uint32_t i = 0; i < b->n_reqs; i++)
+                if (b->reqs[i])
+                        peer_request_cancel(b->reqs[i]);
+        return 0;
+}
 
+static void batch_fail(struct dbd_txn_db *t, struct txn_batch *b) {
+        /* Some nodes may have it and others not: only a recovery makes them alike again. */
+        log_warning("A node failed commits up to %" PRIu64 " of %s: %s", b->seq_to, t->db->name,
+                    strerror(-b->error));
+        t->stuck = true;
+        dbd_request_recovery(t->db->m, "a node failed to apply commits");
+}
+
+static void on_update_answer(struct peer_request *req, int error, const void *reply, void *userdata) {
+        struct txn_batch *b = userdata;
+        struct dbd_txn_db *t = b->t;
+        const struct dbd_ack_msg *a = reply;
+
+        for (uint32_t i = 0; i < b->n_reqs; i++)
+                if (b->reqs[i] == req)
+                        b->reqs[i] = NULL;
         if (error >= 0 && a->error)
                 error = -a->error;
-        if (error < 0 && !t->update_error)
-                t->update_error = error;
-        if (--t->update_outstanding > 0)
+        if (error < 0 && !b->error)
+                b->error = error;
+        if (--b->outstanding > 0)
                 return;
-        if (t->update_error < 0) {
-                /* Some nodes may have it and others not: only a recovery makes them alike again. */
-                log_warning("A node failed commits %" PRIu64 " of %s: %s", t->update_to, t->db->name,
-                            strerror(-t->update_error));
-                t->stuck = true;
-                dbd_request_recovery(m, "a node failed to apply commits");
-                return;
+        if (b->error < 0)
+                return batch_fail(t, b);
+        /* Batches complete in order: one done behind another still out waits for it. */
+        while (t->batches && t->batches->outstanding == 0 && !t->stuck) {
+                struct txn_batch *head = t->batches;
+
+                t->batches = head->next;
+                t->n_batches--;
+                dbd_txn_log_complete(t->log, head->seq_to, on_done_entry, t->db->m);
+                talloc_free(head);
         }
-        dbd_txn_log_complete(t->log, t->update_to, on_done_entry, m);
         txn_pump(t);
 }
 
-/* Sends the next batch of accepted commits to every node, unless one is out. */
+static void txn_send_batch(struct dbd_txn_db *t, struct dbd_txn_entry *first, size_t n);
+
+/* Sends batches of accepted commits to every node while fewer than TXN_BATCHES_OUT are out. */
 static void txn_pump(struct dbd_txn_db *t) {
+        struct dbd_txn_entry *first;
+        size_t n;
+
+        while (t->log && !t->stuck && t->n_batches < TXN_BATCHES_OUT &&
+               (n = dbd_txn_log_next_batch(t->log, DB_TXN_BYTES, DBD_UPDATE_TXNS, &first)) > 0)
+                txn_send_batch(t, first, n);
+}
+
+static void txn_send_batch(struct dbd_txn_db *t, struct dbd_txn_entry *first, size_t n) {
         dbd_manager *m = t->db->m;
         struct dbd_update_msg u = { .generation = m->generation, .db_id = t->db->id };
-        struct dbd_txn_entry *first, *e;
+        struct txn_batch *b, **tail;
+        struct dbd_txn_entry *e;
         uint32_t n_records = 0;
-        size_t n;
         int r = 0;
 
-        if (t->update_outstanding || t->stuck || !t->log)
-                return;
-        n = dbd_txn_log_next_batch(t->log, DB_TXN_BYTES, DBD_UPDATE_TXNS, &first);
-        if (n == 0)
-                return;
         u.seq_from = first->seqnum - 1;
         u.txns = talloc_zero_array(t, struct dbd_txn_ref, n);
         e = first;
         for (size_t i = 0; i < n; i++, e = e->next)
                 n_records += e->n_writes;
         u.records = talloc_zero_array(u.txns, struct db_record, n_records ? n_records : 1);
-        if (!u.txns || !u.records) {
+        b = talloc_zero_size(t, sizeof(*b) + m->n_vnnmap * sizeof(b->reqs[0]));
+        if (!u.txns || !u.records || !b) {
                 talloc_free(u.txns);
+                talloc_free(b);
                 t->stuck = true;
                 return dbd_request_recovery(m, "out of memory in a commit");
         }
+        b->t = t;
+        talloc_set_destructor(b, batch_destructor);
+        for (tail = &t->batches; *tail; tail = &(*tail)->next)
+                ;
+        *tail = b;
+        t->n_batches++;
         e = first;
         for (size_t i = 0; i < n; i++, e = e->next) {
                 u.txns[u.n_txns++] = (struct dbd_txn_ref) { .origin = e->origin, .id = e->id,
@@ -275,46 +331,42 @@ static void txn_pump(struct dbd_txn_db *t) {
                 u.n_records += e->n_writes;
                 u.seq_to = e->seqnum;
         }
-        t->update_to = u.seq_to;
-        t->update_error = 0;
+        b->seq_to = u.seq_to;
         /* The others first: this node's own apply (a self-frame) runs after, beside their fsyncs. */
         for (uint32_t i = 0; i < m->n_vnnmap && r >= 0; i++) {
                 struct peer_request *req;
 
-                r = peer_request_new(m->requests, m->vnnmap[i], TXN_TIMEOUT_USEC, on_update_answer, t, &req);
+                r = peer_request_new(m->requests, m->vnnmap[i], TXN_TIMEOUT_USEC, on_update_answer, b, &req);
                 if (r < 0)
                         break;
                 u.id = peer_request_id(req);
                 r = dbd_send(m, m->vnnmap[i], &dbd_update_desc, &u);
-                if (r < 0)
+                if (r < 0) {
                         peer_request_cancel(req);
-                else
-                        t->update_outstanding++;
+                        break;
+                }
+                b->reqs[b->n_reqs++] = req;
+                b->outstanding++;
         }
         talloc_free(u.txns);
         if (r < 0) {
                 /* Those sent answer; the batch cannot complete, so the recovery decides. */
-                t->stuck = true;
-                if (t->update_outstanding == 0)
-                        t->update_error = r;
-                dbd_request_recovery(m, "a batch of commits could not be sent");
+                b->error = r;
+                batch_fail(t, b);
         }
 }
 
-static int on_txn(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                  size_t len) {
-        const struct dbd_txn_msg *x = msg;
-        dbd_manager *m = userdata;
-        dbd_db *db = dbd_manager_find_id(m, x->txn.db_id);
+/* 0: accepted into the log; negative: refused (the caller answers). */
+static int txn_accept(dbd_db *db, uint32_t src, const struct dbd_txn_msg *x) {
+        dbd_manager *m = db->m;
         struct dbd_txn_db *t;
-        int r;
+        int r = commit_check(db, &x->txn);
 
-        if (!db)
-                return send_done(m, h->src, x->id, -ENOENT, 0), 0;
-        r = commit_check(db, &x->txn);
         if (r >= 0 && (x->generation != m->generation || m->coordinator != m->pnn))
                 r = -EAGAIN;
         t = r >= 0 ? txn_state(db) : NULL;
+        if (r >= 0 && !t)
+                r = -ENOMEM;
         if (t && t->stuck)
                 r = -EAGAIN;
         if (r >= 0 && (!t->log || t->log_generation != m->generation)) {
@@ -323,14 +375,73 @@ static int on_txn(void *userdata, const struct wire_header *h, const void *msg, 
                 t->log_generation = m->generation;
         }
         if (r >= 0)
-                r = dbd_txn_log_accept(t->log, h->src, x->id, &x->txn, base_rsn, db->store, NULL);
+                r = dbd_txn_log_accept(t->log, src, x->id, &x->txn, base_rsn, db->store, NULL);
+        return r;
+}
+
+static int on_txn(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                  size_t len) {
+        const struct dbd_txn_msg *x = msg;
+        dbd_manager *m = userdata;
+        dbd_db *db = dbd_manager_find_id(m, x->txn.db_id);
+        int r;
+
+        if (!db)
+                return send_done(m, h->src, x->id, -ENOENT, 0), 0;
+        r = txn_accept(db, h->src, x);
+        /* Accepted or refused, the lock it gives up goes now: its next holder waits for this commit. */
+        if (x->txn.flags & DB_TXN_UNLOCK) {
+                char name[32];
+
+                snprintf(name, sizeof(name), DB_TXN_LOCK_NAME, db->id);
+                dbd_glock_master_release(m, name, strlen(name), h->src, x->pid, x->lock_id);
+        }
         if (r < 0)
                 return send_done(m, h->src, x->id, r, 0), 0;
-        txn_pump(t);
+        txn_pump(db->txn);
         return 0;
 }
 
+void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id, uint64_t *ret_ready) {
+        char copy[32];
+        unsigned id;
+        int n = -1;
+        dbd_db *db;
+
+        *ret_db_id = 0;
+        *ret_ready = 0;
+        if (!name || len == 0 || len >= sizeof(copy))
+                return;
+        memcpy(copy, name, len);
+        copy[len] = 0;
+        if (sscanf(copy, DB_TXN_LOCK_NAME "%n", &id, &n) != 1 || (size_t) n != len)
+                return;
+        db = dbd_manager_find_id(m, id);
+        if (!db || !db->txn)
+                return;
+        *ret_db_id = db->id;
+        *ret_ready = db->txn->log && db->txn->log_generation == m->generation ? dbd_txn_log_seqnum(db->txn->log)
+                                                                              : db->txn->seqnum;
+}
+
+
 /* ---- every node: apply -------------------------------------------------- */
+
+/* An UPDATE applied and waiting for its log's sync: the ACK it owes. */
+struct update_ack {
+        dbd_manager *m;
+        uint32_t to, id, generation;
+};
+
+static void on_durable(void *userdata, int error) {
+        struct update_ack *ack = userdata;
+        struct dbd_ack_msg a = { .id = ack->id, .generation = ack->generation, .error = -error };
+
+        if (error < 0)
+                log_warning("Failed to sync a batch of commits: %s", strerror(-error));
+        (void) dbd_send(ack->m, ack->to, &dbd_ack_desc, &a);
+        talloc_free(ack);
+}
 
 static int on_update(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                      size_t len) {
@@ -339,6 +450,7 @@ static int on_update(void *userdata, const struct wire_header *h, const void *ms
         dbd_db *db = dbd_manager_find_id(m, u->db_id);
         struct dbd_txn_db *t = db ? txn_state(db) : NULL;
         struct dbd_ack_msg a = { .id = u->id, .generation = u->generation };
+        bool pending = false;
         int r = 0;
 
         if (!t)
@@ -347,11 +459,23 @@ static int on_update(void *userdata, const struct wire_header *h, const void *ms
                 r = -ESTALE;
         else if (u->seq_from != t->seqnum || u->seq_to <= u->seq_from)
                 r = -EPROTO;    /* a gap: this copy is not the coordinator's */
-        if (r >= 0)
-                r = dbd_store_apply(db->store, u->records, u->n_records, u->seq_to, t->epoch);
+        if (r >= 0) {
+                struct update_ack *ack = talloc_zero(t, struct update_ack);
+
+                if (!ack)
+                        return -ENOMEM;
+                *ack = (struct update_ack) { .m = m, .to = h->src, .id = u->id, .generation = u->generation };
+                r = dbd_store_apply_visible(db->store, m->event, u->records, u->n_records, u->seq_to, t->epoch,
+                                            on_durable, ack);
+                if (r != 0)
+                        talloc_free(ack);
+                if (r == 0)
+                        pending = true;
+        }
         if (r >= 0) {
                 t->seqnum = u->seq_to;
                 dbd_bus_seqnum_changed(db);
+                dbd_glock_db_applied(m, db->id, t->seqnum);
                 for (uint32_t i = 0; i < u->n_txns; i++) {
                         if (u->txns[i].origin != m->pnn)
                                 continue;
@@ -363,6 +487,9 @@ static int on_update(void *userdata, const struct wire_header *h, const void *ms
                 log_warning("Failed to apply commits %" PRIu64 "..%" PRIu64 " of database 0x%08" PRIx32
                             ": %s", u->seq_from + 1, u->seq_to, u->db_id, strerror(-r));
         }
+        /* Visible here now, which is what a lock's next holder waits for; the ACK says durable. */
+        if (pending)
+                return 0;
         a.error = -r;
         return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
 }
@@ -377,7 +504,13 @@ void dbd_txn_freeze(dbd_manager *m) {
                         continue;
                 /* The coordinator's batches end here; their commits are answered at the thaw. */
                 TALLOC_FREE(t->log);
-                t->update_outstanding = 0;
+                while (t->batches) {
+                        struct txn_batch *b = t->batches;
+
+                        t->batches = b->next;
+                        talloc_free(b);
+                }
+                t->n_batches = 0;
                 t->stuck = false;
                 t->recovered = false;
                 for (struct origin_txn *o = t->origins; o; o = o->next) {
@@ -418,6 +551,8 @@ void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator) {
                         origin_finish(o, in ? 0 : -EAGAIN, o->seqnum);
                 }
         }
+        /* Grants that waited for commits: what was not recovered will not come. */
+        dbd_glock_db_applied(m, 0, 0);
 }
 
 void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info) {

@@ -6,6 +6,9 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,15 +47,122 @@ static const struct wire_field entry_fields[] = {
 
 static const struct wire_desc entry_desc = WIRE_DESC(0, struct wal_entry, entry_fields);
 
+/* A caller of dbd_wal_on_durable(), in mark order. */
+struct durable_wait {
+        struct durable_wait *next;
+        uint64_t mark;
+        dbd_wal_durable_fn done;
+        void *userdata;
+};
+
 struct dbd_wal {
         char *path, *wal_path, *snap_path, *clean_path;
         int fd;                 /* the log, O_APPEND */
-        uint64_t size;
+        uint64_t size;          /* bytes in the log file */
+        uint64_t written;       /* bytes ever appended: the marks */
+
+        /* The sync thread (started by the first dbd_wal_on_durable()); under lock. */
+        pthread_t thread;
+        bool started, stop, busy;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;    /* more to sync, a stop, or the thread went idle */
+        uint64_t want;          /* sync up to this mark */
+        uint64_t synced;        /* on disk up to this mark */
+        int error;              /* the last fdatasync's, sticky */
+        int event_fd;           /* the thread says "synced" here */
+        sd_event_source *source;
+        struct durable_wait *waits, **waits_tail;
 };
 
+static void *sync_thread(void *userdata) {
+        struct dbd_wal *w = userdata;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&w->lock);
+        while (!w->stop) {
+                uint64_t target = w->want;
+                int r;
+
+                if (w->synced >= target) {
+                        pthread_cond_wait(&w->cond, &w->lock);
+                        continue;
+                }
+                w->busy = true;
+                pthread_mutex_unlock(&w->lock);
+                r = fdatasync(w->fd) < 0 ? -errno : 0;
+                pthread_mutex_lock(&w->lock);
+                w->busy = false;
+                if (r < 0)
+                        w->error = r;
+                else if (target > w->synced)
+                        w->synced = target;
+                pthread_cond_broadcast(&w->cond);
+                (void) !write(w->event_fd, &one, sizeof(one));
+        }
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+}
+
+/* Runs the waits whose marks are on disk (all of them with the error, once a sync failed). */
+static void waits_run(struct dbd_wal *w) {
+        uint64_t synced;
+        int error;
+
+        pthread_mutex_lock(&w->lock);
+        synced = w->synced;
+        error = w->error;
+        pthread_mutex_unlock(&w->lock);
+        while (w->waits && (error < 0 || w->waits->mark <= synced)) {
+                struct durable_wait *d = w->waits;
+
+                w->waits = d->next;
+                if (!w->waits)
+                        w->waits_tail = &w->waits;
+                d->done(d->userdata, error);
+                talloc_free(d);
+        }
+}
+
+static int on_synced(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        uint64_t n;
+
+        (void) !read(fd, &n, sizeof(n));
+        waits_run(userdata);
+        return 0;
+}
+
+/* Everything written is on disk when this returns (the thread idle meanwhile): a checkpoint or a close. */
+static int sync_now(struct dbd_wal *w) {
+        int r;
+
+        pthread_mutex_lock(&w->lock);
+        while (w->busy)
+                pthread_cond_wait(&w->cond, &w->lock);
+        r = fdatasync(w->fd) < 0 ? -errno : 0;
+        if (r < 0)
+                w->error = r;
+        else
+                w->synced = w->want = w->written;
+        pthread_mutex_unlock(&w->lock);
+        waits_run(w);
+        return r;
+}
+
 static int wal_destructor(struct dbd_wal *w) {
+        if (w->started) {
+                pthread_mutex_lock(&w->lock);
+                w->stop = true;
+                pthread_cond_broadcast(&w->cond);
+                pthread_mutex_unlock(&w->lock);
+                pthread_join(w->thread, NULL);
+        }
+        w->source = sd_event_source_disable_unref(w->source);
+        if (w->event_fd >= 0)
+                close(w->event_fd);
         if (w->fd >= 0)
                 close(w->fd);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
         return 0;
 }
 
@@ -240,7 +350,10 @@ int dbd_wal_open(void *mem_ctx, const char *path, struct dbd_wal **ret, bool *re
 
         if (!w)
                 return -ENOMEM;
-        w->fd = -1;
+        w->fd = w->event_fd = -1;
+        w->waits_tail = &w->waits;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->cond, NULL);
         talloc_set_destructor(w, wal_destructor);
         w->path = talloc_strdup(w, path);
         w->wal_path = talloc_asprintf(w, "%s.wal", path);
@@ -273,14 +386,50 @@ int dbd_wal_open(void *mem_ctx, const char *path, struct dbd_wal **ret, bool *re
 }
 
 int dbd_wal_append(struct dbd_wal *w, const struct db_record *records, size_t n, uint64_t seq_from,
-                   uint64_t seq_to, uint32_t epoch) {
+                   uint64_t seq_to, uint32_t epoch, uint64_t *ret_mark) {
         struct wal_entry e = { .seq_from = seq_from, .seq_to = seq_to, .epoch = epoch,
                                .n_records = (uint32_t) n, .records = (struct db_record *) records };
+        uint64_t before = w->size;
         int r = entry_write(w->fd, &e, &w->size);
 
-        if (r >= 0 && fdatasync(w->fd) < 0)
-                r = -errno;
-        return r;
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&w->lock);
+        w->written += w->size - before;
+        pthread_mutex_unlock(&w->lock);
+        if (!ret_mark)
+                return sync_now(w);
+        *ret_mark = w->written;
+        return 0;
+}
+
+int dbd_wal_on_durable(struct dbd_wal *w, sd_event *event, uint64_t mark, dbd_wal_durable_fn done,
+                       void *userdata) {
+        struct durable_wait *d = talloc_zero(w, struct durable_wait);
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        if (!w->started) {
+                w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = w->event_fd < 0 ? -errno : sd_event_add_io(event, &w->source, w->event_fd, EPOLLIN, on_synced, w);
+                if (r >= 0)
+                        r = -pthread_create(&w->thread, NULL, sync_thread, w);
+                if (r < 0) {
+                        talloc_free(d);
+                        return r;
+                }
+                w->started = true;
+        }
+        *d = (struct durable_wait) { .mark = mark, .done = done, .userdata = userdata };
+        *w->waits_tail = d;
+        w->waits_tail = &d->next;
+        pthread_mutex_lock(&w->lock);
+        if (mark > w->want)
+                w->want = mark;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        return 0;
 }
 
 bool dbd_wal_full(const struct dbd_wal *w) {
@@ -342,6 +491,12 @@ int dbd_wal_checkpoint(struct dbd_wal *w, struct tdb_context *tdb) {
 
         if (!tmp_path)
                 return -ENOMEM;
+        /* What the log holds is on disk before the snapshot replaces it (and its waits are answered). */
+        s.r = sync_now(w);
+        if (s.r < 0) {
+                free(d.dptr);
+                return s.r;
+        }
         if (d.dptr && ltdb_header_parse(d.dptr, d.dsize, &h, &value, &len) >= 0 && len == sizeof(uint64_t))
                 memcpy(&s.e.seq_to, value, sizeof(uint64_t));
         free(d.dptr);
@@ -378,7 +533,7 @@ int dbd_wal_checkpoint(struct dbd_wal *w, struct tdb_context *tdb) {
 void dbd_wal_close(struct dbd_wal *w, struct tdb_context *tdb) {
         int fd;
 
-        if (fdatasync(tdb_fd(tdb)) < 0) {
+        if (sync_now(w) < 0 || fdatasync(tdb_fd(tdb)) < 0) {
                 log_warning("Failed to sync %s: %m; it is rebuilt at the next start", w->path);
                 return;
         }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "db-proto.h"
 
@@ -30,9 +31,22 @@ struct dbd_wal;
  * file as found is the truth and wants a checkpoint once open.
  */
 int dbd_wal_open(void *mem_ctx, const char *path, struct dbd_wal **ret, bool *ret_fresh);
-/* Appends one batch (records, then the seqnum record at seq_to with epoch) and syncs it. */
+/*
+ * Appends one batch (records, then the seqnum record at seq_to with epoch).
+ * Synced before it returns unless ret_mark is given: then it is only
+ * written, and *ret_mark is what dbd_wal_on_durable() waits for.
+ */
 int dbd_wal_append(struct dbd_wal *w, const struct db_record *records, size_t n, uint64_t seq_from,
-                   uint64_t seq_to, uint32_t epoch);
+                   uint64_t seq_to, uint32_t epoch, uint64_t *ret_mark);
+/*
+ * done runs from event's loop once everything appended up to mark is on disk
+ * (error 0) or the sync failed. A thread of the log's own runs fdatasync, so
+ * the loop goes on meanwhile, and one fdatasync covers every batch written
+ * before it began. done may not run if the log is closed first.
+ */
+typedef void (*dbd_wal_durable_fn)(void *userdata, int error);
+int dbd_wal_on_durable(struct dbd_wal *w, sd_event *event, uint64_t mark, dbd_wal_durable_fn done,
+                       void *userdata);
 /* The log has grown past the size that calls for a snapshot. */
 bool dbd_wal_full(const struct dbd_wal *w);
 /* A snapshot of tdb (the file, consistent now), durable, then an empty log. */

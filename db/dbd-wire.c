@@ -137,6 +137,8 @@ static const struct wire_field txn_fields[] = {
         WIRE_U32(struct dbd_txn_msg, id),
         WIRE_U32(struct dbd_txn_msg, generation),
         WIRE_STRUCT(struct dbd_txn_msg, txn, &db_txn_desc),
+        WIRE_U32(struct dbd_txn_msg, pid),
+        WIRE_U64(struct dbd_txn_msg, lock_id),
 };
 
 static const struct wire_field txn_done_fields[] = {
@@ -177,6 +179,8 @@ static const struct wire_field glock_grant_fields[] = {
         WIRE_U32(struct dbd_glock_grant_msg, pid),
         WIRE_U64(struct dbd_glock_grant_msg, id),
         WIRE_U32(struct dbd_glock_grant_msg, error),
+        WIRE_U32(struct dbd_glock_grant_msg, db_id),
+        WIRE_U64(struct dbd_glock_grant_msg, ready),
 };
 
 static const struct wire_field glock_claim_entry_fields[] = {

@@ -239,6 +239,9 @@ struct dbd_txn_msg {
         uint32_t id;
         uint32_t generation;
         struct db_txn txn;
+        /* DB_TXN_UNLOCK: the g_lock the master releases once this is accepted or refused */
+        uint32_t pid;
+        uint64_t lock_id;
 };
 
 struct dbd_txn_done_msg {
@@ -284,6 +287,14 @@ struct dbd_glock_grant_msg {
         uint32_t pid;
         uint64_t id;
         int32_t error;          /* positive errno: refused (E2BIG, EDEADLK, ENOLCK: a claim lost) */
+        /*
+         * A database's transaction lock (transaction_db_0x%08x): the grantee's
+         * node answers its client once its copy of db_id has every commit
+         * accepted before the grant (seqnum ready), so a lock released at a
+         * commit's acceptance is never read around. db_id 0: any other lock.
+         */
+        uint32_t db_id;
+        uint64_t ready;
 };
 
 struct dbd_glock_claim_entry {

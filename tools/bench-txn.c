@@ -19,10 +19,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench-util.h"
 #include "bench.h"
@@ -52,7 +53,7 @@ static const struct bench_spec ptrans_spec = {
 static const struct bench_spec concurrency_spec = {
         .name = "commit-concurrency",
         .ctdb_name = "commit concurrency",
-        .description = "Run on every node at once: C clients per node (-c, threads) commit\n"
+        .description = "Run on every node at once: C client processes per node (-c) commit\n"
                        "read-modify-writes of a key of their own, in a loop: commits that share\n"
                        "rounds and fsyncs.\n",
         .options = BENCH_OPT_DATABASE | BENCH_OPT_TYPE | BENCH_OPT_CLIENTS,
@@ -210,14 +211,6 @@ int bench_ptrans(int argc, char **argv) {
 
 /* ---- commit-concurrency ------------------------------------------------------------- */
 
-struct committer {
-        struct bench *b;
-        unsigned index;
-        double end;
-        uint64_t commits;
-        int error;
-};
-
 static int commit_own(ctdb_db *db, const char *key) {
         void *value = NULL;
         size_t len = 0;
@@ -239,50 +232,72 @@ static int commit_own(ctdb_db *db, const char *key) {
         return ctdb_txn_commit(t, NULL);
 }
 
-static void *committer_run(void *userdata) {
-        struct committer *c = userdata;
+/* One client process: its own connection and file handle, as each smbd has; writes its count to fd. */
+static _Noreturn void committer_run(struct bench *b, unsigned index, double end, int fd) {
+        const struct bench_options *o = b->opts;
+        int64_t commits = 0;
+        ctdb_db_client *dbc;
+        ctdb_db *db = NULL;
         char key[128];
-        int r = 0;
+        int r;
 
-        snprintf(key, sizeof(key), "%s-%u-%u", c->b->opts->key, c->b->pnn, c->index);
-        while (r >= 0 && bench_now_sec() < c->end) {
-                r = commit_own(c->b->db, key);
+        /* The parent's handle came with fork(): tdb opens a file once per process, so it goes first. */
+        ctdb_db_close(b->db);
+        ctdb_db_client_free(b->dbc);
+        snprintf(key, sizeof(key), "%s-%u-%u", o->key, b->pnn, index);
+        r = ctdb_db_connect(o->db_socket, &dbc);
+        if (r >= 0)
+                r = ctdb_db_attach(dbc, o->dbname, o->kind, &db);
+        while (r >= 0 && bench_now_sec() < end) {
+                r = commit_own(db, key);
                 if (r >= 0)
-                        c->commits++;
+                        commits++;
         }
-        c->error = r;
-        return NULL;
+        if (r < 0)
+                commits = r;
+        (void) !write(fd, &commits, sizeof(commits));
+        _exit(r < 0);
 }
 
 static int commit_concurrency(struct bench *b) {
         unsigned n = b->opts->clients;
-        struct committer *c = calloc(n, sizeof(*c));
-        pthread_t *threads = calloc(n, sizeof(*threads));
         uint64_t total = 0;
-        double start;
-        int r = c && threads ? 0 : -ENOMEM;
+        double start, end;
+        int fds[2], r;
 
-        if (r >= 0 && (r = bench_cluster_wait(b)) < 0)
-                bench_fail(r, "wait for the cluster");
+        if ((r = bench_cluster_wait(b)) < 0)
+                return bench_fail(r, "wait for the cluster");
+        if (pipe(fds) < 0)
+                return bench_fail(-errno, "make a pipe");
         start = bench_now_sec();
-        for (unsigned i = 0; i < n && r >= 0; i++) {
-                c[i] = (struct committer) { .b = b, .index = i, .end = start + b->opts->timelimit };
-                r = -pthread_create(&threads[i], NULL, committer_run, &c[i]);
-                if (r < 0)
-                        n = i;
-        }
+        end = start + b->opts->timelimit;
         for (unsigned i = 0; i < n; i++) {
-                pthread_join(threads[i], NULL);
-                total += c[i].commits;
-                if (c[i].error < 0 && r >= 0)
-                        r = bench_fail(c[i].error, "commit");
+                pid_t pid = fork();
+
+                if (pid < 0)
+                        return bench_fail(-errno, "fork");
+                if (pid == 0)
+                        committer_run(b, i, end, fds[1]);
         }
-        if (r >= 0)
-                printf("Commits[%u]: %.2f commits/sec (%u clients, %" PRIu64 " commits)\n", b->pnn,
-                       total / (bench_now_sec() - start), n, total);
-        free(c);
-        free(threads);
-        return r;
+        close(fds[1]);
+        for (unsigned i = 0; i < n; i++) {
+                int64_t c;
+
+                if (read(fds[0], &c, sizeof(c)) != sizeof(c))
+                        r = -EIO;
+                else if (c < 0 && r >= 0)
+                        r = (int) c;
+                else if (c > 0)
+                        total += (uint64_t) c;
+        }
+        close(fds[0]);
+        while (wait(NULL) > 0)
+                ;
+        if (r < 0)
+                return bench_fail(r, "commit");
+        printf("Commits[%u]: %.2f commits/sec (%u clients, %" PRIu64 " commits)\n", b->pnn,
+               total / (bench_now_sec() - start), n, total);
+        return 0;
 }
 
 int bench_commit_concurrency(int argc, char **argv) {
