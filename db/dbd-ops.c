@@ -38,6 +38,7 @@ struct op_part {
 /* Embedded first in its owner; the owner's destructor calls op_cancel(). */
 struct cluster_op {
         dbd_manager *m;
+        bool here_only;         /* persistent and replicated: this node's copy is all of it */
         struct op_part *parts;
         unsigned outstanding;
         int error;
@@ -114,10 +115,13 @@ static int op_send_all(struct cluster_op *op, const struct wire_desc *desc, void
         if (m->n_vnnmap == 0 || m->frozen)
                 return -EAGAIN;
         for (uint32_t i = 0; i < m->n_vnnmap; i++) {
+                uint32_t to = op->here_only ? m->pnn : m->vnnmap[i];
                 struct peer_request *req;
                 struct op_part *part;
 
-                r = peer_request_new(m->requests, m->vnnmap[i], OP_TIMEOUT_USEC, op_part_done, NULL, &req);
+                if (op->here_only && i > 0)
+                        break;
+                r = peer_request_new(m->requests, to, OP_TIMEOUT_USEC, op_part_done, NULL, &req);
                 if (r < 0)
                         break;
                 part = talloc_zero(req, struct op_part);
@@ -131,7 +135,7 @@ static int op_send_all(struct cluster_op *op, const struct wire_desc *desc, void
                 LIST_PREPEND(op->parts, part);
                 peer_request_set_userdata(req, part);
                 *id = peer_request_id(req);
-                r = dbd_send(m, m->vnnmap[i], desc, msg);
+                r = dbd_send(m, to, desc, msg);
                 if (r < 0) {
                         peer_request_cancel(req);
                         break;
@@ -200,14 +204,15 @@ static int traverse_flush(void *userdata, const struct db_records *batch) {
 struct traverse_walk {
         struct dbd_batch batch;
         struct traverse_send *ts;
+        bool full;
 };
 
 static int traverse_one(void *userdata, const uint8_t *key, size_t key_len, const struct ltdb_header *h,
                         const uint8_t *value, size_t value_len) {
         struct traverse_walk *w = userdata;
 
-        /* Live records of which this node holds the current copy. */
-        if (h->dmaster != w->ts->m->pnn || value_len == 0)
+        /* Live records of which this node holds the current copy (every one of a full copy). */
+        if ((!w->full && h->dmaster != w->ts->m->pnn) || value_len == 0)
                 return 0;
         if (w->ts->max && w->ts->n >= w->ts->max)
                 return 1;
@@ -230,6 +235,7 @@ int dbd_traverse_on_request(void *userdata, const struct wire_header *h, const v
 
                 return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
         }
+        w.full = db->kind != LTDB_VOLATILE;
         dbd_batch_init(&w.batch, db->id, traverse_flush, &ts);
         r = dbd_store_traverse(db->store, traverse_one, &w);
         if (r >= 0)
@@ -250,7 +256,7 @@ int dbd_wipe_on_request(void *userdata, const struct wire_header *h, const void 
         dbd_manager *m = userdata;
         dbd_db *db = dbd_manager_find_id(m, w->db_id);
         struct dbd_ack_msg a = { .id = w->id };
-        int r = !db ? -ENOENT : m->frozen ? -EAGAIN : 0;
+        int r = !db ? -ENOENT : m->frozen ? -EAGAIN : db->kind != LTDB_VOLATILE ? -EINVAL : 0;
 
         /* A client in the middle of a record makes this wait: the caller tries again. */
         if (r >= 0)
@@ -315,7 +321,8 @@ int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t i
         ct = talloc_zero(local_client_ctx(c), struct client_traverse);
         if (!ct)
                 return -ENOMEM;
-        ct->op = (struct cluster_op) { .m = m, .record = client_record, .finished = client_finished };
+        ct->op = (struct cluster_op) { .m = m, .record = client_record, .finished = client_finished,
+                                       .here_only = db->kind != LTDB_VOLATILE };
         ct->c = c;
         ct->id = id;
         dbd_batch_init(&ct->batch, db_id, client_flush, ct);
@@ -392,7 +399,8 @@ static int collect(dbd_db *db, uint32_t max, bool values, dbd_keys_fn keys_done,
         if (!k)
                 return -ENOMEM;
         k->op = (struct cluster_op){
-                .m = m, .max = max, .record = collect_record, .finished = collect_finished
+                .m = m, .max = max, .record = collect_record, .finished = collect_finished,
+                .here_only = db->kind != LTDB_VOLATILE,
         };
         k->values = values;
         k->keys_done = keys_done;
@@ -433,12 +441,64 @@ static int done_destructor(struct done_op *d) {
         return 0;
 }
 
+/*
+ * A persistent or replicated database changes only by commits: its wipe is
+ * one transaction deleting every key this node's copy has (the seqnum rises).
+ */
+struct txn_wipe {
+        dbd_db *db;
+        dbd_done_fn done;
+        void *userdata;
+};
+
+static void on_wipe_committed(void *userdata, int error, uint64_t seqnum) {
+        struct txn_wipe *w = userdata;
+
+        w->done(w->userdata, error);
+        talloc_free(w);
+}
+
+static int wipe_key(void *userdata, const uint8_t *key, size_t key_len, const struct ltdb_header *h,
+                    const uint8_t *value, size_t value_len) {
+        struct dbd_txn_write **writes = userdata;
+        size_t n = talloc_array_length(*writes);
+
+        if (value_len == 0 ||
+            (key_len == sizeof(DB_SEQNUM_KEY) && memcmp(key, DB_SEQNUM_KEY, key_len) == 0))
+                return 0;
+        if (n >= DB_TXN_RECORDS)
+                return -E2BIG;
+        *writes = talloc_realloc(NULL, *writes, struct dbd_txn_write, n + 1);
+        if (!*writes)
+                return -ENOMEM;
+        (*writes)[n] = (struct dbd_txn_write) { .key = talloc_memdup(*writes, key, key_len), .key_len = key_len };
+        return (*writes)[n].key ? 0 : -ENOMEM;
+}
+
+static int wipe_by_transaction(dbd_db *db, dbd_done_fn done, void *userdata) {
+        struct dbd_txn_write *writes = talloc_array(NULL, struct dbd_txn_write, 0);
+        struct txn_wipe *w = talloc_zero(db, struct txn_wipe);
+        int r = writes && w ? dbd_store_traverse(db->store, wipe_key, &writes) : -ENOMEM;
+
+        if (r >= 0) {
+                *w = (struct txn_wipe) { .db = db, .done = done, .userdata = userdata };
+                r = dbd_db_transaction(db, writes, talloc_array_length(writes), on_wipe_committed, w);
+        }
+        talloc_free(writes);
+        if (r < 0)
+                talloc_free(w);
+        return r;
+}
+
 int dbd_db_wipe(dbd_db *db, dbd_done_fn done, void *userdata) {
         dbd_manager *m = db->m;
         struct dbd_wipe_msg w = { .generation = m->generation, .db_id = db->id };
-        struct done_op *d = talloc_zero(db, struct done_op);
+        struct done_op *d;
         int r;
 
+        if (db->kind != LTDB_VOLATILE)
+                return wipe_by_transaction(db, done, userdata);
+        d = talloc_zero(db, struct done_op);
         if (!d)
                 return -ENOMEM;
         d->op = (struct cluster_op) { .m = m, .finished = done_finished };
