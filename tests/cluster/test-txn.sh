@@ -6,6 +6,10 @@
 #               once: afterwards every acknowledged commit is on every node,
 #               whole; every commit refused with a promise (EAGAIN, ENOLINK)
 #               left nothing; the copies and seqnums are alike everywhere
+#   hang-coordinator
+#               the coordinator of the commits goes silent with commits in
+#               flight and comes back as soon as the others recovered: the
+#               same checks as durability
 #   restart     a node restarted alone gets the replicated database back from
 #               the others; a stop and start of every node keeps the
 #               persistent database and empties the replicated one
@@ -17,8 +21,8 @@
 source "$(dirname "$0")/../lib/cluster.sh"
 mode=${1:-}
 case $mode in
-durability | restart | partition | files) ;;
-*) echo "usage: $0 durability|restart|partition|files" >&2; exit 2 ;;
+durability | hang-coordinator | restart | partition | files) ;;
+*) echo "usage: $0 durability|hang-coordinator|restart|partition|files" >&2; exit 2 ;;
 esac
 
 # With CTDB_TEST_KEEP=DIR a failed check first copies the state dir (database
@@ -120,6 +124,52 @@ kill_node() {
         wait_until "node $1's writers are gone" 10 none_running "${pids[@]}"
 }
 
+# all_writers: the pids of every writer started.
+all_writers() {
+        local w pid
+        for w in "${WRITERS[@]}"; do
+                read -r _ _ pid <<<"$w"
+                echo "$pid"
+        done
+}
+# writers_done TIMEOUT_S: every writer finished and the cluster settled; TOTAL
+# is the number of transactions they made.
+writers_done() {
+        local -a all
+        mapfile -t all < <(all_writers)
+        wait_until "every writer finished" "$1" none_running "${all[@]}"
+        wait_until "the cluster settled (no recovery anywhere)" 30 settled
+        TOTAL=$(cat "$OUT"/*.out | wc -l)
+        log "$TOTAL transactions by ${#WRITERS[@]} writers, $(acked_total) acknowledged"
+        log "failed commits by error: $(grep -h '^fail ' "$OUT"/*.out | cut -d' ' -f3- | sort | uniq -c |
+                tr '\n' ';' || true)"
+}
+# verify_writers: every acknowledged commit of every writer is on every node,
+# whole; every refused one left nothing; copies and seqnums are alike.
+verify_writers() {
+        local n w id out
+        for n in 0 1 2; do
+                for w in "${WRITERS[@]}"; do
+                        read -r _ id _ <<<"$w"
+                        out=$("$TXN_TOOL" present "$(file_of "$n" "$DB" persistent)" "$id" \
+                                <"$OUT/$id.out" 2>&1) || fail "node $n: writer $id: $out"
+                done
+                log "ok: node $n holds every acknowledged commit of the ${#WRITERS[@]} writers"
+        done
+        wait_until "the seqnum is equal on every node" 10 seqnums_equal "$DB" persistent 0 1 2
+        log "seqnum $SEQNUM everywhere"
+        copies_alike "$DB" persistent 0 1 2 || {
+                report_differences "$DB" persistent 0 1
+                report_differences "$DB" persistent 0 2
+                fail "the three copies of $DB differ (above: node 0 against 1 and 2)"
+        }
+        log "ok: the three copies of $DB are identical"
+        for n in 0 1 2; do
+                out=$("$TXN_TOOL" check "$(file_of "$n" "$DB" persistent)") || fail "node $n: $out"
+                log "ok: node $n: $out"
+        done
+}
+
 case $mode in
 durability)
         DB=durable.tdb
@@ -167,36 +217,9 @@ durability)
         lc heal "$H"
         wait_until "node $H rejoined after the heal" 30 settled
         restart_killed $(($(acked_total) + 100))
-        all=()
-        for w in "${WRITERS[@]}"; do read -r _ _ pid <<<"$w"; all+=("$pid"); done
-        wait_until "every writer finished" 120 none_running "${all[@]}"
-        wait_until "the cluster settled (no recovery anywhere)" 30 settled
-        total=$(cat "$OUT"/*.out | wc -l)
-        acked=$(acked_total)
-        log "$total transactions by ${#WRITERS[@]} writers, $acked acknowledged"
-        expect "about 1,000 transactions were made ($total)" test "$total" -ge 1000
-        log "failed commits by error: $(grep -h '^fail ' "$OUT"/*.out | cut -d' ' -f3- | sort | uniq -c |
-                tr '\n' ';' || true)"
-        for n in 0 1 2; do
-                for w in "${WRITERS[@]}"; do
-                        read -r _ id _ <<<"$w"
-                        out=$("$TXN_TOOL" present "$(file_of "$n" "$DB" persistent)" "$id" \
-                                <"$OUT/$id.out" 2>&1) || fail "node $n: writer $id: $out"
-                done
-                log "ok: node $n holds every acknowledged commit of the ${#WRITERS[@]} writers"
-        done
-        wait_until "the seqnum is equal on every node" 10 seqnums_equal "$DB" persistent 0 1 2
-        log "seqnum $SEQNUM everywhere"
-        copies_alike "$DB" persistent 0 1 2 || {
-                report_differences "$DB" persistent 0 1
-                report_differences "$DB" persistent 0 2
-                fail "the three copies of $DB differ (above: node 0 against 1 and 2)"
-        }
-        log "ok: the three copies of $DB are identical"
-        for n in 0 1 2; do
-                out=$("$TXN_TOOL" check "$(file_of "$n" "$DB" persistent)") || fail "node $n: $out"
-                log "ok: node $n: $out"
-        done
+        writers_done 120
+        expect "about 1,000 transactions were made ($TOTAL)" test "$TOTAL" -ge 1000
+        verify_writers
         ;;
 restart)
         wait_until "every node's VnnMap lists all three dbds" 20 settled
@@ -254,6 +277,31 @@ restart)
         expect "keep.tdb's seqnum is 7 ($SEQNUM)" test "$SEQNUM" = 7
         expect "node 1 reads r9" test "$(txn 1 get repl.tdb replicated r9)" = w9
         ;;
+hang-coordinator)
+        # Unpaced writers keep a batch of commits in flight when the
+        # coordinator goes silent; the heal comes right after the others
+        # recovered, before they commit much: the recovery then has to choose
+        # between the silent node's copy (its own batch applied) and theirs.
+        DB=hang.tdb
+        wait_until "every node's VnnMap lists all three dbds" 20 settled
+        for n in 0 1 2; do expect "node $n attaches $DB" txn "$n" seqnum "$DB" persistent; done
+        for n in 0 1 2; do
+                start_writer "$n" "h${n}a" 300
+                start_writer "$n" "h${n}b" 300
+        done
+        wait_until "the writers have 100 acknowledged commits" 30 acked_at_least 100
+        mapfile -t KEEP < <(others "$LEADER")
+        lc hang "$LEADER"
+        wait_until "nodes ${KEEP[*]} recovered without the coordinator $LEADER" 30 \
+                vnnmap_is "2 ${KEEP[*]}" "${KEEP[@]}"
+        lc heal "$LEADER"
+        wait_until "node $LEADER rejoined after the heal" 30 settled
+        # A healthy cluster commits again at once (unpaced, hundreds a second).
+        before=$(acked_total)
+        wait_until "commits flow again after the heal" 5 acked_at_least $((before + 50))
+        writers_done 90
+        verify_writers
+        ;;
 partition)
         DB=part.tdb
         wait_until "every node's VnnMap lists all three dbds" 20 settled
@@ -270,8 +318,7 @@ partition)
         expect "node 2 refused promptly ($ms ms)" test "$ms" -lt 3000
         start_writer 0 p0 50
         start_writer 1 p1 50
-        all=()
-        for w in "${WRITERS[@]}"; do read -r _ _ pid <<<"$w"; all+=("$pid"); done
+        mapfile -t all < <(all_writers)
         wait_until "the pair's writers finished" 60 none_running "${all[@]}"
         for id in p0 p1; do
                 expect "writer $id had every commit acknowledged ($(grep -c '^ok ' "$OUT/$id.out") of 50)" \
