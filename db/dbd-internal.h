@@ -198,7 +198,7 @@ int dbd_txn_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *
 bool dbd_txn_handles(uint16_t kind);
 /* Recovery: FREEZE ends every batch; THAW (from coordinator) answers the commits it ended. */
 void dbd_txn_freeze(dbd_manager *m);
-void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator);
+void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator, uint32_t epoch);
 /*
  * For a grant of the g_lock name: when it is a database's transaction lock
  * (DB_TXN_LOCK_NAME), its id and the last seqnum this coordinator accepted

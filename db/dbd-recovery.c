@@ -490,7 +490,8 @@ static void step_next(struct dbd_recovery *rec) {
                 break;
         case STEP_THAW: {
                 struct dbd_thaw_msg t = { .generation = rec->generation, .vnnmap = rec->vnnmap,
-                                          .n_vnnmap = rec->n_vnnmap };
+                                          .n_vnnmap = rec->n_vnnmap,
+                                          .epoch = dbd_persist_next_epoch(rec->copies, rec->n_copies) };
 
                 for (uint32_t i = 0; i < rec->n_vnnmap && r >= 0; i++)
                         if ((r = step_request(rec, rec->vnnmap[i], NULL, &req)) >= 0) {

@@ -64,6 +64,15 @@ static bool persist_beats(const struct dbd_persist_copy *a, const struct dbd_per
         return a->pnn == prefer && b->pnn != prefer;
 }
 
+uint32_t dbd_persist_next_epoch(const struct dbd_persist_copy *copies, size_t n) {
+        uint32_t max = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (copies[i].epoch > max)
+                        max = copies[i].epoch;
+        return max + 1;
+}
+
 int dbd_persist_winner(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t prefer) {
         int best = -1;
 

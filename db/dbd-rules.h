@@ -75,5 +75,8 @@ int dbd_persist_winner(const struct dbd_persist_copy *copies, size_t n, uint32_t
 bool dbd_persist_current(const struct dbd_persist_copy *copies, size_t n, uint32_t db_id, uint32_t pnn,
                          uint32_t prefer);
 
+/* The epoch a recovery stamps every copy with: above every copy's, so it rises across cluster restarts. */
+uint32_t dbd_persist_next_epoch(const struct dbd_persist_copy *copies, size_t n);
+
 /* The node that coordinates a recovery: the leader if it is in the VnnMap, else VnnMap[0]. */
 uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n);

@@ -24,9 +24,12 @@ int dbd_testing_manager_new(void *mem_ctx, sd_event *event, const char *dir, uin
         r = ctdb_config_defaults(d, &config);
         if (r < 0)
                 return r;
+        /* Every database file in dir: a test never touches the system's. */
         config->volatile_db_dir = talloc_strdup(config, dir);
+        config->persistent_db_dir = talloc_strdup(config, dir);
+        config->state_db_dir = talloc_strdup(config, dir);
         config->run_dir = talloc_strdup(config, dir);
-        if (!config->volatile_db_dir || !config->run_dir)
+        if (!config->volatile_db_dir || !config->persistent_db_dir || !config->state_db_dir || !config->run_dir)
                 return -ENOMEM;
         d->event = event;
         d->config = config;

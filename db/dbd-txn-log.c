@@ -71,10 +71,12 @@ static int current_rsn(struct dbd_txn_log *l, const uint8_t *key, uint32_t len, 
         return base(userdata, key, len, ret);
 }
 
-static int overlay_set(struct dbd_txn_log *l, const struct db_record *w) {
+/* *ret_prev: the rsn the overlay had for the key before (0: none), for undoing it. */
+static int overlay_set(struct dbd_txn_log *l, const struct db_record *w, uint64_t *ret_prev) {
         uint32_t hash = ltdb_hash(w->key, w->key_len);
         struct overlay **slot = overlay_slot(l, w->key, w->key_len, hash);
 
+        *ret_prev = *slot ? (*slot)->rsn : 0;
         if (!*slot) {
                 struct overlay *o = talloc_size(l, sizeof(*o) + w->key_len);
 
@@ -86,6 +88,19 @@ static int overlay_set(struct dbd_txn_log *l, const struct db_record *w) {
         }
         (*slot)->rsn = w->rsn;
         return 0;
+}
+
+/* Undoes overlay_set() of w: back to the earlier commit's rsn, or gone if none. */
+static void overlay_undo(struct dbd_txn_log *l, const struct db_record *w, uint64_t prev) {
+        struct overlay **slot = overlay_slot(l, w->key, w->key_len, ltdb_hash(w->key, w->key_len));
+        struct overlay *o = *slot;
+
+        if (o && prev) {
+                o->rsn = prev;
+        } else if (o) {
+                *slot = o->next;
+                talloc_free(o);
+        }
 }
 
 static void overlay_forget(struct dbd_txn_log *l, const struct db_record *w) {
@@ -130,6 +145,7 @@ static struct dbd_txn_entry *entry_copy(struct dbd_txn_log *l, uint32_t origin, 
 int dbd_txn_log_accept(struct dbd_txn_log *l, uint32_t origin, uint32_t id, const struct db_txn *txn,
                        dbd_txn_base_fn base, void *userdata, struct dbd_txn_entry **ret) {
         struct dbd_txn_entry *e;
+        uint64_t *prevs;
 
         for (uint32_t i = 0; i < txn->n_reads; i++) {
                 const struct db_txn_read *rd = &txn->reads[i];
@@ -144,17 +160,23 @@ int dbd_txn_log_accept(struct dbd_txn_log *l, uint32_t origin, uint32_t id, cons
         e = entry_copy(l, origin, id, txn);
         if (!e)
                 return -ENOMEM;
+        prevs = talloc_zero_array(e, uint64_t, e->n_writes ? e->n_writes : 1);
+        if (!prevs) {
+                talloc_free(e);
+                return -ENOMEM;
+        }
         for (uint32_t i = 0; i < e->n_writes; i++) {
-                int r = overlay_set(l, &e->writes[i]);
+                int r = overlay_set(l, &e->writes[i], &prevs[i]);
 
                 if (r < 0) {
-                        /* Entries set so far name this commit's rsn: forget them again. */
-                        for (uint32_t j = 0; j < i; j++)
-                                overlay_forget(l, &e->writes[j]);
+                        /* Back to what the commits before had written, the newest first. */
+                        for (uint32_t j = i; j-- > 0;)
+                                overlay_undo(l, &e->writes[j], prevs[j]);
                         talloc_free(e);
                         return r;
                 }
         }
+        talloc_free(prevs);
         l->seqnum = e->seqnum;
         if (l->tail)
                 l->tail->next = e;

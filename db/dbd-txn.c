@@ -66,6 +66,7 @@ struct dbd_txn_db {
         dbd_db *db;
         uint64_t seqnum;                /* this node's copy */
         uint32_t epoch;
+        uint32_t pre_epoch;             /* the copy's epoch when the recovery froze it */
         bool recovered;                 /* known to every node since the last thaw */
         struct origin_txn *origins;     /* this node's commits in flight */
         /* coordinator */
@@ -90,6 +91,9 @@ struct origin_txn {
 static int origin_destructor(struct origin_txn *o) {
         if (o->req)
                 peer_request_cancel(o->req);
+        /* Freed with its database: the caller's handle must not point here any more. */
+        if (o->commit)
+                o->commit->origin = NULL;
         return 0;
 }
 
@@ -99,6 +103,7 @@ static struct dbd_txn_db *txn_state(dbd_db *db) {
                 if (db->txn) {
                         db->txn->db = db;
                         (void) dbd_store_seqnum(db->store, &db->txn->seqnum, &db->txn->epoch);
+                        db->txn->pre_epoch = db->txn->epoch;
                 }
         }
         return db->txn;
@@ -512,6 +517,9 @@ void dbd_txn_freeze(dbd_manager *m) {
                 }
                 t->n_batches = 0;
                 t->stuck = false;
+                /* The first freeze since the last thaw: what this copy was before any push. */
+                if (t->recovered)
+                        t->pre_epoch = t->epoch;
                 t->recovered = false;
                 for (struct origin_txn *o = t->origins; o; o = o->next) {
                         o->in_doubt = true;
@@ -523,30 +531,41 @@ void dbd_txn_freeze(dbd_manager *m) {
         }
 }
 
-void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator) {
-        int r;
-
+void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator, uint32_t epoch) {
         m->coordinator = coordinator;
         for (size_t i = 0; i < m->n_dbs; i++) {
                 struct dbd_txn_db *t = txn_state(m->dbs[i]);
+                uint32_t copy_epoch = 0;
+                bool same;
+                int r;
 
                 if (!t)
                         continue;
                 /*
-                 * Every copy is the recovered one now: the epoch marks it as of this
-                 * generation, so a node that was not here loses to it later however
-                 * many commits of its own it has (dbd_persist_winner()).
+                 * The recovered copy (pushed here, or this one) continues this
+                 * node's own history only if it is of the epoch this node had:
+                 * then a commit of ours is in it exactly when its seqnum is not
+                 * above the copy's. A copy of a later epoch went on through a
+                 * recovery without us, and its seqnums are other commits.
                  */
-                r = dbd_store_stamp(m->dbs[i]->store, m->generation);
+                (void) dbd_store_seqnum(m->dbs[i]->store, &t->seqnum, &copy_epoch);
+                same = t->pre_epoch == copy_epoch;
+                /*
+                 * Every copy is the recovered one now: the new epoch marks it, so a
+                 * node that was not here loses to it later however many commits of
+                 * its own it has (dbd_persist_winner()).
+                 */
+                r = dbd_store_stamp(m->dbs[i]->store, epoch);
                 if (r < 0)
-                        log_warning("Failed to stamp %s with generation %" PRIu32 ": %s", m->dbs[i]->name,
-                                    m->generation, strerror(-r));
+                        log_warning("Failed to stamp %s with epoch %" PRIu32 ": %s", m->dbs[i]->name, epoch,
+                                    strerror(-r));
                 (void) dbd_store_seqnum(m->dbs[i]->store, &t->seqnum, &t->epoch);
+                t->pre_epoch = t->epoch;
                 dbd_bus_seqnum_changed(m->dbs[i]);
                 t->recovered = true;
                 while (t->origins) {
                         struct origin_txn *o = t->origins;
-                        bool in = o->seqnum != 0 && o->seqnum <= t->seqnum;
+                        bool in = same && o->seqnum != 0 && o->seqnum <= t->seqnum;
 
                         origin_finish(o, in ? 0 : -EAGAIN, o->seqnum);
                 }

@@ -533,6 +533,14 @@ int dbd_wal_checkpoint(struct dbd_wal *w, struct tdb_context *tdb) {
 void dbd_wal_close(struct dbd_wal *w, struct tdb_context *tdb) {
         int fd;
 
+        /* Their owners are going with the database: nobody is left to answer. */
+        while (w->waits) {
+                struct durable_wait *d = w->waits;
+
+                w->waits = d->next;
+                talloc_free(d);
+        }
+        w->waits_tail = &w->waits;
         if (sync_now(w) < 0 || fdatasync(tdb_fd(tdb)) < 0) {
                 log_warning("Failed to sync %s: %m; it is rebuilt at the next start", w->path);
                 return;

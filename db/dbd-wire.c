@@ -131,6 +131,7 @@ static const struct wire_field thaw_fields[] = {
         WIRE_U32(struct dbd_thaw_msg, id),
         WIRE_U32(struct dbd_thaw_msg, generation),
         WIRE_U32_ARRAY(struct dbd_thaw_msg, vnnmap, n_vnnmap, DBD_MAX_NODES),
+        WIRE_U32(struct dbd_thaw_msg, epoch),
 };
 
 static const struct wire_field txn_fields[] = {

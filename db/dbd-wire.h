@@ -233,6 +233,7 @@ struct dbd_thaw_msg {
         uint32_t generation;
         uint32_t n_vnnmap;
         uint32_t *vnnmap;
+        uint32_t epoch;         /* persistent and replicated copies are stamped with it (dbd-txn.c) */
 };
 
 struct dbd_txn_msg {

@@ -8,8 +8,15 @@
  * with dbd's own frames from node 1, the recovery coordinator:
  *   bit 0: FREEZE and ATTACH of FUZZ_DB_NAME in generation FUZZ_GENERATION,
  *   bit 1: then THAW with the VnnMap {0, 1, 2} (record traffic is live),
+ *   bit 3: the ATTACH also has the persistent FUZZ_DB_P_NAME and the
+ *          replicated FUZZ_DB_R_NAME (transactions: TXN, TXN_DONE, UPDATE,
+ *          db.sock's TXN_COMMIT),
+ *   bit 4: clusterd's view says this node is in the quorate part (else a
+ *          commit stops at ENOLINK),
+ *   bit 5: node 0 itself runs the recovery, with the VnnMap {0}: this node
+ *          coordinates the commits and an UPDATE round completes here,
  * so that the seeds reach every handler and the fuzzer need not find the
- * set-up first.
+ * set-up first. Bit 2 is the harness's own.
  */
 
 #include <dirent.h>
@@ -21,6 +28,7 @@
 
 #include <talloc.h>
 
+#include "dbd-internal.h"
 #include "dbd-testing.h"
 #include "dbd-wire.h"
 #include "fuzz.h"
@@ -28,6 +36,8 @@
 #include "ltdb.h"
 
 #define FUZZ_DB_NAME     "fuzz.tdb"
+#define FUZZ_DB_P_NAME   "fuzz-p.tdb"
+#define FUZZ_DB_R_NAME   "fuzz-r.tdb"
 #define FUZZ_GENERATION  7u
 #define FUZZ_COORDINATOR 1u
 
@@ -54,34 +64,51 @@ static void fuzz_dir_cleanup_at_exit(void) {
         (void) rmdir(fuzz_dir);
 }
 
-/* One of dbd's messages from the coordinator, as its tunnel would deliver it. */
-static void fuzz_send(dbd_manager *m, const struct wire_desc *desc, const void *msg) {
+/* One of dbd's messages from src (the coordinator), as its tunnel would deliver it. */
+static void fuzz_send(dbd_manager *m, uint32_t src, const struct wire_desc *desc, const void *msg) {
         uint8_t buf[1024];
         int len = wire_inner_pack_into(desc, msg, buf, sizeof(buf));
 
         CHECK(len > 0);
-        (void) dbd_manager_receive(m, FUZZ_COORDINATOR, buf, (size_t) len);
+        (void) dbd_manager_receive(m, src, buf, (size_t) len);
 }
 
-static void fuzz_setup(dbd_manager *m, uint8_t flags) {
-        struct dbd_db_info db = { .db_id = ltdb_db_id(FUZZ_DB_NAME),
-                                  .kind = LTDB_VOLATILE,
-                                  .name = (char *) FUZZ_DB_NAME,
-                                  .name_len = sizeof(FUZZ_DB_NAME) - 1 };
-        uint32_t vnnmap[] = { 0, 1, 2 };
+#define FUZZ_DB_INFO(db_name, db_kind)                                                       \
+        {                                                                                    \
+                .db_id = ltdb_db_id(db_name), .kind = (db_kind), .name = (char *) (db_name), \
+                .name_len = sizeof(db_name) - 1                                              \
+        }
 
+static void fuzz_setup(dbd_manager *m, uint8_t flags) {
+        struct dbd_db_info dbs[] = {
+                FUZZ_DB_INFO(FUZZ_DB_NAME, LTDB_VOLATILE),
+                FUZZ_DB_INFO(FUZZ_DB_P_NAME, LTDB_PERSISTENT),
+                FUZZ_DB_INFO(FUZZ_DB_R_NAME, LTDB_REPLICATED),
+        };
+        uint32_t vnnmap[] = { 0, 1, 2 };
+        uint32_t src = flags & 32 ? 0 : FUZZ_COORDINATOR, n_dbs = flags & 8 ? 3 : 1;
+
+        /* Past the quorum check to the commit's own rules. */
+        if (flags & 16)
+                m->view = (struct dbd_cluster_view){
+                        .known = true, .leader = src, .generation = FUZZ_GENERATION, .quorate = true
+                };
         if (!(flags & 1))
                 return;
-        fuzz_send(m, &dbd_freeze_desc, &(struct dbd_freeze_msg){ .id = 1, .generation = FUZZ_GENERATION });
-        fuzz_send(
-                m, &dbd_attach_desc,
-                &(struct dbd_attach_msg){ .id = 2, .generation = FUZZ_GENERATION, .dbs = &db, .n_dbs = 1 });
-        CHECK(dbd_manager_find_id(m, db.db_id));
+        fuzz_send(m, src, &dbd_freeze_desc,
+                  &(struct dbd_freeze_msg){ .id = 1, .generation = FUZZ_GENERATION });
+        fuzz_send(m, src, &dbd_attach_desc,
+                  &(struct dbd_attach_msg){
+                          .id = 2, .generation = FUZZ_GENERATION, .dbs = dbs, .n_dbs = n_dbs });
+        for (uint32_t i = 0; i < n_dbs; i++)
+                CHECK(dbd_manager_find_id(m, dbs[i].db_id));
         if (!(flags & 2))
                 return;
-        fuzz_send(m, &dbd_thaw_desc,
-                  &(struct dbd_thaw_msg){
-                          .id = 3, .generation = FUZZ_GENERATION, .vnnmap = vnnmap, .n_vnnmap = 3 });
+        fuzz_send(m, src, &dbd_thaw_desc,
+                  &(struct dbd_thaw_msg){ .id = 3,
+                                          .generation = FUZZ_GENERATION,
+                                          .vnnmap = vnnmap,
+                                          .n_vnnmap = flags & 32 ? 1 : 3 });
 }
 
 /*
@@ -107,6 +134,8 @@ static void *fuzz_start(const uint8_t **data, size_t *size, uint8_t *ret_flags, 
         ctx = talloc_new(NULL);
         CHECK(ctx);
         CHECK(dbd_testing_manager_new(ctx, event, fuzz_dir, 0, 3, ret_m) >= 0);
+        /* The persistent and replicated files too in the fuzzer's own directory, not the system's. */
+        (*ret_m)->persistent_dir = (*ret_m)->state_dir = (*ret_m)->volatile_dir;
         fuzz_setup(*ret_m, *ret_flags);
         *ret_event = event;
         return ctx;

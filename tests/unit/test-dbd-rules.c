@@ -1,7 +1,7 @@
 /*
  * Unit tests of CTDB's record facts (common/ltdb.h: header layout, database
  * ids, lmaster) and of ctdb-dbd's pure migration and recovery rules
- * (db/dbd-rules.c).
+ * (db/dbd-rules.c), persistent copies' (epoch, seqnum) order included.
  */
 
 #undef NDEBUG
@@ -276,6 +276,129 @@ static void test_copy_tie_neither_wins(void) {
         g_assert_false(dbd_copy_wins(&a, &a));
 }
 
+/* ---- persistent and replicated copies in recovery ---------------------------------- */
+
+#define DB_A 0xaaaa0001u
+#define DB_B 0xbbbb0002u
+
+/* The highest epoch wins, even over a higher seqnum: that node missed a recovery. */
+/* A recovery's epoch is above every copy's, whatever generation the cluster restarted with. */
+static void test_persist_next_epoch(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 9, .epoch = 41 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 3, .epoch = 7 },
+        };
+
+        g_assert_cmpuint(dbd_persist_next_epoch(c, 2), ==, 42);
+        g_assert_cmpuint(dbd_persist_next_epoch(c + 1, 1), ==, 8);
+        g_assert_cmpuint(dbd_persist_next_epoch(NULL, 0), ==, 1);
+}
+
+static void test_persist_epoch_first(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 100, .epoch = 4 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 50, .epoch = 7 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 900, .epoch = 6 },
+        };
+
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, 0), ==, 1);
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, 2), ==, 1);
+}
+
+/* At equal epochs the highest seqnum wins, whoever is preferred. */
+static void test_persist_seqnum_second(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 10, .epoch = 3 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 12, .epoch = 3 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 11, .epoch = 3 },
+        };
+
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, 0), ==, 1);
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, 2), ==, 1);
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, CTDB_PNN_NONE), ==, 1);
+}
+
+/* A full tie goes to prefer's copy (the coordinator's: no pull), wherever it is in the list. */
+static void test_persist_tie_to_prefer(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 8, .epoch = 2 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 8, .epoch = 2 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 8, .epoch = 2 },
+        };
+
+        for (uint32_t p = 0; p < 3; p++)
+                g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, p), ==, (int) p);
+        /* Nobody preferred holds it: the first of the equals. */
+        g_assert_cmpint(dbd_persist_winner(c, 3, DB_A, 7), ==, 0);
+        /* prefer's copy that is behind does not win the tie of the others. */
+        {
+                static const struct dbd_persist_copy d[] = {
+                        { .db_id = DB_A, .pnn = 0, .seqnum = 7, .epoch = 2 },
+                        { .db_id = DB_A, .pnn = 1, .seqnum = 8, .epoch = 2 },
+                        { .db_id = DB_A, .pnn = 2, .seqnum = 8, .epoch = 2 },
+                };
+
+                g_assert_cmpint(dbd_persist_winner(d, 3, DB_A, 0), ==, 1);
+        }
+}
+
+/* Only copies of the database asked about count; none at all is -1. */
+static void test_persist_other_dbs(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_B, .pnn = 0, .seqnum = 99, .epoch = 9 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 1, .epoch = 1 },
+                { .db_id = DB_B, .pnn = 1, .seqnum = 5, .epoch = 9 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 2, .epoch = 1 },
+        };
+
+        g_assert_cmpint(dbd_persist_winner(c, 4, DB_A, 1), ==, 3);
+        g_assert_cmpint(dbd_persist_winner(c, 4, DB_B, 1), ==, 0);
+        g_assert_cmpint(dbd_persist_winner(c, 4, 0x12345678, 1), ==, -1);
+        g_assert_cmpint(dbd_persist_winner(NULL, 0, DB_A, 1), ==, -1);
+}
+
+/* A node is current when its copy has the winner's epoch and seqnum: it needs no push. */
+static void test_persist_current(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 20, .epoch = 5 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 20, .epoch = 5 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 19, .epoch = 5 },
+                { .db_id = DB_A, .pnn = 3, .seqnum = 20, .epoch = 4 },
+                { .db_id = DB_B, .pnn = 2, .seqnum = 1, .epoch = 1 },
+        };
+
+        g_assert_true(dbd_persist_current(c, 5, DB_A, 0, 0));
+        g_assert_true(dbd_persist_current(c, 5, DB_A, 1, 0));
+        g_assert_false(dbd_persist_current(c, 5, DB_A, 2, 0));
+        /* Same seqnum, older epoch: another history, replaced. */
+        g_assert_false(dbd_persist_current(c, 5, DB_A, 3, 0));
+        /* No copy of DB_A on node 4 (it did not list it). */
+        g_assert_false(dbd_persist_current(c, 5, DB_A, 4, 0));
+        g_assert_true(dbd_persist_current(c, 5, DB_B, 2, 0));
+        g_assert_false(dbd_persist_current(c, 5, DB_B, 0, 0));
+        g_assert_false(dbd_persist_current(c, 5, 0x12345678, 0, 0));
+        g_assert_false(dbd_persist_current(NULL, 0, DB_A, 0, 0));
+}
+
+/* The winner itself is always current; with a tie every equal copy is. */
+static void test_persist_winner_is_current(void) {
+        static const struct dbd_persist_copy c[] = {
+                { .db_id = DB_A, .pnn = 0, .seqnum = 3, .epoch = 1 },
+                { .db_id = DB_A, .pnn = 1, .seqnum = 3, .epoch = 1 },
+                { .db_id = DB_A, .pnn = 2, .seqnum = 0, .epoch = 0 },
+        };
+
+        for (uint32_t p = 0; p < 3; p++) {
+                int w = dbd_persist_winner(c, 3, DB_A, p);
+
+                g_assert_cmpint(w, >=, 0);
+                g_assert_true(dbd_persist_current(c, 3, DB_A, c[w].pnn, p));
+                g_assert_true(dbd_persist_current(c, 3, DB_A, 0, p));
+                g_assert_true(dbd_persist_current(c, 3, DB_A, 1, p));
+                g_assert_false(dbd_persist_current(c, 3, DB_A, 2, p));
+        }
+}
+
 /* ---- coordinator -------------------------------------------------------------------- */
 
 static void test_coordinator(void) {
@@ -351,6 +474,13 @@ int main(int argc, char **argv) {
         g_test_add_func("/dbd-rules/merge/equal-rsn-real-beats-pointer",
                         test_copy_equal_rsn_real_beats_pointer);
         g_test_add_func("/dbd-rules/merge/tie-neither-wins", test_copy_tie_neither_wins);
+        g_test_add_func("/dbd-rules/persist/epoch-first", test_persist_epoch_first);
+        g_test_add_func("/dbd-rules/persist/seqnum-second", test_persist_seqnum_second);
+        g_test_add_func("/dbd-rules/persist/tie-to-prefer", test_persist_tie_to_prefer);
+        g_test_add_func("/dbd-rules/persist/other-dbs", test_persist_other_dbs);
+        g_test_add_func("/dbd-rules/persist/current", test_persist_current);
+        g_test_add_func("/dbd-rules/persist/winner-is-current", test_persist_winner_is_current);
+        g_test_add_func("/dbd-rules/persist/next-epoch", test_persist_next_epoch);
         g_test_add_func("/dbd-rules/coordinator", test_coordinator);
         g_test_add_func("/dbd-rules/vacuum/decide", test_vacuum_decide);
         g_test_add_func("/dbd-rules/vacuum/drop-copy", test_vacuum_drop_copy);
