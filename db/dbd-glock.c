@@ -376,7 +376,7 @@ static int on_grant(void *userdata, const struct wire_header *h, const void *msg
                         return 0;
                 q->held = true;
                 q->timer = sd_event_source_disable_unref(q->timer);
-                /* A commit accepted before the grant is not in this copy yet: the client reads after it is. */
+                /* A commit accepted before the grant is not in this copy yet: the client waits for it. */
                 if (db && dbd_db_seqnum(db) < a->ready) {
                         q->ready_db = a->db_id;
                         q->ready = a->ready;

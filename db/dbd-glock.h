@@ -58,7 +58,7 @@ int dbd_glock_client_held(dbd_manager *m, struct local_client *c, const char *na
 void dbd_glock_client_forget(dbd_manager *m, uint64_t id);
 void dbd_glock_master_release(dbd_manager *m, const char *name, size_t len, uint32_t pnn, uint32_t pid,
                               uint64_t id);
-/* This node's copy of db_id reached seqnum (db_id 0: a thaw, all): grants that waited for it are answered. */
+/* This node's copy of db_id reached seqnum (db_id 0: a thaw, all): grants waiting for it are answered. */
 void dbd_glock_db_applied(dbd_manager *m, uint32_t db_id, uint64_t seqnum);
 
 /* This node thawed with a new generation that master coordinated: locks are claimed there again. */

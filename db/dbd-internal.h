@@ -204,7 +204,8 @@ void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator, uint32_t epoch);
  * (DB_TXN_LOCK_NAME), its id and the last seqnum this coordinator accepted
  * for it (what the grantee must have applied before it reads); else 0, 0.
  */
-void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id, uint64_t *ret_ready);
+void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id,
+                        uint64_t *ret_ready);
 /* The seqnum and epoch a FREEZE answer lists for db. */
 void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info);
 

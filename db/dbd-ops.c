@@ -471,7 +471,8 @@ static int wipe_key(void *userdata, const uint8_t *key, size_t key_len, const st
         *writes = talloc_realloc(NULL, *writes, struct dbd_txn_write, n + 1);
         if (!*writes)
                 return -ENOMEM;
-        (*writes)[n] = (struct dbd_txn_write) { .key = talloc_memdup(*writes, key, key_len), .key_len = key_len };
+        (*writes)[n] =
+                (struct dbd_txn_write){ .key = talloc_memdup(*writes, key, key_len), .key_len = key_len };
         return (*writes)[n].key ? 0 : -ENOMEM;
 }
 

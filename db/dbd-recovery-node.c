@@ -201,7 +201,8 @@ static int on_push(void *userdata, const struct wire_header *h, const void *msg,
         }
         /* Persistent and replicated: the whole copy is replaced in one tdb transaction. */
         if (db->pushed_generation != p->generation) {
-                r = db->kind == LTDB_VOLATILE ? dbd_store_wipe(db->store) : dbd_store_replace_begin(db->store);
+                r = db->kind == LTDB_VOLATILE ? dbd_store_wipe(db->store)
+                                              : dbd_store_replace_begin(db->store);
                 db->pushed_generation = p->generation;
         }
         for (uint32_t i = 0; i < p->batch.n_records && r >= 0; i++) {

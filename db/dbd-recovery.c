@@ -157,14 +157,16 @@ static void recovery_fail(struct dbd_recovery *rec, int error) {
 static void step_next(struct dbd_recovery *rec);
 
 static int persist_add(struct dbd_recovery *rec, struct peer_request *req, const struct dbd_db_info *info) {
-        struct dbd_persist_copy *c = talloc_realloc(rec, rec->copies, struct dbd_persist_copy, rec->n_copies + 1);
+        struct dbd_persist_copy *c =
+                talloc_realloc(rec, rec->copies, struct dbd_persist_copy, rec->n_copies + 1);
 
         if (!c)
                 return -ENOMEM;
         rec->copies = c;
-        c[rec->n_copies++] = (struct dbd_persist_copy) {
-                .db_id = info->db_id, .pnn = peer_request_pnn(req), .seqnum = info->seqnum, .epoch = info->epoch
-        };
+        c[rec->n_copies++] = (struct dbd_persist_copy){ .db_id = info->db_id,
+                                                        .pnn = peer_request_pnn(req),
+                                                        .seqnum = info->seqnum,
+                                                        .epoch = info->epoch };
         return 0;
 }
 
@@ -368,7 +370,8 @@ static int push_flush(void *userdata, const struct db_records *batch) {
         return r;
 }
 
-/* A record of the winning copy goes as it is to every node that lacks that copy (deletes excepted, as CTDB). */
+/* A record of the winning copy goes as it is to every node that lacks that copy (deletes excepted, as CTDB).
+ */
 static int push_copy(struct dbd_recovery *rec, uint32_t index, struct dbd_batch *batches,
                      const struct merged *e) {
         struct ltdb_header h = { .rsn = e->rec.rsn, .dmaster = e->rec.dmaster, .flags = e->rec.flags };

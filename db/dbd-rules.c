@@ -56,7 +56,8 @@ uint32_t dbd_coordinator(uint32_t leader, const uint32_t *vnnmap, uint32_t n) {
         return vnnmap[0];
 }
 
-static bool persist_beats(const struct dbd_persist_copy *a, const struct dbd_persist_copy *b, uint32_t prefer) {
+static bool persist_beats(const struct dbd_persist_copy *a, const struct dbd_persist_copy *b,
+                          uint32_t prefer) {
         if (a->epoch != b->epoch)
                 return a->epoch > b->epoch;
         if (a->seqnum != b->seqnum)
@@ -77,7 +78,8 @@ int dbd_persist_winner(const struct dbd_persist_copy *copies, size_t n, uint32_t
         int best = -1;
 
         for (size_t i = 0; i < n; i++)
-                if (copies[i].db_id == db_id && (best < 0 || persist_beats(&copies[i], &copies[best], prefer)))
+                if (copies[i].db_id == db_id &&
+                    (best < 0 || persist_beats(&copies[i], &copies[best], prefer)))
                         best = (int) i;
         return best;
 }

@@ -372,7 +372,8 @@ int dbd_store_traverse(struct dbd_store *s, dbd_store_fn fn, void *userdata) {
         int n;
 
         /* Frozen, every chain is ours already; a read traverse would try to take them again. */
-        n = s->frozen && !s->transactional ? tdb_traverse(s->tdb, traverse_one, &t) : tdb_traverse_read(s->tdb, traverse_one, &t);
+        n = s->frozen && !s->transactional ? tdb_traverse(s->tdb, traverse_one, &t)
+                                           : tdb_traverse_read(s->tdb, traverse_one, &t);
         if (n < 0 && t.r == 0)
                 return tdb_errno(s->tdb);
         return t.r;

@@ -29,7 +29,8 @@ int dbd_testing_manager_new(void *mem_ctx, sd_event *event, const char *dir, uin
         config->persistent_db_dir = talloc_strdup(config, dir);
         config->state_db_dir = talloc_strdup(config, dir);
         config->run_dir = talloc_strdup(config, dir);
-        if (!config->volatile_db_dir || !config->persistent_db_dir || !config->state_db_dir || !config->run_dir)
+        if (!config->volatile_db_dir || !config->persistent_db_dir || !config->state_db_dir ||
+            !config->run_dir)
                 return -ENOMEM;
         d->event = event;
         d->config = config;

@@ -51,7 +51,8 @@ int dbd_txn_log_in_flight(const struct dbd_txn_log *l) {
         return l->n_sent > 0;
 }
 
-static struct overlay **overlay_slot(struct dbd_txn_log *l, const uint8_t *key, uint32_t len, uint32_t hash) {
+static struct overlay **overlay_slot(struct dbd_txn_log *l, const uint8_t *key, uint32_t len,
+                                     uint32_t hash) {
         struct overlay **slot = &l->buckets[hash % OVERLAY_BUCKETS];
 
         for (; *slot; slot = &(*slot)->next)

@@ -407,7 +407,8 @@ static int on_txn(void *userdata, const struct wire_header *h, const void *msg, 
         return 0;
 }
 
-void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id, uint64_t *ret_ready) {
+void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *ret_db_id,
+                        uint64_t *ret_ready) {
         char copy[32];
         unsigned id;
         int n = -1;
@@ -425,10 +426,10 @@ void dbd_txn_lock_ready(dbd_manager *m, const char *name, size_t len, uint32_t *
         if (!db || !db->txn)
                 return;
         *ret_db_id = db->id;
-        *ret_ready = db->txn->log && db->txn->log_generation == m->generation ? dbd_txn_log_seqnum(db->txn->log)
-                                                                              : db->txn->seqnum;
+        *ret_ready = db->txn->log && db->txn->log_generation == m->generation
+                             ? dbd_txn_log_seqnum(db->txn->log)
+                             : db->txn->seqnum;
 }
-
 
 /* ---- every node: apply -------------------------------------------------- */
 
@@ -469,9 +470,9 @@ static int on_update(void *userdata, const struct wire_header *h, const void *ms
 
                 if (!ack)
                         return -ENOMEM;
-                *ack = (struct update_ack) { .m = m, .to = h->src, .id = u->id, .generation = u->generation };
-                r = dbd_store_apply_visible(db->store, m->event, u->records, u->n_records, u->seq_to, t->epoch,
-                                            on_durable, ack);
+                *ack = (struct update_ack){ .m = m, .to = h->src, .id = u->id, .generation = u->generation };
+                r = dbd_store_apply_visible(db->store, m->event, u->records, u->n_records, u->seq_to,
+                                            t->epoch, on_durable, ack);
                 if (r != 0)
                         talloc_free(ack);
                 if (r == 0)
@@ -634,9 +635,10 @@ int dbd_db_transaction(dbd_db *db, const struct dbd_txn_write *writes, size_t n,
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++)
-                txn.writes[i] = (struct db_record) { .key = writes[i].key, .key_len = (uint32_t) writes[i].key_len,
-                                                     .value = writes[i].value,
-                                                     .value_len = (uint32_t) writes[i].value_len };
+                txn.writes[i] = (struct db_record){ .key = writes[i].key,
+                                                    .key_len = (uint32_t) writes[i].key_len,
+                                                    .value = writes[i].value,
+                                                    .value_len = (uint32_t) writes[i].value_len };
         *b = (struct bus_commit) { .c.done = on_bus_commit, .done = done, .userdata = userdata };
         r = dbd_txn_commit(db, &txn, &b->c);
         if (r < 0)

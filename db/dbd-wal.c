@@ -313,8 +313,8 @@ static int rebuild(struct dbd_wal *w) {
         if (!tmp_path)
                 return -ENOMEM;
         (void) unlink(tmp_path);
-        rp.tdb = tdb_open(tmp_path, LTDB_HASH_SIZE, TDB_DISALLOW_NESTING | TDB_NOSYNC, O_RDWR | O_CREAT | O_EXCL,
-                          0600);
+        rp.tdb = tdb_open(tmp_path, LTDB_HASH_SIZE, TDB_DISALLOW_NESTING | TDB_NOSYNC,
+                          O_RDWR | O_CREAT | O_EXCL, 0600);
         if (!rp.tdb)
                 return errno > 0 ? -errno : -EIO;
         r = tdb_transaction_start(rp.tdb) < 0 ? -EIO : 0;
@@ -335,8 +335,8 @@ static int rebuild(struct dbd_wal *w) {
                 (void) unlink(tmp_path);
                 return r;
         }
-        log_info("Rebuilt %s after an unclean stop: seqnum %" PRIu64 " (%u logged batches replayed)", w->path,
-                 rp.seqnum, rp.batches);
+        log_info("Rebuilt %s after an unclean stop: seqnum %" PRIu64 " (%u logged batches replayed)",
+                 w->path, rp.seqnum, rp.batches);
         return 0;
 }
 
@@ -412,7 +412,8 @@ int dbd_wal_on_durable(struct dbd_wal *w, sd_event *event, uint64_t mark, dbd_wa
                 return -ENOMEM;
         if (!w->started) {
                 w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                r = w->event_fd < 0 ? -errno : sd_event_add_io(event, &w->source, w->event_fd, EPOLLIN, on_synced, w);
+                r = w->event_fd < 0 ? -errno
+                                    : sd_event_add_io(event, &w->source, w->event_fd, EPOLLIN, on_synced, w);
                 if (r >= 0)
                         r = -pthread_create(&w->thread, NULL, sync_thread, w);
                 if (r < 0) {
@@ -472,9 +473,14 @@ static int snap_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *
         if (s->r < 0 || !(copy = talloc_memdup_any(s->ctx, key.dptr, key.dsize + len + 1)))
                 return s->r = s->r < 0 ? s->r : -ENOMEM, -1;
         memcpy(copy + key.dsize, value, len);
-        s->e.records[s->e.n_records++] = (struct db_record) {
-                .rsn = h.rsn, .dmaster = h.dmaster, .flags = h.flags, .key = copy, .key_len = (uint32_t) key.dsize,
-                .value = copy + key.dsize, .value_len = (uint32_t) len,
+        s->e.records[s->e.n_records++] = (struct db_record){
+                .rsn = h.rsn,
+                .dmaster = h.dmaster,
+                .flags = h.flags,
+                .key = copy,
+                .key_len = (uint32_t) key.dsize,
+                .value = copy + key.dsize,
+                .value_len = (uint32_t) len,
         };
         s->bytes += key.dsize + len + 32u;
         return 0;

@@ -247,7 +247,8 @@ const struct wire_desc dbd_glock_entries_desc =
         WIRE_DESC(DBD_MSG_GLOCK_ENTRIES, struct dbd_glock_entries_msg, glock_entries_fields);
 
 const struct wire_desc dbd_txn_desc = WIRE_DESC(DBD_MSG_TXN, struct dbd_txn_msg, txn_fields);
-const struct wire_desc dbd_txn_done_desc = WIRE_DESC(DBD_MSG_TXN_DONE, struct dbd_txn_done_msg, txn_done_fields);
+const struct wire_desc dbd_txn_done_desc =
+        WIRE_DESC(DBD_MSG_TXN_DONE, struct dbd_txn_done_msg, txn_done_fields);
 const struct wire_desc dbd_update_desc = WIRE_DESC(DBD_MSG_UPDATE, struct dbd_update_msg, update_fields);
 
 WIRE_DEFINE_KIND_LOOKUPS(DBD_MSG_KINDS, dbd_msg_desc_by_kind, dbd_msg_kind_to_string)

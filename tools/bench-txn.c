@@ -79,8 +79,9 @@ static int loop_once(struct bench *b, uint32_t *counters, uint64_t *ret_conflict
                 r = ctdb_txn_fetch(t, key, strlen(key), &value, &len);
                 memset(counters, 0, b->num_nodes * sizeof(uint32_t));
                 if (r >= 0)
-                        memcpy(counters, value, len < b->num_nodes * sizeof(uint32_t) ? len
-                                                                                : b->num_nodes * sizeof(uint32_t));
+                        memcpy(counters, value,
+                               len < b->num_nodes * sizeof(uint32_t) ? len
+                                                                     : b->num_nodes * sizeof(uint32_t));
                 free(value);
                 if (r < 0 && r != -ENOENT) {
                         ctdb_txn_cancel(t);
@@ -124,7 +125,8 @@ static int transaction_loop(struct bench *b) {
                         break;
                 }
                 n++;
-                /* CTDB's check: what this node committed shows every node's counter at least as high as before. */
+                /* CTDB's check: what this node committed shows every node's counter at least as high as
+                 * before. */
                 for (uint32_t i = 0; b->pnn == 0 && i < b->num_nodes; i++) {
                         if (counters[i] < seen[i]) {
                                 fprintf(stderr, "Counter reduced for node %u: %u -> %u\n", i, seen[i],

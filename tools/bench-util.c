@@ -84,9 +84,11 @@ static void help(const struct bench_spec *spec) {
                 printf("     --readonly        First switch on read-only delegations (SetReadOnly)\n"
                        "                       and read with read-only copies\n");
         if (o & BENCH_OPT_TYPE)
-                printf("  -T --type=TYPE       Database type, persistent or replicated (default persistent)\n");
+                printf("  -T --type=TYPE       Database type, persistent or replicated (default "
+                       "persistent)\n");
         if (o & BENCH_OPT_CLIENTS)
-                printf("  -c --clients=C       Clients per node, each with its own connection (default 1)\n");
+                printf("  -c --clients=C       Clients per node, each with its own connection (default "
+                       "1)\n");
         if (o & BENCH_OPT_WATCH)
                 printf("     --watch-bus=ADDR  A node's system bus to watch (repeat for each node;\n"
                        "                       default this node's)\n");
