@@ -125,8 +125,7 @@ static int transaction_loop(struct bench *b) {
                         break;
                 }
                 n++;
-                /* CTDB's check: what this node committed shows every node's counter at least as high as
-                 * before. */
+                /* CTDB's check: after every commit no node's counter is lower than it was. */
                 for (uint32_t i = 0; b->pnn == 0 && i < b->num_nodes; i++) {
                         if (counters[i] < seen[i]) {
                                 fprintf(stderr, "Counter reduced for node %u: %u -> %u\n", i, seen[i],
