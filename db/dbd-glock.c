@@ -359,7 +359,7 @@ void dbd_glock_client_gone(dbd_manager *m, struct local_client *c) {
 static int on_grant(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                     size_t len) {
         const struct dbd_glock_grant_msg *a = msg;
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
         struct glock_req *q;
 
         /* Of another generation or master: the claim after this node's thaw settles it. */
@@ -433,7 +433,7 @@ static int master_check(struct dbd_glock *g, uint32_t generation, const struct w
 static int on_lock(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                    size_t len) {
         const struct dbd_glock_lock_msg *l = msg;
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
         int r = master_check(g, l->generation, h, payload, len);
 
         if (r <= 0)
@@ -455,7 +455,7 @@ static void claims_done(struct dbd_glock *g) {
 }
 
 static int on_claim_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
 
         log_warning("%u node(s) did not claim their g_locks in time; granting without them", g->n_awaited);
         claims_done(g);
@@ -465,7 +465,7 @@ static int on_claim_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_claim(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                     size_t len) {
         const struct dbd_glock_claim_msg *c = msg;
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
         int r = master_check(g, c->generation, h, payload, len);
         uint8_t *st;
 
@@ -540,7 +540,7 @@ static int list_table(struct dbd_glock *g, void *ctx, struct db_glock_entries *r
 static int on_list(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                    size_t len) {
         const struct dbd_glock_list_msg *l = msg;
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
         _cleanup_talloc_ void *tmp = talloc_new(NULL);
         struct dbd_glock_entries_msg a = { .id = l->id, .generation = g->m->generation };
         int r = is_master(g) ? list_table(g, tmp, &a.list) : -ESRCH;
@@ -554,13 +554,13 @@ static int on_list(void *userdata, const struct wire_header *h, const void *msg,
 static int on_entries(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                       size_t len) {
         const struct dbd_glock_entries_msg *a = msg;
-        struct dbd_glock *g = userdata;
+        struct dbd_glock *g = ((dbd_manager *) userdata)->glock;
 
         (void) peer_requests_complete(g->m->requests, h->src, a->id, &a->list);
         return 0;
 }
 
-static const struct wire_handler glock_handlers[] = {
+const struct wire_handler dbd_glock_handlers[] = {
         { DBD_MSG_GLOCK_LOCK, &dbd_glock_lock_desc, on_lock },
         { DBD_MSG_GLOCK_UNLOCK, &dbd_glock_unlock_desc, on_lock },
         { DBD_MSG_GLOCK_GRANT, &dbd_glock_grant_desc, on_grant },
@@ -568,16 +568,7 @@ static const struct wire_handler glock_handlers[] = {
         { DBD_MSG_GLOCK_LIST, &dbd_glock_list_desc, on_list },
         { DBD_MSG_GLOCK_ENTRIES, &dbd_glock_entries_desc, on_entries },
 };
-
-bool dbd_glock_handles(uint16_t kind) {
-        return kind >= DBD_MSG_GLOCK_LOCK && kind <= DBD_MSG_GLOCK_ENTRIES;
-}
-
-int dbd_glock_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        _cleanup_talloc_ void *tmp = talloc_new(NULL);
-
-        return wire_dispatch(glock_handlers, ELEMENTSOF(glock_handlers), tmp, h, payload, len, m->glock);
-}
+const size_t dbd_glock_n_handlers = ELEMENTSOF(dbd_glock_handlers);
 
 /* ---- listing ------------------------------------------------------------- */
 

@@ -64,5 +64,6 @@ void dbd_glock_db_applied(dbd_manager *m, uint32_t db_id, uint64_t seqnum);
 /* This node thawed with a new generation that master coordinated: locks are claimed there again. */
 void dbd_glock_thaw(dbd_manager *m, uint32_t master);
 
-bool dbd_glock_handles(uint16_t kind);
-int dbd_glock_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
+/* GLOCK_* kinds' handlers (userdata: the manager). */
+extern const struct wire_handler dbd_glock_handlers[];
+extern const size_t dbd_glock_n_handlers;

@@ -146,8 +146,9 @@ void dbd_waiter_cancel(struct dbd_waiter *w);
 int dbd_migrate_take(dbd_db *db, const uint8_t *key, size_t key_len, uint64_t rsn, uint32_t flags,
                      const uint8_t *value, size_t value_len);
 /* Frames of the record kinds from the tunnel. */
-int dbd_migrate_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
-bool dbd_migrate_handles(uint16_t kind);
+/* The record kinds' handlers (userdata: the manager), dispatched by dbd_manager_receive(). */
+extern const struct wire_handler dbd_migrate_handlers[];
+extern const size_t dbd_migrate_n_handlers;
 /* Recovery froze the databases: everything in flight is forgotten, waiters stay. */
 void dbd_migrate_freeze(dbd_manager *m);
 /* Thawed (new generation): every waiter starts again. */
@@ -167,8 +168,9 @@ struct dbd_sink {
 
 /* clusterd's view changed: coordinate a recovery if it is ours to run. */
 void dbd_recovery_view_changed(dbd_manager *m);
-int dbd_recovery_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
-bool dbd_recovery_handles(uint16_t kind);
+/* The recovery-time kinds' handlers (dbd-recovery-node.c; userdata: the manager). */
+extern const struct wire_handler dbd_recovery_handlers[];
+extern const size_t dbd_recovery_n_handlers;
 /* Ends the recovery this node coordinates, if any (its requests are cancelled). */
 void dbd_recovery_free(dbd_manager *m);
 
@@ -194,8 +196,8 @@ int dbd_txn_commit(dbd_db *db, const struct db_txn *txn, struct dbd_commit *c);
 void dbd_commit_cancel(struct dbd_commit *c);
 /* Whether commits (and attaching clients) are served: the database is in this node's last recovery. */
 bool dbd_db_txn_ready(dbd_db *db);
-int dbd_txn_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len);
-bool dbd_txn_handles(uint16_t kind);
+extern const struct wire_handler dbd_txn_handlers[];
+extern const size_t dbd_txn_n_handlers;
 /* Recovery: FREEZE ends every batch; THAW (from coordinator) answers the commits it ended. */
 void dbd_txn_freeze(dbd_manager *m);
 void dbd_txn_thaw(dbd_manager *m, uint32_t coordinator, uint32_t epoch);

@@ -107,6 +107,17 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
         return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
 }
 
+/* The modules that handle dbd's kinds from other nodes; each handler gets the manager. */
+static const struct {
+        const struct wire_handler *handlers;
+        const size_t *n;
+} modules[] = {
+        { dbd_migrate_handlers, &dbd_migrate_n_handlers },
+        { dbd_txn_handlers, &dbd_txn_n_handlers },
+        { dbd_recovery_handlers, &dbd_recovery_n_handlers },
+        { dbd_glock_handlers, &dbd_glock_n_handlers },
+};
+
 int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
         struct wire_header h = { .src = src, .srvid = CTDB_TUNNEL_DBD };
         int kind = wire_inner_kind(data, len);
@@ -117,14 +128,13 @@ int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_
         h.length = (uint32_t) len;
         data += WIRE_INNER_PREFIX_SIZE;
         len -= WIRE_INNER_PREFIX_SIZE;
-        if (dbd_migrate_handles(h.kind))
-                return dbd_migrate_receive(m, &h, data, len);
-        if (dbd_txn_handles(h.kind))
-                return dbd_txn_receive(m, &h, data, len);
-        if (dbd_recovery_handles(h.kind))
-                return dbd_recovery_receive(m, &h, data, len);
-        if (dbd_glock_handles(h.kind))
-                return dbd_glock_receive(m, &h, data, len);
+        for (size_t i = 0; i < ELEMENTSOF(modules); i++)
+                for (size_t j = 0; j < *modules[i].n; j++)
+                        if (modules[i].handlers[j].kind == h.kind) {
+                                _cleanup_talloc_ void *tmp = talloc_new(NULL);
+
+                                return wire_dispatch(modules[i].handlers, *modules[i].n, tmp, &h, data, len, m);
+                        }
         return -ENOMSG;
 }
 

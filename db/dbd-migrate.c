@@ -254,7 +254,7 @@ static int on_value_msg(void *userdata, const struct wire_header *h, const void 
         return 0;
 }
 
-static const struct wire_handler migrate_handlers[] = {
+const struct wire_handler dbd_migrate_handlers[] = {
         { DBD_MSG_MIGRATE, &dbd_migrate_desc, on_migrate },
         { DBD_MSG_RECORD, &dbd_record_desc, on_record },
         { DBD_MSG_DMASTER, &dbd_dmaster_desc, on_dmaster },
@@ -263,17 +263,4 @@ static const struct wire_handler migrate_handlers[] = {
         { DBD_MSG_VALUE, &dbd_value_desc, on_value_msg },
         { DBD_MSG_REVOKE, &dbd_revoke_desc, on_revoke },
 };
-
-bool dbd_migrate_handles(uint16_t kind) {
-        for (size_t i = 0; i < ELEMENTSOF(migrate_handlers); i++)
-                if (migrate_handlers[i].kind == kind)
-                        return true;
-        return false;
-}
-
-int dbd_migrate_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        _cleanup_talloc_ void *tmp = talloc_new(NULL);
-
-        return wire_dispatch(migrate_handlers, ELEMENTSOF(migrate_handlers), tmp, h, payload, len, m);
-}
-
+const size_t dbd_migrate_n_handlers = ELEMENTSOF(dbd_migrate_handlers);

@@ -270,7 +270,7 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         return 0;
 }
 
-static const struct wire_handler recovery_handlers[] = {
+const struct wire_handler dbd_recovery_handlers[] = {
         { DBD_MSG_FREEZE, &dbd_freeze_desc, on_freeze },
         { DBD_MSG_ATTACH, &dbd_attach_desc, on_attach },
         { DBD_MSG_PULL, &dbd_pull_desc, on_pull },
@@ -283,16 +283,4 @@ static const struct wire_handler recovery_handlers[] = {
         { DBD_MSG_VACUUM, &dbd_vacuum_desc, dbd_vacuum_on_vacuum },
         { DBD_MSG_PURGE, &dbd_purge_desc, dbd_vacuum_on_purge },
 };
-
-bool dbd_recovery_handles(uint16_t kind) {
-        for (size_t i = 0; i < ELEMENTSOF(recovery_handlers); i++)
-                if (recovery_handlers[i].kind == kind)
-                        return true;
-        return false;
-}
-
-int dbd_recovery_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        _cleanup_talloc_ void *tmp = talloc_new(NULL);
-
-        return wire_dispatch(recovery_handlers, ELEMENTSOF(recovery_handlers), tmp, h, payload, len, m);
-}
+const size_t dbd_recovery_n_handlers = ELEMENTSOF(dbd_recovery_handlers);

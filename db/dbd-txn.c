@@ -584,24 +584,12 @@ void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info) {
         }
 }
 
-static const struct wire_handler txn_handlers[] = {
+const struct wire_handler dbd_txn_handlers[] = {
         { DBD_MSG_TXN, &dbd_txn_desc, on_txn },
         { DBD_MSG_TXN_DONE, &dbd_txn_done_desc, on_txn_done },
         { DBD_MSG_UPDATE, &dbd_update_desc, on_update },
 };
-
-bool dbd_txn_handles(uint16_t kind) {
-        for (size_t i = 0; i < ELEMENTSOF(txn_handlers); i++)
-                if (txn_handlers[i].kind == kind)
-                        return true;
-        return false;
-}
-
-int dbd_txn_receive(dbd_manager *m, const struct wire_header *h, const uint8_t *payload, size_t len) {
-        _cleanup_talloc_ void *tmp = talloc_new(NULL);
-
-        return wire_dispatch(txn_handlers, ELEMENTSOF(txn_handlers), tmp, h, payload, len, m);
-}
+const size_t dbd_txn_n_handlers = ELEMENTSOF(dbd_txn_handlers);
 
 /* ---- the control plane's transaction ------------------------------------ */
 
