@@ -4,20 +4,20 @@
  * origin) to the commit coordinator of the generation, the node whose dbd ran
  * its recovery (it sent THAW), as TXN. The coordinator checks the commit's
  * reads against everything it accepted before (dbd-txn-log.c), gives it the
- * next seqnum, and sends the commits it accepted as one UPDATE to every node
- * of the VnnMap, itself included; each applies the whole batch in one tdb
- * transaction (fsync'd for persistent databases) where its seqnum is the
- * batch's first and ACKs. When every node has, each origin gets TXN_DONE and
- * the next batch goes: commits that arrive while a batch is out share the next
- * round and the next fsync (group commit).
+ * next seqnum, and sends the commits it accepted as UPDATEs (two at most out
+ * at once) to every node of the VnnMap, itself included; each applies a batch
+ * in one tdb transaction where its seqnum is the batch's first, and ACKs once
+ * the batch is durable (dbd-wal.h). When every node has, each origin gets
+ * TXN_DONE: commits that arrive while batches are out share the next round
+ * and the next fsync (group commit).
  *
- * A recovery ends whatever is in flight. The recovery keeps the copy with the
- * highest (epoch, seqnum) and every copy of it is alike, so a commit is in
- * the recovered copy exactly when its seqnum is not above the recovered
- * seqnum: at the thaw each origin answers its commits that way, success or
- * -EAGAIN (nothing of it anywhere). An origin learns its commit's seqnum from
- * the UPDATE it applies; one whose UPDATE never reached it counts as not
- * committed.
+ * A recovery ends whatever is in flight. It keeps the copy with the highest
+ * (epoch, seqnum), and every copy of it is alike; at the thaw each origin
+ * answers the commits it ended: where the recovered copy continues this
+ * node's history, a commit is in it exactly when its seqnum is not above the
+ * recovered one (success), else it is not (-EAGAIN: nothing of it anywhere).
+ * An origin learns its commit's seqnum from the UPDATE it applies; one whose
+ * UPDATE never reached it counts as not committed.
  */
 
 #include <errno.h>
