@@ -421,6 +421,8 @@ static const struct verb verbs[] = {
         { "db", 2, 8, "VERB ...", "Databases (see below)", verb_db, NULL, NULL, DBD_BUS_NAME, "ctdb-dbd" },
         { "glock", 2, 2, "list", "Cluster-wide g_locks (see below)", verb_glock, NULL, NULL, DBD_BUS_NAME,
           "ctdb-dbd" },
+        { "ip", 2, 16, "plan ...", "Public addresses (see below)", NULL, NULL, NULL, NULL, NULL,
+          verb_ip_offline },
 };
 
 static void help(void) {
@@ -442,6 +444,7 @@ static void help(void) {
                "      actions {ok:true, verb, pnn[, seconds]}; failures {ok:false, error, message}.\n");
         help_db();
         help_glock();
+        help_ip();
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -520,6 +523,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        if (v->offline)
+                return v->offline(n, argv + optind);
         if (v->bus_name) {
                 arg_bus_name = v->bus_name;
                 arg_daemon = v->daemon;

@@ -27,6 +27,8 @@ struct verb {
         const char *failure;            /* verb_plain: what failed, for the message */
         const char *bus_name;           /* the daemon the verb talks to; NULL: ctdb-clusterd */
         const char *daemon;
+        /* A verb that needs no bus: run instead of run(), with the verb's own arguments. */
+        int (*offline)(int argc, char **argv);
 };
 
 /* s as a JSON string (quotes, backslashes and control characters escaped). */
@@ -41,6 +43,10 @@ int parse_u32(const char *s, const char *what, uint32_t *ret);
 /* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky|ptrans|seqnum`. */
 int verb_db(sd_bus *bus, const struct verb *v, int argc, char **argv);
 void help_db(void);
+
+/* ctdbctl-ip.c: `ip plan --flags ... --input FILE` (the ip verb's argv, "ip" first). */
+int verb_ip_offline(int argc, char **argv);
+void help_ip(void);
 
 /* ctdbctl-glock.c: `glock list`. */
 int verb_glock(sd_bus *bus, const struct verb *v, int argc, char **argv);

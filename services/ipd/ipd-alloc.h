@@ -6,14 +6,13 @@
  * `ctdbctl ip plan` prints, and what tests/unit/test-ipd-alloc.c checks. It is
  * CTDB's LCP2 (ctdb/server/ipalloc_lcp2.c; ../shared/notes/ctdb-ip-failover.md
  * section 1) with its rules kept, so that on CTDB's own inputs it gives CTDB's
- * answers, and two of its faults fixed:
- *   - the distance of two addresses is the length of their common prefix
- *     (CTDB sums the leading zeros of every 32-bit word, so IPv6 addresses of
- *     different subnets look almost alike); for IPv4 both are the same;
- *   - the failback tries every node with an imbalance as the source of a
- *     move, most imbalanced first, so that with disjoint groups of nodes a
- *     returning node of the smaller group is not left empty (lcp2.010's
- *     comment: CTDB's looks at candidates of the most imbalanced one).
+ * answers (every one of ctdb/tests/UNIT/takeover's lcp2 cases, compared with
+ * CTDB 4.17's ctdb_takeover_tests), and one of its faults fixed: the distance
+ * of two addresses is the length of their common prefix, where CTDB sums the
+ * leading zeros of every 32-bit word, so that IPv6 addresses of different
+ * subnets look almost alike to it; for IPv4 both are the same. With disjoint
+ * groups of nodes the failback tries every imbalanced node as a source, as
+ * CTDB 4.17's does (lcp2.010's comment tells of a version that did not).
  * The balance figure is LCP2's: per node, the sum over pairs of its addresses
  * of the squared distance, in 64 bits.
  */
