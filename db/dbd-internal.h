@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cluster-view.h"
 #include "dbd-manager.h"
 #include "dbd-store.h"
 #include "dbd-wire.h"
@@ -45,18 +46,6 @@ struct dbd_db {
         struct dbd_txn_db *txn;         /* persistent and replicated: commits (dbd-txn.c) */
 };
 
-/* What clusterd publishes, as last read from its bus object. */
-struct dbd_cluster_view {
-        bool known;
-        uint32_t this_node;
-        uint32_t leader;
-        uint32_t generation;
-        bool recovering;
-        bool quorate;
-        uint32_t n_vnnmap;
-        uint32_t *vnnmap;
-};
-
 struct dbd_manager {
         struct daemon_context *d;
         sd_event *event;
@@ -82,10 +71,9 @@ struct dbd_manager {
         /* The node whose dbd ran the last recovery (sent THAW): it coordinates the commits. */
         uint32_t coordinator;
 
-        struct dbd_cluster_view view;
-        sd_bus_slot *view_match;
-        sd_bus_slot *view_owner_match;
-        sd_bus_slot *view_call;
+        /* What clusterd publishes, as last read (a copy; vnnmap talloc'd on the manager). */
+        struct cluster_view view;
+        struct cluster_view_watch *view_watch;
 
         struct dp_client *dp;
         struct peer_requests *requests;

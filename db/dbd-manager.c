@@ -229,146 +229,31 @@ uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len) {
 
 /* ---- clusterd's view ---------------------------------------------------- */
 
-static int view_read_property(struct dbd_cluster_view *v, void *mem_ctx, sd_bus_message *msg,
-                              const char *name) {
-        if (strcmp(name, "ThisNode") == 0)
-                return sd_bus_message_read(msg, "v", "u", &v->this_node);
-        if (strcmp(name, "Leader") == 0)
-                return sd_bus_message_read(msg, "v", "u", &v->leader);
-        if (strcmp(name, "Generation") == 0)
-                return sd_bus_message_read(msg, "v", "u", &v->generation);
-        if (strcmp(name, "Recovering") == 0) {
-                int b;
-                int r = sd_bus_message_read(msg, "v", "b", &b);
+static void on_view_changed(void *userdata, const struct cluster_view *v) {
+        dbd_manager *m = userdata;
+        uint32_t *vnnmap = talloc_memdup_any(m, v->vnnmap, v->n_vnnmap * sizeof(uint32_t));
 
-                v->recovering = b;
-                return r;
-        }
-        if (strcmp(name, "Quorate") == 0) {
-                int b;
-                int r = sd_bus_message_read(msg, "v", "b", &b);
-
-                v->quorate = b;
-                return r;
-        }
-        if (strcmp(name, "VnnMap") == 0) {
-                const void *a;
-                size_t size;
-                int r = sd_bus_message_enter_container(msg, 'v', "au");
-
-                if (r >= 0)
-                        r = sd_bus_message_read_array(msg, 'u', &a, &size);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-                talloc_free(v->vnnmap);
-                v->n_vnnmap = (uint32_t) (size / sizeof(uint32_t));
-                v->vnnmap = talloc_memdup_any(mem_ctx, a, size);
-                return v->vnnmap ? 0 : -ENOMEM;
-        }
-        return sd_bus_message_skip(msg, "v");
-}
-
-/* a{sv} of the Manager's properties, as GetAll answers and PropertiesChanged carries. */
-static int view_read(dbd_manager *m, sd_bus_message *msg) {
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-
-        while (r > 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(msg, "s", &name);
-                if (r >= 0)
-                        r = view_read_property(&m->view, m, msg, name);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r >= 0)
-                        r = 1;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        return r;
-}
-
-static void view_changed(dbd_manager *m) {
+        if (v->n_vnnmap && !vnnmap)
+                return (void) log_oom();
+        talloc_free(m->view.vnnmap);
+        m->view = *v;
+        m->view.vnnmap = vnnmap;
         log_debug("clusterd: generation %" PRIu32 "%s, leader %" PRIu32 ", %" PRIu32 " in the VnnMap",
-                  m->view.generation, m->view.recovering ? " (recovering)" : "", m->view.leader,
-                  m->view.n_vnnmap);
+                  v->generation, v->recovering ? " (recovering)" : "", v->leader, v->n_vnnmap);
         dbd_recovery_view_changed(m);
 }
 
-static int on_view_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+static void on_view_gone(void *userdata) {
         dbd_manager *m = userdata;
-        const char *iface;
-        int r;
 
-        r = sd_bus_message_read(msg, "s", &iface);
-        if (r < 0 || strcmp(iface, CLUSTERD_MANAGER_IFACE) != 0)
-                return 0;
-        r = view_read(m, msg);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
-        if (m->view.known)
-                view_changed(m);
-        return 0;
+        log_warning("ctdb-clusterd left the bus; records wait for its return");
+        m->view.known = false;
 }
 
-static int on_view_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        dbd_manager *m = userdata;
-        int r;
-
-        m->view_call = sd_bus_slot_unref(m->view_call);
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                log_debug("clusterd is not on the bus yet: %s", sd_bus_message_get_error(reply)->message);
-                return 0;
-        }
-        r = view_read(m, reply);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
-        m->view.known = true;
-        view_changed(m);
-        return 0;
-}
-
-static int view_load(dbd_manager *m) {
-        m->view_call = sd_bus_slot_unref(m->view_call);
-        return sd_bus_call_method_async(m->bus, &m->view_call, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                        "org.freedesktop.DBus.Properties", "GetAll", on_view_all, m, "s",
-                                        CLUSTERD_MANAGER_IFACE);
-}
-
-static int on_clusterd_owner(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        dbd_manager *m = userdata;
-        const char *name, *old, *new;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || strcmp(name, CLUSTERD_BUS_NAME) != 0)
-                return 0;
-        if (*new) {
-                log_info("ctdb-clusterd is on the bus; reading its state");
-                (void) view_load(m);
-        } else {
-                log_warning("ctdb-clusterd left the bus; records wait for its return");
-                m->view.known = false;
-        }
-        return 0;
-}
-
-static int view_watch(dbd_manager *m) {
-        int r;
-
-        r = sd_bus_match_signal_async(m->bus, &m->view_match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                      on_view_changed, NULL, m);
-        if (r >= 0)
-                r = sd_bus_add_match_async(m->bus, &m->view_owner_match,
-                                           "type='signal',sender='org.freedesktop.DBus',"
-                                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                           "arg0='" CLUSTERD_BUS_NAME "'",
-                                           on_clusterd_owner, NULL, m);
-        if (r >= 0)
-                r = view_load(m);
-        return r;
-}
+static const struct cluster_view_ops view_ops = {
+        .changed = on_view_changed,
+        .gone = on_view_gone,
+};
 
 static int on_recover_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         if (sd_bus_message_is_method_error(reply, NULL))
@@ -549,9 +434,7 @@ static int manager_destructor(dbd_manager *m) {
         /* Databases first: their waiters are answered while the sockets are still there. */
         while (m->n_dbs > 0)
                 talloc_free(m->dbs[--m->n_dbs]);
-        m->view_match = sd_bus_slot_unref(m->view_match);
-        m->view_owner_match = sd_bus_slot_unref(m->view_owner_match);
-        m->view_call = sd_bus_slot_unref(m->view_call);
+        TALLOC_FREE(m->view_watch);
         m->freeze_timer = sd_event_source_disable_unref(m->freeze_timer);
         m->vacuum_timer = sd_event_source_disable_unref(m->vacuum_timer);
         m->self_event = sd_event_source_disable_unref(m->self_event);
@@ -614,7 +497,7 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
 }
 
 int dbd_manager_start(dbd_manager *m) {
-        int r = view_watch(m);
+        int r = cluster_view_watch_new(m, m->bus, &view_ops, m, &m->view_watch);
 
         if (r < 0)
                 return log_error_errno(r, "Failed to watch ctdb-clusterd: %m");

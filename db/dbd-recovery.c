@@ -433,7 +433,7 @@ static int push_db(struct dbd_recovery *rec, uint32_t index) {
 
 static int on_resend(sd_event_source *s, uint64_t usec, void *userdata) {
         struct dbd_recovery *rec = userdata;
-        const struct dbd_cluster_view *v = &rec->m->view;
+        const struct cluster_view *v = &rec->m->view;
 
         if (!v->recovering || v->generation != rec->generation)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
@@ -560,7 +560,7 @@ void dbd_recovery_free(dbd_manager *m) {
 }
 
 void dbd_recovery_view_changed(dbd_manager *m) {
-        const struct dbd_cluster_view *v = &m->view;
+        const struct cluster_view *v = &m->view;
         uint32_t coordinator;
 
         if (!v->known || !v->recovering || v->n_vnnmap == 0 || m->pnn == CTDB_PNN_NONE)

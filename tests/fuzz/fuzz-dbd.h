@@ -90,7 +90,7 @@ static void fuzz_setup(dbd_manager *m, uint8_t flags) {
 
         /* Past the quorum check to the commit's own rules. */
         if (flags & 16)
-                m->view = (struct dbd_cluster_view){
+                m->view = (struct cluster_view){
                         .known = true, .leader = src, .generation = FUZZ_GENERATION, .quorate = true
                 };
         if (!(flags & 1))
