@@ -44,15 +44,6 @@ header() {
         [[ $out =~ rsn=([0-9]+)\ dmaster=([0-9]+) ]] || return 1
         echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
 }
-vnnmap_of() { mgr "$1" VnnMap; }
-# dbd_joined PNN...: every node's VnnMap lists all of PNN... and no recovery runs.
-vnnmap_is() {
-        local want=$1 n
-        shift
-        for n in "$@"; do
-                [[ $(vnnmap_of "$n") == "$want" && $(mgr "$n" Recovering) == false ]] || return 1
-        done
-}
 
 wait_until "every node's VnnMap lists all three dbds" 20 vnnmap_is "3 0 1 2" 0 1 2
 

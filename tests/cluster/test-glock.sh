@@ -26,13 +26,6 @@ cleanup_tools() {
 }
 trap 'cleanup_tools; cluster_cleanup' EXIT
 
-vnnmap_is() {
-        local want=$1 n
-        shift
-        for n in "$@"; do
-                [[ $(mgr "$n" VnnMap) == "$want" && $(mgr "$n" Recovering) == false ]] || return 1
-        done
-}
 wait_until "every node's VnnMap lists all three dbds" 20 vnnmap_is "3 0 1 2" 0 1 2
 
 # tool PNN TAG ARGS...: glock-tool on node PNN in the background, output in $OUT/TAG.

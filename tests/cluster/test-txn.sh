@@ -53,13 +53,6 @@ file_of() {
         [[ $3 == persistent ]] || dir=state
         echo "$CTDB_LOCAL_STATE/node$1/lib/$dir/$2.$1"
 }
-vnnmap_is() {
-        local want=$1 n
-        shift
-        for n in "$@"; do
-                [[ $(mgr "$n" VnnMap) == "$want" && $(mgr "$n" Recovering) == false ]] || return 1
-        done
-}
 # settled: all three nodes in every VnnMap, none recovering.
 settled() { vnnmap_is "3 0 1 2" 0 1 2; }
 # seqnums_equal DB KIND NODES...: every node's SeqNum is the same; SEQNUM is it.

@@ -159,6 +159,14 @@ mgr() { prop "$1" org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager
 leader_of() { mgr "$1" Leader; }
 generation_of() { mgr "$1" Generation; }
 quorate_of() { mgr "$1" Quorate; }
+# vnnmap_is WANT PNN...: every PNN's VnnMap property reads WANT ("3 0 1 2") and no recovery runs there.
+vnnmap_is() {
+        local want=$1 n
+        shift
+        for n in "$@"; do
+                [[ $(mgr "$n" VnnMap) == "$want" && $(mgr "$n" Recovering) == false ]] || return 1
+        done
+}
 # flags_seen PNN TARGET: the flags node PNN holds for node TARGET.
 flags_seen() { prop "$1" org.ctdb.cluster1 "/org/ctdb/cluster1/node/$2" org.ctdb.cluster1.Node Flags; }
 # links_up PNN: tunneld of node PNN has its link to every other node up
