@@ -171,7 +171,3 @@ int cluster_view_watch_new(void *mem_ctx, sd_bus *bus, const struct cluster_view
         *ret = w;
         return 0;
 }
-
-const struct cluster_view *cluster_view_get(const struct cluster_view_watch *w) {
-        return &w->view;
-}

@@ -38,4 +38,3 @@ struct cluster_view_ops {
 
 int cluster_view_watch_new(void *mem_ctx, sd_bus *bus, const struct cluster_view_ops *ops, void *userdata,
                            struct cluster_view_watch **ret);
-const struct cluster_view *cluster_view_get(const struct cluster_view_watch *w);

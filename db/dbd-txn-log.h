@@ -27,7 +27,6 @@ struct dbd_txn_entry {
         uint32_t n_writes;
         struct db_record *writes;
         size_t bytes;           /* marshalled size of the writes, about */
-        void *userdata;         /* the caller's */
 };
 
 /* Counting from seqnum (the file's); a talloc child of mem_ctx. */
