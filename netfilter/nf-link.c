@@ -204,3 +204,32 @@ int nf_link_monitor_process(nf_link_monitor *m, nf_link_cb cb, void *userdata) {
                         return r;
         }
 }
+
+int nf_link_set_ipv4_conf(const char *ifname, int key, uint32_t value, char *err, size_t errlen) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlattr *spec, *inet, *conf;
+        struct nlmsghdr *nlh;
+        struct ifinfomsg *ifi;
+        int r;
+
+        if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
+                nf_seterr(err, errlen, "Invalid interface name \"%s\"", ifname ? ifname : "");
+                return -EINVAL;
+        }
+        /* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { key: value } } }, as "ip link set" sends no such thing. */
+        nlh = nf_nl_request_new(buf, RTM_NEWLINK, NLM_F_ACK, sizeof(*ifi));
+        ifi = mnl_nlmsg_get_payload(nlh);
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+        inet = mnl_attr_nest_start(nlh, AF_INET);
+        conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+        mnl_attr_put_u32(nlh, (uint16_t) key, value);
+        mnl_attr_nest_end(nlh, conf);
+        mnl_attr_nest_end(nlh, inet);
+        mnl_attr_nest_end(nlh, spec);
+        r = nf_nl_request(NETLINK_ROUTE, nlh, NULL, NULL);
+        if (r < 0)
+                nf_seterr(err, errlen, "Cannot set IPv4 setting %d of %s: %s", key, ifname, strerror(-r));
+        return r;
+}

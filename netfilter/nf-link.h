@@ -32,6 +32,13 @@ int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t
 /* Parses one RTM_NEWLINK/RTM_DELLINK message. 0, or -EBADMSG when malformed. */
 int nf_link_parse_msg(const struct nlmsghdr *nlh, struct nf_link_state *ret);
 
+/*
+ * Sets an IPv4 setting of ifname (IPV4_DEVCONF_* of linux/ip.h, what
+ * /proc/sys/net/ipv4/conf/IFNAME/ shows) over rtnetlink, so that a daemon
+ * whose /proc/sys is read-only can still set it.
+ */
+int nf_link_set_ipv4_conf(const char *ifname, int key, uint32_t value, char *err, size_t errlen);
+
 /* "up" / "down" and "carrier" / "no-carrier" for people. */
 const char *nf_link_state_string(const struct nf_link_state *s, char *buf, size_t len);
 

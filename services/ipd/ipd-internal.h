@@ -53,6 +53,8 @@ struct peer_request;
 #define IPD_RELEASE_ATTEMPTS 3u
 #define IPD_REQUESTS_MAX 64u
 #define IPD_REQUEST_TIMEOUT_USEC (30 * USEC_PER_SEC)
+/* The first runs wait this long at most for the other nodes' STATEs (ipd-takeover.c). */
+#define IPD_STARTUP_WAIT_USEC (2 * USEC_PER_SEC)
 
 typedef struct ipd_manager ipd_manager;
 
@@ -136,7 +138,9 @@ struct ipd_manager {
         uint32_t *last_flags;           /* the node flags that run saw (n_last_flags) */
         uint32_t n_last_flags;
         bool rerun, rebalance, retry_pending;
-        sd_event_source *run_defer, *retry_timer;
+        sd_event_source *run_defer, *retry_timer, *startup_timer;
+        uint64_t started_usec;          /* CLOCK_MONOTONIC */
+        bool startup_over;
         /* Move pins: address -> pnn for the next run (a talloc array). */
         struct ipd_wire_assign *moves;
         size_t n_moves;
@@ -151,6 +155,8 @@ int ipd_manager_reload(ipd_manager *m, char **ret_error);
 int ipd_send(ipd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg);
 /* Sends this node's STATE to pnn (CTDB_PNN_ALL: everyone) after the current event. */
 void ipd_state_changed(ipd_manager *m);
+/* The same at once: a phase's answer follows the STATE it caused, so the leader sees both in order. */
+void ipd_state_send_now(ipd_manager *m);
 int ipd_send_state(ipd_manager *m, uint32_t pnn);
 /* The index in m->addrs of a, or -ENOENT; the object for a, or NULL. */
 int ipd_addr_index(const ipd_manager *m, const struct ctdb_ip *a);

@@ -225,10 +225,10 @@ int ipd_send_state(ipd_manager *m, uint32_t pnn) {
         return r;
 }
 
-static int on_state_defer(sd_event_source *s, void *userdata) {
-        ipd_manager *m = userdata;
+void ipd_state_send_now(ipd_manager *m) {
         int r;
 
+        (void) sd_event_source_set_enabled(m->state_defer, SD_EVENT_OFF);
         m->state_seq++;
         r = ipd_addrs_update(m);
         if (r >= 0)
@@ -238,6 +238,10 @@ static int on_state_defer(sd_event_source *s, void *userdata) {
         if (r < 0 && r != -ENOTCONN)
                 log_warning_errno(r, "Failed to send this node's public address state: %m");
         ipd_takeover_check(m);
+}
+
+static int on_state_defer(sd_event_source *s, void *userdata) {
+        ipd_state_send_now(userdata);
         return 0;
 }
 
@@ -539,7 +543,10 @@ int ipd_manager_new(void *mem_ctx, struct daemon_context *d, ipd_manager **ret) 
 }
 
 int ipd_manager_start(ipd_manager *m) {
-        int r;
+        int r = sd_event_now(m->event, CLOCK_MONOTONIC, &m->started_usec);
+
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the clock: %m");
 
         if (m->disabled)
                 log_notice("[failover] disabled = true: this node's ipd holds and moves no address");

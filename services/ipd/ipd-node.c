@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/ip.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +130,16 @@ static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
                 snprintf(why, why_len, "%s: no interface of it is up", s);
                 return -ENETDOWN;
         }
-        r = nf_tables_release_del(&a->ip, 1, err, sizeof(err));
+        /*
+         * Removing the first address of a subnet takes every later one of that
+         * subnet with it unless the interface promotes secondaries (CTDB needs
+         * the same setting): releasing one public address must not drop others.
+         */
+        r = a->ip.family == AF_INET
+                    ? nf_link_set_ipv4_conf(ifname, IPV4_DEVCONF_PROMOTE_SECONDARIES, 1, err, sizeof(err))
+                    : 0;
+        if (r >= 0)
+                r = nf_tables_release_del(&a->ip, 1, err, sizeof(err));
         if (r == -ENOENT)
                 r = 0; /* not being released: the usual case */
         if (r >= 0)
@@ -281,6 +291,7 @@ static void phase_reply(ipd_manager *m, uint32_t leader, uint32_t id, uint32_t p
                         const char *why) {
         struct ipd_run_reply_msg rep = { .id = id, .phase = phase, .status = (uint32_t) (r < 0 ? -r : 0) };
 
+        ipd_state_send_now(m);
         rep.message = (char *) (r < 0 ? why : "");
         rep.message_len = (uint32_t) strlen(rep.message);
         r = ipd_send(m, leader, &ipd_run_reply_desc, &rep);

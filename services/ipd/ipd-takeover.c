@@ -383,13 +383,44 @@ static bool allocation_holds(ipd_manager *m) {
         return true;
 }
 
+static int on_startup_wait(sd_event_source *s, uint64_t usec, void *userdata) {
+        ipd_takeover_check(userdata);
+        return 0;
+}
+
+/*
+ * Right after this ipd starts, the others' STATEs are on their way: a run
+ * now would place everything on the nodes heard from so far and move it
+ * again a moment later. So the first runs wait for every connected peer's
+ * STATE, for at most IPD_STARTUP_WAIT_USEC.
+ */
+static bool startup_wait(ipd_manager *m) {
+        uint64_t now;
+
+        if (m->startup_over || sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0)
+                return false;
+        for (uint32_t p = 0; p < m->n_nodes; p++)
+                if (m->peers[p].connected && !m->peers[p].known &&
+                    now < m->started_usec + IPD_STARTUP_WAIT_USEC) {
+                        if (!m->startup_timer &&
+                            sd_event_add_time(m->event, &m->startup_timer, CLOCK_MONOTONIC,
+                                              m->started_usec + IPD_STARTUP_WAIT_USEC, 0, on_startup_wait,
+                                              m) < 0)
+                                return false;
+                        return true;
+                }
+        m->startup_over = true;
+        m->startup_timer = sd_event_source_disable_unref(m->startup_timer);
+        return false;
+}
+
 void ipd_takeover_check(ipd_manager *m) {
         if (!ipd_is_leader(m)) {
                 /* A run in flight stops with leadership; its waiters are told. */
                 TALLOC_FREE(m->run);
                 return;
         }
-        if (m->view.recovering || m->disabled)
+        if (m->view.recovering || m->disabled || startup_wait(m))
                 return;
         if (m->view.generation != m->last_generation)
                 ipd_takeover_schedule(m, "a recovery finished");
@@ -570,4 +601,5 @@ void ipd_takeover_free(ipd_manager *m) {
         m->waiters = NULL;
         m->run_defer = sd_event_source_disable_unref(m->run_defer);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->startup_timer = sd_event_source_disable_unref(m->startup_timer);
 }
