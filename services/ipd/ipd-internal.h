@@ -152,6 +152,15 @@ struct ipd_manager {
 int ipd_manager_new(void *mem_ctx, struct daemon_context *d, ipd_manager **ret);
 int ipd_manager_start(ipd_manager *m);
 int ipd_manager_reload(ipd_manager *m, char **ret_error);
+/* Frames from another node's ipd (the tunnel's handler; the fuzzer's entry). */
+int ipd_manager_receive(ipd_manager *m, uint32_t src, const uint8_t *data, size_t len);
+/*
+ * For the unit tests and fuzzers: a manager of node pnn of n_nodes, every link
+ * up, without tunneld (sending fails), bus, kernel or clusterd; disabled, so
+ * a takeover run's phases change nothing on this machine.
+ */
+int ipd_manager_new_testing(void *mem_ctx, sd_event *event, struct ctdb_config *config, uint32_t pnn,
+                            uint32_t n_nodes, ipd_manager **ret);
 int ipd_send(ipd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg);
 /* Sends this node's STATE to pnn (CTDB_PNN_ALL: everyone) after the current event. */
 void ipd_state_changed(ipd_manager *m);

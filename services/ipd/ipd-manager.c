@@ -307,8 +307,7 @@ static const struct {
         { ipd_takeover_handlers, &ipd_takeover_n_handlers },
 };
 
-static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
-        ipd_manager *m = userdata;
+int ipd_manager_receive(ipd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
         int kind = wire_inner_kind(data, len), r = -ENOMSG;
 
         for (size_t i = 0; kind >= 0 && r == -ENOMSG && i < ELEMENTSOF(modules); i++)
@@ -317,7 +316,7 @@ static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const ui
                                 _cleanup_talloc_ void *tmp = talloc_new(NULL);
 
                                 r = wire_inner_dispatch(modules[i].handlers, *modules[i].n, tmp, src,
-                                                        tunnel_id, data, len, m);
+                                                        CTDB_TUNNEL_IPD, data, len, m);
                                 break;
                         }
         if (kind < 0)
@@ -325,6 +324,11 @@ static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const ui
         else if (r < 0)
                 log_warning_errno(r, "Dropped a %s frame from node %" PRIu32 ": %m",
                                   ipd_msg_kind_to_string((uint16_t) kind), src);
+        return kind < 0 ? kind : r;
+}
+
+static void on_tunnel(void *userdata, uint32_t src, uint64_t tunnel_id, const uint8_t *data, size_t len) {
+        (void) ipd_manager_receive(userdata, src, data, len);
 }
 
 static void peer_forget(ipd_manager *m, uint32_t pnn) {
@@ -538,6 +542,36 @@ int ipd_manager_new(void *mem_ctx, struct daemon_context *d, ipd_manager **ret) 
                 talloc_free(m);
                 return log_error_errno(r, "Failed to set up the manager: %m");
         }
+        *ret = m;
+        return 0;
+}
+
+int ipd_manager_new_testing(void *mem_ctx, sd_event *event, struct ctdb_config *config, uint32_t pnn,
+                            uint32_t n_nodes, ipd_manager **ret) {
+        ipd_manager *m = talloc_zero(mem_ctx, ipd_manager);
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->config = config;
+        m->announce_fd = -1;
+        m->pnn = CTDB_PNN_NONE;
+        m->disabled = true;
+        m->public = talloc_zero(m, struct ctdb_public_addresses);
+        talloc_set_destructor(m, manager_destructor);
+        r = m->public ? peer_requests_new(m, event, IPD_REQUESTS_MAX, &m->requests) : -ENOMEM;
+        /* A client that is never started: whatever the manager sends fails with -ENOTCONN. */
+        if (r >= 0)
+                r = dp_client_new(m, event, "/nonexistent/tunnel.sock", &tunnel_ops, m, &m->dp);
+        if (r >= 0)
+                r = on_connected(m, pnn, n_nodes);
+        if (r < 0) {
+                talloc_free(m);
+                return r;
+        }
+        for (uint32_t p = 0; p < n_nodes; p++)
+                m->peers[p].connected = true;
         *ret = m;
         return 0;
 }
