@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "nf-netlink.h"
 
@@ -232,4 +235,46 @@ int nf_link_set_ipv4_conf(const char *ifname, int key, uint32_t value, char *err
         if (r < 0)
                 nf_seterr(err, errlen, "Cannot set IPv4 setting %d of %s: %s", key, ifname, strerror(-r));
         return r;
+}
+
+static int nf_link_mcast(unsigned long req, const char *ifname, const uint8_t mac[6], char *err,
+                         size_t errlen) {
+        const char *what = req == SIOCADDMULTI ? "join" : "leave";
+        struct ifreq ifr = {};
+        int fd, r = 0;
+
+        if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE || !(mac[0] & 1)) {
+                nf_seterr(err, errlen,
+                          "Cannot %s multicast group %02x:%02x:%02x:%02x:%02x:%02x on \"%s\": %s", what,
+                          mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ifname ? ifname : "",
+                          !(mac[0] & 1) ? "not a multicast MAC" : "bad interface name");
+                return -EINVAL;
+        }
+        memcpy(ifr.ifr_name, ifname, strlen(ifname));
+        ifr.ifr_hwaddr.sa_family = AF_UNSPEC;
+        memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                r = -errno;
+        else if (ioctl(fd, req, &ifr) < 0)
+                r = -errno;
+        if (fd >= 0)
+                close(fd);
+        /* Leaving a group this host is not in is the state the caller asked for. */
+        if (r == -ENOENT && req == SIOCDELMULTI)
+                r = 0;
+        if (r < 0)
+                nf_seterr(err, errlen, "Cannot %s multicast group %02x:%02x:%02x:%02x:%02x:%02x on %s: %s%s",
+                          what, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ifname, strerror(-r),
+                          r == -ENODEV ? " (no such interface)" : "");
+        return r;
+}
+
+int nf_link_mcast_add(const char *ifname, const uint8_t mac[6], char *err, size_t errlen) {
+        return nf_link_mcast(SIOCADDMULTI, ifname, mac, err, errlen);
+}
+
+int nf_link_mcast_del(const char *ifname, const uint8_t mac[6], char *err, size_t errlen) {
+        return nf_link_mcast(SIOCDELMULTI, ifname, mac, err, errlen);
 }

@@ -55,3 +55,12 @@ int nf_link_monitor_fd(nf_link_monitor *m);
  * or a negative errno (-ENOBUFS: notifications were lost, re-read all links).
  */
 int nf_link_monitor_process(nf_link_monitor *m, nf_link_cb cb, void *userdata);
+
+/*
+ * Joins (add) or leaves link-layer multicast group mac on ifname, as "ip maddr
+ * add/del" (SIOCADDMULTI/SIOCDELMULTI): a NIC then passes frames to mac up.
+ * The kernel keeps one membership per group for such callers, so joining
+ * twice and leaving a group not joined are no errors. mac must be multicast.
+ */
+int nf_link_mcast_add(const char *ifname, const uint8_t mac[6], char *err, size_t errlen);
+int nf_link_mcast_del(const char *ifname, const uint8_t mac[6], char *err, size_t errlen);

@@ -8,7 +8,9 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <linux/if_packet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_arp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
@@ -31,7 +33,8 @@
 #define NFT_CONCAT2(a, b) (((a) << NFT_TYPE_BITS) | (b))
 
 /* Hook priorities: before the usual filter chains (0), so a reset comes first. */
-#define NF_PRIO_LB (-20)
+/* Load balancing runs at prerouting, mangle priority: "meta pkttype set" is only allowed there. */
+#define NF_PRIO_LB     (-150)
 #define NF_PRIO_INPUT (-10)
 #define NF_PRIO_SRCNAT 100
 
@@ -56,6 +59,7 @@ struct nf_batch {
         uint32_t seq;
         unsigned n;             /* messages between begin and end */
         bool full;
+        uint16_t family; /* NFPROTO_INET, or NFPROTO_ARP for table arp ctdb */
         char (*desc)[NF_BATCH_DESCLEN];
 };
 
@@ -71,6 +75,7 @@ static int nf_batch_init(struct nf_batch *bt, const char *what, char *err, size_
         bt->b = mnl_nlmsg_batch_start(bt->buf, NF_BATCH_BUFSIZE - MNL_SOCKET_BUFFER_SIZE);
         if (!bt->b)
                 goto fail;
+        bt->family = NFPROTO_INET;
         bt->seq0 = bt->seq = (uint32_t) time(NULL) << 8;
         nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);
         mnl_nlmsg_batch_next(bt->b);
@@ -102,7 +107,7 @@ static struct nlmsghdr *nf_batch_msg(struct nf_batch *bt, uint16_t type, uint16_
                 vsnprintf(bt->desc[bt->n], NF_BATCH_DESCLEN, fmt, ap);
                 va_end(ap);
         }
-        return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type, NFPROTO_INET, flags | NLM_F_ACK,
+        return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type, bt->family, flags | NLM_F_ACK,
                                      bt->seq++);
 }
 
@@ -231,6 +236,10 @@ static int nf_batch_finish(struct nf_batch *bt, int r, const char *what, char *e
 
 /* ---- objects ---- */
 
+static const char *nf_family_name(uint16_t family) {
+        return family == NFPROTO_ARP ? "arp" : "inet";
+}
+
 static int nf_put_table(struct nf_batch *bt, uint16_t type) {
         struct nftnl_table *t = nftnl_table_alloc();
         struct nlmsghdr *nlh;
@@ -238,9 +247,10 @@ static int nf_put_table(struct nf_batch *bt, uint16_t type) {
         if (!t)
                 return -ENOMEM;
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, NF_TABLE_NAME);
-        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, "%s table inet %s",
-                           type == NFT_MSG_NEWTABLE ? "add" : "delete", NF_TABLE_NAME);
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, bt->family);
+        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, "%s table %s %s",
+                           type == NFT_MSG_NEWTABLE ? "add" : "delete", nf_family_name(bt->family),
+                           NF_TABLE_NAME);
         nftnl_table_nlmsg_build_payload(nlh, t);
         nftnl_table_free(t);
         nf_batch_next(bt);
@@ -310,17 +320,22 @@ static int nf_put_set(struct nf_batch *bt, const struct nf_set_def *d) {
         return 0;
 }
 
-/* A base chain of the table: its hook and priority. */
+/* A base chain of the table: its hook and priority, and its family (table inet or arp ctdb). */
 struct nf_chain_def {
         const char *name;
         const char *type;
         uint32_t hook;
         int32_t prio;
+        uint16_t family;
 };
 
-static const struct nf_chain_def nf_chain_input = { "input", "filter", NF_INET_LOCAL_IN, NF_PRIO_INPUT };
-static const struct nf_chain_def nf_chain_lb = { "lb", "filter", NF_INET_LOCAL_IN, NF_PRIO_LB };
-static const struct nf_chain_def nf_chain_natgw = { "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT };
+static const struct nf_chain_def nf_chain_input = { "input", "filter", NF_INET_LOCAL_IN, NF_PRIO_INPUT,
+                                                    NFPROTO_INET };
+static const struct nf_chain_def nf_chain_lb = { "lb", "filter", NF_INET_PRE_ROUTING, NF_PRIO_LB,
+                                                 NFPROTO_INET };
+static const struct nf_chain_def nf_chain_natgw = { "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT,
+                                                    NFPROTO_INET };
+static const struct nf_chain_def nf_chain_arp = { "output", "filter", NF_ARP_OUT, 0, NFPROTO_ARP };
 
 static int nf_put_chain(struct nf_batch *bt, uint16_t type, const struct nf_chain_def *d) {
         struct nftnl_chain *c = nftnl_chain_alloc();
@@ -330,15 +345,16 @@ static int nf_put_chain(struct nf_batch *bt, uint16_t type, const struct nf_chai
                 return -ENOMEM;
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NF_TABLE_NAME);
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, d->family);
         if (type == NFT_MSG_NEWCHAIN) {
                 nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
                 nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
                 nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
                 nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
         }
-        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, "%s chain inet %s %s",
-                           type == NFT_MSG_NEWCHAIN ? "add" : "delete", NF_TABLE_NAME, d->name);
+        nlh = nf_batch_msg(bt, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, "%s chain %s %s %s",
+                           type == NFT_MSG_NEWCHAIN ? "add" : "delete", nf_family_name(d->family),
+                           NF_TABLE_NAME, d->name);
         nftnl_chain_nlmsg_build_payload(nlh, c);
         nftnl_chain_free(c);
         nf_batch_next(bt);
@@ -473,6 +489,37 @@ static void nf_hash(struct nf_rule *rb, uint32_t sreg, uint32_t len, uint32_t mo
         nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
 }
 
+/* Loads len bytes of data into reg 1. */
+static void nf_immediate(struct nf_rule *rb, const void *data, uint32_t len) {
+        struct nftnl_expr *e = nf_expr(rb, "immediate");
+
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+        nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+/* Writes reg 1 over len bytes of the header at base + offset (no checksum to fix: ARP has none). */
+static void nf_payload_write(struct nf_rule *rb, uint32_t base, uint32_t offset, uint32_t len) {
+        struct nftnl_expr *e = nf_expr(rb, "payload");
+
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+}
+
+static void nf_meta_set(struct nf_rule *rb, uint32_t key) {
+        struct nftnl_expr *e = nf_expr(rb, "meta");
+
+        if (!e)
+                return;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+}
+
 static void nf_verdict(struct nf_rule *rb, int verdict) {
         struct nftnl_expr *e = nf_expr(rb, "immediate");
 
@@ -569,7 +616,9 @@ static int nf_put_flush(struct nf_batch *bt, const char *chain) {
 
         if (rb.failed)
                 return -ENOMEM;
-        nlh = nf_batch_msg(bt, NFT_MSG_DELRULE, 0, "flush chain inet %s %s", NF_TABLE_NAME, chain);
+        nftnl_rule_set_u32(rb.r, NFTNL_RULE_FAMILY, bt->family);
+        nlh = nf_batch_msg(bt, NFT_MSG_DELRULE, 0, "flush chain %s %s %s", nf_family_name(bt->family),
+                           NF_TABLE_NAME, chain);
         nftnl_rule_nlmsg_build_payload(nlh, rb.r);
         nftnl_rule_free(rb.r);
         nf_batch_next(bt);
@@ -908,6 +957,7 @@ static int nf_chain_replace(const struct nf_chain_def *c, nf_put_entry_fn put, c
         r = nf_batch_init(&bt, what, err, errlen);
         if (r < 0)
                 return r;
+        bt.family = c->family;
         r = nf_put_table(&bt, NFT_MSG_NEWTABLE);
         if (r >= 0)
                 r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, c);
@@ -915,28 +965,61 @@ static int nf_chain_replace(const struct nf_chain_def *c, nf_put_entry_fn put, c
                 r = nf_put_flush(&bt, c->name);
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = put(&bt, entries, i);
+        /* table arp ctdb holds this one chain only, so it goes with it (added first: no -ENOENT). */
         if (r >= 0 && n == 0)
-                r = nf_put_chain(&bt, NFT_MSG_DELCHAIN, c);
+                r = c->family == NFPROTO_ARP ? nf_put_table(&bt, NFT_MSG_DELTABLE)
+                                             : nf_put_chain(&bt, NFT_MSG_DELCHAIN, c);
         return nf_batch_finish(&bt, r, what, err, errlen);
 }
 
-/* ip daddr ADDR jhash ip saddr mod N seed S != SLOT drop */
+/*
+ * The rules of chain lb (prerouting), for entry i:
+ *   iif "lo" accept                                        (once, first)
+ *   ip daddr ADDR jhash ip saddr mod N seed S != SLOT drop
+ *   ip daddr ADDR meta pkttype set host
+ * A shared address arrives in frames to a multicast MAC (nf-link.h), which
+ * the kernel marks PACKET_MULTICAST and TCP then discards: the packets this
+ * node keeps become "host" packets. Loopback is this node talking to itself
+ * and is always its own.
+ */
 static int nf_put_lb_rule(struct nf_batch *bt, const void *entries, size_t i) {
         const struct nf_lb_entry *e = (const struct nf_lb_entry *) entries + i;
         const struct nf_fam *f = nf_fam_of(e->addr.family);
-        struct nf_rule rb = nf_rule_new_fam(nf_chain_lb.name, f);
+        struct nf_rule rb;
         struct ctdb_ip host = e->addr;
-        uint32_t slot = e->slot;
+        uint32_t slot = e->slot, lo = 1; /* LOOPBACK_IFINDEX, the same in every namespace */
+        uint8_t pkttype = PACKET_HOST;
         char s[CTDB_IP_STRLEN];
+        int r;
 
+        if (i == 0) {
+                rb = nf_rule_new(nf_chain_lb.name);
+                nf_meta(&rb, NFT_META_IIF, NFT_REG_1);
+                nf_cmp(&rb, NFT_CMP_EQ, &lo, sizeof(lo));
+                nf_verdict(&rb, NF_ACCEPT);
+                r = nf_put_rule(bt, &rb, "add rule inet %s lb (loopback accept)", NF_TABLE_NAME);
+                if (r < 0)
+                        return r;
+        }
         host.prefixlen = (unsigned) f->alen * 8;
+        ctdb_ip_to_string(&e->addr, false, s, sizeof(s));
+
+        rb = nf_rule_new_fam(nf_chain_lb.name, f);
         nf_match_prefix(&rb, f->daddr_off, &host, NFT_CMP_EQ);
         nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG_2);
         nf_hash(&rb, NFT_REG_2, f->alen, e->modulus);
         nf_cmp(&rb, NFT_CMP_NEQ, &slot, sizeof(slot));
         nf_verdict(&rb, NF_DROP);
-        return nf_put_rule(bt, &rb, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME,
-                           ctdb_ip_to_string(&e->addr, false, s, sizeof(s)), slot, e->modulus);
+        r = nf_put_rule(bt, &rb, "add rule inet %s lb (%s slot %u of %u)", NF_TABLE_NAME, s, slot,
+                        e->modulus);
+        if (r < 0)
+                return r;
+
+        rb = nf_rule_new_fam(nf_chain_lb.name, f);
+        nf_match_prefix(&rb, f->daddr_off, &host, NFT_CMP_EQ);
+        nf_immediate(&rb, &pkttype, sizeof(pkttype));
+        nf_meta_set(&rb, NFT_META_PKTTYPE);
+        return nf_put_rule(bt, &rb, "add rule inet %s lb (%s pkttype host)", NF_TABLE_NAME, s);
 }
 
 int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen) {
@@ -1006,4 +1089,42 @@ int nf_tables_natgw_apply(const struct nf_natgw_entry *e, size_t n, char *err, s
         }
         return nf_chain_replace(&nf_chain_natgw, nf_put_natgw_rule, e, n, "apply the NAT gateway", err,
                                 errlen);
+}
+
+/*
+ * arp saddr ip ADDR arp saddr ether set MAC, for Ethernet ARP only (hlen 6,
+ * plen 4: the offsets below are Ethernet's). The offsets are those of the ARP
+ * header: sha at 8, spa at 14.
+ */
+static int nf_put_arp_rule(struct nf_batch *bt, const void *entries, size_t i) {
+        const struct nf_arp_entry *e = (const struct nf_arp_entry *) entries + i;
+        struct nf_rule rb = nf_rule_new(nf_chain_arp.name);
+        uint8_t hlen = 6, plen = 4;
+        char s[CTDB_IP_STRLEN];
+
+        if (rb.r)
+                nftnl_rule_set_u32(rb.r, NFTNL_RULE_FAMILY, NFPROTO_ARP);
+        nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 4, 1, NFT_REG_1);
+        nf_cmp(&rb, NFT_CMP_EQ, &hlen, 1);
+        nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 5, 1, NFT_REG_1);
+        nf_cmp(&rb, NFT_CMP_EQ, &plen, 1);
+        nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, NFT_REG_1);
+        nf_cmp(&rb, NFT_CMP_EQ, e->addr.u.bytes, 4);
+        nf_immediate(&rb, e->mac, sizeof(e->mac));
+        nf_payload_write(&rb, NFT_PAYLOAD_NETWORK_HEADER, 8, sizeof(e->mac));
+        return nf_put_rule(bt, &rb, "add rule arp %s output (%s)", NF_TABLE_NAME,
+                           ctdb_ip_to_string(&e->addr, false, s, sizeof(s)));
+}
+
+int nf_tables_arp_apply(const struct nf_arp_entry *e, size_t n, char *err, size_t errlen) {
+        if (n > NF_LB_MAX) {
+                nf_seterr(err, errlen, "Cannot apply the ARP rules: more than %u addresses", NF_LB_MAX);
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (e[i].addr.family != AF_INET) {
+                        nf_seterr(err, errlen, "Cannot apply the ARP rules: address %zu is not IPv4", i);
+                        return -EAFNOSUPPORT;
+                }
+        return nf_chain_replace(&nf_chain_arp, nf_put_arp_rule, e, n, "apply the ARP rules", err, errlen);
 }

@@ -2,7 +2,8 @@
 
 /*
  * nftables through libnftnl, all in the one table "inet ctdb" and never
- * outside it. Every function is one netlink batch: it is applied whole or not
+ * outside it, but for the ARP rules of load balancing, which only an ARP
+ * family table can hold: table "arp ctdb". Every function is one netlink batch: it is applied whole or not
  * at all, and the first error the kernel reports comes back as a negative
  * errno with a message naming the object (table, chain, set, address).
  * Applying the same state twice is a no-op.
@@ -14,8 +15,10 @@
  *     set tracked4/tracked6   (client addr . port . public addr . port), filled
  *                             by the kernel, read with nf_tables_tracked_list()
  *     chain input             the rules over those sets (nf_tables_create())
- *     chain lb                load balancing, owned by nf_tables_lb_apply()
+ *     chain lb                load balancing (prerouting), owned by nf_tables_lb_apply()
  *     chain natgw             NAT gateway, owned by nf_tables_natgw_apply()
+ *   table arp ctdb
+ *     chain output            the cluster MAC in this host's ARP, owned by nf_tables_arp_apply()
  */
 
 #include <net/if.h>
@@ -75,9 +78,25 @@ struct nf_lb_entry {
 
 /*
  * Replaces the load-balancing rules: for each entry, traffic to addr is
- * dropped unless jhash(source address) mod N == slot. n == 0 removes them.
+ * dropped unless jhash(source address) mod N == slot; what is kept is made a
+ * packet for this host (it may have come in a frame to a multicast MAC, see
+ * nf_tables_arp_apply()). Loopback traffic is never dropped. n == 0 removes them.
  */
 int nf_tables_lb_apply(const struct nf_lb_entry *e, size_t n, char *err, size_t errlen);
+
+struct nf_arp_entry {
+        struct ctdb_ip addr; /* IPv4 only: IPv6 has no ARP */
+        uint8_t mac[6];      /* the cluster (multicast) MAC of addr */
+};
+
+/*
+ * Replaces the ARP rules: every ARP request and reply this host sends with
+ * sender address addr carries mac as its sender hardware address, so that
+ * every neighbour resolves addr to mac and every serving node (each a member
+ * of mac, nf_link_mcast_add()) receives every packet to addr, as CLUSTERIP
+ * did. n == 0 deletes table arp ctdb.
+ */
+int nf_tables_arp_apply(const struct nf_arp_entry *e, size_t n, char *err, size_t errlen);
 
 struct nf_natgw_entry {
         struct ctdb_ip network;         /* private network, e.g. 192.0.2.0/24 */
