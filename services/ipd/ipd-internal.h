@@ -24,6 +24,7 @@
 #include "nf-tickle.h"
 
 struct ctdb_config;
+struct ctdb_nodes;
 struct ctdb_public_address;
 struct ctdb_public_addresses;
 struct daemon_context;
@@ -215,7 +216,7 @@ int ipd_node_run_phase(ipd_manager *m, const struct ipd_run_msg *run, char *why,
 /* Sends this node's tracked connections of every address it holds to pnn. */
 void ipd_node_send_conns(ipd_manager *m, uint32_t pnn);
 /* ExecStopPost=: removes every configured public address from this namespace, and the table. */
-int ipd_release_all_offline(const char *config_dir);
+int ipd_release_all_offline(const char *config_dir, const struct ctdb_nodes *nodes);
 
 /* ipd-bus.c */
 int ipd_bus_add(ipd_manager *m, sd_bus *bus);

@@ -22,6 +22,8 @@
 #include "ctdb-node.h"
 #include "event-util.h"
 #include "ipd-internal.h"
+#include "ipd-lb.h"
+#include "ipd-natgw.h"
 #include "log.h"
 #include "nf-addr.h"
 #include "nf-announce.h"
@@ -256,15 +258,44 @@ void ipd_node_release_all(ipd_manager *m, const char *why) {
                 log_notice("Released %u public addresses: %s", n, why);
 }
 
+/*
+ * Load balancing and the NAT gateway follow the node flags directly (every
+ * node computes the same shares and the same gateway from them). A node that
+ * is not quorate sees every peer disconnected and would serve everything
+ * alone: it serves nothing instead, as it holds no public address either.
+ */
+static void shared_update(ipd_manager *m) {
+        _cleanup_talloc_ uint32_t *flags = NULL;
+        uint32_t n = m->view.n_nodes;
+        char err[256];
+        int r;
+
+        if ((!m->lb && !m->natgw) || !m->view_known || m->pnn == CTDB_PNN_NONE)
+                return;
+        flags = talloc_memdup_any(NULL, m->view.flags, n * sizeof(uint32_t));
+        if (n && !flags)
+                return (void) log_oom();
+        for (uint32_t p = 0; m->stepped_out && p < n; p++)
+                flags[p] |= CTDB_NODE_FLAG_DISCONNECTED;
+        if (m->lb && (r = ipd_lb_update(m->lb, m->pnn, flags, n, err, sizeof(err))) < 0)
+                log_warning_errno(r, "Load balancing: %s", err);
+        if (m->natgw && (r = ipd_natgw_update(m->natgw, m->pnn, flags, n, err, sizeof(err))) < 0 &&
+            r != -EHOSTUNREACH)
+                log_warning_errno(r, "NAT gateway: %s", err);
+}
+
 void ipd_node_view_changed(ipd_manager *m) {
         bool out = m->view_known && !m->view.quorate;
 
-        if (out == m->stepped_out || m->disabled)
+        if (m->disabled)
                 return;
-        m->stepped_out = out;
-        if (out)
-                ipd_node_release_all(m, "this node is not quorate");
-        ipd_state_changed(m);
+        if (out != m->stepped_out) {
+                m->stepped_out = out;
+                if (out)
+                        ipd_node_release_all(m, "this node is not quorate");
+                ipd_state_changed(m);
+        }
+        shared_update(m);
 }
 
 /* ---- a phase of a run ---------------------------------------------------------------- */
@@ -584,12 +615,29 @@ static int on_present(const struct nf_addr_info *info, void *userdata) {
         return 0;
 }
 
+/* CTDB's LVS and NAT gateway configuration (script.options), or nothing when it has none. */
+static int shared_new(void *mem_ctx, const char *config_dir, const struct ctdb_nodes *nodes,
+                      struct ipd_lb **ret_lb, struct ipd_natgw **ret_natgw) {
+        _cleanup_talloc_ char *error = NULL;
+        int r = ipd_lb_new(mem_ctx, config_dir, nodes, ret_lb, &error);
+
+        if (r < 0)
+                return log_error_errno(r, "Load balancing: %s", error ? error : "bad configuration");
+        r = ipd_natgw_new(mem_ctx, config_dir, nodes, ret_natgw, &error);
+        if (r < 0)
+                return log_error_errno(r, "NAT gateway: %s", error ? error : "bad configuration");
+        return 0;
+}
+
 int ipd_node_start(ipd_manager *m) {
         char err[256];
         int r = nf_tables_create(err, sizeof(err));
 
         if (r < 0)
                 return log_error_errno(r, "%s", err);
+        r = shared_new(m, m->config_dir, m->nodes, &m->lb, &m->natgw);
+        if (r < 0)
+                return r;
         m->announce_fd = nf_announce_socket();
         if (m->announce_fd < 0)
                 return log_error_errno(m->announce_fd,
@@ -620,14 +668,24 @@ void ipd_node_stop(ipd_manager *m) {
         m->announce_fd = -1;
 }
 
-int ipd_release_all_offline(const char *config_dir) {
+int ipd_release_all_offline(const char *config_dir, const struct ctdb_nodes *nodes) {
         _cleanup_talloc_ char *path = ctdb_config_path(NULL, config_dir, "public_addresses"), *error = NULL;
         _cleanup_talloc_ struct ctdb_public_addresses *pa = NULL;
+        _cleanup_talloc_ void *tmp = talloc_new(NULL);
+        struct ipd_natgw *natgw = NULL;
+        struct ipd_lb *lb = NULL;
         char err[256];
         int r, ret = 0;
 
-        if (!path)
+        if (!path || !tmp)
                 return log_oom();
+        /* What load balancing and the NAT gateway added (addresses, routes, table arp ctdb). */
+        if (shared_new(tmp, config_dir, nodes, &lb, &natgw) < 0)
+                ret = -EINVAL;
+        if (lb)
+                ipd_lb_stop(lb);
+        if (natgw)
+                ipd_natgw_stop(natgw);
         r = ctdb_public_addresses_load(NULL, path, &pa, &error);
         if (r == -ENOENT)
                 r = 0;

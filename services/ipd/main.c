@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <talloc.h>
+
 #include "daemon.h"
 #include "ctdb-names.h"
 #include "ipd-internal.h"
@@ -44,6 +46,9 @@ static const struct daemon_ops ipd_ops = {
 
 int main(int argc, char *argv[]) {
         struct daemon_args args;
+        struct ctdb_config *config;
+        struct ctdb_nodes *nodes;
+        void *ctx;
         int r;
 
         /* After a stop or a crash (ExecStopPost=): nothing of this node's may stay behind. */
@@ -52,7 +57,13 @@ int main(int argc, char *argv[]) {
                 if (r <= 0)
                         return r < 0 ? 2 : 0;
                 log_open("ctdb-ipd", LOG_TARGET_STDERR);
-                return ipd_release_all_offline(args.config_dir) < 0 ? 1 : 0;
+                ctx = talloc_new(NULL);
+                if (!ctx || daemon_load_config(ctx, &args, &config, &nodes, NULL) < 0)
+                        r = -EINVAL;
+                else
+                        r = ipd_release_all_offline(args.config_dir, nodes);
+                talloc_free(ctx);
+                return r < 0 ? 1 : 0;
         }
         return daemon_main(argc, argv, &ipd_ops);
 }
