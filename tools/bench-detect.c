@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
 #include "bench.h"
 #include "bus-util.h"
 
@@ -236,11 +237,6 @@ static int detect_run(struct detect *d, const char *cmd, uint64_t timeout_ms) {
         return d->action_status == 0 ? 0 : -EIO;
 }
 
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
 static void help(void) {
         printf("Usage: ctdb-bench detect --pnn PNN --action CMD [OPTIONS...]\n\n"
                "Measures the time from running CMD (at t0) until this node's clusterd\n"
@@ -420,9 +416,7 @@ int bench_detect(int argc, char **argv) {
         }
 
         if (n_ok > 0) {
-                qsort(results, n_ok, sizeof(double), cmp_double);
-                double median = n_ok % 2 ? results[n_ok / 2]
-                                         : (results[n_ok / 2 - 1] + results[n_ok / 2]) / 2.0;
+                double median = bench_median_sort(results, n_ok);
                 printf("detect: median %.1f ms, min %.1f ms, max %.1f ms over %u rounds\n", median,
                        results[0], results[n_ok - 1], n_ok);
         }

@@ -40,6 +40,16 @@ int bench_fail(int r, const char *what) {
         return r;
 }
 
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+double bench_median_sort(double *v, size_t n) {
+        qsort(v, n, sizeof(*v), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 /* ---- options --------------------------------------------------------------------- */
 
 enum {

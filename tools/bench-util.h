@@ -128,3 +128,6 @@ int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(
 
 /* "Failed to X: <strerror>" on stderr; returns r. */
 int bench_fail(int r, const char *what);
+
+/* Sorts v (n > 0) ascending and returns its median. */
+double bench_median_sort(double *v, size_t n);

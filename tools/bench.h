@@ -13,6 +13,7 @@ static inline double bench_now_sec(void) {
 /* Sub-commands of ctdb-bench; each parses its own options and returns an exit code. */
 int bench_message_ring(int argc, char **argv);
 int bench_detect(int argc, char **argv);
+int bench_failover(int argc, char **argv);
 int bench_wake_ring(int argc, char **argv);
 int bench_fetch_ring(int argc, char **argv);
 int bench_fetch_loop(int argc, char **argv);

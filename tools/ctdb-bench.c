@@ -16,6 +16,8 @@ static const struct {
 } benches[] = {
         { "message-ring", bench_message_ring, "messages around a ring of all nodes (msgs/sec per node)" },
         { "detect", bench_detect, "time from a node kill or hang to DISCONNECTED on the others" },
+        { "failover", bench_failover,
+          "time from a fault on a public address's node until it answers on another node" },
         { "wake-ring", bench_wake_ring, "message-ring's wake-ups alone: its ceiling on this machine" },
         { "fetch-ring", bench_fetch_ring,
           "one record passed around all nodes, each hop a migration (msgs/sec)" },
