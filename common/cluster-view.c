@@ -8,6 +8,7 @@
 #include "bus-util.h"
 #include "cluster-view.h"
 #include "ctdb-names.h"
+#include "ctdb-node.h"
 #include "log.h"
 #include "talloc-util.h"
 
@@ -25,6 +26,46 @@ static int read_bool(sd_bus_message *msg, bool *ret) {
         if (r >= 0)
                 *ret = b;
         return r;
+}
+
+/* Nodes a(usu): the flags of every slot, by pnn (a deleted slot reads as DELETED). */
+static int read_nodes(struct cluster_view_watch *w, sd_bus_message *msg) {
+        struct cluster_view *v = &w->view;
+        uint32_t *flags = NULL, n = 0, pnn, f;
+        const char *address;
+        int r = sd_bus_message_enter_container(msg, 'v', "a(usu)");
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(msg, 'a', "(usu)");
+        while (r >= 0 && (r = sd_bus_message_read(msg, "(usu)", &pnn, &address, &f)) > 0) {
+                if (pnn >= CLUSTER_VIEW_MAX_NODES) {
+                        r = -EBADMSG;
+                        break;
+                }
+                if (pnn >= n) {
+                        uint32_t *a = talloc_realloc(w, flags, uint32_t, pnn + 1);
+
+                        if (!a) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        for (flags = a; n <= pnn; n++)
+                                flags[n] = CTDB_NODE_FLAG_DELETED;
+                }
+                flags[pnn] = f;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0) {
+                talloc_free(flags);
+                return r;
+        }
+        talloc_free(v->flags);
+        v->flags = flags;
+        v->n_nodes = n;
+        return 0;
 }
 
 static int read_property(struct cluster_view_watch *w, sd_bus_message *msg, const char *name) {
@@ -56,6 +97,8 @@ static int read_property(struct cluster_view_watch *w, sd_bus_message *msg, cons
                 v->vnnmap = talloc_memdup_any(w, a, size);
                 return v->vnnmap ? 0 : -ENOMEM;
         }
+        if (strcmp(name, "Nodes") == 0)
+                return read_nodes(w, msg);
         return sd_bus_message_skip(msg, "v");
 }
 
@@ -154,8 +197,8 @@ int cluster_view_watch_new(void *mem_ctx, sd_bus *bus, const struct cluster_view
         *w = (struct cluster_view_watch) { .bus = sd_bus_ref(bus), .ops = ops, .userdata = userdata };
         talloc_set_destructor(w, watch_destructor);
         r = sd_bus_match_signal_async(bus, &w->match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged", on_changed, NULL,
-                                      w);
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged", on_changed,
+                                      NULL, w);
         if (r >= 0)
                 r = sd_bus_add_match_async(bus, &w->owner_match,
                                            "type='signal',sender='org.freedesktop.DBus',"

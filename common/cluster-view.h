@@ -2,7 +2,7 @@
 
 /*
  * What ctdb-clusterd publishes (org.ctdb.cluster1.Manager's ThisNode,
- * Leader, Generation, Recovering, Quorate, VnnMap), as every other daemon
+ * Leader, Generation, Recovering, Quorate, VnnMap, the flags of Nodes), as every other daemon
  * follows it: read with GetAll when clusterd appears on the bus, kept up to
  * date from PropertiesChanged, marked unknown while clusterd is away.
  * ctdb-dbd drives its recovery from it; ctdb-ipd and ctdb-monitord follow the
@@ -22,7 +22,12 @@ struct cluster_view {
         bool quorate;
         uint32_t n_vnnmap;
         uint32_t *vnnmap;       /* talloc'd on the watch */
+        uint32_t n_nodes;       /* slots of Nodes */
+        uint32_t *flags;        /* per pnn (talloc'd on the watch); DELETED for a deleted slot */
 };
+
+/* The most slots a view takes from Nodes. */
+#define CLUSTER_VIEW_MAX_NODES 1024u
 
 struct cluster_view_watch;
 

@@ -404,6 +404,9 @@ static const struct conf_key conf_keys[] = {
         KEY_ANY("event", "debug script"),
 
         KEY_BOOL("failover", "disabled", FIELD(failover_disabled)),
+        /* CTDB's tunables NoIPFailback and NoIPTakeover, as ctdb.conf keys here. */
+        KEY_BOOL("failover", "no ip failback", FIELD(no_ip_failback)),
+        KEY_BOOL("failover", "no ip takeover", FIELD(no_ip_takeover)),
         KEY_UINT("failover", "shutdown extra timeout", 0, INT_MAX, "is not a number", "a number of seconds",
                  NO_FIELD),
         KEY_UINT("failover", "shutdown failover timeout", 0, INT_MAX, "is not a number",

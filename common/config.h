@@ -116,6 +116,8 @@ struct ctdb_config {
 
         /* [failover] */
         bool failover_disabled;         /* "disabled" */
+        bool no_ip_failback;            /* "no ip failback": CTDB's NoIPFailback */
+        bool no_ip_takeover;            /* "no ip takeover": CTDB's NoIPTakeover */
 
         /* [monitor] */
         char **monitor_units;           /* "units", space separated; NULL-terminated */

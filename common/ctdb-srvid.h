@@ -17,3 +17,4 @@
 
 /* Tunnel ids (one owner per node). */
 #define CTDB_TUNNEL_DBD         UINT64_C(0xF000000000010001)
+#define CTDB_TUNNEL_IPD         UINT64_C(0xF000000000010002)

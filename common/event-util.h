@@ -1,6 +1,6 @@
 #pragma once
 
-/* Small sd-event helpers shared by the daemons' socket code. */
+/* Small sd-event helpers shared by the daemons. */
 
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -14,4 +14,21 @@ static inline void event_source_set_io_events_cached(sd_event_source *s, uint32_
                 return;
         if (sd_event_source_set_io_events(s, events) >= 0)
                 *cur = events;
+}
+
+/*
+ * Runs cb once, after the current event, however often this is called before
+ * (coalescing): *s is created on the first call and kept (free it with
+ * sd_event_source_disable_unref()).
+ */
+static inline int event_defer_oneshot(sd_event *e, sd_event_source **s, sd_event_handler_t cb,
+                                      void *userdata) {
+        int r;
+
+        if (!*s) {
+                r = sd_event_add_defer(e, s, cb, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
 }

@@ -238,6 +238,9 @@ static void on_view_changed(void *userdata, const struct cluster_view *v) {
         talloc_free(m->view.vnnmap);
         m->view = *v;
         m->view.vnnmap = vnnmap;
+        /* dbd does not use the node flags; the watch's array is not kept. */
+        m->view.flags = NULL;
+        m->view.n_nodes = 0;
         log_debug("clusterd: generation %" PRIu32 "%s, leader %" PRIu32 ", %" PRIu32 " in the VnnMap",
                   v->generation, v->recovering ? " (recovering)" : "", v->leader, v->n_vnnmap);
         dbd_recovery_view_changed(m);
