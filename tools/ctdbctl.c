@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bus-util.h"
+#include "ctdbctl-format.h"
 #include "ctdbctl.h"
 
 #define PNN_NONE      UINT32_C(0xffffffff)
@@ -33,38 +34,14 @@ static const char *arg_host = NULL;
 static const char *arg_bus_name = CLUSTERD_BUS_NAME;
 static const char *arg_daemon = "ctdb-clusterd";
 
-struct node_info {
-        uint32_t pnn;
-        char *address;
-        uint32_t flags;
-};
-
-struct cluster_info {
-        uint32_t this_node, leader, generation;
-        int recovering, quorate;
-        struct node_info *nodes;
-        size_t n_nodes;
-};
-
-static void cluster_info_free(struct cluster_info *c) {
+void cluster_info_free(struct cluster_info *c) {
         for (size_t i = 0; i < c->n_nodes; i++)
                 free(c->nodes[i].address);
         free(c->nodes);
 }
 
 void json_string(const char *s) {
-        putchar('"');
-        for (; s && *s; s++) {
-                unsigned char c = (unsigned char) *s;
-
-                if (c == '"' || c == '\\')
-                        printf("\\%c", c);
-                else if (c < 0x20)
-                        printf("\\u%04x", c);
-                else
-                        putchar(c);
-        }
-        putchar('"');
+        json_fputs(stdout, s);
 }
 
 int report_failure(int code, const char *name, const char *what, const char *msg) {
@@ -177,7 +154,7 @@ static int read_nodes(sd_bus_message *m, struct cluster_info *c) {
         return sd_bus_message_exit_container(m);
 }
 
-static int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
+int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         const char *name;
@@ -187,8 +164,12 @@ static int get_cluster_info(sd_bus *bus, struct cluster_info *c) {
         r = sd_bus_call_method(bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
                                "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
                                CLUSTERD_MANAGER_IFACE);
-        if (r < 0)
+        if (r < 0) {
+                /* Whichever daemon the verb is for (ip's is ipd), it is clusterd that did not answer. */
+                arg_bus_name = CLUSTERD_BUS_NAME;
+                arg_daemon = "ctdb-clusterd";
                 return call_failed("Failed to read the cluster state", r, &error);
+        }
 
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
@@ -421,8 +402,14 @@ static const struct verb verbs[] = {
         { "db", 2, 8, "VERB ...", "Databases (see below)", verb_db, NULL, NULL, DBD_BUS_NAME, "ctdb-dbd" },
         { "glock", 2, 2, "list", "Cluster-wide g_locks (see below)", verb_glock, NULL, NULL, DBD_BUS_NAME,
           "ctdb-dbd" },
-        { "ip", 2, 16, "plan ...", "Public addresses (see below)", NULL, NULL, NULL, NULL, NULL,
-          verb_ip_offline },
+        { "ip", 1, 24, "[plan] ...", "Public addresses and where they are (see below)", verb_ip, NULL, NULL,
+          IPD_BUS_NAME, "ctdb-ipd", verb_ip_offline },
+        { "move-ip", 3, 3, "ADDRESS PNN", "Move a public address to node PNN", verb_ipd, "Move",
+          "Failed to move the address", IPD_BUS_NAME, "ctdb-ipd" },
+        { "reload-ips", 1, 1, "", "Re-read this node's public_addresses (adds and drops, keeps the rest)",
+          verb_ipd, "Reload", "Failed to reload the public addresses", IPD_BUS_NAME, "ctdb-ipd" },
+        { "rebalance", 1, 1, "", "Spread the public addresses over every node that can host them", verb_ipd,
+          "Rebalance", "Failed to rebalance the public addresses", IPD_BUS_NAME, "ctdb-ipd" },
 };
 
 static void help(void) {
@@ -430,15 +417,16 @@ static void help(void) {
                "Administer a ctdb-remix cluster over D-Bus.\n\n"
                "Commands:\n");
         for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-                printf("  %-8s %-12s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
+                printf("  %-11s %-12s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
         printf("\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --json               One JSON object on stdout\n"
                "     --bus-address=ADDR   Use this bus instead of the system bus\n"
                "  -H --host=[USER@]HOST   The system bus of a remote host, over ssh\n"
-               "\nExit status: 0 ok, 1 usage, 2 the daemon (ctdb-clusterd, ctdb-dbd for db) not running,\n"
-               "3 access denied, 4 other failure (a missing database or record, too).\n"
+               "\nExit status: 0 ok, 1 usage, 2 the daemon not running (ctdb-clusterd; ctdb-dbd for db\n"
+               "and glock; ctdb-ipd for ip, move-ip, reload-ips and rebalance), 3 access denied,\n"
+               "4 other failure (a missing database or record, too).\n"
                "JSON: status {this_node, nodes[{pnn,address,flags,state,this_node}], generation, size,\n"
                "      recovery_mode, leader (null if none), quorate}; nodes {nodes[{...,ban_time_left}]};\n"
                "      actions {ok:true, verb, pnn[, seconds]}; failures {ok:false, error, message}.\n");
@@ -487,6 +475,7 @@ static int parse_argv(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         _cleanup_bus_ sd_bus *bus = NULL;
         const struct verb *v = NULL;
+        char **args;
         int r, n;
 
         r = parse_argv(argc, argv);
@@ -506,8 +495,9 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "Unknown command \"%s\"; see ctdbctl --help\n", argv[optind]);
                 return EXIT_USAGE;
         }
+        /* The verb's own argv, taken before a verb's getopt moves optind (ip parses its options twice). */
+        args = argv + optind;
         {
-                char **args = argv + optind;
                 int k = 0;
 
                 for (int i = 0; i < n; i++) {
@@ -523,8 +513,11 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
-        if (v->offline)
-                return v->offline(n, argv + optind);
+        if (v->offline) {
+                r = v->offline(n, args);
+                if (r >= 0)
+                        return r;
+        }
         if (v->bus_name) {
                 arg_bus_name = v->bus_name;
                 arg_daemon = v->daemon;
@@ -535,5 +528,5 @@ int main(int argc, char *argv[]) {
         r = check_running(bus);
         if (r != 0)
                 return r;
-        return v->run(bus, v, n, argv + optind);
+        return v->run(bus, v, n, args);
 }

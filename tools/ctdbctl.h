@@ -2,7 +2,8 @@
 
 /*
  * What ctdbctl's verbs share: ctdbctl.c has the options, the bus connection,
- * the failure reporting and the cluster verbs; ctdbctl-db.c the `db` verbs.
+ * the failure reporting and the cluster verbs; ctdbctl-db.c the `db` verbs,
+ * ctdbctl-ip.c the public address verbs.
  */
 
 #include <stdbool.h>
@@ -27,8 +28,26 @@ struct verb {
         const char *failure;            /* verb_plain: what failed, for the message */
         const char *bus_name;           /* the daemon the verb talks to; NULL: ctdb-clusterd */
         const char *daemon;
-        /* A verb that needs no bus: run instead of run(), with the verb's own arguments. */
+        /*
+         * A verb that may need no bus: run first, with the verb's own
+         * arguments; its exit code, or negative when this invocation needs
+         * the bus after all (then run() follows).
+         */
         int (*offline)(int argc, char **argv);
+};
+
+struct node_info {
+        uint32_t pnn;
+        char *address;
+        uint32_t flags;
+};
+
+/* clusterd's Manager properties (get_cluster_info); cluster_info_free() frees the nodes. */
+struct cluster_info {
+        uint32_t this_node, leader, generation;
+        int recovering, quorate;
+        struct node_info *nodes;
+        size_t n_nodes;
 };
 
 /* s as a JSON string (quotes, backslashes and control characters escaped). */
@@ -39,13 +58,22 @@ int report_failure(int code, const char *name, const char *what, const char *msg
 int call_failed(const char *what, int r, const sd_bus_error *error);
 /* A decimal number; -EINVAL after saying what is wrong on stderr. */
 int parse_u32(const char *s, const char *what, uint32_t *ret);
+/* Reads clusterd's state into *c: 0, or the exit code after reporting (naming clusterd if it is down). */
+int get_cluster_info(sd_bus *bus, struct cluster_info *c);
+void cluster_info_free(struct cluster_info *c);
 
 /* ctdbctl-db.c: `db list|attach|get|put|delete|keys|dump|wipe|readonly|sticky|ptrans|seqnum`. */
 int verb_db(sd_bus *bus, const struct verb *v, int argc, char **argv);
 void help_db(void);
 
-/* ctdbctl-ip.c: `ip plan --flags ... --input FILE` (the ip verb's argv, "ip" first). */
+/*
+ * ctdbctl-ip.c: `ip plan --flags ... --input FILE` without a bus (verb_ip_offline,
+ * negative for any other `ip`), `ip [--all] [-v]` and `ip plan` live (verb_ip),
+ * move-ip, reload-ips and rebalance (verb_ipd: the verb's method on ctdb-ipd).
+ */
 int verb_ip_offline(int argc, char **argv);
+int verb_ip(sd_bus *bus, const struct verb *v, int argc, char **argv);
+int verb_ipd(sd_bus *bus, const struct verb *v, int argc, char **argv);
 void help_ip(void);
 
 /* ctdbctl-glock.c: `glock list`. */
