@@ -1,3 +1,4 @@
+#include "nf-log.h"
 #include "nf-tables.h"
 
 #include <arpa/inet.h>
@@ -335,6 +336,8 @@ static const struct nf_chain_def nf_chain_lb = { "lb", "filter", NF_INET_PRE_ROU
                                                  NFPROTO_INET };
 static const struct nf_chain_def nf_chain_natgw = { "natgw", "nat", NF_INET_POST_ROUTING, NF_PRIO_SRCNAT,
                                                     NFPROTO_INET };
+static const struct nf_chain_def nf_chain_output = { "output", "filter", NF_INET_LOCAL_OUT, NF_PRIO_INPUT,
+                                                     NFPROTO_INET };
 static const struct nf_chain_def nf_chain_arp = { "output", "filter", NF_ARP_OUT, 0, NFPROTO_ARP };
 
 static int nf_put_chain(struct nf_batch *bt, uint16_t type, const struct nf_chain_def *d) {
@@ -681,6 +684,33 @@ static int nf_put_input_rule(struct nf_batch *bt, const struct nf_fam *f, enum n
         return -EINVAL;
 }
 
+/*
+ * The output chain, per family: every SYN-ACK a public address sends is
+ * logged to NF_LOG_GROUP (nf-log.h), so that ctdb-ipd learns of a new
+ * connection as it is made, not at the next read of the tracked set:
+ *   ip saddr @publicN tcp flags & (syn|ack|fin|rst) == syn|ack log group NF_LOG_GROUP
+ */
+static int nf_put_output_rule(struct nf_batch *bt, const struct nf_fam *f) {
+        const struct nf_set_def *pub = &nf_sets[NF_SET_PUBLIC + f->idx];
+        struct nf_rule rb = nf_rule_new_fam(nf_chain_output.name, f);
+        uint8_t mask = TH_FIN | TH_SYN | TH_RST | TH_ACK, synack = TH_SYN | TH_ACK;
+        struct nftnl_expr *e;
+
+        nf_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->alen, NFT_REG_1);
+        nf_lookup(&rb, pub);
+        nf_match_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_TCP);
+        nf_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+        nf_bitwise(&rb, &mask, 1);
+        nf_cmp(&rb, NFT_CMP_EQ, &synack, 1);
+        e = nf_expr(&rb, "log");
+        if (e) {
+                nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, NF_LOG_GROUP);
+                nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
+        }
+        return nf_put_rule(bt, &rb, "add rule inet %s output (log SYN-ACKs of %s)", NF_TABLE_NAME,
+                           pub->name);
+}
+
 /* The input chain, in order: a reset must come before the reject of the same set. */
 static const struct {
         const struct nf_fam *f;
@@ -710,6 +740,14 @@ int nf_tables_create(char *err, size_t errlen) {
                 r = nf_put_flush(&bt, nf_chain_input.name);
         for (size_t i = 0; r >= 0 && i < sizeof(nf_input_rules) / sizeof(nf_input_rules[0]); i++)
                 r = nf_put_input_rule(&bt, nf_input_rules[i].f, nf_input_rules[i].kind);
+        if (r >= 0)
+                r = nf_put_chain(&bt, NFT_MSG_NEWCHAIN, &nf_chain_output);
+        if (r >= 0)
+                r = nf_put_flush(&bt, nf_chain_output.name);
+        if (r >= 0)
+                r = nf_put_output_rule(&bt, &nf_fam4);
+        if (r >= 0)
+                r = nf_put_output_rule(&bt, &nf_fam6);
         return nf_batch_finish(&bt, r, what, err, errlen);
 }
 

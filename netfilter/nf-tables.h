@@ -15,6 +15,7 @@
  *     set tracked4/tracked6   (client addr . port . public addr . port), filled
  *                             by the kernel, read with nf_tables_tracked_list()
  *     chain input             the rules over those sets (nf_tables_create())
+ *     chain output            SYN-ACKs of public addresses logged (nf-log.h)
  *     chain lb                load balancing (prerouting), owned by nf_tables_lb_apply()
  *     chain natgw             NAT gateway, owned by nf_tables_natgw_apply()
  *   table arp ctdb

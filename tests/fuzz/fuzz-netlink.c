@@ -1,10 +1,12 @@
 /*
  * Fuzzes the netlink reply parsers of netfilter/: a buffer of netlink
  * messages as the kernel would send them (address and link dumps, link
- * notifications, nftables set element dumps), walked like the library does.
+ * notifications, nftables set element dumps, nfnetlink_log packets), walked
+ * like the library does.
  */
 
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 #include "nf-addr.h"
 #include "nf-link.h"
+#include "nf-log.h"
 #include "nf-netlink.h"
 #include "nf-tables.h"
 
@@ -26,6 +29,13 @@ static int tracked_cb(const struct nf_tracked_conn *c, void *userdata) {
         nf_sockaddr_to_string(&c->server, s, sizeof(s));
         (*(unsigned *) userdata)++;
         return 0;
+}
+
+static void logged_cb(const union nf_sockaddr *server, const union nf_sockaddr *client, void *userdata) {
+        char s[64];
+
+        nf_sockaddr_to_string(server, s, sizeof(s));
+        nf_sockaddr_to_string(client, s, sizeof(s));
 }
 
 static int msg_cb(const struct nlmsghdr *nlh, void *data) {
@@ -48,6 +58,9 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data) {
         }
         case (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM:
                 (void) nf_tables_tracked_parse_msg(nlh, tracked_cb, data);
+                break;
+        case (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET:
+                (void) nf_log_parse_msg(nlh, logged_cb, data);
                 break;
         default:
                 break;

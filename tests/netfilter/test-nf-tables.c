@@ -1,16 +1,20 @@
 /*
  * The table inet ctdb: reset rules for an address being released, tracked
- * connections, idempotent re-creation, the NAT gateway, and that nothing
+ * connections, the SYN-ACK log of new connections, this node's sockets on an
+ * address destroyed, idempotent re-creation, the NAT gateway, and that nothing
  * outside the table changes.
  */
 #undef NDEBUG
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nf-log.h"
+#include "nf-sock.h"
 #include "nf-tables.h"
 #include "nftest.h"
 
@@ -289,7 +293,87 @@ static void test_natgw(void) {
         nftest_sh(false, "ip netns del @A && ip netns del @G && ip netns del @O");
 }
 
+struct logged {
+        char server[64][64], client[64][64];
+        int n;
+};
+
+static void logged_cb(const union nf_sockaddr *server, const union nf_sockaddr *client, void *userdata) {
+        struct logged *l = userdata;
+
+        if (l->n < 64) {
+                nf_sockaddr_to_string(server, l->server[l->n], sizeof(l->server[0]));
+                nf_sockaddr_to_string(client, l->client[l->n], sizeof(l->client[0]));
+                l->n++;
+        }
+}
+
+/* Reads the SYN-ACK log of B until want entries came or the deadline passed. */
+static void read_log(nf_log *log, struct logged *l, int want) {
+        gint64 deadline = nftest_deadline(3000);
+
+        while (l->n < want && nftest_poll(nf_log_fd(log), POLLIN, deadline))
+                g_assert_cmpint(nf_log_process(log, logged_cb, l), >=, 0);
+}
+
+static bool logged_has(const struct logged *l, const char *server, int client_fd) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        union nf_sockaddr me;
+        char s[64];
+
+        g_assert_cmpint(getsockname(client_fd, (struct sockaddr *) &ss, &len), ==, 0);
+        memcpy(&me, &ss, sizeof(me));
+        nf_sockaddr_to_string(&me, s, sizeof(s));
+        for (int i = 0; i < l->n; i++)
+                if (strcmp(l->server[i], server) == 0 && strcmp(l->client[i], s) == 0)
+                        return true;
+        return false;
+}
+
+/* A connection to a public address is logged as its SYN-ACK leaves, one to another address is not. */
+static void test_synack_log(void) {
+        struct ctdb_ip pub[2];
+        struct logged l = {};
+        char err[512] = "";
+        nf_log *log = NULL;
+        int c10, s10, c11, s11, c6, s6;
+
+        setup();
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10", &pub[0], NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8:1::10", &pub[1], NULL), ==, 0);
+        enter_b_or_fail();
+        g_assert_cmpint(nf_tables_create(err, sizeof(err)), ==, 0);
+        g_assert_cmpint(nf_tables_public_add(pub, 2, err, sizeof(err)), ==, 0);
+        g_assert_cmpint(nf_log_new(NF_LOG_GROUP, &log, err, sizeof(err)), ==, 0);
+        nftest_enter(NULL);
+
+        nftest_tcp_pair("A", "B", "203.0.113.11", 445, &c11, &s11);
+        nftest_tcp_pair("A", "B", "203.0.113.10", 445, &c10, &s10);
+        nftest_tcp_pair("A", "B", "2001:db8:1::10", 445, &c6, &s6);
+        read_log(log, &l, 2);
+        g_assert_cmpint(l.n, ==, 2);
+        g_assert_true(logged_has(&l, "203.0.113.10:445", c10));
+        g_assert_true(logged_has(&l, "[2001:db8:1::10]:445", c6));
+        g_assert_false(logged_has(&l, "203.0.113.11:445", c11));
+
+        /* sock_diag: B's own sockets on 203.0.113.10 end, both ends learn; 203.0.113.11 is untouched. */
+        enter_b_or_fail();
+        unsigned n = 0;
+        g_assert_cmpint(nf_sock_destroy_local(&pub[0], &n, err, sizeof(err)), ==, 0);
+        nftest_enter(NULL);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_cmpint(nftest_wait_error(s10, false, 3000), ==, ECONNABORTED);
+        g_assert_cmpint(nftest_wait_error(c10, false, 3000), ==, ECONNRESET);
+        nftest_tcp_roundtrip(c11, s11);
+
+        nf_log_free(log);
+        close(c10), close(s10), close(c11), close(s11), close(c6), close(s6);
+        nftest_sh(false, "ip netns del @A && ip netns del @B");
+}
+
 static void add_tests(void) {
+        g_test_add_func("/nf-tables/synack-log", test_synack_log);
         g_test_add_func("/nf-tables/release-reset", test_reset);
         g_test_add_func("/nf-tables/natgw", test_natgw);
 }
