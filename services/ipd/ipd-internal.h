@@ -7,8 +7,8 @@
  *   ipd-takeover.c  the leader's takeover run (release, take, done) and the
  *                   forwarded Move/Rebalance
  *   ipd-node.c      this node's side: adding and removing addresses, the
- *                   announcements, interface state, tracked connections,
- *                   tickles and resets
+ *                   announcements, interface state, tickles and resets
+ *   ipd-conns.c     the tracked connections of what this node holds
  *   ipd-bus.c       org.ctdb.ipfailover1
  */
 
@@ -33,6 +33,7 @@ struct ipd_bus;
 struct ipd_lb;
 struct ipd_natgw;
 struct nf_link_monitor;
+struct nf_log;
 struct peer_requests;
 struct peer_request;
 
@@ -82,9 +83,12 @@ struct ipd_addr {
         /* Connections its holder tracks (CONNS), to tickle when this node takes it over. */
         struct ipd_conn *known;
         size_t n_known;
-        /* Connections this node tracks while it holds it, as last sent to the others. */
+        /* Connections this node tracks while it holds it (sorted), as sent to the others. */
         struct ipd_conn *tracked;
         size_t n_tracked;
+        /* New ones the others have not heard of yet (from the SYN-ACK log). */
+        struct ipd_conn *added;
+        size_t n_added;
 };
 
 /* Another node's ipd as its STATE told (or this node's own, at index pnn). */
@@ -125,7 +129,8 @@ struct ipd_manager {
 
         /* This node (ipd-node.c). */
         struct nf_link_monitor *links;
-        sd_event_source *links_event, *conns_timer, *state_defer;
+        sd_event_source *links_event, *conns_timer, *state_defer, *log_event, *added_defer;
+        struct nf_log *log;
         int announce_fd;
         bool stepped_out;               /* not quorate: holds nothing */
         struct ipd_lb *lb;
@@ -213,10 +218,16 @@ void ipd_node_release_all(ipd_manager *m, const char *why);
 void ipd_node_view_changed(ipd_manager *m);
 /* A phase of a run for this node; returns the status for the reply (0 or negative errno). */
 int ipd_node_run_phase(ipd_manager *m, const struct ipd_run_msg *run, char *why, size_t why_len);
-/* Sends this node's tracked connections of every address it holds to pnn. */
-void ipd_node_send_conns(ipd_manager *m, uint32_t pnn);
 /* ExecStopPost=: removes every configured public address from this namespace, and the table. */
 int ipd_release_all_offline(const char *config_dir, const struct ctdb_nodes *nodes);
+
+/* ipd-conns.c */
+extern const struct wire_handler ipd_conns_handlers[];
+extern const size_t ipd_conns_n_handlers;
+int ipd_conns_start(ipd_manager *m);
+void ipd_conns_stop(ipd_manager *m);
+/* Sends this node's tracked connections of every address it holds to pnn. */
+void ipd_conns_send_all(ipd_manager *m, uint32_t pnn);
 
 /* ipd-bus.c */
 int ipd_bus_add(ipd_manager *m, sd_bus *bus);

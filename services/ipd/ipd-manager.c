@@ -287,7 +287,7 @@ static int on_state(void *userdata, const struct wire_header *h, const void *msg
         /* A peer that just appeared learns of this node at once. */
         if (!was_known) {
                 (void) ipd_send_state(m, h->src);
-                ipd_node_send_conns(m, h->src);
+                ipd_conns_send_all(m, h->src);
         }
         return 0;
 }
@@ -304,6 +304,7 @@ static const struct {
 } modules[] = {
         { manager_handlers, &(const size_t) { ELEMENTSOF(manager_handlers) } },
         { ipd_node_handlers, &ipd_node_n_handlers },
+        { ipd_conns_handlers, &ipd_conns_n_handlers },
         { ipd_takeover_handlers, &ipd_takeover_n_handlers },
 };
 
@@ -390,7 +391,7 @@ static void on_link(void *userdata, uint32_t pnn, bool connected) {
         m->peers[pnn].connected = connected;
         if (connected) {
                 (void) ipd_send_state(m, pnn);
-                ipd_node_send_conns(m, pnn);
+                ipd_conns_send_all(m, pnn);
                 return;
         }
         peer_requests_fail(m->requests, pnn, -ENOTCONN);

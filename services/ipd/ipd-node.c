@@ -28,6 +28,7 @@
 #include "nf-addr.h"
 #include "nf-announce.h"
 #include "nf-link.h"
+#include "nf-log.h"
 #include "nf-sock.h"
 #include "nf-tables.h"
 #include "nf-tickle.h"
@@ -426,178 +427,10 @@ static int on_run(void *userdata, const struct wire_header *h, const void *msg, 
         return 0;
 }
 
-/* ---- connections -------------------------------------------------------------------------- */
-
-static void conn_to_wire(const struct ipd_conn *c, struct ipd_wire_conn *w) {
-        memset(w, 0, sizeof(*w));
-        if (c->client.sa.sa_family == AF_INET6) {
-                w->family = 6;
-                memcpy(w->client, &c->client.in6.sin6_addr, 16);
-                memcpy(w->server, &c->server.in6.sin6_addr, 16);
-                w->client_port = ntohs(c->client.in6.sin6_port);
-                w->server_port = ntohs(c->server.in6.sin6_port);
-        } else {
-                w->family = 4;
-                memcpy(w->client, &c->client.in.sin_addr, 4);
-                memcpy(w->server, &c->server.in.sin_addr, 4);
-                w->client_port = ntohs(c->client.in.sin_port);
-                w->server_port = ntohs(c->server.in.sin_port);
-        }
-}
-
-static int conn_from_wire(const struct ipd_wire_conn *w, struct ipd_conn *c) {
-        memset(c, 0, sizeof(*c));
-        if (w->family == 6) {
-                c->client.in6 =
-                        (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(w->client_port) };
-                c->server.in6 =
-                        (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(w->server_port) };
-                memcpy(&c->client.in6.sin6_addr, w->client, 16);
-                memcpy(&c->server.in6.sin6_addr, w->server, 16);
-        } else if (w->family == 4) {
-                c->client.in =
-                        (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(w->client_port) };
-                c->server.in =
-                        (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(w->server_port) };
-                memcpy(&c->client.in.sin_addr, w->client, 4);
-                memcpy(&c->server.in.sin_addr, w->server, 4);
-        } else
-                return -EBADMSG;
-        return 0;
-}
-
-static int send_conns(ipd_manager *m, uint32_t pnn, const struct ipd_addr *a) {
-        _cleanup_talloc_ struct ipd_wire_conn *w = talloc_array(NULL, struct ipd_wire_conn,
-                                                                 a->n_tracked ? a->n_tracked : 1);
-        struct ipd_conns_msg msg = { .n_conns = (uint32_t) a->n_tracked, .conns = w };
-
-        if (!w)
-                return -ENOMEM;
-        ipd_wire_ip_set(&msg.ip, &a->ip);
-        for (size_t i = 0; i < a->n_tracked; i++)
-                conn_to_wire(&a->tracked[i], &w[i]);
-        return ipd_send(m, pnn, &ipd_conns_desc, &msg);
-}
-
-void ipd_node_send_conns(ipd_manager *m, uint32_t pnn) {
-        for (size_t i = 0; i < m->n_addrs; i++)
-                if (m->addrs[i]->held && m->addrs[i]->n_tracked)
-                        (void) send_conns(m, pnn, m->addrs[i]);
-}
-
-static int on_conns(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                     size_t payload_len) {
-        ipd_manager *m = userdata;
-        const struct ipd_conns_msg *c = msg;
-        struct ipd_conn *known;
-        struct ipd_addr *a;
-        struct ctdb_ip ip;
-
-        if (ipd_wire_ip_get(&c->ip, &ip) < 0)
-                return -EBADMSG;
-        a = ipd_addr_find(m, &ip);
-        /* Only the holder's list counts; a list for what this node holds now is stale. */
-        if (!a || a->held)
-                return 0;
-        known = talloc_array(a, struct ipd_conn, c->n_conns ? c->n_conns : 1);
-        if (!known)
-                return -ENOMEM;
-        for (uint32_t i = 0; i < c->n_conns; i++)
-                if (conn_from_wire(&c->conns[i], &known[i]) < 0) {
-                        talloc_free(known);
-                        return -EBADMSG;
-                }
-        talloc_free(a->known);
-        a->known = known;
-        a->n_known = c->n_conns;
-        return 0;
-}
-
 const struct wire_handler ipd_node_handlers[] = {
         { IPD_MSG_RUN, &ipd_run_desc, on_run },
-        { IPD_MSG_CONNS, &ipd_conns_desc, on_conns },
 };
 const size_t ipd_node_n_handlers = ELEMENTSOF(ipd_node_handlers);
-
-/* Tracked connections grouped by public address, as nf_tables_tracked_list() reports them. */
-struct poll_ctx {
-        ipd_manager *m;
-        struct ipd_conn **lists;        /* per m->addrs index */
-        size_t *n, *cap;
-        int error;
-};
-
-static int on_tracked(const struct nf_tracked_conn *c, void *userdata) {
-        struct poll_ctx *p = userdata;
-        struct ctdb_ip ip;
-        int i;
-
-        if (ctdb_ip_from_sockaddr(&c->server.sa, sizeof(c->server), 0, &ip) < 0 ||
-            (i = ipd_addr_index(p->m, &ip)) < 0 || !p->m->addrs[i]->held)
-                return 0;
-        if (p->n[i] == p->cap[i]) {
-                size_t cap = p->cap[i] ? p->cap[i] * 2 : 8;
-                struct ipd_conn *l;
-
-                if (cap > IPD_MAX_CONNS)
-                        return 0;
-                l = talloc_realloc(p->lists, p->lists[i], struct ipd_conn, cap);
-                if (!l)
-                        return -ENOMEM;
-                p->lists[i] = l;
-                p->cap[i] = cap;
-        }
-        p->lists[i][p->n[i]++] = (struct ipd_conn) { .client = c->client, .server = c->server };
-        return 0;
-}
-
-static int cmp_conn(const void *x, const void *y) {
-        return memcmp(x, y, sizeof(struct ipd_conn));
-}
-
-static int on_conns_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        ipd_manager *m = userdata;
-        _cleanup_talloc_ void *tmp = talloc_new(NULL);
-        struct poll_ctx p = { .m = m };
-        bool any = false;
-        char err[256];
-        int r;
-
-        (void) sd_event_source_set_time_relative(s, IPD_CONNS_POLL_USEC);
-        for (size_t i = 0; i < m->n_addrs && !any; i++)
-                any = m->addrs[i]->held;
-        if (!any || !tmp)
-                return 0;
-        p.lists = talloc_zero_array(tmp, struct ipd_conn *, m->n_addrs);
-        p.n = talloc_zero_array(tmp, size_t, m->n_addrs);
-        p.cap = talloc_zero_array(tmp, size_t, m->n_addrs);
-        if (!p.lists || !p.n || !p.cap)
-                return 0;
-        r = nf_tables_tracked_list(AF_UNSPEC, on_tracked, &p, err, sizeof(err));
-        if (r < 0) {
-                log_debug("%s", err);
-                return 0;
-        }
-        for (size_t i = 0; i < m->n_addrs; i++) {
-                struct ipd_addr *a = m->addrs[i];
-
-                if (!a->held)
-                        continue;
-                if (p.n[i])
-                        qsort(p.lists[i], p.n[i], sizeof(struct ipd_conn), cmp_conn);
-                if (p.n[i] == a->n_tracked &&
-                    (p.n[i] == 0 || memcmp(p.lists[i], a->tracked, p.n[i] * sizeof(struct ipd_conn)) == 0))
-                        continue;
-                talloc_free(a->tracked);
-                a->tracked = talloc_steal(a, p.lists[i]);
-                a->n_tracked = p.n[i];
-                p.lists[i] = NULL;
-                r = send_conns(m, CTDB_PNN_ALL, a);
-                if (r < 0 && r != -ENOTCONN)
-                        log_debug_errno(r, "Failed to send tracked connections: %m");
-        }
-        return 0;
-}
 
 /* What is on the interfaces already (ipd restarted): held, so that the leader's run decides. */
 static int on_present(const struct nf_addr_info *info, void *userdata) {
@@ -645,15 +478,13 @@ int ipd_node_start(ipd_manager *m) {
         r = nf_addr_list(NULL, AF_UNSPEC, on_present, m, err, sizeof(err));
         if (r < 0)
                 return log_error_errno(r, "%s", err);
+        r = ipd_conns_start(m);
+        if (r < 0)
+                return r;
         r = nf_link_monitor_new(&m->links);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &m->links_event, nf_link_monitor_fd(m->links), EPOLLIN,
                                     on_links, m);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &m->conns_timer, CLOCK_MONOTONIC,
-                                               IPD_CONNS_POLL_USEC, 0, on_conns_timer, m);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->conns_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the interfaces: %m");
         return 0;
@@ -661,8 +492,8 @@ int ipd_node_start(ipd_manager *m) {
 
 void ipd_node_stop(ipd_manager *m) {
         m->links_event = sd_event_source_disable_unref(m->links_event);
-        m->conns_timer = sd_event_source_disable_unref(m->conns_timer);
         m->links = nf_link_monitor_free(m->links);
+        ipd_conns_stop(m);
         if (m->announce_fd >= 0)
                 close(m->announce_fd);
         m->announce_fd = -1;

@@ -56,6 +56,7 @@ static const struct wire_desc conn_desc = WIRE_DESC(0, struct ipd_wire_conn, con
 
 static const struct wire_field conns_fields[] = {
         WIRE_STRUCT(struct ipd_conns_msg, ip, &ip_desc),
+        WIRE_U32(struct ipd_conns_msg, flags),
         WIRE_STRUCT_ARRAY(struct ipd_conns_msg, conns, n_conns, &conn_desc, IPD_MAX_CONNS),
 };
 

@@ -8,7 +8,8 @@
  *   up), which it holds; to all on every change and to a peer that appears.
  * RUN: the leader's takeover run, one phase at a time (release, take, done),
  *   with the whole allocation; RUN_REPLY answers each phase.
- * CONNS: the client connections of one address its holder tracks, to all on change.
+ * CONNS: the client connections of one address its holder tracks, to all on change
+ *   (each new one at once, as an ADD; the whole list when one went).
  * REQUEST / REPLY: Move and Rebalance called on a node that is not the leader.
  */
 
@@ -99,8 +100,13 @@ struct ipd_wire_conn {
         uint8_t server[16];
 };
 
+enum {
+        IPD_CONNS_ADD = 1u << 0,        /* new connections: add them (else the list is the whole list) */
+};
+
 struct ipd_conns_msg {
         struct ipd_wire_ip ip;
+        uint32_t flags;
         uint32_t n_conns;
         struct ipd_wire_conn *conns;
 };
