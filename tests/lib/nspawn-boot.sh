@@ -36,6 +36,9 @@ if [ $# -gt 0 ]; then
 fi
 
 # shellcheck disable=SC2086 # options, split on purpose
+# CAP_NET_ADMIN: nspawn keeps it only with networking it sets up itself, and
+# ctdb-ipd needs it for the node's public addresses and nftables table; the
+# network namespace is the node's own, made by the test.
 exec systemd-nspawn -q -D "$dir/merged" -M "$name" --boot --register=no \
-        --network-namespace-path="/run/netns/$netns" --keep-unit ${BED_NSPAWN_ARGS:-} \
+        --network-namespace-path="/run/netns/$netns" --capability=CAP_NET_ADMIN --keep-unit ${BED_NSPAWN_ARGS:-} \
         -- systemd.unit=node.target

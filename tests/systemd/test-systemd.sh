@@ -1,10 +1,11 @@
 #!/bin/bash
 # The systemd suite (DESIGN.md section 8): three nodes, each a real systemd
 # booted with systemd-nspawn on an overlay of the host's root, with the build
-# installed by `meson install`. Starts ctdb.target everywhere, checks that both
-# units are active and the cluster converges (3 nodes OK, one leader, one
-# generation), that an unprivileged caller is refused by the real polkitd, and
-# that `systemctl stop ctdb.target` stops both units cleanly.
+# installed by `meson install`. Starts ctdb.target everywhere, checks that every
+# unit is active and the cluster converges (3 nodes OK, one leader, one
+# generation), that an unprivileged caller is refused by the real polkitd, that
+# each public address is on one node, and that `systemctl stop ctdb.target`
+# stops every unit cleanly and leaves no public address behind.
 #
 # test-systemd.sh [quorum|fcntl]: the cluster lock backend. With fcntl, one
 # host directory is bound into every node as /clusterfs (the shared cluster
@@ -30,6 +31,8 @@ if [ "${1:-}" = --prepare ]; then
         tar -C "$stage" -cf - . | tar -C "$BED_ROOT" -xf - --keep-directory-symlink --no-same-owner
         mkdir -p "$BED_ROOT/etc/ctdb"
         for ((p = 0; p < N; p++)); do bed_address "$p"; done >"$BED_ROOT/etc/ctdb/nodes"
+        for ((p = 0; p < N; p++)); do echo "203.0.113.$((201 + p))/24 eth0"; done \
+                >"$BED_ROOT/etc/ctdb/public_addresses"
         if [ "$lock" = fcntl ]; then
                 printf '[cluster]\ncluster lock = fcntl:%s/cluster.lock\n' "$CLUSTER_FS" \
                         >"$BED_ROOT/etc/ctdb/ctdb.conf"
@@ -42,7 +45,7 @@ if [ "${1:-}" = --prepare ]; then
         # Debian's own ctdbd (package ctdb, installed for its ltdbtool) must not
         # start in a node: it would take the tunnel port.
         ln -sf /dev/null "$BED_ROOT/etc/systemd/system/ctdb.service"
-        for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd; do
+        for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd; do
                 mkdir -p "$BED_ROOT/etc/systemd/system/$unit.service.d"
                 printf '[Service]\nWatchdogSec=2s\nRestart=no\n' \
                         >"$BED_ROOT/etc/systemd/system/$unit.service.d/50-test.conf"
@@ -68,9 +71,10 @@ fail() {
         for ((p = 0; p < BED_NODES; p++)); do
                 bed_log "--- node $p: units and journal"
                 bed_exec "$p" systemctl --no-pager status ctdb.target ctdb-tunneld.service \
-                        ctdb-clusterd.service >&2 || true
+                        ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service >&2 || true
                 bed_exec "$p" journalctl --no-pager -n 60 -u ctdb-tunneld.service \
-                        -u ctdb-clusterd.service -u polkit.service >&2 || true
+                        -u ctdb-clusterd.service -u ctdb-dbd.service -u ctdb-ipd.service \
+                        -u polkit.service >&2 || true
         done
         exit 1
 }
@@ -83,7 +87,7 @@ t=$SECONDS
 stage=$BED_DIR/stage
 DESTDIR=$stage meson install -C "$CTDB_BUILD_DIR" --no-rebuild --quiet >"$BED_DIR/install.log" 2>&1 ||
         { cat "$BED_DIR/install.log" >&2; fail "meson install"; }
-for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/bin/ctdbctl \
+for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/sbin/ctdb-ipd usr/bin/ctdbctl \
         lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf; do
         [ -e "$stage/$f" ] || [ -e "$stage/usr/$f" ] || fail "meson install did not install /$f"
 done
@@ -109,8 +113,8 @@ for ((p = 0; p < N; p++)); do
 done
 for ((p = 0; p < N; p++)); do
         state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service \
-                ctdb-dbd.service | tr '\n' ' ') || true
-        [ "$state" = "active active active active " ] || fail "node $p: units are '$state'"
+                ctdb-dbd.service ctdb-ipd.service | tr '\n' ' ') || true
+        [ "$state" = "active active active active active " ] || fail "node $p: units are '$state'"
         bus=$(bed_exec "$p" busctl --system status --no-pager org.ctdb.cluster1 2>/dev/null |
                 sed -n 's/^Unit=//p') || true
         [ "$bus" = ctdb-clusterd.service ] || fail "node $p: org.ctdb.cluster1 owned by '$bus'"
@@ -123,7 +127,8 @@ started=$SECONDS
 # (Families sorted by name, so the order systemctl prints them in does not matter.)
 for ((p = 0; p < N; p++)); do
         for want in "ctdb-clusterd.service AF_UNIX" "ctdb-dbd.service AF_UNIX" \
-                "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX"; do
+                "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX" \
+                "ctdb-ipd.service AF_INET AF_INET6 AF_NETLINK AF_PACKET AF_UNIX"; do
                 unit=${want%% *}
                 got=$(bed_exec "$p" systemctl show -p RestrictAddressFamilies --value "$unit" |
                         tr ' ' '\n' | sort | xargs) || true
@@ -210,6 +215,32 @@ bed_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl recover ||
 bed_exec 0 busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover ||
         fail "Recover() as root was refused"
 
+# Public addresses through the real ctdb-ipd (CAP_NET_ADMIN and CAP_NET_RAW
+# only): each of the three is on exactly one node's eth0, and the real
+# polkitd refuses an unprivileged Move.
+deadline=$((SECONDS + 20))
+while :; do
+        held=$(for ((p = 0; p < N; p++)); do
+                bed_exec "$p" ip -o -4 addr show dev eth0 | grep -o 'inet 203\.0\.113\.[0-9]*' | cut -d' ' -f2
+        done | sort | tr '\n' ' ')
+        [ "$held" = "203.0.113.201 203.0.113.202 203.0.113.203 " ] && break
+        ((SECONDS < deadline)) || fail "public addresses on the nodes: '$held'"
+        sleep 0.2
+done
+bed_log "public addresses, one node each: $held"
+bed_exec 0 ctdbctl ip >&2 || fail "ctdbctl ip on node 0"
+# Moved to a node that does not hold it (a move to its holder is a no-op, asked of no one).
+for ((p = 0; p < N; p++)); do
+        bed_exec "$p" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' && to=$(((p + 1) % N))
+done
+rc=0
+bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl move-ip 203.0.113.201 "$to" || rc=$?
+[ "$rc" -eq 3 ] || fail "unprivileged 'ctdbctl move-ip' exited $rc, not 3 (access denied)"
+bed_exec 0 ctdbctl move-ip 203.0.113.201 "$to" || fail "ctdbctl move-ip as root"
+bed_exec "$to" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' ||
+        fail "after move-ip, 203.0.113.201 is not on node $to"
+bed_log "203.0.113.201 moved to node $to by root, refused to an unprivileged caller"
+
 # A record through the real units: stored on node 0, read on the last node
 # (ctdb-dbd under its sandbox, its files in StateDirectory=). The database is
 # on every node once the recovery its attach asked for has run.
@@ -241,7 +272,7 @@ unit_state() {
         echo "${out% }"
 }
 for ((p = 0; p < N; p++)); do
-        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service; do
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service; do
                 s=$(unit_state "$p" "$unit" ActiveState NRestarts WatchdogUSec)
                 [ "$s" = "ActiveState=active NRestarts=0 WatchdogUSec=2s" ] || fail "node $p: $unit: $s"
         done
@@ -250,11 +281,19 @@ done
 t=$SECONDS
 for ((p = 0; p < N; p++)); do
         bed_exec "$p" systemctl stop ctdb.target || fail "systemctl stop ctdb.target on node $p"
-        state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service \
-                ctdb-dbd.service | tr '\n' ' ') || true
-        [ "$state" = "inactive inactive inactive inactive " ] ||
-                fail "node $p: after stop, units are '$state'"
-        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service; do
+        # systemctl returns when the target is down; the units' own stop jobs
+        # (ctdb-ipd's ExecStopPost=, then clusterd and tunneld after it) may still run.
+        deadline=$((SECONDS + 10))
+        while state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service \
+                ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service | tr '\n' ' ') || true
+                [ "$state" != "inactive inactive inactive inactive inactive " ]; do
+                ((SECONDS < deadline)) || fail "node $p: after stop, units are '$state'"
+                sleep 0.1
+        done
+        # ExecStopPost= took the node's public addresses and its table with it.
+        ! bed_exec "$p" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.' ||
+                fail "node $p: public addresses left after stop"
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service; do
                 s=$(unit_state "$p" "$unit" ActiveState Result)
                 [ "$s" = "ActiveState=inactive Result=success" ] || fail "node $p: after stop, $unit: $s"
         done
