@@ -172,6 +172,11 @@ int ipd_addrs_update(ipd_manager *m) {
 /* This node's STATE: its configured addresses and whatever it holds. */
 static int own_state(ipd_manager *m, void *mem_ctx, struct ipd_state_msg *ret) {
         struct ipd_state_msg s = { .pnn = m->pnn, .seq = m->state_seq };
+        bool out = m->disabled || m->stepped_out;
+
+        /* A node that could not remove an address steps out of hosting the others (they move away). */
+        for (size_t i = 0; i < m->n_addrs && !out; i++)
+                out = m->addrs[i]->stuck;
 
         s.addrs = talloc_zero_array(mem_ctx, struct ipd_wire_addr, m->n_addrs ? m->n_addrs : 1);
         if (!s.addrs)
@@ -183,7 +188,7 @@ static int own_state(ipd_manager *m, void *mem_ctx, struct ipd_state_msg *ret) {
                 if (!a->conf && !a->held)
                         continue;
                 ipd_wire_ip_set(&w->ip, &a->ip);
-                if (a->conf && !m->disabled && !m->stepped_out && ipd_node_available(m, a))
+                if (a->conf && !out && ipd_node_available(m, a))
                         w->flags |= IPD_ADDR_AVAILABLE;
                 if (a->held)
                         w->flags |= IPD_ADDR_HELD;
