@@ -94,23 +94,35 @@ static int nf_link_get_cb(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t errlen) {
-        char buf[MNL_SOCKET_BUFFER_SIZE];
-        struct nf_link_state s = { .ifindex = -1 };
+/*
+ * A link request of type for ifname, with NLM_F_ACK (a GET without it gets no
+ * ACK after its answer, and nf_nl_talk() would not know when it is done), in
+ * buf; NULL with err set for a bad name.
+ */
+static struct nlmsghdr *nf_link_request(void *buf, uint16_t type, const char *ifname, char *err,
+                                        size_t errlen) {
         struct nlmsghdr *nlh;
         struct ifinfomsg *ifi;
-        int r;
 
         if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
                 nf_seterr(err, errlen, "Invalid interface name \"%s\"", ifname ? ifname : "");
-                return -EINVAL;
+                return NULL;
         }
-        /* A GET without NLM_F_ACK gets no ACK after its answer: ask for one so
-         * that nf_nl_talk() knows when it is done. */
-        nlh = nf_nl_request_new(buf, RTM_GETLINK, NLM_F_ACK, sizeof(*ifi));
+        nlh = nf_nl_request_new(buf, type, NLM_F_ACK, sizeof(*ifi));
         ifi = mnl_nlmsg_get_payload(nlh);
         ifi->ifi_family = AF_UNSPEC;
         mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        return nlh;
+}
+
+int nf_link_get(const char *ifname, struct nf_link_state *ret, char *err, size_t errlen) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nf_link_state s = { .ifindex = -1 };
+        struct nlmsghdr *nlh = nf_link_request(buf, RTM_GETLINK, ifname, err, errlen);
+        int r;
+
+        if (!nlh)
+                return -EINVAL;
         /* Keep the answer small: no per-VF statistics. */
         mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
 
@@ -210,20 +222,13 @@ int nf_link_monitor_process(nf_link_monitor *m, nf_link_cb cb, void *userdata) {
 
 int nf_link_set_ipv4_conf(const char *ifname, int key, uint32_t value, char *err, size_t errlen) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = nf_link_request(buf, RTM_NEWLINK, ifname, err, errlen);
         struct nlattr *spec, *inet, *conf;
-        struct nlmsghdr *nlh;
-        struct ifinfomsg *ifi;
         int r;
 
-        if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-                nf_seterr(err, errlen, "Invalid interface name \"%s\"", ifname ? ifname : "");
+        if (!nlh)
                 return -EINVAL;
-        }
-        /* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { key: value } } }, as "ip link set" sends no such thing. */
-        nlh = nf_nl_request_new(buf, RTM_NEWLINK, NLM_F_ACK, sizeof(*ifi));
-        ifi = mnl_nlmsg_get_payload(nlh);
-        ifi->ifi_family = AF_UNSPEC;
-        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        /* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { key: value } } } */
         spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
         inet = mnl_attr_nest_start(nlh, AF_INET);
         conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
