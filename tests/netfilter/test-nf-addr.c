@@ -2,6 +2,7 @@
 #undef NDEBUG
 
 #include <errno.h>
+#include <linux/ip.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -137,6 +138,38 @@ static void test_missing_interface(void) {
         nftest_sh(false, "ip netns del @M");
 }
 
+/* Removing the first address of a subnet keeps the later ones once secondaries are promoted. */
+static void test_promote_secondaries(void) {
+        char err[256] = "";
+        struct ctdb_ip a, b;
+        char *out;
+
+        nftest_ns_add("S");
+        nftest_sh(false, "ip -n @S link add d0 type veth peer name d1 && ip -n @S link set d0 up");
+        nftest_enter("S");
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.10/24", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.11/24", &b, NULL), ==, 0);
+        g_assert_cmpint(nf_link_set_ipv4_conf("d0", IPV4_DEVCONF_PROMOTE_SECONDARIES, 1, err, sizeof(err)),
+                        ==, 0);
+        g_assert_cmpint(
+                nf_link_set_ipv4_conf("nosuch0", IPV4_DEVCONF_PROMOTE_SECONDARIES, 1, err, sizeof(err)), <,
+                0);
+        g_assert_nonnull(strstr(err, "nosuch0"));
+        g_assert_cmpint(nf_addr_add("d0", &a, 0, err, sizeof(err)), ==, 0);
+        g_assert_cmpint(nf_addr_add("d0", &b, 0, err, sizeof(err)), ==, 0);
+        g_assert_cmpint(nf_addr_del("d0", &a, err, sizeof(err)), ==, 0);
+        nftest_enter(NULL);
+
+        out = nftest_sh_out("ip netns exec @S cat /proc/sys/net/ipv4/conf/d0/promote_secondaries");
+        g_assert_cmpstr(g_strstrip(out), ==, "1");
+        g_free(out);
+        out = nftest_sh_out("ip -n @S -4 addr show dev d0");
+        g_assert_null(strstr(out, "203.0.113.10/"));
+        g_assert_nonnull(strstr(out, "203.0.113.11/"));
+        g_free(out);
+        nftest_sh(false, "ip netns del @S");
+}
+
 static void test_noprefixroute(void) {
         char err[256] = "";
         struct ctdb_ip a, b;
@@ -228,6 +261,7 @@ static void add_tests(void) {
         g_test_add_func("/nf-addr/add-list-del", test_add_list_del);
         g_test_add_func("/nf-addr/missing-interface", test_missing_interface);
         g_test_add_func("/nf-addr/noprefixroute", test_noprefixroute);
+        g_test_add_func("/nf-addr/promote-secondaries", test_promote_secondaries);
         g_test_add_func("/nf-link/state-and-monitor", test_link);
 }
 
