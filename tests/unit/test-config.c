@@ -557,6 +557,8 @@ static void assert_defaults(const struct ctdb_config *c) {
         g_assert_cmpstr(c->persistent_db_dir, ==, CTDB_STATE_DIR "/persistent");
         g_assert_cmpstr(c->state_db_dir, ==, CTDB_STATE_DIR "/state");
         g_assert_false(c->failover_disabled);
+        g_assert_false(c->no_ip_failback);
+        g_assert_false(c->no_ip_takeover);
         g_assert_nonnull(c->monitor_units);
         g_assert_null(c->monitor_units[0]);
         g_assert_cmpstr(c->run_dir, ==, CTDB_RUN_DIR);
@@ -602,6 +604,8 @@ static void test_conf_full(void) {
                                         "\tstate database directory = /safe/state\n"
                                         "[failover]\n"
                                         "\tdisabled = yes\n"
+                                        "\tno ip failback = true\n"
+                                        "\tno ip takeover = 1\n"
                                         "[monitor]\n"
                                         "\tunits = smbd.service winbind.service\n"
                                         "[paths]\n"
@@ -625,6 +629,8 @@ static void test_conf_full(void) {
         g_assert_cmpstr(c->persistent_db_dir, ==, "/safe/persistent");
         g_assert_cmpstr(c->state_db_dir, ==, "/safe/state");
         g_assert_true(c->failover_disabled);
+        g_assert_true(c->no_ip_failback);
+        g_assert_true(c->no_ip_takeover);
         g_assert_cmpstr(c->monitor_units[0], ==, "smbd.service");
         g_assert_cmpstr(c->monitor_units[1], ==, "winbind.service");
         g_assert_null(c->monitor_units[2]);
