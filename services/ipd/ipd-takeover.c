@@ -188,7 +188,11 @@ static void run_end(struct ipd_run *run, int status) {
                 log_event(LOG_WARNING, CTDB_MESSAGE_TAKEOVER, NULL,
                           "Takeover run %" PRIu32 " failed: %s; trying again", run->id, run->message);
                 waiters_finish(w, status, CTDB_ERROR_BUSY, run->message);
-                retry_arm(m);
+                /* A node that left is out of the next plan: no reason to wait before it. */
+                if (status == -ENOTCONN)
+                        rerun = true;
+                else
+                        retry_arm(m);
         } else {
                 m->runs_led++;
                 m->last_generation = run->generation;
@@ -226,7 +230,7 @@ static void run_end(struct ipd_run *run, int status) {
         run->waiters = NULL;
         talloc_free(run);
         m->rerun = false;
-        if (rerun && status >= 0)
+        if (rerun && !m->retry_pending)
                 ipd_takeover_schedule(m, "a change during the last run");
 }
 
