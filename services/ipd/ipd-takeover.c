@@ -142,6 +142,11 @@ int ipd_takeover_plan(ipd_manager *m, const uint32_t *flags, uint32_t n_flags, b
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* A peer's status word (a positive errno) as ours; -(int) of a word above INT_MAX would overflow. */
+static int peer_errno(uint32_t status) {
+        return status <= 4095 ? -(int) status : -EPROTO;
+}
+
 static void waiters_finish(struct ipd_waiter *w, int error, const char *name, const char *message) {
         while (w) {
                 struct ipd_waiter *next = w->next;
@@ -453,7 +458,7 @@ static int on_run_reply(void *userdata, const struct wire_header *h, const void 
                 return 0; /* an answer to a run that is over */
         run->waiting[h->src] = false;
         if (rep->status) {
-                run->status = -(int) rep->status;
+                run->status = peer_errno(rep->status);
                 snprintf(run->message, sizeof(run->message), "node %" PRIu32 ": %s", h->src, rep->message);
         }
         run_advance(run);
@@ -474,7 +479,7 @@ static void on_forward_done(struct peer_request *req, int error, const void *rep
         if (error < 0)
                 f->done(f->userdata, error, CTDB_ERROR_NOT_CONNECTED, "the leader's ipd did not answer");
         else if (rep->status)
-                f->done(f->userdata, -(int) rep->status, rep->error_name, rep->message);
+                f->done(f->userdata, peer_errno(rep->status), rep->error_name, rep->message);
         else
                 f->done(f->userdata, 0, NULL, NULL);
 }
