@@ -107,6 +107,9 @@ static int request(ipd_manager *m, sd_bus_message *call, uint32_t op, const stru
                 if (r == -ENOTCONN)
                         return sd_bus_error_set(error, CTDB_ERROR_NOT_LEADER,
                                                 "There is no leader to run a takeover (not quorate?)");
+                if (r == -EBUSY)
+                        return sd_bus_error_set(error, CTDB_ERROR_BUSY,
+                                                "Too many moves are waiting for the next takeover run");
                 return r;
         }
         return 1;

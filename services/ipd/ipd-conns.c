@@ -85,7 +85,7 @@ static int on_conns(void *userdata, const struct wire_header *h, const void *msg
         ipd_manager *m = userdata;
         const struct ipd_conns_msg *c = msg;
         struct ipd_conn *known;
-        size_t base;
+        size_t base, total = 0;
         struct ipd_addr *a;
         struct ctdb_ip ip;
 
@@ -97,6 +97,11 @@ static int on_conns(void *userdata, const struct wire_header *h, const void *msg
                 return 0;
         base = c->flags & IPD_CONNS_ADD ? a->n_known : 0;
         if (base + c->n_conns > IPD_MAX_CONNS)
+                return -ENOBUFS;
+        /* What other nodes make this one keep is bounded in all, not only per address. */
+        for (size_t i = 0; i < m->n_addrs; i++)
+                total += m->addrs[i] == a ? 0 : m->addrs[i]->n_known;
+        if (total + base + c->n_conns > IPD_MAX_KNOWN_CONNS)
                 return -ENOBUFS;
         known = talloc_array(a, struct ipd_conn, base + c->n_conns ? base + c->n_conns : 1);
         if (!known)

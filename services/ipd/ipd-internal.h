@@ -54,6 +54,10 @@ struct peer_request;
 /* Attempts at removing an address before the node steps out of hosting it. */
 #define IPD_RELEASE_ATTEMPTS 3u
 #define IPD_REQUESTS_MAX 64u
+/* Move/Rebalance calls the leader queues for its next run, at most. */
+#define IPD_WAITERS_MAX 256u
+/* Connections of other nodes' addresses kept here, in all (56 bytes each). */
+#define IPD_MAX_KNOWN_CONNS (256u * 1024u)
 #define IPD_REQUEST_TIMEOUT_USEC (30 * USEC_PER_SEC)
 /* The first runs wait this long at most for the other nodes' STATEs (ipd-takeover.c). */
 #define IPD_STARTUP_WAIT_USEC (2 * USEC_PER_SEC)
@@ -152,6 +156,7 @@ struct ipd_manager {
         size_t n_moves;
         /* Move/Rebalance calls waiting for the run that serves them. */
         struct ipd_waiter *waiters;
+        unsigned n_waiters;
 };
 
 /* ipd-manager.c */

@@ -142,6 +142,11 @@ int ipd_takeover_plan(ipd_manager *m, const uint32_t *flags, uint32_t n_flags, b
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* A peer's status word (a positive errno) as ours; -(int) of a word above INT_MAX would overflow. */
+static int peer_errno(uint32_t status) {
+        return status <= 4095 ? -(int) status : -EPROTO;
+}
+
 static void waiters_finish(struct ipd_waiter *w, int error, const char *name, const char *message) {
         while (w) {
                 struct ipd_waiter *next = w->next;
@@ -334,6 +339,7 @@ static int run_start(ipd_manager *m) {
         talloc_set_destructor(run, run_destructor);
         run->waiters = m->waiters;
         m->waiters = NULL;
+        m->n_waiters = 0;
         TALLOC_FREE(m->moves);
         m->n_moves = 0;
         m->rebalance = false;
@@ -457,7 +463,7 @@ static int on_run_reply(void *userdata, const struct wire_header *h, const void 
                 return 0; /* an answer to a run that is over */
         run->waiting[h->src] = false;
         if (rep->status) {
-                run->status = -(int) rep->status;
+                run->status = peer_errno(rep->status);
                 snprintf(run->message, sizeof(run->message), "node %" PRIu32 ": %s", h->src, rep->message);
         }
         run_advance(run);
@@ -478,7 +484,7 @@ static void on_forward_done(struct peer_request *req, int error, const void *rep
         if (error < 0)
                 f->done(f->userdata, error, CTDB_ERROR_NOT_CONNECTED, "the leader's ipd did not answer");
         else if (rep->status)
-                f->done(f->userdata, -(int) rep->status, rep->error_name, rep->message);
+                f->done(f->userdata, peer_errno(rep->status), rep->error_name, rep->message);
         else
                 f->done(f->userdata, 0, NULL, NULL);
 }
@@ -491,8 +497,11 @@ int ipd_takeover_request(ipd_manager *m, uint32_t op, const struct ctdb_ip *a, u
         int r;
 
         if (ipd_is_leader(m)) {
-                struct ipd_waiter *w = talloc_zero(m, struct ipd_waiter);
+                struct ipd_waiter *w;
 
+                if (m->n_waiters >= IPD_WAITERS_MAX)
+                        return -EBUSY;
+                w = talloc_zero(m, struct ipd_waiter);
                 if (!w)
                         return -ENOMEM;
                 if (op == IPD_OP_MOVE) {
@@ -512,6 +521,7 @@ int ipd_takeover_request(ipd_manager *m, uint32_t op, const struct ctdb_ip *a, u
                 *w = (struct ipd_waiter) { .next = m->waiters, .op = op, .ip = w->ip, .pnn = pnn,
                                            .done = done, .userdata = userdata };
                 m->waiters = w;
+                m->n_waiters++;
                 ipd_takeover_schedule(m, op == IPD_OP_MOVE ? "Move" : "Rebalance");
                 return 0;
         }
@@ -603,6 +613,7 @@ void ipd_takeover_free(ipd_manager *m) {
         TALLOC_FREE(m->run);
         waiters_finish(m->waiters, -ECANCELED, CTDB_ERROR_NOT_LEADER, "ctdb-ipd is stopping");
         m->waiters = NULL;
+        m->n_waiters = 0;
         m->run_defer = sd_event_source_disable_unref(m->run_defer);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
         m->startup_timer = sd_event_source_disable_unref(m->startup_timer);
