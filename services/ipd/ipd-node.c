@@ -70,16 +70,6 @@ static const char *pick_iface(ipd_manager *m, const struct ipd_addr *a) {
         return best;
 }
 
-static int on_links(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ipd_manager *m = userdata;
-        int r = nf_link_monitor_process(m->links, NULL, NULL);
-
-        /* Any change (or lost notifications) may change what this node can host: tell the leader. */
-        if (r != 0)
-                ipd_state_changed(m);
-        return 0;
-}
-
 /* ---- announcements and tickles ------------------------------------------------- */
 
 static void tickle_known(ipd_manager *m, struct ipd_addr *a) {
@@ -122,6 +112,17 @@ static int addr_destructor(struct ipd_addr *a) {
 }
 
 /* ---- take ------------------------------------------------------------------------ */
+
+/* A takeover or release in the journal (CTDB_MESSAGE_TAKEOVER) with the address and interface as fields. */
+#define log_address_event(level, event, address, ifname, ...)                                           \
+        do {                                                                                            \
+                char e_[64], a_[64], i_[64];                                                            \
+                const char *const x_[] = { e_, a_, i_, NULL };                                          \
+                snprintf(e_, sizeof(e_), "CTDB_EVENT=%s", (event));                                     \
+                snprintf(a_, sizeof(a_), "CTDB_ADDRESS=%s", (address));                                 \
+                snprintf(i_, sizeof(i_), "CTDB_INTERFACE=%s", (ifname));                                \
+                log_event((level), CTDB_MESSAGE_TAKEOVER, x_, __VA_ARGS__);                             \
+        } while (0)
 
 static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
         char s[CTDB_IP_STRLEN], err[256];
@@ -172,9 +173,8 @@ static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
         }
         /* The first round now, from this event: the clients' retries must find the address here. */
         on_announce(a->announce, 0, a);
-        log_event(LOG_NOTICE, CTDB_MESSAGE_TAKEOVER,
-                  ((const char *const[]) { "EVENT=takeip", NULL }),
-                  "Took over %s on %s (%zu connections tickled)", s, ifname, a->n_known);
+        log_address_event(LOG_NOTICE, "takeip", s, ifname, "Took over %s on %s (%zu connections tickled)", s,
+                          ifname, a->n_known);
         ipd_bus_emit(m, "TakenOver", &a->ip, m->pnn);
         return 0;
 }
@@ -213,10 +213,9 @@ static int release_end(ipd_manager *m, struct ipd_addr *a, char *why, size_t why
                 if (++a->release_failures >= IPD_RELEASE_ATTEMPTS && !a->stuck) {
                         /* Better kept here than on two nodes: the leader leaves it with us. */
                         a->stuck = true;
-                        log_event(LOG_ERR, CTDB_MESSAGE_TAKEOVER,
-                                  ((const char *const[]) { "EVENT=releaseip-failed", NULL }),
-                                  "Could not remove %s after %u attempts: %s; it stays on this node", s,
-                                  a->release_failures, err);
+                        log_address_event(LOG_ERR, "releaseip-failed", s, a->ifname,
+                                          "Could not remove %s after %u attempts: %s; it stays on this node", s,
+                                          a->release_failures, err);
                 }
                 return r;
         }
@@ -228,9 +227,7 @@ static int release_end(ipd_manager *m, struct ipd_addr *a, char *why, size_t why
         TALLOC_FREE(a->tracked);
         a->n_tracked = 0;
         (void) sd_event_source_set_enabled(a->announce, SD_EVENT_OFF);
-        log_event(LOG_NOTICE, CTDB_MESSAGE_TAKEOVER,
-                  ((const char *const[]) { "EVENT=releaseip", NULL }),
-                  "Released %s from %s", s, a->ifname);
+        log_address_event(LOG_NOTICE, "releaseip", s, a->ifname, "Released %s from %s", s, a->ifname);
         ipd_bus_emit(m, "Released", &a->ip, m->pnn);
         return 0;
 }
@@ -297,6 +294,39 @@ void ipd_node_view_changed(ipd_manager *m) {
                 ipd_state_changed(m);
         }
         shared_update(m);
+}
+
+/* ---- interfaces going down ------------------------------------------------------- */
+
+/*
+ * An address whose interface went down moves to another interface of its
+ * list that is up, on this node (CTDB's updateip); with none up it is no
+ * longer available here, and the leader's next run moves it to another node.
+ */
+static void rehome(ipd_manager *m) {
+        for (size_t i = 0; i < m->n_addrs; i++) {
+                struct ipd_addr *a = m->addrs[i];
+                char why[256];
+
+                if (!a->held || iface_up(a->ifname) || !pick_iface(m, a))
+                        continue;
+                (void) nf_addr_del(a->ifname, &a->ip, NULL, 0);
+                a->held = false;
+                if (take(m, a, why, sizeof(why)) < 0)
+                        log_warning("Moving a public address off a down interface failed: %s", why);
+        }
+}
+
+static int on_links(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ipd_manager *m = userdata;
+        int r = nf_link_monitor_process(m->links, NULL, NULL);
+
+        /* Any change (or lost notifications) may change what this node can host: tell the leader. */
+        if (r != 0) {
+                rehome(m);
+                ipd_state_changed(m);
+        }
+        return 0;
 }
 
 /* ---- a phase of a run ---------------------------------------------------------------- */
