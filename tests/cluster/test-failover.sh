@@ -207,7 +207,8 @@ reset)
         # ~0.5 s for its node to track it and tell the others (every 200 ms).
         hold_open() {
                 HOLD_OUT=$(mktemp "$CTDB_LOCAL_STATE/hold.XXXXXX")
-                client hold "$1" >"$HOLD_OUT" 2>&1 &
+                # Not through the function client: $! must be the python process itself.
+                "$LOCAL_CLUSTER" client python3 -c "$PY_CLIENT" "$PUBLIC_PORT" hold "$1" >"$HOLD_OUT" 2>&1 &
                 HOLDS+=("$!")
                 wait_until "the client is connected to $1 (node ${HOLDER[$1]})" 5 \
                         grep -qx "connected ${HOLDER[$1]}" "$HOLD_OUT"
@@ -216,7 +217,7 @@ reset)
         # reset_within MS FAULT_T: the held connection was reset within MS of FAULT_T.
         reset_within() {
                 local out ms
-                hold_ended() { grep -Eq '^(reset|eof|error) ' "$HOLD_OUT"; }
+                hold_ended() { grep -Eq '^(reset|eof|error|timeout) ' "$HOLD_OUT"; }
                 wait_until "the held connection ends" $((($1 + 999) / 1000 + 1)) hold_ended
                 out=$(tail -n 1 "$HOLD_OUT")
                 ms=$(awk -v a="$2" -v b="${out##* }" 'BEGIN { printf "%d", (b - a) * 1000 }')

@@ -553,7 +553,8 @@ PY
 # SOURCE at once (none given: any source) and prints "SOURCE PNN" per source,
 # PNN the node that answered or "-". hold ADDR: one quiet connection; prints
 # "connected PNN", then waits reading until the connection ends and prints
-# "reset|eof|error ERRNO EPOCH_S" (the wall-clock time it learnt).
+# "reset|eof|error|timeout ERRNO EPOCH_S" (the wall-clock time it learnt; it
+# gives up after 60 s).
 PY_CLIENT=$(cat <<'PY'
 import errno, select, socket, sys, time
 port = int(sys.argv[1])
@@ -604,11 +605,13 @@ elif mode == "hold":
             sys.exit("closed before the answer")
         buf += d
     print("connected", buf.split(b"\n")[0].decode(), flush=True)
-    s.settimeout(None)
+    s.settimeout(60)
     try:
         while s.recv(4096):
             pass
         print("eof 0 %.6f" % time.time(), flush=True)
+    except socket.timeout:
+        print("timeout 0 %.6f" % time.time(), flush=True)
     except ConnectionResetError:
         print("reset %d %.6f" % (errno.ECONNRESET, time.time()), flush=True)
     except OSError as e:
