@@ -334,3 +334,356 @@ cluster_diagnose() {
                 done
         done
 }
+
+# --- public addresses (ctdb-ipd) ---------------------------------------------------
+
+# PUBLIC_ADDRS: the public addresses a test expects (local-cluster's six by
+# default); the helpers below check exactly these.
+PUBLIC_ADDRS=(203.0.113.101 203.0.113.102 203.0.113.103 203.0.113.104 203.0.113.105 203.0.113.106)
+
+ipd_prop() { prop "$1" org.ctdb.ipfailover1 /org/ctdb/ipfailover1 org.ctdb.ipfailover1.Manager "$2"; }
+node_ns() { echo "$CTDB_LOCAL_PREFIX-n$1"; }
+
+# kernel_scan ADDR...: KHOLD[ADDR] is the nodes (blank separated, in PNN
+# order) whose eth0 carries ADDR, as the kernel has it now.
+kernel_scan() {
+        declare -gA KHOLD=()
+        local n a out
+        for a in "$@"; do KHOLD[$a]=""; done
+        for n in $(all_nodes); do
+                out=$(ip -n "$(node_ns "$n")" -o -4 addr show dev eth0) || return 1
+                for a in "$@"; do
+                        [[ $out != *" inet $a/"* ]] || KHOLD[$a]+="${KHOLD[$a]:+ }$n"
+                done
+        done
+}
+
+# ipd_view PNN: IVIEW[ADDR] is the holder node PNN's ipd names in Addresses
+# for each address it lists (NONE for none), ADDR without its prefix.
+ipd_view() {
+        declare -gA IVIEW=()
+        local out k
+        out=$(ipd_prop "$1" Addresses) || return 1
+        local -a f
+        read -r -a f <<<"$out"
+        for ((k = 0; k < ${f[0]:-0}; k++)); do
+                local a=${f[$((1 + 3 * k))]}
+                a=${a//\"/}
+                IVIEW[${a%/*}]=${f[$((1 + 3 * k + 2))]}
+        done
+}
+
+# hosted_once_by NODES...: every address of PUBLIC_ADDRS is on the eth0 of
+# exactly one node, one of NODES, and nowhere else; each of NODES' ipds lists
+# exactly PUBLIC_ADDRS with those holders. HOLDER[ADDR] is the holder.
+hosted_once_by() {
+        declare -gA HOLDER=()
+        local a n h
+        kernel_scan "${PUBLIC_ADDRS[@]}" || return 1
+        for a in "${PUBLIC_ADDRS[@]}"; do
+                h=${KHOLD[$a]}
+                [[ $h =~ ^[0-9]+$ && " $* " == *" $h "* ]] || return 1
+                HOLDER[$a]=$h
+        done
+        for n in "$@"; do
+                ipd_view "$n" || return 1
+                ((${#IVIEW[@]} == ${#PUBLIC_ADDRS[@]})) || return 1
+                for a in "${PUBLIC_ADDRS[@]}"; do
+                        [[ ${IVIEW[$a]:-} == "${HOLDER[$a]}" ]] || return 1
+                done
+        done
+}
+
+# held_by PNN: the addresses HOLDER (hosted_once_by) puts on PNN, blank separated.
+held_by() {
+        local a out=""
+        for a in "${PUBLIC_ADDRS[@]}"; do
+                [[ ${HOLDER[$a]:-} != "$1" ]] || out+="${out:+ }$a"
+        done
+        echo "$out"
+}
+
+# balanced_on NODES...: hosted_once_by NODES, and each of them holds its
+# share: the counts differ by at most one.
+balanced_on() {
+        local n c min=999999 max=0
+        hosted_once_by "$@" || return 1
+        for n in "$@"; do
+                c=$(wc -w <<<"$(held_by "$n")")
+                ((c < min)) && min=$c
+                ((c > max)) && max=$c
+        done
+        ((max - min <= 1))
+}
+
+# holders_str: HOLDER as "ADDR=PNN ..." in PUBLIC_ADDRS order (to compare and log).
+holders_str() {
+        local a out=""
+        for a in "${PUBLIC_ADDRS[@]}"; do out+="${out:+ }$a=${HOLDER[$a]:-?}"; done
+        echo "$out"
+}
+
+# never_two_start ADDR...: a poller in the background that reads every node's
+# eth0 about every 20 ms until never_two_stop and notes each time one of ADDR
+# is on two nodes at once. The nodes are read one after the other, so an
+# address moving from an earlier-read node to a later one could look doubled:
+# a suspect round reads every node again, and only an address that the
+# earlier node still has after the later node was seen with it counts.
+never_two_start() {
+        NEVER_TWO_OUT=$(mktemp "/tmp/ctdb-$TEST_NAME-never-two.XXXXXX")
+        local -a watch=("$@")
+        (
+                trap - ERR EXIT INT TERM
+                set +eE
+                local rounds=0 n a k j
+                local -a ns p1 p2
+                for n in $(all_nodes); do ns+=("$(node_ns "$n")"); done
+                while :; do
+                        local suspect=0
+                        for ((k = 0; k < ${#ns[@]}; k++)); do
+                                p1[k]=$(ip -n "${ns[k]}" -o -4 addr show dev eth0 2>/dev/null)
+                        done
+                        for a in "${watch[@]}"; do
+                                local c=0
+                                for ((k = 0; k < ${#ns[@]}; k++)); do
+                                        [[ ${p1[k]} != *" inet $a/"* ]] || c=$((c + 1))
+                                done
+                                ((c < 2)) || suspect=1
+                        done
+                        if ((suspect)); then
+                                for ((k = 0; k < ${#ns[@]}; k++)); do
+                                        p2[k]=$(ip -n "${ns[k]}" -o -4 addr show dev eth0 2>/dev/null)
+                                done
+                                for a in "${watch[@]}"; do
+                                        for ((k = 0; k < ${#ns[@]}; k++)); do
+                                                for ((j = k + 1; j < ${#ns[@]}; j++)); do
+                                                        local k1=0 k2=0 j1=0 j2=0
+                                                        [[ ${p1[k]} == *" inet $a/"* ]] && k1=1
+                                                        [[ ${p2[k]} == *" inet $a/"* ]] && k2=1
+                                                        [[ ${p1[j]} == *" inet $a/"* ]] && j1=1
+                                                        [[ ${p2[j]} == *" inet $a/"* ]] && j2=1
+                                                        ((k1 && k2 && j1 || j1 && j2 && k2)) || continue
+                                                        local why=""
+                                                        [[ ! -f $CTDB_LOCAL_STATE/killing ]] ||
+                                                                why=" (while node $(<"$CTDB_LOCAL_STATE/killing") was killed, before its release-all)"
+                                                        echo "TWO $(elapsed_s) s: $a on nodes $k and $j$why"
+                                                done
+                                        done
+                                done
+                        fi
+                        rounds=$((rounds + 1))
+                        echo "rounds $rounds"
+                        sleep 0.01
+                done >>"$NEVER_TWO_OUT"
+        ) &
+        NEVER_TWO_PID=$!
+        NEVER_TWO_T0=$(date +%s%N)
+        log "poller $NEVER_TWO_PID watches ${watch[*]} on every node"
+}
+
+# kill_node PNN: local-cluster kill, marked for the poller (whose report then
+# tells a double during the kill, before the node's release-all, from others).
+kill_node() {
+        echo "$1" >"$CTDB_LOCAL_STATE/killing"
+        lc kill "$1"
+        rm -f "$CTDB_LOCAL_STATE/killing"
+}
+
+# never_two_stop: ends the poller; fails if it saw an address on two nodes.
+never_two_stop() {
+        [[ -n ${NEVER_TWO_PID:-} ]] || return 0
+        kill "$NEVER_TWO_PID" 2>/dev/null || true
+        wait "$NEVER_TWO_PID" 2>/dev/null || true
+        NEVER_TWO_PID=
+        local rounds ms
+        rounds=$(grep '^rounds ' "$NEVER_TWO_OUT" | tail -n 1 | cut -d' ' -f2)
+        ms=$((($(date +%s%N) - NEVER_TWO_T0) / 1000000))
+        if grep -q '^TWO ' "$NEVER_TWO_OUT"; then
+                grep '^TWO ' "$NEVER_TWO_OUT" | head -n 20
+                rm -f "$NEVER_TWO_OUT"
+                fail "an address was on two nodes at once (above)"
+        fi
+        rm -f "$NEVER_TWO_OUT"
+        log "ok: no address on two nodes in ${rounds:-0} polls of every node over $ms ms" \
+                "(one every $((ms / ${rounds:-1})) ms)"
+}
+
+# --- TCP listeners and clients of the public addresses (python3) -------------------
+
+readonly PUBLIC_PORT=4391
+declare -A LISTENERS=()
+HOLDS=()
+
+# The listener of one node: answers every connection with "PNN\n", logs
+# "accept PEER LOCAL" per connection, keeps it open and reads what comes.
+PY_LISTENER=$(cat <<'PY'
+import selectors, socket, sys
+pnn, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", port))
+ls.listen(512)
+sel = selectors.DefaultSelector()
+sel.register(ls, selectors.EVENT_READ)
+log.write("listening\n")
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is ls:
+            c, peer = ls.accept()
+            log.write("accept %s %s\n" % (peer[0], c.getsockname()[0]))
+            try:
+                c.send(("%s\n" % pnn).encode())
+            except OSError:
+                c.close()
+                continue
+            sel.register(c, selectors.EVENT_READ)
+            continue
+        try:
+            d = s.recv(4096)
+        except OSError:
+            d = b""
+        if not d:
+            sel.unregister(s)
+            s.close()
+PY
+)
+
+# The client. ask ADDR TIMEOUT_S [SOURCE...]: connects to ADDR from each
+# SOURCE at once (none given: any source) and prints "SOURCE PNN" per source,
+# PNN the node that answered or "-". hold ADDR: one quiet connection; prints
+# "connected PNN", then waits reading until the connection ends and prints
+# "reset|eof|error|timeout ERRNO EPOCH_S" (the wall-clock time it learnt; it
+# gives up after 60 s).
+PY_CLIENT=$(cat <<'PY'
+import errno, select, socket, sys, time
+port = int(sys.argv[1])
+mode, addr = sys.argv[2], sys.argv[3]
+if mode == "ask":
+    timeout, sources = float(sys.argv[4]), sys.argv[5:] or ["-"]
+    pending, result = {}, {}
+    for src in sources:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        if src != "-":
+            s.bind((src, 0))
+        try:
+            s.connect((addr, port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            result[src] = "-"
+            s.close()
+            continue
+        pending[s] = [src, b""]
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        r, _, _ = select.select(list(pending), [], [], max(0.0, deadline - time.monotonic()))
+        for s in r:
+            src, buf = pending[s]
+            try:
+                d = s.recv(64)
+            except OSError:
+                d = b""
+            buf += d
+            pending[s][1] = buf
+            if not d or b"\n" in buf:
+                result[src] = buf.split(b"\n")[0].decode() if b"\n" in buf else "-"
+                s.close()
+                del pending[s]
+    for s, (src, _) in pending.items():
+        result[src] = "-"
+        s.close()
+    for src in sources:
+        print(src, result[src])
+elif mode == "hold":
+    s = socket.create_connection((addr, port), timeout=3)
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(64)
+        if not d:
+            sys.exit("closed before the answer")
+        buf += d
+    print("connected", buf.split(b"\n")[0].decode(), flush=True)
+    s.settimeout(60)
+    try:
+        while s.recv(4096):
+            pass
+        print("eof 0 %.6f" % time.time(), flush=True)
+    except socket.timeout:
+        print("timeout 0 %.6f" % time.time(), flush=True)
+    except ConnectionResetError:
+        print("reset %d %.6f" % (errno.ECONNRESET, time.time()), flush=True)
+    except OSError as e:
+        print("error %d %.6f" % (e.errno, time.time()), flush=True)
+PY
+)
+
+# listeners_up: the listener in every node's namespace (pids in LISTENERS[PNN],
+# logs in STATE/nodeI/listener.log), each answering before this returns.
+listeners_up() {
+        command -v python3 >/dev/null || { echo "SKIP: $TEST_NAME needs python3"; exit 77; }
+        local n k log
+        for n in $(all_nodes); do
+                log=$CTDB_LOCAL_STATE/node$n/listener.log
+                : >"$log"
+                # ip netns exec execs python3: $! is the listener itself
+                ip netns exec "$(node_ns "$n")" python3 -c "$PY_LISTENER" "$n" "$PUBLIC_PORT" "$log" \
+                        </dev/null >>"$log" 2>&1 &
+                LISTENERS[$n]=$!
+        done
+        for n in $(all_nodes); do
+                log=$CTDB_LOCAL_STATE/node$n/listener.log
+                for ((k = 0; k < 300; k++)); do
+                        grep -q '^listening' "$log" && break
+                        kill -0 "${LISTENERS[$n]}" 2>/dev/null || fail "node $n's listener exited: $(cat "$log")"
+                        sleep 0.01
+                done
+                ((k < 300)) || fail "node $n's listener did not start in 3 s"
+        done
+        log "listeners on port $PUBLIC_PORT: ${LISTENERS[*]}"
+}
+
+# listeners_down: ends the listeners listeners_up started.
+listeners_down() {
+        local n
+        for n in "${!LISTENERS[@]}"; do
+                kill "${LISTENERS[$n]}" 2>/dev/null || true
+                wait "${LISTENERS[$n]}" 2>/dev/null || true
+        done
+        LISTENERS=()
+}
+
+# client ARGS...: PY_CLIENT in the client namespace (ask ..., hold ...).
+client() { lc client python3 -c "$PY_CLIENT" "$PUBLIC_PORT" "$@"; }
+
+# answered_by ADDR PNN: a client connecting to ADDR is answered by node PNN.
+answered_by() { [[ $(client ask "$1" 1) == "- $2" ]]; }
+
+# failover_traps: from now on the EXIT trap ends the poller, the listeners and
+# the held client connections (HOLDS) before cluster_cleanup.
+failover_traps() {
+        HOLDS=()
+        trap failover_cleanup EXIT
+}
+failover_cleanup() {
+        local rc=$? p
+        trap - ERR
+        set +e
+        if [[ -n ${NEVER_TWO_PID:-} ]]; then
+                kill "$NEVER_TWO_PID" 2>/dev/null
+                wait "$NEVER_TWO_PID" 2>/dev/null
+                rm -f "$NEVER_TWO_OUT"
+        fi
+        for p in "${HOLDS[@]}"; do kill "$p" 2>/dev/null; done
+        listeners_down
+        if ((rc != 0)) && [[ -n ${CTDB_LOCAL_STATE:-} ]]; then
+                for p in $(all_nodes); do
+                        echo "== node $p: eth0 and routes"
+                        ip -n "$(node_ns "$p")" -o -4 addr show dev eth0 | awk '{print "    " $4}'
+                        ip -n "$(node_ns "$p")" route | sed 's/^/    /'
+                done
+        fi
+        (exit "$rc")
+        cluster_cleanup
+}
