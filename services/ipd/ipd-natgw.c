@@ -276,6 +276,28 @@ void ipd_natgw_stop(struct ipd_natgw *ng) {
         (void) natgw_clear(ng, NULL, 0);
 }
 
+void ipd_natgw_release_all(struct ipd_natgw *ng) {
+        if (!ng)
+                return;
+        /*
+         * After a crash nobody knows the role this node had: remove whatever
+         * either role adds. The masquerade rule goes with table inet ctdb;
+         * forwarding stays as it is (what it was before is not known here).
+         */
+        if (ng->have_public)
+                (void) nf_addr_del(ng->iface, &ng->public_ip, NULL, 0);
+        for (size_t i = 0; i < ng->n_routes; i++) {
+                struct nf_route rt = ng->routes[i];
+
+                /* No gateway: a delete then matches the route whatever its gateway. */
+                rt.gw.family = 0;
+                rt.ifname[0] = '\0';
+                (void) nf_route_del(&rt, NULL, 0);
+        }
+        ng->role = ROLE_NONE;
+        ng->leader = CTDB_PNN_NONE;
+}
+
 uint32_t ipd_natgw_leader(const struct ipd_natgw *ng) {
         return ng->leader;
 }

@@ -35,6 +35,8 @@ int ipd_natgw_update(struct ipd_natgw *ng, uint32_t this_pnn, const uint32_t *fl
 
 /* Removes everything ipd_natgw_update() added (best effort: on the way out). NULL is fine. */
 void ipd_natgw_stop(struct ipd_natgw *ng);
+/* For ctdb-ipd release-all (a fresh object, role unknown): removes what either role may have added. */
+void ipd_natgw_release_all(struct ipd_natgw *ng);
 
 /* The leader as last applied, CTDB_PNN_NONE for none. */
 uint32_t ipd_natgw_leader(const struct ipd_natgw *ng);

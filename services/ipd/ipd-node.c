@@ -545,8 +545,7 @@ int ipd_release_all_offline(const char *config_dir, const struct ctdb_nodes *nod
                 ret = -EINVAL;
         if (lb)
                 ipd_lb_stop(lb);
-        if (natgw)
-                ipd_natgw_stop(natgw);
+        ipd_natgw_release_all(natgw);
         r = ctdb_public_addresses_load(NULL, path, &pa, &error);
         if (r == -ENOENT)
                 r = 0;
