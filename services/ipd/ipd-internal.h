@@ -47,6 +47,9 @@ struct peer_request;
 #define IPD_PHASE_TIMEOUT_USEC (5 * USEC_PER_SEC)
 /* A failed run is tried again after this. */
 #define IPD_RETRY_USEC (1 * USEC_PER_SEC)
+/* ARP probes before a take: how long a round waits for answers, and the rounds at most (ipd-node.c). */
+#define IPD_PROBE_ROUND_USEC (5 * USEC_PER_MSEC)
+#define IPD_PROBE_ROUNDS 40u
 /* Releasing keeps a reset address this long after the tickles, for the clients' answers. */
 #define IPD_RESET_WAIT_USEC (30 * USEC_PER_MSEC)
 /* How often the tracked connections are read from the nftables table. */
@@ -105,6 +108,7 @@ struct ipd_peer {
 };
 
 struct ipd_run;
+struct take_wait;
 
 struct ipd_manager {
         sd_event *event;
@@ -135,7 +139,8 @@ struct ipd_manager {
         struct nf_link_monitor *links;
         sd_event_source *links_event, *conns_timer, *state_defer, *log_event, *added_defer;
         struct nf_log *log;
-        int announce_fd;
+        int announce_fd, probe_fd;
+        struct take_wait *take_wait;    /* a take phase probing its addresses (ipd-node.c) */
         bool stepped_out;               /* not quorate: holds nothing */
         struct ipd_lb *lb;
         struct ipd_natgw *natgw;

@@ -523,7 +523,7 @@ int ipd_manager_new(void *mem_ctx, struct daemon_context *d, ipd_manager **ret) 
         m->nodes = talloc_steal(m, d->nodes);
         m->config_dir = talloc_strdup(m, d->args->config_dir);
         m->pnn = CTDB_PNN_NONE;
-        m->announce_fd = -1;
+        m->announce_fd = m->probe_fd = -1;
         m->disabled = m->config->failover_disabled;
         talloc_set_destructor(m, manager_destructor);
         if (!m->config_dir) {
@@ -561,7 +561,7 @@ int ipd_manager_new_testing(void *mem_ctx, sd_event *event, struct ctdb_config *
                 return -ENOMEM;
         m->event = sd_event_ref(event);
         m->config = config;
-        m->announce_fd = -1;
+        m->announce_fd = m->probe_fd = -1;
         m->pnn = CTDB_PNN_NONE;
         m->disabled = true;
         m->public = talloc_zero(m, struct ctdb_public_addresses);

@@ -12,7 +12,9 @@
 
 #include "ctdb-node.h"
 #include "ipd-scriptopts.h"
+#include "log.h"
 #include "nf-addr.h"
+#include "nf-probe.h"
 #include "nf-tables.h"
 #include "talloc-util.h"
 
@@ -35,6 +37,7 @@ struct ipd_natgw {
         uint32_t leader;
         struct ctdb_ip via; /* a follower's gateway: the leader's private address */
         bool forward_set, forward_was;
+        bool addr_added;                /* the public address is on iface (by us) */
 };
 
 int ipd_natgw_parse_routes(void *mem_ctx, const char *routes, const char *default_gw, struct nf_route **ret,
@@ -171,6 +174,8 @@ static int natgw_clear(struct ipd_natgw *ng, char *err, size_t errlen) {
                 q = nf_addr_del(ng->iface, &ng->public_ip, err, errlen);
                 if (q == -EADDRNOTAVAIL || q == -ENODEV)
                         q = 0;
+                if (q >= 0)
+                        ng->addr_added = false;
                 r = q;
                 q = nf_tables_natgw_apply(NULL, 0, r < 0 ? NULL : err, errlen);
                 r = r < 0 ? r : q;
@@ -215,9 +220,19 @@ static int natgw_lead(struct ipd_natgw *ng, char *err, size_t errlen) {
         r = nf_tables_natgw_apply(&e, 1, err, errlen);
         if (r < 0)
                 return r;
+        /*
+         * The gateway that died may still have the address until its cleanup
+         * (ExecStopPost=) runs: wait, up to 200 ms, until nobody answers for it,
+         * so it is never on two nodes (blocking: it happens when the gateway moves).
+         */
+        if (!ng->addr_added &&
+            nf_probe_wait(ng->iface, &ng->public_ip, 5000, 200000, NULL, 0) == -EADDRINUSE)
+                log_warning(
+                        "The NAT gateway address still answers elsewhere after 200 ms; taking it anyway");
         r = nf_addr_add(ng->iface, &ng->public_ip, 0, err, errlen);
         if (r < 0 && r != -EEXIST)
                 return r;
+        ng->addr_added = true;
         for (size_t i = 0; i < ng->n_routes; i++) {
                 struct nf_route rt = natgw_route(ng, i, ROLE_LEADER);
 

@@ -28,6 +28,7 @@
 #include "nf-addr.h"
 #include "nf-announce.h"
 #include "nf-link.h"
+#include "nf-probe.h"
 #include "nf-log.h"
 #include "nf-sock.h"
 #include "nf-tables.h"
@@ -214,8 +215,8 @@ static int release_end(ipd_manager *m, struct ipd_addr *a, char *why, size_t why
                         /* Better kept here than on two nodes: the leader leaves it with us. */
                         a->stuck = true;
                         log_address_event(LOG_ERR, "releaseip-failed", s, a->ifname,
-                                          "Could not remove %s after %u attempts: %s; it stays on this node", s,
-                                          a->release_failures, err);
+                                          "Could not remove %s after %u attempts: %s; it stays on this node",
+                                          s, a->release_failures, err);
                 }
                 return r;
         }
@@ -394,6 +395,140 @@ static int on_phase_wait(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/*
+ * A take phase: every address assigned here is first probed (ARP, IPv4) and
+ * added once nobody answers for it. The previous holder may have died with
+ * its kernel alive, still answering for its addresses until its cleanup
+ * (ExecStopPost=) removes them: taking them before would put them on two
+ * hosts. A probe round lasts IPD_PROBE_ROUND_USEC; an address still answered
+ * after IPD_PROBE_ROUNDS rounds is taken anyway (its holder is stopped, not
+ * dead, and cannot release it), which the log says.
+ */
+struct take_wait {
+        ipd_manager *m;
+        uint32_t leader, id;
+        struct ctdb_ip *ips;            /* family 0: done */
+        bool *busy;                     /* answered in the last round (or: still to be probed) */
+        size_t n;
+        unsigned round;
+        int r;
+        char why[256];
+        sd_event_source *timer;
+};
+
+static int take_wait_destructor(struct take_wait *w) {
+        w->timer = sd_event_source_disable_unref(w->timer);
+        if (w->m->take_wait == w)
+                w->m->take_wait = NULL;
+        return 0;
+}
+
+static void on_probed(const struct in_addr *sender, void *userdata) {
+        struct take_wait *w = userdata;
+
+        for (size_t i = 0; i < w->n; i++)
+                if (w->ips[i].family == AF_INET && w->ips[i].u.in.s_addr == sender->s_addr)
+                        w->busy[i] = true;
+}
+
+/* Takes what is free (or out of rounds) and probes the rest again; whether some remain. */
+static bool take_round(struct take_wait *w) {
+        ipd_manager *m = w->m;
+        size_t left = 0;
+
+        for (size_t i = 0; i < w->n; i++) {
+                struct ipd_addr *a = w->ips[i].family ? ipd_addr_find(m, &w->ips[i]) : NULL;
+                char s[CTDB_IP_STRLEN];
+                const char *ifname;
+                int k;
+
+                if (!a || a->held) {
+                        w->ips[i].family = 0;
+                        continue;
+                }
+                if (w->busy[i] && w->round < IPD_PROBE_ROUNDS && (ifname = pick_iface(m, a)) &&
+                    nf_probe_send(m->probe_fd, ifname, &a->ip, NULL, 0) >= 0) {
+                        w->busy[i] = false;
+                        left++;
+                        continue;
+                }
+                if (w->busy[i] && w->round >= IPD_PROBE_ROUNDS)
+                        log_warning("%s still answers on the network after %llu ms; taking it anyway",
+                                    ctdb_ip_to_string(&a->ip, true, s, sizeof(s)),
+                                    (unsigned long long) (w->round * IPD_PROBE_ROUND_USEC / USEC_PER_MSEC));
+                k = take(m, a, w->why, sizeof(w->why));
+                if (k < 0 && w->r >= 0)
+                        w->r = k;
+                w->ips[i].family = 0;
+        }
+        w->round++;
+        return left > 0;
+}
+
+static int on_take_round(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct take_wait *w = userdata;
+
+        /* Answered in this round (busy): probe again; not answered: taken now. */
+        (void) nf_probe_read(w->m->probe_fd, on_probed, w);
+        if (take_round(w)) {
+                (void) sd_event_source_set_time_relative(w->timer, IPD_PROBE_ROUND_USEC);
+                (void) sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        ipd_state_changed(w->m);
+        phase_reply(w->m, w->leader, w->id, IPD_PHASE_TAKE, w->r, w->why);
+        talloc_free(w);
+        return 0;
+}
+
+/* Starts the take phase of run: 1 when its answer comes later, 0 when there is nothing to take. */
+static int take_phase_start(ipd_manager *m, uint32_t leader, const struct ipd_run_msg *run) {
+        struct take_wait *w;
+        size_t n = 0;
+        int r;
+
+        /* A take phase still probing belongs to a run that is over: its leader moved on. */
+        TALLOC_FREE(m->take_wait);
+        for (size_t i = 0; i < m->n_addrs; i++)
+                n += !m->addrs[i]->held && assigned(run, m->addrs[i]) == m->pnn;
+        if (n == 0)
+                return 0;
+        w = talloc_zero(m, struct take_wait);
+        if (!w)
+                return -ENOMEM;
+        w->m = m;
+        w->leader = leader;
+        w->id = run->id;
+        w->ips = talloc_zero_array(w, struct ctdb_ip, n);
+        w->busy = talloc_zero_array(w, bool, n);
+        if (!w->ips || !w->busy) {
+                talloc_free(w);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->n_addrs; i++)
+                if (!m->addrs[i]->held && assigned(run, m->addrs[i]) == m->pnn) {
+                        w->ips[w->n] = m->addrs[i]->ip;
+                        /* IPv4 is probed first ("busy": probe it), IPv6 taken at once. */
+                        w->busy[w->n++] = m->probe_fd >= 0 && m->addrs[i]->ip.family == AF_INET;
+                }
+        (void) nf_probe_read(m->probe_fd, NULL, NULL); /* what came before says nothing of now */
+        r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC, IPD_PROBE_ROUND_USEC, 0,
+                                       on_take_round, w);
+        if (r < 0) {
+                talloc_free(w);
+                return r;
+        }
+        talloc_set_destructor(w, take_wait_destructor);
+        m->take_wait = w;
+        if (take_round(w))
+                return 1;
+        /* Nothing to probe (IPv6 only, or no interface up): answered now. */
+        ipd_state_changed(m);
+        phase_reply(m, leader, run->id, IPD_PHASE_TAKE, w->r, w->why);
+        talloc_free(w);
+        return 1;
+}
+
 static int on_run(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                      size_t payload_len) {
         ipd_manager *m = userdata;
@@ -432,21 +567,16 @@ static int on_run(void *userdata, const struct wire_header *h, const void *msg, 
                 break;
         case IPD_PHASE_TAKE:
                 r = release_phase_end(m, run, why, sizeof(why));
-                for (size_t i = 0; i < m->n_addrs; i++) {
-                        struct ipd_addr *a = m->addrs[i];
-                        int k;
-
-                        if (a->held || assigned(run, a) != m->pnn)
-                                continue;
-                        if (m->stepped_out) {
-                                snprintf(why, sizeof(why), "not quorate here");
-                                k = -ENOLINK;
-                        } else
-                                k = take(m, a, why, sizeof(why));
-                        if (k < 0 && r >= 0)
-                                r = k;
+                if (r >= 0 && m->stepped_out) {
+                        for (size_t i = 0; i < m->n_addrs && r >= 0; i++)
+                                if (!m->addrs[i]->held && assigned(run, m->addrs[i]) == m->pnn) {
+                                        snprintf(why, sizeof(why), "not quorate here");
+                                        r = -ENOLINK;
+                                }
+                        break;
                 }
-                ipd_state_changed(m);
+                if (r >= 0 && (r = take_phase_start(m, h->src, run)) > 0)
+                        return 0; /* answered when the probes are done */
                 break;
         case IPD_PHASE_DONE:
                 return 0;
@@ -505,6 +635,9 @@ int ipd_node_start(ipd_manager *m) {
         if (m->announce_fd < 0)
                 return log_error_errno(m->announce_fd,
                                        "Failed to open a packet socket for announcements: %m");
+        m->probe_fd = nf_probe_socket();
+        if (m->probe_fd < 0)
+                return log_error_errno(m->probe_fd, "Failed to open a packet socket for ARP probes: %m");
         r = nf_addr_list(NULL, AF_UNSPEC, on_present, m, err, sizeof(err));
         if (r < 0)
                 return log_error_errno(r, "%s", err);
@@ -524,9 +657,12 @@ void ipd_node_stop(ipd_manager *m) {
         m->links_event = sd_event_source_disable_unref(m->links_event);
         m->links = nf_link_monitor_free(m->links);
         ipd_conns_stop(m);
+        TALLOC_FREE(m->take_wait);
         if (m->announce_fd >= 0)
                 close(m->announce_fd);
-        m->announce_fd = -1;
+        if (m->probe_fd >= 0)
+                close(m->probe_fd);
+        m->announce_fd = m->probe_fd = -1;
 }
 
 int ipd_release_all_offline(const char *config_dir, const struct ctdb_nodes *nodes) {

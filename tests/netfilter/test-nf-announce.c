@@ -20,6 +20,7 @@
 
 #include "nf-announce.h"
 #include "nf-link.h"
+#include "nf-probe.h"
 #include "nftest.h"
 
 struct capture {
@@ -207,7 +208,32 @@ static void test_na(void) {
         teardown();
 }
 
+/* A probe from A for B's address is answered (in use); once B dropped it, nobody answers. */
+static void test_probe(void) {
+        struct ctdb_ip a, v6;
+        uint8_t mac[6];
+        char err[256] = "";
+        gint64 t0;
+
+        setup(mac);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("203.0.113.20", &a, NULL), ==, 0);
+        g_assert_cmpint(ctdb_ip_prefix_from_string("2001:db8::20", &v6, NULL), ==, 0);
+        nftest_enter("A");
+        t0 = g_get_monotonic_time();
+        g_assert_cmpint(nf_probe_wait("v1", &a, 5000, 50000, err, sizeof(err)), ==, -EADDRINUSE);
+        g_assert_nonnull(strstr(err, "203.0.113.20"));
+        g_assert_cmpint(g_get_monotonic_time() - t0, >=, 40000);
+        g_assert_cmpint(nf_probe_wait("v1", &v6, 5000, 50000, err, sizeof(err)), ==, -EAFNOSUPPORT);
+        nftest_enter(NULL);
+        nftest_sh(false, "ip -n @B addr del 203.0.113.20/24 dev v2");
+        nftest_enter("A");
+        g_assert_cmpint(nf_probe_wait("v1", &a, 5000, 50000, err, sizeof(err)), ==, 0);
+        nftest_enter(NULL);
+        teardown();
+}
+
 static void add_tests(void) {
+        g_test_add_func("/nf-announce/probe", test_probe);
         g_test_add_func("/nf-announce/garp", test_garp);
         g_test_add_func("/nf-announce/na", test_na);
 }
