@@ -297,7 +297,8 @@ int ipd_conns_start(ipd_manager *m) {
         r = sd_event_add_io(m->event, &m->log_event, nf_log_fd(m->log), EPOLLIN, on_log, m);
         if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &m->conns_timer, CLOCK_MONOTONIC,
-                                               IPD_CONNS_POLL_USEC, 0, on_conns_timer, m);
+                                               IPD_CONNS_POLL_USEC, IPD_TIMER_ACCURACY_USEC, on_conns_timer,
+                                               m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->conns_timer, SD_EVENT_ON);
         if (r < 0)

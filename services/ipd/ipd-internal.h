@@ -40,6 +40,13 @@ struct peer_request;
 #define USEC_PER_MSEC 1000ULL
 #define USEC_PER_SEC 1000000ULL
 
+/*
+ * The accuracy of every timer of ipd's: sd-event's default (0 asks for it)
+ * lets a timer fire up to 250 ms late, which a 5 ms probe round or a 30 ms
+ * reset wait cannot take.
+ */
+#define IPD_TIMER_ACCURACY_USEC (1 * USEC_PER_MSEC)
+
 /* CTDB's announcement: three rounds (CTDB_ARP_REPEAT), 1.1 s apart (ctdb_takeover.c). */
 #define IPD_ANNOUNCE_ROUNDS 3u
 #define IPD_ANNOUNCE_INTERVAL_USEC (1100 * USEC_PER_MSEC)

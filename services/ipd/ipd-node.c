@@ -166,8 +166,8 @@ static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
         snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
         a->rounds = 0;
         if (!a->announce) {
-                r = sd_event_add_time_relative(m->event, &a->announce, CLOCK_MONOTONIC, 0, 0, on_announce,
-                                               a);
+                r = sd_event_add_time_relative(m->event, &a->announce, CLOCK_MONOTONIC, 0,
+                                               IPD_TIMER_ACCURACY_USEC, on_announce, a);
                 if (r < 0)
                         return r;
                 talloc_set_destructor(a, addr_destructor);
@@ -512,8 +512,8 @@ static int take_phase_start(ipd_manager *m, uint32_t leader, const struct ipd_ru
                         w->busy[w->n++] = m->probe_fd >= 0 && m->addrs[i]->ip.family == AF_INET;
                 }
         (void) nf_probe_read(m->probe_fd, NULL, NULL); /* what came before says nothing of now */
-        r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC, IPD_PROBE_ROUND_USEC, 0,
-                                       on_take_round, w);
+        r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC, IPD_PROBE_ROUND_USEC,
+                                       IPD_TIMER_ACCURACY_USEC, on_take_round, w);
         if (r < 0) {
                 talloc_free(w);
                 return r;
@@ -554,7 +554,8 @@ static int on_run(void *userdata, const struct wire_header *h, const void *msg, 
                         }
                         if (w && (w->run.assign || run->n_assign == 0)) {
                                 r = sd_event_add_time_relative(m->event, &w->timer, CLOCK_MONOTONIC,
-                                                               IPD_RESET_WAIT_USEC, 0, on_phase_wait, w);
+                                                               IPD_RESET_WAIT_USEC, IPD_TIMER_ACCURACY_USEC,
+                                                               on_phase_wait, w);
                                 if (r >= 0) {
                                         talloc_set_destructor(w, phase_wait_destructor);
                                         return 0;

@@ -171,8 +171,8 @@ static void retry_arm(ipd_manager *m) {
         int r = 0;
 
         if (!m->retry_timer)
-                r = sd_event_add_time_relative(m->event, &m->retry_timer, CLOCK_MONOTONIC, IPD_RETRY_USEC, 0,
-                                               on_retry, m);
+                r = sd_event_add_time_relative(m->event, &m->retry_timer, CLOCK_MONOTONIC, IPD_RETRY_USEC,
+                                               IPD_TIMER_ACCURACY_USEC, on_retry, m);
         else
                 r = sd_event_source_set_time_relative(m->retry_timer, IPD_RETRY_USEC);
         if (r >= 0)
@@ -414,7 +414,8 @@ static bool startup_wait(ipd_manager *m) {
                     now < m->started_usec + IPD_STARTUP_WAIT_USEC) {
                         if (!m->startup_timer &&
                             sd_event_add_time(m->event, &m->startup_timer, CLOCK_MONOTONIC,
-                                              m->started_usec + IPD_STARTUP_WAIT_USEC, 0, on_startup_wait,
+                                              m->started_usec + IPD_STARTUP_WAIT_USEC, IPD_TIMER_ACCURACY_USEC,
+                                              on_startup_wait,
                                               m) < 0)
                                 return false;
                         return true;
