@@ -475,7 +475,6 @@ static int on_take_round(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
                 return 0;
         }
-        ipd_state_changed(w->m);
         phase_reply(w->m, w->leader, w->id, IPD_PHASE_TAKE, w->r, w->why);
         talloc_free(w);
         return 0;
@@ -523,7 +522,6 @@ static int take_phase_start(ipd_manager *m, uint32_t leader, const struct ipd_ru
         if (take_round(w))
                 return 1;
         /* Nothing to probe (IPv6 only, or no interface up): answered now. */
-        ipd_state_changed(m);
         phase_reply(m, leader, run->id, IPD_PHASE_TAKE, w->r, w->why);
         talloc_free(w);
         return 1;
