@@ -12,18 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nf-arp.h"
 #include "nf-csum.h"
 #include "nf-link.h"
 #include "nf-netlink.h"
-
-struct nf_arp_frame {
-        struct ether_header eth;
-        struct arphdr arp;
-        uint8_t sha[6];
-        uint8_t spa[4];
-        uint8_t tha[6];
-        uint8_t tpa[4];
-} __attribute__((packed));
 
 struct nf_na_frame {
         struct ether_header eth;

@@ -6,23 +6,15 @@
 #include <net/ethernet.h>
 #include <net/if_arp.h>
 #include <poll.h>
-#include <time.h>
-#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "nf-arp.h"
 #include "nf-link.h"
 #include "nf-netlink.h"
 #include "nf-probe.h"
-
-struct nf_probe_frame {
-        struct ether_header eth;
-        struct arphdr arp;
-        uint8_t sha[6];
-        uint8_t spa[4];
-        uint8_t tha[6];
-        uint8_t tpa[4];
-} __attribute__((packed));
 
 int nf_probe_socket(void) {
         int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
@@ -31,7 +23,7 @@ int nf_probe_socket(void) {
 }
 
 int nf_probe_send(int fd, const char *ifname, const struct ctdb_ip *a, char *err, size_t errlen) {
-        struct nf_probe_frame f = {};
+        struct nf_arp_frame f = {};
         struct sockaddr_ll sll = { .sll_family = AF_PACKET,
                                    .sll_protocol = htons(ETH_P_ARP),
                                    .sll_halen = 6 };
@@ -73,7 +65,7 @@ int nf_probe_send(int fd, const char *ifname, const struct ctdb_ip *a, char *err
 }
 
 int nf_probe_parse(const uint8_t *frame, size_t len, struct in_addr *ret_sender) {
-        struct nf_probe_frame f;
+        struct nf_arp_frame f;
 
         if (len < sizeof(f))
                 return 0;
