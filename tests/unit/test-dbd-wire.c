@@ -16,6 +16,7 @@
 
 #include "db-proto.h"
 #include "dbd-wire.h"
+#include "wire-cases.h"
 #include "wire.h"
 
 /* ---- samples: one message of each kind with every field set -------------- */
@@ -669,28 +670,6 @@ static void check_update(const void *want, const void *got) {
 
 /* ---- the cases ------------------------------------------------------------------- */
 
-/* A length or count word of the packed sample (offset in the payload, after any prefix) and its limit. */
-struct limit {
-        size_t offset;
-        uint32_t max;
-};
-
-struct kind_case {
-        const char *name;
-        uint16_t kind; /* the kind on the wire (inner prefix or frame header) */
-        const struct wire_desc *desc;
-        const void *sample;
-        void (*check)(const void *want, const void *got);
-        bool inner; /* dbd's inner message (a prefix) or a db.sock frame */
-        struct limit limits[3];
-        /*
-         * Arrays before other fields (reads and writes, commits and records,
-         * THAW's VnnMap and epoch): a failure after an array leaves it on the
-         * context, as wire_unpack() documents.
-         */
-        bool may_leave;
-};
-
 /*
  * The offsets pin each layout too: every field is little endian and packed
  * without padding, records and database lists inline after their count.
@@ -706,7 +685,12 @@ struct kind_case {
 #define UPDATE_N_TXNS 28u
 #define UPDATE_N_RECS (UPDATE_N_TXNS + 4 + 2 * 16)
 
-static const struct kind_case cases[] = {
+/*
+ * may_leave 2: arrays before other fields (reads and writes, commits and
+ * records, THAW's VnnMap and epoch) stay on the context when what follows
+ * them fails, as wire_unpack() documents.
+ */
+static const struct wire_case cases[] = {
         { "MIGRATE",
           DBD_MSG_MIGRATE,
           &dbd_migrate_desc,
@@ -817,7 +801,7 @@ static const struct kind_case cases[] = {
             { 8 + BATCH_COUNT + 4 + REC_KEY_LEN, DB_KEY_MAX },
             { 8 + BATCH_COUNT + 4 + REC_VALUE_LEN, DB_VALUE_MAX } } },
         { "THAW", DBD_MSG_THAW, &dbd_thaw_desc, &sample_thaw, check_thaw, true, { { 8, DBD_MAX_NODES } },
-          .may_leave = true },
+          .may_leave = 2 },
 
         { "local-ATTACH",
           DB_LOCAL_ATTACH,
@@ -964,7 +948,7 @@ static const struct kind_case cases[] = {
           { { 8 + TXN_N_READS, DB_TXN_RECORDS },
             { 8 + TXN_READ_KEY, DB_KEY_MAX },
             { 8 + TXN_N_WRITES, DB_TXN_RECORDS } },
-          true },
+          2 },
         { "TXN_DONE",
           DBD_MSG_TXN_DONE,
           &dbd_txn_done_desc,
@@ -981,7 +965,7 @@ static const struct kind_case cases[] = {
           { { UPDATE_N_TXNS, DBD_UPDATE_TXNS },
             { UPDATE_N_RECS, DB_BATCH_RECORDS },
             { UPDATE_N_RECS + 4 + REC_VALUE_LEN, DB_VALUE_MAX } },
-          true },
+          2 },
         { "local-TXN_COMMIT",
           DB_LOCAL_TXN_COMMIT,
           &db_txn_desc,
@@ -991,7 +975,7 @@ static const struct kind_case cases[] = {
           { { TXN_N_READS, DB_TXN_RECORDS },
             { TXN_READ_KEY, DB_KEY_MAX },
             { TXN_N_WRITES, DB_TXN_RECORDS } },
-          true },
+          2 },
         { "local-TXN_RESULT",
           DB_LOCAL_TXN_RESULT,
           &db_txn_result_desc,
@@ -1008,153 +992,11 @@ static const struct kind_case cases[] = {
           { { 0 } } },
 };
 
-static const struct kind_case *case_of(uint16_t kind, bool inner) {
+static const struct wire_case *case_of(uint16_t kind, bool inner) {
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
                 if (cases[i].kind == kind && cases[i].inner == inner && cases[i].desc != &db_recovered_desc)
                         return &cases[i];
         return NULL;
-}
-
-/* ---- packing helpers ---------------------------------------------------------------- */
-
-/* The sample as it travels: prefix + payload (inner) or header + payload (db.sock), in a talloc buffer. */
-static uint8_t *pack_case(void *ctx, const struct kind_case *c, size_t *ret_len, size_t *ret_payload_at) {
-        size_t n;
-        uint8_t *buf;
-        int r;
-
-        if (c->inner) {
-                n = wire_inner_size(c->desc, c->sample);
-                buf = talloc_size(ctx, n);
-                g_assert_nonnull(buf);
-                r = wire_inner_pack_into(c->desc, c->sample, buf, n);
-                *ret_payload_at = WIRE_INNER_PREFIX_SIZE;
-        } else {
-                struct wire_header h = { .kind = c->kind, .srvid = 0x1234 };
-
-                n = WIRE_HEADER_SIZE + wire_payload_size(c->desc, c->sample);
-                buf = talloc_size(ctx, n);
-                g_assert_nonnull(buf);
-                r = wire_frame_pack(&h, c->desc, c->sample, buf, n);
-                *ret_payload_at = WIRE_HEADER_SIZE;
-        }
-        g_assert_cmpint(r, ==, (int) n);
-        *ret_len = n;
-        return buf;
-}
-
-/* Unpacks what pack_case() made (len bytes of it) the way the receiver does. */
-static int unpack_case(const struct kind_case *c, void *ctx, const uint8_t *buf, size_t len, void *msg) {
-        if (c->inner)
-                return wire_inner_unpack(c->desc, ctx, buf, len, msg);
-        return wire_unpack(c->desc, ctx, buf + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE, msg);
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-        p[0] = (uint8_t) v;
-        p[1] = (uint8_t) (v >> 8);
-        p[2] = (uint8_t) (v >> 16);
-        p[3] = (uint8_t) (v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-/* ---- the tests of one kind -------------------------------------------------------- */
-
-static void test_round_trip(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        void *msg = g_malloc0(c->desc->size);
-        size_t len, at;
-        uint8_t *buf = pack_case(ctx, c, &len, &at);
-
-        if (c->inner) {
-                g_assert_cmpint(wire_inner_kind(buf, len), ==, c->kind);
-        } else {
-                struct wire_header h;
-
-                g_assert_cmpint(wire_header_unpack(buf, WIRE_FRAME_MAX, &h), ==, 0);
-                g_assert_cmpuint(h.kind, ==, c->kind);
-                g_assert_cmpuint(h.length, ==, len);
-                g_assert_cmpuint(h.srvid, ==, 0x1234);
-        }
-        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, (int) (len - at));
-        c->check(c->sample, msg);
-        g_free(msg);
-        talloc_free(ctx);
-}
-
-/*
- * Every proper prefix of the message is refused; nothing it allocated stays on
- * the context (but arrays read before the failure, see may_leave).
- */
-static void test_truncations(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        size_t len, at;
-        uint8_t *buf = pack_case(ctx, c, &len, &at);
-
-        for (size_t n = c->inner ? 0 : at; n < len; n++) {
-                void *tmp = talloc_new(NULL);
-                void *msg = g_malloc0(c->desc->size);
-                /* Exactly n bytes, so that ASan and valgrind see any read past them. */
-                uint8_t *copy = g_memdup2(buf, n);
-                int r = unpack_case(c, tmp, copy, n, msg);
-
-                if (r != -EBADMSG)
-                        g_error("%s: %zu of %zu bytes unpacked to %d, not -EBADMSG", c->name, n, len, r);
-                g_assert_cmpuint(talloc_total_blocks(tmp), <=, c->may_leave ? 3 : 1);
-                g_free(copy);
-                g_free(msg);
-                talloc_free(tmp);
-        }
-        talloc_free(ctx);
-}
-
-/* Each length and count one over its limit: -E2BIG, before anything is read or allocated. */
-static void test_over_limit(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        size_t len, at;
-        uint8_t *buf = pack_case(ctx, c, &len, &at);
-
-        for (size_t i = 0; i < G_N_ELEMENTS(c->limits) && c->limits[i].max > 0; i++) {
-                const struct limit *l = &c->limits[i];
-                void *tmp = talloc_new(NULL);
-                void *msg = g_malloc0(c->desc->size);
-                uint8_t *copy = talloc_memdup(ctx, buf, len);
-                uint32_t was = get_u32(copy + at + l->offset);
-
-                /* The offset names the sample's own length word: small and non-zero. */
-                g_assert_cmpuint(was, >, 0);
-                g_assert_cmpuint(was, <, 64);
-                put_u32(copy + at + l->offset, l->max + 1);
-                g_assert_cmpint(unpack_case(c, tmp, copy, len, msg), ==, -E2BIG);
-                put_u32(copy + at + l->offset, UINT32_MAX);
-                g_assert_cmpint(unpack_case(c, tmp, copy, len, msg), ==, -E2BIG);
-                g_free(msg);
-                talloc_free(tmp);
-        }
-        talloc_free(ctx);
-}
-
-/* Another kind's prefix in front of a valid payload is refused (inner messages). */
-static void test_wrong_kind(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        void *msg = g_malloc0(c->desc->size);
-        size_t len, at;
-        uint8_t *buf = pack_case(ctx, c, &len, &at);
-
-        buf[0] ^= 0x40;
-        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, -EBADMSG);
-        buf[0] ^= 0x40;
-        buf[1] = 1;
-        g_assert_cmpint(unpack_case(c, ctx, buf, len, msg), ==, -EBADMSG);
-        g_free(msg);
-        talloc_free(ctx);
 }
 
 /* ---- limits at the edge --------------------------------------------------------------- */
@@ -1231,11 +1073,11 @@ static void test_ack_at_limit(void) {
 static void test_records_count_beyond_bytes(void) {
         void *ctx = talloc_new(NULL);
         size_t len, at;
-        uint8_t *buf = pack_case(ctx, case_of(DBD_MSG_RECORDS, true), &len, &at);
+        uint8_t *buf = wire_case_pack(ctx, case_of(DBD_MSG_RECORDS, true), &len, &at);
         struct dbd_records_msg got;
         void *tmp = talloc_new(NULL);
 
-        put_u32(buf + at + 8 + BATCH_COUNT, DB_BATCH_RECORDS);
+        wire_case_put_u32(buf + at + 8 + BATCH_COUNT, DB_BATCH_RECORDS);
         g_assert_cmpint(wire_inner_unpack(&dbd_records_desc, tmp, buf, len, &got), ==, -EBADMSG);
         g_assert_cmpuint(talloc_total_blocks(tmp), ==, 1);
         talloc_free(tmp);
@@ -1246,7 +1088,7 @@ static void test_records_count_beyond_bytes(void) {
 static void test_name_with_nul(void) {
         void *ctx = talloc_new(NULL);
         size_t len, at;
-        uint8_t *buf = pack_case(ctx, case_of(DB_LOCAL_ATTACH, false), &len, &at);
+        uint8_t *buf = wire_case_pack(ctx, case_of(DB_LOCAL_ATTACH, false), &len, &at);
         struct db_attach got;
 
         buf[at + 8 + 3] = 0;
@@ -1397,7 +1239,7 @@ static void test_txn_records_at_limit(void) {
         over = talloc_size(ctx, n_over);
         g_assert_cmpint(wire_pack(&db_txn_desc, t, over, n_over), ==, -EINVAL);
         /* The count word of the writes, raised by hand, is refused before the array is read. */
-        put_u32(buf + TXN_N_READS + 4 + DB_TXN_RECORDS * (8 + 4 + 1), DB_TXN_RECORDS + 1);
+        wire_case_put_u32(buf + TXN_N_READS + 4 + DB_TXN_RECORDS * (8 + 4 + 1), DB_TXN_RECORDS + 1);
         g_assert_cmpint(wire_unpack(&db_txn_desc, ctx, buf, n, &got), ==, -E2BIG);
         talloc_free(ctx);
 }
@@ -1452,36 +1294,13 @@ static void test_inner_short_prefix(void) {
         g_assert_cmpint(wire_inner_kind(NULL, 4), ==, -EBADMSG);
 }
 
-static void add_case_tests(const struct kind_case *c) {
-        static const struct {
-                const char *what;
-                GTestDataFunc fn;
-        } tests[] = {
-                { "round-trip", test_round_trip },
-                { "truncations", test_truncations },
-                { "over-limit", test_over_limit },
-                { "wrong-kind", test_wrong_kind },
-        };
-
-        for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
-                g_autofree char *path = NULL;
-
-                /* A db.sock frame's kind is in its header, checked by the dispatch (fuzz-dbd-local). */
-                if (!c->inner && tests[i].fn == test_wrong_kind)
-                        continue;
-                path = g_strdup_printf("/dbd-wire/%s/%s", c->name, tests[i].what);
-                g_test_add_data_func(path, c, tests[i].fn);
-        }
-}
-
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/dbd-wire/kinds/inner-listed", test_inner_kinds_listed);
         g_test_add_func("/dbd-wire/kinds/local-listed", test_local_kinds_listed);
         g_test_add_func("/dbd-wire/kinds/short-prefix", test_inner_short_prefix);
-        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-                add_case_tests(&cases[i]);
+        wire_cases_add("/dbd-wire", cases, G_N_ELEMENTS(cases));
         g_test_add_func("/dbd-wire/limits/record", test_record_at_limits);
         g_test_add_func("/dbd-wire/limits/thaw", test_thaw_at_limit);
         g_test_add_func("/dbd-wire/limits/ack", test_ack_at_limit);

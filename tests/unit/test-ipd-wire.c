@@ -22,6 +22,7 @@
 #include "ipd-internal.h"
 #include "ipd-wire.h"
 #include "talloc-util.h"
+#include "wire-cases.h"
 #include "wire.h"
 
 /* ---- samples: one message of each kind with every field set -------------------- */
@@ -181,154 +182,43 @@ static void check_reply(const void *want, const void *got) {
 
 /* ---- the kinds ------------------------------------------------------------------ */
 
-/* A count or length word of the packed sample (offset in the payload) and its limit. */
-struct limit {
-        size_t offset;
-        uint32_t max;
-};
-
-struct kind_case {
-        const char *name;
-        uint16_t kind;
-        const struct wire_desc *desc;
-        const void *sample;
-        void (*check)(const void *want, const void *got);
-        struct limit limits[2];
-        /* Blocks a failed unpack may leave on its context (REPLY's first string, see wire_unpack()). */
-        size_t may_leave;
-};
-
 /* The offsets pin the layout: little endian, packed, an address is family, prefix and 16 bytes. */
 #define WIRE_IP_SIZE 18u
 
-static const struct kind_case cases[] = {
+static const struct wire_case cases[] = {
         { "STATE",
           IPD_MSG_STATE,
           &ipd_state_desc,
           &sample_state,
           check_state,
+          true,
           { { 8, IPD_MAX_ADDRESSES } } },
-        { "RUN", IPD_MSG_RUN, &ipd_run_desc, &sample_run, check_run, { { 12, IPD_MAX_ADDRESSES } } },
+        { "RUN", IPD_MSG_RUN, &ipd_run_desc, &sample_run, check_run, true, { { 12, IPD_MAX_ADDRESSES } } },
         { "RUN_REPLY",
           IPD_MSG_RUN_REPLY,
           &ipd_run_reply_desc,
           &sample_run_reply,
           check_run_reply,
+          true,
           { { 12, IPD_MAX_MESSAGE } } },
         { "CONNS",
           IPD_MSG_CONNS,
           &ipd_conns_desc,
           &sample_conns,
           check_conns,
+          true,
           { { WIRE_IP_SIZE + 4, IPD_MAX_CONNS } } },
-        { "REQUEST", IPD_MSG_REQUEST, &ipd_request_desc, &sample_request, check_request, { { 0 } } },
+        { "REQUEST", IPD_MSG_REQUEST, &ipd_request_desc, &sample_request, check_request, true, { { 0 } } },
         { "REPLY",
           IPD_MSG_REPLY,
           &ipd_reply_desc,
           &sample_reply,
           check_reply,
+          true,
           { { 8, IPD_MAX_MESSAGE }, { 12 + 19, IPD_MAX_MESSAGE } },
-          1 },
+          /* Its first string, when the second fails (see wire_unpack()). */
+          .may_leave = 1 },
 };
-
-static uint8_t *pack_case(void *ctx, const struct kind_case *c, size_t *ret_len) {
-        uint8_t *buf;
-
-        g_assert_cmpint(wire_inner_pack(ctx, c->desc, c->sample, &buf, ret_len), ==, 0);
-        g_assert_cmpuint(*ret_len, ==, wire_inner_size(c->desc, c->sample));
-        return buf;
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-        p[0] = (uint8_t) v;
-        p[1] = (uint8_t) (v >> 8);
-        p[2] = (uint8_t) (v >> 16);
-        p[3] = (uint8_t) (v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static void test_round_trip(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        void *msg = g_malloc0(c->desc->size);
-        size_t len;
-        uint8_t *buf = pack_case(ctx, c, &len);
-
-        g_assert_cmpint(wire_inner_kind(buf, len), ==, c->kind);
-        g_assert_cmpint(wire_inner_unpack(c->desc, ctx, buf, len, msg), ==,
-                        (int) (len - WIRE_INNER_PREFIX_SIZE));
-        c->check(c->sample, msg);
-        g_free(msg);
-        talloc_free(ctx);
-}
-
-/* Every proper prefix is refused; nothing it allocated stays (but REPLY's first string). */
-static void test_truncations(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        size_t len;
-        uint8_t *buf = pack_case(ctx, c, &len);
-
-        for (size_t n = 0; n < len; n++) {
-                void *tmp = talloc_new(NULL);
-                void *msg = g_malloc0(c->desc->size);
-                /* Exactly n bytes, so that ASan sees any read past them. */
-                uint8_t *copy = g_memdup2(buf, n);
-                int r = wire_inner_unpack(c->desc, tmp, copy, n, msg);
-
-                if (r != -EBADMSG)
-                        g_error("%s: %zu of %zu bytes unpacked to %d, not -EBADMSG", c->name, n, len, r);
-                g_assert_cmpuint(talloc_total_blocks(tmp), <=, 1 + c->may_leave);
-                g_free(copy);
-                g_free(msg);
-                talloc_free(tmp);
-        }
-        talloc_free(ctx);
-}
-
-/* Each count and length one over its limit (and UINT32_MAX): -E2BIG. */
-static void test_over_limit(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        size_t len;
-        uint8_t *buf = pack_case(ctx, c, &len);
-
-        for (size_t i = 0; i < G_N_ELEMENTS(c->limits) && c->limits[i].max > 0; i++) {
-                const struct limit *l = &c->limits[i];
-                void *tmp = talloc_new(NULL);
-                void *msg = g_malloc0(c->desc->size);
-                uint8_t *copy = talloc_memdup(tmp, buf, len);
-                uint8_t *word = copy + WIRE_INNER_PREFIX_SIZE + l->offset;
-
-                /* The offset names the sample's own count: small and non-zero. */
-                g_assert_cmpuint(get_u32(word), >, 0);
-                g_assert_cmpuint(get_u32(word), <, 64);
-                put_u32(word, l->max + 1);
-                g_assert_cmpint(wire_inner_unpack(c->desc, tmp, copy, len, msg), ==, -E2BIG);
-                put_u32(word, UINT32_MAX);
-                g_assert_cmpint(wire_inner_unpack(c->desc, tmp, copy, len, msg), ==, -E2BIG);
-                g_free(msg);
-                talloc_free(tmp);
-        }
-        talloc_free(ctx);
-}
-
-/* Another kind's prefix in front of a valid payload is refused. */
-static void test_wrong_kind(gconstpointer data) {
-        const struct kind_case *c = data;
-        void *ctx = talloc_new(NULL);
-        void *msg = g_malloc0(c->desc->size);
-        size_t len;
-        uint8_t *buf = pack_case(ctx, c, &len);
-
-        buf[0] = (uint8_t) (c->kind % 6 + 1);
-        g_assert_cmpint(wire_inner_unpack(c->desc, ctx, buf, len, msg), ==, -EBADMSG);
-        g_free(msg);
-        talloc_free(ctx);
-}
 
 static void test_kinds_listed(void) {
         g_assert_null(ipd_msg_desc_by_kind(0));
@@ -371,7 +261,7 @@ static void test_state_count_beyond_bytes(void) {
         size_t len;
 
         g_assert_cmpint(wire_inner_pack(ctx, &ipd_state_desc, &sample_state, &buf, &len), ==, 0);
-        put_u32(buf + WIRE_INNER_PREFIX_SIZE + 8, IPD_MAX_ADDRESSES);
+        wire_case_put_u32(buf + WIRE_INNER_PREFIX_SIZE + 8, IPD_MAX_ADDRESSES);
         g_assert_cmpint(wire_inner_unpack(&ipd_state_desc, ctx, buf, len, &got), ==, -EBADMSG);
         g_assert_cmpuint(talloc_total_blocks(ctx), ==, 2);
         talloc_free(ctx);
@@ -782,33 +672,11 @@ static void test_plan_stuck(void) {
         fixture_teardown(&f);
 }
 
-static void add_case_tests(const struct kind_case *c) {
-        static const struct {
-                const char *what;
-                GTestDataFunc fn;
-        } tests[] = {
-                { "round-trip", test_round_trip },
-                { "truncations", test_truncations },
-                { "over-limit", test_over_limit },
-                { "wrong-kind", test_wrong_kind },
-        };
-
-        for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
-                g_autofree char *path = NULL;
-
-                if (tests[i].fn == test_over_limit && c->limits[0].max == 0)
-                        continue;
-                path = g_strdup_printf("/ipd-wire/%s/%s", c->name, tests[i].what);
-                g_test_add_data_func(path, c, tests[i].fn);
-        }
-}
-
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/ipd-wire/kinds/listed", test_kinds_listed);
-        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-                add_case_tests(&cases[i]);
+        wire_cases_add("/ipd-wire", cases, G_N_ELEMENTS(cases));
         g_test_add_func("/ipd-wire/limits/state", test_state_at_limit);
         g_test_add_func("/ipd-wire/limits/state-count-beyond-bytes", test_state_count_beyond_bytes);
         g_test_add_func("/ipd-wire/ip/round-trip", test_ip_round_trip);
