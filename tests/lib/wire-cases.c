@@ -135,11 +135,6 @@ static void test_over_limit(gconstpointer data) {
         const struct case_test *t = data;
         struct packed p;
 
-        /* Registered for every case, so that a kind's list of tests does not depend on its fields. */
-        if (t->cases[t->i].limits[0].max == 0) {
-                g_test_skip("no count or length word");
-                return;
-        }
         packed_start(&p, t);
         for (size_t i = 0; i < G_N_ELEMENTS(p.c->limits) && p.c->limits[i].max > 0; i++) {
                 const struct wire_case_limit *l = &p.c->limits[i];
@@ -219,6 +214,9 @@ void wire_cases_add(const char *prefix, const struct wire_case *cases, size_t n_
 
                         /* A frame's kind is in its header, checked by the dispatch (fuzz-dbd-local). */
                         if (!cases[i].inner && tests[k].fn == test_wrong_kind)
+                                continue;
+                        /* A kind without a count or length word has no limit to go over. */
+                        if (cases[i].limits[0].max == 0 && tests[k].fn == test_over_limit)
                                 continue;
                         t = g_new(struct case_test, 1);
                         *t = (struct case_test){ .cases = cases, .n_cases = n_cases, .i = i };
