@@ -413,6 +413,8 @@ static const struct conf_key conf_keys[] = {
                  "a number of seconds", NO_FIELD),
 
         KEY_FUNC("monitor", "units", parse_monitor_units, "systemd unit names separated by blanks"),
+        KEY_UINT("monitor", "activating grace", 0, 86400, "is not a number of seconds", "0..86400",
+                 FIELD(monitor_grace_s)),
 
         KEY_PATH("paths", "runtime directory", run_dir),
         KEY_PATH("paths", "state directory", state_dir),
@@ -525,6 +527,7 @@ static int conf_defaults_fill(struct ctdb_config *cfg) {
                 .tunnel_port = CTDB_DEFAULT_PORT,
                 .heartbeat_interval_ms = CTDB_DEFAULT_HEARTBEAT_MS,
                 .vacuum_interval_s = CTDB_DEFAULT_VACUUM_INTERVAL_S,
+                .monitor_grace_s = CTDB_DEFAULT_MONITOR_GRACE_S,
                 .repack_limit = CTDB_DEFAULT_REPACK_LIMIT,
                 .heartbeat_timeout_ms = CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS,
                 .leader_capability = true,

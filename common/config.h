@@ -23,6 +23,7 @@
 #define CTDB_DEFAULT_HEARTBEAT_MS       100
 #define CTDB_DEFAULT_VACUUM_INTERVAL_S  10      /* CTDB's VacuumInterval */
 #define CTDB_DEFAULT_REPACK_LIMIT       10000   /* CTDB's RepackLimit */
+#define CTDB_DEFAULT_MONITOR_GRACE_S    30      /* a unit activating longer is unhealthy */
 #define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
 
 struct ctdb_node_entry {
@@ -121,6 +122,7 @@ struct ctdb_config {
 
         /* [monitor] */
         char **monitor_units;           /* "units", space separated; NULL-terminated */
+        uint32_t monitor_grace_s;       /* "activating grace": seconds a unit may be activating, default 30 */
 
         /* [paths] (this project) */
         char *run_dir;                  /* "runtime directory", default /run/ctdb */
