@@ -399,11 +399,16 @@ static int property_get_node_health(sd_bus *bus, const char *path, const char *i
                                     const char *property, sd_bus_message *reply, void *userdata,
                                     sd_bus_error *error) {
         struct clusterd_node *n = userdata;
-        char buf[128];
+        clusterd_manager *m = n->manager;
+        char buf[128], health[512];
 
-        return sd_bus_message_append(
-                reply, "s",
-                bus_node_flags_to_string(clusterd_manager_node_flags(n->manager, n->pnn), buf, sizeof(buf)));
+        bus_node_flags_to_string(clusterd_manager_node_flags(m, n->pnn), buf, sizeof(buf));
+        /* This node knows which of its units fail (ctdb-monitord); of other nodes only their flags. */
+        if (n->pnn == m->self && m->health_units) {
+                snprintf(health, sizeof(health), "%s: %s", buf, m->health_units);
+                return sd_bus_message_append(reply, "s", health);
+        }
+        return sd_bus_message_append(reply, "s", buf);
 }
 
 static const sd_bus_vtable node_vtable[] = {

@@ -17,6 +17,7 @@
 #include "clusterd-bus.h"
 #include "clusterd-control.h"
 #include "clusterd-db.h"
+#include "clusterd-health.h"
 #include "clusterd-manager.h"
 #include "common/config.h"
 #include "ctdb-srvid.h"
@@ -651,6 +652,7 @@ static int manager_destructor(clusterd_manager *m) {
         m->db_timer = sd_event_source_disable_unref(m->db_timer);
         m->dbd_match = sd_bus_slot_unref(m->dbd_match);
         m->dbd_owner_call = sd_bus_slot_unref(m->dbd_owner_call);
+        clusterd_health_stop(m);
         m->announce_timer = sd_event_source_disable_unref(m->announce_timer);
         m->lock_timer = sd_event_source_disable_unref(m->lock_timer);
         m->polkit = polkit_registry_free(m->polkit);
@@ -771,6 +773,9 @@ int clusterd_manager_start(clusterd_manager *m) {
         r = clusterd_db_start(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s on the bus: %m", DBD_BUS_NAME);
+        r = clusterd_health_start(m);
+        if (r < 0)
+                return r;
         /* The first attempt right away, from the loop. */
         r = dp_client_start(m->tunnel);
         if (r < 0)

@@ -21,6 +21,7 @@
 #include "clusterd-recovery.h"
 #include "clusterd-wire.h"
 
+struct bus_name_watch;
 struct ctdb_config;
 struct ctdb_nodes;
 struct dp_client;
@@ -101,6 +102,10 @@ typedef struct clusterd_manager {
         bool db_recovered;      /* leader: the dbd coordinator reported the recovery done */
         sd_event_source *db_timer; /* leader: deadline for that report (clusterd-db.c) */
         sd_bus_slot *dbd_match, *dbd_owner_call; /* following org.ctdb.db1's owner */
+        /* This node's health from ctdb-monitord (clusterd-health.c). */
+        struct bus_name_watch *monitord_watch;
+        sd_bus_slot *health_match, *health_call;
+        char *health_units;     /* the units that make it unhealthy, NULL when healthy */
 
         /* tunneld */
         struct dp_client *tunnel;

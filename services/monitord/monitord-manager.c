@@ -6,6 +6,7 @@
 
 #include <talloc.h>
 
+#include "bus-name.h"
 #include "bus-util.h"
 #include "config.h"
 #include "daemon.h"
@@ -14,10 +15,6 @@
 #include "talloc-util.h"
 
 #define USEC_PER_SEC 1000000ULL
-
-#define SYSTEMD_OWNER_MATCH                                                                             \
-        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"                     \
-        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SYSTEMD_BUS_NAME "'"
 
 static uint64_t now_usec(monitord_manager *m) {
         uint64_t t = 0;
@@ -70,7 +67,8 @@ static void evaluate(monitord_manager *m) {
         }
         if (next != UINT64_MAX) {
                 if (!m->grace_timer)
-                        r = sd_event_add_time(m->event, &m->grace_timer, CLOCK_MONOTONIC, next, 1000, on_grace, m);
+                        r = sd_event_add_time(m->event, &m->grace_timer, CLOCK_MONOTONIC, next, 1000,
+                                              on_grace, m);
                 else
                         r = sd_event_source_set_time(m->grace_timer, next);
                 if (r >= 0)
@@ -101,7 +99,8 @@ static int read_unit_property(struct monitord_unit *u, sd_bus_message *msg, cons
         const char *s;
         int r;
 
-        if (strcmp(name, "LoadState") == 0 || strcmp(name, "ActiveState") == 0 || strcmp(name, "SubState") == 0) {
+        if (strcmp(name, "LoadState") == 0 || strcmp(name, "ActiveState") == 0 ||
+            strcmp(name, "SubState") == 0) {
                 r = sd_bus_message_read(msg, "v", "s", &s);
                 if (r < 0)
                         return r;
@@ -109,7 +108,8 @@ static int read_unit_property(struct monitord_unit *u, sd_bus_message *msg, cons
                         return set_str(u, &u->load_state, s);
                 if (strcmp(name, "SubState") == 0)
                         return set_str(u, &u->sub_state, s);
-                if (strcmp(s, "activating") == 0 && !(u->active_state && strcmp(u->active_state, "activating") == 0))
+                if (strcmp(s, "activating") == 0 &&
+                    !(u->active_state && strcmp(u->active_state, "activating") == 0))
                         u->activating_usec = now_usec(u->m);
                 else if (strcmp(s, "activating") != 0)
                         u->activating_usec = 0;
@@ -229,7 +229,8 @@ int monitord_manager_rescan(monitord_manager *m) {
 
                 u->call = sd_bus_slot_unref(u->call);
                 r = sd_bus_call_method_async(m->bus, &u->call, SYSTEMD_BUS_NAME, SYSTEMD_PATH,
-                                             SYSTEMD_MANAGER_IFACE, "LoadUnit", on_unit_loaded, u, "s", u->name);
+                                             SYSTEMD_MANAGER_IFACE, "LoadUnit", on_unit_loaded, u, "s",
+                                             u->name);
         }
         return r;
 }
@@ -240,7 +241,8 @@ static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *re
 
         m->subscribe_call = sd_bus_slot_unref(m->subscribe_call);
         if (e)
-                log_warning("Failed to subscribe to systemd's signals: %s; unit changes may go unseen", e->message);
+                log_warning("Failed to subscribe to systemd's signals: %s; unit changes may go unseen",
+                            e->message);
         return 0;
 }
 
@@ -265,48 +267,12 @@ static void systemd_presence(monitord_manager *m, bool present) {
                 log_error_errno(r, "Failed to read the units from systemd: %m");
 }
 
-static int on_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        monitord_manager *m = userdata;
-        const char *name, *old_owner, *new_owner;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
-                return 0;
-        if (strcmp(name, SYSTEMD_BUS_NAME) != 0)
-                return 0;
-        /* A new owner without the old one going first (a fast restart): start over too. */
-        if (old_owner[0] && new_owner[0])
-                systemd_presence(m, false);
-        systemd_presence(m, new_owner[0] != '\0');
-        return 0;
-}
-
-static int on_owner_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        monitord_manager *m = userdata;
-
-        m->owner_call = sd_bus_slot_unref(m->owner_call);
-        systemd_presence(m, !sd_bus_message_is_method_error(reply, NULL));
-        return 0;
-}
-
-static int on_match_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        monitord_manager *m = userdata;
-        int r;
-
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                log_error("Failed to watch systemd on the bus: %s", sd_bus_message_get_error(reply)->message);
-                return 0;
-        }
-        r = sd_bus_call_method_async(m->bus, &m->owner_call, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetNameOwner", on_owner_reply, m, "s",
-                                     SYSTEMD_BUS_NAME);
-        if (r < 0)
-                log_error_errno(r, "Failed to ask the bus for systemd: %m");
-        return 0;
+static void on_systemd(void *userdata, bool present) {
+        systemd_presence(userdata, present);
 }
 
 int monitord_manager_start(monitord_manager *m) {
-        int r = sd_bus_add_match_async(m->bus, &m->owner_match, SYSTEMD_OWNER_MATCH, on_owner_changed,
-                                       on_match_installed, m);
+        int r = bus_name_watch_new(m, m->bus, SYSTEMD_BUS_NAME, on_systemd, m, &m->systemd_watch);
 
         if (r < 0)
                 return log_error_errno(r, "Failed to watch systemd on the bus: %m");
@@ -320,8 +286,6 @@ static int manager_destructor(monitord_manager *m) {
                 m->units[i].match = sd_bus_slot_unref(m->units[i].match);
                 m->units[i].call = sd_bus_slot_unref(m->units[i].call);
         }
-        m->owner_match = sd_bus_slot_unref(m->owner_match);
-        m->owner_call = sd_bus_slot_unref(m->owner_call);
         m->subscribe_call = sd_bus_slot_unref(m->subscribe_call);
         m->vtable_slot = sd_bus_slot_unref(m->vtable_slot);
         m->grace_timer = sd_event_source_disable_unref(m->grace_timer);

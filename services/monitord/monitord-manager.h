@@ -18,6 +18,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+struct bus_name_watch;
 struct ctdb_config;
 struct daemon_context;
 typedef struct polkit_registry polkit_registry;
@@ -51,7 +52,8 @@ struct monitord_manager {
         bool systemd_present;
         bool healthy;                   /* as last published */
         bool published;
-        sd_bus_slot *owner_match, *owner_call, *subscribe_call, *vtable_slot;
+        struct bus_name_watch *systemd_watch;
+        sd_bus_slot *subscribe_call, *vtable_slot;
         sd_event_source *grace_timer;
         polkit_registry *polkit;
 };

@@ -909,6 +909,99 @@ static void test_ctdbctl(Fixture *f, gconstpointer data) {
         }
 }
 
+/* ---- health from ctdb-monitord --------------------------------------------------------------- */
+
+/* The test plays ctdb-monitord: org.ctdb.monitor1 with Healthy and Services it sets. */
+typedef struct Monitor {
+        gboolean healthy;
+        const char *failing;    /* the unit shown failed in Services, NULL: none */
+        guint reg_id, own_id;
+} Monitor;
+
+static const char monitor_xml[] =
+        "<node><interface name='org.ctdb.monitor1.Manager'>"
+        "<property name='Healthy' type='b' access='read'/>"
+        "<property name='Services' type='a(ssst)' access='read'/>"
+        "</interface></node>";
+
+static GVariant *monitor_services(Monitor *mon) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a(ssst)"));
+        g_variant_builder_add(&b, "(ssst)", "ctdb-test-ok.service", "active", "running", (guint64) 1);
+        if (mon->failing)
+                g_variant_builder_add(&b, "(ssst)", mon->failing, "failed", "failed", (guint64) 2);
+        return g_variant_builder_end(&b);
+}
+
+static GVariant *monitor_get(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                             const char *prop, GError **error, gpointer userdata) {
+        Monitor *mon = userdata;
+
+        if (g_str_equal(prop, "Healthy"))
+                return g_variant_new_boolean(mon->healthy);
+        return monitor_services(mon);
+}
+
+static void monitor_set(Fixture *f, Monitor *mon, gboolean healthy, const char *failing) {
+        GVariantBuilder changed;
+
+        mon->healthy = healthy;
+        mon->failing = failing;
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "Healthy", g_variant_new_boolean(healthy));
+        g_variant_builder_add(&changed, "{sv}", "Services", monitor_services(mon));
+        g_assert_true(g_dbus_connection_emit_signal(
+                f->bus->conn, NULL, "/org/ctdb/monitor1", "org.freedesktop.DBus.Properties",
+                "PropertiesChanged",
+                g_variant_new("(sa{sv}as)", "org.ctdb.monitor1.Manager", &changed, NULL), NULL));
+}
+
+static gboolean flags_unhealthy(GVariant *v, gpointer userdata) {
+        return (g_variant_get_uint32(v) & 0x2u) != 0;
+}
+
+static gboolean flags_healthy(GVariant *v, gpointer userdata) {
+        return (g_variant_get_uint32(v) & 0x2u) == 0;
+}
+
+/*
+ * ctdb-monitord's Healthy goes false: this node is UNHEALTHY and its Health
+ * names the failing unit; true again: the flag goes. Already unhealthy when it
+ * appears: read at once (GetAll).
+ */
+static void test_health_from_monitord(Fixture *f, gconstpointer data) {
+        static const GDBusInterfaceVTable vtable = { .get_property = monitor_get };
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(monitor_xml, NULL);
+        g_autoptr(GVariant) health = NULL;
+        Monitor mon = { .healthy = FALSE, .failing = "smbd.service" };
+
+        mon.reg_id = g_dbus_connection_register_object(f->bus->conn, "/org/ctdb/monitor1",
+                                                       info->interfaces[0], &vtable, &mon, NULL, NULL);
+        g_assert_cmpuint(mon.reg_id, >, 0);
+        mon.own_id = g_bus_own_name_on_connection(f->bus->conn, "org.ctdb.monitor1",
+                                                  G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", flags_unhealthy, NULL, 5000));
+        health = test_get_property(f->bus, NAME, NODE0, NIFACE, "Health");
+        g_assert_nonnull(strstr(g_variant_get_string(health, NULL), "smbd.service"));
+
+        monitor_set(f, &mon, TRUE, NULL);
+        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", flags_healthy, NULL, 5000));
+        monitor_set(f, &mon, FALSE, "winbind.service");
+        g_assert_true(test_wait_property(f->bus, NAME, NODE0, NIFACE, "Flags", flags_unhealthy, NULL, 5000));
+        g_clear_pointer(&health, g_variant_unref);
+        health = test_get_property(f->bus, NAME, NODE0, NIFACE, "Health");
+        g_assert_nonnull(strstr(g_variant_get_string(health, NULL), "winbind.service"));
+
+        /* monitord goes away (a restart): the last health stays. */
+        g_bus_unown_name(mon.own_id);
+        g_assert_true(test_wait_name_owner(f->bus->conn, "org.ctdb.monitor1", FALSE, 5000));
+        g_clear_pointer(&health, g_variant_unref);
+        health = test_get_property(f->bus, NAME, NODE0, NIFACE, "Flags");
+        g_assert_true(flags_unhealthy(health, NULL));
+        g_dbus_connection_unregister_object(f->bus->conn, mon.reg_id);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add(name, Fixture, NULL, setup, fn, teardown)
@@ -927,5 +1020,6 @@ int main(int argc, char *argv[]) {
         ADD("/clusterd/vnnmap/dbd-leaves", test_vnnmap_dbd_leaves);
         ADD("/clusterd/introspection-matches-xml", test_introspection_matches_xml);
         ADD("/clusterd/ctdbctl", test_ctdbctl);
+        ADD("/clusterd/health-from-monitord", test_health_from_monitord);
         return g_test_run();
 }
