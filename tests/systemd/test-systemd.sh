@@ -4,8 +4,9 @@
 # installed by `meson install`. Starts ctdb.target everywhere, checks that every
 # unit is active and the cluster converges (3 nodes OK, one leader, one
 # generation), that an unprivileged caller is refused by the real polkitd, that
-# each public address is on one node, and that `systemctl stop ctdb.target`
-# stops every unit cleanly and leaves no public address behind.
+# each public address is on one node, that a watched unit stopped on a node
+# makes it UNHEALTHY and moves its addresses, and that `systemctl stop
+# ctdb.target` stops every unit cleanly and leaves no public address behind.
 #
 # test-systemd.sh [quorum|fcntl]: the cluster lock backend. With fcntl, one
 # host directory is bound into every node as /clusterfs (the shared cluster
@@ -33,9 +34,13 @@ if [ "${1:-}" = --prepare ]; then
         for ((p = 0; p < N; p++)); do bed_address "$p"; done >"$BED_ROOT/etc/ctdb/nodes"
         for ((p = 0; p < N; p++)); do echo "203.0.113.$((201 + p))/24 eth0"; done \
                 >"$BED_ROOT/etc/ctdb/public_addresses"
+        # The watched unit of the health test: a service that just runs.
+        printf '[Unit]\nDescription=A unit ctdb-monitord watches (test)\n[Service]\nExecStart=/bin/sleep infinity\n' \
+                >"$BED_ROOT/etc/systemd/system/ctdb-test-watched.service"
+        printf '[monitor]\nunits = ctdb-test-watched.service\n' >"$BED_ROOT/etc/ctdb/ctdb.conf"
         if [ "$lock" = fcntl ]; then
                 printf '[cluster]\ncluster lock = fcntl:%s/cluster.lock\n' "$CLUSTER_FS" \
-                        >"$BED_ROOT/etc/ctdb/ctdb.conf"
+                        >>"$BED_ROOT/etc/ctdb/ctdb.conf"
                 mkdir -p "$BED_ROOT$CLUSTER_FS" "$BED_ROOT/etc/systemd/system/ctdb-clusterd.service.d"
                 printf '[Service]\nReadWritePaths=%s\n' "$CLUSTER_FS" \
                         >"$BED_ROOT/etc/systemd/system/ctdb-clusterd.service.d/60-cluster-lock.conf"
@@ -45,7 +50,7 @@ if [ "${1:-}" = --prepare ]; then
         # Debian's own ctdbd (package ctdb, installed for its ltdbtool) must not
         # start in a node: it would take the tunnel port.
         ln -sf /dev/null "$BED_ROOT/etc/systemd/system/ctdb.service"
-        for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd; do
+        for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd ctdb-monitord; do
                 mkdir -p "$BED_ROOT/etc/systemd/system/$unit.service.d"
                 printf '[Service]\nWatchdogSec=2s\nRestart=no\n' \
                         >"$BED_ROOT/etc/systemd/system/$unit.service.d/50-test.conf"
@@ -87,7 +92,8 @@ t=$SECONDS
 stage=$BED_DIR/stage
 DESTDIR=$stage meson install -C "$CTDB_BUILD_DIR" --no-rebuild --quiet >"$BED_DIR/install.log" 2>&1 ||
         { cat "$BED_DIR/install.log" >&2; fail "meson install"; }
-for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/sbin/ctdb-ipd usr/bin/ctdbctl \
+for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/sbin/ctdb-ipd usr/sbin/ctdb-monitord \
+        usr/bin/ctdbctl \
         lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf; do
         [ -e "$stage/$f" ] || [ -e "$stage/usr/$f" ] || fail "meson install did not install /$f"
 done
@@ -109,12 +115,13 @@ bed_log "$N nodes booted in $((SECONDS - t)) s"
 
 t=$SECONDS
 for ((p = 0; p < N; p++)); do
+        bed_exec "$p" systemctl start ctdb-test-watched.service || fail "starting the watched unit on node $p"
         bed_exec "$p" systemctl start ctdb.target || fail "systemctl start ctdb.target on node $p"
 done
 for ((p = 0; p < N; p++)); do
         state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service ctdb-clusterd.service \
-                ctdb-dbd.service ctdb-ipd.service | tr '\n' ' ') || true
-        [ "$state" = "active active active active active " ] || fail "node $p: units are '$state'"
+                ctdb-dbd.service ctdb-ipd.service ctdb-monitord.service | tr '\n' ' ') || true
+        [ "$state" = "active active active active active active " ] || fail "node $p: units are '$state'"
         bus=$(bed_exec "$p" busctl --system status --no-pager org.ctdb.cluster1 2>/dev/null |
                 sed -n 's/^Unit=//p') || true
         [ "$bus" = ctdb-clusterd.service ] || fail "node $p: org.ctdb.cluster1 owned by '$bus'"
@@ -128,7 +135,8 @@ started=$SECONDS
 for ((p = 0; p < N; p++)); do
         for want in "ctdb-clusterd.service AF_UNIX" "ctdb-dbd.service AF_UNIX" \
                 "ctdb-tunneld.service AF_INET AF_INET6 AF_UNIX" \
-                "ctdb-ipd.service AF_INET AF_INET6 AF_NETLINK AF_PACKET AF_UNIX"; do
+                "ctdb-ipd.service AF_INET AF_INET6 AF_NETLINK AF_PACKET AF_UNIX" \
+                "ctdb-monitord.service AF_UNIX"; do
                 unit=${want%% *}
                 got=$(bed_exec "$p" systemctl show -p RestrictAddressFamilies --value "$unit" |
                         tr ' ' '\n' | sort | xargs) || true
@@ -241,6 +249,46 @@ bed_exec "$to" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' ||
         fail "after move-ip, 203.0.113.201 is not on node $to"
 bed_log "203.0.113.201 moved to node $to by root, refused to an unprivileged caller"
 
+# Health from systemd: the watched unit stopped on node 1 makes node 1
+# UNHEALTHY on every node within 1 s (its Health names the unit) and its
+# public addresses move to the others within 2 s; started again, it is
+# healthy and gets addresses back (failback).
+node_flags() {
+        bed_exec "$1" busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/"$2" \
+                org.ctdb.cluster1.Node Flags 2>/dev/null | cut -d' ' -f2
+}
+holds_any() { bed_exec "$1" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.'; }
+# Node 1 must hold an address for its leaving to mean something.
+if ! holds_any 1; then
+        bed_exec 0 ctdbctl move-ip 203.0.113.202 1 || fail "ctdbctl move-ip 203.0.113.202 1"
+        holds_any 1 || fail "node 1 holds no address after move-ip"
+fi
+t0=$(date +%s%N)
+bed_exec 1 systemctl stop ctdb-test-watched.service || fail "stopping the watched unit on node 1"
+for ((p = 0; p < N; p++)); do
+        until f=$(node_flags "$p" 1) && (((f & 2) != 0)); do
+                (($(date +%s%N) - t0 < 1000000000)) || fail "node $p: node 1 not UNHEALTHY 1 s after its unit stopped"
+                sleep 0.05
+        done
+done
+unhealthy_ms=$((($(date +%s%N) - t0) / 1000000))
+health=$(bed_exec 1 busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/1 \
+        org.ctdb.cluster1.Node Health)
+grep -q ctdb-test-watched.service <<<"$health" || fail "node 1's Health does not name the unit: $health"
+while holds_any 1; do
+        (($(date +%s%N) - t0 < 2000000000)) || fail "node 1 still holds public addresses 2 s after its unit stopped"
+        sleep 0.05
+done
+bed_log "watched unit stopped on node 1: UNHEALTHY everywhere after $unhealthy_ms ms, addresses gone after" \
+        "$((($(date +%s%N) - t0) / 1000000)) ms; Health $health"
+bed_exec 1 systemctl start ctdb-test-watched.service || fail "starting the watched unit on node 1"
+deadline=$((SECONDS + 10))
+until f=$(node_flags 0 1) && (((f & 2) == 0)) && holds_any 1; do
+        ((SECONDS < deadline)) || fail "node 1 not healthy with addresses 10 s after its unit started again"
+        sleep 0.1
+done
+bed_log "watched unit started again on node 1: healthy, and it holds addresses again"
+
 # A record through the real units: stored on node 0, read on the last node
 # (ctdb-dbd under its sandbox, its files in StateDirectory=). The database is
 # on every node once the recovery its attach asked for has run.
@@ -272,7 +320,8 @@ unit_state() {
         echo "${out% }"
 }
 for ((p = 0; p < N; p++)); do
-        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service; do
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service \
+                ctdb-monitord.service; do
                 s=$(unit_state "$p" "$unit" ActiveState NRestarts WatchdogUSec)
                 [ "$s" = "ActiveState=active NRestarts=0 WatchdogUSec=2s" ] || fail "node $p: $unit: $s"
         done
@@ -285,15 +334,17 @@ for ((p = 0; p < N; p++)); do
         # (ctdb-ipd's ExecStopPost=, then clusterd and tunneld after it) may still run.
         deadline=$((SECONDS + 10))
         while state=$(bed_exec "$p" systemctl is-active ctdb.target ctdb-tunneld.service \
-                ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service | tr '\n' ' ') || true
-                [ "$state" != "inactive inactive inactive inactive inactive " ]; do
+                ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service ctdb-monitord.service |
+                tr '\n' ' ') || true
+                [ "$state" != "inactive inactive inactive inactive inactive inactive " ]; do
                 ((SECONDS < deadline)) || fail "node $p: after stop, units are '$state'"
                 sleep 0.1
         done
         # ExecStopPost= took the node's public addresses and its table with it.
         ! bed_exec "$p" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.' ||
                 fail "node $p: public addresses left after stop"
-        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service; do
+        for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service \
+                ctdb-monitord.service; do
                 s=$(unit_state "$p" "$unit" ActiveState Result)
                 [ "$s" = "ActiveState=inactive Result=success" ] || fail "node $p: after stop, $unit: $s"
         done
