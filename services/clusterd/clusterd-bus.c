@@ -15,6 +15,8 @@
 #include <talloc.h>
 
 #include "clusterd-bus.h"
+#include "config.h"
+#include "event-target.h"
 #include "log.h"
 #include "clusterd-wire.h"
 
@@ -516,8 +518,16 @@ void clusterd_bus_emit_node_added(clusterd_manager *m, uint32_t pnn) {
 }
 
 void clusterd_bus_emit_recovery(clusterd_manager *m, bool started, uint32_t generation) {
+        char gen[48], pnn[32];
+        const char *env[] = { gen, pnn, NULL };
+
         if (!m->bus)
                 return;
         (void) sd_bus_emit_signal(m->bus, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
                                   started ? "RecoveryStarted" : "RecoveryFinished", "u", generation);
+        if (started)
+                return;
+        snprintf(gen, sizeof(gen), "CTDB_GENERATION=%" PRIu32, generation);
+        snprintf(pnn, sizeof(pnn), "CTDB_PNN=%" PRIu32, m->self);
+        (void) ctdb_event_start(m->bus, m->config->run_dir, CTDB_EVENT_RECOVERED, env);
 }

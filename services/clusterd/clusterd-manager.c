@@ -22,6 +22,7 @@
 #include "common/config.h"
 #include "ctdb-srvid.h"
 #include "daemon.h"
+#include "event-target.h"
 #include "dp-client.h"
 #include "log.h"
 #include "talloc-util.h"
@@ -516,8 +517,14 @@ static int on_tunnel_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
         clusterd_manager_update(m);
         clusterd_announce(m, CTDB_PNN_ALL, false);
         if (!m->ready) {
+                char pnn_env[32];
+                const char *env[] = { pnn_env, NULL };
+
                 m->ready = true;
                 daemon_notify_ready("Connected to ctdb-tunneld");
+                snprintf(pnn_env, sizeof(pnn_env), "CTDB_PNN=%" PRIu32, pnn);
+                if (m->bus)
+                        (void) ctdb_event_start(m->bus, m->config->run_dir, CTDB_EVENT_STARTUP, env);
         }
         return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "ctdb-node.h"
+#include "event-target.h"
 #include "event-util.h"
 #include "ipd-internal.h"
 #include "ipd-lb.h"
@@ -125,6 +126,18 @@ static int addr_destructor(struct ipd_addr *a) {
                 log_event((level), CTDB_MESSAGE_TAKEOVER, x_, __VA_ARGS__);                             \
         } while (0)
 
+/* ctdb-takeip.target / ctdb-releaseip.target, with the address, interface and node for the hook. */
+static void address_event(ipd_manager *m, const char *event, const char *address, const char *ifname) {
+        char a[64], i[64], p[32];
+        const char *env[] = { a, i, p, NULL };
+
+        snprintf(a, sizeof(a), "CTDB_ADDRESS=%s", address);
+        snprintf(i, sizeof(i), "CTDB_INTERFACE=%s", ifname);
+        snprintf(p, sizeof(p), "CTDB_PNN=%" PRIu32, m->pnn);
+        if (m->bus)
+                (void) ctdb_event_start(m->bus, m->config->run_dir, event, env);
+}
+
 static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
         char s[CTDB_IP_STRLEN], err[256];
         const char *ifname = pick_iface(m, a);
@@ -177,6 +190,7 @@ static int take(ipd_manager *m, struct ipd_addr *a, char *why, size_t why_len) {
         log_address_event(LOG_NOTICE, "takeip", s, ifname, "Took over %s on %s (%zu connections tickled)", s,
                           ifname, a->n_known);
         ipd_bus_emit(m, "TakenOver", &a->ip, m->pnn);
+        address_event(m, CTDB_EVENT_TAKEIP, s, ifname);
         return 0;
 }
 
@@ -230,6 +244,7 @@ static int release_end(ipd_manager *m, struct ipd_addr *a, char *why, size_t why
         (void) sd_event_source_set_enabled(a->announce, SD_EVENT_OFF);
         log_address_event(LOG_NOTICE, "releaseip", s, a->ifname, "Released %s from %s", s, a->ifname);
         ipd_bus_emit(m, "Released", &a->ip, m->pnn);
+        address_event(m, CTDB_EVENT_RELEASEIP, s, a->ifname);
         return 0;
 }
 
@@ -577,8 +592,16 @@ static int on_run(void *userdata, const struct wire_header *h, const void *msg, 
                 if (r >= 0 && (r = take_phase_start(m, h->src, run)) > 0)
                         return 0; /* answered when the probes are done */
                 break;
-        case IPD_PHASE_DONE:
+        case IPD_PHASE_DONE: {
+                char gen[48], pnn[32];
+                const char *env[] = { gen, pnn, NULL };
+
+                snprintf(gen, sizeof(gen), "CTDB_GENERATION=%" PRIu32, run->generation);
+                snprintf(pnn, sizeof(pnn), "CTDB_PNN=%" PRIu32, m->pnn);
+                if (m->bus)
+                        (void) ctdb_event_start(m->bus, m->config->run_dir, CTDB_EVENT_IPREALLOCATED, env);
                 return 0;
+        }
         default:
                 return -EBADMSG;
         }

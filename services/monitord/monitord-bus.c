@@ -12,7 +12,9 @@
 #include <talloc.h>
 
 #include "bus-util.h"
+#include "config.h"
 #include "ctdb-names.h"
+#include "event-target.h"
 #include "log.h"
 #include "monitord-manager.h"
 #include "talloc-util.h"
@@ -83,10 +85,13 @@ void monitord_bus_changed(monitord_manager *m) {
                 const char *extra[] = { units, NULL };
 
                 snprintf(units, sizeof(units), "CTDB_UNITS=%s", failing ? failing : "");
-                if (m->published || !healthy)
+                if (m->published || !healthy) {
                         log_event(healthy ? LOG_NOTICE : LOG_WARNING, CTDB_MESSAGE_HEALTH, extra,
                                   healthy ? "This node is healthy: every watched unit is active"
                                           : "This node is unhealthy: %s", failing ? failing : "");
+                        (void) ctdb_event_start(m->bus, m->config->run_dir,
+                                                healthy ? CTDB_EVENT_HEALTHY : CTDB_EVENT_UNHEALTHY, extra);
+                }
                 m->healthy = healthy;
                 m->published = true;
         }

@@ -38,6 +38,19 @@ if [ "${1:-}" = --prepare ]; then
         printf '[Unit]\nDescription=A unit ctdb-monitord watches (test)\n[Service]\nExecStart=/bin/sleep infinity\n' \
                 >"$BED_ROOT/etc/systemd/system/ctdb-test-watched.service"
         printf '[monitor]\nunits = ctdb-test-watched.service\n' >"$BED_ROOT/etc/ctdb/ctdb.conf"
+        # A hook on the takeip event, as an admin adds one: it logs what the event told it.
+        cat >"$BED_ROOT/etc/systemd/system/ctdb-test-hook.service" <<-'EOF'
+		[Unit]
+		Description=A hook of ctdb-takeip.target (test)
+		[Service]
+		Type=oneshot
+		EnvironmentFile=/run/ctdb/event-takeip.env
+		ExecStart=/bin/sh -c 'echo "$CTDB_EVENT $CTDB_ADDRESS $CTDB_INTERFACE $CTDB_PNN" >>/run/ctdb-test-hook.log'
+		[Install]
+		WantedBy=ctdb-takeip.target
+		EOF
+        mkdir -p "$BED_ROOT/etc/systemd/system/ctdb-takeip.target.wants"
+        ln -sf ../ctdb-test-hook.service "$BED_ROOT/etc/systemd/system/ctdb-takeip.target.wants/"
         if [ "$lock" = fcntl ]; then
                 printf '[cluster]\ncluster lock = fcntl:%s/cluster.lock\n' "$CLUSTER_FS" \
                         >>"$BED_ROOT/etc/ctdb/ctdb.conf"
@@ -248,6 +261,13 @@ bed_exec 0 ctdbctl move-ip 203.0.113.201 "$to" || fail "ctdbctl move-ip as root"
 bed_exec "$to" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' ||
         fail "after move-ip, 203.0.113.201 is not on node $to"
 bed_log "203.0.113.201 moved to node $to by root, refused to an unprivileged caller"
+# The takeover started ctdb-takeip.target on node $to, and its hook saw the address.
+deadline=$((SECONDS + 10))
+until bed_exec "$to" grep -q "^takeip 203.0.113.201/24 eth0 $to\$" /run/ctdb-test-hook.log 2>/dev/null; do
+        ((SECONDS < deadline)) || fail "node $to: the takeip hook did not run for 203.0.113.201"
+        sleep 0.1
+done
+bed_log "node $to: ctdb-takeip.target's hook ran: $(bed_exec "$to" tail -1 /run/ctdb-test-hook.log)"
 
 # Health from systemd: the watched unit stopped on node 1 makes node 1
 # UNHEALTHY on every node within 1 s (its Health names the unit) and its
