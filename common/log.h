@@ -68,7 +68,12 @@ int log_event_internal(int level, const char *message_id, const char *const *ext
 #define CTDB_MESSAGE_NODE_FLAGS     "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f03"
 #define CTDB_MESSAGE_LEADER         "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f04"
 #define CTDB_MESSAGE_GENERATION     "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f05"
-#define CTDB_MESSAGE_RECOVERY       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f06"
+#define CTDB_MESSAGE_RECOVERY       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f06" /* started */
 #define CTDB_MESSAGE_PEER_REJECTED  "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f07"
-#define CTDB_MESSAGE_TAKEOVER       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f08"
+#define CTDB_MESSAGE_TAKEOVER       "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f08" /* an address added here */
 #define CTDB_MESSAGE_HEALTH         "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f09"
+#define CTDB_MESSAGE_RECOVERY_END   "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f0a"
+#define CTDB_MESSAGE_RELEASE        "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f0b" /* an address removed here */
+#define CTDB_MESSAGE_BAN            "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f0c"
+#define CTDB_MESSAGE_TAKEOVER_RUN   "3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f0d" /* a run that failed */
+/* The explanations journalctl -x prints are units/ctdb-remix.catalog. */

@@ -71,7 +71,15 @@ static int control_apply(clusterd_manager *m, uint32_t op, uint32_t arg, const c
                 m->ban_left = arg;
                 (void) sd_event_source_set_time(m->ban_timer, now + USEC_PER_SEC);
                 (void) sd_event_source_set_enabled(m->ban_timer, SD_EVENT_ONESHOT);
-                log_notice("This node is banned for %" PRIu32 " s", arg);
+                {
+                        char f1[32], f2[32];
+                        const char *extra[] = { f1, f2, NULL };
+
+                        snprintf(f1, sizeof(f1), "CTDB_PNN=%" PRIu32, m->self);
+                        snprintf(f2, sizeof(f2), "CTDB_BAN_SECONDS=%" PRIu32, arg);
+                        log_event(LOG_NOTICE, CTDB_MESSAGE_BAN, extra, "This node is banned for %" PRIu32 " s",
+                                  arg);
+                }
                 break;
         case CLUSTERD_OP_UNBAN:
                 ban_clear(m);

@@ -125,8 +125,8 @@ static void recovery_event(clusterd_manager *m, bool started, uint32_t generatio
         const char *extra[] = { f1, NULL };
 
         snprintf(f1, sizeof(f1), "CTDB_GENERATION=%" PRIu32, generation);
-        log_event(LOG_NOTICE, CTDB_MESSAGE_RECOVERY, extra, "Recovery %s, generation %" PRIu32,
-                  started ? "started" : "finished", generation);
+        log_event(LOG_NOTICE, started ? CTDB_MESSAGE_RECOVERY : CTDB_MESSAGE_RECOVERY_END, extra,
+                  "Recovery %s, generation %" PRIu32, started ? "started" : "finished", generation);
         clusterd_bus_emit_recovery(m, started, generation);
 }
 

@@ -123,7 +123,9 @@ static int addr_destructor(struct ipd_addr *a) {
                 snprintf(e_, sizeof(e_), "CTDB_EVENT=%s", (event));                                     \
                 snprintf(a_, sizeof(a_), "CTDB_ADDRESS=%s", (address));                                 \
                 snprintf(i_, sizeof(i_), "CTDB_INTERFACE=%s", (ifname));                                \
-                log_event((level), CTDB_MESSAGE_TAKEOVER, x_, __VA_ARGS__);                             \
+                log_event((level),                                                                      \
+                          strcmp((event), "takeip") == 0 ? CTDB_MESSAGE_TAKEOVER : CTDB_MESSAGE_RELEASE, x_, \
+                          __VA_ARGS__);                                                                 \
         } while (0)
 
 /* ctdb-takeip.target / ctdb-releaseip.target, with the address, interface and node for the hook. */

@@ -190,7 +190,7 @@ static void run_end(struct ipd_run *run, int status) {
 
         m->run = NULL;
         if (status < 0) {
-                log_event(LOG_WARNING, CTDB_MESSAGE_TAKEOVER, NULL,
+                log_event(LOG_WARNING, CTDB_MESSAGE_TAKEOVER_RUN, NULL,
                           "Takeover run %" PRIu32 " failed: %s; trying again", run->id, run->message);
                 waiters_finish(w, status, CTDB_ERROR_BUSY, run->message);
                 /* A node that left is out of the next plan: no reason to wait before it. */

@@ -268,6 +268,15 @@ until bed_exec "$to" grep -q "^takeip 203.0.113.201/24 eth0 $to\$" /run/ctdb-tes
         sleep 0.1
 done
 bed_log "node $to: ctdb-takeip.target's hook ran: $(bed_exec "$to" tail -1 /run/ctdb-test-hook.log)"
+# The journal has the takeover under its MESSAGE_ID, and the catalog explains it.
+bed_exec "$to" journalctl --update-catalog || fail "node $to: journalctl --update-catalog"
+takeover_id=3a1f6c2e8b0d4d5f9e7a6b1c2d3e4f08
+bed_exec "$to" journalctl -q --no-pager MESSAGE_ID=$takeover_id | grep -q "Took over 203.0.113.201/24" ||
+        fail "node $to: journalctl MESSAGE_ID=$takeover_id does not list the takeover"
+bed_exec "$to" journalctl -q -x --no-pager MESSAGE_ID=$takeover_id |
+        grep -q "Public address 203.0.113.201/24 taken over on eth0" ||
+        fail "node $to: journalctl -x prints no catalog text for the takeover"
+bed_log "node $to: journalctl -x MESSAGE_ID=$takeover_id explains the takeover"
 
 # Health from systemd: the watched unit stopped on node 1 makes node 1
 # UNHEALTHY on every node within 1 s (its Health names the unit) and its
