@@ -267,19 +267,23 @@ void test_systemd_stop(TestSystemd *sd) {
         if (sd->server_context)
                 g_main_context_wakeup(sd->server_context);
         g_mutex_unlock(&sd->lock);
-        /* Releases the name and closes the connection: systemd has left the bus. */
+        /*
+         * Released and waited for before the disconnect, as testpolkit.c does: what
+         * the unown leaves for the server thread's context then runs there before the
+         * thread ends (gt_dbus_queue_free() asserts that context has nothing left).
+         */
+        gt_dbus_queue_unown_name(sd->queue, sd->name_id);
+        sd->name_id = 0;
+        if (!g_dbus_connection_is_closed(sd->conn))
+                g_assert_true(test_wait_name_owner(sd->conn, SD_NAME, FALSE, NAME_TIMEOUT_MS));
         gt_dbus_queue_disconnect(sd->queue, TRUE);
         gt_dbus_queue_free(sd->queue);
         sd->queue = NULL;
-        sd->name_id = 0;
 
         g_mutex_lock(&sd->lock);
         g_clear_object(&sd->server);
         sd->server_context = NULL;
         g_mutex_unlock(&sd->lock);
-        /* A closed connection may have lost the test's bus too (freed first): then nobody owns anything. */
-        if (!g_dbus_connection_is_closed(sd->conn))
-                g_assert_true(test_wait_name_owner(sd->conn, SD_NAME, FALSE, NAME_TIMEOUT_MS));
 }
 
 TestSystemd *test_systemd_new(GDBusConnection *conn) {
