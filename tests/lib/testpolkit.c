@@ -191,8 +191,7 @@ static char *bus_address_of(GDBusConnection *conn) {
         return g_strconcat("unix:path=", escaped, NULL);
 }
 
-/* Connects the queue to conn's bus (see the top of this file). */
-static void queue_connect(GtDBusQueue *queue, GDBusConnection *conn) {
+void test_dbus_queue_connect(GtDBusQueue *queue, GDBusConnection *conn) {
         g_autoptr(GError) error = NULL;
         g_autofree char *address = bus_address_of(conn);
         g_autofree char *stand_in = test_build_path("tests/lib/testbus-print-address");
@@ -220,7 +219,7 @@ TestPolkit *test_polkit_new(GDBusConnection *conn, TestPolkitAnswer answer) {
         /* The queue asks for the name without DO_NOT_QUEUE: owned afterwards only if it was free. */
         g_assert_true(test_wait_name_owner(conn, PK_NAME, FALSE, 0));
         pk->queue = gt_dbus_queue_new();
-        queue_connect(pk->queue, conn);
+        test_dbus_queue_connect(pk->queue, conn);
         gt_dbus_queue_set_server_func(pk->queue, serve, pk);
         pk->object_id = gt_dbus_queue_export_object(pk->queue, PK_PATH, pk->info->interfaces[0], &error);
         g_assert_no_error(error);

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 #include <glib.h>
+#include <libglib-testing/dbus-queue.h>
 
 typedef enum TestPolkitAnswer {
         TEST_POLKIT_DENY,
@@ -18,6 +19,12 @@ typedef enum TestPolkitAnswer {
 } TestPolkitAnswer;
 
 typedef struct TestPolkit TestPolkit;
+
+/*
+ * Connects queue (gt_dbus_queue_connect()) to the bus conn is connected to, not
+ * to a bus of its own (see testpolkit.c): every mock of the bus tests serves there.
+ */
+void test_dbus_queue_connect(GtDBusQueue *queue, GDBusConnection *conn);
 
 /*
  * Serves the Authority on the bus that conn is connected to and owns
