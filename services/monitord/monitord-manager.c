@@ -24,7 +24,15 @@ static uint64_t now_usec(monitord_manager *m) {
 }
 
 static bool unit_ok(monitord_manager *m, const struct monitord_unit *u, uint64_t now) {
-        if (!u->load_state || strcmp(u->load_state, "loaded") != 0 || !u->active_state)
+        /*
+         * Not read yet: the node is not called unhealthy for what nobody has
+         * seen, for MONITORD_FIRST_READ_USEC after the start (else every start
+         * of monitord would move the node's addresses away and back); after
+         * that a unit systemd never told of counts as failed.
+         */
+        if (!u->load_state)
+                return now < m->started_usec + MONITORD_FIRST_READ_USEC;
+        if (strcmp(u->load_state, "loaded") != 0 || !u->active_state)
                 return false;
         if (strcmp(u->active_state, "active") == 0 || strcmp(u->active_state, "reloading") == 0)
                 return true;
@@ -58,6 +66,9 @@ static void evaluate(monitord_manager *m) {
         uint64_t now = now_usec(m), next = UINT64_MAX;
         int r = 0;
 
+        /* The end of the first read's allowance is a change of health too. */
+        if (now < m->started_usec + MONITORD_FIRST_READ_USEC)
+                next = m->started_usec + MONITORD_FIRST_READ_USEC;
         for (size_t i = 0; i < m->n_units; i++) {
                 struct monitord_unit *u = &m->units[i];
 
@@ -272,12 +283,15 @@ static void on_systemd(void *userdata, bool present) {
 }
 
 int monitord_manager_start(monitord_manager *m) {
-        int r = bus_name_watch_new(m, m->bus, SYSTEMD_BUS_NAME, on_systemd, m, &m->systemd_watch);
+        int r;
+
+        m->started_usec = now_usec(m);
+        r = bus_name_watch_new(m, m->bus, SYSTEMD_BUS_NAME, on_systemd, m, &m->systemd_watch);
 
         if (r < 0)
                 return log_error_errno(r, "Failed to watch systemd on the bus: %m");
         /* Healthy (no units, or not read yet) is published from the start. */
-        monitord_bus_changed(m);
+        evaluate(m);
         return 0;
 }
 

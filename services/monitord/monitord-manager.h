@@ -28,6 +28,9 @@ typedef struct polkit_registry polkit_registry;
 #define SYSTEMD_MANAGER_IFACE "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
 
+/* How long after its start monitord gives systemd to tell of each unit before it counts as failed. */
+#define MONITORD_FIRST_READ_USEC (5 * 1000000ULL)
+
 typedef struct monitord_manager monitord_manager;
 
 struct monitord_unit {
@@ -49,6 +52,7 @@ struct monitord_manager {
         struct monitord_unit *units;
         size_t n_units;
         uint64_t grace_usec;
+        uint64_t started_usec;          /* CLOCK_MONOTONIC */
         bool systemd_present;
         bool healthy;                   /* as last published */
         bool published;

@@ -37,6 +37,7 @@ typedef struct Setup {
         const char *units; /* [monitor] units; NULL: the key is not written */
         unsigned grace_s;  /* [monitor] activating grace; 0: the default */
         gboolean missing;  /* MISSING is watched too, and systemd has no such unit */
+        gboolean no_systemd; /* monitord starts while systemd is not on the bus */
 } Setup;
 
 typedef struct Fixture {
@@ -51,6 +52,7 @@ static const Setup one_unit = { .units = UNIT };
 static const Setup one_unit_short_grace = { .units = UNIT, .grace_s = 1 };
 static const Setup with_missing = { .units = UNIT " " MISSING, .missing = TRUE };
 static const Setup no_units = { 0 };
+static const Setup without_systemd = { .units = UNIT, .no_systemd = TRUE };
 
 /* ---- the daemon and its properties ------------------------------------------------- */
 
@@ -70,8 +72,15 @@ static void write_monitor_config(Fixture *f, const Setup *s) {
 }
 
 static void start_monitord(Fixture *f) {
-        const char *argv[] = { "services/monitord/ctdb-monitord", "--config-dir", f->node->config_dir,
-                               "--bus-address", f->bus->address, "--foreground", "--log-level", "info", NULL };
+        const char *argv[] = { "services/monitord/ctdb-monitord",
+                               "--config-dir",
+                               f->node->config_dir,
+                               "--bus-address",
+                               f->bus->address,
+                               "--foreground",
+                               "--log-level",
+                               "info",
+                               NULL };
 
         f->monitord = test_spawn_daemon_ready(f->bus, argv, NAME, START_TIMEOUT_MS);
 }
@@ -86,6 +95,8 @@ static void setup(Fixture *f, gconstpointer data) {
         test_systemd_set_unit(f->systemd, UNIT, "loaded", "active", "running");
         if (s->missing)
                 test_systemd_set_unit(f->systemd, MISSING, "not-found", "inactive", "dead");
+        if (s->no_systemd)
+                test_systemd_stop(f->systemd);
         start_monitord(f);
 }
 
@@ -353,6 +364,22 @@ static void test_rescan_without_systemd(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(err, ==, NOT_CONNECTED);
 }
 
+/*
+ * Started while systemd is away: healthy for the first read's allowance (a
+ * start must not mark the node unhealthy for what nobody has seen yet), then
+ * unhealthy since nothing told of the unit; systemd back: healthy.
+ */
+static void test_first_read(Fixture *f, gconstpointer data) {
+        gint64 t0 = g_get_monotonic_time();
+
+        g_assert_true(get_healthy(f));
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Healthy", is_false, NULL, 8000));
+        /* MONITORD_FIRST_READ_USEC is 5 s from monitord's start, which came before t0. */
+        g_assert_cmpint(g_get_monotonic_time() - t0, >, 3 * G_USEC_PER_SEC);
+        test_systemd_start(f->systemd);
+        wait_healthy(f, TRUE);
+}
+
 static void test_rescan_denied(Fixture *f, gconstpointer data) {
         CountAbove loads = { .systemd = f->systemd, .get = test_systemd_get_loads };
         g_autofree char *err = NULL;
@@ -383,6 +410,7 @@ int main(int argc, char *argv[]) {
         ADD("/monitord/rescan", one_unit, test_rescan);
         ADD("/monitord/rescan-without-systemd", one_unit, test_rescan_without_systemd);
         ADD("/monitord/rescan-denied", one_unit, test_rescan_denied);
+        ADD("/monitord/first-read", without_systemd, test_first_read);
 #undef ADD
 
         return g_test_run();

@@ -7,7 +7,7 @@
  * the queue serve there. Like dbus-daemon it prints to FD if given (GLib 2.74
  * passes a pipe that way), else to stdout; the other arguments are ignored.
  * Then it waits for the SIGTERM with which GTestDBus stops its daemon (or GLib's
- * test watcher does, if the test process dies first).
+ * test watcher does), or until the test process is gone.
  */
 
 #include <errno.h>
@@ -54,6 +54,13 @@ int main(int argc, char *argv[]) {
         }
         if (fd != STDOUT_FILENO)
                 (void) close(fd); /* the reader's end of the line, as dbus-daemon does */
-        for (;;)
-                pause();
+        /*
+         * Until the SIGTERM, or until the test process is gone: a test that
+         * aborts sends none, and an orphan here would keep meson's output pipe
+         * open, turning the failure into a timeout. (Not PR_SET_PDEATHSIG: it
+         * follows the thread that started us, which may be a worker's.)
+         */
+        for (pid_t parent = getppid(); getppid() == parent;)
+                sleep(1);
+        return EXIT_SUCCESS;
 }
