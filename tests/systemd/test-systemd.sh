@@ -157,6 +157,20 @@ for ((p = 0; p < N; p++)); do
         done
 done
 
+# How exposed each unit is (systemd-analyze security): 4.0 at most (issue 11).
+for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd ctdb-monitord; do
+        line=$(bed_exec 0 systemd-analyze security --no-pager "$unit.service" 2>/dev/null | tail -1)
+        bed_log "$line"
+        level=$(sed -n 's/.*exposure level for [^ ]*: \([0-9.]*\).*/\1/p' <<<"$line")
+        [ -n "$level" ] && awk -v l="$level" 'BEGIN { exit !(l <= 4.0) }' ||
+                fail "$unit.service: exposure '$level' (want 4.0 or lower)"
+done
+# And systemd-analyze verify finds nothing to say of them.
+verify=$(bed_exec 0 sh -c 'cd /lib/systemd/system && systemd-analyze verify ctdb-*.service ctdb*.target 2>&1') ||
+        fail "systemd-analyze verify: $verify"
+[ -z "$verify" ] || fail "systemd-analyze verify says: $verify"
+bed_log "systemd-analyze verify: the units and targets are clean"
+
 # One node's view, from its bus: "<n> <ok> <leader> <generation> <quorate>".
 cluster_view() {
         local p=$1
