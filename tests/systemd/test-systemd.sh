@@ -249,6 +249,15 @@ bed_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl recover ||
 [ "$rc" -eq 3 ] || fail "unprivileged 'ctdbctl recover' exited $rc, not 3 (access denied)"
 bed_exec 0 busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover ||
         fail "Recover() as root was refused"
+# monitord's Rescan the same way.
+if bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        busctl --system call org.ctdb.monitor1 /org/ctdb/monitor1 org.ctdb.monitor1.Manager Rescan \
+        >"$BED_DIR/denied.out" 2>&1; then
+        fail "an unprivileged Rescan() was allowed"
+fi
+grep -q 'Access denied' "$BED_DIR/denied.out" || fail "unprivileged Rescan(): $(cat "$BED_DIR/denied.out")"
+bed_exec 0 busctl --system call org.ctdb.monitor1 /org/ctdb/monitor1 org.ctdb.monitor1.Manager Rescan ||
+        fail "Rescan() as root was refused"
 
 # Public addresses through the real ctdb-ipd (CAP_NET_ADMIN and CAP_NET_RAW
 # only): each of the three is on exactly one node's eth0, and the real
