@@ -100,6 +100,7 @@ static void setup(Fixture *f, gconstpointer data) {
         start_monitord(f);
 }
 
+
 static void teardown(Fixture *f, gconstpointer data) {
         if (f->monitord)
                 test_stop_daemon(f->monitord);
@@ -170,6 +171,19 @@ static Service wait_service(Fixture *f, const char *unit, const char *state) {
         services = test_get_property(f->bus, NAME, PATH, IFACE, "Services");
         g_assert_true(find_service(services, &s));
         return s;
+}
+
+/*
+ * The tests start once monitord has read the unit from systemd: before that
+ * it is healthy too (the first read's allowance), so Healthy says nothing of
+ * whether it asked systemd yet.
+ */
+static void setup_read(Fixture *f, gconstpointer data) {
+        const Setup *s = data;
+
+        setup(f, data);
+        if (s->units && !s->no_systemd)
+                (void) wait_service(f, UNIT, "active");
 }
 
 /* ---- calls ------------------------------------------------------------------------- */
@@ -398,7 +412,7 @@ static void test_rescan_denied(Fixture *f, gconstpointer data) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
-#define ADD(name, setup_data, fn) g_test_add(name, Fixture, &setup_data, setup, fn, teardown)
+#define ADD(name, setup_data, fn) g_test_add(name, Fixture, &setup_data, setup_read, fn, teardown)
         ADD("/monitord/introspection", one_unit, test_introspection);
         ADD("/monitord/failed-and-back", one_unit, test_failed_and_back);
         ADD("/monitord/reloading-is-healthy", one_unit, test_reloading_is_healthy);
