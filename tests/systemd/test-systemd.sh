@@ -236,6 +236,14 @@ for ((p = 0; p < N; p++)); do
         grep -qx "Leader:$leader" <<<"$out" || fail "node $p: ctdbctl status does not name leader $leader"
 done
 
+# Every daemon's objects, as busctl shows them.
+for want in "org.ctdb.tunnel1 /org/ctdb/tunnel1" "org.ctdb.cluster1 /org/ctdb/cluster1/node/$((N - 1))" \
+        "org.ctdb.db1 /org/ctdb/db1" "org.ctdb.ipfailover1 /org/ctdb/ipfailover1" \
+        "org.ctdb.monitor1 /org/ctdb/monitor1"; do
+        bed_exec 0 busctl --system tree --list "${want%% *}" 2>/dev/null | grep -qx "${want#* }" ||
+                fail "node 0: busctl tree ${want%% *} does not list ${want#* }"
+done
+
 # The real polkitd refuses an unprivileged caller (no agent, so no way to
 # authenticate); root passes without asking.
 if bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -389,6 +397,45 @@ for ((p = 0; p < N; p++)); do
                 s=$(unit_state "$p" "$unit" ActiveState NRestarts WatchdogUSec)
                 [ "$s" = "ActiveState=active NRestarts=0 WatchdogUSec=2s" ] || fail "node $p: $unit: $s"
         done
+done
+
+# Crashes, as systemd handles them: on node 2, with Restart=on-failure back
+# for the rest of the test (a runtime drop-in), each daemon killed with
+# SIGKILL is restarted and the cluster converges again; a daemon stopped with
+# SIGSTOP stops pinging and its watchdog (2 s here) restarts it.
+for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd ctdb-monitord; do
+        bed_exec 2 sh -c "mkdir -p /run/systemd/system/$unit.service.d &&
+                printf '[Service]\nRestart=on-failure\nRestartSec=100ms\n' \
+                >/run/systemd/system/$unit.service.d/70-restart.conf"
+done
+bed_exec 2 systemctl daemon-reload || fail "node 2: daemon-reload"
+restarted() { [ "$(unit_state 2 "$1" ActiveState NRestarts)" = "ActiveState=active NRestarts=$2" ]; }
+converged_again() {
+        bed_exec 0 ctdbctl status 2>/dev/null | grep -cE '^pnn:[0-9]+ +[0-9.]+ +OK' | grep -qx "$N"
+}
+for unit in ctdb-tunneld ctdb-clusterd ctdb-dbd ctdb-ipd ctdb-monitord; do
+        bed_exec 2 systemctl kill --kill-whom=main -s SIGKILL "$unit.service" || fail "node 2: systemctl kill $unit"
+        deadline=$((SECONDS + 15))
+        until restarted "$unit.service" 1 && converged_again; do
+                ((SECONDS < deadline)) || fail "node 2: $unit not restarted and rejoined: $(unit_state 2 \
+                        "$unit.service" ActiveState NRestarts)"
+                sleep 0.1
+        done
+done
+bed_log "node 2: each daemon killed with SIGKILL was restarted by systemd and the node rejoined"
+t0=$(date +%s%N)
+bed_exec 2 systemctl kill --kill-whom=main -s SIGSTOP ctdb-clusterd.service || fail "node 2: SIGSTOP to ctdb-clusterd"
+deadline=$((SECONDS + 15))
+until restarted ctdb-clusterd.service 2; do
+        ((SECONDS < deadline)) || fail "node 2: a stopped ctdb-clusterd was not restarted by its watchdog"
+        sleep 0.05
+done
+bed_log "node 2: ctdb-clusterd stopped with SIGSTOP was restarted by its watchdog after" \
+        "$((($(date +%s%N) - t0) / 1000000)) ms (WatchdogSec=2s)"
+deadline=$((SECONDS + 15))
+until converged_again; do
+        ((SECONDS < deadline)) || fail "node 2 did not rejoin after the watchdog's restart"
+        sleep 0.1
 done
 
 t=$SECONDS
