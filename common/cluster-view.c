@@ -5,6 +5,7 @@
 
 #include <talloc.h>
 
+#include "bus-name.h"
 #include "bus-util.h"
 #include "cluster-view.h"
 #include "ctdb-names.h"
@@ -17,7 +18,8 @@ struct cluster_view_watch {
         struct cluster_view view;
         const struct cluster_view_ops *ops;
         void *userdata;
-        sd_bus_slot *match, *owner_match, *call;
+        struct bus_name_watch *owner;
+        sd_bus_slot *match, *call;
 };
 
 static int read_bool(sd_bus_message *msg, bool *ret) {
@@ -162,26 +164,24 @@ static int load(struct cluster_view_watch *w) {
                                         CLUSTERD_MANAGER_IFACE);
 }
 
-static int on_owner(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+static void on_clusterd(void *userdata, bool present) {
         struct cluster_view_watch *w = userdata;
-        const char *name, *old, *new;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || strcmp(name, CLUSTERD_BUS_NAME) != 0)
-                return 0;
-        if (*new) {
+        if (present) {
                 log_info("ctdb-clusterd is on the bus; reading its state");
-                (void) load(w);
-        } else {
-                w->view.known = false;
-                if (w->ops->gone)
-                        w->ops->gone(w->userdata);
+                if (load(w) < 0)
+                        log_warning("Failed to ask ctdb-clusterd for its state");
+                return;
         }
-        return 0;
+        w->call = sd_bus_slot_unref(w->call);
+        w->view.known = false;
+        if (w->ops->gone)
+                w->ops->gone(w->userdata);
 }
 
 static int watch_destructor(struct cluster_view_watch *w) {
         w->match = sd_bus_slot_unref(w->match);
-        w->owner_match = sd_bus_slot_unref(w->owner_match);
+        TALLOC_FREE(w->owner);
         w->call = sd_bus_slot_unref(w->call);
         sd_bus_unref(w->bus);
         return 0;
@@ -199,14 +199,9 @@ int cluster_view_watch_new(void *mem_ctx, sd_bus *bus, const struct cluster_view
         r = sd_bus_match_signal_async(bus, &w->match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
                                       "org.freedesktop.DBus.Properties", "PropertiesChanged", on_changed,
                                       NULL, w);
+        /* The change match first: a change between clusterd's arrival and GetAll is not lost. */
         if (r >= 0)
-                r = sd_bus_add_match_async(bus, &w->owner_match,
-                                           "type='signal',sender='org.freedesktop.DBus',"
-                                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                           "arg0='" CLUSTERD_BUS_NAME "'",
-                                           on_owner, NULL, w);
-        if (r >= 0)
-                r = load(w);
+                r = bus_name_watch_new(w, bus, CLUSTERD_BUS_NAME, on_clusterd, w, &w->owner);
         if (r < 0) {
                 talloc_free(w);
                 return r;

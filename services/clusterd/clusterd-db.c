@@ -8,6 +8,7 @@
 
 #include <talloc.h>
 
+#include "bus-name.h"
 #include "clusterd-db.h"
 #include "clusterd-manager.h"
 #include "ctdb-names.h"
@@ -16,10 +17,6 @@
 #include "dp-client.h"
 #include "log.h"
 #include "talloc-util.h"
-
-#define DBD_OWNER_MATCH                                                             \
-        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus'," \
-        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" DBD_BUS_NAME "'"
 
 /* ---- the LMASTER capability: ctdb-dbd owns org.ctdb.db1 here ----------------------------- */
 
@@ -36,65 +33,14 @@ static void dbd_presence(clusterd_manager *m, bool present) {
         clusterd_manager_update(m);
 }
 
-static int on_dbd_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        clusterd_manager *m = userdata;
-        const char *name, *old_owner, *new_owner;
-        int r;
-
-        r = sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner);
-        if (r < 0)
-                /* The bus daemon's own signal: a bad one changes nothing we know. */
-                return log_warning_errno(r, "Failed to parse NameOwnerChanged: %m"), 0;
-        if (strcmp(name, DBD_BUS_NAME) == 0)
-                dbd_presence(m, new_owner[0] != '\0');
-        return 0;
-}
-
-static int on_dbd_owner_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        clusterd_manager *m = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-
-        m->dbd_owner_call = sd_bus_slot_unref(m->dbd_owner_call);
-        if (e && !sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-                /* The match is in place: the next NameOwnerChanged corrects this. */
-                log_warning("Failed to ask the bus who owns %s: %s; taking ctdb-dbd as not running",
-                            DBD_BUS_NAME, e->message);
-        dbd_presence(m, !e);
-        return 0;
-}
-
-/*
- * The match is installed before the question is asked, so no change of owner
- * falls between the two: the bus answers in order, and a NameOwnerChanged after
- * its answer to GetNameOwner reaches us after that answer.
- */
-static int on_dbd_match_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        clusterd_manager *m = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int r;
-
-        if (e) {
-                /* Without the watch a dbd that stops would stay in the VnnMap: this node stays out. */
-                log_error("Failed to watch %s on the bus: %s; this node will not be an lmaster",
-                          DBD_BUS_NAME, e->message);
-                return 0;
-        }
-        r = sd_bus_call_method_async(m->bus, &m->dbd_owner_call, "org.freedesktop.DBus",
-                                     "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-                                     on_dbd_owner_reply, m, "s", DBD_BUS_NAME);
-        if (r < 0)
-                log_error_errno(r,
-                                "Failed to ask the bus who owns %s: %m; this node will not be an lmaster "
-                                "until ctdb-dbd starts",
-                                DBD_BUS_NAME);
-        return 0;
+static void on_dbd(void *userdata, bool present) {
+        dbd_presence(userdata, present);
 }
 
 int clusterd_db_start(clusterd_manager *m) {
         if (!m->bus)
                 return 0;
-        return sd_bus_add_match_async(m->bus, &m->dbd_match, DBD_OWNER_MATCH, on_dbd_owner_changed,
-                                      on_dbd_match_installed, m);
+        return bus_name_watch_new(m, m->bus, DBD_BUS_NAME, on_dbd, m, &m->dbd_watch);
 }
 
 /* ---- the VnnMap --------------------------------------------------------------------- */

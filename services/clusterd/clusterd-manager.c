@@ -657,8 +657,7 @@ static int manager_destructor(clusterd_manager *m) {
         m->ban_timer = sd_event_source_disable_unref(m->ban_timer);
         m->recovery_timer = sd_event_source_disable_unref(m->recovery_timer);
         m->db_timer = sd_event_source_disable_unref(m->db_timer);
-        m->dbd_match = sd_bus_slot_unref(m->dbd_match);
-        m->dbd_owner_call = sd_bus_slot_unref(m->dbd_owner_call);
+        TALLOC_FREE(m->dbd_watch);
         clusterd_health_stop(m);
         m->announce_timer = sd_event_source_disable_unref(m->announce_timer);
         m->lock_timer = sd_event_source_disable_unref(m->lock_timer);

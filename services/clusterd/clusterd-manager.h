@@ -101,7 +101,7 @@ typedef struct clusterd_manager {
         uint32_t n_vnnmap;
         bool db_recovered;      /* leader: the dbd coordinator reported the recovery done */
         sd_event_source *db_timer; /* leader: deadline for that report (clusterd-db.c) */
-        sd_bus_slot *dbd_match, *dbd_owner_call; /* following org.ctdb.db1's owner */
+        struct bus_name_watch *dbd_watch; /* following org.ctdb.db1's owner */
         /* This node's health from ctdb-monitord (clusterd-health.c). */
         struct bus_name_watch *monitord_watch;
         sd_bus_slot *health_match, *health_call;
