@@ -267,7 +267,6 @@ int bench_detect(int argc, char **argv) {
         double *results = NULL;
         unsigned n_ok = 0, n_failed = 0;
         sigset_t mask;
-        char *end;
         int c, r;
 
         optind = 1;
@@ -282,15 +281,14 @@ int bench_detect(int argc, char **argv) {
                 case ARG_TIMEOUT: {
                         unsigned long v;
 
-                        errno = 0;
-                        v = strtoul(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
-                            (c == ARG_PNN && v >= UINT32_MAX) ||
-                            (c == ARG_ROUNDS && (v < 1 || v > MAX_ROUNDS)) ||
-                            (c == ARG_TIMEOUT && (v < 1 || v > 3600 * 1000))) {
-                                fprintf(stderr, "Invalid value '%s' for %s (pnn: 0..%" PRIu32
+                        if (bench_parse_ulong(optarg, c == ARG_PNN ? 0 : 1,
+                                              c == ARG_PNN      ? UINT32_MAX - 1
+                                              : c == ARG_ROUNDS ? MAX_ROUNDS
+                                                                : 3600 * 1000,
+                                              &v) < 0) {
+                                fprintf(stderr, "Invalid value '%s' for --%s (pnn: 0..%" PRIu32
                                         ", rounds: 1..%d, timeout-ms: 1..3600000).\n",
-                                        optarg, argv[optind - 1], UINT32_MAX - 1, MAX_ROUNDS);
+                                        optarg, bench_option_name(options, c), UINT32_MAX - 1, MAX_ROUNDS);
                                 return EXIT_FAILURE;
                         }
                         if (c == ARG_PNN)

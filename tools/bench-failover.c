@@ -704,18 +704,6 @@ static void help(void) {
                DEFAULT_PORT);
 }
 
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
-        char *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 int bench_failover(int argc, char **argv) {
         enum {
                 ARG_LISTEN = 0x100,
@@ -796,13 +784,14 @@ int bench_failover(int argc, char **argv) {
                 case ARG_ROUNDS:
                 case ARG_TIMEOUT:
                 case ARG_RESET_TIMEOUT:
-                        if (parse_ulong(optarg, c == ARG_PNN ? 0 : 1,
+                        if (bench_parse_ulong(optarg, c == ARG_PNN ? 0 : 1,
                                         c == ARG_PNN      ? UINT32_MAX - 1
                                         : c == ARG_PORT   ? 65535
                                         : c == ARG_ROUNDS ? MAX_ROUNDS
                                                           : 3600 * 1000,
                                         &v) < 0) {
-                                fprintf(stderr, "Invalid value '%s' for %s.\n", optarg, argv[optind - 1]);
+                                fprintf(stderr, "Invalid value '%s' for --%s.\n", optarg,
+                                        bench_option_name(options, c));
                                 return EXIT_FAILURE;
                         }
                         if (c == ARG_PNN)

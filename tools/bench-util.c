@@ -105,13 +105,29 @@ static void help(const struct bench_spec *spec) {
         printf("  -h --help            Show this help\n");
 }
 
-static int parse_uint(const char *s, const char *what, unsigned *ret) {
+int bench_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
         char *end;
         unsigned long v;
 
         errno = 0;
         v = strtoul(s, &end, 10);
-        if (errno || !*s || *end || v == 0 || v > 100000000) {
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+const char *bench_option_name(const struct option *options, int c) {
+        for (; options && options->name; options++)
+                if (options->val == c)
+                        return options->name;
+        return "an option";
+}
+
+static int parse_uint(const char *s, const char *what, unsigned *ret) {
+        unsigned long v;
+
+        if (bench_parse_ulong(s, 1, 100000000, &v) < 0) {
                 fprintf(stderr, "Invalid %s '%s': expected a positive number.\n", what, s);
                 return -EINVAL;
         }
@@ -156,8 +172,8 @@ int bench_options_parse(const struct bench_spec *spec, int argc, char **argv, st
                                  : c == 'c'                                 ? BENCH_OPT_CLIENTS
                                                                             : 0;
                 if (needs && !(allowed & needs)) {
-                        fprintf(stderr, "ctdb-bench %s: option '%s' does not apply here (see --help).\n",
-                                spec->name, argv[optind - 1]);
+                        fprintf(stderr, "ctdb-bench %s: option --%s does not apply here (see --help).\n",
+                                spec->name, bench_option_name(options, c));
                         return -EINVAL;
                 }
                 switch (c) {

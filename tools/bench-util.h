@@ -131,3 +131,8 @@ int bench_fail(int r, const char *what);
 
 /* Sorts v (n > 0) ascending and returns its median. */
 double bench_median_sort(double *v, size_t n);
+/* A decimal number min..max and nothing else (no sign, no blanks): 0, or -EINVAL. */
+int bench_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
+struct option;
+/* The long name of the option whose getopt value is c, for messages ("an option" if none). */
+const char *bench_option_name(const struct option *options, int c);
