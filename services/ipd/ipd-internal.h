@@ -74,6 +74,12 @@ struct peer_request;
 
 typedef struct ipd_manager ipd_manager;
 
+/* The link state of an interface, as last read (ipd-node.c's cache). */
+struct ipd_iface {
+        char name[IF_NAMESIZE];
+        bool up;
+};
+
 struct ipd_conn {
         union nf_sockaddr client;
         union nf_sockaddr server;
@@ -144,6 +150,8 @@ struct ipd_manager {
 
         /* This node (ipd-node.c). */
         struct nf_link_monitor *links;
+        struct ipd_iface *ifaces;       /* interfaces asked about since the last link change */
+        size_t n_ifaces;
         sd_event_source *links_event, *conns_timer, *state_defer, *log_event, *added_defer;
         struct nf_log *log;
         int announce_fd, probe_fd;

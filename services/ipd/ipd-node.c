@@ -38,15 +38,31 @@
 
 /* ---- interfaces ------------------------------------------------------------ */
 
-static bool iface_up(const char *ifname) {
+/*
+ * Whether ifname is up with a carrier. Asked once per interface until the link
+ * monitor reports a change (on_links() forgets all): a STATE asks for every
+ * address, and a netlink round trip each would be one per address per STATE.
+ */
+static bool iface_up(ipd_manager *m, const char *ifname) {
         struct nf_link_state s;
+        struct ipd_iface *c;
 
-        return nf_link_get(ifname, &s, NULL, 0) >= 0 && s.up && s.carrier;
+        for (size_t i = 0; i < m->n_ifaces; i++)
+                if (strcmp(m->ifaces[i].name, ifname) == 0)
+                        return m->ifaces[i].up;
+        c = talloc_realloc(m, m->ifaces, struct ipd_iface, m->n_ifaces + 1);
+        if (!c)
+                return nf_link_get(ifname, &s, NULL, 0) >= 0 && s.up && s.carrier;
+        m->ifaces = c;
+        c = &m->ifaces[m->n_ifaces++];
+        snprintf(c->name, sizeof(c->name), "%s", ifname);
+        c->up = nf_link_get(ifname, &s, NULL, 0) >= 0 && s.up && s.carrier;
+        return c->up;
 }
 
 bool ipd_node_available(ipd_manager *m, const struct ipd_addr *a) {
         for (unsigned i = 0; a->conf && i < a->conf->n_interfaces; i++)
-                if (iface_up(a->conf->interfaces[i]))
+                if (iface_up(m, a->conf->interfaces[i]))
                         return true;
         return false;
 }
@@ -60,7 +76,7 @@ static const char *pick_iface(ipd_manager *m, const struct ipd_addr *a) {
                 const char *name = a->conf->interfaces[i];
                 unsigned refs = 0;
 
-                if (!iface_up(name))
+                if (!iface_up(m, name))
                         continue;
                 for (size_t j = 0; j < m->n_addrs; j++)
                         refs += m->addrs[j]->held && strcmp(m->addrs[j]->ifname, name) == 0;
@@ -326,7 +342,7 @@ static void rehome(ipd_manager *m) {
                 struct ipd_addr *a = m->addrs[i];
                 char why[256];
 
-                if (!a->held || iface_up(a->ifname) || !pick_iface(m, a))
+                if (!a->held || iface_up(m, a->ifname) || !pick_iface(m, a))
                         continue;
                 (void) nf_addr_del(a->ifname, &a->ip, NULL, 0);
                 a->held = false;
@@ -341,6 +357,8 @@ static int on_links(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
         /* Any change (or lost notifications) may change what this node can host: tell the leader. */
         if (r != 0) {
+                TALLOC_FREE(m->ifaces);
+                m->n_ifaces = 0;
                 rehome(m);
                 ipd_state_changed(m);
         }
