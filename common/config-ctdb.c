@@ -662,3 +662,36 @@ int ctdb_config_load(void *mem_ctx, const char *path, struct ctdb_config **ret, 
         }
         return r < 0 ? r : ctdb_config_parse(mem_ctx, path, text, ret, ret_error);
 }
+
+static bool str_differ(const char *a, const char *b) {
+        return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+char *ctdb_config_restart_changes(void *mem_ctx, const struct ctdb_config *a, const struct ctdb_config *b) {
+        /* What sockets, paths, the lock and this node's identity were set up from at the start. */
+        const struct {
+                const char *key;
+                bool changed;
+        } keys[] = {
+                { "[logging] location", str_differ(a->log_location, b->log_location) },
+                { "[cluster] node address", str_differ(a->node_address, b->node_address) },
+                { "[cluster] cluster lock", a->lock_backend != b->lock_backend ||
+                                                    str_differ(a->lock_argument, b->lock_argument) },
+                { "[cluster] tunnel port", a->tunnel_port != b->tunnel_port },
+                { "[cluster] pre-shared key file", str_differ(a->psk_file, b->psk_file) },
+                { "[cluster] leader capability", a->leader_capability != b->leader_capability },
+                { "[database] volatile database directory", str_differ(a->volatile_db_dir, b->volatile_db_dir) },
+                { "[database] persistent database directory",
+                  str_differ(a->persistent_db_dir, b->persistent_db_dir) },
+                { "[database] state database directory", str_differ(a->state_db_dir, b->state_db_dir) },
+                { "[failover] disabled", a->failover_disabled != b->failover_disabled },
+                { "[paths] runtime directory", str_differ(a->run_dir, b->run_dir) },
+                { "[paths] state directory", str_differ(a->state_dir, b->state_dir) },
+        };
+        char *s = talloc_strdup(mem_ctx, "");
+
+        for (size_t i = 0; s && i < ELEMENTSOF(keys); i++)
+                if (keys[i].changed)
+                        s = talloc_asprintf_append(s, "%s%s", *s ? ", " : "", keys[i].key);
+        return s;
+}

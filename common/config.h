@@ -154,5 +154,12 @@ int ctdb_config_load(void *mem_ctx, const char *path, struct ctdb_config **ret, 
 int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct ctdb_config **ret,
                       char **ret_error);
 
+/*
+ * The keys a running daemon keeps from its start whatever a reload reads (its
+ * sockets, paths, cluster lock and identity), as "[section] key" separated by
+ * ", ", that differ between a and b: "" if none, NULL without memory.
+ */
+char *ctdb_config_restart_changes(void *mem_ctx, const struct ctdb_config *a, const struct ctdb_config *b);
+
 /* The paths of the three files under a config dir (talloc'd on mem_ctx). */
 char *ctdb_config_path(void *mem_ctx, const char *config_dir, const char *file);

@@ -83,26 +83,43 @@ int daemon_parse_argv(int argc, char *argv[], const char *name, const char *summ
         return 1;
 }
 
+/*
+ * ctdb.conf of args->config_dir; unless quiet, its warnings are logged and its
+ * log level applied (--log-level wins).
+ */
+static int load_ctdb_conf(void *mem_ctx, const struct daemon_args *args, bool quiet, struct ctdb_config **ret) {
+        struct ctdb_config *cfg;
+        char *conf_path, *err = NULL;
+        int r;
+
+        conf_path = ctdb_config_path(mem_ctx, args->config_dir, "ctdb.conf");
+        if (!conf_path)
+                return log_oom();
+        r = ctdb_config_load(mem_ctx, conf_path, &cfg, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load %s: %s", conf_path, err ? err : strerror(-r));
+        for (unsigned i = 0; !quiet && i < cfg->n_warnings; i++)
+                log_warning("%s", cfg->warnings[i]);
+        if (!quiet)
+                log_set_max_level(args->log_level >= 0 ? args->log_level : cfg->log_level);
+        *ret = cfg;
+        return 0;
+}
+
 int daemon_load_config(void *mem_ctx, const struct daemon_args *args, struct ctdb_config **ret_config,
                        struct ctdb_nodes **ret_nodes, char **ret_nodes_path) {
         struct ctdb_config *cfg;
         struct ctdb_nodes *nodes;
-        char *conf_path, *nodes_path, *err = NULL;
+        char *nodes_path, *err = NULL;
         int r;
 
-        conf_path = ctdb_config_path(mem_ctx, args->config_dir, "ctdb.conf");
-        nodes_path = ctdb_config_path(mem_ctx, args->config_dir, "nodes");
-        if (!conf_path || !nodes_path)
-                return log_oom();
-
-        r = ctdb_config_load(mem_ctx, conf_path, &cfg, &err);
+        r = load_ctdb_conf(mem_ctx, args, false, &cfg);
         if (r < 0)
-                return log_error_errno(r, "Failed to load %s: %s", conf_path, err ? err : strerror(-r));
-        for (unsigned i = 0; i < cfg->n_warnings; i++)
-                log_warning("%s", cfg->warnings[i]);
-        /* --log-level wins over [logging] log level. */
-        log_set_max_level(args->log_level >= 0 ? args->log_level : cfg->log_level);
+                return r;
 
+        nodes_path = ctdb_config_path(mem_ctx, args->config_dir, "nodes");
+        if (!nodes_path)
+                return log_oom();
         r = ctdb_nodes_load(mem_ctx, nodes_path, &nodes, &err);
         if (r < 0)
                 return log_error_errno(r, "Failed to load %s: %s", nodes_path, err ? err : strerror(-r));
@@ -163,26 +180,48 @@ void daemon_notify_ready(const char *status) {
 }
 
 struct daemon_running {
+        const struct daemon_args *args;
         const struct daemon_ops *ops;
         void *manager;
+        struct ctdb_config *boot;       /* ctdb.conf as the daemon started with it */
+        bool reload_failed;             /* STATUS= says so until a reload succeeds */
 };
 
+/*
+ * SIGHUP (ExecReload=, systemctl reload ctdb.target): ctdb.conf read again and
+ * handed to the daemon, which takes what it can change while running (its
+ * other files too: nodes, public_addresses). A ctdb.conf that does not parse
+ * changes nothing; keys only a restart applies are named in the log.
+ */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        const struct daemon_running *run = userdata;
+        _cleanup_talloc_ void *tmp = talloc_new(NULL);
+        struct daemon_running *run = userdata;
+        struct ctdb_config *cfg;
+        char *restart;
         int r;
 
-        if (!run->ops->reload) {
-                log_info("SIGHUP: %s has nothing to reload", run->ops->name);
-                return 0;
-        }
+        if (!tmp)
+                return log_oom(), 0;
         (void) sd_notify(false, "RELOADING=1");
-        r = run->ops->reload(run->manager, &error);
+        r = load_ctdb_conf(tmp, run->args, false, &cfg);
+        if (r >= 0) {
+                restart = ctdb_config_restart_changes(tmp, run->boot, cfg);
+                if (restart && *restart)
+                        log_notice("Changed in ctdb.conf, taken at the next start of %s: %s", run->ops->name,
+                                   restart);
+                r = run->ops->reload ? run->ops->reload(run->manager, cfg, &error) : 0;
+                if (r < 0)
+                        log_error_errno(r, "Reload failed: %s", error.message ? error.message : strerror(-r));
+        }
         /* A refused reload leaves the running state as it was. */
         if (r < 0)
-                log_error_errno(r, "Reload on SIGHUP failed: %s",
-                                error.message ? error.message : strerror(-r));
-        (void) sd_notify(false, "READY=1");
+                (void) sd_notify(false, "READY=1\nSTATUS=Reload failed, running on the previous configuration");
+        else {
+                log_info("Reloaded the configuration");
+                (void) sd_notify(false, run->reload_failed ? "READY=1\nSTATUS=Configuration reloaded" : "READY=1");
+        }
+        run->reload_failed = r < 0;
         return 0;
 }
 
@@ -190,7 +229,7 @@ static int daemon_run(void *ctx, const struct daemon_args *args, const struct da
         _cleanup_event_ sd_event *event = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;
         struct daemon_context d = { .args = args };
-        struct daemon_running run = { .ops = ops };
+        struct daemon_running run = { .args = args, .ops = ops };
         /* Declared after the loop and the bus, so freed before them on every path. */
         _cleanup_talloc_ void *manager = NULL;
         _cleanup_event_source_ sd_event_source *hup = NULL;
@@ -212,6 +251,10 @@ static int daemon_run(void *ctx, const struct daemon_args *args, const struct da
                                        args->bus_address ? "given" : "system");
         d.bus = bus;
 
+        /* A copy of its own (the manager may take d.config), read quietly: its warnings are logged. */
+        r = load_ctdb_conf(ctx, args, true, &run.boot);
+        if (r < 0)
+                return r;
         r = ops->manager_new(ctx, &d, &manager);
         if (r < 0)
                 return r;

@@ -6,7 +6,7 @@
  * daemon_ops; daemon_main() does the rest, in one start order for all of them:
  *
  *   arguments -> logging -> config (ctdb.conf, nodes) -> event loop (SIGTERM/SIGINT
- *   end it, SIGHUP calls ops->reload, WatchdogSec= honoured) -> bus connection ->
+ *   end it, SIGHUP reads ctdb.conf again for ops->reload, WatchdogSec= honoured) -> bus connection ->
  *   ops->manager_new -> ops->bus_add (objects) -> bus name -> ops->start -> READY=1
  *   -> loop -> STOPPING=1 -> the manager is freed before the loop and the bus.
  *
@@ -50,8 +50,13 @@ struct daemon_ops {
         int (*bus_add)(void *manager, sd_bus *bus);
         /* Starts the work (sockets, peers, timers). Logs its own errors. */
         int (*start)(void *manager);
-        /* SIGHUP; a failure is logged with error's message. NULL: the signal is logged and ignored. */
-        int (*reload)(void *manager, sd_bus_error *error);
+        /*
+         * SIGHUP: config is ctdb.conf read again (the daemon copies what it keeps);
+         * the daemon takes what it can change while running and reads its own
+         * files again. A failure is logged with error's message. NULL: nothing
+         * but the log level is reloaded.
+         */
+        int (*reload)(void *manager, const struct ctdb_config *config, sd_bus_error *error);
         /* The daemon sends READY=1 itself (daemon_notify_ready()) once its state is loaded. */
         bool deferred_ready;
         /* STATUS= sent with READY=1 unless deferred_ready. */

@@ -50,7 +50,7 @@ struct dbd_manager {
         struct daemon_context *d;
         sd_event *event;
         sd_bus *bus;
-        const struct ctdb_config *config;
+        struct ctdb_config *config;
 
         uint32_t pnn;                   /* CTDB_PNN_NONE until tunneld told it */
         uint32_t n_nodes;
@@ -234,6 +234,8 @@ void dbd_channel_drop(dbd_manager *m, uint32_t pnn);
 /* key of db was deleted here (a header-only record): vacuum it at the next run. */
 void dbd_vacuum_queue(dbd_db *db, const uint8_t *key, size_t len);
 int dbd_vacuum_start(dbd_manager *m);
+/* SIGHUP: [database] vacuum interval and repack limit as ctdb.conf now says. */
+int dbd_vacuum_reload(dbd_manager *m, uint32_t interval_s, uint32_t repack_limit);
 /* The receivers of VACUUM and PURGE (in recovery's dispatch table). */
 int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void *msg,
                          const uint8_t *payload, size_t len);

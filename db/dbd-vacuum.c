@@ -365,3 +365,15 @@ int dbd_vacuum_start(dbd_manager *m) {
                                           (uint64_t) m->config->vacuum_interval_s * 1000000ull, 0,
                                           on_vacuum_timer, m);
 }
+
+int dbd_vacuum_reload(dbd_manager *m, uint32_t interval_s, uint32_t repack_limit) {
+        m->config->repack_limit = repack_limit;
+        if (interval_s == m->config->vacuum_interval_s)
+                return 0;
+        log_info("Vacuuming every %" PRIu32 " s (0: off), repacking past %" PRIu32 " free entries", interval_s,
+                 repack_limit);
+        /* The next run is one new interval from now. */
+        m->config->vacuum_interval_s = interval_s;
+        m->vacuum_timer = sd_event_source_disable_unref(m->vacuum_timer);
+        return dbd_vacuum_start(m);
+}

@@ -1,5 +1,6 @@
 /* ctdb-dbd: volatile databases, record migration, recovery and vacuuming (org.ctdb.db1). */
 
+#include "config.h"
 #include "daemon.h"
 #include "dbd-internal.h"
 #include "ctdb-names.h"
@@ -16,6 +17,11 @@ static int dbd_start(void *manager) {
         return dbd_manager_start(manager);
 }
 
+/* SIGHUP: of what dbd reads from ctdb.conf, vacuuming can change while it runs. */
+static int dbd_reload(void *manager, const struct ctdb_config *config, sd_bus_error *error) {
+        return dbd_vacuum_reload(manager, config->vacuum_interval_s, config->repack_limit);
+}
+
 static const struct daemon_ops dbd_ops = {
         .name = "ctdb-dbd",
         .summary = "Clustered databases: records, migration and recovery (org.ctdb.db1).",
@@ -23,6 +29,7 @@ static const struct daemon_ops dbd_ops = {
         .manager_new = dbd_new,
         .bus_add = dbd_bus_add_objects,
         .start = dbd_start,
+        .reload = dbd_reload,
         /* READY=1 once tunneld told this node's pnn and db.sock listens (dbd-manager.c). */
         .deferred_ready = true,
 };

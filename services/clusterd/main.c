@@ -17,8 +17,8 @@ static int clusterd_start(void *manager) {
         return clusterd_manager_start(manager);
 }
 
-/* SIGHUP: what ReloadNodes does. */
-static int clusterd_reload(void *manager, sd_bus_error *error) {
+/* SIGHUP: what ReloadNodes does; nothing clusterd reads from ctdb.conf changes while it runs. */
+static int clusterd_reload(void *manager, const struct ctdb_config *config, sd_bus_error *error) {
         return clusterd_bus_reload_nodes(manager, NULL, error);
 }
 

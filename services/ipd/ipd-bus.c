@@ -172,7 +172,7 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
 
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = ipd_manager_reload(b->m, &why);
+        r = ipd_manager_reload(b->m, NULL, &why);
         if (r == -EINVAL)
                 return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "%s",
                                          why ? why : "bad public_addresses");

@@ -182,7 +182,11 @@ struct ipd_manager {
 /* ipd-manager.c */
 int ipd_manager_new(void *mem_ctx, struct daemon_context *d, ipd_manager **ret);
 int ipd_manager_start(ipd_manager *m);
-int ipd_manager_reload(ipd_manager *m, char **ret_error);
+/*
+ * Reads public_addresses again (Reload, SIGHUP); with config (SIGHUP), also its
+ * [failover] no ip failback and no ip takeover. A refused reload changes nothing.
+ */
+int ipd_manager_reload(ipd_manager *m, const struct ctdb_config *config, char **ret_error);
 /* Frames from another node's ipd (the tunnel's handler; the fuzzer's entry). */
 int ipd_manager_receive(ipd_manager *m, uint32_t src, const uint8_t *data, size_t len);
 /*

@@ -476,7 +476,7 @@ static int load_public(ipd_manager *m, struct ctdb_public_addresses **ret, char 
         return r;
 }
 
-int ipd_manager_reload(ipd_manager *m, char **ret_error) {
+int ipd_manager_reload(ipd_manager *m, const struct ctdb_config *config, char **ret_error) {
         struct ctdb_public_addresses *next, *old = m->public;
         int r = load_public(m, &next, ret_error);
 
@@ -491,6 +491,11 @@ int ipd_manager_reload(ipd_manager *m, char **ret_error) {
                 return r;
         }
         talloc_free(old);
+        if (config) {
+                /* The leader's next plan (ipd_state_changed() below) follows them. */
+                m->config->no_ip_failback = config->no_ip_failback;
+                m->config->no_ip_takeover = config->no_ip_takeover;
+        }
         /* Dropped addresses leave this node now; new ones are placed by the leader's next run. */
         for (size_t i = 0; i < m->n_addrs; i++)
                 if (m->addrs[i]->held && !m->addrs[i]->conf)

@@ -21,9 +21,9 @@ static int ipd_start(void *manager) {
         return ipd_manager_start(manager);
 }
 
-static int ipd_reload(void *manager, sd_bus_error *error) {
+static int ipd_reload(void *manager, const struct ctdb_config *config, sd_bus_error *error) {
         char *why = NULL;
-        int r = ipd_manager_reload(manager, &why);
+        int r = ipd_manager_reload(manager, config, &why);
 
         if (r < 0)
                 sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS, "%s", why ? why : "reload failed");

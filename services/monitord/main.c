@@ -16,6 +16,10 @@ static int monitord_start(void *manager) {
         return monitord_manager_start(manager);
 }
 
+static int monitord_reload(void *manager, const struct ctdb_config *config, sd_bus_error *error) {
+        return monitord_manager_reload(manager, config);
+}
+
 static const struct daemon_ops monitord_ops = {
         .name = "ctdb-monitord",
         .summary = "Node health from the state of systemd units (org.ctdb.monitor1).",
@@ -23,6 +27,7 @@ static const struct daemon_ops monitord_ops = {
         .manager_new = monitord_new,
         .bus_add = monitord_bus_add_objects,
         .start = monitord_start,
+        .reload = monitord_reload,
         .ready_status = "Watching units",
 };
 

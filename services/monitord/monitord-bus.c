@@ -30,7 +30,7 @@ static int property_get_services(sd_bus *bus, const char *path, const char *inte
         int r = sd_bus_message_open_container(reply, 'a', "(ssst)");
 
         for (size_t i = 0; r >= 0 && i < m->n_units; i++) {
-                const struct monitord_unit *u = &m->units[i];
+                const struct monitord_unit *u = m->units[i];
                 const char *active = u->active_state ? u->active_state : "unknown";
 
                 /* A unit systemd does not have shows its LoadState ("not-found") as its state. */

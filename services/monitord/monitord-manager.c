@@ -1,6 +1,7 @@
 /* ctdb-monitord's watch of systemd's units; see monitord-manager.h. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,12 +27,13 @@ static uint64_t now_usec(monitord_manager *m) {
 static bool unit_ok(monitord_manager *m, const struct monitord_unit *u, uint64_t now) {
         /*
          * Not read yet: the node is not called unhealthy for what nobody has
-         * seen, for MONITORD_FIRST_READ_USEC after the start (else every start
-         * of monitord would move the node's addresses away and back); after
-         * that a unit systemd never told of counts as failed.
+         * seen, for MONITORD_FIRST_READ_USEC after the unit was added (else
+         * every start of monitord, or a reload naming one more unit, would move
+         * the node's addresses away and back); after that a unit systemd never
+         * told of counts as failed.
          */
         if (!u->load_state)
-                return now < m->started_usec + MONITORD_FIRST_READ_USEC;
+                return now < u->added_usec + MONITORD_FIRST_READ_USEC;
         if (strcmp(u->load_state, "loaded") != 0 || !u->active_state)
                 return false;
         if (strcmp(u->active_state, "active") == 0 || strcmp(u->active_state, "reloading") == 0)
@@ -44,7 +46,7 @@ bool monitord_healthy(monitord_manager *m) {
         uint64_t now = now_usec(m);
 
         for (size_t i = 0; i < m->n_units; i++)
-                if (!unit_ok(m, &m->units[i], now))
+                if (!unit_ok(m, m->units[i], now))
                         return false;
         return true;
 }
@@ -54,8 +56,8 @@ char *monitord_failing(monitord_manager *m, void *mem_ctx) {
         char *s = talloc_strdup(mem_ctx, "");
 
         for (size_t i = 0; s && i < m->n_units; i++)
-                if (!unit_ok(m, &m->units[i], now))
-                        s = talloc_asprintf_append(s, "%s%s", *s ? " " : "", m->units[i].name);
+                if (!unit_ok(m, m->units[i], now))
+                        s = talloc_asprintf_append(s, "%s%s", *s ? " " : "", m->units[i]->name);
         return s;
 }
 
@@ -66,12 +68,13 @@ static void evaluate(monitord_manager *m) {
         uint64_t now = now_usec(m), next = UINT64_MAX;
         int r = 0;
 
-        /* The end of the first read's allowance is a change of health too. */
-        if (now < m->started_usec + MONITORD_FIRST_READ_USEC)
-                next = m->started_usec + MONITORD_FIRST_READ_USEC;
         for (size_t i = 0; i < m->n_units; i++) {
-                struct monitord_unit *u = &m->units[i];
+                struct monitord_unit *u = m->units[i];
 
+                /* The end of the first read's allowance is a change of health too. */
+                if (!u->load_state && now < u->added_usec + MONITORD_FIRST_READ_USEC &&
+                    u->added_usec + MONITORD_FIRST_READ_USEC < next)
+                        next = u->added_usec + MONITORD_FIRST_READ_USEC;
                 if (u->activating_usec && now < u->activating_usec + m->grace_usec &&
                     u->activating_usec + m->grace_usec < next)
                         next = u->activating_usec + m->grace_usec;
@@ -230,19 +233,20 @@ static int on_unit_loaded(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
+/* Asks systemd for the unit's object; on_unit_loaded() watches and reads it. */
+static int unit_load(struct monitord_unit *u) {
+        u->call = sd_bus_slot_unref(u->call);
+        return sd_bus_call_method_async(u->m->bus, &u->call, SYSTEMD_BUS_NAME, SYSTEMD_PATH,
+                                        SYSTEMD_MANAGER_IFACE, "LoadUnit", on_unit_loaded, u, "s", u->name);
+}
+
 int monitord_manager_rescan(monitord_manager *m) {
         int r = 0;
 
         if (!m->systemd_present)
                 return -ENOTCONN;
-        for (size_t i = 0; i < m->n_units && r >= 0; i++) {
-                struct monitord_unit *u = &m->units[i];
-
-                u->call = sd_bus_slot_unref(u->call);
-                r = sd_bus_call_method_async(m->bus, &u->call, SYSTEMD_BUS_NAME, SYSTEMD_PATH,
-                                             SYSTEMD_MANAGER_IFACE, "LoadUnit", on_unit_loaded, u, "s",
-                                             u->name);
-        }
+        for (size_t i = 0; i < m->n_units && r >= 0; i++)
+                r = unit_load(m->units[i]);
         return r;
 }
 
@@ -285,7 +289,6 @@ static void on_systemd(void *userdata, bool present) {
 int monitord_manager_start(monitord_manager *m) {
         int r;
 
-        m->started_usec = now_usec(m);
         r = bus_name_watch_new(m, m->bus, SYSTEMD_BUS_NAME, on_systemd, m, &m->systemd_watch);
 
         if (r < 0)
@@ -295,11 +298,84 @@ int monitord_manager_start(monitord_manager *m) {
         return 0;
 }
 
-static int manager_destructor(monitord_manager *m) {
-        for (size_t i = 0; i < m->n_units; i++) {
-                m->units[i].match = sd_bus_slot_unref(m->units[i].match);
-                m->units[i].call = sd_bus_slot_unref(m->units[i].call);
+static int unit_destructor(struct monitord_unit *u) {
+        u->match = sd_bus_slot_unref(u->match);
+        u->call = sd_bus_slot_unref(u->call);
+        return 0;
+}
+
+static struct monitord_unit *unit_new(monitord_manager *m, void *mem_ctx, const char *name) {
+        struct monitord_unit *u = talloc_zero(mem_ctx, struct monitord_unit);
+
+        if (!u || !(u->name = talloc_strdup(u, name)))
+                return talloc_free(u), NULL;
+        u->m = m;
+        u->added_usec = now_usec(m);
+        talloc_set_destructor(u, unit_destructor);
+        return u;
+}
+
+static struct monitord_unit *unit_find(monitord_manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_units; i++)
+                if (strcmp(m->units[i]->name, name) == 0)
+                        return m->units[i];
+        return NULL;
+}
+
+/*
+ * The units of config, in its order: a unit watched before keeps its state
+ * (and its watch), one no longer named is dropped (the units are children of
+ * their array). The new ones are made first, so that without memory nothing
+ * changes.
+ */
+static int set_units(monitord_manager *m, const struct ctdb_config *config) {
+        struct monitord_unit **units;
+        size_t n = 0;
+
+        while (config->monitor_units && config->monitor_units[n])
+                n++;
+        units = talloc_zero_array(m, struct monitord_unit *, n ? n : 1);
+        if (!units)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!unit_find(m, config->monitor_units[i]) &&
+                    !(units[i] = unit_new(m, units, config->monitor_units[i]))) {
+                        talloc_free(units);
+                        return -ENOMEM;
+                }
+        for (size_t i = 0; i < n; i++)
+                if (!units[i])
+                        units[i] = talloc_steal(units, unit_find(m, config->monitor_units[i]));
+        talloc_free(m->units);
+        m->units = units;
+        m->n_units = n;
+        m->grace_usec = (uint64_t) config->monitor_grace_s * USEC_PER_SEC;
+        return 0;
+}
+
+int monitord_manager_reload(monitord_manager *m, const struct ctdb_config *config) {
+        _cleanup_talloc_ char *names = NULL;
+        int r = set_units(m, config);
+
+        if (r < 0)
+                return r;
+        names = talloc_strdup(NULL, "");
+        for (size_t i = 0; names && i < m->n_units; i++) {
+                names = talloc_asprintf_append(names, " %s", m->units[i]->name);
+                if (m->systemd_present && !m->units[i]->path && !m->units[i]->call)
+                        r = unit_load(m->units[i]);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read unit %s from systemd: %m", m->units[i]->name);
         }
+        log_info("Watching %zu unit(s)%s%s, activating grace %" PRIu32 " s", m->n_units, names && *names ? ":" : "",
+                 names ? names : "", config->monitor_grace_s);
+        evaluate(m);
+        return 0;
+}
+
+static int manager_destructor(monitord_manager *m) {
+        /* The units' slots first: their callbacks point at m. */
+        TALLOC_FREE(m->units);
         m->subscribe_call = sd_bus_slot_unref(m->subscribe_call);
         m->vtable_slot = sd_bus_slot_unref(m->vtable_slot);
         m->grace_timer = sd_event_source_disable_unref(m->grace_timer);
@@ -311,28 +387,18 @@ static int manager_destructor(monitord_manager *m) {
 
 int monitord_manager_new(void *mem_ctx, struct daemon_context *d, monitord_manager **ret) {
         monitord_manager *m = talloc_zero(mem_ctx, monitord_manager);
-        size_t n = 0;
 
         if (!m)
                 return log_oom();
         m->event = sd_event_ref(d->event);
         m->bus = sd_bus_ref(d->bus);
         m->config = talloc_steal(m, d->config);
-        m->grace_usec = (uint64_t) m->config->monitor_grace_s * USEC_PER_SEC;
         talloc_set_destructor(m, manager_destructor);
-        while (m->config->monitor_units && m->config->monitor_units[n])
-                n++;
-        m->units = talloc_zero_array(m, struct monitord_unit, n ? n : 1);
-        if (!m->units) {
+        if (set_units(m, m->config) < 0) {
                 talloc_free(m);
                 return log_oom();
         }
-        for (size_t i = 0; i < n; i++) {
-                m->units[i].m = m;
-                m->units[i].name = m->config->monitor_units[i];
-        }
-        m->n_units = n;
-        if (n == 0)
+        if (m->n_units == 0)
                 log_info("[monitor] units names none: this node is healthy");
         *ret = m;
         return 0;

@@ -28,7 +28,7 @@ typedef struct polkit_registry polkit_registry;
 #define SYSTEMD_MANAGER_IFACE "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
 
-/* How long after its start monitord gives systemd to tell of each unit before it counts as failed. */
+/* How long monitord gives systemd to tell of a newly watched unit before it counts as failed. */
 #define MONITORD_FIRST_READ_USEC (5 * 1000000ULL)
 
 typedef struct monitord_manager monitord_manager;
@@ -42,6 +42,7 @@ struct monitord_unit {
         char *sub_state;
         uint64_t since_usec;            /* StateChangeTimestamp (CLOCK_REALTIME) */
         uint64_t activating_usec;       /* CLOCK_MONOTONIC when seen activating, 0 otherwise */
+        uint64_t added_usec;            /* CLOCK_MONOTONIC when it began to be watched */
         sd_bus_slot *match, *call;
 };
 
@@ -49,10 +50,9 @@ struct monitord_manager {
         sd_event *event;
         sd_bus *bus;
         struct ctdb_config *config;
-        struct monitord_unit *units;
+        struct monitord_unit **units;   /* [monitor] units, in its order */
         size_t n_units;
         uint64_t grace_usec;
-        uint64_t started_usec;          /* CLOCK_MONOTONIC */
         bool systemd_present;
         bool healthy;                   /* as last published */
         bool published;
@@ -65,6 +65,11 @@ struct monitord_manager {
 int monitord_manager_new(void *mem_ctx, struct daemon_context *d, monitord_manager **ret);
 /* Watches systemd on the bus (the units are read when it is there). */
 int monitord_manager_start(monitord_manager *m);
+/*
+ * SIGHUP: watches the [monitor] units of config with its activating grace; a
+ * unit named before keeps its state. The node's health follows at once.
+ */
+int monitord_manager_reload(monitord_manager *m, const struct ctdb_config *config);
 /* Reads every watched unit again from systemd. */
 int monitord_manager_rescan(monitord_manager *m);
 /* Whether every watched unit is active (or allowed to be, see above). */

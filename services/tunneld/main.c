@@ -17,9 +17,8 @@ static int tunneld_start(void *manager) {
         return tunneld_manager_start(manager);
 }
 
-/* SIGHUP: what ReloadNodes does. */
-static int tunneld_reload(void *manager, sd_bus_error *error) {
-        return tunneld_manager_reload_nodes(manager, error);
+static int tunneld_reload(void *manager, const struct ctdb_config *config, sd_bus_error *error) {
+        return tunneld_manager_reload(manager, config, error);
 }
 
 static const struct daemon_ops tunneld_ops = {

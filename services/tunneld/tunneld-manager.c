@@ -177,6 +177,20 @@ int tunneld_manager_reload_nodes(struct tunneld_manager *m, sd_bus_error *error)
         return 0;
 }
 
+int tunneld_manager_reload(struct tunneld_manager *m, const struct ctdb_config *config, sd_bus_error *error) {
+        int r = tunneld_manager_reload_nodes(m, error);
+
+        if (r < 0)
+                return r;
+        if (m->config->heartbeat_interval_ms != config->heartbeat_interval_ms ||
+            m->config->heartbeat_timeout_ms != config->heartbeat_timeout_ms)
+                log_notice("Heartbeats every %" PRIu32 " ms, timeout %" PRIu32 " ms",
+                           config->heartbeat_interval_ms, config->heartbeat_timeout_ms);
+        m->config->heartbeat_interval_ms = config->heartbeat_interval_ms;
+        m->config->heartbeat_timeout_ms = config->heartbeat_timeout_ms;
+        return 0;
+}
+
 struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn) {
         if (pnn >= m->nodes->n_nodes)
                 return NULL;

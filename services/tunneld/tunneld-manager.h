@@ -90,6 +90,12 @@ int tunneld_manager_find_pnn(const struct ctdb_nodes *nodes, const char *node_ad
  */
 int tunneld_manager_reload_nodes(struct tunneld_manager *m, sd_bus_error *error);
 
+/*
+ * SIGHUP: the nodes file as ReloadNodes, then the heartbeat interval and
+ * timeout of config (the next heartbeat and deadline of every link use them).
+ */
+int tunneld_manager_reload(struct tunneld_manager *m, const struct ctdb_config *config, sd_bus_error *error);
+
 /* The link to pnn, or NULL for self, deleted or unknown slots. */
 struct link *tunneld_manager_get_link(struct tunneld_manager *m, uint32_t pnn);
 

@@ -13,6 +13,7 @@
 #undef NDEBUG
 
 #include <glib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #define IFACE             "org.ctdb.monitor1.Manager"
 #define UNIT              "ctdb-test.service"
 #define MISSING           "ctdb-missing.service"
+#define OTHER             "ctdb-other.service"
 #define ACCESS_DENIED     "org.freedesktop.DBus.Error.AccessDenied"
 #define NOT_CONNECTED     "org.ctdb.Error.NotConnected"
 #define START_TIMEOUT_MS  10000
@@ -409,6 +411,42 @@ static void test_rescan_denied(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(test_systemd_get_loads(f->systemd), ==, loads.count);
 }
 
+static gboolean lacks_other(GVariant *services, gpointer userdata) {
+        Service s = { .unit = OTHER };
+
+        return !find_service(services, &s);
+}
+
+/*
+ * SIGHUP (systemctl reload): [monitor] units read again. A unit added is
+ * watched (here a failed one: unhealthy), the unit watched before keeps its
+ * state without being asked for again, and a unit dropped no longer counts.
+ */
+static void test_reload_units(Fixture *f, gconstpointer data) {
+        const Setup both = { .units = UNIT " " OTHER }, one = { .units = UNIT };
+        Service before, after;
+        unsigned loads;
+
+        wait_healthy(f, TRUE);
+        before = wait_service(f, UNIT, "active");
+        loads = test_systemd_get_loads(f->systemd);
+        test_systemd_set_unit(f->systemd, OTHER, "loaded", "failed", "failed");
+
+        write_monitor_config(f, &both);
+        g_assert_cmpint(kill(f->monitord, SIGHUP), ==, 0);
+        (void) wait_service(f, OTHER, "failed");
+        wait_healthy(f, FALSE);
+        after = wait_service(f, UNIT, "active");
+        g_assert_cmpuint(after.since, ==, before.since);
+        g_assert_cmpuint(test_systemd_get_loads(f->systemd), ==, loads + 1);
+
+        write_monitor_config(f, &one);
+        g_assert_cmpint(kill(f->monitord, SIGHUP), ==, 0);
+        g_assert_true(test_wait_property(f->bus, NAME, PATH, IFACE, "Services", lacks_other, NULL,
+                                         CHANGE_TIMEOUT_MS));
+        wait_healthy(f, TRUE);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -425,6 +463,7 @@ int main(int argc, char *argv[]) {
         ADD("/monitord/rescan-without-systemd", one_unit, test_rescan_without_systemd);
         ADD("/monitord/rescan-denied", one_unit, test_rescan_denied);
         ADD("/monitord/first-read", without_systemd, test_first_read);
+        ADD("/monitord/reload-units", one_unit, test_reload_units);
 #undef ADD
 
         return g_test_run();

@@ -1204,6 +1204,29 @@ static void test_config_path(void) {
         talloc_free(ctx);
 }
 
+/* What a reload cannot apply is named; what it applies, and a mere rewrite, is not. */
+static void test_restart_changes(void) {
+        void *ctx = talloc_new(NULL);
+        struct ctdb_config *a, *b, *c;
+        char *err = NULL;
+
+        g_assert_cmpint(ctdb_config_parse(ctx, "a", "[cluster]\ntunnel port = 4379\n[monitor]\nunits = a\n", &a,
+                                          &err), ==, 0);
+        g_assert_cmpint(ctdb_config_parse(ctx, "b",
+                                          "[cluster]\ntunnel port = 4380\ncluster lock = fcntl:/cfs/lock\n"
+                                          "[paths]\nruntime directory = /run/x\n[monitor]\nunits = b\n",
+                                          &b, &err), ==, 0);
+        g_assert_cmpint(ctdb_config_parse(ctx, "c",
+                                          "[cluster]\nheartbeat interval = 50\n[database]\nvacuum interval = 0\n"
+                                          "[failover]\nno ip failback = yes\n",
+                                          &c, &err), ==, 0);
+        g_assert_cmpstr(ctdb_config_restart_changes(ctx, a, b), ==,
+                        "[cluster] cluster lock, [cluster] tunnel port, [paths] runtime directory");
+        g_assert_cmpstr(ctdb_config_restart_changes(ctx, a, a), ==, "");
+        g_assert_cmpstr(ctdb_config_restart_changes(ctx, a, c), ==, "");
+        talloc_free(ctx);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -1255,6 +1278,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/load", test_load);
         g_test_add_func("/config/load-too-large", test_load_too_large);
         g_test_add_func("/config/path", test_config_path);
+        g_test_add_func("/config/restart-changes", test_restart_changes);
 
         return g_test_run();
 }
