@@ -131,13 +131,27 @@ static size_t desc_end(const struct wire_desc *desc, const void *msg, size_t pos
         return fields_end(desc, msg, pos, desc->n_fields);
 }
 
-/* The fields a kind's payload sends: all but the trailing optional ones that are zero (see wire.h). */
-static size_t desc_n_sent(const struct wire_desc *desc, const void *msg) {
+/* An integer of zero, or a string, blob or array of none. */
+static bool field_is_empty(const struct wire_field *f, const void *msg) {
         static const uint8_t zero[8];
+
+        switch (f->type) {
+        case WIRE_TYPE_BLOB:
+        case WIRE_TYPE_STRING:
+        case WIRE_TYPE_U32_ARRAY:
+        case WIRE_TYPE_STRUCT_ARRAY:
+                return LENGTH(msg, f) == 0;
+        default:
+                return memcmp(CMEMBER(msg, f, uint8_t), zero, f->size) == 0;
+        }
+}
+
+/* The fields a kind's payload sends: all but the trailing optional ones that are empty (see wire.h). */
+static size_t desc_n_sent(const struct wire_desc *desc, const void *msg) {
         size_t n = desc->n_fields;
 
         while (n > 0 && (desc->fields[n - 1].flags & WIRE_FIELD_OPTIONAL) &&
-               memcmp(CMEMBER(msg, &desc->fields[n - 1], uint8_t), zero, desc->fields[n - 1].size) == 0)
+               field_is_empty(&desc->fields[n - 1], msg))
                 n--;
         return n;
 }

@@ -77,10 +77,11 @@ struct wire_field {
 };
 
 /*
- * An integer that may be absent (WIRE_U32_OPTIONAL, WIRE_U64_OPTIONAL): how a
- * minor version appends a field to a kind that older peers send without it.
- * Unpack reads it as zero when no byte is left for it; pack leaves out the run
- * of optional fields at the end of a kind's description that are all zero, so
+ * A field that may be absent (WIRE_U32_OPTIONAL, WIRE_U64_OPTIONAL,
+ * WIRE_STRING_OPTIONAL): how a minor version appends a field to a kind that
+ * older peers send without it. Unpack reads it as zero (or empty) when no byte
+ * is left for it; pack leaves out the run of optional fields at the end of a
+ * kind's description that are all zero or empty, so
  * a message that does not use them is byte for byte what an older peer sends.
  * Only for the last fields of a kind's own description (not inside a nested one).
  */
@@ -142,6 +143,9 @@ struct wire_desc {
 #define WIRE_BLOB(S, m, len, mx)      WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB, mx, 1)
 #define WIRE_STRING(S, m, len, mx)    WIRE_VAR_(S, m, len, WIRE_TYPE_STRING, mx, 1)
 #define WIRE_U32_ARRAY(S, m, n, mx)   WIRE_VAR_(S, m, n, WIRE_TYPE_U32_ARRAY, mx, 4)
+#define WIRE_STRING_OPTIONAL(S, m, len, mx)                                                             \
+        { #m, WIRE_TYPE_STRING, offsetof(S, m) + WIRE_CHECK_VAR_(S, m, len, 1), offsetof(S, len), (mx), \
+          1, NULL, WIRE_FIELD_OPTIONAL }
 /* Bytes whose length len was packed/unpacked by an earlier WIRE_U32(S, len) (CTDB's req_call). */
 #define WIRE_BLOB_SIZED(S, m, len, mx) WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB_SIZED, mx, 1)
 #define WIRE_PAD(n)   { "pad", WIRE_TYPE_PAD, 0, 0, (n), 0, NULL }

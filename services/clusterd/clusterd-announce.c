@@ -28,11 +28,13 @@ void clusterd_announce(clusterd_manager *m, uint32_t dst, bool only_if_changed) 
                 .connected = connected,
                 .n_vnnmap = m->n_vnnmap < CLUSTERD_MAX_NODES ? m->n_vnnmap : CLUSTERD_MAX_NODES,
                 .vnnmap = m->vnnmap,
+                .health = m->health_units ? m->health_units : (char *) "",
         };
         int len, r;
 
         if (!clusterd_manager_connected(m) || !clusterd_manager_pnn_valid(m, m->self))
                 return;
+        s.health_len = (uint32_t) strnlen(s.health, CLUSTERD_MAX_HEALTH);
         for (uint32_t i = 0; i < m->n_nodes && s.n_connected < CLUSTERD_MAX_NODES; i++)
                 if (i != m->self && m->nodes[i].connected)
                         connected[s.n_connected++] = i;
@@ -96,6 +98,15 @@ static int remember_vnnmap(clusterd_manager *m, struct clusterd_node *n,
         return 0;
 }
 
+/* The failing units a node announced; a change is published as its Health. */
+static void remember_health(clusterd_manager *m, struct clusterd_node *n, const char *health) {
+        if ((!health && !n->health) || (health && n->health && strcmp(health, n->health) == 0))
+                return;
+        talloc_free(n->health);
+        n->health = health ? talloc_strdup(m->nodes, health) : NULL;
+        n->health_changed = true;
+}
+
 void clusterd_announce_received(clusterd_manager *m, uint32_t src, const struct clusterd_state_msg *s) {
         struct clusterd_node *n;
 
@@ -121,4 +132,5 @@ void clusterd_announce_received(clusterd_manager *m, uint32_t src, const struct 
         n->vote = s->vote;
         n->recovering = s->recovering;
         n->ban_left = s->ban_left;
+        remember_health(m, n, s->health_len ? s->health : NULL);
 }

@@ -13,8 +13,9 @@
 
 struct clusterd_manager;
 
-/* The largest STATE message: prefix, the fixed fields (with room), the peer list, the VnnMap. */
-#define CLUSTERD_STATE_MSG_MAX (4u + 64u + 4u * CLUSTERD_MAX_NODES + 4u + 4u * CLUSTERD_MAX_NODES)
+/* The largest STATE message: prefix, the fixed fields (with room), the peer list, the VnnMap, Health. */
+#define CLUSTERD_STATE_MSG_MAX \
+        (4u + 64u + 4u * CLUSTERD_MAX_NODES + 4u + 4u * CLUSTERD_MAX_NODES + 4u + CLUSTERD_MAX_HEALTH)
 
 /* Starts the 250 ms announcement timer. */
 int clusterd_announce_start(struct clusterd_manager *m);

@@ -84,7 +84,9 @@ void clusterd_bus_publish(clusterd_manager *m) {
                         np[k++] = (char *) "Flags";
                         np[k++] = (char *) "Health";
                         nodes_changed = true;
-                }
+                } else if (node->health_changed)
+                        np[k++] = (char *) "Health";
+                node->health_changed = false;
                 if (ban_left != node->pub_ban_left) {
                         node->pub_ban_left = ban_left;
                         np[k++] = (char *) "BanTimeLeft";
@@ -404,10 +406,13 @@ static int property_get_node_health(sd_bus *bus, const char *path, const char *i
         clusterd_manager *m = n->manager;
         char buf[128], health[512];
 
-        bus_node_flags_to_string(clusterd_manager_node_flags(m, n->pnn), buf, sizeof(buf));
-        /* This node knows which of its units fail (ctdb-monitord); of other nodes only their flags. */
-        if (n->pnn == m->self && m->health_units) {
-                snprintf(health, sizeof(health), "%s: %s", buf, m->health_units);
+        uint32_t flags = clusterd_manager_node_flags(m, n->pnn);
+        /* This node's failing units come from ctdb-monitord, another node's from its announcements. */
+        const char *units = n->pnn == m->self ? m->health_units : n->health;
+
+        bus_node_flags_to_string(flags, buf, sizeof(buf));
+        if (units && (flags & CTDB_NODE_FLAG_UNHEALTHY)) {
+                snprintf(health, sizeof(health), "%s: %s", buf, units);
                 return sd_bus_message_append(reply, "s", health);
         }
         return sd_bus_message_append(reply, "s", buf);

@@ -29,12 +29,21 @@ static void health_set(clusterd_manager *m, bool healthy, char *units) {
         uint32_t flags =
                 healthy ? m->flags & ~CTDB_NODE_FLAG_UNHEALTHY : m->flags | CTDB_NODE_FLAG_UNHEALTHY;
 
+        bool same_units = healthy ? !m->health_units
+                                  : m->health_units && units && strcmp(m->health_units, units) == 0;
+
         talloc_free(m->health_units);
         m->health_units = talloc_steal(m, units);
         if (healthy)
                 TALLOC_FREE(m->health_units);
-        if (flags == m->flags)
+        if (!same_units && clusterd_manager_pnn_valid(m, m->self))
+                m->nodes[m->self].health_changed = true;
+        if (flags == m->flags) {
+                /* Other units fail now: Health (here and, announced, everywhere) says which. */
+                if (!same_units)
+                        clusterd_manager_update(m);
                 return;
+        }
         m->flags = flags;
         log_notice("This node is %s%s%s", healthy ? "healthy" : "unhealthy", healthy ? "" : ": ",
                    healthy ? "" : (m->health_units ? m->health_units : ""));

@@ -58,6 +58,8 @@ struct clusterd_node {
         uint32_t ban_left;
         uint32_t *vnnmap;       /* its VnnMap (talloc, on the node table), n_vnnmap pnns */
         uint32_t n_vnnmap;
+        char *health;           /* the units that make it unhealthy (talloc, on the node table), or NULL */
+        bool health_changed;    /* health differs from what the bus last said */
         /* what was last published on the bus, to emit only changes */
         uint32_t pub_flags;             /* CLUSTERD_PUB_NEW: added by ReloadNodes, not announced yet */
         uint32_t pub_ban_left;

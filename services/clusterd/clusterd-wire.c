@@ -20,6 +20,7 @@ static const struct wire_field state_fields[] = {
         WIRE_U32(struct clusterd_state_msg, ban_left),
         WIRE_U32_ARRAY(struct clusterd_state_msg, connected, n_connected, CLUSTERD_MAX_NODES),
         WIRE_U32_ARRAY(struct clusterd_state_msg, vnnmap, n_vnnmap, CLUSTERD_MAX_NODES),
+        WIRE_STRING_OPTIONAL(struct clusterd_state_msg, health, health_len, CLUSTERD_MAX_HEALTH),
 };
 
 static const struct wire_field control_fields[] = {

@@ -33,6 +33,8 @@ enum clusterd_msg_kind {
 #define CLUSTERD_MAX_NODES 1024u
 #define CLUSTERD_MAX_ERROR_NAME 128u
 #define CLUSTERD_MAX_ERROR_MESSAGE 512u
+/* Longest list of failing units a node announces (its Health); a longer one is cut. */
+#define CLUSTERD_MAX_HEALTH 256u
 
 struct clusterd_state_msg {
         uint32_t pnn;
@@ -49,6 +51,9 @@ struct clusterd_state_msg {
         /* Appended (trailing fields keep minor versions compatible): the sender's VnnMap. */
         uint32_t n_vnnmap;
         uint32_t *vnnmap;
+        /* Appended, optional: the units that make the sender unhealthy, blank-separated (none: empty). */
+        uint32_t health_len;
+        char *health;
 };
 
 enum clusterd_control_op {

@@ -1322,6 +1322,40 @@ static void test_optional_pack(void) {
         talloc_free(ctx);
 }
 
+struct opt_str_msg {
+        uint32_t a;
+        uint32_t s_len;
+        char *s;
+};
+
+static const struct wire_field opt_str_fields[] = {
+        WIRE_U32(struct opt_str_msg, a),
+        WIRE_STRING_OPTIONAL(struct opt_str_msg, s, s_len, 16),
+};
+static const struct wire_desc opt_str_desc = WIRE_DESC(0x7f11, struct opt_str_msg, opt_str_fields);
+
+/* An empty optional string is not sent (and reads back empty); one in use is, with its length. */
+static void test_optional_string(void) {
+        void *ctx = talloc_new(NULL);
+        struct opt_str_msg none = { .a = 3, .s = (char *) "" }, used = { .a = 3, .s_len = 4, .s = (char *) "unit" };
+        struct opt_str_msg out = { .s_len = 9 };
+        uint8_t *buf;
+        size_t n;
+
+        buf = pack(ctx, &opt_str_desc, &none, &n);
+        g_assert_cmpuint(n, ==, 4);
+        g_assert_cmpint(wire_unpack(&opt_str_desc, ctx, buf, n, &out), ==, 4);
+        g_assert_cmpuint(out.s_len, ==, 0);
+        g_assert_null(out.s);
+        buf = pack(ctx, &opt_str_desc, &used, &n);
+        g_assert_cmpuint(n, ==, 12);
+        g_assert_cmpint(wire_unpack(&opt_str_desc, ctx, buf, n, &out), ==, 12);
+        g_assert_cmpstr(out.s, ==, "unit");
+        /* A length without its bytes is a truncated message. */
+        g_assert_cmpint(wire_unpack(&opt_str_desc, ctx, buf, 10, &out), ==, -EBADMSG);
+        talloc_free(ctx);
+}
+
 /* HELLO's channel (minor 1): an ordinary HELLO is what minor 0 sent, a channel's is 8 bytes longer. */
 static void test_hello_channel(void) {
         void *ctx = talloc_new(NULL);
@@ -1436,6 +1470,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/wire/optional/absent", test_optional_absent);
         g_test_add_func("/wire/optional/partial-refused", test_optional_partial_refused);
         g_test_add_func("/wire/optional/pack", test_optional_pack);
+        g_test_add_func("/wire/optional/string", test_optional_string);
         g_test_add_func("/wire/hello/channel", test_hello_channel);
         g_test_add_func("/wire/kind/channel-fd", test_channel_fd_round_trip);
 
