@@ -3,10 +3,12 @@
 # booted with systemd-nspawn on an overlay of the host's root, with the build
 # installed by `meson install`. Starts ctdb.target everywhere, checks that every
 # unit is active and the cluster converges (3 nodes OK, one leader, one
-# generation), that an unprivileged caller is refused by the real polkitd, that
-# each public address is on one node, that a watched unit stopped on a node
-# makes it UNHEALTHY and moves its addresses, and that `systemctl stop
-# ctdb.target` stops every unit cleanly and leaves no public address behind.
+# generation), that an unprivileged caller is refused by the real polkitd while
+# root, and a member of group ctdbadmin under the shipped example rule, may
+# manage, that each public address is on one node, that a watched unit stopped
+# on a node makes it UNHEALTHY and moves its addresses (five rounds, timed), and
+# that `systemctl stop ctdb.target` stops every unit cleanly and leaves no
+# public address, no table inet ctdb and no daemon process behind.
 #
 # test-systemd.sh [quorum|fcntl]: the cluster lock backend. With fcntl, one
 # host directory is bound into every node as /clusterfs (the shared cluster
@@ -34,8 +36,10 @@ if [ "${1:-}" = --prepare ]; then
         for ((p = 0; p < N; p++)); do bed_address "$p"; done >"$BED_ROOT/etc/ctdb/nodes"
         for ((p = 0; p < N; p++)); do echo "203.0.113.$((201 + p))/24 eth0"; done \
                 >"$BED_ROOT/etc/ctdb/public_addresses"
-        # The watched unit of the health test: a service that just runs.
-        printf '[Unit]\nDescription=A unit ctdb-monitord watches (test)\n[Service]\nExecStart=/bin/sleep infinity\n' \
+        # The watched unit of the health test: a service that just runs. The
+        # test starts it more often than the default start limit allows (5 in 10 s).
+        printf '%s\n' '[Unit]' 'Description=A unit ctdb-monitord watches (test)' 'StartLimitIntervalSec=0' \
+                '[Service]' 'ExecStart=/bin/sleep infinity' \
                 >"$BED_ROOT/etc/systemd/system/ctdb-test-watched.service"
         printf '[monitor]\nunits = ctdb-test-watched.service\n' >"$BED_ROOT/etc/ctdb/ctdb.conf"
         # A hook on the takeip event, as an admin adds one: it logs what the event told it.
@@ -107,7 +111,8 @@ DESTDIR=$stage meson install -C "$CTDB_BUILD_DIR" --no-rebuild --quiet >"$BED_DI
         { cat "$BED_DIR/install.log" >&2; fail "meson install"; }
 for f in usr/sbin/ctdb-tunneld usr/sbin/ctdb-clusterd usr/sbin/ctdb-dbd usr/sbin/ctdb-ipd usr/sbin/ctdb-monitord \
         usr/bin/ctdbctl \
-        lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf; do
+        lib/systemd/system/ctdb.target usr/share/dbus-1/system.d/org.ctdb.conf \
+        usr/share/doc/ctdb-remix/50-ctdb.rules.example; do
         [ -e "$stage/$f" ] || [ -e "$stage/usr/$f" ] || fail "meson install did not install /$f"
 done
 bed_log "installed into $stage in $((SECONDS - t)) s"
@@ -188,6 +193,12 @@ ok = sum(1 for n in nodes if n[2] == 0)
 print(len(nodes), ok, leader, gen, int(quorate))'
 }
 
+# Node $2's flags in node $1's view.
+node_flags() {
+        bed_exec "$1" busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/"$2" \
+                org.ctdb.cluster1.Node Flags 2>/dev/null | cut -d' ' -f2
+}
+
 t=$SECONDS
 converged=
 while ((SECONDS - t < CONVERGE_TIMEOUT)); do
@@ -246,36 +257,57 @@ done
 
 # The real polkitd refuses an unprivileged caller (no agent, so no way to
 # authenticate); root passes without asking.
-if bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover \
-        >"$BED_DIR/denied.out" 2>&1; then
-        fail "an unprivileged Recover() was allowed"
-fi
-bed_log "unprivileged Recover(): $(cat "$BED_DIR/denied.out")"
+# call_as USER PNN BUSCTL-CALL-ARGS...: a busctl call on node PNN by USER
+# (nobody is uid 65534, with no groups).
+call_as() {
+        local user=$1 p=$2 as
+        shift 2
+        as=(--reuid="$user" --regid="$user" --init-groups)
+        [ "$user" != nobody ] || as=(--reuid=65534 --regid=65534 --clear-groups)
+        bed_exec "$p" setpriv "${as[@]}" busctl --system call "$@"
+}
+# refused USER PNN WHAT BUSCTL-CALL-ARGS...: the call fails with the daemons'
+# access error, which names the polkit action.
+refused() {
+        local user=$1 p=$2 what=$3 out
+        shift 3
+        out=$(call_as "$user" "$p" "$@" 2>&1) && fail "node $p: $what by $user was allowed"
+        grep -q 'Access denied: polkit action org\.ctdb\.[a-z0-9]*\.manage was not authorized' <<<"$out" ||
+                fail "node $p: $what by $user: $out"
+        bed_log "node $p: $what by $user: $out"
+}
+CLUSTER=(org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager)
+MONITOR=(org.ctdb.monitor1 /org/ctdb/monitor1 org.ctdb.monitor1.Manager)
+IPFAILOVER=(org.ctdb.ipfailover1 /org/ctdb/ipfailover1 org.ctdb.ipfailover1.Manager)
+refused nobody 0 "Recover()" "${CLUSTER[@]}" Recover
 rc=0
 bed_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl recover || rc=$?
 [ "$rc" -eq 3 ] || fail "unprivileged 'ctdbctl recover' exited $rc, not 3 (access denied)"
-bed_exec 0 busctl --system call org.ctdb.cluster1 /org/ctdb/cluster1 org.ctdb.cluster1.Manager Recover ||
-        fail "Recover() as root was refused"
+bed_exec 0 busctl --system call "${CLUSTER[@]}" Recover || fail "Recover() as root was refused"
 # monitord's Rescan the same way.
-if bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        busctl --system call org.ctdb.monitor1 /org/ctdb/monitor1 org.ctdb.monitor1.Manager Rescan \
-        >"$BED_DIR/denied.out" 2>&1; then
-        fail "an unprivileged Rescan() was allowed"
-fi
-grep -q 'Access denied' "$BED_DIR/denied.out" || fail "unprivileged Rescan(): $(cat "$BED_DIR/denied.out")"
-bed_exec 0 busctl --system call org.ctdb.monitor1 /org/ctdb/monitor1 org.ctdb.monitor1.Manager Rescan ||
-        fail "Rescan() as root was refused"
+refused nobody 0 "Rescan()" "${MONITOR[@]}" Rescan
+bed_exec 0 busctl --system call "${MONITOR[@]}" Rescan || fail "Rescan() as root was refused"
+# And a Ban of another node: refused on node 0, before it is asked of the target.
+refused nobody 0 "Ban(2, 60)" "${CLUSTER[@]}" Ban uu 2 60
+for ((p = 0; p < N; p++)); do
+        f=$(node_flags "$p" 2) || fail "node $p: no flags of node 2"
+        (((f & 8) == 0)) || fail "node $p: node 2 is BANNED (flags $f) after a refused Ban"
+done
 
 # Public addresses through the real ctdb-ipd (CAP_NET_ADMIN and CAP_NET_RAW
 # only): each of the three is on exactly one node's eth0, and the real
 # polkitd refuses an unprivileged Move.
+# The public addresses held by any node, sorted, as one line.
+held_all() {
+        local q
+        for ((q = 0; q < N; q++)); do
+                bed_exec "$q" ip -o -4 addr show dev eth0 | grep -o 'inet 203\.0\.113\.[0-9]*' | cut -c6-
+        done | sort | xargs
+}
 deadline=$((SECONDS + 20))
 while :; do
-        held=$(for ((p = 0; p < N; p++)); do
-                bed_exec "$p" ip -o -4 addr show dev eth0 | grep -o 'inet 203\.0\.113\.[0-9]*' | cut -d' ' -f2
-        done | sort | tr '\n' ' ')
-        [ "$held" = "203.0.113.201 203.0.113.202 203.0.113.203 " ] && break
+        held=$(held_all)
+        [ "$held" = "203.0.113.201 203.0.113.202 203.0.113.203" ] && break
         ((SECONDS < deadline)) || fail "public addresses on the nodes: '$held'"
         sleep 0.2
 done
@@ -285,6 +317,9 @@ bed_exec 0 ctdbctl ip >&2 || fail "ctdbctl ip on node 0"
 for ((p = 0; p < N; p++)); do
         bed_exec "$p" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' && to=$(((p + 1) % N))
 done
+refused nobody 0 "Move(203.0.113.201, $to)" "${IPFAILOVER[@]}" Move su 203.0.113.201 "$to"
+! bed_exec "$to" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.201/' ||
+        fail "node $to holds 203.0.113.201 after a refused Move"
 rc=0
 bed_exec 0 setpriv --reuid=65534 --regid=65534 --clear-groups ctdbctl move-ip 203.0.113.201 "$to" || rc=$?
 [ "$rc" -eq 3 ] || fail "unprivileged 'ctdbctl move-ip' exited $rc, not 3 (access denied)"
@@ -324,42 +359,135 @@ bed_log "node $to: journalctl -x MESSAGE_ID=$takeover_id explains the takeover"
 # Health from systemd: the watched unit stopped on node 1 makes node 1
 # UNHEALTHY on every node within 1 s (its Health names the unit) and its
 # public addresses move to the others within 2 s; started again, it is
-# healthy and gets addresses back (failback).
-node_flags() {
-        bed_exec "$1" busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/"$2" \
-                org.ctdb.cluster1.Node Flags 2>/dev/null | cut -d' ' -f2
-}
+# healthy and gets addresses back (failback). Five rounds, for the median the
+# issue asks for. The figure is the time until the last node's poll saw the
+# flag, so it includes the polls' own latency (a busctl in a node each, tens
+# of ms): the real time is at most that.
 holds_any() { bed_exec "$1" ip -o -4 addr show dev eth0 | grep -q 'inet 203\.0\.113\.'; }
 # Node 1 must hold an address for its leaving to mean something.
 if ! holds_any 1; then
         bed_exec 0 ctdbctl move-ip 203.0.113.202 1 || fail "ctdbctl move-ip 203.0.113.202 1"
         holds_any 1 || fail "node 1 holds no address after move-ip"
 fi
-t0=$(date +%s%N)
-bed_exec 1 systemctl stop ctdb-test-watched.service || fail "stopping the watched unit on node 1"
-for ((p = 0; p < N; p++)); do
-        until f=$(node_flags "$p" 1) && (((f & 2) != 0)); do
-                (($(date +%s%N) - t0 < 1000000000)) || fail "node $p: node 1 not UNHEALTHY 1 s after its unit stopped"
-                sleep 0.05
+figures=()
+for ((round = 1; round <= 5; round++)); do
+        t0=$(date +%s%N)
+        bed_exec 1 systemctl stop ctdb-test-watched.service || fail "stopping the watched unit on node 1"
+        for ((p = 0; p < N; p++)); do
+                until f=$(node_flags "$p" 1) && (((f & 2) != 0)); do
+                        (($(date +%s%N) - t0 < 1000000000)) ||
+                                fail "round $round: node $p: node 1 not UNHEALTHY 1 s after its unit stopped"
+                        sleep 0.02
+                done
+        done
+        unhealthy_ms=$((($(date +%s%N) - t0) / 1000000))
+        figures+=("$unhealthy_ms")
+        health=$(bed_exec 1 busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/1 \
+                org.ctdb.cluster1.Node Health)
+        grep -q ctdb-test-watched.service <<<"$health" ||
+                fail "round $round: node 1's Health does not name the unit: $health"
+        while holds_any 1; do
+                (($(date +%s%N) - t0 < 2000000000)) ||
+                        fail "round $round: node 1 still holds public addresses 2 s after its unit stopped"
+                sleep 0.02
+        done
+        gone_ms=$((($(date +%s%N) - t0) / 1000000))
+        bed_log "round $round: watched unit stopped on node 1: UNHEALTHY on every node after" \
+                "$unhealthy_ms ms, addresses gone after $gone_ms ms; Health $health"
+        bed_exec 1 systemctl start ctdb-test-watched.service || fail "starting the watched unit on node 1"
+        # Healthy in every node's view before the next round, or its first
+        # poll could see the flag of this one.
+        deadline=$((SECONDS + 10))
+        for ((p = 0; p < N; p++)); do
+                until f=$(node_flags "$p" 1) && (((f & 2) == 0)) && holds_any 1; do
+                        ((SECONDS < deadline)) ||
+                                fail "round $round: node 1 not healthy with addresses 10 s after its start"
+                        sleep 0.05
+                done
         done
 done
-unhealthy_ms=$((($(date +%s%N) - t0) / 1000000))
-health=$(bed_exec 1 busctl --system get-property org.ctdb.cluster1 /org/ctdb/cluster1/node/1 \
-        org.ctdb.cluster1.Node Health)
-grep -q ctdb-test-watched.service <<<"$health" || fail "node 1's Health does not name the unit: $health"
-while holds_any 1; do
-        (($(date +%s%N) - t0 < 2000000000)) || fail "node 1 still holds public addresses 2 s after its unit stopped"
-        sleep 0.05
-done
-bed_log "watched unit stopped on node 1: UNHEALTHY everywhere after $unhealthy_ms ms, addresses gone after" \
-        "$((($(date +%s%N) - t0) / 1000000)) ms; Health $health"
-bed_exec 1 systemctl start ctdb-test-watched.service || fail "starting the watched unit on node 1"
+bed_log "watched unit started again on node 1: healthy, and it holds addresses again"
+sorted=$(printf '%s\n' "${figures[@]}" | sort -n | xargs)
+median=$(cut -d' ' -f3 <<<"$sorted")
+bed_log "watched unit stopped on node 1: UNHEALTHY on every node after $median ms (median of 5: $sorted)"
+
+# Ban and Unban, Move, Recover and Rescan over busctl by root, by nobody and
+# by a member of group ctdbadmin under the example rule that meson installs.
+# The banned node is not the leader, so that Recover has a leader to run it.
+leader=$(bed_exec 0 busctl --system get-property "${CLUSTER[@]}" Leader | cut -d' ' -f2)
+ban=$((leader == N - 1 ? N - 2 : N - 1))
+bed_exec 0 busctl --system call "${CLUSTER[@]}" Ban uu "$ban" 60 || fail "Ban($ban, 60) by root was refused"
 deadline=$((SECONDS + 10))
-until f=$(node_flags 0 1) && (((f & 2) == 0)) && holds_any 1; do
-        ((SECONDS < deadline)) || fail "node 1 not healthy with addresses 10 s after its unit started again"
+for ((p = 0; p < N; p++)); do
+        until f=$(node_flags "$p" "$ban") && (((f & 8) != 0)) && ! holds_any "$ban"; do
+                ((SECONDS < deadline)) || fail "node $p: node $ban not BANNED without addresses after 10 s"
+                sleep 0.1
+        done
+done
+bed_log "node $ban banned by root: BANNED on every node, and it holds no address"
+refused nobody 0 "Unban($ban)" "${CLUSTER[@]}" Unban u "$ban"
+bed_exec 0 groupadd --system ctdbadmin || fail "node 0: groupadd ctdbadmin"
+bed_exec 0 useradd --system --no-create-home --user-group ctdbtest || fail "node 0: useradd ctdbtest"
+bed_exec 0 usermod -aG ctdbadmin ctdbtest || fail "node 0: usermod -aG ctdbadmin ctdbtest"
+# Without the rule, the group alone grants nothing.
+refused ctdbtest 0 "Rescan()" "${MONITOR[@]}" Rescan
+bed_exec 0 install -m 0644 /usr/share/doc/ctdb-remix/50-ctdb.rules.example \
+        /etc/polkit-1/rules.d/50-ctdb.rules || fail "node 0: installing the example polkit rule"
+# polkitd reloads its rules when it sees the directory change.
+t0=$(date +%s%N)
+until out=$(call_as ctdbtest 0 "${MONITOR[@]}" Rescan 2>&1); do
+        (($(date +%s%N) - t0 < 10000000000)) || fail "node 0: Rescan() by ctdbtest 10 s after the rule: $out"
         sleep 0.1
 done
-bed_log "watched unit started again on node 1: healthy, and it holds addresses again"
+bed_log "node 0: Rescan() by ctdbtest (group ctdbadmin) allowed $((($(date +%s%N) - t0) / 1000000)) ms" \
+        "after the example rule was installed"
+call_as ctdbtest 0 "${CLUSTER[@]}" Recover || fail "node 0: Recover() by ctdbtest was refused"
+call_as ctdbtest 0 "${CLUSTER[@]}" Unban u "$ban" || fail "node 0: Unban($ban) by ctdbtest was refused"
+# Back to what the rest of the test expects: every node OK in every view, one
+# generation, the unbanned node holding an address again, each address once.
+deadline=$((SECONDS + 20))
+until seen=$(for ((p = 0; p < N; p++)); do cluster_view "$p"; done | sort -u) &&
+        [ "$(wc -l <<<"$seen")" -eq 1 ] && read -r n ok _ _ quorate <<<"$seen" &&
+        [ "$n.$ok.$quorate" = "$N.$N.1" ] && holds_any "$ban" &&
+        [ "$(held_all)" = "203.0.113.201 203.0.113.202 203.0.113.203" ]; do
+        ((SECONDS < deadline)) || fail "not settled 20 s after Unban($ban); views: $seen"
+        sleep 0.2
+done
+bed_log "node $ban unbanned by ctdbtest: all $N nodes OK, it holds addresses again"
+# Moved by ctdbtest to a node that does not hold it, then by root to the third
+# node. The lowest address, as for move-ip above: a move empties its source
+# (one address a node), and the failback fills that node again with the
+# highest address of the target, so only a move of the lowest one is kept (a
+# move of another is answered org.ctdb.Error.Busy, "node N cannot host that
+# address now").
+holder() {
+        local q
+        for ((q = 0; q < N; q++)); do
+                if bed_exec "$q" ip -o -4 addr show dev eth0 | grep -q "inet ${1//./\\.}/"; then
+                        echo "$q"
+                fi
+        done
+}
+from=$(holder 203.0.113.201)
+for who in ctdbtest root; do
+        to=$(((from + 1) % N))
+        if [ "$who" = root ]; then
+                bed_exec 0 busctl --system call "${IPFAILOVER[@]}" Move su 203.0.113.201 "$to"
+        else
+                call_as "$who" 0 "${IPFAILOVER[@]}" Move su 203.0.113.201 "$to"
+        fi || fail "node 0: Move(203.0.113.201, $to) by $who was refused"
+        deadline=$((SECONDS + 5))
+        until [ "$(holder 203.0.113.201)" = "$to" ]; do
+                ((SECONDS < deadline)) ||
+                        fail "after Move, 203.0.113.201 is on '$(holder 203.0.113.201)', not $to"
+                sleep 0.1
+        done
+        bed_log "203.0.113.201 moved from node $from to node $to by $who"
+        from=$to
+done
+refused nobody 0 "Rescan()" "${MONITOR[@]}" Rescan
+refused nobody 0 "Move(203.0.113.201, $(((from + 1) % N)))" "${IPFAILOVER[@]}" Move su 203.0.113.201 \
+        $(((from + 1) % N))
 
 # A record through the real units: stored on node 0, read on the last node
 # (ctdb-dbd under its sandbox, its files in StateDirectory=). The database is
@@ -438,8 +566,27 @@ until converged_again; do
         sleep 0.1
 done
 
+# The table is there before the stop, so that its absence after it means something.
+for ((p = 0; p < N; p++)); do
+        if holds_any "$p"; then
+                bed_exec "$p" nft list table inet ctdb >/dev/null ||
+                        fail "node $p: no table inet ctdb before stop"
+        fi
+done
+# In this bed, once a unit has been restarted after a crash, systemd may
+# fail to put its next control process into the unit's cgroup (legacy
+# cgroups; the cgroup is gone when the child attaches): ExecStopPost= then
+# ends with 219/CGROUP before ctdb-ipd release-all runs, and the table
+# stays. The child says so in the journal, under the unit's name; the test
+# then runs release-all itself, and the table must go all the same.
+cgroup_failures() {
+        bed_exec "$1" journalctl -q --no-pager -o cat UNIT=ctdb-ipd.service |
+                grep -c 'ctdb-ipd.service: Failed to attach to cgroup' || true
+}
+
 t=$SECONDS
 for ((p = 0; p < N; p++)); do
+        failures=$(cgroup_failures "$p")
         bed_exec "$p" systemctl stop ctdb.target || fail "systemctl stop ctdb.target on node $p"
         # systemctl returns when the target is down; the units' own stop jobs
         # (ctdb-ipd's ExecStopPost=, then clusterd and tunneld after it) may still run.
@@ -456,9 +603,27 @@ for ((p = 0; p < N; p++)); do
                 fail "node $p: public addresses left after stop"
         for unit in ctdb-tunneld.service ctdb-clusterd.service ctdb-dbd.service ctdb-ipd.service \
                 ctdb-monitord.service; do
-                s=$(unit_state "$p" "$unit" ActiveState Result)
-                [ "$s" = "ActiveState=inactive Result=success" ] || fail "node $p: after stop, $unit: $s"
+                s=$(unit_state "$p" "$unit" ActiveState Result MainPID)
+                [ "$s" = "ActiveState=inactive Result=success MainPID=0" ] ||
+                        fail "node $p: after stop, $unit: $s"
         done
+        # ...and nothing is left of the node's table inet ctdb.
+        if ! out=$(bed_exec "$p" nft list table inet ctdb 2>&1); then
+                grep -q 'No such file or directory' <<<"$out" ||
+                        fail "node $p: nft list table inet ctdb: $out"
+        elif [ "$(cgroup_failures "$p")" -gt "$failures" ]; then
+                bed_log "node $p: table inet ctdb left: the bed could not put ExecStopPost= in its cgroup" \
+                        "(219/CGROUP), so ctdb-ipd release-all did not run; running it"
+                bed_exec "$p" ctdb-ipd release-all || fail "node $p: ctdb-ipd release-all failed"
+                ! bed_exec "$p" nft list table inet ctdb >/dev/null 2>&1 ||
+                        fail "node $p: table inet ctdb left after ctdb-ipd release-all"
+        else
+                fail "node $p: table inet ctdb left after stop: $out"
+        fi
+        procs=$(bed_exec "$p" ps -e -o pid=,comm=) || fail "node $p: ps failed"
+        grep -qE '^ *1 systemd$' <<<"$procs" || fail "node $p: ps does not show the node's processes: $procs"
+        left=$(grep -E ' ctdb-(tunneld|clusterd|dbd|ipd|monitord)$' <<<"$procs" | xargs) || true
+        [ -z "$left" ] || fail "node $p: still running after stop: $left"
 done
 bed_log "ctdb.target stopped cleanly on $N nodes in $((SECONDS - t)) s"
 echo "ok"
