@@ -138,6 +138,7 @@ struct ipd_manager {
         struct peer_requests *requests;
         bool ready;
         bool disabled;                  /* [failover] disabled */
+        bool release_at_exit;           /* a daemon that started on the kernel (not the tests' manager) */
 
         uint32_t pnn;                   /* CTDB_PNN_NONE until tunneld tells */
         uint32_t n_nodes;

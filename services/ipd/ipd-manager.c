@@ -508,6 +508,13 @@ int ipd_manager_reload(ipd_manager *m, const struct ctdb_config *config, char **
 static int manager_destructor(ipd_manager *m) {
         ipd_takeover_free(m);
         ipd_node_stop(m);
+        /*
+         * A daemon that ends (a stop, or a fatal error) leaves nothing of this
+         * node's behind, as ctdbd releases its addresses at shutdown: its
+         * ExecStopPost= does the same, but only after a crash must it.
+         */
+        if (m->release_at_exit)
+                (void) ipd_release_all_offline(m->config_dir, m->nodes);
         m->state_defer = sd_event_source_disable_unref(m->state_defer);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
@@ -596,6 +603,7 @@ int ipd_manager_start(ipd_manager *m) {
         if (m->disabled)
                 log_notice("[failover] disabled = true: this node's ipd holds and moves no address");
         else {
+                m->release_at_exit = true;
                 r = ipd_node_start(m);
                 if (r < 0)
                         return r;

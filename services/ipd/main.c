@@ -4,6 +4,7 @@
 
 #include <talloc.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "ctdb-names.h"
 #include "ipd-internal.h"
@@ -60,6 +61,9 @@ int main(int argc, char *argv[]) {
                 ctx = talloc_new(NULL);
                 if (!ctx || daemon_load_config(ctx, &args, &config, &nodes, NULL) < 0)
                         r = -EINVAL;
+                else if (config->failover_disabled)
+                        /* Another HA manager owns the addresses: not ours to remove. */
+                        r = 0;
                 else
                         r = ipd_release_all_offline(args.config_dir, nodes);
                 talloc_free(ctx);

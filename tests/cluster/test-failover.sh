@@ -349,6 +349,12 @@ disabled)
         log "Move: $out"
         expect "Move answers NotSupported" grep -q '^Error org.ctdb.Error.NotSupported:' <<<"$out"
         expect "still nothing hosted after the Move" none_hosted
+        # An address the other HA manager put on node 1 stays when ipd goes
+        # there (local-cluster kill runs release-all, as ExecStopPost= does).
+        ip -n "$(node_ns 1)" addr add "${PUBLIC_ADDRS[0]}/24" dev eth0
+        lc kill 1
+        kernel_scan "${PUBLIC_ADDRS[0]}"
+        expect "release-all leaves what another manager put on node 1" test "${KHOLD[${PUBLIC_ADDRS[0]}]}" = 1
         ;;
 esac
 never_two_stop
