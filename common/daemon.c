@@ -218,7 +218,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0)
                 (void) sd_notify(false, "READY=1\nSTATUS=Reload failed, running on the previous configuration");
         else {
-                log_info("Reloaded the configuration");
+                log_notice("Reloaded the configuration");
                 (void) sd_notify(false, run->reload_failed ? "READY=1\nSTATUS=Configuration reloaded" : "READY=1");
         }
         run->reload_failed = r < 0;
