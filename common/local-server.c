@@ -1,4 +1,4 @@
-/* A local SOCK_SEQPACKET server of the data plane; see local-server.h. */
+/* A local SOCK_SEQPACKET server of the data plane, or a SOCK_STREAM one; see local-server.h. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,13 @@
 #define LOCAL_SOCKBUF_SIZE ((int) (WIRE_FRAME_MAX + 64u * 1024u))
 /* Payload room of local_client_send_msg(): control frames only. */
 #define LOCAL_MSG_PAYLOAD_MAX 256u
+/* A stream client's input buffer while nothing larger is arriving. */
+#define LOCAL_STREAM_BUF_SIZE (64u * 1024u)
 
 struct outpkt {
         uint8_t *data;
         uint32_t len;
+        uint32_t off; /* stream: bytes of it written already */
         int fd; /* passed with the packet (SCM_RIGHTS), ours until sent; -1 for none */
 };
 
@@ -48,6 +51,10 @@ struct local_client {
         bool dropping;
         bool warned_size; /* logged a message too large for the socket */
         uint64_t dropped; /* messages dropped since the queue last overflowed */
+
+        /* stream: what arrived and is not a whole packet yet */
+        uint8_t *in;
+        size_t in_len, in_size;
 };
 
 struct local_server {
@@ -146,19 +153,27 @@ static ssize_t send_packet(int sock, const uint8_t *hdr, const uint8_t *payload,
         return n;
 }
 
+/* Writes p (for a stream, what is left of it): the bytes written, or -1 with errno. */
+static ssize_t outpkt_send(struct local_client *c, const struct outpkt *p) {
+        if (c->server->ops->stream)
+                return send(c->fd, p->data + p->off, p->len - p->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        return send_packet(c->fd, p->data, p->data + WIRE_HEADER_SIZE, p->len - WIRE_HEADER_SIZE, p->fd);
+}
+
 /* Writes queued frames until the socket is full. Returns negative on a dead socket. */
 static int client_flush(struct local_client *c) {
         unsigned ring = c->server->limits->outq_frames_max;
 
         while (c->q_len > 0) {
                 struct outpkt *p = &c->q[c->q_head];
-                ssize_t n = send_packet(c->fd, p->data, p->data + WIRE_HEADER_SIZE,
-                                        p->len - WIRE_HEADER_SIZE, p->fd);
+                ssize_t n = outpkt_send(c, p);
                 if (n < 0) {
-                        if (errno == EAGAIN)
+                        if (errno == EAGAIN || errno == EINTR)
                                 break;
                         return -errno;
                 }
+                if (c->server->ops->stream && (p->off += (uint32_t) n) < p->len)
+                        break; /* the socket took part of it: full */
                 c->q_bytes -= p->len;
                 outpkt_release(p);
                 c->q_head = (c->q_head + 1) % ring;
@@ -179,6 +194,27 @@ static int client_flush(struct local_client *c) {
         return 0;
 }
 
+/* The next free slot of c's queue with room for len bytes, or NULL when the queue is full. */
+static struct outpkt *queue_slot(struct local_client *c, size_t len) {
+        const struct local_server_limits *lim = c->server->limits;
+        struct outpkt *p;
+
+        if (c->q_len >= lim->outq_frames_max || c->q_bytes + len > lim->outq_bytes_max)
+                return NULL;
+        if (!c->q && !(c->q = talloc_array(c, struct outpkt, lim->outq_frames_max)))
+                return NULL;
+        p = &c->q[(c->q_head + c->q_len) % lim->outq_frames_max];
+        *p = (struct outpkt) { .data = talloc_size(c->q, len), .len = (uint32_t) len, .fd = -1 };
+        return p->data ? p : NULL;
+}
+
+/* The slot from queue_slot(), filled: it is sent when the socket has room. */
+static void queue_commit(struct local_client *c, struct outpkt *p) {
+        c->q_len++;
+        c->q_bytes += p->len;
+        client_set_io_events(c, EPOLLIN | EPOLLOUT);
+}
+
 /*
  * Sends now, or queues if the client's socket is full (with a duplicate of fd,
  * if fd >= 0). A full queue drops the frame (counted, -ENOBUFS): the daemon never
@@ -187,7 +223,6 @@ static int client_flush(struct local_client *c) {
  */
 static int client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
                        size_t payload_len, int fd) {
-        const struct local_server_limits *lim = c->server->limits;
         size_t total = WIRE_HEADER_SIZE + payload_len;
         int r = -ENOBUFS;
 
@@ -216,34 +251,21 @@ static int client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZ
                         return 0;
         }
 
-        if (c->q_len >= lim->outq_frames_max || c->q_bytes + total > lim->outq_bytes_max)
+        struct outpkt *p = queue_slot(c, total);
+        if (!p)
                 goto drop;
-        if (!c->q) {
-                c->q = talloc_array(c, struct outpkt, lim->outq_frames_max);
-                if (!c->q)
-                        goto drop;
-        }
-        struct outpkt *p = &c->q[(c->q_head + c->q_len) % lim->outq_frames_max];
-        p->fd = -1;
         if (fd >= 0) {
                 p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
                 if (p->fd < 0) {
                         r = -errno;
+                        outpkt_release(p);
                         goto drop;
                 }
-        }
-        p->data = talloc_size(c->q, total);
-        if (!p->data) {
-                outpkt_release(p);
-                goto drop;
         }
         memcpy(p->data, hdr, WIRE_HEADER_SIZE);
         if (payload_len > 0)
                 memcpy(p->data + WIRE_HEADER_SIZE, payload, payload_len);
-        p->len = (uint32_t) total;
-        c->q_len++;
-        c->q_bytes += total;
-        client_set_io_events(c, EPOLLIN | EPOLLOUT);
+        queue_commit(c, p);
         return 0;
 
 drop:
@@ -254,6 +276,34 @@ drop:
                             (int) c->pid);
         }
         return r;
+}
+
+int local_client_send_bytes(struct local_client *c, const uint8_t *buf, size_t len) {
+        struct outpkt *p;
+        ssize_t n = 0;
+
+        if (!c->server->ops->stream || len == 0)
+                return -EINVAL;
+        if (c->q_len == 0) {
+                n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n == (ssize_t) len)
+                        return 0;
+                /* A dead socket: the read side sees EOF and closes the client. */
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return 0;
+                if (n < 0)
+                        n = 0;
+        }
+        p = queue_slot(c, len - (size_t) n);
+        if (!p) {
+                /* Losing a packet would put the stream out of step: the client goes instead. */
+                log_warning("Local client (pid %d) does not read its socket; disconnecting it.", (int) c->pid);
+                (void) shutdown(c->fd, SHUT_RDWR);
+                return -ENOBUFS;
+        }
+        memcpy(p->data, buf + n, len - (size_t) n);
+        queue_commit(c, p);
+        return 0;
 }
 
 void local_client_send(struct local_client *c, const uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *payload,
@@ -319,6 +369,75 @@ int local_client_feed(struct local_client *c, const uint8_t *buf, size_t len) {
         return s->ops->frame(c, &h, buf + WIRE_HEADER_SIZE, len - WIRE_HEADER_SIZE, s->userdata);
 }
 
+/* The whole packets at the start of c->in, handed over; the rest moved to the front. */
+static int stream_packets(struct local_client *c, size_t *ret_need, const char **ret_reason) {
+        const struct local_stream_ops *st = c->server->ops->stream;
+        size_t off = 0;
+        int r = 0;
+
+        *ret_need = st->header_size;
+        while (c->in_len - off >= st->header_size) {
+                size_t len = st->packet_length(c->in + off);
+
+                if (len < st->header_size || len > st->packet_max) {
+                        *ret_reason = "packet length out of bounds";
+                        return -EBADMSG;
+                }
+                if (c->in_len - off < len) {
+                        *ret_need = len;
+                        break;
+                }
+                r = st->packet(c, c->in + off, len, c->server->userdata);
+                if (r < 0) {
+                        *ret_reason = r == -EBADMSG ? "malformed packet" : "refused";
+                        return r;
+                }
+                off += len;
+        }
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+        return 0;
+}
+
+/* Reads what a stream client sent, in up to LOCAL_RECV_ROUNDS reads. Negative closes it. */
+static int stream_receive(struct local_client *c, const char **ret_reason) {
+        size_t need = c->server->ops->stream->header_size;
+        int r;
+
+        for (unsigned round = 0; round < LOCAL_RECV_ROUNDS; round++) {
+                size_t want = need > LOCAL_STREAM_BUF_SIZE ? need : LOCAL_STREAM_BUF_SIZE;
+                ssize_t n;
+
+                /* Grown for a large packet, and back to the usual size once it is through. */
+                if (c->in_size < want || (c->in_size > want && c->in_len <= want)) {
+                        uint8_t *in = talloc_realloc(c, c->in, uint8_t, want);
+
+                        if (!in) {
+                                *ret_reason = "out of memory";
+                                return -ENOMEM;
+                        }
+                        c->in = in;
+                        c->in_size = want;
+                }
+                n = read(c->fd, c->in + c->in_len, c->in_size - c->in_len);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        break;
+                if (n < 0) {
+                        *ret_reason = "receive failed";
+                        return -errno;
+                }
+                if (n == 0) {
+                        *ret_reason = NULL;
+                        return -ECONNRESET;
+                }
+                c->in_len += (size_t) n;
+                r = stream_packets(c, &need, ret_reason);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Up to LOCAL_RECV_ROUNDS batches of c. Negative (with *ret_reason) closes the client. */
 static int client_receive(struct local_client *c, const char **ret_reason) {
         struct local_server *s = c->server;
@@ -373,7 +492,7 @@ static int client_io(sd_event_source *src, int fd, uint32_t revents, void *userd
 
         /* Never fail the callback: sd-event would disable the source and leave the
          * client in its slot, unread, for good. Without a buffer it is closed. */
-        if (!s->batch.buf) {
+        if (!s->ops->stream && !s->batch.buf) {
                 r = sock_batch_init(&s->batch, WIRE_FRAME_MAX);
                 if (r < 0) {
                         reason = "out of memory";
@@ -383,7 +502,7 @@ static int client_io(sd_event_source *src, int fd, uint32_t revents, void *userd
 
         if (s->ops->receive_begin)
                 s->ops->receive_begin(s->userdata);
-        r = client_receive(c, &reason);
+        r = s->ops->stream ? stream_receive(c, &reason) : client_receive(c, &reason);
         if (s->ops->receive_end)
                 s->ops->receive_end(s->userdata);
         if (r >= 0)
@@ -435,6 +554,17 @@ int local_server_add_client(struct local_server *s, int fd, pid_t pid, uid_t uid
         }
         c->io_events = EPOLLIN;
         set_sockbuf(fd);
+        if (s->ops->stream) {
+                c->hello_done = true;
+                r = s->ops->connected ? s->ops->connected(c, s->userdata) : 0;
+                if (r < 0) {
+                        talloc_free(c);
+                        return r;
+                }
+                if (ret)
+                        *ret = c;
+                return 0;
+        }
         s->ops->hello(s->userdata, &hello);
         h.src = hello.pnn;
         r = local_client_send_msg(c, &h, &wire_hello_desc, &hello);
@@ -522,7 +652,7 @@ static int mkdir_parents_of(const char *path) {
 }
 
 /* Removes a socket left by a daemon that died; refuses to take over from a live one. */
-static int remove_stale_socket(const struct sockaddr_un *sun, socklen_t len) {
+static int remove_stale_socket(const struct sockaddr_un *sun, socklen_t len, int type) {
         struct stat st;
         int fd, r;
 
@@ -530,7 +660,7 @@ static int remove_stale_socket(const struct sockaddr_un *sun, socklen_t len) {
                 return errno == ENOENT ? 0 : -errno;
         if (!S_ISSOCK(st.st_mode))
                 return -EEXIST;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         r = connect(fd, (const struct sockaddr *) sun, len);
@@ -542,8 +672,8 @@ static int remove_stale_socket(const struct sockaddr_un *sun, socklen_t len) {
         return 0;
 }
 
-/* The listening socket at path; *ret_fd owned by the caller. */
-static int local_server_bind(const char *path, int *ret_fd) {
+/* The listening socket of type at path; *ret_fd owned by the caller. */
+static int local_server_bind(const char *path, int type, int *ret_fd) {
         struct sockaddr_un sun = { .sun_family = AF_UNIX };
         socklen_t len;
         mode_t old_umask;
@@ -557,11 +687,11 @@ static int local_server_bind(const char *path, int *ret_fd) {
         r = mkdir_parents_of(path);
         if (r < 0)
                 return r;
-        r = remove_stale_socket(&sun, len);
+        r = remove_stale_socket(&sun, len, type);
         if (r < 0)
                 return r;
 
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         /* 0600 from the start: no window in which another user could connect. */
@@ -583,7 +713,7 @@ int local_server_new(void *mem_ctx, sd_event *event, const char *path, const str
         int fd = -1, r;
 
         if (path) {
-                r = local_server_bind(path, &fd);
+                r = local_server_bind(path, ops->stream ? SOCK_STREAM : SOCK_SEQPACKET, &fd);
                 if (r < 0)
                         return r;
         }

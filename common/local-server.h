@@ -3,8 +3,9 @@
 /*
  * A local data-plane server (docs/architecture.md, "Local data plane"): a
  * SOCK_SEQPACKET unix socket, one frame (common/wire.h) per packet, for clients
- * on this node. What every such socket needs is here; the daemon adds what its
- * frames mean through callbacks:
+ * on this node, or a SOCK_STREAM one of another protocol (struct
+ * local_stream_ops). What every such socket needs is here; the daemon adds what
+ * its frames mean through callbacks:
  *   - bind: a stale socket of a dead daemon is removed (a live one is refused with
  *     -EADDRINUSE), parent directories are created, the socket is 0600 from the
  *     start;
@@ -34,10 +35,28 @@ struct local_client;
 /* Batches taken from one client per wake-up before others get a turn. */
 #define LOCAL_RECV_ROUNDS 4u
 
+/*
+ * A byte-stream protocol instead of the data plane's frames (CTDB's client
+ * socket, ctdbd.socket): SOCK_STREAM, no HELLO, packets cut by the protocol's
+ * own length field. Packets are read in bulk into a per-client buffer and
+ * handed over whole. A client whose output queue overflows is disconnected,
+ * not dropped from: a stream cannot lose a packet and stay in step.
+ */
+struct local_stream_ops {
+        size_t header_size;             /* bytes packet_length() needs */
+        size_t packet_max;              /* largest packet accepted */
+        /* The length of the packet at buf, whose first header_size bytes are there. */
+        size_t (*packet_length)(const uint8_t *buf);
+        /* One whole packet (header_size <= len <= packet_max). Negative closes the client. */
+        int (*packet)(struct local_client *c, const uint8_t *buf, size_t len, void *userdata);
+};
+
 struct local_server_ops {
-        /* This side's HELLO, sent to each client as it connects. */
+        /* NULL: the data plane's SOCK_SEQPACKET frames with HELLO; else a stream protocol. */
+        const struct local_stream_ops *stream;
+        /* This side's HELLO, sent to each client as it connects (frames only). */
         void (*hello)(void *userdata, struct wire_hello *ret);
-        /* The client's HELLO was accepted. Negative closes the client. May be NULL. */
+        /* The client's HELLO was accepted (a stream client: it connected). Negative closes it. May be NULL. */
         int (*connected)(struct local_client *c, void *userdata);
         /*
          * One frame after HELLO; the header is checked (length == packet length),
@@ -110,6 +129,11 @@ int local_client_send_fd(struct local_client *c, const uint8_t *frame, size_t le
  */
 int local_client_send_msg(struct local_client *c, struct wire_header *h, const struct wire_desc *desc,
                           const void *msg);
+/*
+ * Sends one packet of a stream protocol (len bytes). Queued as far as the
+ * socket does not take it; a full queue disconnects the client (-ENOBUFS).
+ */
+int local_client_send_bytes(struct local_client *c, const uint8_t *buf, size_t len);
 /* Sends one packed frame to every client past HELLO. */
 void local_server_broadcast(struct local_server *s, const uint8_t hdr[WIRE_HEADER_SIZE],
                             const uint8_t *payload, size_t payload_len);
