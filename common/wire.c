@@ -95,6 +95,7 @@ static size_t field_end(const struct wire_field *f, const void *msg, size_t pos)
         case WIRE_TYPE_U16:
         case WIRE_TYPE_U32:
         case WIRE_TYPE_U64:
+        case WIRE_TYPE_U32_TOTAL:
         case WIRE_TYPE_FIXED:
                 return pos + f->size;
         case WIRE_TYPE_BLOB:
@@ -177,6 +178,7 @@ static size_t desc_min_size(const struct wire_desc *desc) {
                 case WIRE_TYPE_U16:
                 case WIRE_TYPE_U32:
                 case WIRE_TYPE_U64:
+                case WIRE_TYPE_U32_TOTAL:
                 case WIRE_TYPE_FIXED:
                         n += f->size;
                         break;
@@ -233,6 +235,7 @@ static int pack_field(const struct wire_field *f, const void *msg, struct packer
         case WIRE_TYPE_U16:
         case WIRE_TYPE_U32:
         case WIRE_TYPE_U64:
+        case WIRE_TYPE_U32_TOTAL:
         case WIRE_TYPE_FIXED:
         case WIRE_TYPE_PAD:
         case WIRE_TYPE_ALIGN:
@@ -274,6 +277,12 @@ static int pack_field(const struct wire_field *f, const void *msg, struct packer
                         put64(p->order, at, *CMEMBER(msg, f, uint64_t));
                 else
                         memcpy(at, CMEMBER(msg, f, uint8_t), f->size);
+                break;
+        case WIRE_TYPE_U32_TOTAL:
+                /* Written by pack_fields() once the rest of the description is packed. */
+                at = pack_reserve(p, 4);
+                if (!at)
+                        return -EMSGSIZE;
                 break;
         case WIRE_TYPE_PAD:
         case WIRE_TYPE_ALIGN:
@@ -318,10 +327,21 @@ static int pack_field(const struct wire_field *f, const void *msg, struct packer
 
 /* The first n fields of desc. */
 static int pack_fields(const struct wire_desc *desc, const void *msg, struct packer *p, size_t n) {
+        size_t total_at = SIZE_MAX;
+
         for (size_t i = 0; i < n; i++) {
-                int r = pack_field(&desc->fields[i], msg, p);
+                int r;
+
+                if (desc->fields[i].type == WIRE_TYPE_U32_TOTAL)
+                        total_at = p->pos;
+                r = pack_field(&desc->fields[i], msg, p);
                 if (r < 0)
                         return r;
+        }
+        if (total_at != SIZE_MAX) {
+                if (p->pos - total_at > UINT32_MAX)
+                        return -EMSGSIZE;
+                put32(p->order, p->buf + total_at, (uint32_t) (p->pos - total_at));
         }
         return 0;
 }
@@ -431,13 +451,14 @@ static int unpack_field(const struct wire_field *f, void *mem_ctx, struct reader
         case WIRE_TYPE_U16:
         case WIRE_TYPE_U32:
         case WIRE_TYPE_U64:
+        case WIRE_TYPE_U32_TOTAL:
         case WIRE_TYPE_FIXED:
                 at = read_bytes(rd, f->size);
                 if (!at)
                         return -EBADMSG;
                 if (f->type == WIRE_TYPE_U16)
                         *MEMBER(msg, f, uint16_t) = get16(rd->order, at);
-                else if (f->type == WIRE_TYPE_U32)
+                else if (f->type == WIRE_TYPE_U32 || f->type == WIRE_TYPE_U32_TOTAL)
                         *MEMBER(msg, f, uint32_t) = get32(rd->order, at);
                 else if (f->type == WIRE_TYPE_U64)
                         *MEMBER(msg, f, uint64_t) = get64(rd->order, at);
@@ -510,11 +531,31 @@ static int unpack_field(const struct wire_field *f, void *mem_ctx, struct reader
 }
 
 static int unpack_desc(const struct wire_desc *desc, void *mem_ctx, struct reader *rd, void *msg) {
-        for (size_t i = 0; i < desc->n_fields; i++) {
-                int r = unpack_field(&desc->fields[i], mem_ctx, rd, msg);
-                if (r < 0)
-                        return r;
+        size_t total_at = SIZE_MAX, size = rd->size;
+        uint32_t total = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < desc->n_fields && r >= 0; i++) {
+                const struct wire_field *f = &desc->fields[i];
+                size_t at = rd->pos;
+
+                r = unpack_field(f, mem_ctx, rd, msg);
+                if (r < 0 || f->type != WIRE_TYPE_U32_TOTAL)
+                        continue;
+                total = *CMEMBER(msg, f, uint32_t);
+                if (total < rd->pos - at || total > rd->size - at) {
+                        r = -EBADMSG;
+                        continue;
+                }
+                /* The fields after it read only the bytes it counts, so a false total allocates nothing more. */
+                total_at = at;
+                rd->size = at + total;
         }
+        rd->size = size;
+        if (r < 0)
+                return r;
+        if (total_at != SIZE_MAX && rd->pos - total_at != total)
+                return -EBADMSG;
         return 0;
 }
 

@@ -61,6 +61,7 @@ enum wire_type {
         WIRE_TYPE_STRUCT,       /* the fields of .desc, inline, for an embedded struct member */
         WIRE_TYPE_STRUCT_ARRAY, /* u32 count + count x .desc; unpack allocates the array */
         WIRE_TYPE_BLOB_SIZED,   /* bytes only: the length is an earlier field (len_offset) */
+        WIRE_TYPE_U32_TOTAL,    /* u32: bytes of its description from this field on, itself included */
 };
 
 struct wire_desc;
@@ -148,6 +149,15 @@ struct wire_desc {
           1, NULL, WIRE_FIELD_OPTIONAL }
 /* Bytes whose length len was packed/unpacked by an earlier WIRE_U32(S, len) (CTDB's req_call). */
 #define WIRE_BLOB_SIZED(S, m, len, mx) WIRE_VAR_(S, m, len, WIRE_TYPE_BLOB_SIZED, mx, 1)
+/*
+ * A u32 that holds how many bytes its description takes from this field's
+ * first byte to the description's end, itself included (CTDB's ctdb_rec_data
+ * starts with such a length). Pack writes the value (the member is not read).
+ * Unpack stores it, lets the fields after it read only the bytes it counts,
+ * and refuses, as -EBADMSG, a value larger than the bytes left or other than
+ * what those fields took. At most one per description.
+ */
+#define WIRE_U32_TOTAL(S, m) WIRE_INT_(S, m, WIRE_TYPE_U32_TOTAL, 4)
 #define WIRE_PAD(n)   { "pad", WIRE_TYPE_PAD, 0, 0, (n), 0, NULL }
 #define WIRE_ALIGN(n) { "align", WIRE_TYPE_ALIGN, 0, 0, (n) + WIRE_ASSERT_((n) > 0), 0, NULL }
 /* An embedded struct member described by *d (its size is checked against d->size when used). */

@@ -1027,6 +1027,170 @@ static void test_sized_blob_bounds(void) {
         talloc_free(ctx);
 }
 
+/* ---- a length that counts itself (CTDB's rec_data) ---------------------------- */
+
+struct test_rec {
+        uint32_t total;
+        uint32_t reqid;
+        uint32_t keylen;
+        uint32_t datalen;
+        const uint8_t *key;
+        const uint8_t *data;
+};
+
+struct test_recs {
+        uint32_t db_id;
+        uint32_t n_recs;
+        struct test_rec *recs;
+};
+
+static const struct wire_field test_rec_fields[] = {
+        WIRE_U32_TOTAL(struct test_rec, total),
+        WIRE_U32(struct test_rec, reqid),
+        WIRE_U32(struct test_rec, keylen),
+        WIRE_U32(struct test_rec, datalen),
+        WIRE_BLOB_SIZED(struct test_rec, key, keylen, TEST_KEY_MAX),
+        WIRE_BLOB_SIZED(struct test_rec, data, datalen, TEST_DATA_MAX),
+};
+static const struct wire_desc test_rec_desc = WIRE_DESC(0x7f08, struct test_rec, test_rec_fields);
+
+static const struct wire_field test_recs_fields[] = {
+        WIRE_U32(struct test_recs, db_id),
+        WIRE_STRUCT_ARRAY(struct test_recs, recs, n_recs, &test_rec_desc, UINT32_MAX),
+};
+static const struct wire_desc test_recs_desc = WIRE_DESC(0x7f09, struct test_recs, test_recs_fields);
+
+/* A length field before the total: the total counts from its own first byte, not the payload's. */
+struct test_late_total {
+        uint16_t tag;
+        uint32_t total;
+        uint32_t n;
+        uint32_t *ids;
+};
+
+static const struct wire_field test_late_total_fields[] = {
+        WIRE_U16(struct test_late_total, tag),
+        WIRE_U32_TOTAL(struct test_late_total, total),
+        WIRE_U32_ARRAY(struct test_late_total, ids, n, UINT32_MAX),
+};
+static const struct wire_desc test_late_total_desc =
+        WIRE_DESC(0x7f0a, struct test_late_total, test_late_total_fields);
+
+/* Pack computes the total whatever the member says; unpack gives it back. */
+static void test_total_layout(void) {
+        static const uint8_t expected[] = {
+                23, 0, 0, 0,    /* total: 16 + 3 + 4 */
+                9, 0, 0, 0,     /* reqid */
+                3, 0, 0, 0,     /* keylen */
+                4, 0, 0, 0,     /* datalen */
+                'k', 'e', 'y', 'd', 'a', 't', 'a',
+        };
+        void *ctx = talloc_new(NULL);
+        struct test_rec in = {
+                .total = 0xdeadbeef, .reqid = 9, .keylen = 3, .datalen = 4,
+                .key = (const uint8_t *) "key", .data = (const uint8_t *) "data",
+        }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_rec_desc, &in, &n);
+
+        g_assert_cmpmem(buf, n, expected, sizeof(expected));
+        g_assert_cmpint(wire_unpack(&test_rec_desc, ctx, buf, n, &out), ==, (int) n);
+        g_assert_cmpuint(out.total, ==, 23);
+        g_assert_cmpuint(out.reqid, ==, 9);
+        g_assert_cmpmem(out.key, out.keylen, "key", 3);
+        g_assert_cmpmem(out.data, out.datalen, "data", 4);
+        assert_truncations_refused(&test_rec_desc, buf, n);
+        assert_small_buffers_refused(&test_rec_desc, &in);
+        talloc_free(ctx);
+}
+
+/* A total that is not what the fields after it took is refused, too small, too large or past the end. */
+static void test_total_mismatch(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_rec in = {
+                .reqid = 1, .keylen = 3, .datalen = 4,
+                .key = (const uint8_t *) "key", .data = (const uint8_t *) "data",
+        }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_rec_desc, &in, &n);
+        uint8_t *longer = talloc_zero_size(ctx, n + 8);
+        static const uint32_t bad[] = { 0, 3, 4, 16, 22, 24, 30, UINT32_MAX };
+
+        g_assert_nonnull(longer);
+        memcpy(longer, buf, n);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                put32(longer, bad[i]);
+                /* With bytes to spare after the record, so only the total can be wrong. */
+                g_assert_cmpint(wire_unpack(&test_rec_desc, ctx, longer, n + 8, &out), ==, -EBADMSG);
+        }
+        put32(longer, 23);
+        g_assert_cmpint(wire_unpack(&test_rec_desc, ctx, longer, n + 8, &out), ==, 23);
+        talloc_free(ctx);
+}
+
+/* Records of different sizes in an array, each total its own; one wrong total refuses the lot. */
+static void test_total_in_array(void) {
+        void *ctx = talloc_new(NULL);
+        struct test_rec recs[] = {
+                { .reqid = 1, .keylen = 1, .datalen = 0, .key = (const uint8_t *) "a" },
+                { .reqid = 2, .keylen = 2, .datalen = 5,
+                  .key = (const uint8_t *) "bc", .data = (const uint8_t *) "defgh" },
+                /* CTDB's end of a traverse: no key, no data, 16 bytes. */
+                { .reqid = 3 },
+        };
+        struct test_recs in = { .db_id = 0x1234, .n_recs = 3, .recs = recs }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_recs_desc, &in, &n);
+
+        g_assert_cmpuint(n, ==, 8 + 17 + 23 + 16);
+        g_assert_cmpuint(buf[8], ==, 17);
+        g_assert_cmpuint(buf[8 + 17], ==, 23);
+        g_assert_cmpuint(buf[8 + 17 + 23], ==, 16);
+        g_assert_cmpint(wire_unpack(&test_recs_desc, ctx, buf, n, &out), ==, (int) n);
+        g_assert_cmpuint(out.n_recs, ==, 3);
+        for (uint32_t k = 0; k < 3; k++) {
+                g_assert_cmpuint(out.recs[k].reqid, ==, k + 1);
+                g_assert_cmpuint(out.recs[k].keylen, ==, recs[k].keylen);
+                g_assert_cmpuint(out.recs[k].datalen, ==, recs[k].datalen);
+        }
+        g_assert_cmpuint(out.recs[2].total, ==, 16);
+        assert_truncations_refused(&test_recs_desc, buf, n);
+
+        /* The middle record claims one byte more: refused, and its array freed. */
+        buf[8 + 17] = 24;
+        assert_refused_leaving_nothing(&test_recs_desc, buf, n, -EBADMSG);
+        /* A count of records the bytes cannot hold (16 bytes at least each): nothing allocated. */
+        buf[8 + 17] = 23;
+        put32(buf + 4, 5);
+        assert_refused_leaving_nothing(&test_recs_desc, buf, n, -EBADMSG);
+        talloc_free(ctx);
+}
+
+/* Counted from the total's own first byte; a total past the bytes left, or short of them, allocates nothing. */
+static void test_total_after_fields(void) {
+        void *ctx = talloc_new(NULL);
+        uint32_t ids[] = { 7, 8 };
+        struct test_late_total in = { .tag = 0x0102, .n = 2, .ids = ids }, out;
+        size_t n;
+        uint8_t *buf = pack(ctx, &test_late_total_desc, &in, &n);
+
+        g_assert_cmpuint(n, ==, 2 + 4 + 4 + 8);
+        g_assert_cmpuint(buf[2], ==, 16);
+        g_assert_cmpint(wire_unpack(&test_late_total_desc, ctx, buf, n, &out), ==, (int) n);
+        g_assert_cmpuint(out.total, ==, 16);
+        g_assert_cmpuint(out.n, ==, 2);
+        g_assert_cmpuint(out.ids[1], ==, 8);
+        buf[2] = 17;
+        assert_refused_leaving_nothing(&test_late_total_desc, buf, n, -EBADMSG);
+        /*
+         * A total short of the array after it: the array sees only the bytes
+         * the total counts, so its count is refused before it is allocated.
+         */
+        buf[2] = 8;
+        assert_refused_leaving_nothing(&test_late_total_desc, buf, n, -EBADMSG);
+        talloc_free(ctx);
+}
+
 /* ---- frames into the caller's buffer ------------------------------------------ */
 
 static void test_frame_pack(void) {
@@ -1450,6 +1614,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/wire/nested/struct-size-mismatch", test_struct_size_mismatch);
         g_test_add_func("/wire/sized/round-trip", test_sized_blob_round_trip);
         g_test_add_func("/wire/sized/bounds", test_sized_blob_bounds);
+        g_test_add_func("/wire/total/layout", test_total_layout);
+        g_test_add_func("/wire/total/mismatch", test_total_mismatch);
+        g_test_add_func("/wire/total/in-array", test_total_in_array);
+        g_test_add_func("/wire/total/after-fields", test_total_after_fields);
 
         g_test_add_func("/wire/frame/pack", test_frame_pack);
         g_test_add_func("/wire/frame/pack-small-buffer", test_frame_pack_small_buffer);
