@@ -405,7 +405,7 @@ static int stream_receive(struct local_client *c, const char **ret_reason) {
         int r;
 
         for (unsigned round = 0; round < LOCAL_RECV_ROUNDS; round++) {
-                size_t want = need > LOCAL_STREAM_BUF_SIZE ? need : LOCAL_STREAM_BUF_SIZE;
+                size_t want = need > LOCAL_STREAM_BUF_SIZE ? need : LOCAL_STREAM_BUF_SIZE, room;
                 ssize_t n;
 
                 /* Grown for a large packet, and back to the usual size once it is through. */
@@ -419,7 +419,8 @@ static int stream_receive(struct local_client *c, const char **ret_reason) {
                         c->in = in;
                         c->in_size = want;
                 }
-                n = read(c->fd, c->in + c->in_len, c->in_size - c->in_len);
+                room = c->in_size - c->in_len;
+                n = read(c->fd, c->in + c->in_len, room);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         break;
                 if (n < 0) {
@@ -434,6 +435,9 @@ static int stream_receive(struct local_client *c, const char **ret_reason) {
                 r = stream_packets(c, &need, ret_reason);
                 if (r < 0)
                         return r;
+                /* Short of the room it had: drained (epoll wakes the loop for what comes next). */
+                if ((size_t) n < room)
+                        break;
         }
         return 0;
 }

@@ -136,6 +136,7 @@ static int channel_process(struct dbd_channel *ch) {
 
 static int channel_read(struct dbd_channel *ch) {
         for (;;) {
+                size_t want_room;
                 ssize_t n;
                 int r;
 
@@ -150,7 +151,8 @@ static int channel_read(struct dbd_channel *ch) {
                                 return -ENOMEM;
                         ch->rbuf = b;
                 }
-                n = recv(ch->fd, ch->rbuf + ch->rlen, talloc_get_size(ch->rbuf) - ch->rlen, MSG_DONTWAIT);
+                want_room = talloc_get_size(ch->rbuf) - ch->rlen;
+                n = recv(ch->fd, ch->rbuf + ch->rlen, want_room, MSG_DONTWAIT);
                 if (n < 0)
                         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
                 if (n == 0)
@@ -159,6 +161,9 @@ static int channel_read(struct dbd_channel *ch) {
                 r = channel_process(ch);
                 if (r < 0 || ch->lost)
                         return r;
+                /* Short of the room it had: drained. (epoll wakes the loop for what comes next.) */
+                if ((size_t) n < want_room)
+                        return 0;
         }
 }
 
