@@ -25,6 +25,7 @@ struct dbd_recovery;
 struct dbd_pending;
 struct dbd_bus;
 struct dbd_glock;
+struct ctdb_server;
 
 /* Buckets of a database's table of keys with something in flight. */
 #define DBD_PENDING_BUCKETS 1024u
@@ -93,6 +94,7 @@ struct dbd_manager {
 
         struct dbd_bus *bus_glue; /* org.ctdb.db1's objects (dbd-bus.c) */
         struct dbd_glock *glock;        /* g_lock: this node's clients' locks, the master's table */
+        struct ctdb_server *ctdb;       /* ctdbd.socket, CTDB's client protocol (dbd-ctdb.c) */
 
         bool ready;
 };
@@ -241,6 +243,13 @@ int dbd_vacuum_on_vacuum(void *userdata, const struct wire_header *h, const void
                          const uint8_t *payload, size_t len);
 int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
                         size_t len);
+
+/* ---- dbd-ctdb.c --------------------------------------------------------- */
+
+/* Serves ctdbd.socket in the runtime directory (once this node's pnn is known). */
+int dbd_ctdb_start(dbd_manager *m);
+extern const struct wire_handler dbd_ctdb_handlers[];
+extern const size_t dbd_ctdb_n_handlers;
 
 /* ---- dbd-local.c -------------------------------------------------------- */
 

@@ -116,6 +116,7 @@ static const struct {
         { dbd_txn_handlers, &dbd_txn_n_handlers },
         { dbd_recovery_handlers, &dbd_recovery_n_handlers },
         { dbd_glock_handlers, &dbd_glock_n_handlers },
+        { dbd_ctdb_handlers, &dbd_ctdb_n_handlers },
 };
 
 int dbd_manager_receive(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len) {
@@ -172,6 +173,8 @@ static int on_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
         if (m->ready)
                 return 0;
         r = dbd_local_start(m);
+        if (r >= 0)
+                r = dbd_ctdb_start(m);
         if (r < 0)
                 return r;
         m->ready = true;
@@ -232,15 +235,19 @@ uint32_t dbd_lmaster(dbd_manager *m, const uint8_t *key, size_t len) {
 static void on_view_changed(void *userdata, const struct cluster_view *v) {
         dbd_manager *m = userdata;
         uint32_t *vnnmap = talloc_memdup_any(m, v->vnnmap, v->n_vnnmap * sizeof(uint32_t));
+        /* The node flags, for ctdbd.socket's nodemap and its messages' routing. */
+        uint32_t *flags = talloc_memdup_any(m, v->flags, v->n_nodes * sizeof(uint32_t));
 
-        if (v->n_vnnmap && !vnnmap)
+        if ((v->n_vnnmap && !vnnmap) || (v->n_nodes && !flags)) {
+                talloc_free(vnnmap);
+                talloc_free(flags);
                 return (void) log_oom();
+        }
         talloc_free(m->view.vnnmap);
+        talloc_free(m->view.flags);
         m->view = *v;
         m->view.vnnmap = vnnmap;
-        /* dbd does not use the node flags; the watch's array is not kept. */
-        m->view.flags = NULL;
-        m->view.n_nodes = 0;
+        m->view.flags = flags;
         log_debug("clusterd: generation %" PRIu32 "%s, leader %" PRIu32 ", %" PRIu32 " in the VnnMap",
                   v->generation, v->recovering ? " (recovering)" : "", v->leader, v->n_vnnmap);
         dbd_recovery_view_changed(m);

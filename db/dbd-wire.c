@@ -246,6 +246,23 @@ const struct wire_desc dbd_glock_list_desc =
 const struct wire_desc dbd_glock_entries_desc =
         WIRE_DESC(DBD_MSG_GLOCK_ENTRIES, struct dbd_glock_entries_msg, glock_entries_fields);
 
+static const struct wire_field ctdb_message_fields[] = {
+        WIRE_U64(struct dbd_ctdb_message_msg, srvid),
+        WIRE_BLOB(struct dbd_ctdb_message_msg, data, data_len, WIRE_FRAME_MAX),
+};
+
+static const struct wire_field ctdb_packet_fields[] = {
+        WIRE_U32(struct dbd_ctdb_packet_msg, id),
+        WIRE_BLOB(struct dbd_ctdb_packet_msg, packet, packet_len, WIRE_FRAME_MAX),
+};
+
+const struct wire_desc dbd_ctdb_message_desc =
+        WIRE_DESC(DBD_MSG_CTDB_MESSAGE, struct dbd_ctdb_message_msg, ctdb_message_fields);
+const struct wire_desc dbd_ctdb_control_desc =
+        WIRE_DESC(DBD_MSG_CTDB_CONTROL, struct dbd_ctdb_packet_msg, ctdb_packet_fields);
+const struct wire_desc dbd_ctdb_reply_desc =
+        WIRE_DESC(DBD_MSG_CTDB_REPLY, struct dbd_ctdb_packet_msg, ctdb_packet_fields);
+
 const struct wire_desc dbd_txn_desc = WIRE_DESC(DBD_MSG_TXN, struct dbd_txn_msg, txn_fields);
 const struct wire_desc dbd_txn_done_desc =
         WIRE_DESC(DBD_MSG_TXN_DONE, struct dbd_txn_done_msg, txn_done_fields);

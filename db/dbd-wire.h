@@ -49,6 +49,11 @@
  *   GLOCK_CLAIM   after a thaw, everything the node's clients hold and wait for,
  *                 in their order, in batches (last = 1 ends the node's claim)
  *   GLOCK_LIST    the master's table; GLOCK_ENTRIES answers
+ * ctdbd.socket (dbd-ctdb.c; protocol/ctdb-server.h):
+ *   CTDB_MESSAGE  a REQ_MESSAGE of a client for the clients of the receiver
+ *                 that registered its srvid; no answer
+ *   CTDB_CONTROL  a client's REQ_CONTROL (the whole packet) for the receiver
+ *                 to run; CTDB_REPLY answers with its REPLY_CONTROL packet
  */
 
 #include <stdint.h>
@@ -83,12 +88,28 @@
         X(GLOCK_GRANT, 26, dbd_glock_grant_desc)                                                        \
         X(GLOCK_CLAIM, 27, dbd_glock_claim_desc)                                                        \
         X(GLOCK_LIST, 28, dbd_glock_list_desc)                                                          \
-        X(GLOCK_ENTRIES, 29, dbd_glock_entries_desc)
+        X(GLOCK_ENTRIES, 29, dbd_glock_entries_desc)                                                    \
+        X(CTDB_MESSAGE, 30, dbd_ctdb_message_desc)                                                      \
+        X(CTDB_CONTROL, 31, dbd_ctdb_control_desc)                                                      \
+        X(CTDB_REPLY, 32, dbd_ctdb_reply_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
         DBD_MSG_KINDS(DBD_MSG_ENUM_)
 #undef DBD_MSG_ENUM_
+};
+
+struct dbd_ctdb_message_msg {
+        uint64_t srvid;
+        uint32_t data_len;
+        const uint8_t *data;
+};
+
+/* CTDB_CONTROL and CTDB_REPLY: a packet of CTDB's client protocol, and the peer request's id. */
+struct dbd_ctdb_packet_msg {
+        uint32_t id;
+        uint32_t packet_len;
+        const uint8_t *packet;
 };
 
 /* Most nodes a VnnMap may list, most databases a node may have. */

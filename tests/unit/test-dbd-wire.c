@@ -539,6 +539,32 @@ static void check_glock_grant(const void *want, const void *got) {
         g_assert_cmpuint(g->ready, ==, w->ready);
 }
 
+static const uint8_t ctdb_bytes[] = { 0x42, 0x44, 0x54, 0x43, 0x01, 0x00, 0x00, 0x00 };
+static const struct dbd_ctdb_message_msg sample_ctdb_message = {
+        .srvid = UINT64_C(0xAE00000000000002),
+        .data_len = sizeof(ctdb_bytes),
+        .data = ctdb_bytes,
+};
+static const struct dbd_ctdb_packet_msg sample_ctdb_packet = {
+        .id = 77,
+        .packet_len = sizeof(ctdb_bytes),
+        .packet = ctdb_bytes,
+};
+
+static void check_ctdb_message(const void *want, const void *got) {
+        const struct dbd_ctdb_message_msg *w = want, *g = got;
+
+        g_assert_cmphex(g->srvid, ==, w->srvid);
+        check_blob(w->data, w->data_len, g->data, g->data_len);
+}
+
+static void check_ctdb_packet(const void *want, const void *got) {
+        const struct dbd_ctdb_packet_msg *w = want, *g = got;
+
+        g_assert_cmpuint(g->id, ==, w->id);
+        check_blob(w->packet, w->packet_len, g->packet, g->packet_len);
+}
+
 static void check_glock_claim(const void *want, const void *got) {
         const struct dbd_glock_claim_msg *w = want, *g = got;
 
@@ -904,6 +930,27 @@ static const struct wire_case cases[] = {
           check_glock_entries,
           true,
           { { 13, DB_GLOCK_LIST_MAX }, { 17 + 13, DB_KEY_MAX } } },
+        { "CTDB_MESSAGE",
+          DBD_MSG_CTDB_MESSAGE,
+          &dbd_ctdb_message_desc,
+          &sample_ctdb_message,
+          check_ctdb_message,
+          true,
+          { { 8, WIRE_FRAME_MAX } } },
+        { "CTDB_CONTROL",
+          DBD_MSG_CTDB_CONTROL,
+          &dbd_ctdb_control_desc,
+          &sample_ctdb_packet,
+          check_ctdb_packet,
+          true,
+          { { 4, WIRE_FRAME_MAX } } },
+        { "CTDB_REPLY",
+          DBD_MSG_CTDB_REPLY,
+          &dbd_ctdb_reply_desc,
+          &sample_ctdb_packet,
+          check_ctdb_packet,
+          true,
+          { { 4, WIRE_FRAME_MAX } } },
         { "local-GLOCK_LOCK",
           DB_LOCAL_GLOCK_LOCK,
           &db_glock_lock_desc,
@@ -1258,10 +1305,10 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 27);
+        g_assert_cmpuint(n, ==, 30);
         g_assert_null(dbd_msg_desc_by_kind(0));
         g_assert_null(dbd_msg_desc_by_kind(14));
-        g_assert_null(dbd_msg_desc_by_kind(30));
+        g_assert_null(dbd_msg_desc_by_kind(33));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
         g_assert_cmpstr(dbd_msg_kind_to_string(14), ==, "unknown");
 }
