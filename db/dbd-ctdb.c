@@ -35,14 +35,13 @@ static void view(void *userdata, struct ctdb_server_view *ret) {
         dbd_manager *m = userdata;
         bool known = m->view.known;
 
-        *ret = (struct ctdb_server_view) {
+        *ret = (struct ctdb_server_view){
                 .pnn = m->pnn,
                 .generation = m->generation ? m->generation : CTDB_INVALID_GENERATION,
                 /* Clients wait for NORMAL before they start: until this node's first recovery too. */
                 .recovering = !known || m->view.recovering || m->frozen || m->generation == 0,
                 .leader = known ? m->view.leader : CTDB_UNKNOWN_PNN,
-                .capabilities = CTDB_CAP_LMASTER |
-                                (m->config->leader_capability ? CTDB_CAP_RECMASTER : 0),
+                .capabilities = CTDB_CAP_LMASTER | (m->config->leader_capability ? CTDB_CAP_RECMASTER : 0),
                 .nodes = m->d ? m->d->nodes : NULL,
                 .flags = known ? m->view.flags : NULL,
                 .n_flags = known ? m->view.n_nodes : 0,
@@ -56,12 +55,12 @@ static void view(void *userdata, struct ctdb_server_view *ret) {
 static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uint8_t *data, size_t len) {
         dbd_manager *m = userdata;
         struct dbd_ctdb_message_msg msg = { .srvid = srvid, .data_len = (uint32_t) len, .data = data };
-        bool broadcast = dst == CTDB_BROADCAST_ALL || dst == CTDB_BROADCAST_ACTIVE ||
-                         dst == CTDB_BROADCAST_CONNECTED;
+        bool broadcast =
+                dst == CTDB_BROADCAST_ALL || dst == CTDB_BROADCAST_ACTIVE || dst == CTDB_BROADCAST_CONNECTED;
 
         if (len > WIRE_FRAME_MAX / 2) {
-                log_notice("Dropped a message of %zu bytes for srvid 0x%" PRIx64 ": too large for a link", len,
-                           srvid);
+                log_notice("Dropped a message of %zu bytes for srvid 0x%" PRIx64 ": too large for a link",
+                           len, srvid);
                 return;
         }
         for (uint32_t pnn = broadcast ? 0 : dst; pnn < (broadcast ? m->view.n_nodes : dst + 1); pnn++)
@@ -70,8 +69,8 @@ static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uin
                         (void) dbd_send(m, pnn, &dbd_ctdb_message_desc, &msg);
 }
 
-static int on_ctdb_message(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                           size_t len) {
+static int on_ctdb_message(void *userdata, const struct wire_header *h, const void *msg,
+                           const uint8_t *payload, size_t len) {
         dbd_manager *m = userdata;
         const struct dbd_ctdb_message_msg *cm = msg;
 
@@ -85,7 +84,7 @@ static int on_ctdb_message(void *userdata, const struct wire_header *h, const vo
 /* A control out to another node: ends with its request, whichever goes first. */
 struct forward {
         struct ctdb_request *req;
-        struct peer_request *pr;        /* NULL once it completed */
+        struct peer_request *pr; /* NULL once it completed */
 };
 
 static int forward_destructor(struct forward *f) {
@@ -143,8 +142,8 @@ static void on_remote_answer(void *userdata, const uint8_t *reply, size_t len) {
         talloc_free(a);
 }
 
-static int on_ctdb_control(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                           size_t len) {
+static int on_ctdb_control(void *userdata, const struct wire_header *h, const void *msg,
+                           const uint8_t *payload, size_t len) {
         dbd_manager *m = userdata;
         const struct dbd_ctdb_packet_msg *cm = msg;
         struct remote_answer *a;
@@ -159,8 +158,8 @@ static int on_ctdb_control(void *userdata, const struct wire_header *h, const vo
         return ctdb_server_remote_control(m->ctdb, h->src, cm->packet, cm->packet_len, on_remote_answer, a);
 }
 
-static int on_ctdb_reply(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
-                         size_t len) {
+static int on_ctdb_reply(void *userdata, const struct wire_header *h, const void *msg,
+                         const uint8_t *payload, size_t len) {
         dbd_manager *m = userdata;
         const struct dbd_ctdb_packet_msg *cm = msg;
 
@@ -179,23 +178,24 @@ const size_t dbd_ctdb_n_handlers = ELEMENTSOF(dbd_ctdb_handlers);
 /* ---- this node's controls and calls ------------------------------------------------ */
 
 static void control(void *userdata, struct ctdb_request *req) {
-        char why[96];
-
         switch (req->control.opcode) {
         case CTDB_CONTROL_GET_IFACES:
                 /* ctdb-ipd owns the interfaces; none listed reads as "all up" in ctdb status. */
-                return ctdb_request_reply_payload(req, &ctdb_iface_list_desc, &(struct ctdb_iface_list){ 0 });
+                return ctdb_request_reply_payload(req, &ctdb_iface_list_desc,
+                                                  &(struct ctdb_iface_list){ 0 });
+        case CTDB_CONTROL_GET_PUBLIC_IPS:
+                /* smbd needs status 0; an empty list is what a node without public addresses has. */
+                return ctdb_request_reply_payload(req, &ctdb_public_ip_list_desc,
+                                                  &(struct ctdb_public_ip_list){ 0 });
+        case CTDB_CONTROL_TCP_CLIENT:
+                return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
         default:
-                break;
+                return dbd_ctdb_db_control(userdata, req);
         }
-
-        snprintf(why, sizeof(why), "control %s is not supported", ctdb_control_to_string(req->control.opcode));
-        log_debug("ctdbd.socket: %s", why);
-        ctdb_request_reply_control(req, -1, NULL, 0, why);
 }
 
 static void call(void *userdata, struct ctdb_request *req) {
-        ctdb_request_reply_call(req, -1, NULL, 0);
+        dbd_ctdb_call(userdata, req);
 }
 
 static const struct ctdb_server_ops ctdb_ops = {

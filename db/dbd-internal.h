@@ -95,6 +95,7 @@ struct dbd_manager {
         struct dbd_bus *bus_glue; /* org.ctdb.db1's objects (dbd-bus.c) */
         struct dbd_glock *glock;        /* g_lock: this node's clients' locks, the master's table */
         struct ctdb_server *ctdb;       /* ctdbd.socket, CTDB's client protocol (dbd-ctdb.c) */
+        struct attach_wait *ctdb_attaching; /* its attaches waiting for a recovery (dbd-ctdb-db.c) */
 
         bool ready;
 };
@@ -250,6 +251,12 @@ int dbd_vacuum_on_purge(void *userdata, const struct wire_header *h, const void 
 int dbd_ctdb_start(dbd_manager *m);
 extern const struct wire_handler dbd_ctdb_handlers[];
 extern const size_t dbd_ctdb_n_handlers;
+/* dbd-ctdb-db.c: the database controls and REQ_CALL of ctdbd.socket's clients. */
+struct ctdb_request;
+void dbd_ctdb_db_control(dbd_manager *m, struct ctdb_request *req);
+void dbd_ctdb_call(dbd_manager *m, struct ctdb_request *req);
+/* A recovery thawed this node: attaches that waited for their database's copy are answered. */
+void dbd_ctdb_thawed(dbd_manager *m);
 
 /* ---- dbd-local.c -------------------------------------------------------- */
 

@@ -265,6 +265,7 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
                 dbd_channel_want(m, m->vnnmap[i]);
         dbd_migrate_thaw(m);
         dbd_txn_thaw(m, h->src, t->epoch);
+        dbd_ctdb_thawed(m);
         /* The coordinator of the recovery is the g_lock master of its generation. */
         dbd_glock_thaw(m, h->src);
         return 0;

@@ -46,7 +46,7 @@ struct ctdb_server {
         struct ctdb_client *clients;
         unsigned n_clients;
         struct srvid_reg *buckets[SRVID_BUCKETS];
-        unsigned leader_listeners;      /* registrations of CTDB_SRVID_LEADER */
+        unsigned leader_listeners; /* registrations of CTDB_SRVID_LEADER */
         sd_event_source *leader_timer;
         struct timeval start_time;
 };
@@ -191,7 +191,8 @@ static void leader_tell(struct ctdb_server *s, struct ctdb_client *only) {
 
         s->ops->view(s->userdata, &v);
         if (v.leader != CTDB_UNKNOWN_PNN)
-                message_send(s, only, v.leader, CTDB_SRVID_LEADER, (const uint8_t *) &v.leader, sizeof(v.leader));
+                message_send(s, only, v.leader, CTDB_SRVID_LEADER, (const uint8_t *) &v.leader,
+                             sizeof(v.leader));
 }
 
 /* Sends a reply packet of desc to where req came from, and frees req. */
@@ -307,7 +308,8 @@ static void control_uptime(struct ctdb_request *req, const struct ctdb_server_vi
 static void control_process_exists(struct ctdb_request *req) {
         struct ctdb_u32_data pid;
 
-        if (ctdb_payload_unpack(&ctdb_u32_data_desc, NULL, req->control.data, req->control.datalen, &pid) < 0)
+        if (ctdb_payload_unpack(&ctdb_u32_data_desc, NULL, req->control.data, req->control.datalen, &pid) <
+            0)
                 return ctdb_request_reply_control(req, -1, NULL, 0, "bad PROCESS_EXISTS data");
         reply_status(req, ctdb_server_has_pid(req->server, (pid_t) pid.value, false, 0) ? 0 : -1);
 }
@@ -325,7 +327,8 @@ static void control_srvid(struct ctdb_request *req) {
         int r;
 
         if (!req->client)
-                return ctdb_request_reply_control(req, -1, NULL, 0, "srvids are registered on the client's node");
+                return ctdb_request_reply_control(req, -1, NULL, 0,
+                                                  "srvids are registered on the client's node");
         struct ctdb_client *c = req->client;
         bool leader = req->control.opcode == CTDB_CONTROL_REGISTER_SRVID &&
                       req->control.srvid == CTDB_SRVID_LEADER;
@@ -343,7 +346,8 @@ static void control_srvid(struct ctdb_request *req) {
 /* Runs a control for this node: the server's own, or the daemon's. */
 static void control_run(struct ctdb_request *req) {
         struct ctdb_server *s = req->server;
-        struct ctdb_server_view v = { .pnn = CTDB_UNKNOWN_PNN, .generation = CTDB_INVALID_GENERATION,
+        struct ctdb_server_view v = { .pnn = CTDB_UNKNOWN_PNN,
+                                      .generation = CTDB_INVALID_GENERATION,
                                       .leader = CTDB_UNKNOWN_PNN };
 
         s->ops->view(s->userdata, &v);
@@ -415,7 +419,8 @@ static struct ctdb_request *request_new(void *ctx, struct ctdb_server *s, struct
         return req;
 }
 
-static int on_control(struct ctdb_client *c, const struct ctdb_pkt_header *h, const uint8_t *buf, size_t len) {
+static int on_control(struct ctdb_client *c, const struct ctdb_pkt_header *h, const uint8_t *buf,
+                      size_t len) {
         struct ctdb_server *s = c->server;
         struct ctdb_request *req = request_new(c, s, c, h, buf, len, sizeof(struct ctdb_request));
 
@@ -448,7 +453,8 @@ static int on_call(struct ctdb_client *c, const struct ctdb_pkt_header *h, const
 }
 
 /* REQ_MESSAGE: to this node's clients, to another node's, or to every connected node (this one too). */
-static int on_message(struct ctdb_client *c, const struct ctdb_pkt_header *h, const uint8_t *buf, size_t len) {
+static int on_message(struct ctdb_client *c, const struct ctdb_pkt_header *h, const uint8_t *buf,
+                      size_t len) {
         struct ctdb_server *s = c->server;
         struct ctdb_req_message m;
         uint32_t self = this_pnn(s);
@@ -632,8 +638,8 @@ int ctdb_server_new(void *mem_ctx, sd_event *event, const char *path, const stru
         r = local_server_new(s, event, path, &server_ops, &limits, s, &s->ls);
         if (r >= 0)
                 /* The first broadcast soon after a tool connects, as the leader's next one would be. */
-                r = sd_event_add_time_relative(event, &s->leader_timer, CLOCK_MONOTONIC, LEADER_BROADCAST_USEC,
-                                               10 * 1000, on_leader_timer, s);
+                r = sd_event_add_time_relative(event, &s->leader_timer, CLOCK_MONOTONIC,
+                                               LEADER_BROADCAST_USEC, 10 * 1000, on_leader_timer, s);
         if (r < 0) {
                 talloc_free(s);
                 return r;

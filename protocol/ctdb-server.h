@@ -34,8 +34,8 @@ struct ctdb_client;
 
 /* What the controls answered by the server itself read, filled in by ops->view. */
 struct ctdb_server_view {
-        uint32_t pnn;                   /* CTDB_UNKNOWN_PNN while unknown */
-        uint32_t generation;            /* CTDB_INVALID_GENERATION while none */
+        uint32_t pnn;        /* CTDB_UNKNOWN_PNN while unknown */
+        uint32_t generation; /* CTDB_INVALID_GENERATION while none */
         bool recovering;
         uint32_t leader;                /* CTDB_UNKNOWN_PNN: none */
         uint32_t capabilities;          /* CTDB_CAP_* of this node */
@@ -55,12 +55,12 @@ struct ctdb_server_view {
  */
 struct ctdb_request {
         struct ctdb_server *server;
-        struct ctdb_client *client;     /* NULL for a control forwarded from another node */
-        uint32_t src_pnn;               /* the node of the client that sent it */
+        struct ctdb_client *client; /* NULL for a control forwarded from another node */
+        uint32_t src_pnn;           /* the node of the client that sent it */
         struct ctdb_pkt_header hdr;
         struct ctdb_req_control control; /* REQ_CONTROL (data points into packet) */
-        struct ctdb_req_call call;      /* REQ_CALL (key and call data point into packet) */
-        uint8_t *packet;                /* a copy of the whole packet, owned by the request */
+        struct ctdb_req_call call;       /* REQ_CALL (key and call data point into packet) */
+        uint8_t *packet;                 /* a copy of the whole packet, owned by the request */
         size_t len;
 };
 

@@ -18,11 +18,11 @@
 
 #include "ctdb-server.h"
 
-#define PNN       1u
-#define OTHER     2u
-#define N_NODES   3u
-#define SRVID_A   UINT64_C(0xAE00000000000002)
-#define TOOL_PID  4242
+#define PNN      1u
+#define OTHER    2u
+#define N_NODES  3u
+#define SRVID_A  UINT64_C(0xAE00000000000002)
+#define TOOL_PID 4242
 
 typedef struct Fixture {
         sd_event *event;
@@ -57,7 +57,8 @@ static void fake_view(void *userdata, struct ctdb_server_view *ret) {
         };
 }
 
-static void fake_send_message(void *userdata, uint32_t dst, uint64_t srvid, const uint8_t *data, size_t len) {
+static void fake_send_message(void *userdata, uint32_t dst, uint64_t srvid, const uint8_t *data,
+                              size_t len) {
         Fixture *f = userdata;
 
         f->n_sent++;
@@ -138,7 +139,11 @@ static void send_packet(Fixture *f, uint32_t destnode, uint32_t reqid, const str
 static void send_control(Fixture *f, uint32_t destnode, uint32_t reqid, uint32_t opcode, uint64_t srvid,
                          uint32_t flags, const void *data, size_t len) {
         struct ctdb_req_control c = {
-                .opcode = opcode, .srvid = srvid, .flags = flags, .datalen = (uint32_t) len, .data = data,
+                .opcode = opcode,
+                .srvid = srvid,
+                .flags = flags,
+                .datalen = (uint32_t) len,
+                .data = data,
         };
 
         send_packet(f, destnode, reqid, &ctdb_req_control_desc, &c);
@@ -171,7 +176,8 @@ static struct ctdb_pkt_header receive(Fixture *f, uint8_t *buf, size_t size) {
 }
 
 /* The reply to reqid (from this node, or from the node a forwarded control went to). */
-static struct ctdb_reply_control receive_control_reply(Fixture *f, uint32_t reqid, uint8_t *buf, size_t size) {
+static struct ctdb_reply_control receive_control_reply(Fixture *f, uint32_t reqid, uint8_t *buf,
+                                                       size_t size) {
         struct ctdb_reply_control rc;
         struct ctdb_pkt_header h = receive(f, buf, size);
 
@@ -284,7 +290,8 @@ static void test_message_remote(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(h.srcnode, ==, OTHER);
 }
 
-/* A control for another node goes to the daemon's forward, and the packet it gets back goes to the client. */
+/* A control for another node goes to the daemon's forward, and the packet it gets back goes to the client.
+ */
 static void test_forward(Fixture *f, gconstpointer data) {
         uint8_t buf[256], reply[64];
         struct ctdb_reply_control rc;
@@ -296,8 +303,8 @@ static void test_forward(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->n_forwards, ==, 1);
         g_assert_cmpuint(f->forward_dst, ==, OTHER);
         g_assert_nonnull(f->held);
-        n = ctdb_pkt_pack(&h, &ctdb_reply_control_desc, &(struct ctdb_reply_control){ .status = OTHER }, reply,
-                          sizeof(reply));
+        n = ctdb_pkt_pack(&h, &ctdb_reply_control_desc, &(struct ctdb_reply_control){ .status = OTHER },
+                          reply, sizeof(reply));
         g_assert_cmpint(n, >, 0);
         ctdb_request_reply_packet(f->held, reply, (size_t) n);
         rc = receive_control_reply(f, 9, buf, sizeof(buf));
@@ -337,8 +344,11 @@ static void test_daemon_control(Fixture *f, gconstpointer data) {
 }
 
 static void test_call(Fixture *f, gconstpointer data) {
-        struct ctdb_req_call c = { .flags = CTDB_IMMEDIATE_MIGRATION, .db_id = 0x1234, .callid = CTDB_NULL_FUNC,
-                                   .keylen = 3, .key = (const uint8_t *) "key" };
+        struct ctdb_req_call c = { .flags = CTDB_IMMEDIATE_MIGRATION,
+                                   .db_id = 0x1234,
+                                   .callid = CTDB_NULL_FUNC,
+                                   .keylen = 3,
+                                   .key = (const uint8_t *) "key" };
         uint8_t buf[256];
         struct ctdb_reply_call rc;
         struct ctdb_pkt_header h;
@@ -415,17 +425,20 @@ static void test_remote_control(Fixture *f, gconstpointer data) {
         int n = ctdb_pkt_pack(&h, &ctdb_req_control_desc, &c, pkt, sizeof(pkt));
 
         remote_answers = 0;
-        g_assert_cmpint(ctdb_server_remote_control(f->server, OTHER, pkt, (size_t) n, on_remote, NULL), ==, 0);
+        g_assert_cmpint(ctdb_server_remote_control(f->server, OTHER, pkt, (size_t) n, on_remote, NULL), ==,
+                        0);
         g_assert_cmpuint(remote_answers, ==, 1);
         g_assert_cmpint(ctdb_pkt_header_check(remote_reply, remote_reply_len, &rh), ==, 0);
         g_assert_cmpuint(rh.reqid, ==, 20);
         g_assert_cmpuint(rh.destnode, ==, OTHER);
-        g_assert_cmpint(ctdb_pkt_unpack(&ctdb_reply_control_desc, NULL, remote_reply, rh.length, &rc), >=, 0);
+        g_assert_cmpint(ctdb_pkt_unpack(&ctdb_reply_control_desc, NULL, remote_reply, rh.length, &rc), >=,
+                        0);
         g_assert_cmpint(rc.status, ==, PNN);
 
         c.flags = CTDB_CTRL_FLAG_NOREPLY;
         n = ctdb_pkt_pack(&h, &ctdb_req_control_desc, &c, pkt, sizeof(pkt));
-        g_assert_cmpint(ctdb_server_remote_control(f->server, OTHER, pkt, (size_t) n, on_remote, NULL), ==, 0);
+        g_assert_cmpint(ctdb_server_remote_control(f->server, OTHER, pkt, (size_t) n, on_remote, NULL), ==,
+                        0);
         g_assert_cmpuint(remote_answers, ==, 2);
         g_assert_cmpuint(remote_reply_len, ==, 0);
 
