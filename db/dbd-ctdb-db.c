@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <talloc.h>
+#include <tdb.h>
 
 #include "ctdb-server.h"
 #include "dbd-internal.h"
@@ -181,49 +182,8 @@ static void control_schedule_for_deletion(dbd_manager *m, struct ctdb_request *r
 
 /* ---- asynchronous answers ---------------------------------------------------------- */
 
-/*
- * The control plane's operations call back whenever they end, even after the
- * client went away: their userdata is this, which the request's end detaches
- * (ref, a child of the request, clears req).
- */
-struct pending_op {
-        struct ctdb_request *req;
-        struct pending_op **ref;
-};
-
-static int op_ref_destructor(struct pending_op **ref) {
-        (*ref)->req = NULL;
-        (*ref)->ref = NULL;
-        return 0;
-}
-
-static struct pending_op *op_new(dbd_manager *m, struct ctdb_request *req) {
-        struct pending_op *op = talloc_zero(m, struct pending_op);
-
-        if (!op || !(op->ref = talloc(req, struct pending_op *))) {
-                talloc_free(op);
-                return NULL;
-        }
-        op->req = req;
-        *op->ref = op;
-        talloc_set_destructor(op->ref, op_ref_destructor);
-        return op;
-}
-
-/* The request of op if it is still there, and op freed. */
-static struct ctdb_request *op_take(struct pending_op *op) {
-        struct ctdb_request *req = op->req;
-
-        if (op->ref) {
-                talloc_set_destructor(op->ref, NULL);
-                talloc_free(op->ref);
-        }
-        talloc_free(op);
-        return req;
-}
-
 static void on_op_done(void *userdata, int error) {
-        struct ctdb_request *req = op_take(userdata);
+        struct ctdb_request *req = dbd_ctdb_op_take(userdata);
 
         if (!req)
                 return;
@@ -246,7 +206,7 @@ static void control_set_flag(dbd_manager *m, struct ctdb_request *req) {
         if ((req->control.opcode == CTDB_CONTROL_SET_DB_READONLY && dbd_db_readonly(db)) ||
             (req->control.opcode == CTDB_CONTROL_SET_DB_STICKY && dbd_db_sticky(db)))
                 return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
-        op = op_new(m, req);
+        op = dbd_ctdb_op_new(m, req);
         if (!op)
                 return reply_error(req, "out of memory");
         r = req->control.opcode == CTDB_CONTROL_SET_DB_READONLY ? dbd_db_set_readonly(db, on_op_done, op)
@@ -262,7 +222,7 @@ static void control_set_flag(dbd_manager *m, struct ctdb_request *req) {
  * client's own record of it says: that record is left out.
  */
 static void on_committed(void *userdata, int error, uint64_t seqnum) {
-        struct ctdb_request *req = op_take(userdata);
+        struct ctdb_request *req = dbd_ctdb_op_take(userdata);
 
         if (!req)
                 return;
@@ -310,12 +270,172 @@ static void control_trans3_commit(dbd_manager *m, struct ctdb_request *req) {
                 if (j == n)
                         n++;
         }
-        op = op_new(m, req);
+        op = dbd_ctdb_op_new(m, req);
         if (!op)
                 return reply_error(req, "out of memory");
         r = dbd_db_transaction(db, writes, n, on_committed, op);
         if (r < 0)
                 on_committed(op, r, 0);
+}
+
+/* ---- tdb seqnums (ENABLE_SEQNUM) ------------------------------------------------------- */
+
+/*
+ * smbd's brlock and others watch a volatile database's tdb seqnum to learn of
+ * changes anywhere in the cluster: each node's daemon compares it every
+ * second and makes the others raise theirs (CTDB's SeqnumInterval and
+ * UPDATE_SEQNUM).
+ */
+#define SEQNUM_INTERVAL_USEC (1000u * 1000u)
+
+struct seqnum_watch {
+        uint32_t db_id;
+        int last;
+};
+
+static int on_seqnum_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        dbd_manager *m = userdata;
+        size_t n = talloc_array_length(m->ctdb_seqnums);
+
+        for (size_t i = 0; i < n; i++) {
+                struct seqnum_watch *w = &m->ctdb_seqnums[i];
+                dbd_db *db = dbd_manager_find_id(m, w->db_id);
+                int now;
+
+                if (!db)
+                        continue;
+                now = tdb_get_seqnum(dbd_store_tdb(db->store));
+                if (now == w->last)
+                        continue;
+                w->last = now;
+                dbd_ctdb_send_all(m, &dbd_ctdb_seqnum_desc, &(struct dbd_ctdb_seqnum_msg){ w->db_id });
+        }
+        (void) sd_event_source_set_time_relative(src, SEQNUM_INTERVAL_USEC);
+        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+static void control_enable_seqnum(dbd_manager *m, struct ctdb_request *req) {
+        size_t n = talloc_array_length(m->ctdb_seqnums);
+        struct seqnum_watch *w;
+        dbd_db *db = db_of(m, req);
+
+        if (!db)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (m->ctdb_seqnums[i].db_id == dbd_db_id(db))
+                        return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+        w = talloc_realloc(m, m->ctdb_seqnums, struct seqnum_watch, n + 1);
+        if (!w)
+                return reply_error(req, "out of memory");
+        m->ctdb_seqnums = w;
+        tdb_enable_seqnum(dbd_store_tdb(db->store));
+        w[n] = (struct seqnum_watch){ dbd_db_id(db), tdb_get_seqnum(dbd_store_tdb(db->store)) };
+        if (!m->ctdb_seqnum_timer &&
+            sd_event_add_time_relative(m->event, &m->ctdb_seqnum_timer, CLOCK_MONOTONIC,
+                                       SEQNUM_INTERVAL_USEC, 10 * 1000, on_seqnum_timer, m) < 0)
+                return reply_error(req, "cannot watch the seqnum of %s", dbd_db_name(db));
+        ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+}
+
+void dbd_ctdb_seqnum_raise(dbd_manager *m, uint32_t db_id) {
+        size_t n = talloc_array_length(m->ctdb_seqnums);
+        dbd_db *db = dbd_manager_find_id(m, db_id);
+        struct tdb_context *tdb;
+
+        if (!db)
+                return;
+        tdb = dbd_store_tdb(db->store);
+        tdb_increment_seqnum_nonblock(tdb);
+        /* Not a change of this node's to pass on. */
+        for (size_t i = 0; i < n; i++)
+                if (m->ctdb_seqnums[i].db_id == db_id)
+                        m->ctdb_seqnums[i].last = tdb_get_seqnum(tdb);
+}
+
+/* ---- traverses ------------------------------------------------------------------------ */
+
+/*
+ * TRAVERSE_START(_EXT): the control is answered first, then every record
+ * goes to the client's srvid as a message (a ctdb_rec_data with the ltdb
+ * header before the value), and an empty record ends it. It lives with the
+ * client, not the request.
+ */
+struct client_traverse {
+        dbd_manager *m;
+        uint32_t reqid;
+        uint64_t srvid;
+        bool empty_too;
+};
+
+static void traverse_send(struct client_traverse *t, const uint8_t *key, uint32_t keylen,
+                          const uint8_t *data, uint32_t datalen) {
+        struct ctdb_rec_data rd = {
+                .reqid = t->reqid, .keylen = keylen, .datalen = datalen, .key = key, .data = data
+        };
+        _cleanup_talloc_ uint8_t *buf = NULL;
+        uint32_t len;
+
+        if (ctdb_payload_build(NULL, &ctdb_rec_data_desc, &rd, &buf, &len) >= 0)
+                ctdb_server_deliver(t->m->ctdb, t->m->pnn, t->srvid, buf, len);
+}
+
+static int traverse_record(void *userdata, const struct db_record *r) {
+        struct client_traverse *t = userdata;
+        struct ltdb_header h = { .rsn = r->rsn, .dmaster = r->dmaster, .flags = r->flags };
+        _cleanup_talloc_ uint8_t *data = NULL;
+
+        if (r->value_len == 0 && !t->empty_too)
+                return 0;
+        data = talloc_size(NULL, LTDB_HEADER_SIZE + r->value_len);
+        if (!data)
+                return -ENOMEM;
+        memcpy(data, &h, LTDB_HEADER_SIZE);
+        if (r->value_len)
+                memcpy(data + LTDB_HEADER_SIZE, r->value, r->value_len);
+        traverse_send(t, r->key, r->key_len, data, LTDB_HEADER_SIZE + r->value_len);
+        return 0;
+}
+
+static void traverse_finished(void *userdata, int error) {
+        struct client_traverse *t = userdata;
+
+        /* The end, also of a traverse that failed part way: CTDB's clients know no other. */
+        traverse_send(t, NULL, 0, NULL, 0);
+        talloc_free(t);
+}
+
+static void control_traverse(dbd_manager *m, struct ctdb_request *req) {
+        struct ctdb_traverse_start_ext ext = { 0 };
+        struct client_traverse *t;
+        dbd_db *db;
+        int r;
+
+        if (req->control.opcode == CTDB_CONTROL_TRAVERSE_START_EXT)
+                r = ctdb_payload_unpack(&ctdb_traverse_start_ext_desc, NULL, req->control.data,
+                                        req->control.datalen, &ext);
+        else {
+                struct ctdb_traverse_start ts;
+
+                r = ctdb_payload_unpack(&ctdb_traverse_start_desc, NULL, req->control.data,
+                                        req->control.datalen, &ts);
+                ext = (struct ctdb_traverse_start_ext){ ts.db_id, ts.reqid, ts.srvid, 0 };
+        }
+        if (r < 0)
+                return reply_error(req, "%s: bad data", ctdb_control_to_string(req->control.opcode));
+        db = dbd_manager_find_id(m, ext.db_id);
+        if (!db)
+                return reply_error(req, "unknown database 0x%08" PRIx32, ext.db_id);
+        if (!req->client)
+                return reply_error(req, "a traverse is started on the client's own node");
+        t = talloc_zero(req->client, struct client_traverse);
+        if (!t)
+                return reply_error(req, "out of memory");
+        *t = (struct client_traverse){ m, ext.reqid, ext.srvid, ext.withemptyrecords };
+        /* The reply before the first record (smbd insists). */
+        ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+        r = dbd_db_traverse(db, t, traverse_record, traverse_finished, t);
+        if (r < 0)
+                traverse_finished(t, r);
 }
 
 void dbd_ctdb_db_control(dbd_manager *m, struct ctdb_request *req) {
@@ -350,9 +470,7 @@ void dbd_ctdb_db_control(dbd_manager *m, struct ctdb_request *req) {
                         ctdb_request_reply_control(req, 0, NULL, 0, NULL);
                 return;
         case CTDB_CONTROL_ENABLE_SEQNUM:
-                if ((db = db_of(m, req)))
-                        ctdb_request_reply_control(req, 0, NULL, 0, NULL);
-                return;
+                return control_enable_seqnum(m, req);
         case CTDB_CONTROL_GET_DBMAP:
                 return control_dbmap(m, req);
         case CTDB_CONTROL_GET_DB_SEQNUM:
@@ -364,6 +482,9 @@ void dbd_ctdb_db_control(dbd_manager *m, struct ctdb_request *req) {
                 return control_schedule_for_deletion(m, req);
         case CTDB_CONTROL_TRANS3_COMMIT:
                 return control_trans3_commit(m, req);
+        case CTDB_CONTROL_TRAVERSE_START:
+        case CTDB_CONTROL_TRAVERSE_START_EXT:
+                return control_traverse(m, req);
         default:
                 return reply_error(req, "control %s is not supported",
                                    ctdb_control_to_string(req->control.opcode));

@@ -17,6 +17,7 @@
 #include <talloc.h>
 
 #include "config.h"
+#include "ctdb-names.h"
 #include "ctdb-server.h"
 #include "dbd-internal.h"
 #include "log.h"
@@ -52,6 +53,12 @@ static void view(void *userdata, struct ctdb_server_view *ret) {
 
 /* ---- messages ---------------------------------------------------------------------- */
 
+void dbd_ctdb_send_all(dbd_manager *m, const struct wire_desc *desc, const void *msg) {
+        for (uint32_t pnn = 0; pnn < m->view.n_nodes; pnn++)
+                if (node_reachable(m, pnn))
+                        (void) dbd_send(m, pnn, desc, msg);
+}
+
 static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uint8_t *data, size_t len) {
         dbd_manager *m = userdata;
         struct dbd_ctdb_message_msg msg = { .srvid = srvid, .data_len = (uint32_t) len, .data = data };
@@ -63,10 +70,11 @@ static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uin
                            len, srvid);
                 return;
         }
-        for (uint32_t pnn = broadcast ? 0 : dst; pnn < (broadcast ? m->view.n_nodes : dst + 1); pnn++)
-                /* A node that is not there loses it, as with ctdbd. */
-                if (node_reachable(m, pnn))
-                        (void) dbd_send(m, pnn, &dbd_ctdb_message_desc, &msg);
+        /* A node that is not there loses it, as with ctdbd. */
+        if (broadcast)
+                dbd_ctdb_send_all(m, &dbd_ctdb_message_desc, &msg);
+        else if (node_reachable(m, dst))
+                (void) dbd_send(m, dst, &dbd_ctdb_message_desc, &msg);
 }
 
 static int on_ctdb_message(void *userdata, const struct wire_header *h, const void *msg,
@@ -168,17 +176,155 @@ static int on_ctdb_reply(void *userdata, const struct wire_header *h, const void
         return 0;
 }
 
+static int on_ctdb_seqnum(void *userdata, const struct wire_header *h, const void *msg,
+                          const uint8_t *payload, size_t len) {
+        dbd_ctdb_seqnum_raise(userdata, ((const struct dbd_ctdb_seqnum_msg *) msg)->db_id);
+        return 0;
+}
+
 const struct wire_handler dbd_ctdb_handlers[] = {
         { DBD_MSG_CTDB_MESSAGE, &dbd_ctdb_message_desc, on_ctdb_message },
         { DBD_MSG_CTDB_CONTROL, &dbd_ctdb_control_desc, on_ctdb_control },
         { DBD_MSG_CTDB_REPLY, &dbd_ctdb_reply_desc, on_ctdb_reply },
+        { DBD_MSG_CTDB_SEQNUM, &dbd_ctdb_seqnum_desc, on_ctdb_seqnum },
 };
 const size_t dbd_ctdb_n_handlers = ELEMENTSOF(dbd_ctdb_handlers);
 
+/* ---- answers that may come after the client went ------------------------------------ */
+
+/*
+ * The control plane's operations call back whenever they end, even after the
+ * client went away: their userdata is this, which the request's end detaches
+ * (ref, a child of the request, clears req).
+ */
+struct pending_op {
+        struct ctdb_request *req;
+        struct pending_op **ref;
+};
+
+static int op_ref_destructor(struct pending_op **ref) {
+        (*ref)->req = NULL;
+        (*ref)->ref = NULL;
+        return 0;
+}
+
+struct pending_op *dbd_ctdb_op_new(dbd_manager *m, struct ctdb_request *req) {
+        struct pending_op *op = talloc_zero(m, struct pending_op);
+
+        if (!op || !(op->ref = talloc(req, struct pending_op *))) {
+                talloc_free(op);
+                return NULL;
+        }
+        op->req = req;
+        *op->ref = op;
+        talloc_set_destructor(op->ref, op_ref_destructor);
+        return op;
+}
+
+/* The request of op if it is still there, and op freed. */
+struct ctdb_request *dbd_ctdb_op_take(struct pending_op *op) {
+        struct ctdb_request *req = op->req;
+
+        if (op->ref) {
+                talloc_set_destructor(op->ref, NULL);
+                talloc_free(op->ref);
+        }
+        talloc_free(op);
+        return req;
+}
+
 /* ---- this node's controls and calls ------------------------------------------------ */
+
+/* ---- what clusterd does: bans and recoveries ------------------------------------------- */
+
+static int on_clusterd_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        struct ctdb_request *req = dbd_ctdb_op_take(userdata);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (req)
+                ctdb_request_reply_control(req, e ? -1 : 0, NULL, 0, e ? e->message : NULL);
+        return 0;
+}
+
+/* Calls a method of clusterd's manager (dbd runs as root: polkit is not asked) and answers req with it. */
+static void call_clusterd(dbd_manager *m, struct ctdb_request *req, const char *method, const char *types,
+                          uint32_t a, uint32_t b) {
+        struct pending_op *op = dbd_ctdb_op_new(m, req);
+        int r;
+
+        if (!op)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "out of memory");
+        if (!*types)
+                r = sd_bus_call_method_async(m->bus, NULL, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                             CLUSTERD_MANAGER_IFACE, method, on_clusterd_reply, op, NULL);
+        else if (types[1])
+                r = sd_bus_call_method_async(m->bus, NULL, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                             CLUSTERD_MANAGER_IFACE, method, on_clusterd_reply, op, types, a,
+                                             b);
+        else
+                r = sd_bus_call_method_async(m->bus, NULL, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
+                                             CLUSTERD_MANAGER_IFACE, method, on_clusterd_reply, op, types,
+                                             a);
+        if (r < 0) {
+                req = dbd_ctdb_op_take(op);
+                if (req)
+                        ctdb_request_reply_control(req, -1, NULL, 0, "ctdb-clusterd cannot be asked");
+        }
+}
+
+static void control_ban(dbd_manager *m, struct ctdb_request *req) {
+        struct ctdb_ban_state b;
+
+        if (ctdb_payload_unpack(&ctdb_ban_state_desc, NULL, req->control.data, req->control.datalen, &b) < 0)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "SET_BAN_STATE: bad data");
+        if (b.time == 0)
+                call_clusterd(m, req, "Unban", "u", b.pnn, 0);
+        else
+                call_clusterd(m, req, "Ban", "uu", b.pnn, b.time);
+}
+
+/* SET_RECMODE ACTIVE is how the tool asks for a recovery: clusterd's leader runs one. */
+static void control_recmode(dbd_manager *m, struct ctdb_request *req) {
+        struct ctdb_u32_data mode;
+
+        if (ctdb_payload_unpack(&ctdb_u32_data_desc, NULL, req->control.data, req->control.datalen, &mode) <
+            0)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "SET_RECMODE: bad data");
+        if (mode.value == CTDB_RECOVERY_NORMAL)
+                return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+        call_clusterd(m, req, "Recover", "", 0, 0);
+}
+
+/*
+ * CTDB_SRVID_TAKEOVER_RUN (ctdb ipreallocate, and ban and the others after
+ * their change): the leader's recovery daemon answers once a takeover run is
+ * over. Here ipd re-plans on every change of flags by itself, so the leader
+ * answers at once, with its pnn (>= 0 is success), where the request says.
+ */
+static void on_takeover_run(dbd_manager *m, const uint8_t *data, size_t len) {
+        struct ctdb_srvid_message sm;
+        int32_t ok = (int32_t) m->pnn;
+
+        if (!m->view.known || m->view.leader != m->pnn ||
+            ctdb_payload_unpack(&ctdb_srvid_message_desc, NULL, data, len, &sm) < 0)
+                return;
+        if (sm.pnn == m->pnn)
+                ctdb_server_deliver(m->ctdb, m->pnn, sm.srvid, (const uint8_t *) &ok, sizeof(ok));
+        else
+                send_message(m, sm.pnn, sm.srvid, (const uint8_t *) &ok, sizeof(ok));
+}
+
+static void daemon_message(void *userdata, uint32_t src, uint64_t srvid, const uint8_t *data, size_t len) {
+        if (srvid == CTDB_SRVID_TAKEOVER_RUN)
+                on_takeover_run(userdata, data, len);
+}
 
 static void control(void *userdata, struct ctdb_request *req) {
         switch (req->control.opcode) {
+        case CTDB_CONTROL_SET_BAN_STATE:
+                return control_ban(userdata, req);
+        case CTDB_CONTROL_SET_RECMODE:
+                return control_recmode(userdata, req);
         case CTDB_CONTROL_GET_IFACES:
                 /* ctdb-ipd owns the interfaces; none listed reads as "all up" in ctdb status. */
                 return ctdb_request_reply_payload(req, &ctdb_iface_list_desc,
@@ -204,6 +350,7 @@ static const struct ctdb_server_ops ctdb_ops = {
         .control = control,
         .forward = forward,
         .call = call,
+        .daemon_message = daemon_message,
 };
 
 int dbd_ctdb_start(dbd_manager *m) {

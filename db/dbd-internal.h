@@ -96,6 +96,8 @@ struct dbd_manager {
         struct dbd_glock *glock;        /* g_lock: this node's clients' locks, the master's table */
         struct ctdb_server *ctdb;       /* ctdbd.socket, CTDB's client protocol (dbd-ctdb.c) */
         struct attach_wait *ctdb_attaching; /* its attaches waiting for a recovery (dbd-ctdb-db.c) */
+        struct seqnum_watch *ctdb_seqnums;  /* ENABLE_SEQNUM's databases (talloc array) */
+        sd_event_source *ctdb_seqnum_timer;
 
         bool ready;
 };
@@ -204,6 +206,14 @@ void dbd_txn_db_info(dbd_db *db, struct dbd_db_info *info);
 
 /* ---- dbd-traverse.c ----------------------------------------------------- */
 
+/*
+ * Every live record of db in the cluster (persistent and replicated: this
+ * node's copy) to record, one at a time (a negative return ends it), then
+ * finished once, after which the traverse is gone. It is a talloc child of
+ * mem_ctx: freeing that before finished cancels it.
+ */
+int dbd_db_traverse(dbd_db *db, void *mem_ctx, int (*record)(void *userdata, const struct db_record *r),
+                    void (*finished)(void *userdata, int error), void *userdata);
 /* A client's TRAVERSE of db_id: every live record of the cluster, as RECORDS to it. */
 int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t id, uint32_t db_id);
 /* The answers of peer requests: RECORDS batches to the request's sink, ACK completes it. */
@@ -257,6 +267,18 @@ void dbd_ctdb_db_control(dbd_manager *m, struct ctdb_request *req);
 void dbd_ctdb_call(dbd_manager *m, struct ctdb_request *req);
 /* A recovery thawed this node: attaches that waited for their database's copy are answered. */
 void dbd_ctdb_thawed(dbd_manager *m);
+/*
+ * The userdata of an operation that calls back whenever it ends, perhaps
+ * after req's client went away: take() gives the request back (NULL if it is
+ * gone) and frees the op.
+ */
+struct pending_op;
+struct pending_op *dbd_ctdb_op_new(dbd_manager *m, struct ctdb_request *req);
+/* One of dbd's messages to every other node that is there. */
+void dbd_ctdb_send_all(dbd_manager *m, const struct wire_desc *desc, const void *msg);
+/* Another node's seqnum of db_id changed (CTDB_SEQNUM): this node's rises. */
+void dbd_ctdb_seqnum_raise(dbd_manager *m, uint32_t db_id);
+struct ctdb_request *dbd_ctdb_op_take(struct pending_op *op);
 
 /* ---- dbd-local.c -------------------------------------------------------- */
 

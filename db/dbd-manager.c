@@ -447,6 +447,7 @@ static int manager_destructor(dbd_manager *m) {
         TALLOC_FREE(m->view_watch);
         m->freeze_timer = sd_event_source_disable_unref(m->freeze_timer);
         m->vacuum_timer = sd_event_source_disable_unref(m->vacuum_timer);
+        m->ctdb_seqnum_timer = sd_event_source_disable_unref(m->ctdb_seqnum_timer);
         m->self_event = sd_event_source_disable_unref(m->self_event);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);

@@ -269,10 +269,59 @@ int dbd_wipe_on_request(void *userdata, const struct wire_header *h, const void 
         return dbd_send(m, h->src, &dbd_ack_desc, &a), 0;
 }
 
+/* ---- a traverse record by record ------------------------------------------ */
+
+struct stream_traverse {
+        struct cluster_op op;
+        int (*record)(void *userdata, const struct db_record *r);
+        void (*finished)(void *userdata, int error);
+        void *userdata;
+};
+
+static int stream_record(struct cluster_op *op, const struct db_record *r) {
+        struct stream_traverse *t = (struct stream_traverse *) op;
+
+        return t->record(t->userdata, r);
+}
+
+static void stream_finished(struct cluster_op *op, int error) {
+        struct stream_traverse *t = (struct stream_traverse *) op;
+
+        /* Off its owner first: finished may free that (and with it, otherwise, t). */
+        (void) talloc_steal(NULL, t);
+        t->finished(t->userdata, error);
+        talloc_free(t);
+}
+
+static int stream_destructor(struct stream_traverse *t) {
+        op_cancel(&t->op);
+        return 0;
+}
+
+int dbd_db_traverse(dbd_db *db, void *mem_ctx, int (*record)(void *userdata, const struct db_record *r),
+                    void (*finished)(void *userdata, int error), void *userdata) {
+        dbd_manager *m = db->m;
+        struct dbd_traverse_msg t = { .generation = m->generation, .db_id = db->id };
+        struct stream_traverse *st = talloc_zero(mem_ctx, struct stream_traverse);
+        int r;
+
+        if (!st)
+                return -ENOMEM;
+        st->op = (struct cluster_op){ .m = m, .record = stream_record, .finished = stream_finished,
+                                      .here_only = db->kind != LTDB_VOLATILE };
+        st->record = record;
+        st->finished = finished;
+        st->userdata = userdata;
+        talloc_set_destructor(st, stream_destructor);
+        r = op_send_all(&st->op, &dbd_traverse_desc, &t, &t.id);
+        if (r < 0)
+                talloc_free(st);
+        return r;
+}
+
 /* ---- traverse for a db.sock client -------------------------------------- */
 
 struct client_traverse {
-        struct cluster_op op;
         struct local_client *c;
         uint64_t id;
         struct dbd_batch batch;
@@ -285,15 +334,15 @@ static int client_flush(void *userdata, const struct db_records *batch) {
         return 0;
 }
 
-static int client_record(struct cluster_op *op, const struct db_record *r) {
-        struct client_traverse *ct = (struct client_traverse *) op;
+static int client_record(void *userdata, const struct db_record *r) {
+        struct client_traverse *ct = userdata;
         struct ltdb_header h = { .rsn = r->rsn, .dmaster = r->dmaster, .flags = r->flags };
 
         return dbd_batch_add(&ct->batch, r->key, r->key_len, &h, r->value, r->value_len);
 }
 
-static void client_finished(struct cluster_op *op, int error) {
-        struct client_traverse *ct = (struct client_traverse *) op;
+static void client_finished(void *userdata, int error) {
+        struct client_traverse *ct = userdata;
 
         if (error < 0) {
                 dbd_batch_clear(&ct->batch);
@@ -305,14 +354,12 @@ static void client_finished(struct cluster_op *op, int error) {
 }
 
 static int client_traverse_destructor(struct client_traverse *ct) {
-        op_cancel(&ct->op);
         dbd_batch_clear(&ct->batch);
         return 0;
 }
 
 int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t id, uint32_t db_id) {
         dbd_db *db = dbd_manager_find_id(m, db_id);
-        struct dbd_traverse_msg t = { .generation = m->generation, .db_id = db_id };
         struct client_traverse *ct;
         int r;
 
@@ -321,13 +368,12 @@ int dbd_traverse_local_client(dbd_manager *m, struct local_client *c, uint64_t i
         ct = talloc_zero(local_client_ctx(c), struct client_traverse);
         if (!ct)
                 return -ENOMEM;
-        ct->op = (struct cluster_op) { .m = m, .record = client_record, .finished = client_finished,
-                                       .here_only = db->kind != LTDB_VOLATILE };
         ct->c = c;
         ct->id = id;
         dbd_batch_init(&ct->batch, db_id, client_flush, ct);
         talloc_set_destructor(ct, client_traverse_destructor);
-        r = op_send_all(&ct->op, &dbd_traverse_desc, &t, &t.id);
+        /* The traverse is ct's child: freeing ct (its client went) cancels it. */
+        r = dbd_db_traverse(db, ct, client_record, client_finished, ct);
         if (r < 0)
                 talloc_free(ct);
         return r;

@@ -256,6 +256,12 @@ static const struct wire_field ctdb_packet_fields[] = {
         WIRE_BLOB(struct dbd_ctdb_packet_msg, packet, packet_len, WIRE_FRAME_MAX),
 };
 
+static const struct wire_field ctdb_seqnum_fields[] = {
+        WIRE_U32(struct dbd_ctdb_seqnum_msg, db_id),
+};
+
+const struct wire_desc dbd_ctdb_seqnum_desc =
+        WIRE_DESC(DBD_MSG_CTDB_SEQNUM, struct dbd_ctdb_seqnum_msg, ctdb_seqnum_fields);
 const struct wire_desc dbd_ctdb_message_desc =
         WIRE_DESC(DBD_MSG_CTDB_MESSAGE, struct dbd_ctdb_message_msg, ctdb_message_fields);
 const struct wire_desc dbd_ctdb_control_desc =

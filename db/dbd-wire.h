@@ -54,6 +54,8 @@
  *                 that registered its srvid; no answer
  *   CTDB_CONTROL  a client's REQ_CONTROL (the whole packet) for the receiver
  *                 to run; CTDB_REPLY answers with its REPLY_CONTROL packet
+ *   CTDB_SEQNUM   the tdb seqnum of a database with ENABLE_SEQNUM changed on
+ *                 the sender: the receiver raises its own (CTDB's UPDATE_SEQNUM)
  */
 
 #include <stdint.h>
@@ -91,7 +93,8 @@
         X(GLOCK_ENTRIES, 29, dbd_glock_entries_desc)                                                    \
         X(CTDB_MESSAGE, 30, dbd_ctdb_message_desc)                                                      \
         X(CTDB_CONTROL, 31, dbd_ctdb_control_desc)                                                      \
-        X(CTDB_REPLY, 32, dbd_ctdb_reply_desc)
+        X(CTDB_REPLY, 32, dbd_ctdb_reply_desc)                                                          \
+        X(CTDB_SEQNUM, 33, dbd_ctdb_seqnum_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
@@ -103,6 +106,10 @@ struct dbd_ctdb_message_msg {
         uint64_t srvid;
         uint32_t data_len;
         const uint8_t *data;
+};
+
+struct dbd_ctdb_seqnum_msg {
+        uint32_t db_id;
 };
 
 /* CTDB_CONTROL and CTDB_REPLY: a packet of CTDB's client protocol, and the peer request's id. */

@@ -182,6 +182,8 @@ static void message_send(struct ctdb_server *s, struct ctdb_client *only, uint32
 
 void ctdb_server_deliver(struct ctdb_server *s, uint32_t src_pnn, uint64_t srvid, const uint8_t *data,
                          size_t len) {
+        if (s->ops->daemon_message)
+                s->ops->daemon_message(s->userdata, src_pnn, srvid, data, len);
         message_send(s, NULL, src_pnn, srvid, data, len);
 }
 

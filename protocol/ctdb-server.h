@@ -80,6 +80,13 @@ struct ctdb_server_ops {
         void (*forward)(void *userdata, struct ctdb_request *req, uint32_t dst);
         /* A REQ_CALL: answered with ctdb_request_reply_call(). */
         void (*call)(void *userdata, struct ctdb_request *req);
+        /*
+         * Every message that reaches this node (from a client here or another
+         * node), before this node's clients get it: what the daemon itself
+         * answers (CTDB_SRVID_TAKEOVER_RUN). May be NULL.
+         */
+        void (*daemon_message)(void *userdata, uint32_t src_pnn, uint64_t srvid, const uint8_t *data,
+                               size_t len);
         /* A client went away (its requests are freed after this). May be NULL. */
         void (*client_gone)(void *userdata, struct ctdb_client *c);
 };

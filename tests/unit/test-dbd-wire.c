@@ -551,6 +551,13 @@ static const struct dbd_ctdb_packet_msg sample_ctdb_packet = {
         .packet = ctdb_bytes,
 };
 
+static const struct dbd_ctdb_seqnum_msg sample_ctdb_seqnum = { .db_id = 0xc445c6abu };
+
+static void check_ctdb_seqnum(const void *want, const void *got) {
+        g_assert_cmphex(((const struct dbd_ctdb_seqnum_msg *) got)->db_id, ==,
+                        ((const struct dbd_ctdb_seqnum_msg *) want)->db_id);
+}
+
 static void check_ctdb_message(const void *want, const void *got) {
         const struct dbd_ctdb_message_msg *w = want, *g = got;
 
@@ -937,6 +944,13 @@ static const struct wire_case cases[] = {
           check_ctdb_message,
           true,
           { { 8, WIRE_FRAME_MAX } } },
+        { "CTDB_SEQNUM",
+          DBD_MSG_CTDB_SEQNUM,
+          &dbd_ctdb_seqnum_desc,
+          &sample_ctdb_seqnum,
+          check_ctdb_seqnum,
+          true,
+          { { 0 } } },
         { "CTDB_CONTROL",
           DBD_MSG_CTDB_CONTROL,
           &dbd_ctdb_control_desc,
@@ -1305,10 +1319,10 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 30);
+        g_assert_cmpuint(n, ==, 31);
         g_assert_null(dbd_msg_desc_by_kind(0));
         g_assert_null(dbd_msg_desc_by_kind(14));
-        g_assert_null(dbd_msg_desc_by_kind(33));
+        g_assert_null(dbd_msg_desc_by_kind(34));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
         g_assert_cmpstr(dbd_msg_kind_to_string(14), ==, "unknown");
 }
