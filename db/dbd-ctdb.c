@@ -330,9 +330,9 @@ static void control(void *userdata, struct ctdb_request *req) {
                 return ctdb_request_reply_payload(req, &ctdb_iface_list_desc,
                                                   &(struct ctdb_iface_list){ 0 });
         case CTDB_CONTROL_GET_PUBLIC_IPS:
-                /* smbd needs status 0; an empty list is what a node without public addresses has. */
-                return ctdb_request_reply_payload(req, &ctdb_public_ip_list_desc,
-                                                  &(struct ctdb_public_ip_list){ 0 });
+                return dbd_ctdb_public_ips(userdata, req);
+        case CTDB_CONTROL_GET_PUBLIC_IP_INFO:
+                return dbd_ctdb_public_ip_info(userdata, req);
         case CTDB_CONTROL_TCP_CLIENT:
                 return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
         default:
@@ -363,5 +363,8 @@ int dbd_ctdb_start(dbd_manager *m) {
         r = ctdb_server_new(m, m->event, path, &ctdb_ops, m, &m->ctdb);
         if (r < 0)
                 return log_error_errno(r, "Failed to listen on %s: %m", path);
+        r = dbd_ctdb_ips_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to follow ctdb-ipd's addresses: %m");
         return 0;
 }

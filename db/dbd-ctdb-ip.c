@@ -1,0 +1,226 @@
+/*
+ * ctdbd.socket's view of the public addresses: ctdb-ipd's Addresses
+ * (org.ctdb.ipfailover1), followed over D-Bus, answer GET_PUBLIC_IPS and
+ * GET_PUBLIC_IP_INFO; its Released signal for an address of this node becomes
+ * CTDB_SRVID_RELEASE_IP to this node's clients, which is how smbd learns to
+ * drop the connections it served on it (notes, sections 3.2 and 6.4).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include "bus-name.h"
+#include "ctdb-names.h"
+#include "ctdb-server.h"
+#include "dbd-internal.h"
+#include "ip-address.h"
+#include "log.h"
+#include "talloc-util.h"
+
+#define IPD_CHANGED_MATCH                                                      \
+        "type='signal',sender='" IPD_BUS_NAME "',path='" IPD_MANAGER_PATH "'," \
+        "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"
+#define IPD_RELEASED_MATCH                                                                                  \
+        "type='signal',sender='" IPD_BUS_NAME "',path='" IPD_MANAGER_PATH "',interface='" IPD_MANAGER_IFACE \
+        "',member='Released'"
+
+struct public_addr {
+        struct ctdb_ip ip;
+        char *interfaces; /* comma-separated */
+        uint32_t pnn;     /* holder, CTDB_UNKNOWN_PNN for none */
+};
+
+struct dbd_ctdb_ips {
+        dbd_manager *m;
+        struct bus_name_watch *watch;
+        sd_bus_slot *changed, *released, *call;
+        struct public_addr *addrs; /* talloc array */
+};
+
+/* Addresses a(ssu) into a new array; the old one is replaced only when all of it parsed. */
+static int read_addresses(struct dbd_ctdb_ips *ips, sd_bus_message *msg) {
+        _cleanup_talloc_ struct public_addr *addrs = talloc_array(NULL, struct public_addr, 0);
+        const char *address, *ifaces;
+        uint32_t pnn;
+        size_t n = 0;
+        int r = sd_bus_message_enter_container(msg, 'a', "(ssu)");
+
+        while (r >= 0 && addrs && (r = sd_bus_message_read(msg, "(ssu)", &address, &ifaces, &pnn)) > 0) {
+                struct public_addr *a = talloc_realloc(NULL, addrs, struct public_addr, n + 1);
+
+                if (!a)
+                        return -ENOMEM;
+                addrs = a;
+                if (ctdb_ip_prefix_from_string(address, &addrs[n].ip, NULL) < 0)
+                        continue;
+                addrs[n].interfaces = talloc_strdup(addrs, ifaces);
+                addrs[n].pnn = pnn;
+                n++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0 || !addrs)
+                return r < 0 ? r : -ENOMEM;
+        talloc_free(ips->addrs);
+        ips->addrs = talloc_steal(ips, addrs);
+        addrs = NULL;
+        return 0;
+}
+
+/* a{sv} with Addresses among the properties. */
+static int read_properties(struct dbd_ctdb_ips *ips, sd_bus_message *msg) {
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(msg, "s", &name);
+                if (r >= 0 && strcmp(name, "Addresses") == 0) {
+                        r = sd_bus_message_enter_container(msg, 'v', "a(ssu)");
+                        if (r >= 0)
+                                r = read_addresses(ips, msg);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(msg);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(msg, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+        }
+        return r;
+}
+
+static int on_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        const char *iface;
+        int r = sd_bus_message_read(msg, "s", &iface);
+
+        if (r >= 0 && strcmp(iface, IPD_MANAGER_IFACE) == 0)
+                r = read_properties(userdata, msg);
+        if (r < 0)
+                log_debug_errno(r, "Failed to read ctdb-ipd's addresses: %m");
+        return 0;
+}
+
+static int on_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        struct dbd_ctdb_ips *ips = userdata;
+
+        ips->call = sd_bus_slot_unref(ips->call);
+        if (!sd_bus_message_is_method_error(reply, NULL) && read_properties(ips, reply) < 0)
+                log_debug("Failed to read ctdb-ipd's addresses");
+        return 0;
+}
+
+/* Released(s address, u pnn): smbd's children that served it end (CTDB_SRVID_RELEASE_IP, the bare address).
+ */
+static int on_released(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        struct dbd_ctdb_ips *ips = userdata;
+        dbd_manager *m = ips->m;
+        const char *address, *slash;
+        char bare[64];
+        uint32_t pnn;
+
+        if (sd_bus_message_read(msg, "su", &address, &pnn) < 0 || pnn != m->pnn || !m->ctdb)
+                return 0;
+        slash = strchr(address, '/');
+        snprintf(bare, sizeof(bare), "%.*s", slash ? (int) (slash - address) : (int) strlen(address),
+                 address);
+        ctdb_server_deliver(m->ctdb, m->pnn, CTDB_SRVID_RELEASE_IP, (const uint8_t *) bare,
+                            strlen(bare) + 1);
+        return 0;
+}
+
+static void on_ipd(void *userdata, bool present) {
+        struct dbd_ctdb_ips *ips = userdata;
+
+        ips->call = sd_bus_slot_unref(ips->call);
+        if (!present) {
+                TALLOC_FREE(ips->addrs); /* no ipd: no public address, as CTDB without any */
+                return;
+        }
+        if (sd_bus_call_method_async(ips->m->bus, &ips->call, IPD_BUS_NAME, IPD_MANAGER_PATH,
+                                     "org.freedesktop.DBus.Properties", "GetAll", on_all, ips, "s",
+                                     IPD_MANAGER_IFACE) < 0)
+                log_debug("Failed to ask ctdb-ipd for its addresses");
+}
+
+static int ips_destructor(struct dbd_ctdb_ips *ips) {
+        ips->changed = sd_bus_slot_unref(ips->changed);
+        ips->released = sd_bus_slot_unref(ips->released);
+        ips->call = sd_bus_slot_unref(ips->call);
+        return 0;
+}
+
+int dbd_ctdb_ips_start(dbd_manager *m) {
+        struct dbd_ctdb_ips *ips = talloc_zero(m, struct dbd_ctdb_ips);
+        int r;
+
+        if (!ips)
+                return -ENOMEM;
+        ips->m = m;
+        talloc_set_destructor(ips, ips_destructor);
+        r = sd_bus_add_match(m->bus, &ips->changed, IPD_CHANGED_MATCH, on_changed, ips);
+        if (r >= 0)
+                r = sd_bus_add_match(m->bus, &ips->released, IPD_RELEASED_MATCH, on_released, ips);
+        if (r >= 0)
+                r = bus_name_watch_new(ips, m->bus, IPD_BUS_NAME, on_ipd, ips, &ips->watch);
+        if (r < 0) {
+                talloc_free(ips);
+                return r;
+        }
+        m->ctdb_ips = ips;
+        return 0;
+}
+
+/* GET_PUBLIC_IPS: every public address of the cluster and its holder. */
+void dbd_ctdb_public_ips(dbd_manager *m, struct ctdb_request *req) {
+        struct dbd_ctdb_ips *ips = m->ctdb_ips;
+        size_t n = ips ? talloc_array_length(ips->addrs) : 0;
+        _cleanup_talloc_ struct ctdb_public_ip *list =
+                talloc_zero_array(NULL, struct ctdb_public_ip, n ? n : 1);
+
+        if (!list)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                list[i].pnn = ips->addrs[i].pnn;
+                ctdb_sock_addr_from_ip(&ips->addrs[i].ip, 0, &list[i].addr);
+        }
+        ctdb_request_reply_payload(req, &ctdb_public_ip_list_desc,
+                                   &(struct ctdb_public_ip_list){ (uint32_t) n, list });
+}
+
+/* GET_PUBLIC_IP_INFO: one address, its holder and its interfaces (all up: ipd moves it off a dead one). */
+void dbd_ctdb_public_ip_info(dbd_manager *m, struct ctdb_request *req) {
+        struct dbd_ctdb_ips *ips = m->ctdb_ips;
+        size_t n = ips ? talloc_array_length(ips->addrs) : 0;
+        struct ctdb_iface ifaces[CTDB_CONTROL_MAX_IFACES];
+        struct ctdb_sock_addr want;
+        struct ctdb_public_ip_info info = { 0 };
+        struct ctdb_ip ip;
+
+        if (ctdb_payload_unpack(&ctdb_sock_addr_desc, NULL, req->control.data, req->control.datalen, &want) <
+                    0 ||
+            ctdb_sock_addr_to_ip(&want, &ip, NULL) < 0)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "GET_PUBLIC_IP_INFO: bad address");
+        for (size_t i = 0; i < n; i++) {
+                const struct public_addr *a = &ips->addrs[i];
+                const char *p = a->interfaces;
+
+                if (!ctdb_ip_equal(&a->ip, &ip))
+                        continue;
+                info.ip.pnn = a->pnn;
+                info.ip.addr = want;
+                while (p && *p && info.num_ifaces < CTDB_CONTROL_MAX_IFACES) {
+                        size_t len = strcspn(p, ",");
+                        struct ctdb_iface *f = &ifaces[info.num_ifaces++];
+
+                        *f = (struct ctdb_iface){ .link_state = 1, .references = a->pnn == m->pnn };
+                        snprintf(f->name, sizeof(f->name), "%.*s", (int) len, p);
+                        p += len + (p[len] == ',');
+                }
+                info.ifaces = ifaces;
+                return ctdb_request_reply_payload(req, &ctdb_public_ip_info_desc, &info);
+        }
+        ctdb_request_reply_control(req, -1, NULL, 0, "not a public address of this cluster");
+}
