@@ -77,6 +77,25 @@ static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uin
                 (void) dbd_send(m, dst, &dbd_ctdb_message_desc, &msg);
 }
 
+static void send_tunnel(void *userdata, uint32_t dst, uint64_t tunnel_id, uint32_t flags,
+                        const uint8_t *data, size_t len) {
+        dbd_manager *m = userdata;
+        struct dbd_ctdb_tunnel_msg msg = { tunnel_id, flags, (uint32_t) len, data };
+
+        if (len <= WIRE_FRAME_MAX / 2 && node_reachable(m, dst))
+                (void) dbd_send(m, dst, &dbd_ctdb_tunnel_desc, &msg);
+}
+
+static int on_ctdb_tunnel(void *userdata, const struct wire_header *h, const void *msg,
+                          const uint8_t *payload, size_t len) {
+        dbd_manager *m = userdata;
+        const struct dbd_ctdb_tunnel_msg *t = msg;
+
+        if (m->ctdb)
+                ctdb_server_tunnel_deliver(m->ctdb, h->src, t->tunnel_id, t->flags, t->data, t->data_len);
+        return 0;
+}
+
 static int on_ctdb_message(void *userdata, const struct wire_header *h, const void *msg,
                            const uint8_t *payload, size_t len) {
         dbd_manager *m = userdata;
@@ -187,6 +206,7 @@ const struct wire_handler dbd_ctdb_handlers[] = {
         { DBD_MSG_CTDB_CONTROL, &dbd_ctdb_control_desc, on_ctdb_control },
         { DBD_MSG_CTDB_REPLY, &dbd_ctdb_reply_desc, on_ctdb_reply },
         { DBD_MSG_CTDB_SEQNUM, &dbd_ctdb_seqnum_desc, on_ctdb_seqnum },
+        { DBD_MSG_CTDB_TUNNEL, &dbd_ctdb_tunnel_desc, on_ctdb_tunnel },
 };
 const size_t dbd_ctdb_n_handlers = ELEMENTSOF(dbd_ctdb_handlers);
 
@@ -351,6 +371,7 @@ static const struct ctdb_server_ops ctdb_ops = {
         .forward = forward,
         .call = call,
         .daemon_message = daemon_message,
+        .send_tunnel = send_tunnel,
 };
 
 int dbd_ctdb_start(dbd_manager *m) {

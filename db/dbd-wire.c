@@ -256,6 +256,14 @@ static const struct wire_field ctdb_packet_fields[] = {
         WIRE_BLOB(struct dbd_ctdb_packet_msg, packet, packet_len, WIRE_FRAME_MAX),
 };
 
+static const struct wire_field ctdb_tunnel_fields[] = {
+        WIRE_U64(struct dbd_ctdb_tunnel_msg, tunnel_id),
+        WIRE_U32(struct dbd_ctdb_tunnel_msg, flags),
+        WIRE_BLOB(struct dbd_ctdb_tunnel_msg, data, data_len, WIRE_FRAME_MAX),
+};
+
+const struct wire_desc dbd_ctdb_tunnel_desc =
+        WIRE_DESC(DBD_MSG_CTDB_TUNNEL, struct dbd_ctdb_tunnel_msg, ctdb_tunnel_fields);
 static const struct wire_field ctdb_seqnum_fields[] = {
         WIRE_U32(struct dbd_ctdb_seqnum_msg, db_id),
 };

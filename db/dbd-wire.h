@@ -54,6 +54,7 @@
  *                 that registered its srvid; no answer
  *   CTDB_CONTROL  a client's REQ_CONTROL (the whole packet) for the receiver
  *                 to run; CTDB_REPLY answers with its REPLY_CONTROL packet
+ *   CTDB_TUNNEL   a client's REQ_TUNNEL for the receiver's client of that tunnel id
  *   CTDB_SEQNUM   the tdb seqnum of a database with ENABLE_SEQNUM changed on
  *                 the sender: the receiver raises its own (CTDB's UPDATE_SEQNUM)
  */
@@ -94,7 +95,8 @@
         X(CTDB_MESSAGE, 30, dbd_ctdb_message_desc)                                                      \
         X(CTDB_CONTROL, 31, dbd_ctdb_control_desc)                                                      \
         X(CTDB_REPLY, 32, dbd_ctdb_reply_desc)                                                          \
-        X(CTDB_SEQNUM, 33, dbd_ctdb_seqnum_desc)
+        X(CTDB_SEQNUM, 33, dbd_ctdb_seqnum_desc)                                                        \
+        X(CTDB_TUNNEL, 34, dbd_ctdb_tunnel_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),
@@ -104,6 +106,13 @@ enum dbd_msg_kind {
 
 struct dbd_ctdb_message_msg {
         uint64_t srvid;
+        uint32_t data_len;
+        const uint8_t *data;
+};
+
+struct dbd_ctdb_tunnel_msg {
+        uint64_t tunnel_id;
+        uint32_t flags;
         uint32_t data_len;
         const uint8_t *data;
 };

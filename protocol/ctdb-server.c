@@ -31,6 +31,13 @@ struct srvid_reg {
         unsigned count;
 };
 
+/* A tunnel id has one owner per node (TUNNEL_REGISTER); tunnel_test uses two a client. */
+struct tunnel_reg {
+        struct tunnel_reg *next, *prev;
+        struct ctdb_client *client;
+        uint64_t tunnel_id;
+};
+
 struct ctdb_client {
         struct ctdb_server *server;
         struct local_client *lc;
@@ -46,6 +53,7 @@ struct ctdb_server {
         struct ctdb_client *clients;
         unsigned n_clients;
         struct srvid_reg *buckets[SRVID_BUCKETS];
+        struct tunnel_reg *tunnels;
         unsigned leader_listeners; /* registrations of CTDB_SRVID_LEADER */
         sd_event_source *leader_timer;
         struct timeval start_time;
@@ -262,6 +270,74 @@ void ctdb_request_reply_call(struct ctdb_request *req, int32_t status, const uin
         request_answer(req, &ctdb_reply_call_desc, &rc);
 }
 
+/* ---- tunnels --------------------------------------------------------------------- */
+
+static struct tunnel_reg *tunnel_find(struct ctdb_server *s, uint64_t tunnel_id) {
+        for (struct tunnel_reg *t = s->tunnels; t; t = t->next)
+                if (t->tunnel_id == tunnel_id)
+                        return t;
+        return NULL;
+}
+
+static int tunnel_reg_destructor(struct tunnel_reg *t) {
+        LIST_REMOVE(t->client->server->tunnels, t);
+        return 0;
+}
+
+/* As ctdbd: one owner per node, a second registration of the id is refused. */
+static void control_tunnel(struct ctdb_request *req) {
+        struct ctdb_server *s = req->server;
+        struct tunnel_reg *t = tunnel_find(s, req->control.srvid);
+
+        if (!req->client)
+                return ctdb_request_reply_control(req, -1, NULL, 0,
+                                                  "tunnels are registered on the client's node");
+        if (req->control.opcode == CTDB_CONTROL_TUNNEL_DEREGISTER) {
+                if (t && t->client == req->client)
+                        talloc_free(t);
+                return ctdb_request_reply_control(req, t ? 0 : -1, NULL, 0, t ? NULL : "no such tunnel");
+        }
+        if (t)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "tunnel id is registered already");
+        t = talloc_zero(req->client, struct tunnel_reg);
+        if (!t)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "out of memory");
+        t->client = req->client;
+        t->tunnel_id = req->control.srvid;
+        LIST_PREPEND(s->tunnels, t);
+        talloc_set_destructor(t, tunnel_reg_destructor);
+        ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+}
+
+void ctdb_server_tunnel_deliver(struct ctdb_server *s, uint32_t src_pnn, uint64_t tunnel_id, uint32_t flags,
+                                const uint8_t *data, size_t len) {
+        struct ctdb_req_tunnel t = {
+                .tunnel_id = tunnel_id, .flags = flags, .datalen = (uint32_t) len, .data = data
+        };
+        struct ctdb_pkt_header h = { .destnode = this_pnn(s), .srcnode = src_pnn };
+        struct tunnel_reg *reg = tunnel_find(s, tunnel_id);
+        _cleanup_talloc_ uint8_t *buf = NULL;
+        size_t n;
+
+        if (reg && ctdb_pkt_build(NULL, &h, &ctdb_req_tunnel_desc, &t, &buf, &n) >= 0)
+                client_send(reg->client, buf, n);
+}
+
+static int on_tunnel(struct ctdb_client *c, const struct ctdb_pkt_header *h, const uint8_t *buf,
+                     size_t len) {
+        struct ctdb_server *s = c->server;
+        struct ctdb_req_tunnel t;
+        uint32_t self = this_pnn(s);
+
+        if (ctdb_pkt_unpack(&ctdb_req_tunnel_desc, NULL, buf, len, &t) < 0)
+                return -EBADMSG;
+        if (h->destnode == CTDB_CURRENT_NODE || h->destnode == self)
+                ctdb_server_tunnel_deliver(s, self, t.tunnel_id, t.flags, t.data, t.datalen);
+        else if (s->ops->send_tunnel)
+                s->ops->send_tunnel(s->userdata, h->destnode, t.tunnel_id, t.flags, t.data, t.datalen);
+        return 0;
+}
+
 /* ---- the controls answered here ---------------------------------------------------- */
 
 static void reply_status(struct ctdb_request *req, int32_t status) {
@@ -383,6 +459,9 @@ static void control_run(struct ctdb_request *req) {
                 return control_process_exists(req);
         case CTDB_CONTROL_CHECK_PID_SRVID:
                 return control_check_pid_srvid(req);
+        case CTDB_CONTROL_TUNNEL_REGISTER:
+        case CTDB_CONTROL_TUNNEL_DEREGISTER:
+                return control_tunnel(req);
         default:
                 return s->ops->control(s->userdata, req);
         }
@@ -495,6 +574,8 @@ static int on_packet(struct local_client *lc, const uint8_t *buf, size_t len, vo
                 return on_call(c, &h, buf, len);
         case CTDB_REQ_MESSAGE:
                 return on_message(c, &h, buf, len);
+        case CTDB_REQ_TUNNEL:
+                return on_tunnel(c, &h, buf, len);
         default:
                 log_debug("Client %d sent a %s packet; ignored", (int) ctdb_client_pid(c),
                           ctdb_operation_to_string(h.operation));

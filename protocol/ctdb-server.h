@@ -87,6 +87,13 @@ struct ctdb_server_ops {
          */
         void (*daemon_message)(void *userdata, uint32_t src_pnn, uint64_t srvid, const uint8_t *data,
                                size_t len);
+        /*
+         * A REQ_TUNNEL for node dst's client that registered tunnel_id (there:
+         * ctdb_server_tunnel_deliver()). Nothing is answered; lost when it does
+         * not get there. May be NULL (tunnels reach this node's clients only).
+         */
+        void (*send_tunnel)(void *userdata, uint32_t dst, uint64_t tunnel_id, uint32_t flags,
+                            const uint8_t *data, size_t len);
         /* A client went away (its requests are freed after this). May be NULL. */
         void (*client_gone)(void *userdata, struct ctdb_client *c);
 };
@@ -103,6 +110,10 @@ int ctdb_server_add_client(struct ctdb_server *s, int fd, pid_t pid, struct ctdb
 /* A message from node src_pnn for this node's clients that registered srvid. */
 void ctdb_server_deliver(struct ctdb_server *s, uint32_t src_pnn, uint64_t srvid, const uint8_t *data,
                          size_t len);
+
+/* A REQ_TUNNEL from node src_pnn for the client here that registered tunnel_id (dropped if none did). */
+void ctdb_server_tunnel_deliver(struct ctdb_server *s, uint32_t src_pnn, uint64_t tunnel_id, uint32_t flags,
+                                const uint8_t *data, size_t len);
 
 /*
  * A control that node src_pnn forwarded (its whole packet): run here as if a

@@ -551,6 +551,21 @@ static const struct dbd_ctdb_packet_msg sample_ctdb_packet = {
         .packet = ctdb_bytes,
 };
 
+static const struct dbd_ctdb_tunnel_msg sample_ctdb_tunnel = {
+        .tunnel_id = UINT64_C(0xFFFFFFFF00000002),
+        .flags = 0x11,
+        .data_len = sizeof(ctdb_bytes),
+        .data = ctdb_bytes,
+};
+
+static void check_ctdb_tunnel(const void *want, const void *got) {
+        const struct dbd_ctdb_tunnel_msg *w = want, *g = got;
+
+        g_assert_cmphex(g->tunnel_id, ==, w->tunnel_id);
+        g_assert_cmphex(g->flags, ==, w->flags);
+        check_blob(w->data, w->data_len, g->data, g->data_len);
+}
+
 static const struct dbd_ctdb_seqnum_msg sample_ctdb_seqnum = { .db_id = 0xc445c6abu };
 
 static void check_ctdb_seqnum(const void *want, const void *got) {
@@ -944,6 +959,13 @@ static const struct wire_case cases[] = {
           check_ctdb_message,
           true,
           { { 8, WIRE_FRAME_MAX } } },
+        { "CTDB_TUNNEL",
+          DBD_MSG_CTDB_TUNNEL,
+          &dbd_ctdb_tunnel_desc,
+          &sample_ctdb_tunnel,
+          check_ctdb_tunnel,
+          true,
+          { { 12, WIRE_FRAME_MAX } } },
         { "CTDB_SEQNUM",
           DBD_MSG_CTDB_SEQNUM,
           &dbd_ctdb_seqnum_desc,
@@ -1319,10 +1341,10 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 31);
+        g_assert_cmpuint(n, ==, 32);
         g_assert_null(dbd_msg_desc_by_kind(0));
         g_assert_null(dbd_msg_desc_by_kind(14));
-        g_assert_null(dbd_msg_desc_by_kind(34));
+        g_assert_null(dbd_msg_desc_by_kind(35));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
         g_assert_cmpstr(dbd_msg_kind_to_string(14), ==, "unknown");
 }
