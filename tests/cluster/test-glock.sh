@@ -19,12 +19,18 @@ TOOL=${CTDB_BUILD_DIR:-$CTDB_SOURCE_DIR/build}/tests/lib/glock-tool
 cluster_start 3
 OUT=$(mktemp -d)
 PIDS=()
-cleanup_tools() {
-        local p
+# The tools go first; cluster_cleanup then reports the test's own exit status
+# (a plain 'cleanup_tools; cluster_cleanup' trap passed it rm's 0 instead).
+glock_cleanup() {
+        local rc=$? p
+        trap - ERR
+        set +e
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         rm -rf "$OUT"
+        (exit "$rc")
+        cluster_cleanup
 }
-trap 'cleanup_tools; cluster_cleanup' EXIT
+trap glock_cleanup EXIT
 
 wait_until "every node's VnnMap lists all three dbds" 20 vnnmap_is "3 0 1 2" 0 1 2
 
