@@ -48,6 +48,8 @@ static void view(void *userdata, struct ctdb_server_view *ret) {
                 .n_flags = known ? m->view.n_nodes : 0,
                 .vnnmap = m->vnnmap,
                 .n_vnnmap = m->n_vnnmap,
+                .last_recovery_started = m->recovery_started,
+                .last_recovery_finished = m->recovery_finished,
         };
 }
 

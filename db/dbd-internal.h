@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -69,6 +70,7 @@ struct dbd_manager {
         uint32_t *vnnmap;
         bool frozen;
         uint32_t frozen_generation;
+        struct timeval recovery_started, recovery_finished; /* of the last recovery here (CTDB's uptime) */
         /* The node whose dbd ran the last recovery (sent THAW): it coordinates the commits. */
         uint32_t coordinator;
 

@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <sys/time.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -105,8 +106,10 @@ static int on_freeze(void *userdata, const struct wire_header *h, const void *ms
                 if (r < 0)
                         return r;
         }
-        if (!m->frozen)
+        if (!m->frozen) {
                 log_info("Freezing the databases for the recovery of generation %" PRIu32, f->generation);
+                gettimeofday(&m->recovery_started, NULL);
+        }
         m->frozen = true;
         m->frozen_generation = f->generation;
         dbd_migrate_freeze(m);
@@ -258,6 +261,7 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
         m->n_vnnmap = t->n_vnnmap;
         m->generation = t->generation;
         m->frozen = false;
+        gettimeofday(&m->recovery_finished, NULL);
         log_info("Databases thawed with generation %" PRIu32, t->generation);
         send_ack(m, h->src, t->id, t->generation, 0, NULL, 0);
         /* Record traffic of this generation goes direct where it can. */
