@@ -440,7 +440,8 @@ int dp_client_new(void *mem_ctx, sd_event *event, const char *path, const struct
                 talloc_free(c);
                 return -ENOMEM;
         }
-        r = sd_event_add_time_relative(event, &c->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer,
+        /* 1 ms: sd-event's default accuracy (for 0) would let a reconnect wait up to 250 ms. */
+        r = sd_event_add_time_relative(event, &c->reconnect_timer, CLOCK_MONOTONIC, 0, 1000, on_reconnect_timer,
                                        c);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_OFF);

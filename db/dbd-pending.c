@@ -119,7 +119,10 @@ void dbd_pending_arm(struct dbd_pending *p, uint64_t at) {
         dbd_manager *m = p->db->m;
 
         if (!p->timer) {
-                int r = sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, at, 0, on_pending_timer, p);
+                /* Microseconds matter here (chain lock retries from 50 us): sd-event's
+                 * default accuracy, for 0, is 250 ms. */
+                int r = sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, at, DBD_TIMER_ACCURACY_USEC,
+                                          on_pending_timer, p);
 
                 if (r < 0) {
                         /* Nothing runs this entry again: what waits on it times out or starts over. */

@@ -13,6 +13,8 @@
 
 /* Forwarding steps before a request is sent back to start over at the lmaster. */
 #define HOPS_MAX 16u
+/* Accuracy of the timers of records in flight (sd-event's for 0 would be 250 ms). */
+#define DBD_TIMER_ACCURACY_USEC 10ull
 #define LOCK_RETRY_MIN_USEC 50ull
 #define LOCK_RETRY_MAX_USEC (10 * 1000ull)
 #define BACKOFF_MIN_USEC (500ull)

@@ -6,9 +6,9 @@
  */
 
 #include <errno.h>
-#include <sys/time.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <talloc.h>
 
@@ -16,6 +16,7 @@
 #include "dbd-bus.h"
 #include "dbd-glock.h"
 #include "dbd-internal.h"
+#include "dbd-pending.h"
 #include "log.h"
 #include "talloc-util.h"
 
@@ -102,7 +103,7 @@ static int on_freeze(void *userdata, const struct wire_header *h, const void *ms
 
         if (!m->freeze_timer) {
                 r = sd_event_add_time_relative(m->event, &m->freeze_timer, CLOCK_MONOTONIC,
-                                               FREEZE_RETRY_USEC, 0, on_freeze_timer, m);
+                                               FREEZE_RETRY_USEC, DBD_TIMER_ACCURACY_USEC, on_freeze_timer, m);
                 if (r < 0)
                         return r;
         }
