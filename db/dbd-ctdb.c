@@ -6,8 +6,11 @@
  * to daemon: smbd -> dbd -> dbd -> smbd.
  *
  * What it answers: the cluster view (clusterd's, as dbd follows it) for the
- * server's own controls; messages to other nodes (CTDB_MESSAGE); controls
- * for other nodes, run by that node's server (CTDB_CONTROL, CTDB_REPLY).
+ * server's own controls; messages and tunnels to other nodes (CTDB_MESSAGE,
+ * CTDB_TUNNEL); controls for other nodes, run by that node's server
+ * (CTDB_CONTROL, CTDB_REPLY); bans and recoveries through clusterd, and the
+ * leader's answer to a takeover run. The database controls and REQ_CALL are
+ * in dbd-ctdb-db.c, the public addresses in dbd-ctdb-ip.c.
  */
 
 #include <errno.h>
