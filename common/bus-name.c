@@ -100,3 +100,110 @@ int bus_name_watch_new(void *mem_ctx, sd_bus *bus, const char *name, bus_name_fn
         *ret = w;
         return 0;
 }
+
+/* ---- an interface's properties ------------------------------------------------------ */
+
+struct bus_properties_watch {
+        sd_bus *bus;
+        const char *name, *path, *interface;
+        const struct bus_properties_ops *ops;
+        void *userdata;
+        struct bus_name_watch *owner;
+        sd_bus_slot *match, *call;
+};
+
+static void properties_read(struct bus_properties_watch *w, sd_bus_message *msg, bool all) {
+        int r = w->ops->changed(w->userdata, msg, all);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the properties of %s: %m", w->name);
+}
+
+static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        struct bus_properties_watch *w = userdata;
+        const char *interface;
+
+        if (sd_bus_message_read(msg, "s", &interface) >= 0 && strcmp(interface, w->interface) == 0)
+                properties_read(w, msg, false);
+        return 0;
+}
+
+static int on_properties_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        struct bus_properties_watch *w = userdata;
+
+        w->call = sd_bus_slot_unref(w->call);
+        /* An owner that went again already, or does not serve the object yet: the next owner is read. */
+        if (sd_bus_message_is_method_error(reply, NULL))
+                log_debug("%s did not answer GetAll: %s", w->name, sd_bus_message_get_error(reply)->message);
+        else
+                properties_read(w, reply, true);
+        return 0;
+}
+
+static void on_properties_owner(void *userdata, bool present) {
+        struct bus_properties_watch *w = userdata;
+
+        w->call = sd_bus_slot_unref(w->call);
+        if (!present) {
+                if (w->ops->gone)
+                        w->ops->gone(w->userdata);
+                return;
+        }
+        if (sd_bus_call_method_async(w->bus, &w->call, w->name, w->path, "org.freedesktop.DBus.Properties",
+                                     "GetAll", on_properties_all, w, "s", w->interface) < 0)
+                log_warning("Failed to ask %s for its properties", w->name);
+}
+
+static int properties_watch_destructor(struct bus_properties_watch *w) {
+        TALLOC_FREE(w->owner);
+        w->match = sd_bus_slot_unref(w->match);
+        w->call = sd_bus_slot_unref(w->call);
+        sd_bus_unref(w->bus);
+        return 0;
+}
+
+int bus_properties_watch_new(void *mem_ctx, sd_bus *bus, const char *name, const char *path,
+                             const char *interface, const struct bus_properties_ops *ops, void *userdata,
+                             struct bus_properties_watch **ret) {
+        struct bus_properties_watch *w = talloc_zero(mem_ctx, struct bus_properties_watch);
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        *w = (struct bus_properties_watch){ .bus = sd_bus_ref(bus), .name = name, .path = path,
+                                            .interface = interface, .ops = ops, .userdata = userdata };
+        talloc_set_destructor(w, properties_watch_destructor);
+        /* The change match first: a change between the owner's arrival and GetAll is not lost. */
+        r = sd_bus_match_signal_async(bus, &w->match, name, path, "org.freedesktop.DBus.Properties",
+                                      "PropertiesChanged", on_properties_changed, NULL, w);
+        if (r >= 0)
+                r = bus_name_watch_new(w, bus, name, on_properties_owner, w, &w->owner);
+        if (r < 0) {
+                talloc_free(w);
+                return r;
+        }
+        if (ret)
+                *ret = w;
+        return 0;
+}
+
+int bus_properties_read(sd_bus_message *msg, int (*property)(void *userdata, const char *name,
+                                                             sd_bus_message *msg),
+                        void *userdata) {
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(msg, "s", &name);
+                if (r >= 0)
+                        r = property(userdata, name, msg);
+                if (r == 0)
+                        r = sd_bus_message_skip(msg, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r < 0 ? r : 0;
+}

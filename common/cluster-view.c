@@ -18,8 +18,7 @@ struct cluster_view_watch {
         struct cluster_view view;
         const struct cluster_view_ops *ops;
         void *userdata;
-        struct bus_name_watch *owner;
-        sd_bus_slot *match, *call;
+        struct bus_properties_watch *props;
 };
 
 static int read_bool(sd_bus_message *msg, bool *ret) {
@@ -70,8 +69,11 @@ static int read_nodes(struct cluster_view_watch *w, sd_bus_message *msg) {
         return 0;
 }
 
-static int read_property(struct cluster_view_watch *w, sd_bus_message *msg, const char *name) {
+/* One property of the Manager into the view: 1 when read, 0 for one the view does not keep. */
+static int read_property(void *userdata, const char *name, sd_bus_message *msg) {
+        struct cluster_view_watch *w = userdata;
         struct cluster_view *v = &w->view;
+        int r;
 
         if (strcmp(name, "ThisNode") == 0)
                 return sd_bus_message_read(msg, "v", "u", &v->this_node);
@@ -86,7 +88,8 @@ static int read_property(struct cluster_view_watch *w, sd_bus_message *msg, cons
         if (strcmp(name, "VnnMap") == 0) {
                 const void *a;
                 size_t size;
-                int r = sd_bus_message_enter_container(msg, 'v', "au");
+
+                r = sd_bus_message_enter_container(msg, 'v', "au");
 
                 if (r >= 0)
                         r = sd_bus_message_read_array(msg, 'u', &a, &size);
@@ -97,92 +100,47 @@ static int read_property(struct cluster_view_watch *w, sd_bus_message *msg, cons
                 talloc_free(v->vnnmap);
                 v->n_vnnmap = (uint32_t) (size / sizeof(uint32_t));
                 v->vnnmap = talloc_memdup_any(w, a, size);
-                return v->vnnmap ? 0 : -ENOMEM;
+                return v->vnnmap ? 1 : -ENOMEM;
         }
-        if (strcmp(name, "Nodes") == 0)
-                return read_nodes(w, msg);
-        return sd_bus_message_skip(msg, "v");
+        if (strcmp(name, "Nodes") == 0) {
+                r = read_nodes(w, msg);
+                return r < 0 ? r : 1;
+        }
+        return 0;
 }
 
-/* a{sv} of the Manager's properties, as GetAll answers and PropertiesChanged carries. */
-static int read_all(struct cluster_view_watch *w, sd_bus_message *msg) {
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-
-        while (r > 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(msg, "s", &name);
-                if (r >= 0)
-                        r = read_property(w, msg, name);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r >= 0)
-                        r = 1;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        return r;
-}
-
-static int on_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+/* GetAll's answer makes the view known; a change is passed on only while it is. */
+static int on_properties(void *userdata, sd_bus_message *properties, bool all) {
         struct cluster_view_watch *w = userdata;
-        const char *iface;
-        int r;
+        int r = bus_properties_read(properties, read_property, w);
 
-        r = sd_bus_message_read(msg, "s", &iface);
-        if (r < 0 || strcmp(iface, CLUSTERD_MANAGER_IFACE) != 0)
-                return 0;
-        r = read_all(w, msg);
         if (r < 0)
-                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
+                return r;
+        if (all) {
+                if (!w->view.known)
+                        log_info("ctdb-clusterd is on the bus; read its state");
+                w->view.known = true;
+        }
         if (w->view.known)
                 w->ops->changed(w->userdata, &w->view);
         return 0;
 }
 
-static int on_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        struct cluster_view_watch *w = userdata;
-        int r;
-
-        w->call = sd_bus_slot_unref(w->call);
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                log_debug("clusterd is not on the bus yet: %s", sd_bus_message_get_error(reply)->message);
-                return 0;
-        }
-        r = read_all(w, reply);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to read clusterd's properties: %m"), 0;
-        w->view.known = true;
-        w->ops->changed(w->userdata, &w->view);
-        return 0;
-}
-
-static int load(struct cluster_view_watch *w) {
-        w->call = sd_bus_slot_unref(w->call);
-        return sd_bus_call_method_async(w->bus, &w->call, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                        "org.freedesktop.DBus.Properties", "GetAll", on_all, w, "s",
-                                        CLUSTERD_MANAGER_IFACE);
-}
-
-static void on_clusterd(void *userdata, bool present) {
+static void on_clusterd_gone(void *userdata) {
         struct cluster_view_watch *w = userdata;
 
-        if (present) {
-                log_info("ctdb-clusterd is on the bus; reading its state");
-                if (load(w) < 0)
-                        log_warning("Failed to ask ctdb-clusterd for its state");
-                return;
-        }
-        w->call = sd_bus_slot_unref(w->call);
         w->view.known = false;
         if (w->ops->gone)
                 w->ops->gone(w->userdata);
 }
 
+static const struct bus_properties_ops clusterd_ops = {
+        .changed = on_properties,
+        .gone = on_clusterd_gone,
+};
+
 static int watch_destructor(struct cluster_view_watch *w) {
-        w->match = sd_bus_slot_unref(w->match);
-        TALLOC_FREE(w->owner);
-        w->call = sd_bus_slot_unref(w->call);
+        TALLOC_FREE(w->props);
         sd_bus_unref(w->bus);
         return 0;
 }
@@ -196,12 +154,8 @@ int cluster_view_watch_new(void *mem_ctx, sd_bus *bus, const struct cluster_view
                 return -ENOMEM;
         *w = (struct cluster_view_watch) { .bus = sd_bus_ref(bus), .ops = ops, .userdata = userdata };
         talloc_set_destructor(w, watch_destructor);
-        r = sd_bus_match_signal_async(bus, &w->match, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH,
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged", on_changed,
-                                      NULL, w);
-        /* The change match first: a change between clusterd's arrival and GetAll is not lost. */
-        if (r >= 0)
-                r = bus_name_watch_new(w, bus, CLUSTERD_BUS_NAME, on_clusterd, w, &w->owner);
+        r = bus_properties_watch_new(w, bus, CLUSTERD_BUS_NAME, CLUSTERD_MANAGER_PATH, CLUSTERD_MANAGER_IFACE,
+                                     &clusterd_ops, w, &w->props);
         if (r < 0) {
                 talloc_free(w);
                 return r;

@@ -20,10 +20,7 @@
 #include "log.h"
 #include "talloc-util.h"
 
-#define IPD_CHANGED_MATCH                                                      \
-        "type='signal',sender='" IPD_BUS_NAME "',path='" IPD_MANAGER_PATH "'," \
-        "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"
-#define IPD_RELEASED_MATCH                                                                                  \
+#define IPD_RELEASED_MATCH                                                                               \
         "type='signal',sender='" IPD_BUS_NAME "',path='" IPD_MANAGER_PATH "',interface='" IPD_MANAGER_IFACE \
         "',member='Released'"
 
@@ -35,8 +32,8 @@ struct public_addr {
 
 struct dbd_ctdb_ips {
         dbd_manager *m;
-        struct bus_name_watch *watch;
-        sd_bus_slot *changed, *released, *call;
+        struct bus_properties_watch *watch;
+        sd_bus_slot *released;
         struct public_addr *addrs; /* talloc array */
 };
 
@@ -70,47 +67,34 @@ static int read_addresses(struct dbd_ctdb_ips *ips, sd_bus_message *msg) {
         return 0;
 }
 
-/* a{sv} with Addresses among the properties. */
-static int read_properties(struct dbd_ctdb_ips *ips, sd_bus_message *msg) {
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+static int read_property(void *userdata, const char *name, sd_bus_message *msg) {
+        int r;
 
-        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(msg, "s", &name);
-                if (r >= 0 && strcmp(name, "Addresses") == 0) {
-                        r = sd_bus_message_enter_container(msg, 'v', "a(ssu)");
-                        if (r >= 0)
-                                r = read_addresses(ips, msg);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(msg);
-                } else if (r >= 0)
-                        r = sd_bus_message_skip(msg, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-        }
-        return r;
+        if (strcmp(name, "Addresses") != 0)
+                return 0;
+        r = sd_bus_message_enter_container(msg, 'v', "a(ssu)");
+        if (r >= 0)
+                r = read_addresses(userdata, msg);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r < 0 ? r : 1;
 }
 
-static int on_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        const char *iface;
-        int r = sd_bus_message_read(msg, "s", &iface);
-
-        if (r >= 0 && strcmp(iface, IPD_MANAGER_IFACE) == 0)
-                r = read_properties(userdata, msg);
-        if (r < 0)
-                log_debug_errno(r, "Failed to read ctdb-ipd's addresses: %m");
-        return 0;
+static int on_properties(void *userdata, sd_bus_message *properties, bool all) {
+        return bus_properties_read(properties, read_property, userdata);
 }
 
-static int on_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+/* No ipd: no public address, as CTDB without any. */
+static void on_ipd_gone(void *userdata) {
         struct dbd_ctdb_ips *ips = userdata;
 
-        ips->call = sd_bus_slot_unref(ips->call);
-        if (!sd_bus_message_is_method_error(reply, NULL) && read_properties(ips, reply) < 0)
-                log_debug("Failed to read ctdb-ipd's addresses");
-        return 0;
+        TALLOC_FREE(ips->addrs);
 }
+
+static const struct bus_properties_ops ipd_ops = {
+        .changed = on_properties,
+        .gone = on_ipd_gone,
+};
 
 /* Released(s address, u pnn): smbd's children that served it end (CTDB_SRVID_RELEASE_IP, the bare address).
  */
@@ -131,24 +115,8 @@ static int on_released(sd_bus_message *msg, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
-static void on_ipd(void *userdata, bool present) {
-        struct dbd_ctdb_ips *ips = userdata;
-
-        ips->call = sd_bus_slot_unref(ips->call);
-        if (!present) {
-                TALLOC_FREE(ips->addrs); /* no ipd: no public address, as CTDB without any */
-                return;
-        }
-        if (sd_bus_call_method_async(ips->m->bus, &ips->call, IPD_BUS_NAME, IPD_MANAGER_PATH,
-                                     "org.freedesktop.DBus.Properties", "GetAll", on_all, ips, "s",
-                                     IPD_MANAGER_IFACE) < 0)
-                log_debug("Failed to ask ctdb-ipd for its addresses");
-}
-
 static int ips_destructor(struct dbd_ctdb_ips *ips) {
-        ips->changed = sd_bus_slot_unref(ips->changed);
         ips->released = sd_bus_slot_unref(ips->released);
-        ips->call = sd_bus_slot_unref(ips->call);
         return 0;
 }
 
@@ -160,11 +128,10 @@ int dbd_ctdb_ips_start(dbd_manager *m) {
                 return -ENOMEM;
         ips->m = m;
         talloc_set_destructor(ips, ips_destructor);
-        r = sd_bus_add_match(m->bus, &ips->changed, IPD_CHANGED_MATCH, on_changed, ips);
+        r = sd_bus_add_match(m->bus, &ips->released, IPD_RELEASED_MATCH, on_released, ips);
         if (r >= 0)
-                r = sd_bus_add_match(m->bus, &ips->released, IPD_RELEASED_MATCH, on_released, ips);
-        if (r >= 0)
-                r = bus_name_watch_new(ips, m->bus, IPD_BUS_NAME, on_ipd, ips, &ips->watch);
+                r = bus_properties_watch_new(ips, m->bus, IPD_BUS_NAME, IPD_MANAGER_PATH, IPD_MANAGER_IFACE,
+                                             &ipd_ops, ips, &ips->watch);
         if (r < 0) {
                 talloc_free(ips);
                 return r;

@@ -21,10 +21,6 @@
 #include "log.h"
 #include "talloc-util.h"
 
-#define MONITORD_CHANGED_MATCH                                                                          \
-        "type='signal',sender='" MONITORD_BUS_NAME "',path='" MONITORD_MANAGER_PATH "',"                \
-        "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"
-
 static void health_set(clusterd_manager *m, bool healthy, char *units) {
         uint32_t flags =
                 healthy ? m->flags & ~CTDB_NODE_FLAG_UNHEALTHY : m->flags | CTDB_NODE_FLAG_UNHEALTHY;
@@ -50,103 +46,66 @@ static void health_set(clusterd_manager *m, bool healthy, char *units) {
         clusterd_manager_update(m);
 }
 
-/* a{sv} of org.ctdb.monitor1.Manager: Healthy, and from Services the units that are not active. */
-static int read_health(clusterd_manager *m, sd_bus_message *msg) {
-        _cleanup_talloc_ char *units = talloc_strdup(NULL, "");
-        int healthy = -1, r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+/* What one a{sv} of org.ctdb.monitor1.Manager says: Healthy, and from Services the units not active. */
+struct health_read {
+        int healthy; /* -1: not in it */
+        char *units;
+};
 
-        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *name;
+static int read_property(void *userdata, const char *name, sd_bus_message *msg) {
+        struct health_read *h = userdata;
+        const char *unit, *state, *sub;
+        uint64_t since;
+        int r;
 
-                r = sd_bus_message_read(msg, "s", &name);
-                if (r >= 0 && strcmp(name, "Healthy") == 0)
-                        r = sd_bus_message_read(msg, "v", "b", &healthy);
-                else if (r >= 0 && strcmp(name, "Services") == 0) {
-                        const char *unit, *state, *sub;
-                        uint64_t since;
-
-                        r = sd_bus_message_enter_container(msg, 'v', "a(ssst)");
-                        if (r >= 0)
-                                r = sd_bus_message_enter_container(msg, 'a', "(ssst)");
-                        while (r >= 0 && units &&
-                               (r = sd_bus_message_read(msg, "(ssst)", &unit, &state, &sub, &since)) > 0)
-                                if (strcmp(state, "active") != 0 && strcmp(state, "reloading") != 0)
-                                        units = talloc_asprintf_append(units, "%s%s", *units ? " " : "",
-                                                                       unit);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(msg);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(msg);
-                } else if (r >= 0)
-                        r = sd_bus_message_skip(msg, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
+        if (strcmp(name, "Healthy") == 0) {
+                r = sd_bus_message_read(msg, "v", "b", &h->healthy);
+                return r < 0 ? r : 1;
         }
+        if (strcmp(name, "Services") != 0)
+                return 0;
+        r = sd_bus_message_enter_container(msg, 'v', "a(ssst)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(msg, 'a', "(ssst)");
+        while (r >= 0 && h->units && (r = sd_bus_message_read(msg, "(ssst)", &unit, &state, &sub, &since)) > 0)
+                if (strcmp(state, "active") != 0 && strcmp(state, "reloading") != 0)
+                        h->units = talloc_asprintf_append(h->units, "%s%s", *h->units ? " " : "", unit);
         if (r >= 0)
                 r = sd_bus_message_exit_container(msg);
-        if (r < 0 || !units)
-                return r < 0 ? r : -ENOMEM;
-        if (healthy >= 0) {
-                char *u = units;
-
-                units = NULL; /* health_set() takes it */
-                health_set(m, healthy, u);
-        }
-        return 0;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r >= 0 && !h->units)
+                r = -ENOMEM;
+        return r < 0 ? r : 1;
 }
 
-static int on_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-        const char *iface;
-        int r = sd_bus_message_read(msg, "s", &iface);
+static int on_health(void *userdata, sd_bus_message *properties, bool all) {
+        struct health_read h = { .healthy = -1, .units = talloc_strdup(NULL, "") };
+        int r = h.units ? bus_properties_read(properties, read_property, &h) : -ENOMEM;
 
-        if (r >= 0 && strcmp(iface, MONITORD_MANAGER_IFACE) == 0)
-                r = read_health(userdata, msg);
-        if (r < 0)
-                log_warning_errno(r, "Failed to read ctdb-monitord's health: %m");
-        return 0;
+        if (r >= 0 && h.healthy >= 0)
+                health_set(userdata, h.healthy, h.units); /* takes units */
+        else
+                talloc_free(h.units);
+        return r;
 }
 
-static int on_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        clusterd_manager *m = userdata;
-        int r;
-
-        m->health_call = sd_bus_slot_unref(m->health_call);
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                log_warning("Failed to read ctdb-monitord's health: %s",
-                            sd_bus_message_get_error(reply)->message);
-                return 0;
-        }
-        r = read_health(m, reply);
-        if (r < 0)
-                log_warning_errno(r, "Failed to read ctdb-monitord's health: %m");
-        return 0;
+static void on_monitord_gone(void *userdata) {
+        log_info("ctdb-monitord left the bus; this node keeps its health until it is back");
 }
 
-static void on_monitord(void *userdata, bool present) {
-        clusterd_manager *m = userdata;
-        int r;
-
-        m->health_call = sd_bus_slot_unref(m->health_call);
-        if (!present) {
-                log_info("ctdb-monitord left the bus; this node keeps its health until it is back");
-                return;
-        }
-        r = sd_bus_call_method_async(m->bus, &m->health_call, MONITORD_BUS_NAME, MONITORD_MANAGER_PATH,
-                                     "org.freedesktop.DBus.Properties", "GetAll", on_all, m, "s",
-                                     MONITORD_MANAGER_IFACE);
-        if (r < 0)
-                log_error_errno(r, "Failed to ask ctdb-monitord for this node's health: %m");
-}
+static const struct bus_properties_ops monitord_ops = {
+        .changed = on_health,
+        .gone = on_monitord_gone,
+};
 
 int clusterd_health_start(clusterd_manager *m) {
         int r;
 
         if (!m->bus)
                 return 0;
-        /* The change match first: a change between the owner's arrival and GetAll is not lost. */
-        r = sd_bus_add_match_async(m->bus, &m->health_match, MONITORD_CHANGED_MATCH, on_changed, NULL, m);
-        if (r >= 0)
-                r = bus_name_watch_new(m, m->bus, MONITORD_BUS_NAME, on_monitord, m, &m->monitord_watch);
+        r = bus_properties_watch_new(m, m->bus, MONITORD_BUS_NAME, MONITORD_MANAGER_PATH, MONITORD_MANAGER_IFACE,
+                                     &monitord_ops, m, &m->monitord_watch);
         if (r < 0)
                 return log_error_errno(r, "Failed to follow ctdb-monitord: %m");
         return 0;
@@ -154,6 +113,4 @@ int clusterd_health_start(clusterd_manager *m) {
 
 void clusterd_health_stop(clusterd_manager *m) {
         TALLOC_FREE(m->monitord_watch);
-        m->health_match = sd_bus_slot_unref(m->health_match);
-        m->health_call = sd_bus_slot_unref(m->health_call);
 }

@@ -22,6 +22,7 @@
 #include "clusterd-wire.h"
 
 struct bus_name_watch;
+struct bus_properties_watch;
 struct ctdb_config;
 struct ctdb_nodes;
 struct dp_client;
@@ -105,8 +106,7 @@ typedef struct clusterd_manager {
         sd_event_source *db_timer; /* leader: deadline for that report (clusterd-db.c) */
         struct bus_name_watch *dbd_watch; /* following org.ctdb.db1's owner */
         /* This node's health from ctdb-monitord (clusterd-health.c). */
-        struct bus_name_watch *monitord_watch;
-        sd_bus_slot *health_match, *health_call;
+        struct bus_properties_watch *monitord_watch;
         char *health_units;     /* the units that make it unhealthy, NULL when healthy */
 
         /* tunneld */

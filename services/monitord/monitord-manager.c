@@ -134,21 +134,15 @@ static int read_unit_property(struct monitord_unit *u, sd_bus_message *msg, cons
         return sd_bus_message_skip(msg, "v");
 }
 
+/* read_unit_property() reads (or skips) every property's variant. */
+static int unit_property(void *userdata, const char *name, sd_bus_message *msg) {
+        int r = read_unit_property(userdata, msg, name);
+
+        return r < 0 ? r : 1;
+}
+
 static int read_unit_properties(struct monitord_unit *u, sd_bus_message *msg) {
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-
-        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(msg, "s", &name);
-                if (r >= 0)
-                        r = read_unit_property(u, msg, name);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        return r;
+        return bus_properties_read(msg, unit_property, u);
 }
 
 static int on_unit_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
