@@ -3,7 +3,8 @@
  * (org.ctdb.ipfailover1), followed over D-Bus, answer GET_PUBLIC_IPS and
  * GET_PUBLIC_IP_INFO; its Released signal for an address of this node becomes
  * CTDB_SRVID_RELEASE_IP to this node's clients, which is how smbd learns to
- * drop the connections it served on it (notes, sections 3.2 and 6.4).
+ * drop the connections it served on it (notes, sections 3.2 and 6.4). smbd's
+ * TCP_CLIENT goes to ipd's TrackConnection, for the taker's tickles.
  */
 
 #include <errno.h>
@@ -190,4 +191,52 @@ void dbd_ctdb_public_ip_info(dbd_manager *m, struct ctdb_request *req) {
                 return ctdb_request_reply_payload(req, &ctdb_public_ip_info_desc, &info);
         }
         ctdb_request_reply_control(req, -1, NULL, 0, "not a public address of this cluster");
+}
+
+/* "ADDRESS:PORT", "[ADDRESS]:PORT" for IPv6, as ipd's TrackConnection reads it. */
+static int sock_addr_string(const struct ctdb_sock_addr *a, char *buf, size_t len) {
+        char ip_buf[CTDB_IP_STRLEN];
+        struct ctdb_ip ip;
+        uint16_t port;
+        int r = ctdb_sock_addr_to_ip(a, &ip, &port);
+
+        if (r < 0)
+                return r;
+        ctdb_ip_to_string(&ip, false, ip_buf, sizeof(ip_buf));
+        r = snprintf(buf, len, ip.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip_buf, port);
+        return r < 0 || (size_t) r >= len ? -EINVAL : 0;
+}
+
+static int on_tracked(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        struct ctdb_request *req = dbd_ctdb_op_take(userdata);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        /* A connection to another address (the node's own) is none of ipd's business, as in ctdbd. */
+        if (e && sd_bus_error_has_name(e, CTDB_ERROR_NOT_FOUND))
+                e = NULL;
+        if (e)
+                log_debug("ctdb-ipd did not track a TCP_CLIENT connection: %s", e->message);
+        if (req)
+                ctdb_request_reply_control(req, e ? -1 : 0, NULL, 0, e ? e->message : NULL);
+        return 0;
+}
+
+/* TCP_CLIENT (smbd sends it NOREPLY): dst is smbd's side, the public address; src the client's. */
+void dbd_ctdb_tcp_client(dbd_manager *m, struct ctdb_request *req) {
+        char server[CTDB_IP_STRLEN + 8], client[CTDB_IP_STRLEN + 8];
+        struct ctdb_connection c;
+        struct pending_op *op;
+        int r;
+
+        if (ctdb_payload_unpack(&ctdb_connection_desc, NULL, req->control.data, req->control.datalen, &c) < 0 ||
+            sock_addr_string(&c.dst, server, sizeof(server)) < 0 ||
+            sock_addr_string(&c.src, client, sizeof(client)) < 0)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "TCP_CLIENT: bad connection");
+        op = dbd_ctdb_op_new(m, req);
+        if (!op)
+                return ctdb_request_reply_control(req, -1, NULL, 0, "out of memory");
+        r = sd_bus_call_method_async(m->bus, NULL, IPD_BUS_NAME, IPD_MANAGER_PATH, IPD_MANAGER_IFACE,
+                                     "TrackConnection", on_tracked, op, "ss", server, client);
+        if (r < 0 && (req = dbd_ctdb_op_take(op)))
+                ctdb_request_reply_control(req, -1, NULL, 0, "ctdb-ipd cannot be asked");
 }

@@ -359,7 +359,7 @@ static void control(void *userdata, struct ctdb_request *req) {
         case CTDB_CONTROL_GET_PUBLIC_IP_INFO:
                 return dbd_ctdb_public_ip_info(userdata, req);
         case CTDB_CONTROL_TCP_CLIENT:
-                return ctdb_request_reply_control(req, 0, NULL, 0, NULL);
+                return dbd_ctdb_tcp_client(userdata, req);
         default:
                 return dbd_ctdb_db_control(userdata, req);
         }

@@ -279,10 +279,12 @@ struct pending_op;
 struct pending_op *dbd_ctdb_op_new(dbd_manager *m, struct ctdb_request *req);
 /* One of dbd's messages to every other node that is there. */
 void dbd_ctdb_send_all(dbd_manager *m, const struct wire_desc *desc, const void *msg);
-/* dbd-ctdb-ip.c: ctdb-ipd's addresses for GET_PUBLIC_IPS(_INFO), and RELEASE_IP to the clients. */
+/* dbd-ctdb-ip.c: ctdb-ipd's addresses for GET_PUBLIC_IPS(_INFO), RELEASE_IP to the clients, TCP_CLIENT. */
 int dbd_ctdb_ips_start(dbd_manager *m);
 void dbd_ctdb_public_ips(dbd_manager *m, struct ctdb_request *req);
 void dbd_ctdb_public_ip_info(dbd_manager *m, struct ctdb_request *req);
+/* TCP_CLIENT: the connection to ipd's TrackConnection, answered with its result. */
+void dbd_ctdb_tcp_client(dbd_manager *m, struct ctdb_request *req);
 /* Another node's seqnum of db_id changed (CTDB_SEQNUM): this node's rises. */
 void dbd_ctdb_seqnum_raise(dbd_manager *m, uint32_t db_id);
 struct ctdb_request *dbd_ctdb_op_take(struct pending_op *op);

@@ -601,7 +601,7 @@ struct ctdb_public_ip_info {
         struct ctdb_iface *ifaces;
 };
 
-/* TCP_CLIENT request (56 bytes): smbd's side, then the client's. */
+/* TCP_CLIENT request (56 bytes): the client's side, then smbd's (the public address). */
 struct ctdb_connection {
         struct ctdb_sock_addr src;
         struct ctdb_sock_addr dst;

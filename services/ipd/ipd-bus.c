@@ -1,7 +1,7 @@
 /*
  * D-Bus glue of ctdb-ipd: org.ctdb.ipfailover1.Manager at /org/ctdb/ipfailover1
  * (DESIGN.md section 3; bus/org.ctdb.ipfailover1.Manager.xml). Reading is open
- * to everyone; Move, Reload and Rebalance check polkit action
+ * to everyone; Move, Reload, Rebalance and TrackConnection check polkit action
  * org.ctdb.ipfailover1.manage. Move and Rebalance are answered when the
  * leader's takeover run that serves them is over.
  */
@@ -181,6 +181,42 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(call, NULL);
 }
 
+/*
+ * TrackConnection(s server, s client), "ADDRESS:PORT" each: what smbd tells
+ * ctdbd.socket of a client (TCP_CLIENT), so that the node taking the address
+ * over tickles it. The SYN-ACK log has it too, from the kernel.
+ */
+static int method_track_connection(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        ipd_manager *m = userdata;
+        struct ipd_bus *b = m->bus_state;
+        union nf_sockaddr server, client;
+        const char *s, *c;
+        int r = sd_bus_message_read(call, "ss", &s, &c);
+
+        if (r < 0)
+                return r;
+        if (nf_sockaddr_from_string(s, &server) < 0 || nf_sockaddr_from_string(c, &client) < 0 ||
+            server.sa.sa_family != client.sa.sa_family)
+                return sd_bus_error_setf(error, CTDB_ERROR_INVALID_ARGS,
+                                         "'%s' and '%s' are not ADDRESS:PORT of one family", s, c);
+        r = check_enabled(m, error);
+        if (r < 0)
+                return r;
+        r = bus_verify_polkit_async(call, CTDB_POLKIT_IPFAILOVER_MANAGE, &b->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = ipd_conns_track(m, &server, &client);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, CTDB_ERROR_NOT_FOUND,
+                                         "This node holds no public address %s", s);
+        if (r == -ENOBUFS)
+                return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
+                                         "%u connections of that address are tracked already", IPD_MAX_CONNS);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(call, NULL);
+}
+
 static int method_plan(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         ipd_manager *m = userdata;
         _cleanup_talloc_ uint32_t *pnn = talloc_array(NULL, uint32_t, m->n_addrs ? m->n_addrs : 1);
@@ -225,6 +261,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rebalance", NULL, NULL, method_rebalance, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("TrackConnection", SD_BUS_ARGS("s", server, "s", client), SD_BUS_NO_RESULT,
+                                method_track_connection, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Plan", SD_BUS_ARGS("au", flags), SD_BUS_RESULT("a(su)", plan), method_plan,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("TakenOver", SD_BUS_ARGS("s", address, "u", pnn), 0),

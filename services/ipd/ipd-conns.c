@@ -214,8 +214,8 @@ static int on_conns_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Inserts c into a's sorted tracked list; false if it is there already. */
-static bool tracked_insert(struct ipd_addr *a, const struct ipd_conn *c) {
+/* Inserts c into a's sorted tracked list: 1, or 0 if it is there already, or -ENOBUFS / -ENOMEM. */
+static int tracked_insert(struct ipd_addr *a, const struct ipd_conn *c) {
         size_t lo = 0, hi = a->n_tracked;
         struct ipd_conn *l;
 
@@ -224,20 +224,22 @@ static bool tracked_insert(struct ipd_addr *a, const struct ipd_conn *c) {
                 int k = cmp_conn(&a->tracked[mid], c);
 
                 if (k == 0)
-                        return false;
+                        return 0;
                 if (k < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        if (a->n_tracked >= IPD_MAX_CONNS ||
-            !(l = talloc_realloc(a, a->tracked, struct ipd_conn, a->n_tracked + 1)))
-                return false;
+        if (a->n_tracked >= IPD_MAX_CONNS)
+                return -ENOBUFS;
+        l = talloc_realloc(a, a->tracked, struct ipd_conn, a->n_tracked + 1);
+        if (!l)
+                return -ENOMEM;
         memmove(l + lo + 1, l + lo, (a->n_tracked - lo) * sizeof(*l));
         l[lo] = *c;
         a->tracked = l;
         a->n_tracked++;
-        return true;
+        return 1;
 }
 
 static int on_added_defer(sd_event_source *s, void *userdata) {
@@ -258,24 +260,34 @@ static int on_added_defer(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* A SYN-ACK from a public address: a connection the others must know of now. */
-static void on_logged(const union nf_sockaddr *server, const union nf_sockaddr *client, void *userdata) {
-        ipd_manager *m = userdata;
+int ipd_conns_track(ipd_manager *m, const union nf_sockaddr *server, const union nf_sockaddr *client) {
         struct ipd_conn c = conn_make(client, server);
         struct ctdb_ip ip;
         struct ipd_addr *a;
         struct ipd_conn *l;
+        int r;
 
-        if (ctdb_ip_from_sockaddr(&server->sa, sizeof(*server), 0, &ip) < 0 ||
-            !(a = ipd_addr_find(m, &ip)) || !a->held || !tracked_insert(a, &c))
-                return;
+        if (ctdb_ip_from_sockaddr(&server->sa, sizeof(*server), 0, &ip) < 0)
+                return -EINVAL;
+        a = ipd_addr_find(m, &ip);
+        if (!a || !a->held)
+                return -ENOENT;
+        r = tracked_insert(a, &c);
+        if (r <= 0)
+                return r;
         l = talloc_realloc(a, a->added, struct ipd_conn, a->n_added + 1);
         if (!l)
-                return;
+                return -ENOMEM;
         l[a->n_added++] = c;
         a->added = l;
-        if (event_defer_oneshot(m->event, &m->added_defer, on_added_defer, m) < 0)
-                log_oom();
+        r = event_defer_oneshot(m->event, &m->added_defer, on_added_defer, m);
+        return r < 0 ? r : 1;
+}
+
+/* A SYN-ACK from a public address: a connection the others must know of now. */
+static void on_logged(const union nf_sockaddr *server, const union nf_sockaddr *client, void *userdata) {
+        /* One not taken (not held here, no room) is not lost: the next read of the set has it. */
+        (void) ipd_conns_track(userdata, server, client);
 }
 
 static int on_log(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

@@ -256,6 +256,13 @@ extern const struct wire_handler ipd_conns_handlers[];
 extern const size_t ipd_conns_n_handlers;
 int ipd_conns_start(ipd_manager *m);
 void ipd_conns_stop(ipd_manager *m);
+/*
+ * A client connection to a public address this node holds, from the SYN-ACK
+ * log or a client's word (TrackConnection, smbd's TCP_CLIENT): tracked, and
+ * the other nodes told of it at once: 1, or 0 if it was known already, -ENOENT if
+ * this node does not hold the address, -ENOBUFS at IPD_MAX_CONNS.
+ */
+int ipd_conns_track(ipd_manager *m, const union nf_sockaddr *server, const union nf_sockaddr *client);
 /* Sends this node's tracked connections of every address it holds to pnn. */
 void ipd_conns_send_all(ipd_manager *m, uint32_t pnn);
 

@@ -7,7 +7,8 @@
 #             through every public address (the user was added on node 0
 #             only: passdb.tdb is a clustered persistent database) and a
 #             wrong password refused; a 10 MiB file put through one node and
-#             got through another, byte-identical; with a session held open
+#             got through another, byte-identical; smbd's TCP_CLIENT reaches
+#             ctdb-ipd as TrackConnection; with a session held open
 #             on every node, smbstatus on each node lists all three,
 #             net serverid exists tells live from dead server ids on other
 #             nodes, smbcontrol pings a remote smbd, net serverid wipedbs
@@ -224,6 +225,21 @@ run_basic() {
                 out=$(login_ok "$a") || fail "a login as root through $a (node ${HOLDER[$a]}): $out"
                 log "ok: root logs in through $a (node ${HOLDER[$a]}) with the password set on node 0"
         done
+        # smbd's TCP_CLIENT for its client becomes ctdb-ipd's TrackConnection
+        # (the taker tickles it), seen on node 1's bus.
+        a=$(first_of 1)
+        local mon=$T/track.mon mon_pid
+        timeout -k 1 15 busctl --address="$(bus_of 1)" monitor \
+                --match "interface=org.ctdb.ipfailover1.Manager,member=TrackConnection" >"$mon" 2>&1 &
+        mon_pid=$!
+        wait_until "busctl monitors node 1's bus" 5 grep -q '^Monitoring' "$mon"
+        out=$(login_ok "$a") || fail "a login as root through $a: $out"
+        wait_until "ctdb-dbd asked node 1's ipd to track the client's connection to $a:445" 5 \
+                grep -qF "STRING \"$a:445\";" "$mon"
+        kill "$mon_pid" 2>/dev/null || true
+        wait "$mon_pid" 2>/dev/null || true
+        awk '/STRING/ && n++ < 2 { sub(/^ */, "    | "); print }' "$mon"
+
         a=$(first_of 2)
         if out=$(smb "$a" -U "root%not-$CTDB_LOCAL_SMB_PASSWORD" -c ls 2>&1); then
                 fail "a wrong password was accepted through $a: $out"

@@ -533,6 +533,47 @@ static void test_conns_unknown_or_bad(void) {
         fixture_teardown(&f);
 }
 
+static union nf_sockaddr sockaddr_of(const char *s) {
+        union nf_sockaddr sa;
+
+        g_assert_cmpint(nf_sockaddr_from_string(s, &sa), ==, 0);
+        return sa;
+}
+
+/*
+ * A client's connection to an address this node holds (SYN-ACK log,
+ * TrackConnection) is tracked once and queued for the others at once; one to
+ * an address not held here is refused.
+ */
+static void test_conns_track(void) {
+        struct fixture f;
+        struct ipd_wire_addr w = waddr("10.0.0.1/24", IPD_ADDR_AVAILABLE);
+        union nf_sockaddr server = sockaddr_of("10.0.0.1:445"), client = sockaddr_of("192.0.2.50:40001");
+        union nf_sockaddr other = sockaddr_of("10.0.0.99:445"), v6 = sockaddr_of("[2001:db8::5]:40002");
+        struct ipd_addr *a;
+
+        fixture_setup(&f, 3);
+        g_assert_cmpint(send_state(&f, 1, 1, 1, &w, 1), ==, 0);
+        a = find(&f, "10.0.0.1");
+        g_assert_cmpint(ipd_conns_track(f.m, &server, &client), ==, -ENOENT);
+        a->held = true;
+        g_assert_cmpint(ipd_conns_track(f.m, &server, &client), ==, 1);
+        g_assert_cmpint(ipd_conns_track(f.m, &server, &client), ==, 0);
+        g_assert_cmpint(ipd_conns_track(f.m, &other, &client), ==, -ENOENT);
+        g_assert_cmpuint(a->n_tracked, ==, 1);
+        g_assert_cmpuint(ntohs(a->tracked[0].client.in.sin_port), ==, 40001);
+        g_assert_cmpuint(ntohs(a->tracked[0].server.in.sin_port), ==, 445);
+        g_assert_cmpuint(a->n_added, ==, 1);
+        /* The queue goes out within a few turns of the loop (one source each; here to no tunneld). */
+        for (int k = 0; k < 10 && a->n_added; k++)
+                g_assert_cmpint(sd_event_run(f.event, 0), >=, 0);
+        g_assert_cmpuint(a->n_added, ==, 0);
+        g_assert_cmpuint(a->n_tracked, ==, 1);
+        /* A v6 server address is not this v4 one. */
+        g_assert_cmpint(ipd_conns_track(f.m, &v6, &v6), ==, -ENOENT);
+        fixture_teardown(&f);
+}
+
 /* A RUN_REPLY for a run that does not exist (over, or never started) changes nothing. */
 static void test_run_reply_no_run(void) {
         struct fixture f;
@@ -688,6 +729,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/ipd-manager/malformed", test_malformed);
         g_test_add_func("/ipd-manager/conns/stored", test_conns_stored);
         g_test_add_func("/ipd-manager/conns/unknown-or-bad", test_conns_unknown_or_bad);
+        g_test_add_func("/ipd-manager/conns/track", test_conns_track);
         g_test_add_func("/ipd-manager/run-reply/no-run", test_run_reply_no_run);
         g_test_add_func("/ipd-manager/request-reply/stale", test_request_reply_stale);
         g_test_add_func("/ipd-manager/plan/available", test_plan_available);
