@@ -345,42 +345,18 @@ static int replay_entry(struct replay *rp, const struct wal_entry *e, bool snaps
         return r;
 }
 
-/* Every intact entry of file path in order; stops quietly at a torn, zeroed or foreign tail. */
-static int replay_file(struct replay *rp, const char *path, bool snapshot) {
+/*
+ * Every intact entry of file path in order, into rp (NULL: none), stopping
+ * quietly at a torn, zeroed or foreign tail; *ret_end (if given) is where
+ * the intact entries end.
+ */
+static int walk_file(const char *path, struct replay *rp, bool snapshot, uint64_t *ret_end) {
         _cleanup_talloc_ uint8_t *data = NULL;
-        size_t size, off = 0, len;
+        size_t size = 0, off = 0, len;
         int r = read_file(path, &data, &size);
 
         if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        for (;;) {
-                _cleanup_talloc_ void *tmp = talloc_new(NULL);
-                struct wal_entry e;
-
-                if (!tmp)
-                        return -ENOMEM;
-                if (!entry_at(tmp, data, size, off, &e, &len))
-                        return 0;
-                r = replay_entry(rp, &e, snapshot);
-                if (r == -ESTALE) {
-                        log_warning("%s: a gap after seqnum %" PRIu64 "; the rest is not replayed", path,
-                                    rp->seqnum);
-                        return 0;
-                }
-                if (r < 0)
-                        return r;
-                off += len;
-        }
-}
-
-/* Where the log's intact entries end: what is after them (zeros, a torn entry) is written over. */
-static int log_end(const char *path, uint64_t *ret) {
-        _cleanup_talloc_ uint8_t *data = NULL;
-        size_t size, off = 0, len;
-        int r = read_file(path, &data, &size);
-
-        if (r < 0)
-                return r;
+                return r == -ENOENT && rp ? 0 : r;
         for (;;) {
                 _cleanup_talloc_ void *tmp = talloc_new(NULL);
                 struct wal_entry e;
@@ -389,9 +365,18 @@ static int log_end(const char *path, uint64_t *ret) {
                         return -ENOMEM;
                 if (!entry_at(tmp, data, size, off, &e, &len))
                         break;
+                r = rp ? replay_entry(rp, &e, snapshot) : 0;
+                if (r == -ESTALE) {
+                        log_warning("%s: a gap after seqnum %" PRIu64 "; the rest is not replayed", path,
+                                    rp->seqnum);
+                        break;
+                }
+                if (r < 0)
+                        return r;
                 off += len;
         }
-        *ret = off;
+        if (ret_end)
+                *ret_end = off;
         return 0;
 }
 
@@ -409,9 +394,9 @@ static int rebuild(struct dbd_wal *w) {
                 return errno > 0 ? -errno : -EIO;
         r = tdb_transaction_start(rp.tdb) < 0 ? -EIO : 0;
         if (r >= 0)
-                r = replay_file(&rp, w->snap_path, true);
+                r = walk_file(w->snap_path, &rp, true, NULL);
         if (r >= 0)
-                r = replay_file(&rp, w->wal_path, false);
+                r = walk_file(w->wal_path, &rp, false, NULL);
         if (r >= 0)
                 r = tdb_transaction_commit(rp.tdb) < 0 ? -EIO : 0;
         if (r >= 0 && fdatasync(tdb_fd(rp.tdb)) < 0)
@@ -460,7 +445,7 @@ int dbd_wal_open(void *mem_ctx, const char *path, struct dbd_wal **ret, bool *re
                 r = -errno;
         if (r >= 0) {
                 w->fd = open(w->wal_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-                r = w->fd < 0 ? -errno : log_end(w->wal_path, &w->size);
+                r = w->fd < 0 ? -errno : walk_file(w->wal_path, NULL, false, &w->size);
         }
         /* Nothing but zeros after the end, so that replay never reads an old frame past it. */
         if (r >= 0 && ftruncate(w->fd, (off_t) w->size) < 0)
