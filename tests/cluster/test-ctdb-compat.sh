@@ -7,6 +7,12 @@
 #             writekey/readkey (the record migrates), cattdb, pstore, pfetch,
 #             pdelete, ptrans, catdb, ip, recover and ban, with CTDB's
 #             output formats asserted
+#   tool-vs-ctdb
+#             the same commands of the same stock tool, on the same node of
+#             ctdb-remix and of a real CTDB 4.17.12 cluster (Debian's ctdbd,
+#             ../shared/bench/ctdb-reference up, beside ours): the outputs
+#             and exit statuses, normalised only where the two must differ,
+#             are the same
 #   programs  message_ring, fetch_ring, fetch_loop, g_lock_loop,
 #             transaction_loop (persistent and replicated) and tunnel_test
 #             on all three nodes
@@ -18,8 +24,8 @@
 source "$(dirname "$0")/../lib/cluster.sh"
 mode=${1:-}
 case $mode in
-tool | programs) ;;
-*) echo "usage: $0 tool|programs" >&2; exit 2 ;;
+tool | programs | tool-vs-ctdb) ;;
+*) echo "usage: $0 tool|programs|tool-vs-ctdb" >&2; exit 2 ;;
 esac
 cluster_require_root
 
@@ -38,6 +44,28 @@ for p in ctdb message_ring fetch_ring fetch_loop g_lock_loop transaction_loop; d
         fi
 done
 
+# tool-vs-ctdb also needs the script that runs the real CTDB, and the CTDB it
+# runs; it starts its own cluster of it, and the names of that one are fixed.
+CTDBREF=$(readlink -m "$CTDB_SOURCE_DIR/../shared/bench/ctdb-reference")
+REF_STATE=
+REF_UP_PID=
+if [[ $mode == tool-vs-ctdb ]]; then
+        if [[ ! -x $CTDBREF ]]; then
+                echo "SKIP: no $CTDBREF to run real CTDB with"
+                exit 77
+        fi
+        if [[ ! -x /usr/sbin/ctdbd ]]; then
+                echo "SKIP: Debian's ctdbd (package ctdb, which tools/setup-deps installs)," \
+                        "the real CTDB that ctdb-reference runs, is not installed"
+                exit 77
+        fi
+        if ip netns list | grep -q '^ctdbref-'; then
+                echo "SKIP: a ctdb-reference cluster is up already (namespaces ctdbref-*):" \
+                        "this test starts one of its own ('ctdb-reference down' first)"
+                exit 77
+        fi
+fi
+
 cluster_start 3
 PIDS=()
 trap compat_cleanup EXIT
@@ -46,13 +74,14 @@ wait_until "every node's VnnMap lists all three dbds" 20 vnnmap_is "3 0 1 2" 0 1
 
 sock_of() { echo "$CTDB_LOCAL_STATE/node$1/run/ctdbd.socket"; }
 
-# The programs still running (a failed test), then the cluster; cluster_cleanup
-# takes the test's status from $?.
+# The programs still running (a failed test), the real CTDB (tool-vs-ctdb),
+# then the cluster; cluster_cleanup takes the test's status from $?.
 compat_cleanup() {
         local rc=$? p
         trap - ERR
         set +e
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        ref_down "$rc" || ((rc != 0)) || rc=1
         (exit "$rc")
         cluster_cleanup
 }
@@ -275,6 +304,505 @@ all_ok() {
         [[ $(grep -cE '^pnn:[0-2] +[0-9.]+ +OK' <<<"$OUT") == 3 ]]
 }
 
+# ---- tool-vs-ctdb -------------------------------------------------------------------
+
+# ref_up: the real CTDB's three nodes, ctdb-reference up with a state directory
+# of this test's own (the machine's /var/tmp/ctdbref stays as it is, its build
+# record too), bounded below ctdb-reference's own 120 s; REF_STATE/cluster
+# exists from then on, and only then does ref_down stop anything.
+ref_up() {
+        local rc=0 t0
+        REF_STATE=$(mktemp -d "/tmp/ctdb-$TEST_NAME-ref.XXXXXX")
+        # The build record, so that `ctdb-reference --state-dir` run works there too.
+        echo "$REF" >"$REF_STATE/tools"
+        t0=$(date +%s%N)
+        # In the background, so that a signal to the test is taken at once
+        # (ref_down then ends this up by its pid).
+        timeout -k 5 90 "$CTDBREF" --state-dir "$REF_STATE" up >"$REF_STATE/up.log" 2>&1 &
+        REF_UP_PID=$!
+        wait "$REF_UP_PID" || rc=$?
+        REF_UP_PID=
+        if ((rc != 0)); then
+                sed 's/^/    /' "$REF_STATE/up.log"
+                fail "ctdb-reference up exited with status $rc$( ((rc != 124)) || echo ' (90 s)')"
+        fi
+        log "real CTDB up in $((($(date +%s%N) - t0) / 1000000)) ms: $(grep -m1 'up: ' "$REF_STATE/up.log")"
+}
+
+# ref_down RC: stops the real CTDB cluster of this test, if it started one, and
+# deletes its state; with RC non-zero (a failed test) its nodes' last log lines
+# first. False if it could not be stopped.
+ref_down() {
+        local rc=$1 n failed=0
+        [[ -n $REF_STATE ]] || return 0
+        if [[ -n $REF_UP_PID ]]; then
+                # Its own trap takes down what it had set up.
+                kill -TERM "$REF_UP_PID" 2>/dev/null
+                wait "$REF_UP_PID" 2>/dev/null
+                REF_UP_PID=
+                log "ctdb-reference up interrupted: $(tail -n 1 "$REF_STATE/up.log")"
+        fi
+        # Without REF_STATE/cluster, `down` would take the ctdbref namespaces for
+        # leftovers of ours; they would be another's cluster, which our up refused.
+        if [[ -d $REF_STATE/cluster ]]; then
+                if ((rc != 0)); then
+                        for n in 0 1 2; do
+                                echo "  -- last lines of the real CTDB's node $n (log.ctdb)"
+                                tail -n 20 "$REF_STATE/cluster/node$n/log/log.ctdb" 2>/dev/null |
+                                        sed 's/^/    /'
+                        done
+                fi
+                if timeout -k 5 60 "$CTDBREF" --state-dir "$REF_STATE" down >"$REF_STATE/down.log" 2>&1; then
+                        log "real CTDB down: $(tail -n 1 "$REF_STATE/down.log")"
+                else
+                        sed 's/^/    /' "$REF_STATE/down.log"
+                        log "FAIL: ctdb-reference down failed (above); its state is kept in $REF_STATE"
+                        failed=1
+                fi
+        fi
+        ((failed)) || rm -rf --one-file-system "$REF_STATE"
+        REF_STATE=
+        return "$failed"
+}
+
+# ctdb_ref_on PNN ARGS...: ctdb_on, on node PNN of the real CTDB: the same
+# tool, in that node's namespace, with its socket and its etc (nodes file).
+ctdb_ref_on() {
+        local t0 raw d=$REF_STATE/cluster/node$1 err=$REF_STATE/ctdb.$BASHPID.err
+        t0=$(date +%s%N)
+        raw=$(CTDB_BASE=$d/etc CTDB_SOCKET=$d/run/ctdbd.socket ip netns exec "ctdbref-n$1" \
+                timeout -k 2 20 "$REF/ctdb" "${@:2}" 2>"$err"; printf '\001%d' "$?")
+        TOOL_MS=$((($(date +%s%N) - t0) / 1000000))
+        OUT=${raw%$'\001'*}
+        RC=${raw##*$'\001'}
+        ERR=$(<"$err")
+        rm -f "$err"
+}
+
+# What may differ between the two clusters and why; anything else is
+# compared as the tool printed it. Arguments: a directory D, the test's start
+# (epoch seconds), 1 for records of a volatile database (else 0). For SIDE
+# ours and ctdb, D/SIDE.in is one command's result ("exit N\n-- stdout\n...
+# -- stderr\n..."), D/SIDE.args the cluster's options, one a line: --addr PNN
+# ADDRESS (its nodes file), --dir PATH NAME (its database directories),
+# --event-script-dbs (the real CTDB); the normalised result goes to
+# D/SIDE.norm, notes (the order getdbmap listed) to D/SIDE.note.
+PY_NORMALISE=$(cat <<'PY'
+import re, sys, time
+d, since, volatile = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
+now = time.time()
+
+def normalise(text, addrs, dirs, event_dbs, notes):
+    # Node addresses: each cluster has its own subnet. The status layout pads
+    # the address to 16 columns: the placeholder is padded alike.
+    for pnn, addr in addrs:
+        ph = "<node %s>" % pnn
+        def sub(m, addr=addr, ph=ph):
+            if not m.group(1):
+                return ph
+            return ph.ljust(max(len(addr) + len(m.group(1)), len(ph) + 1))
+        text = re.sub(r"(?<![0-9.])" + re.escape(addr) + r"(?![0-9.])( *)", sub, text)
+
+    # Database directories: each cluster's own, named by what they are for.
+    for path, name in dirs:
+        text = text.replace(path + "/", "<%s>/" % name)
+
+    lines = text.split("\n")
+    out = []
+    # ctime(3) dates of the cluster's life (the test's start up to now); a date
+    # outside it, as 1970 for "never", stays as it is and shows.
+    DATE = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}"
+    def recent(date):
+        try:
+            t = time.mktime(time.strptime(date, "%a %b %d %H:%M:%S %Y"))
+        except ValueError:
+            return False
+        return since - 5 <= t <= now + 5
+    def ago(m):
+        secs = int(m.group(1)) * 86400 + int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4))
+        if secs <= now - since + 5 and recent(m.group(5)):
+            return "(<ago>) <date>"
+        return m.group(0)
+    for l in lines:
+        # The generation: a random number per recovery in CTDB, a count in ours.
+        l = re.sub(r"^Generation:[0-9]+$", "Generation:<generation>", l)
+        # The leader: each cluster elects its own; a pnn of the cluster is all
+        # that is compared.
+        m = re.match(r"^Leader:([0-9]+)$", l)
+        if m and int(m.group(1)) < len(addrs):
+            l = "Leader:<leader>"
+        # uptime: when things happened differs, not the layout or that they did.
+        m = re.match(r"^(Current time of node [0-9]+ +: +)(%s)$" % DATE, l)
+        if m and recent(m.group(2)):
+            l = m.group(1) + "<date>"
+        l = re.sub(r"\(([0-9]{3}) ([0-9]{2}):([0-9]{2}):([0-9]{2})\) (%s)" % DATE, ago, l)
+        m = re.match(r"^(Duration of last recovery/failover: )([0-9]+\.[0-9]{6})( seconds)$", l)
+        if m and 0 < float(m.group(2)) < 60:
+            l = m.group(1) + "<duration>" + m.group(3)
+        # rsn of a volatile record: CTDB's daemon adds one at each of its
+        # stores of a record it is dmaster of (so per step of a migration),
+        # ours one per migration; only that it rises is the same, which the
+        # test checks on the values themselves. (A persistent record's rsn is
+        # the client's.)
+        if volatile:
+            l = re.sub(r"^rsn: [0-9]+$", "rsn: <rsn>", l)
+        out.append(l)
+    lines = out
+
+    # The vnnmap: which node serves which hash is each recovery's own layout;
+    # the nodes in it are compared (ascending).
+    m = [i for i, l in enumerate(lines) if re.match(r"^hash:[0-9]+ lmaster:[0-9]+$", l)]
+    if m:
+        lm = sorted(int(lines[i].split("lmaster:")[1]) for i in m)
+        for k, i in enumerate(m):
+            lines[i] = "hash:%d lmaster:%d" % (k, lm[k])
+
+    # getdbmap. CTDB's event script 00.ctdb attaches ctdb.tdb (persistent) at
+    # startup for the event scripts' own use; ctdb-remix runs no event scripts.
+    # CTDB lists the newest database first (it adds each at its list's head),
+    # ours the oldest: clients look databases up by name or id, never by place.
+    dbid = [i for i, l in enumerate(lines) if l.startswith("dbid:")]
+    if dbid:
+        block = [lines[i] for i in dbid]
+        if event_dbs:
+            drop = [l for l in block if re.match(r"^dbid:0x6645c6c4 name:ctdb\.tdb path:<persistent "
+                                                 r"database directory>/ctdb\.tdb\.[0-9]+ PERSISTENT$", l)]
+            block = [l for l in block if l not in drop]
+            if drop:
+                lines = [re.sub(r"^Number of databases:([0-9]+)$",
+                                lambda m: "Number of databases:%d" % (int(m.group(1)) - len(drop)), l)
+                         for l in lines]
+        if block != sorted(block):
+            notes.append("getdbmap order: %s" % " ".join(re.sub(r".* name:([^ ]*) .*", r"\1", l)
+                                                         for l in block))
+        rest = [l for i, l in enumerate(lines) if i not in dbid]
+        first = dbid[0]
+        lines = rest[:first] + sorted(block) + rest[first:]
+    return "\n".join(lines)
+
+# D/SIDE.args: the side's options, one a line; D/SIDE.in its result.
+for side in ("ours", "ctdb"):
+    with open("%s/%s.args" % (d, side)) as f:
+        args = f.read().split("\n")
+    addrs, dirs, event_dbs, notes = [], [], False, []
+    while args:
+        a = args.pop(0)
+        if a == "--addr":
+            addrs.append((args.pop(0), args.pop(0)))
+        elif a == "--dir":
+            dirs.append((args.pop(0), args.pop(0)))
+        elif a == "--event-script-dbs":
+            event_dbs = True
+    with open("%s/%s.in" % (d, side)) as f:
+        text = f.read()
+    with open("%s/%s.norm" % (d, side), "w") as f:
+        f.write(normalise(text, addrs, dirs, event_dbs, notes))
+    with open("%s/%s.note" % (d, side), "w") as f:
+        f.write("; ".join(notes))
+PY
+)
+
+# cmp_args CLUSTER ROOT SUB: the options of CLUSTER (ours, ctdb) for
+# PY_NORMALISE; node K keeps its databases of each kind in ROOT/nodeK/SUB/KIND.
+cmp_args() {
+        local k kind
+        for k in 0 1 2; do printf '%s\n' --addr "$k" "${ADDRS[$1:$k]}"; done
+        for k in 0 1 2; do
+                for kind in volatile persistent state; do
+                        printf '%s\n' --dir "$2/node$k/$3/$kind" "$kind database directory"
+                done
+        done
+}
+
+# cmp_setup: both clusters' options for PY_NORMALISE, in REF_STATE/cmp.
+cmp_setup() {
+        mkdir -p "$REF_STATE/cmp"
+        cmp_args ours "$CTDB_LOCAL_STATE" lib >"$REF_STATE/cmp/ours.args"
+        { cmp_args ctdb "$REF_STATE/cluster" db; echo --event-script-dbs; } >"$REF_STATE/cmp/ctdb.args"
+}
+
+# both PNN ARGS...: `ctdb ARGS` on node PNN of ours, then of the real CTDB;
+# O_* and C_* are what each printed (OUT, ERR, RC), N_OURS and N_CTDB the
+# normalised results, O_NOTE and C_NOTE the normaliser's notes.
+both() {
+        local d=$REF_STATE/cmp
+        ctdb_on "$@"
+        O_OUT=$OUT O_ERR=$ERR O_RC=$RC O_MS=$TOOL_MS
+        ctdb_ref_on "$@"
+        C_OUT=$OUT C_ERR=$ERR C_RC=$RC C_MS=$TOOL_MS
+        printf 'exit %s\n-- stdout\n%s-- stderr\n%s' "$O_RC" "$O_OUT" "$O_ERR" >"$d/ours.in"
+        printf 'exit %s\n-- stdout\n%s-- stderr\n%s' "$C_RC" "$C_OUT" "$C_ERR" >"$d/ctdb.in"
+        python3 -c "$PY_NORMALISE" "$d" "$((TEST_T0 / 1000000000))" "$VOLATILE"
+        N_OURS=$(<"$d/ours.norm") N_CTDB=$(<"$d/ctdb.norm")
+        O_NOTE=$(<"$d/ours.note") C_NOTE=$(<"$d/ctdb.note")
+}
+
+# show_both: what each cluster's tool printed, as it printed it.
+show_both() {
+        local side out err rc name
+        for side in O C; do
+                out=${side}_OUT err=${side}_ERR rc=${side}_RC name=ctdb-remix
+                [[ $side == O ]] || name="real CTDB"
+                echo "  ---- $name: exit ${!rc}; stdout:"
+                [[ -z ${!out} ]] || printf '%s\n' "${!out%$'\n'}" | sed 's/^/    | /'
+                [[ -z ${!err} ]] || { echo "  ---- stderr:"; printf '%s\n' "${!err}" | sed 's/^/    | /'; }
+        done
+}
+
+# show_diff: the normalised results of the last both(), - real CTDB, + ctdb-remix.
+show_diff() {
+        diff -u --label 'real CTDB' --label ctdb-remix <(printf '%s\n' "$N_CTDB") \
+                <(printf '%s\n' "$N_OURS") | sed 's/^/    /' || true
+}
+
+# same PNN ARGS...: `ctdb ARGS` on node PNN prints the same on both clusters
+# and exits with the same status, once normalised; else the test fails with
+# a diff of the two and both as printed.
+KNOWN_FIX=
+KNOWN_WHY=
+KNOWN=()
+same() {
+        local fixed body
+        both "$@"
+        [[ -z $O_NOTE && -z $C_NOTE ]] ||
+                log "note: $O_NOTE (ctdb-remix), $C_NOTE (real CTDB): the order is not compared"
+        if [[ $N_OURS != "$N_CTDB" ]]; then
+                fixed=
+                [[ -z $KNOWN_FIX ]] || fixed=$(sed -E "$KNOWN_FIX" <<<"$N_OURS")
+                if [[ -z $KNOWN_FIX || $fixed != "$N_CTDB" ]]; then
+                        show_diff
+                        show_both
+                        fail "node $1: ctdb ${*:2}: ctdb-remix and the real CTDB differ (above)"
+                fi
+                log "KNOWN DIFFERENCE: node $1: ctdb ${*:2}: $KNOWN_WHY"
+                show_diff
+                [[ " ${KNOWN[*]} " == *" ctdb $2: $KNOWN_WHY;"* ]] || KNOWN+=("ctdb $2: $KNOWN_WHY;")
+        elif [[ -n $KNOWN_FIX ]]; then
+                log "note: node $1: ctdb ${*:2}: the known difference ($KNOWN_WHY) is gone: drop it here"
+        fi
+        KNOWN_FIX='' KNOWN_WHY=''
+        log "same: node $1: ctdb ${*:2}: exit $O_RC (ctdb-remix $O_MS ms, real CTDB $C_MS ms)"
+        body=${N_CTDB#*$'\n'-- stdout$'\n'}
+        body=${body%%-- stderr*}
+        [[ -z $body ]] || printf '%s\n' "${body%$'\n'}" | sed 's/^/    | /'
+}
+
+# known_difference WHY SED: the next `same` may find ctdb-remix differing from
+# CTDB in exactly what the sed -E script SED changes in ours' normalised
+# output (a difference reported to be fixed in the daemon, not a legitimate
+# one): it logs a KNOWN DIFFERENCE with the diff and passes.
+known_difference() { KNOWN_WHY=$1 KNOWN_FIX=$2; }
+
+# known_replicated_dir: the next `same` (getdbmap) may show ctdb-remix's
+# replicated databases where it keeps them: in its [database] state database
+# directory. CTDB 4.17 keeps them in the volatile one (ctdb_local_attach()
+# puts all but persistent ones there).
+known_replicated_dir() {
+        known_difference "REPLICATED databases are in the state database directory (CTDB: the volatile)" \
+                's|^(dbid:.* path:)<state (database directory>/.* REPLICATED)$|\1<volatile \2|'
+}
+
+# volatile ARGS...: ARGS (same PNN cattdb|catdb DB) with the records of the
+# volatile database DB, whose rsn each daemon counts its own way.
+VOLATILE=0
+volatile() {
+        VOLATILE=1
+        "$@"
+        VOLATILE=0
+}
+
+# rsn_of SIDE: the rsn of the first record the last both() got from SIDE (O, C).
+rsn_of() {
+        local out=${1}_OUT
+        sed -n 's/^rsn: //p' <<<"${!out}" | head -n 1
+}
+
+# generations: GEN_OURS and GEN_CTDB, the generation each cluster's node 0 has;
+# LEADER_CTDB the real CTDB's leader.
+generations() {
+        GEN_OURS=$(generation_of 0)
+        ctdb_ref_on 0 status
+        GEN_CTDB=$(sed -n 's/^Generation://p' <<<"$OUT")
+        LEADER_CTDB=$(sed -n 's/^Leader:\([0-9]*\)$/\1/p' <<<"$OUT")
+}
+
+# both_all_ok: every node of both clusters shows every node OK, recovery
+# NORMAL; else NOT_OK says which did not, with what its tool printed. The
+# real CTDB's tool waits up to a second for the leader's broadcast: its
+# nodes are asked at once.
+both_all_ok() {
+        local n f=$REF_STATE/status
+        local -a p=()
+        for n in 0 1 2; do
+                ( ctdb_ref_on "$n" status; printf '%s\n%s%s' "$RC" "$OUT" "$ERR" >"$f.$n" ) &
+                p+=($!)
+        done
+        for n in 0 1 2; do wait "${p[n]}"; done
+        for n in 0 1 2; do
+                ctdb_on "$n" status
+                status_ok || { NOT_OK="node $n of ctdb-remix: exit $RC:"$'\n'"$OUT$ERR"; return 1; }
+                { read -r RC; OUT=$(cat); } <"$f.$n"
+                status_ok || { NOT_OK="node $n of the real CTDB: exit $RC:"$'\n'"$OUT"; return 1; }
+        done
+}
+
+# status_ok: the last ctdb status (RC, OUT) shows every node OK, recovery NORMAL.
+status_ok() {
+        [[ $RC == 0 && $(grep -cE '^pnn:[0-2] +[0-9.]+ +OK' <<<"$OUT") == 3 && $OUT == *'mode:NORMAL (0)'* ]]
+}
+
+# wait_both_ok DESC: waits (30 s) until both_all_ok; else shows what was not.
+wait_both_ok() {
+        local t0 deadline
+        t0=$(date +%s%N)
+        deadline=$((t0 + 30000000000))
+        until both_all_ok; do
+                if (($(date +%s%N) > deadline)); then
+                        printf '%s\n' "ctdb status of $NOT_OK" | sed 's/^/    /'
+                        fail "timed out after 30 s waiting until $1 (the last that was not, above)"
+                fi
+                sleep 0.1
+        done
+        log "ok: $1 (after $((($(date +%s%N) - t0) / 1000000)) ms)"
+}
+
+run_tool_vs_ctdb() {
+        local n k gen_o gen_c
+        declare -gA ADDRS=()
+        local -a a
+        mapfile -t a <"$CTDB_LOCAL_STATE/node0/etc/nodes"
+        for k in 0 1 2; do ADDRS[ours:$k]=${a[k]}; done
+        ref_up
+        mapfile -t a <"$REF_STATE/cluster/node0/etc/nodes"
+        for k in 0 1 2; do ADDRS[ctdb:$k]=${a[k]}; done
+        cmp_setup
+        log "the same tool, $REF/ctdb, on ctdb-remix (${ADDRS[ours:0]} ${ADDRS[ours:1]}" \
+                "${ADDRS[ours:2]}) and on the real CTDB (${a[*]})"
+        wait_both_ok "every node of both clusters sees all OK"
+
+        for n in 0 1 2; do same "$n" status; done
+        same 0 listnodes
+        for n in 0 1 2; do same "$n" pnn; done
+        for n in 0 1 2; do same "$n" getcapabilities; done
+        same 1 uptime
+
+        # attach: the same (nothing printed), and whether it ran a recovery
+        # (a new generation), which moves every volatile record to the
+        # recovery's coordinator.
+        generations
+        gen_o=$GEN_OURS gen_c=$GEN_CTDB
+        same 0 attach compat-v.tdb
+        same 0 attach compat-p.tdb persistent
+        same 0 attach compat-r.tdb replicated
+        generations
+        local what="generation of ctdb-remix $gen_o -> $GEN_OURS, of the real CTDB $gen_c -> $GEN_CTDB"
+        if [[ $GEN_CTDB == "$gen_c" && $GEN_OURS != "$gen_o" ]]; then
+                log "KNOWN DIFFERENCE: ctdb attach (3 databases) ran recoveries in ctdb-remix only: $what"
+                KNOWN+=("ctdb attach: recoveries in ctdb-remix ($gen_o -> $GEN_OURS), none in CTDB;")
+        elif [[ $GEN_CTDB == "$gen_c" && $GEN_OURS == "$gen_o" ]]; then
+                log "note: ctdb attach: the known difference (recoveries in ours) is gone: drop it here"
+        else
+                fail "ctdb attach: $what"
+        fi
+        for n in 0 1 2; do
+                known_replicated_dir
+                same "$n" getdbmap
+        done
+
+        same 0 writekey compat-v.tdb k1 hello
+        volatile same 0 cattdb compat-v.tdb
+        local r0_o r0_c
+        r0_o=$(rsn_of O) r0_c=$(rsn_of C)
+        same 2 readkey compat-v.tdb k1
+        volatile same 2 cattdb compat-v.tdb
+        what="ctdb-remix $r0_o -> $(rsn_of O), real CTDB $r0_c -> $(rsn_of C)"
+        (($(rsn_of O) > r0_o && $(rsn_of C) > r0_c)) || fail "k1's rsn did not rise on both: $what"
+        log "ok: k1's rsn rose with the migration to node 2: $what"
+
+        same 0 pstore compat-p.tdb pk1 pval1
+        for n in 1 2; do same "$n" pfetch compat-p.tdb pk1; done
+        same 0 pdelete compat-p.tdb pk1
+        for n in 1 2; do same "$n" pfetch compat-p.tdb pk1; done
+        printf '"ka" "va"\n"kb" "vb"\n' >"$CTDB_LOCAL_STATE/ptrans.in"
+        same 0 ptrans compat-p.tdb "$CTDB_LOCAL_STATE/ptrans.in"
+        for n in 1 2; do
+                same "$n" pfetch compat-p.tdb ka
+                same "$n" pfetch compat-p.tdb kb
+        done
+        same 1 pstore compat-r.tdb rk1 rval1
+        for n in 0 2; do same "$n" pfetch compat-r.tdb rk1; done
+        # pstore attached g_lock.tdb, where CTDB's client-side transactions
+        # take their lock.
+        known_replicated_dir
+        same 2 getdbmap
+        # In ctdb-remix that attach ran a recovery, which made its coordinator
+        # k1's dmaster and cleared its flags; in CTDB, node 2 still holds k1
+        # as the migration left it.
+        known_difference "k1's dmaster and flags: moved by ctdb-remix's recovery at g_lock.tdb's attach" \
+                's/^dmaster: [0-9]+$/dmaster: 2/
+                 s/^flags: 0x00000000$/flags: 0x00010000 MIGRATED_WITH_DATA/'
+        volatile same 1 catdb compat-v.tdb
+        # CTDB keeps the record headers a transaction's client wrote (rsn
+        # one above the record's last, dmaster the committing node), of
+        # __db_sequence_number__ too. ctdb-remix's dbd writes headers of its
+        # own: each record's rsn is the commit's sequence number (ka and kb
+        # came with the third commit), __db_sequence_number__'s dmaster is 0.
+        known_difference "rsn of ka and kb: 1 (the client's header) in CTDB, 3 (the commit's seqnum) here" \
+                '/^key\(2\) = "k[ab]"$/{n;n;s/^rsn: 3$/rsn: 1/}'
+        same 1 catdb compat-p.tdb
+        known_difference "__db_sequence_number__'s dmaster: 1 (the client's header) in CTDB, 0 in ours" \
+                '/^key\(23\) = "__db_sequence_number__\\00"$/{n;s/^dmaster: [0-9]+$/dmaster: 1/}'
+        same 1 catdb compat-r.tdb
+
+        # ip: the real CTDB's nodes have no public addresses (ctdb-reference
+        # runs 00.ctdb only), so only the heading and the exit status compare;
+        # ours' addresses are ctdb-ipd's, as ctdbctl ip prints them.
+        both 0 ip
+        [[ $O_RC == "$C_RC" && ${O_OUT%%$'\n'*} == "${C_OUT%%$'\n'*}" && -z $O_ERR$C_ERR ]] || {
+                show_both
+                fail "node 0: ctdb ip: the heading or exit status differ"
+        }
+        log "same: node 0: ctdb ip: exit $O_RC, heading '${O_OUT%%$'\n'*}'" \
+                "(the addresses are not compared: the real CTDB has none)"
+        local want
+        want=$(lc exec 0 -- ctdbctl ip)
+        [[ $O_OUT == "$want"$'\n' ]] || {
+                diff <(printf '%s\n' "$want") <(printf '%s' "$O_OUT") | sed 's/^/    /' || true
+                fail "node 0: ctdb ip (>) does not list what ctdbctl ip (<) does"
+        }
+        log "ok: node 0: ctdb ip of ctdb-remix lists ctdbctl ip's addresses and holders"
+
+        generations
+        gen_o=$GEN_OURS gen_c=$GEN_CTDB
+        same 2 recover
+        generations
+        [[ $GEN_OURS != "$gen_o" && $GEN_CTDB != "$gen_c" ]] ||
+                fail "ctdb recover: generation of ours $gen_o -> $GEN_OURS, of CTDB $gen_c -> $GEN_CTDB"
+        log "ok: ctdb recover: a new generation on both"
+        wait_both_ok "every node of both clusters sees all OK"
+
+        # ban: of a node that leads neither cluster (the real CTDB's tool took
+        # over 20 s to ban its leader: its takeover run waits for the new one),
+        # for 5 s, which outlasts the tool and a status.
+        local victim other line_o line_c
+        generations
+        for victim in 0 1 2; do [[ $victim == "$(leader_of 0)" || $victim == "$LEADER_CTDB" ]] || break; done
+        log "banning node $victim (leaders: ctdb-remix $(leader_of 0), real CTDB $LEADER_CTDB)"
+        same "$victim" ban 5
+        other=$(((victim + 1) % 3))
+        both "$other" status
+        line_o=$(grep "^pnn:$victim " <<<"$N_OURS") || true
+        line_c=$(grep "^pnn:$victim " <<<"$N_CTDB") || true
+        [[ $line_o == "$line_c" && $line_o == *BANNED* ]] ||
+                fail "node $other's status shows node $victim as '$line_o' in ctdb-remix, '$line_c' in CTDB"
+        log "same: node $other: ctdb status shows node $victim as '$line_c'"
+        wait_both_ok "the ban ended on every node of both clusters"
+        for n in 0 1 2; do same "$n" status; done
+
+        ((${#KNOWN[@]} == 0)) || log "${#KNOWN[@]} KNOWN DIFFERENCE(S) of ctdb-remix from CTDB:"
+        for k in "${KNOWN[@]}"; do log "  ${k%;}"; done
+}
+
 # ---- programs -----------------------------------------------------------------------
 
 # on_all TAG PROG ARGS...: PROG on the three nodes at once, each bounded by
@@ -417,5 +945,6 @@ run_programs() {
 
 case $mode in
 tool) run_tool ;;
+tool-vs-ctdb) run_tool_vs_ctdb ;;
 programs) run_programs ;;
 esac
