@@ -58,7 +58,6 @@ struct dbd_manager {
         uint32_t n_nodes;
         char *volatile_dir;
         char *persistent_dir;
-        char *state_dir;                /* replicated databases (CTDB's state database directory) */
         char *socket_path;
 
         dbd_db **dbs;                   /* talloc array, attach order */

@@ -289,9 +289,9 @@ static int db_destructor(dbd_db *db) {
         return 0;
 }
 
+/* Replicated databases live beside the volatile ones, as in CTDB: both start empty. */
 static const char *db_dir(dbd_manager *m, enum ltdb_kind kind) {
-        return kind == LTDB_PERSISTENT ? m->persistent_dir : kind == LTDB_REPLICATED ? m->state_dir
-                                                                                      : m->volatile_dir;
+        return kind == LTDB_PERSISTENT ? m->persistent_dir : m->volatile_dir;
 }
 
 int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret) {
@@ -362,12 +362,29 @@ int dbd_db_open(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **
         return 0;
 }
 
+/*
+ * A new volatile database is empty on every node: the others attach it when
+ * told (ATTACHED, as CTDB broadcasts DB_ATTACH), and nothing is recovered. A
+ * persistent or replicated one may have copies that differ, so it comes to
+ * the others through a recovery, which also makes them alike; so does a
+ * volatile one attached while a recovery is under way, which would not see it.
+ */
 int dbd_manager_attach(dbd_manager *m, const char *name, enum ltdb_kind kind, dbd_db **ret) {
         bool known = dbd_manager_find(m, name) != NULL;
         int r = dbd_db_open(m, name, kind, ret);
 
-        /* The other nodes learn of it through the recovery this asks for (CTDB broadcasts DB_ATTACH). */
-        if (r >= 0 && !known)
+        if (r < 0 || known)
+                return r;
+        if (kind == LTDB_VOLATILE && !m->frozen && m->generation) {
+                struct dbd_db_info info = { .db_id = (*ret)->id,
+                                            .kind = kind,
+                                            .flags = (*ret)->flags,
+                                            .name_len = (uint32_t) strlen((*ret)->name),
+                                            .name = (*ret)->name };
+
+                dbd_ctdb_send_all(m, &dbd_attached_desc,
+                                  &(struct dbd_attach_msg){ .generation = m->generation, .n_dbs = 1, .dbs = &info });
+        } else
                 dbd_request_recovery(m, "a database was attached");
         return r;
 }
@@ -476,10 +493,9 @@ int dbd_manager_new(void *mem_ctx, struct daemon_context *d, dbd_manager **ret) 
                                                                 : CTDB_STATE_DIR "/volatile");
         m->persistent_dir = talloc_strdup(m, cfg->persistent_db_dir ? cfg->persistent_db_dir
                                                                     : CTDB_STATE_DIR "/persistent");
-        m->state_dir = talloc_strdup(m, cfg->state_db_dir ? cfg->state_db_dir : CTDB_STATE_DIR "/state");
         m->socket_path = talloc_asprintf(m, "%s/db.sock", run_dir);
         tunnel_path = dp_client_socket_path(NULL, cfg->run_dir);
-        if (!m->volatile_dir || !m->persistent_dir || !m->state_dir || !m->socket_path) {
+        if (!m->volatile_dir || !m->persistent_dir || !m->socket_path) {
                 talloc_free(m);
                 return log_oom();
         }

@@ -148,6 +148,35 @@ static int on_attach(void *userdata, const struct wire_header *h, const void *ms
         return 0;
 }
 
+/* ATTACHED: what a client attached on another node, here too at once (volatile databases only). */
+static int on_attached(void *userdata, const struct wire_header *h, const void *msg, const uint8_t *payload,
+                       size_t len) {
+        const struct dbd_attach_msg *a = msg;
+        dbd_manager *m = userdata;
+
+        for (uint32_t i = 0; i < a->n_dbs; i++) {
+                dbd_db *db;
+                int r;
+
+                if (a->dbs[i].kind != LTDB_VOLATILE)
+                        continue;
+                r = dbd_db_open(m, a->dbs[i].name, a->dbs[i].kind, &db);
+                if (r < 0) {
+                        /* The next recovery attaches the union: it is not lost. */
+                        log_warning_errno(r, "Failed to attach %s as node %" PRIu32 " did: %m",
+                                          a->dbs[i].name, h->src);
+                        continue;
+                }
+                if ((db->flags | a->dbs[i].flags) != db->flags) {
+                        uint32_t old = db->flags;
+
+                        db->flags |= a->dbs[i].flags;
+                        dbd_bus_db_flags_changed(m, db, old);
+                }
+        }
+        return 0;
+}
+
 struct pull_send {
         dbd_manager *m;
         uint32_t to;
@@ -279,6 +308,7 @@ static int on_thaw(void *userdata, const struct wire_header *h, const void *msg,
 const struct wire_handler dbd_recovery_handlers[] = {
         { DBD_MSG_FREEZE, &dbd_freeze_desc, on_freeze },
         { DBD_MSG_ATTACH, &dbd_attach_desc, on_attach },
+        { DBD_MSG_ATTACHED, &dbd_attached_desc, on_attached },
         { DBD_MSG_PULL, &dbd_pull_desc, on_pull },
         { DBD_MSG_PUSH, &dbd_push_desc, on_push },
         { DBD_MSG_THAW, &dbd_thaw_desc, on_thaw },

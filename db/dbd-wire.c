@@ -231,6 +231,7 @@ const struct wire_desc dbd_wipe_desc = WIRE_DESC(DBD_MSG_WIPE, struct dbd_wipe_m
 const struct wire_desc dbd_ack_desc = WIRE_DESC(DBD_MSG_ACK, struct dbd_ack_msg, ack_fields);
 const struct wire_desc dbd_freeze_desc = WIRE_DESC(DBD_MSG_FREEZE, struct dbd_freeze_msg, freeze_fields);
 const struct wire_desc dbd_attach_desc = WIRE_DESC(DBD_MSG_ATTACH, struct dbd_attach_msg, attach_fields);
+const struct wire_desc dbd_attached_desc = WIRE_DESC(DBD_MSG_ATTACHED, struct dbd_attach_msg, attach_fields);
 const struct wire_desc dbd_pull_desc = WIRE_DESC(DBD_MSG_PULL, struct dbd_pull_msg, pull_fields);
 const struct wire_desc dbd_thaw_desc = WIRE_DESC(DBD_MSG_THAW, struct dbd_thaw_msg, thaw_fields);
 const struct wire_desc dbd_glock_lock_desc =

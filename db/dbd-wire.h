@@ -35,6 +35,9 @@
  *   PUSH      records of a database after the merge (a batch; last = 1 ends it);
  *             the first batch of a generation wipes the node's copy
  *   THAW      take the generation and VnnMap, release the chains, resume
+ * Outside recovery:
+ *   ATTACHED  a client attached these volatile databases on the sender: attach
+ *             them too (CTDB broadcasts DB_ATTACH alike); ATTACH's layout, no answer
  * Transactions on persistent and replicated databases (dbd-txn.c):
  *   TXN       a node's client commits: its reads and writes, to the commit
  *             coordinator (the recovery coordinator); TXN_DONE answers
@@ -96,7 +99,8 @@
         X(CTDB_CONTROL, 31, dbd_ctdb_control_desc)                                                      \
         X(CTDB_REPLY, 32, dbd_ctdb_reply_desc)                                                          \
         X(CTDB_SEQNUM, 33, dbd_ctdb_seqnum_desc)                                                        \
-        X(CTDB_TUNNEL, 34, dbd_ctdb_tunnel_desc)
+        X(CTDB_TUNNEL, 34, dbd_ctdb_tunnel_desc)                                                        \
+        X(ATTACHED, 35, dbd_attached_desc)
 
 enum dbd_msg_kind {
 #define DBD_MSG_ENUM_(name, value, desc) DBD_MSG_##name = (value),

@@ -50,7 +50,7 @@ txn() {
 # file_of PNN DB KIND: node PNN's file of the database.
 file_of() {
         local dir=persistent
-        [[ $3 == persistent ]] || dir=state
+        [[ $3 == persistent ]] || dir=volatile
         echo "$CTDB_LOCAL_STATE/node$1/lib/$dir/$2.$1"
 }
 # settled: all three nodes in every VnnMap, none recovering.

@@ -135,7 +135,7 @@ static void *fuzz_start(const uint8_t **data, size_t *size, uint8_t *ret_flags, 
         CHECK(ctx);
         CHECK(dbd_testing_manager_new(ctx, event, fuzz_dir, 0, 3, ret_m) >= 0);
         /* The persistent and replicated files too in the fuzzer's own directory, not the system's. */
-        (*ret_m)->persistent_dir = (*ret_m)->state_dir = (*ret_m)->volatile_dir;
+        (*ret_m)->persistent_dir = (*ret_m)->volatile_dir;
         fuzz_setup(*ret_m, *ret_flags);
         *ret_event = event;
         return ctx;

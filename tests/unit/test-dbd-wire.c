@@ -838,6 +838,13 @@ static const struct wire_case cases[] = {
           check_attach,
           true,
           { { 8, DBD_MAX_DBS }, { 12 + 12, DB_NAME_MAX } } },
+        { "ATTACHED",
+          DBD_MSG_ATTACHED,
+          &dbd_attached_desc,
+          &sample_attach,
+          check_attach,
+          true,
+          { { 8, DBD_MAX_DBS }, { 12 + 12, DB_NAME_MAX } } },
         { "PULL", DBD_MSG_PULL, &dbd_pull_desc, &sample_pull, check_pull, true, { { 0 } } },
         { "PUSH",
           DBD_MSG_PUSH,
@@ -1341,10 +1348,10 @@ static void test_inner_kinds_listed(void) {
         n++;
         DBD_MSG_KINDS(CHECK_KIND_)
 #undef CHECK_KIND_
-        g_assert_cmpuint(n, ==, 32);
+        g_assert_cmpuint(n, ==, 33);
         g_assert_null(dbd_msg_desc_by_kind(0));
         g_assert_null(dbd_msg_desc_by_kind(14));
-        g_assert_null(dbd_msg_desc_by_kind(35));
+        g_assert_null(dbd_msg_desc_by_kind(36));
         g_assert_null(dbd_msg_desc_by_kind(UINT16_MAX));
         g_assert_cmpstr(dbd_msg_kind_to_string(14), ==, "unknown");
 }
