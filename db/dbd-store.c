@@ -241,9 +241,27 @@ int dbd_store_seqnum(struct dbd_store *s, uint64_t *ret_seqnum, uint32_t *ret_ep
         return 0;
 }
 
-static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch) {
+/*
+ * The seqnum record's header names the node whose commit set it (as the
+ * committing client's header does in CTDB): the batch's last record's
+ * dmaster; with no record (a new epoch stamped), the one it names already.
+ */
+static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch, const struct db_record *records,
+                        size_t n) {
         struct ltdb_header h = { .rsn = seqnum, .reserved1 = epoch };
 
+        if (n)
+                h.dmaster = records[n - 1].dmaster;
+        else {
+                TDB_DATA d = tdb_fetch(s->tdb, key_data((const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY)));
+                struct ltdb_header cur;
+                const uint8_t *value;
+                size_t len;
+
+                if (d.dptr && ltdb_header_parse(d.dptr, d.dsize, &cur, &value, &len) >= 0)
+                        h.dmaster = cur.dmaster;
+                free(d.dptr);
+        }
         return dbd_store_store(s, (const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY), &h,
                                (const uint8_t *) &seqnum, sizeof(seqnum));
 }
@@ -272,7 +290,7 @@ static int apply(struct dbd_store *s, const struct db_record *records, size_t n,
                 r = dbd_store_store(s, rec->key, rec->key_len, &h, rec->value, rec->value_len);
         }
         if (r >= 0)
-                r = store_seqnum(s, seqnum, epoch);
+                r = store_seqnum(s, seqnum, epoch, records, n);
         if (r < 0) {
                 (void) tdb_transaction_cancel(s->tdb);
                 return r;

@@ -331,7 +331,11 @@ static int replay_entry(struct replay *rp, const struct wal_entry *e, bool snaps
                 r = store_record(rp->tdb, &e->records[i]);
         /* The seqnum record carries the epoch in reserved1, as dbd_store_seqnum() reads it. */
         if (r >= 0) {
-                struct ltdb_header h = { .rsn = e->seq_to, .reserved1 = e->epoch };
+                struct ltdb_header h = { .rsn = e->seq_to,
+                                         .dmaster = !snapshot && e->n_records
+                                                            ? e->records[e->n_records - 1].dmaster
+                                                            : 0,
+                                         .reserved1 = e->epoch };
                 TDB_DATA key = { .dptr = (uint8_t *) seq.key, .dsize = seq.key_len };
                 TDB_DATA parts[2] = { { .dptr = hdr_epoch, .dsize = sizeof(hdr_epoch) },
                                       { .dptr = (uint8_t *) seq.value, .dsize = seq.value_len } };
