@@ -22,6 +22,8 @@
 
 /* An attach of a persistent or replicated database waits at most this long for this node's recovery. */
 #define ATTACH_WAIT_USEC (60ull * 1000 * 1000)
+/* ... asking for another recovery this often meanwhile (one normally takes well under this). */
+#define ATTACH_RETRY_USEC (1000ull * 1000)
 
 static void reply_error(struct ctdb_request *req, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
@@ -68,12 +70,13 @@ struct attach_wait {
         dbd_manager *m;
         struct ctdb_request *req;
         dbd_db *db;
-        sd_event_source *timeout;
+        sd_event_source *timeout, *retry;
 };
 
 static int attach_wait_destructor(struct attach_wait *a) {
         LIST_REMOVE(a->m->ctdb_attaching, a);
         a->timeout = sd_event_source_disable_unref(a->timeout);
+        a->retry = sd_event_source_disable_unref(a->retry);
         return 0;
 }
 
@@ -86,6 +89,19 @@ static int on_attach_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
 
         reply_error(a->req, "database %s was not recovered on this node in time", dbd_db_name(a->db));
         return 0;
+}
+
+/*
+ * Still waiting a while after the attach: the recovery it asked for did not
+ * bring the database in (one opened here after this node answered a
+ * recovery's FREEZE is not in that recovery, and clusterd does not start a
+ * second while one runs). Ask again, until the deadline.
+ */
+static int on_attach_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct attach_wait *a = userdata;
+
+        dbd_request_recovery(a->m, "an attached database is not recovered on this node yet");
+        return sd_event_source_set_time_relative(s, ATTACH_RETRY_USEC);
 }
 
 void dbd_ctdb_thawed(dbd_manager *m) {
@@ -122,6 +138,11 @@ static void control_attach(dbd_manager *m, struct ctdb_request *req, enum ltdb_k
         talloc_set_destructor(a, attach_wait_destructor);
         r = sd_event_add_time_relative(m->event, &a->timeout, CLOCK_MONOTONIC, ATTACH_WAIT_USEC, 0,
                                        on_attach_timeout, a);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &a->retry, CLOCK_MONOTONIC, ATTACH_RETRY_USEC,
+                                               ATTACH_RETRY_USEC / 10, on_attach_retry, a);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(a->retry, SD_EVENT_ON);
         if (r < 0)
                 reply_error(req, "cannot wait for the recovery of %s: %s", name, strerror(-r));
 }
