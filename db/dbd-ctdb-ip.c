@@ -228,9 +228,12 @@ void dbd_ctdb_tcp_client(dbd_manager *m, struct ctdb_request *req) {
         struct pending_op *op;
         int r;
 
-        if (ctdb_payload_unpack(&ctdb_connection_desc, NULL, req->control.data, req->control.datalen, &c) < 0 ||
-            sock_addr_string(&c.dst, server, sizeof(server)) < 0 ||
-            sock_addr_string(&c.src, client, sizeof(client)) < 0)
+        r = ctdb_payload_unpack(&ctdb_connection_desc, NULL, req->control.data, req->control.datalen, &c);
+        if (r >= 0)
+                r = sock_addr_string(&c.dst, server, sizeof(server));
+        if (r >= 0)
+                r = sock_addr_string(&c.src, client, sizeof(client));
+        if (r < 0)
                 return ctdb_request_reply_control(req, -1, NULL, 0, "TCP_CLIENT: bad connection");
         op = dbd_ctdb_op_new(m, req);
         if (!op)

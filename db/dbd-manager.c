@@ -382,8 +382,9 @@ int dbd_manager_attach(dbd_manager *m, const char *name, enum ltdb_kind kind, db
                                             .name_len = (uint32_t) strlen((*ret)->name),
                                             .name = (*ret)->name };
 
-                dbd_ctdb_send_all(m, &dbd_attached_desc,
-                                  &(struct dbd_attach_msg){ .generation = m->generation, .n_dbs = 1, .dbs = &info });
+                dbd_ctdb_send_all(
+                        m, &dbd_attached_desc,
+                        &(struct dbd_attach_msg){ .generation = m->generation, .n_dbs = 1, .dbs = &info });
         } else
                 dbd_request_recovery(m, "a database was attached");
         return r;

@@ -246,14 +246,15 @@ int dbd_store_seqnum(struct dbd_store *s, uint64_t *ret_seqnum, uint32_t *ret_ep
  * committing client's header does in CTDB): the batch's last record's
  * dmaster; with no record (a new epoch stamped), the one it names already.
  */
-static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch, const struct db_record *records,
-                        size_t n) {
+static int store_seqnum(struct dbd_store *s, uint64_t seqnum, uint32_t epoch,
+                        const struct db_record *records, size_t n) {
         struct ltdb_header h = { .rsn = seqnum, .reserved1 = epoch };
 
         if (n)
                 h.dmaster = records[n - 1].dmaster;
         else {
-                TDB_DATA d = tdb_fetch(s->tdb, key_data((const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY)));
+                TDB_DATA d =
+                        tdb_fetch(s->tdb, key_data((const uint8_t *) DB_SEQNUM_KEY, sizeof(DB_SEQNUM_KEY)));
                 struct ltdb_header cur;
                 const uint8_t *value;
                 size_t len;

@@ -207,11 +207,12 @@ static int method_track_connection(sd_bus_message *call, void *userdata, sd_bus_
                 return r < 0 ? r : 1;
         r = ipd_conns_track(m, &server, &client);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, CTDB_ERROR_NOT_FOUND,
-                                         "This node holds no public address %s", s);
+                return sd_bus_error_setf(error, CTDB_ERROR_NOT_FOUND, "This node holds no public address %s",
+                                         s);
         if (r == -ENOBUFS)
                 return sd_bus_error_setf(error, CTDB_ERROR_BUSY,
-                                         "%u connections of that address are tracked already", IPD_MAX_CONNS);
+                                         "%u connections of that address are tracked already",
+                                         IPD_MAX_CONNS);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(call, NULL);
