@@ -329,7 +329,7 @@ static int on_seqnum_timer(sd_event_source *src, uint64_t usec, void *userdata) 
                 if (now == w->last)
                         continue;
                 w->last = now;
-                dbd_ctdb_send_all(m, &dbd_ctdb_seqnum_desc, &(struct dbd_ctdb_seqnum_msg){ w->db_id });
+                dbd_send_others(m, &dbd_ctdb_seqnum_desc, &(struct dbd_ctdb_seqnum_msg){ w->db_id });
         }
         (void) sd_event_source_set_time_relative(src, SEQNUM_INTERVAL_USEC);
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);

@@ -30,11 +30,6 @@
 /* ctdbd's control timeout is 60 s; the tool gives up after 10 s anyway. */
 #define FORWARD_TIMEOUT_USEC (30ull * 1000 * 1000)
 
-static bool node_reachable(dbd_manager *m, uint32_t pnn) {
-        return pnn != m->pnn && m->view.known && pnn < m->view.n_nodes &&
-               !(m->view.flags[pnn] & (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_DELETED));
-}
-
 static void view(void *userdata, struct ctdb_server_view *ret) {
         dbd_manager *m = userdata;
         bool known = m->view.known;
@@ -58,12 +53,6 @@ static void view(void *userdata, struct ctdb_server_view *ret) {
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-void dbd_ctdb_send_all(dbd_manager *m, const struct wire_desc *desc, const void *msg) {
-        for (uint32_t pnn = 0; pnn < m->view.n_nodes; pnn++)
-                if (node_reachable(m, pnn))
-                        (void) dbd_send(m, pnn, desc, msg);
-}
-
 static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uint8_t *data, size_t len) {
         dbd_manager *m = userdata;
         struct dbd_ctdb_message_msg msg = { .srvid = srvid, .data_len = (uint32_t) len, .data = data };
@@ -77,8 +66,8 @@ static void send_message(void *userdata, uint32_t dst, uint64_t srvid, const uin
         }
         /* A node that is not there loses it, as with ctdbd. */
         if (broadcast)
-                dbd_ctdb_send_all(m, &dbd_ctdb_message_desc, &msg);
-        else if (node_reachable(m, dst))
+                dbd_send_others(m, &dbd_ctdb_message_desc, &msg);
+        else if (dbd_node_reachable(m, dst))
                 (void) dbd_send(m, dst, &dbd_ctdb_message_desc, &msg);
 }
 
@@ -87,7 +76,7 @@ static void send_tunnel(void *userdata, uint32_t dst, uint64_t tunnel_id, uint32
         dbd_manager *m = userdata;
         struct dbd_ctdb_tunnel_msg msg = { tunnel_id, flags, (uint32_t) len, data };
 
-        if (len <= WIRE_FRAME_MAX / 2 && node_reachable(m, dst))
+        if (len <= WIRE_FRAME_MAX / 2 && dbd_node_reachable(m, dst))
                 (void) dbd_send(m, dst, &dbd_ctdb_tunnel_desc, &msg);
 }
 
@@ -143,7 +132,7 @@ static void forward(void *userdata, struct ctdb_request *req, uint32_t dst) {
         int r;
 
         /* As ctdbd: at once, for a node that is not there. */
-        if (!node_reachable(m, dst))
+        if (!dbd_node_reachable(m, dst))
                 return ctdb_request_reply_control(req, -1, NULL, 0, "ctdb_control to disconnected node");
         f = talloc_zero(req, struct forward);
         if (!f)

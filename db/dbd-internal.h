@@ -108,6 +108,10 @@ struct dbd_manager {
 
 /* Sends one of dbd's messages to pnn's dbd: on the channel to pnn if there is one, else the tunnel. */
 int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const void *msg);
+/* Another node that is there now (known, not disconnected or deleted). */
+bool dbd_node_reachable(dbd_manager *m, uint32_t pnn);
+/* One of dbd's messages to every other node that is there, each on its channel where it has one. */
+void dbd_send_others(dbd_manager *m, const struct wire_desc *desc, const void *msg);
 /* One frame of dbd's messages from src (tunnel or channel): dispatched, problems logged. */
 void dbd_manager_frame(dbd_manager *m, uint32_t src, const uint8_t *data, size_t len);
 /* The lmaster of a key under this node's VnnMap (CTDB_PNN_NONE before the first recovery). */
@@ -276,8 +280,6 @@ void dbd_ctdb_thawed(dbd_manager *m);
  */
 struct pending_op;
 struct pending_op *dbd_ctdb_op_new(dbd_manager *m, struct ctdb_request *req);
-/* One of dbd's messages to every other node that is there. */
-void dbd_ctdb_send_all(dbd_manager *m, const struct wire_desc *desc, const void *msg);
 /* dbd-ctdb-ip.c: ctdb-ipd's addresses for GET_PUBLIC_IPS(_INFO), RELEASE_IP to the clients, TCP_CLIENT. */
 int dbd_ctdb_ips_start(dbd_manager *m);
 void dbd_ctdb_public_ips(dbd_manager *m, struct ctdb_request *req);

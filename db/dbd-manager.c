@@ -107,6 +107,17 @@ int dbd_send(dbd_manager *m, uint32_t pnn, const struct wire_desc *desc, const v
         return dp_client_send_tunnel(m->dp, pnn, CTDB_TUNNEL_DBD, buf, (size_t) len);
 }
 
+bool dbd_node_reachable(dbd_manager *m, uint32_t pnn) {
+        return pnn != m->pnn && m->view.known && pnn < m->view.n_nodes &&
+               !(m->view.flags[pnn] & (CTDB_NODE_FLAG_DISCONNECTED | CTDB_NODE_FLAG_DELETED));
+}
+
+void dbd_send_others(dbd_manager *m, const struct wire_desc *desc, const void *msg) {
+        for (uint32_t pnn = 0; pnn < m->view.n_nodes; pnn++)
+                if (dbd_node_reachable(m, pnn))
+                        (void) dbd_send(m, pnn, desc, msg);
+}
+
 /* The modules that handle dbd's kinds from other nodes; each handler gets the manager. */
 static const struct {
         const struct wire_handler *handlers;
@@ -382,7 +393,7 @@ int dbd_manager_attach(dbd_manager *m, const char *name, enum ltdb_kind kind, db
                                             .name_len = (uint32_t) strlen((*ret)->name),
                                             .name = (*ret)->name };
 
-                dbd_ctdb_send_all(
+                dbd_send_others(
                         m, &dbd_attached_desc,
                         &(struct dbd_attach_msg){ .generation = m->generation, .n_dbs = 1, .dbs = &info });
         } else
