@@ -275,6 +275,24 @@ static int parse_recovery_lock(struct conf_parser *p, const struct conf_key *k, 
         return conf_set_string(p, &p->recovery_lock, value);
 }
 
+/* Any key bytes but blanks and control characters; a missing final '/' is added. */
+static int parse_etcd_prefix(struct conf_parser *p, const struct conf_key *k, const char *value) {
+        size_t n = strlen(value);
+        char *s;
+
+        if (value[0] != '/')
+                return conf_fail(p, k, value, "is not an etcd key prefix");
+        for (const char *c = value; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f)
+                        return conf_fail(p, k, value, "is not an etcd key prefix");
+        s = talloc_asprintf(p->cfg, "%s%s", value, value[n - 1] == '/' ? "" : "/");
+        if (!s)
+                return -ENOMEM;
+        talloc_free(p->cfg->etcd_prefix);
+        p->cfg->etcd_prefix = s;
+        return 0;
+}
+
 static int parse_transport(struct conf_parser *p, const struct conf_key *k, const char *value) {
         if (strcmp(value, "tcp") != 0)
                 return conf_fail(p, k, value, "is not a supported transport");
@@ -386,6 +404,14 @@ static const struct conf_key conf_keys[] = {
                  FIELD(heartbeat_timeout_ms)),
         { "cluster", "pre-shared key file", CONF_PATH_OR_EMPTY, FIELD(psk_file), .allowed = ABS_PATH },
         KEY_BOOL("cluster", "leader capability", FIELD(leader_capability)),
+        KEY_FUNC("cluster", "etcd prefix", parse_etcd_prefix, "an etcd key prefix starting with /"),
+        KEY_UINT("cluster", "etcd lease ttl", 1, 3600, "is not a number of seconds", "1..3600",
+                 FIELD(etcd_lease_ttl_s)),
+        KEY_UINT("cluster", "etcd request timeout", 10, 60000, "is not a number of milliseconds", "10..60000",
+                 FIELD(etcd_request_timeout_ms)),
+        { "cluster", "etcd ca file", CONF_PATH_OR_EMPTY, FIELD(etcd_ca_file), .allowed = ABS_PATH },
+        { "cluster", "etcd certificate file", CONF_PATH_OR_EMPTY, FIELD(etcd_cert_file), .allowed = ABS_PATH },
+        { "cluster", "etcd key file", CONF_PATH_OR_EMPTY, FIELD(etcd_key_file), .allowed = ABS_PATH },
         KEY_FUNC("cluster", "transport", parse_transport, "tcp"),
         KEY_FUNC("cluster", "nodes list", parse_nodes_list, ""),
         KEY_UINT("cluster", "leader timeout", 1, INT_MAX, "is not a number", "a positive number of seconds",
@@ -531,12 +557,15 @@ static int conf_defaults_fill(struct ctdb_config *cfg) {
                 .repack_limit = CTDB_DEFAULT_REPACK_LIMIT,
                 .heartbeat_timeout_ms = CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS,
                 .leader_capability = true,
+                .etcd_lease_ttl_s = CTDB_DEFAULT_ETCD_LEASE_TTL_S,
+                .etcd_request_timeout_ms = CTDB_DEFAULT_ETCD_REQUEST_TIMEOUT_MS,
         };
+        cfg->etcd_prefix = talloc_strdup(cfg, CTDB_DEFAULT_ETCD_PREFIX);
         cfg->run_dir = talloc_strdup(cfg, CTDB_RUN_DIR);
         cfg->state_dir = talloc_strdup(cfg, CTDB_STATE_DIR);
         cfg->monitor_units = talloc_zero_array(cfg, char *, 1);
         cfg->warnings = talloc_zero_array(cfg, char *, 1);
-        if (!cfg->run_dir || !cfg->state_dir || !cfg->monitor_units || !cfg->warnings)
+        if (!cfg->etcd_prefix || !cfg->run_dir || !cfg->state_dir || !cfg->monitor_units || !cfg->warnings)
                 return -ENOMEM;
         return 0;
 }
@@ -677,6 +706,12 @@ char *ctdb_config_restart_changes(void *mem_ctx, const struct ctdb_config *a, co
                 { "[cluster] node address", str_differ(a->node_address, b->node_address) },
                 { "[cluster] cluster lock", a->lock_backend != b->lock_backend ||
                                                     str_differ(a->lock_argument, b->lock_argument) },
+                { "[cluster] etcd prefix", str_differ(a->etcd_prefix, b->etcd_prefix) },
+                { "[cluster] etcd lease ttl", a->etcd_lease_ttl_s != b->etcd_lease_ttl_s },
+                { "[cluster] etcd request timeout", a->etcd_request_timeout_ms != b->etcd_request_timeout_ms },
+                { "[cluster] etcd ca file", str_differ(a->etcd_ca_file, b->etcd_ca_file) },
+                { "[cluster] etcd certificate file", str_differ(a->etcd_cert_file, b->etcd_cert_file) },
+                { "[cluster] etcd key file", str_differ(a->etcd_key_file, b->etcd_key_file) },
                 { "[cluster] tunnel port", a->tunnel_port != b->tunnel_port },
                 { "[cluster] pre-shared key file", str_differ(a->psk_file, b->psk_file) },
                 { "[cluster] leader capability", a->leader_capability != b->leader_capability },

@@ -25,6 +25,9 @@
 #define CTDB_DEFAULT_REPACK_LIMIT       10000   /* CTDB's RepackLimit */
 #define CTDB_DEFAULT_MONITOR_GRACE_S    30      /* a unit activating longer is unhealthy */
 #define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
+#define CTDB_DEFAULT_ETCD_PREFIX "/ctdb/"
+#define CTDB_DEFAULT_ETCD_LEASE_TTL_S 3
+#define CTDB_DEFAULT_ETCD_REQUEST_TIMEOUT_MS 250
 
 struct ctdb_node_entry {
         uint32_t pnn;
@@ -107,6 +110,13 @@ struct ctdb_config {
         uint32_t heartbeat_timeout_ms;  /* "heartbeat timeout", default 1000 */
         char *psk_file;                 /* "pre-shared key file", NULL = no HMAC challenge */
         bool leader_capability;         /* "leader capability", default true */
+        /* the etcd lock backend (cluster lock = etcd:URL[,URL...]) */
+        char *etcd_prefix;              /* "etcd prefix": keys under it, ends in '/', default "/ctdb/" */
+        uint32_t etcd_lease_ttl_s;      /* "etcd lease ttl": asked for; etcd may grant more; default 3 */
+        uint32_t etcd_request_timeout_ms; /* "etcd request timeout": per attempt, default 250 */
+        char *etcd_ca_file;             /* "etcd ca file": CA for https endpoints, NULL = system's */
+        char *etcd_cert_file;           /* "etcd certificate file": client certificate (PEM), NULL = none */
+        char *etcd_key_file;            /* "etcd key file": its key (PEM), NULL = in the certificate file */
 
         /* [database] */
         char *volatile_db_dir;          /* "volatile database directory" */

@@ -14,7 +14,9 @@ bool election_node_eligible(const struct election_node *n) {
 static bool in_partition(const struct election_input *in, uint32_t pnn) {
         const struct election_node *n = &in->nodes[pnn];
 
-        return !n->deleted && (pnn == in->self || n->connected);
+        /* etcd: a peer whose lease expired is gone, whatever its link says. */
+        return !n->deleted &&
+               (pnn == in->self || (n->connected && (in->backend != ELECTION_ETCD || n->member)));
 }
 
 /* An eligible member of the partition that says it is leader (fcntl: holds the lock). */
@@ -84,16 +86,16 @@ static void decide_quorum(const struct election_input *in, struct election_resul
 }
 
 /*
- * fcntl: the lock decides, but only a partition of at least half of N may hold
- * it; a holder below that gives it up at once (CTDB keeps it and stalls the
- * majority). The candidate, the lowest eligible node of the partition, tries
- * while nobody in the partition holds it. Quorate: more than half, or exactly
- * half and the lock holder is in the partition.
+ * The lock decides (fcntl: the file; etcd: the leader key), but only a
+ * partition of at least half of the members may hold it; a holder below that
+ * gives it up at once (CTDB keeps it and stalls the majority). The candidate,
+ * the lowest eligible node of the partition, tries while nobody in the
+ * partition holds it (peer_holder). Quorate: more than half, or at least half
+ * and the holder is in the partition.
  */
-static void decide_fcntl(const struct election_input *in, struct election_result *r) {
+static void decide_lock(const struct election_input *in, struct election_result *r, uint32_t peer_holder) {
         bool may_hold = 2 * r->partition >= r->n_active;
         bool self_eligible = election_node_eligible(&in->nodes[in->self]);
-        uint32_t peer_holder = lowest_claimant(in, true);
         uint32_t candidate = lowest_eligible(in);
 
         if (in->lock_held) {
@@ -114,6 +116,34 @@ static void decide_fcntl(const struct election_input *in, struct election_result
                 return;
         }
         r->vote = r->leader != CTDB_PNN_NONE ? r->leader : candidate;
+}
+
+/*
+ * etcd: as fcntl, with the leader key for the lock, and etcd's leases say who
+ * is a member: a node whose lease expired is gone even where a link to it is
+ * still up, and only members count in N. A node that does not reach etcd (its
+ * lease unconfirmed for a TTL) leads nothing and is not quorate.
+ */
+static void decide_etcd(const struct election_input *in, struct election_result *r) {
+        uint32_t holder = in->lock_holder;
+
+        r->n_active = r->partition = 0;
+        for (uint32_t i = 0; i < in->n_nodes; i++) {
+                if (in->nodes[i].deleted || !(i == in->self ? in->lock_alive : in->nodes[i].member))
+                        continue;
+                r->n_active++;
+                if (in_partition(in, i))
+                        r->partition++;
+        }
+        if (!in->lock_alive) {
+                if (in->lock_held)
+                        r->lock_action = ELECTION_LOCK_RELEASE;
+                return;
+        }
+        /* A holder outside the partition is waited for: its key goes when it resigns or dies. */
+        if (holder == in->self || holder >= in->n_nodes || !in_partition(in, holder))
+                holder = CTDB_PNN_NONE;
+        decide_lock(in, r, holder);
 }
 
 int election_decide(const struct election_input *in, struct election_result *ret) {
@@ -139,7 +169,10 @@ int election_decide(const struct election_input *in, struct election_result *ret
                 decide_quorum(in, &r);
                 break;
         case ELECTION_FCNTL:
-                decide_fcntl(in, &r);
+                decide_lock(in, &r, lowest_claimant(in, true));
+                break;
+        case ELECTION_ETCD:
+                decide_etcd(in, &r);
                 break;
         default:
                 return -EINVAL;

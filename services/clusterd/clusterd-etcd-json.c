@@ -171,9 +171,9 @@ static json_object *compare(const uint8_t *key, size_t key_len, const char *targ
         return c;
 }
 
-/* {"request_put": {key, value[, lease]}}. */
-static json_object *request_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                                int64_t lease) {
+/* {key, value[, lease]}: a put. */
+static json_object *put_object(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                               int64_t lease) {
         json_object *p = json_object_new_object();
 
         if (!p || !add_b64(p, "key", key, key_len) || !add_b64(p, "value", value, value_len) ||
@@ -181,7 +181,17 @@ static json_object *request_put(const uint8_t *key, size_t key_len, const uint8_
                 json_object_put(p);
                 return NULL;
         }
-        return wrap("request_put", p);
+        return p;
+}
+
+/* {"request_put": {key, value[, lease]}}. */
+static json_object *request_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                                int64_t lease) {
+        return wrap("request_put", put_object(key, key_len, value, value_len, lease));
+}
+
+char *etcd_json_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len, int64_t lease) {
+        return finish(put_object(key, key_len, value, value_len, lease));
 }
 
 /* {"request_range"|"request_delete_range": {key}}. */

@@ -17,6 +17,7 @@
 #include "clusterd-bus.h"
 #include "clusterd-control.h"
 #include "clusterd-db.h"
+#include "clusterd-etcd-backend.h"
 #include "clusterd-health.h"
 #include "clusterd-manager.h"
 #include "common/config.h"
@@ -47,6 +48,11 @@ bool clusterd_manager_connected(const clusterd_manager *m) {
 
 /* ---- views ------------------------------------------------------------- */
 
+/* A peer is there: its link is up, and with etcd its lease lives too. */
+static bool node_linked(const clusterd_manager *m, uint32_t pnn) {
+        return m->nodes[pnn].connected && (m->backend != ELECTION_ETCD || clusterd_etcd_member(m, pnn));
+}
+
 uint32_t clusterd_manager_node_flags(const clusterd_manager *m, uint32_t pnn) {
         const struct clusterd_node *n;
 
@@ -58,7 +64,7 @@ uint32_t clusterd_manager_node_flags(const clusterd_manager *m, uint32_t pnn) {
         if (pnn == m->self)
                 return m->flags;
         /* What a disconnected node last said is stale: show only that it is gone. */
-        if (!n->connected || !clusterd_manager_connected(m))
+        if (!node_linked(m, pnn) || !clusterd_manager_connected(m))
                 return CTDB_NODE_FLAG_DISCONNECTED;
         if (!n->known)
                 return 0;
@@ -86,7 +92,7 @@ static bool node_active(const clusterd_manager *m, uint32_t pnn) {
                 return false;
         if (pnn == m->self)
                 return !(m->flags & inactive);
-        return clusterd_manager_connected(m) && n->connected && n->known && !(n->flags & inactive);
+        return clusterd_manager_connected(m) && node_linked(m, pnn) && n->known && !(n->flags & inactive);
 }
 
 /* ---- recovery ------------------------------------------------------------ */
@@ -98,7 +104,7 @@ void clusterd_manager_recovery_input(clusterd_manager *m, struct recovery_input 
 
                 m->recovery_in[i] = (struct recovery_node) {
                         .active = node_active(m, i),
-                        .connected = self || n->connected,
+                        .connected = self || node_linked(m, i),
                         .known = self || n->known,
                         .generation = self ? m->generation : n->generation,
                         .recovering = self ? m->recovering : n->recovering,
@@ -250,7 +256,9 @@ static int run_election(clusterd_manager *m, struct election_result *r) {
                 .self = m->self,
                 .n_nodes = m->n_nodes,
                 .nodes = m->election_in,
-                .lock_held = cluster_lock_held(m->lock),
+                .lock_held = m->backend == ELECTION_ETCD ? clusterd_etcd_holds(m) : cluster_lock_held(m->lock),
+                .lock_alive = clusterd_etcd_alive(m),
+                .lock_holder = clusterd_etcd_holder(m),
         };
 
         /* Without tunneld this node is in no partition at all. */
@@ -274,9 +282,42 @@ static int run_election(clusterd_manager *m, struct election_result *r) {
                         .capabilities = self ? m->capabilities : n->capabilities,
                         .leader = self ? m->leader : n->leader,
                         .vote = self ? m->vote : n->vote,
+                        .member = clusterd_etcd_member(m, i),
                 };
         }
         return election_decide(&in, r);
+}
+
+/* Why this node gives the lock up, for the journal. */
+static void log_release(clusterd_manager *m, const struct election_result *r, const char *lock) {
+        if (!clusterd_manager_connected(m))
+                log_notice("Released the cluster lock %s (no connection to ctdb-tunneld)", lock);
+        else if (m->backend == ELECTION_ETCD && !clusterd_etcd_alive(m))
+                log_notice("Released the cluster lock %s (etcd not reached within the lease's TTL)", lock);
+        else
+                log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32 " nodes%s)", lock,
+                           r->partition, r->n_active,
+                           m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED) ? ", node inactive" : "");
+}
+
+/* etcd: the session campaigns while TRY says so, and keeps or resigns the key. */
+static bool apply_etcd_action(clusterd_manager *m, const struct election_result *r) {
+        bool held = clusterd_etcd_holds(m);
+
+        switch (r->lock_action) {
+        case ELECTION_LOCK_RELEASE:
+                clusterd_etcd_want_leader(m, false);
+                if (held)
+                        log_release(m, r, clusterd_etcd_name(m));
+                return held;
+        case ELECTION_LOCK_TRY:
+                clusterd_etcd_want_leader(m, true);
+                return false;
+        case ELECTION_LOCK_NONE:
+                clusterd_etcd_want_leader(m, held);
+                break;
+        }
+        return false;
 }
 
 /* Acts on the lock decision; returns true if the lock state changed. */
@@ -284,6 +325,8 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
         uint64_t now;
         int k;
 
+        if (m->backend == ELECTION_ETCD)
+                return apply_etcd_action(m, r);
         if (!m->lock)
                 return false;
 
@@ -294,16 +337,7 @@ static bool apply_lock_action(clusterd_manager *m, const struct election_result 
                         return false;
                 }
                 cluster_lock_release(m->lock);
-                if (!clusterd_manager_connected(m))
-                        log_notice("Released the cluster lock %s (no connection to ctdb-tunneld)",
-                                   cluster_lock_path(m->lock));
-                else
-                        log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32
-                                   " nodes%s)",
-                                   cluster_lock_path(m->lock), r->partition, r->n_active,
-                                   m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED)
-                                           ? ", node inactive"
-                                           : "");
+                log_release(m, r, cluster_lock_path(m->lock));
                 return true;
         case ELECTION_LOCK_TRY:
                 now = clusterd_manager_now(m);
@@ -513,6 +547,8 @@ static int on_tunnel_connected(void *userdata, uint32_t pnn, uint32_t n_nodes) {
         if (m->self != CTDB_PNN_NONE && m->self != pnn)
                 log_warning("This node was pnn %" PRIu32 " and is now pnn %" PRIu32, m->self, pnn);
         m->self = pnn;
+        if (m->backend == ELECTION_ETCD && clusterd_etcd_start(m) < 0)
+                return log_oom();
 
         clusterd_manager_update(m);
         clusterd_announce(m, CTDB_PNN_ALL, false);
@@ -661,6 +697,7 @@ static int manager_destructor(clusterd_manager *m) {
         clusterd_health_stop(m);
         m->announce_timer = sd_event_source_disable_unref(m->announce_timer);
         m->lock_timer = sd_event_source_disable_unref(m->lock_timer);
+        clusterd_etcd_stop(m);
         m->polkit = polkit_registry_free(m->polkit);
         cluster_lock_free(m->lock);
         m->lock = NULL;
@@ -696,6 +733,11 @@ static int manager_init(clusterd_manager *m, struct ctdb_nodes *nodes) {
                 m->lock = cluster_lock_new(m, m->event, m->config->lock_argument, on_lock_answer, m);
                 if (!m->lock)
                         return -ENOMEM;
+        } else if (m->config->lock_backend == CTDB_LOCK_ETCD) {
+                m->backend = ELECTION_ETCD;
+                r = clusterd_etcd_init(m);
+                if (r < 0)
+                        return r;
         }
 
         socket_path = dp_client_socket_path(NULL, m->config->run_dir);
@@ -722,10 +764,6 @@ int clusterd_manager_new(void *mem_ctx, sd_event *event, sd_bus *bus, struct ctd
 
         if (!event || !config || !nodes || !nodes_path || !ret)
                 return -EINVAL;
-        if (config->lock_backend == CTDB_LOCK_ETCD)
-                return log_error_errno(EOPNOTSUPP, "cluster lock \"etcd:%s\": the etcd backend is not "
-                                       "implemented yet; use \"quorum\" or \"fcntl:PATH\"",
-                                       config->lock_argument ? config->lock_argument : "");
 
         m = talloc_zero(mem_ctx, clusterd_manager);
         if (!m)

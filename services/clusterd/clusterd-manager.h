@@ -17,6 +17,8 @@
 #include "bus-util.h"
 #include "clusterd-announce.h"
 #include "clusterd-election.h"
+#include "clusterd-etcd-http.h"
+#include "clusterd-etcd.h"
 #include "clusterd-lock.h"
 #include "clusterd-recovery.h"
 #include "clusterd-wire.h"
@@ -89,6 +91,14 @@ typedef struct clusterd_manager {
         /* election */
         enum election_backend backend;
         cluster_lock *lock;             /* fcntl backend only */
+        /* etcd backend only: the session (from the first connection to tunneld, which says
+         * who we are), its carrier, its timer, and a deferred re-decision on its news */
+        etcd_session *etcd;
+        uint32_t etcd_self;             /* the pnn it was started for */
+        etcd_http *etcd_http;
+        sd_event_source *etcd_timer;
+        sd_event_source *etcd_defer;
+        bool etcd_changed;
         uint64_t lock_last_try;
         int lock_last_error; /* of the last failed attempt, logged once until it changes */
         bool quorate;

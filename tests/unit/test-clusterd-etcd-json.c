@@ -69,6 +69,10 @@ static void test_requests(void) {
                 "{\"compare\":[{\"key\":\"L2N0ZGIvcmVjbWFzdGVy\",\"target\":\"LEASE\",\"result\":\"EQUAL\","
                 "\"lease\":\"7\"}],\"success\":[{\"request_delete_range\":{\"key\":\"L2N0ZGIvcmVjbWFzdGVy\"}"
                 "}]}");
+        /* A member's key, bound to its lease. */
+        assert_body(etcd_json_put(u8("/ctdb/nodes/1"), 13, u8("192.0.2.12"), 10, 2324035737109062708),
+                    "{\"key\":\"L2N0ZGIvbm9kZXMvMQ==\",\"value\":\"MTkyLjAuMi4xMg==\","
+                    "\"lease\":\"2324035737109062708\"}");
         /* A guarded write without a lease of its own has no "lease" in its put. */
         assert_body(
                 etcd_json_txn_guarded_put(u8(KEY), strlen(KEY), 7, u8("foo"), 3, u8("bar"), 3, 0),
