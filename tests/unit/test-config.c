@@ -777,6 +777,42 @@ static void test_conf_cluster_lock_bad(void) {
         }
 }
 
+static void test_conf_etcd_keys(void) {
+        void *ctx = talloc_new(NULL);
+        struct ctdb_config *c = conf_ok(ctx, "[cluster]\ncluster lock = etcd:http://192.0.2.1:2379\n");
+        static const char *const bad_prefix[] = { "ctdb/", "/a b/", "" };
+
+        /* The defaults. */
+        g_assert_cmpstr(c->etcd_prefix, ==, "/ctdb/");
+        g_assert_cmpuint(c->etcd_lease_ttl_s, ==, 3);
+        g_assert_cmpuint(c->etcd_request_timeout_ms, ==, 250);
+        g_assert_null(c->etcd_ca_file);
+        c = conf_ok(ctx, "[cluster]\netcd prefix = /ctdb/site-a\netcd lease ttl = 9\n"
+                         "etcd request timeout = 500\netcd ca file = /etc/ctdb/etcd-ca.pem\n"
+                         "etcd certificate file = /etc/ctdb/etcd.pem\netcd key file = /etc/ctdb/etcd.key\n");
+        /* A missing final '/' is added: keys are PREFIX"leader" and PREFIX"nodes/N". */
+        g_assert_cmpstr(c->etcd_prefix, ==, "/ctdb/site-a/");
+        g_assert_cmpuint(c->etcd_lease_ttl_s, ==, 9);
+        g_assert_cmpuint(c->etcd_request_timeout_ms, ==, 500);
+        g_assert_cmpstr(c->etcd_ca_file, ==, "/etc/ctdb/etcd-ca.pem");
+        g_assert_cmpstr(c->etcd_cert_file, ==, "/etc/ctdb/etcd.pem");
+        g_assert_cmpstr(c->etcd_key_file, ==, "/etc/ctdb/etcd.key");
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_prefix); i++) {
+                g_autofree char *text = g_strdup_printf("[cluster]\netcd prefix = %s\n", bad_prefix[i]);
+                const struct bad_case b =
+                        BAD_PREFIX(text, "ctdb.conf:2: [cluster] etcd prefix: ");
+
+                check_bad(parse_conf, "ctdb.conf", &b);
+        }
+        {
+                const struct bad_case b = BAD_PREFIX("[cluster]\netcd lease ttl = 0\n",
+                                                     "ctdb.conf:2: [cluster] etcd lease ttl: '0'");
+
+                check_bad(parse_conf, "ctdb.conf", &b);
+        }
+        talloc_free(ctx);
+}
+
 static void test_conf_recovery_lock_alias(void) {
         void *ctx = talloc_new(NULL);
         struct ctdb_config *c = conf_ok(ctx, "[cluster]\nrecovery lock = /shared/reclock\n");
@@ -910,8 +946,9 @@ static void test_conf_memory(void) {
                 conf_ok(ctx, "[cluster]\nfoo = 1\ncluster lock = /x\n[monitor]\nunits = a b\n");
 
         g_assert_cmpuint(c->n_warnings, ==, 1);
-        /* cfg, run_dir, state_dir, 3 db dirs, units array + 2, warnings array + 1, lock argument */
-        g_assert_cmpint(talloc_total_blocks(c), ==, 12);
+        /* cfg, run_dir, state_dir, 3 db dirs, units array + 2, warnings array + 1, lock argument,
+         * etcd prefix */
+        g_assert_cmpint(talloc_total_blocks(c), ==, 13);
         assert_frees_to_empty(ctx, c);
         talloc_free(ctx);
 }
@@ -1262,6 +1299,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/config/conf/cluster-lock", test_conf_cluster_lock);
         g_test_add_func("/config/conf/cluster-lock-bad", test_conf_cluster_lock_bad);
         g_test_add_func("/config/conf/recovery-lock-alias", test_conf_recovery_lock_alias);
+        g_test_add_func("/config/conf/etcd-keys", test_conf_etcd_keys);
         g_test_add_func("/config/conf/log-level", test_conf_log_level);
         g_test_add_func("/config/conf/log-location", test_conf_log_location);
         g_test_add_func("/config/conf/node-address", test_conf_node_address);

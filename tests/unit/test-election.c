@@ -579,6 +579,73 @@ static void test_steps_two_claimants_meet(void) {
         }
 }
 
+/* etcd: node self of three, every link up and every lease alive unless the case says otherwise. */
+static void etcd_case(uint32_t self, const bool linked[3], const bool member[3], bool alive, bool held,
+                      uint32_t holder, struct election_result *r) {
+        struct election_node nodes[3];
+        struct election_input in = {
+                .backend = ELECTION_ETCD, .self = self, .n_nodes = 3, .nodes = nodes,
+                .lock_held = held, .lock_alive = alive, .lock_holder = holder,
+        };
+
+        for (uint32_t i = 0; i < 3; i++)
+                nodes[i] = (struct election_node) {
+                        .connected = linked[i], .known = true, .capabilities = CTDB_NODE_CAP_LEADER,
+                        .leader = CTDB_PNN_NONE, .vote = CTDB_PNN_NONE, .member = member[i],
+                };
+        g_assert_cmpint(election_decide(&in, r), ==, 0);
+}
+
+static void test_etcd(void) {
+        const bool all[3] = { true, true, true }, cut0[3] = { true, false, false };
+        const bool cut0_seen_by_1[3] = { false, true, true }, gone2[3] = { true, true, false };
+        struct election_result r;
+
+        /* All up, nobody holds the key: the lowest node campaigns, the others wait. */
+        etcd_case(0, all, all, true, false, CTDB_PNN_NONE, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_TRY);
+        g_assert_true(r.quorate);
+        etcd_case(1, all, all, true, false, CTDB_PNN_NONE, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_NONE);
+        /* The holder leads in every view. */
+        etcd_case(0, all, all, true, true, 0, &r);
+        g_assert_true(r.is_leader);
+        etcd_case(2, all, all, true, false, 0, &r);
+        g_assert_cmpuint(r.leader, ==, 0);
+
+        /* 1 vs 2, all three reach etcd: the holder cut off gives the key up, is not quorate... */
+        etcd_case(0, cut0, all, true, true, 0, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_RELEASE);
+        g_assert_false(r.quorate);
+        g_assert_cmpuint(r.leader, ==, CTDB_PNN_NONE);
+        /* ... the pair is quorate, waits for the key while 0 holds it, then its lowest campaigns. */
+        etcd_case(1, cut0_seen_by_1, all, true, false, 0, &r);
+        g_assert_true(r.quorate);
+        g_assert_cmpuint(r.leader, ==, CTDB_PNN_NONE);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_TRY);
+        etcd_case(1, cut0_seen_by_1, all, true, false, CTDB_PNN_NONE, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_TRY);
+        etcd_case(2, cut0_seen_by_1, all, true, false, CTDB_PNN_NONE, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_NONE);
+
+        /* A node whose lease expired is gone although its link is up: N is 2 and 1 may lead. */
+        etcd_case(1, all, gone2, true, true, 1, &r);
+        g_assert_cmpuint(r.n_active, ==, 2);
+        g_assert_cmpuint(r.partition, ==, 2);
+        g_assert_true(r.is_leader);
+        etcd_case(0, all, gone2, true, false, CTDB_PNN_NONE, &r);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_TRY);
+
+        /* Not reaching etcd within the TTL: no leader, not quorate, the key given up. */
+        etcd_case(0, all, all, false, true, 0, &r);
+        g_assert_false(r.quorate);
+        g_assert_cmpuint(r.leader, ==, CTDB_PNN_NONE);
+        g_assert_cmpint(r.lock_action, ==, ELECTION_LOCK_RELEASE);
+        etcd_case(1, all, all, false, false, 0, &r);
+        g_assert_false(r.quorate);
+        g_assert_cmpuint(r.leader, ==, CTDB_PNN_NONE);
+}
+
 static void test_bad_input(void) {
         struct election_node nodes[2] = { { .deleted = true }, { 0 } };
         struct election_input in = { .backend = ELECTION_QUORUM, .self = 0, .n_nodes = 2, .nodes = nodes };
@@ -997,6 +1064,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/election/fcntl/banned-holder-releases", test_fcntl_banned_holder_releases);
         g_test_add_func("/election/steps/partition-heal", test_steps_partition_heal);
         g_test_add_func("/election/steps/two-claimants-meet", test_steps_two_claimants_meet);
+        g_test_add_func("/election/etcd", test_etcd);
         g_test_add_func("/election/bad-input", test_bad_input);
         g_test_add_func("/recovery/start-reason", test_recovery_start_reason);
         g_test_add_func("/recovery/next-generation", test_recovery_next_generation);
