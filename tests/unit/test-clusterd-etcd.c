@@ -144,6 +144,17 @@ static char *kv(const char *key, const char *value, const char *lease) {
         return s;
 }
 
+/* A campaign's answer when the key exists: the failure branch's range shows its holder. */
+static char *campaign_lost(const char *pnn, const char *lease) {
+        char *holder = kv(PREFIX "leader", pnn, lease);
+        char *s = g_strdup_printf("{\"header\":" H ",\"responses\":[{\"response_range\":{\"header\":{},"
+                                  "\"kvs\":[%s],\"count\":\"1\"}}]}",
+                                  holder);
+
+        g_free(holder);
+        return s;
+}
+
 /* The start every test shares: granted TTL 6 (more than the 3 asked), a range with node 1 and
  * (when leader_lease) node 1 holding the leader key. */
 static void start(struct fixture *f, const char *leader_lease) {
@@ -275,10 +286,7 @@ static void test_lease_lost_by_time(void) {
 
 static void test_campaign_lost_then_free(void) {
         struct fixture f;
-        char *holder = kv(PREFIX "leader", "1", OTHER_LEASE);
-        char *lost = g_strdup_printf("{\"header\":" H ",\"responses\":[{\"response_range\":{\"header\":{},"
-                                     "\"kvs\":[%s],\"count\":\"1\"}}]}",
-                                     holder);
+        char *lost = campaign_lost("1", OTHER_LEASE);
 
         fixture_init(&f, 0);
         start(&f, NULL);
@@ -306,17 +314,13 @@ static void test_campaign_lost_then_free(void) {
         answer(&f, ETCD_CALL_CAMPAIGN, 200, "{\"header\":" H ",\"succeeded\":true}");
         g_assert_true(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(etcd_session_leader(f.s), ==, 0);
-        g_free(holder);
         g_free(lost);
         fixture_done(&f);
 }
 
 static void test_campaign_timed_out_is_a_win(void) {
         struct fixture f;
-        char *mine = kv(PREFIX "leader", "0", LEASE);
-        char *seen = g_strdup_printf("{\"header\":" H ",\"responses\":[{\"response_range\":{\"header\":{},"
-                                     "\"kvs\":[%s],\"count\":\"1\"}}]}",
-                                     mine);
+        char *seen = campaign_lost("0", LEASE);
 
         fixture_init(&f, 0);
         start(&f, NULL);
@@ -331,7 +335,6 @@ static void test_campaign_timed_out_is_a_win(void) {
         answer(&f, ETCD_CALL_CAMPAIGN, 200, seen);
         g_assert_true(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(etcd_session_leader(f.s), ==, 0);
-        g_free(mine);
         g_free(seen);
         fixture_done(&f);
 }
