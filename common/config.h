@@ -26,7 +26,7 @@
 #define CTDB_DEFAULT_MONITOR_GRACE_S    30      /* a unit activating longer is unhealthy */
 #define CTDB_DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
 #define CTDB_DEFAULT_ETCD_PREFIX "/ctdb/"
-#define CTDB_DEFAULT_ETCD_LEASE_TTL_S 3
+#define CTDB_DEFAULT_ETCD_LEASE_TTL_S 5
 #define CTDB_DEFAULT_ETCD_REQUEST_TIMEOUT_MS 250
 
 struct ctdb_node_entry {
@@ -112,7 +112,7 @@ struct ctdb_config {
         bool leader_capability;         /* "leader capability", default true */
         /* the etcd lock backend (cluster lock = etcd:URL[,URL...]) */
         char *etcd_prefix;              /* "etcd prefix": keys under it, ends in '/', default "/ctdb/" */
-        uint32_t etcd_lease_ttl_s;      /* "etcd lease ttl": asked for; etcd may grant more; default 3 */
+        uint32_t etcd_lease_ttl_s;      /* "etcd lease ttl": asked for; etcd may grant more; default 5 */
         uint32_t etcd_request_timeout_ms; /* "etcd request timeout": per attempt, default 250 */
         char *etcd_ca_file;             /* "etcd ca file": CA for https endpoints, NULL = system's */
         char *etcd_cert_file;           /* "etcd certificate file": client certificate (PEM), NULL = none */

@@ -45,6 +45,7 @@ struct etcd_session {
         int64_t lease;                  /* 0: none */
         int64_t ttl;                    /* granted, seconds */
         uint64_t confirmed_until;       /* alive until: last confirmed keepalive's sending + TTL */
+        bool unconfirmed;               /* past it: not alive, but the lease may have survived */
         uint64_t next_keepalive;
         bool member_written;            /* our member key is there for this lease */
         int64_t lost_lease;             /* a lease given up for lost, to revoke (its keys go with it) */
@@ -217,6 +218,7 @@ static void lose_lease(etcd_session *s, uint64_t now, const char *why) {
         say(s, LOG_WARNING, "etcd lease %" PRIx64 " lost (%s); taking a new one", (uint64_t) s->lease, why);
         s->lost_lease = s->lease;
         s->lease = 0;
+        s->unconfirmed = false;
         s->member_written = false;
         s->resigning = false;
         cancel_call(s, ETCD_CALL_KEEPALIVE);
@@ -280,6 +282,9 @@ static void on_keepalive(etcd_session *s, uint64_t now, const char *body) {
         s->ttl = ttl;
         s->confirmed_until = c->sent_at + (uint64_t) ttl * USEC_PER_SEC_ETCD;
         s->next_keepalive = c->sent_at + (uint64_t) ttl * USEC_PER_SEC_ETCD / 3;
+        if (s->unconfirmed)
+                say(s, LOG_NOTICE, "etcd confirmed lease %" PRIx64 " again: it survived", (uint64_t) s->lease);
+        s->unconfirmed = false;
         if (!was_alive)
                 changed(s);
 }
@@ -513,8 +518,21 @@ uint64_t etcd_session_tick(etcd_session *s, uint64_t now) {
         if (!s)
                 return next;
 
-        if (s->lease && now >= s->confirmed_until)
-                lose_lease(s, now, "no keepalive confirmed within its TTL");
+        /*
+         * Past the TTL etcd may have expired the lease and given our keys to others,
+         * so this node leads nothing from now on. But the lease may also have
+         * survived (etcd expires none while it has no leader of its own, and its
+         * next leader renews them all): keepalives go on, and the first answer says
+         * which it was, a TTL or none.
+         */
+        if (s->lease && now >= s->confirmed_until && !s->unconfirmed) {
+                say(s, LOG_WARNING,
+                    "etcd lease %" PRIx64 " not confirmed within its TTL of %" PRId64 " s: stepping down "
+                    "until etcd answers",
+                    (uint64_t) s->lease, s->ttl);
+                s->unconfirmed = true;
+                changed(s);
+        }
 
         if (!s->lease && due(s, ETCD_CALL_GRANT, now))
                 send_call(s, now, ETCD_CALL_GRANT, etcd_json_lease_grant(s->config.ttl));
@@ -528,7 +546,8 @@ uint64_t etcd_session_tick(etcd_session *s, uint64_t now) {
                         send_member(s, now);
                 if (now >= s->next_keepalive && !s->calls[ETCD_CALL_KEEPALIVE].outstanding)
                         send_call(s, now, ETCD_CALL_KEEPALIVE, etcd_json_lease_id(s->lease));
-                if (s->want && s->ranged && s->leader == CTDB_PNN_NONE && due(s, ETCD_CALL_CAMPAIGN, now))
+                if (s->want && s->ranged && s->leader == CTDB_PNN_NONE && etcd_session_alive(s, now) &&
+                    due(s, ETCD_CALL_CAMPAIGN, now))
                         send_campaign(s, now);
                 if (s->resigning && due(s, ETCD_CALL_RESIGN, now))
                         send_resign(s, now);

@@ -15,7 +15,9 @@
  *     has no TTL (etcd no longer knows it);
  *   - the node is "alive" only while its last confirmed keepalive (counted from
  *     when it was sent) is less than the TTL old: past that, etcd may have
- *     expired the lease and handed leadership to someone else;
+ *     expired the lease and handed leadership to someone else. Keepalives go
+ *     on, and one answered with a TTL makes it alive again (the lease survived,
+ *     as leases do while etcd elects a new leader of its own);
  *   - the view (members, holder of the leader key) comes from a range of P and
  *     then a watch of P from the range's revision on; a watch that ends is
  *     started again from a new range;

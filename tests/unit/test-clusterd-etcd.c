@@ -280,7 +280,28 @@ static void test_lease_lost_by_time(void) {
         g_assert_false(etcd_session_alive(f.s, f.now));
         g_assert_false(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(f.c.sent[ETCD_CALL_KEEPALIVE], >=, 30);
+        /* Keepalives go on for the same lease, and no campaign while it is unconfirmed. */
+        g_assert_false(f.c.outstanding[ETCD_CALL_GRANT]);
+        advance(&f, 100 * 1000);
+        g_assert_true(f.c.outstanding[ETCD_CALL_KEEPALIVE]);
+        g_assert_cmpstr(f.c.body[ETCD_CALL_KEEPALIVE], ==, "{\"ID\":\"" LEASE "\"}");
+        /* etcd answers with a TTL: the lease survived (etcd elected a new leader), the key is ours. */
+        answer(&f, ETCD_CALL_KEEPALIVE, 200, "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\",\"TTL\":\"6\"}}");
+        g_assert_true(etcd_session_alive(f.s, f.now));
+        g_assert_true(etcd_session_holds(f.s, f.now));
+        g_assert_cmpuint(f.c.sent[ETCD_CALL_GRANT], ==, 1);
+        /* Unconfirmed again, and this time the answer has no TTL: it expired, a new one. */
+        for (int i = 0; i < 100 && etcd_session_alive(f.s, f.now); i++) {
+                if (f.c.outstanding[ETCD_CALL_KEEPALIVE])
+                        answer(&f, ETCD_CALL_KEEPALIVE, -ETIMEDOUT, NULL);
+                advance(&f, 100 * 1000);
+        }
+        if (!f.c.outstanding[ETCD_CALL_KEEPALIVE])
+                advance(&f, 100 * 1000);
+        answer(&f, ETCD_CALL_KEEPALIVE, 200, "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\"}}");
+        g_assert_false(etcd_session_holds(f.s, f.now));
         g_assert_true(f.c.outstanding[ETCD_CALL_GRANT]);
+        g_assert_cmpstr(f.c.body[ETCD_CALL_REVOKE], ==, "{\"ID\":\"" LEASE "\"}");
         fixture_done(&f);
 }
 

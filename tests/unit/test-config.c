@@ -784,7 +784,7 @@ static void test_conf_etcd_keys(void) {
 
         /* The defaults. */
         g_assert_cmpstr(c->etcd_prefix, ==, "/ctdb/");
-        g_assert_cmpuint(c->etcd_lease_ttl_s, ==, 3);
+        g_assert_cmpuint(c->etcd_lease_ttl_s, ==, 5);
         g_assert_cmpuint(c->etcd_request_timeout_ms, ==, 250);
         g_assert_null(c->etcd_ca_file);
         c = conf_ok(ctx, "[cluster]\netcd prefix = /ctdb/site-a\netcd lease ttl = 9\n"
