@@ -319,6 +319,10 @@ cluster_diagnose() {
         [[ -n ${CTDB_LOCAL_STATE:-} && -d ${CTDB_LOCAL_STATE:-} ]] || return 0
         local n d
         echo "==== diagnosis of $TEST_NAME"
+        if [[ -d $CTDB_LOCAL_STATE/etcd ]]; then
+                echo "== etcd (up --lock etcd)"
+                lc etcd status 2>&1 | sed 's/^/    /' || true
+        fi
         [[ ! -f $CTDB_LOCAL_STATE/cluster.lock ]] ||
                 echo "cluster lock held by node(s): $(lock_holders | tr '\n' ' ')"
         for n in $(all_nodes); do
