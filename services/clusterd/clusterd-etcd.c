@@ -54,7 +54,8 @@ struct etcd_session {
         bool watching;                  /* the watch runs (from a range's revision on) */
         bool ranged;                    /* a range filled the view at least once */
         bool *members;                  /* n_nodes */
-        uint32_t leader;                /* the leader key's pnn */
+        bool leader_key;                /* the leader key exists */
+        uint32_t leader;                /* the pnn it names (CTDB_PNN_NONE: none of ours) */
         int64_t leader_lease;           /* and its lease */
 
         /* the election's wish */
@@ -106,6 +107,11 @@ static uint32_t parse_pnn(const etcd_session *s, const uint8_t *p, size_t len) {
         return v < s->config.n_nodes ? (uint32_t) v : CTDB_PNN_NONE;
 }
 
+/* The key names this node, with its lease (a value that is not our pnn is nobody's key). */
+static bool key_is_ours(const etcd_session *s) {
+        return s->leader_key && s->lease != 0 && s->leader_lease == s->lease && s->leader == s->config.self;
+}
+
 /* Applies one key's news; true if the view changed. */
 static bool apply(etcd_session *s, const struct etcd_kv *kv, bool deleted) {
         size_t len;
@@ -116,8 +122,9 @@ static bool apply(etcd_session *s, const struct etcd_kv *kv, bool deleted) {
         if (len == 6 && memcmp(k, "leader", 6) == 0) {
                 uint32_t pnn = deleted ? CTDB_PNN_NONE : parse_pnn(s, kv->value, kv->value_len);
                 int64_t lease = deleted ? 0 : kv->lease;
-                bool differs = pnn != s->leader || lease != s->leader_lease;
+                bool differs = pnn != s->leader || lease != s->leader_lease || s->leader_key == deleted;
 
+                s->leader_key = !deleted;
                 s->leader = pnn;
                 s->leader_lease = lease;
                 if (deleted)
@@ -303,6 +310,7 @@ static void on_range(etcd_session *s, uint64_t now, const char *body) {
                 return;
         }
         memset(s->members, 0, s->config.n_nodes * sizeof(bool));
+        s->leader_key = false;
         s->leader = CTDB_PNN_NONE;
         s->leader_lease = 0;
         for (size_t i = 0; i < n; i++)
@@ -350,7 +358,7 @@ static void on_campaign(etcd_session *s, uint64_t now, const char *body) {
                 /* A campaign of ours that etcd applied although its answer was lost shows our lease. */
                 (void) apply(s, holder, false);
         }
-        if (s->leader_lease == s->lease)
+        if (key_is_ours(s))
                 say(s, LOG_NOTICE, "Took the etcd leader key %sleader with lease %" PRIx64, s->config.prefix,
                     (uint64_t) s->lease);
         changed(s);
@@ -367,6 +375,7 @@ static void on_resign(etcd_session *s, uint64_t now, const char *body) {
         }
         /* Deleted, or not ours any more: either way there is nothing left to give up. */
         if (s->leader_lease == s->lease) {
+                s->leader_key = false;
                 s->leader = CTDB_PNN_NONE;
                 s->leader_lease = 0;
         }
@@ -467,10 +476,6 @@ void etcd_session_watch_end(etcd_session *s, uint64_t now, int error) {
 
 /* ---- the election's wish ----------------------------------------------------------------- */
 
-static bool key_is_ours(const etcd_session *s) {
-        return s->lease != 0 && s->leader_lease == s->lease;
-}
-
 void etcd_session_want_leader(etcd_session *s, uint64_t now, bool want) {
         if (!s)
                 return;
@@ -546,7 +551,7 @@ uint64_t etcd_session_tick(etcd_session *s, uint64_t now) {
                         send_member(s, now);
                 if (now >= s->next_keepalive && !s->calls[ETCD_CALL_KEEPALIVE].outstanding)
                         send_call(s, now, ETCD_CALL_KEEPALIVE, etcd_json_lease_id(s->lease));
-                if (s->want && s->ranged && s->leader == CTDB_PNN_NONE && etcd_session_alive(s, now) &&
+                if (s->want && s->ranged && !s->leader_key && etcd_session_alive(s, now) &&
                     due(s, ETCD_CALL_CAMPAIGN, now))
                         send_campaign(s, now);
                 if (s->resigning && due(s, ETCD_CALL_RESIGN, now))
