@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include <talloc.h>
 
 #include "clusterd-etcd-backend.h"
+#include "clusterd-etcd-json.h"
 #include "clusterd-manager.h"
 #include "common/config.h"
 #include "log.h"
@@ -169,7 +171,32 @@ int clusterd_etcd_start(clusterd_manager *m) {
         return 0;
 }
 
+/*
+ * On the way out the lease is revoked, and with it the member key and a leader
+ * key: the others see this node go, and elect a new leader, at once rather
+ * than a TTL later.
+ */
+static void revoke_lease(clusterd_manager *m) {
+        int64_t lease = etcd_session_lease(m->etcd, NULL);
+        char *body = lease ? etcd_json_lease_id(lease) : NULL;
+        int r;
+
+        if (!body)
+                return;
+        r = etcd_http_post_sync(m->etcd_http, "/v3/lease/revoke", body);
+        free(body);
+        if (r == 200)
+                log_notice("Revoked etcd lease %" PRIx64 " on the way out", (uint64_t) lease);
+        else if (r < 0)
+                log_warning_errno(r, "Failed to revoke etcd lease %" PRIx64 " on the way out (it expires by "
+                                  "itself): %m", (uint64_t) lease);
+        else
+                log_warning("Failed to revoke etcd lease %" PRIx64 " on the way out: HTTP %d", (uint64_t) lease, r);
+}
+
 void clusterd_etcd_stop(clusterd_manager *m) {
+        if (m->etcd && m->etcd_http)
+                revoke_lease(m);
         TALLOC_FREE(m->etcd);
         TALLOC_FREE(m->etcd_http);
         m->etcd_defer = sd_event_source_disable_unref(m->etcd_defer);

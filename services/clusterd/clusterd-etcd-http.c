@@ -172,10 +172,49 @@ static int request_destructor(struct request *q) {
         return 0;
 }
 
+static int curl_errno(CURLcode code) {
+        switch (code) {
+        case CURLE_OPERATION_TIMEDOUT:
+                return -ETIMEDOUT;
+        case CURLE_COULDNT_CONNECT:
+                return -ECONNREFUSED;
+        case CURLE_OUT_OF_MEMORY:
+                return -ENOMEM;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+                return -EACCES;
+        default:
+                return -EIO;
+        }
+}
+
+/* The options every request has: body POSTed to url, with the timeouts and TLS files. */
+static int easy_setup(etcd_http *h, CURL *easy, const char *url, const char *body, bool watch) {
+        long ms = (long) (h->timeout_usec / 1000);
+
+        if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h->headers) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK ||
+            /* The watch runs for as long as etcd keeps it; TCP keepalive notices a vanished host. */
+            curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, watch ? 0L : ms) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, watch ? 1L : 0L) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, 2L) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, 1L) != CURLE_OK ||
+            (h->ca_file && curl_easy_setopt(easy, CURLOPT_CAINFO, h->ca_file) != CURLE_OK) ||
+            (h->cert_file && curl_easy_setopt(easy, CURLOPT_SSLCERT, h->cert_file) != CURLE_OK) ||
+            (h->key_file && curl_easy_setopt(easy, CURLOPT_SSLKEY, h->key_file) != CURLE_OK))
+                return -EINVAL;
+        return 0;
+}
+
 /* Starts q's next attempt, on the current endpoint. */
 static int attempt(struct request *q) {
         etcd_http *h = q->http;
-        long ms = (long) (h->timeout_usec / 1000);
         _cleanup_talloc_ char *url = NULL;
 
         if (q->easy) {
@@ -192,27 +231,47 @@ static int attempt(struct request *q) {
         if (!url || !q->easy)
                 return -ENOMEM;
 
-        if (curl_easy_setopt(q->easy, CURLOPT_URL, url) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_COPYPOSTFIELDS, q->body) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, h->headers) != CURLE_OK ||
+        if (easy_setup(h, q->easy, url, q->body, q->watch) < 0 ||
             curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
             curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK ||
-            /* The watch runs for as long as etcd keeps it; TCP keepalive notices a vanished host. */
-            curl_easy_setopt(q->easy, CURLOPT_TIMEOUT_MS, q->watch ? 0L : ms) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_TCP_KEEPALIVE, q->watch ? 1L : 0L) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_TCP_KEEPIDLE, 2L) != CURLE_OK ||
-            curl_easy_setopt(q->easy, CURLOPT_TCP_KEEPINTVL, 1L) != CURLE_OK ||
-            (h->ca_file && curl_easy_setopt(q->easy, CURLOPT_CAINFO, h->ca_file) != CURLE_OK) ||
-            (h->cert_file && curl_easy_setopt(q->easy, CURLOPT_SSLCERT, h->cert_file) != CURLE_OK) ||
-            (h->key_file && curl_easy_setopt(q->easy, CURLOPT_SSLKEY, h->key_file) != CURLE_OK))
+            curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q) != CURLE_OK)
                 return -EINVAL;
         if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK)
                 return -EIO;
         return 0;
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        return size * nmemb;
+}
+
+int etcd_http_post_sync(etcd_http *h, const char *path, const char *body) {
+        int r = -ETIMEDOUT;
+
+        if (!h || !path || !body)
+                return -EINVAL;
+        for (unsigned i = 0; i < h->n_endpoints; i++) {
+                _cleanup_talloc_ char *url =
+                        talloc_asprintf(NULL, "%s%s", h->endpoints[(h->current + i) % h->n_endpoints], path);
+                CURL *easy = url ? curl_easy_init() : NULL;
+                CURLcode code;
+                long status = 0;
+
+                if (!easy)
+                        return -ENOMEM;
+                if (easy_setup(h, easy, url, body, false) < 0 ||
+                    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK) {
+                        curl_easy_cleanup(easy);
+                        return -EINVAL;
+                }
+                code = curl_easy_perform(easy);
+                (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+                curl_easy_cleanup(easy);
+                if (code == CURLE_OK && status < 500)
+                        return (int) status;
+                r = code == CURLE_OK ? -EIO : curl_errno(code);
+        }
+        return r;
 }
 
 static struct request *request_new(etcd_http *h, bool watch, unsigned slot, const char *path,
@@ -262,24 +321,6 @@ void etcd_http_unwatch(etcd_http *h) {
 }
 
 /* ---- finished transfers ----------------------------------------------------------------- */
-
-static int curl_errno(CURLcode code) {
-        switch (code) {
-        case CURLE_OPERATION_TIMEDOUT:
-                return -ETIMEDOUT;
-        case CURLE_COULDNT_CONNECT:
-                return -ECONNREFUSED;
-        case CURLE_OUT_OF_MEMORY:
-                return -ENOMEM;
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CACERT_BADFILE:
-                return -EACCES;
-        default:
-                return -EIO;
-        }
-}
 
 /* Requests give up on endpoint e: the next one takes over, and a watch there ends. */
 static void endpoint_failed(etcd_http *h, unsigned e, int error) {

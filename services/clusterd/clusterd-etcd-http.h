@@ -60,5 +60,11 @@ void etcd_http_cancel(etcd_http *h, unsigned slot);
  * calls back. */
 int etcd_http_watch(etcd_http *h, const char *body);
 void etcd_http_unwatch(etcd_http *h);
+/*
+ * POSTs body to path and waits for the answer, each endpoint in turn with the
+ * request timeout: for the way out only, when the loop no longer runs. Returns
+ * the HTTP status or a negative errno.
+ */
+int etcd_http_post_sync(etcd_http *h, const char *path, const char *body);
 /* The endpoint requests go to now (for logs). */
 const char *etcd_http_endpoint(const etcd_http *h);
