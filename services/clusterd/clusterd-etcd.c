@@ -469,9 +469,13 @@ void etcd_session_watch_end(etcd_session *s, uint64_t now, int error) {
         if (!s || !s->watching)
                 return;
         s->watching = false;
-        /* Ranged again at once: the endpoints rotate past the one that went. */
-        if (error < 0)
+        /* Ranged again at once after a clean end (or a dead endpoint, which the carrier
+         * has rotated past); after an error, not before the retry delay, so a watch
+         * that etcd keeps refusing is no busy loop. */
+        if (error < 0) {
                 say(s, LOG_INFO, "etcd watch ended: %s; ranging again", strerror(-error));
+                s->calls[ETCD_CALL_RANGE].retry_at = now + s->config.retry_usec;
+        }
 }
 
 /* ---- the election's wish ----------------------------------------------------------------- */

@@ -401,9 +401,11 @@ static void test_watch_compacted_and_ended(void) {
         g_assert_nonnull(f.c.watch);
         g_assert_cmpuint(etcd_session_leader(f.s), ==, CTDB_PNN_NONE);
         g_assert_false(etcd_session_member(f.s, 1));
-        /* A watch that ends (its endpoint went) is ranged again too. */
+        /* A watch that ends with an error (its endpoint went) is ranged again after the retry delay. */
         etcd_session_watch_end(f.s, f.now, -EIO);
         advance(&f, 0);
+        g_assert_cmpuint(f.c.sent[ETCD_CALL_RANGE], ==, 2);
+        advance(&f, 100 * 1000);
         g_assert_cmpuint(f.c.sent[ETCD_CALL_RANGE], ==, 3);
         /* Garbage on the stream is ignored. */
         etcd_session_watch_line(f.s, f.now, "{\"result\":");
