@@ -21,16 +21,26 @@
 #   endpoint   the nodes' endpoint list starts with one that times out (an
 #              address nobody answers ARP for) and one that refuses: the cluster
 #              still comes up and a leader kill still fails over within TTL + 1 s
+#   tls        up --etcd-tls: the members serve https only and want a client
+#              certificate of the cluster's CA; the nodes get https URLs, the
+#              CA and a client certificate. No member refused a node's
+#              certificate, while a client from a node's namespace without a
+#              certificate and one with a certificate of another CA are
+#              refused (so the nodes' keys got there with the configured
+#              client certificate); a leader kill fails over within TTL + 1 s
 source "$(dirname "$0")/../lib/cluster.sh"
 mode=${1:-}
 case $mode in
-leader | member | outage | partition | endpoint) ;;
-*) echo "usage: $0 leader|member|outage|partition|endpoint" >&2; exit 2 ;;
+leader | member | outage | partition | endpoint | tls) ;;
+*) echo "usage: $0 leader|member|outage|partition|endpoint|tls" >&2; exit 2 ;;
 esac
 cluster_require_root
-for tool in etcd etcdctl; do
+tools=(etcd etcdctl)
+[[ $mode != tls ]] || tools+=(openssl curl)
+for tool in "${tools[@]}"; do
         if ! command -v "$tool" >/dev/null; then
-                echo "SKIP: $TEST_NAME needs $tool (tools/setup-deps installs etcd-server and etcd-client)"
+                echo "SKIP: $TEST_NAME needs $tool (tools/setup-deps installs etcd-server, etcd-client," \
+                        "openssl and curl)"
                 exit 77
         fi
 done
@@ -43,7 +53,9 @@ if [[ $mode == endpoint ]]; then
         export CTDB_LOCAL_ETCD_ENDPOINTS=$SILENT_ENDPOINT,$REFUSING_ENDPOINT
         CTDB_LOCAL_ETCD_ENDPOINTS+=,http://192.0.2.1:23791,http://192.0.2.1:23792,http://192.0.2.1:23793
 fi
-cluster_start 3 --lock etcd
+up_args=(--lock etcd)
+[[ $mode != tls ]] || up_args+=(--etcd-tls)
+cluster_start 3 "${up_args[@]}"
 # local-cluster notes when it kills, stops or cuts, so that times count from the fault.
 export CTDB_LOCAL_FAULT_STAMP=$CTDB_LOCAL_STATE/fault-stamp
 KP=/ctdb/$CTDB_LOCAL_PREFIX/
@@ -266,6 +278,46 @@ endpoint)
         rc=0
         probe 192.0.2.1/23799 10 || rc=$?
         expect "$REFUSING_ENDPOINT refuses (status $rc, 1: refused)" test "$rc" = 1
+        kill_leader_node
+        ;;
+tls)
+        T=$CTDB_LOCAL_STATE/etcd/tls
+        conf=$CTDB_LOCAL_STATE/node0/etc/ctdb.conf
+        urls=https://192.0.2.1:23791,https://192.0.2.1:23792,https://192.0.2.1:23793
+        for line in "cluster lock = etcd:$urls" "etcd ca file = $T/ca.crt" \
+                "etcd certificate file = $T/client.crt" "etcd key file = $T/client.key"; do
+                expect "node 0's ctdb.conf has '$line'" grep -qxF "$line" "$conf"
+        done
+        # etcd logs every client it refuses at the TLS handshake with the reason.
+        refused='"rejected connection","remote-addr":"192\.0\.2\.1[1-3]:[0-9]+".*'
+        refused+='(didn.t provide a certificate|failed to verify client certificate)'
+        refusals() { cat "$CTDB_LOCAL_STATE"/etcd/m*.log | grep -cE "$refused" || true; }
+        expect "no member refused a node's client certificate" test "$(refusals)" = 0
+        # range_of ARGS...: curl from node 0's namespace, a range of every key on
+        # member m0 with curl's ARGS; prints the HTTP status (000: none).
+        range_of() {
+                lc exec 0 -- curl -sS --max-time 5 --cacert "$T/ca.crt" "$@" -o /dev/null -w '%{http_code}' \
+                        -X POST -d '{"key":"AA==","range_end":"AA==","count_only":true}' \
+                        https://192.0.2.1:23791/v3/kv/range 2>/dev/null || true
+        }
+        expect "m0 answers a client with the nodes' certificate (200)" \
+                test "$(range_of --cert "$T/client.crt" --key "$T/client.key")" = 200
+        code=$(range_of)
+        expect "m0 refuses a client without a certificate (HTTP status $code)" test "$code" = 000
+        wait_until "m0 logged the refusal" 5 test "$(refusals)" = 1
+        # In the state dir, which the cluster's `down` removes.
+        other=$CTDB_LOCAL_STATE/other-ca
+        mkdir "$other"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$other/ca.key" \
+                -out "$other/ca.crt" -days 1 -subj "/CN=another CA" 2>/dev/null
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$other/c.key" \
+                -out "$other/c.csr" -subj "/CN=a node of another cluster" 2>/dev/null
+        openssl x509 -req -in "$other/c.csr" -CA "$other/ca.crt" -CAkey "$other/ca.key" -CAcreateserial \
+                -CAserial "$other/ca.srl" -days 1 -out "$other/c.crt" \
+                -extfile <(echo extendedKeyUsage=clientAuth) 2>/dev/null
+        code=$(range_of --cert "$other/c.crt" --key "$other/c.key")
+        expect "m0 refuses a client with a certificate of another CA (HTTP status $code)" test "$code" = 000
+        wait_until "m0 logged that refusal too" 5 test "$(refusals)" = 2
         kill_leader_node
         ;;
 esac
