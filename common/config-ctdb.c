@@ -669,6 +669,13 @@ int ctdb_config_parse(void *mem_ctx, const char *name, const char *text, struct 
                         name, interval_line, cfg->heartbeat_interval_ms, cfg->heartbeat_timeout_ms);
         }
 
+        /* A key alone would make clusterd present no client certificate at all. */
+        if (cfg->etcd_key_file && !cfg->etcd_cert_file)
+                return config_fail(mem_ctx, ret_error,
+                                   "%s:%u: [cluster] etcd key file: set without etcd certificate file "
+                                   "(allowed: with a certificate file, or alone in none)",
+                                   name, conf_key_line(&p, "etcd key file"));
+
         r = conf_db_dirs_fill(cfg);
         if (r < 0)
                 return r;
