@@ -1,25 +1,29 @@
 /*
- * ctdb-bench detect: how long after an action (a node killed, a link hung) this
- * node marks the target DISCONNECTED.
+ * ctdb-bench detect: how long after an action (a node killed, a link hung) the
+ * watching nodes mark the target DISCONNECTED.
  *
  * It watches PropertiesChanged of org.ctdb.cluster1 /org/ctdb/cluster1/node/<pnn>
- * on the system bus, subscribed before the action runs, so the figure is the
- * time the change reached a bus client, without polling. t0 is taken just
- * before the action is spawned; the action runs asynchronously so that the
- * signal is timestamped when it arrives, not when the action returns. After
- * each round --restore brings the node back and the next round starts once
- * it is connected again.
+ * on each watched bus (this node's system bus, or every --watch bus), subscribed
+ * before the action runs, so the figure is the time the change reached a bus
+ * client, without polling. t0 is the fault itself when the action writes its
+ * wall-clock time to $CTDB_LOCAL_FAULT_STAMP (local-cluster's kill and hang do,
+ * just before they act), else the moment the action is spawned; the action
+ * runs asynchronously so that each signal is timestamped when it arrives, not
+ * when the action returns. After each round --restore brings the node back
+ * and the next round starts once every watcher sees it connected again.
  */
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -34,21 +38,34 @@
 #define RECONNECT_TIMEOUT_MS 60000
 #define MAX_ROUNDS 1000
 
+struct detect;
+
+/* One node's view of the target, from that node's bus. */
+struct watcher {
+        struct detect *d;
+        char label[24]; /* "node 5", or "this node" */
+        sd_bus *bus;
+        sd_bus_slot *slot;
+
+        uint32_t flags; /* last known Flags of the target node */
+        bool have_flags;
+        bool reached;
+        uint64_t reached_usec; /* CLOCK_MONOTONIC when the change arrived */
+};
+
 struct detect {
         sd_event *event;
-        sd_bus *bus;
         char path[64];
+        struct watcher *watchers;
+        unsigned n_watchers;
 
-        uint32_t flags;         /* last known Flags of the target node */
-        bool have_flags;
-
-        /* one wait: for the DISCONNECTED bit to become `want` */
+        /* one wait: for the DISCONNECTED bit to become `want` on every watcher */
         bool want_disconnected;
         bool waiting;
-        bool reached;
-        uint64_t reached_usec;  /* CLOCK_MONOTONIC when the change arrived */
+        unsigned n_reached;
 
         /* the action of the current round */
+        const char *stamp; /* $CTDB_LOCAL_FAULT_STAMP of the actions */
         pid_t action_pid;
         sd_event_source *action_source;
         bool action_done;
@@ -57,42 +74,41 @@ struct detect {
 };
 
 static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        return bench_clock_usec(CLOCK_MONOTONIC);
 }
 
-static void detect_set_flags(struct detect *d, uint32_t flags) {
+static void watcher_set_flags(struct watcher *w, uint32_t flags) {
+        struct detect *d = w->d;
         uint64_t t = now_usec();
 
-        d->flags = flags;
-        d->have_flags = true;
-        if (d->waiting && !d->reached && !!(flags & NODE_FLAG_DISCONNECTED) == d->want_disconnected) {
-                d->reached = true;
-                d->reached_usec = t;
+        w->flags = flags;
+        w->have_flags = true;
+        if (d->waiting && !w->reached && !!(flags & NODE_FLAG_DISCONNECTED) == d->want_disconnected) {
+                w->reached = true;
+                w->reached_usec = t;
+                d->n_reached++;
         }
 }
 
-static int detect_read_flags(struct detect *d) {
+static int watcher_read_flags(struct watcher *w) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         uint32_t flags;
         int r;
 
-        r = sd_bus_get_property_trivial(d->bus, CLUSTERD_BUS_NAME, d->path, CLUSTERD_NODE_IFACE, "Flags",
+        r = sd_bus_get_property_trivial(w->bus, CLUSTERD_BUS_NAME, w->d->path, CLUSTERD_NODE_IFACE, "Flags",
                                         &error, 'u', &flags);
         if (r < 0) {
-                fprintf(stderr, "Failed to read Flags of %s: %s\n", d->path,
+                fprintf(stderr, "%s: failed to read Flags of %s: %s\n", w->label, w->d->path,
                         error.message ? error.message : strerror(-r));
                 sd_bus_error_free(&error);
                 return r;
         }
-        detect_set_flags(d, flags);
+        watcher_set_flags(w, flags);
         return 0;
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        struct detect *d = userdata;
+        struct watcher *w = userdata;
         const char *iface, *name;
         int r;
 
@@ -113,7 +129,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         r = sd_bus_message_read(m, "v", "u", &flags);
                         if (r < 0)
                                 return 0;
-                        detect_set_flags(d, flags);
+                        watcher_set_flags(w, flags);
                 } else {
                         r = sd_bus_message_skip(m, "v");
                         if (r < 0)
@@ -133,8 +149,40 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         while ((r = sd_bus_message_read(m, "s", &name)) > 0)
                 if (strcmp(name, "Flags") == 0)
-                        (void) detect_read_flags(d);
+                        (void) watcher_read_flags(w);
         return 0;
+}
+
+/* Connects w to address (NULL: the system bus), subscribes, then reads the current value. */
+static int watcher_start(struct detect *d, struct watcher *w, const char *address) {
+        int r;
+
+        w->d = d;
+        r = bus_open(address, &w->bus);
+        if (r < 0) {
+                fprintf(stderr, "%s: failed to connect to %s: %s\n", w->label,
+                        address ? address : "the system bus", strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(w->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        /* A stopped clusterd must not hold the bench up for sd-bus's 25 s default. */
+        (void) sd_bus_set_method_call_timeout(w->bus, 5 * 1000000);
+        /* Subscribe first, then read the current value: no change can slip between. */
+        r = sd_bus_match_signal(w->bus, &w->slot, NULL, d->path, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_properties_changed, w);
+        if (r < 0) {
+                fprintf(stderr, "%s: failed to subscribe to PropertiesChanged: %s\n", w->label,
+                        strerror(-r));
+                return r;
+        }
+        return watcher_read_flags(w);
+}
+
+static void watcher_stop(struct watcher *w) {
+        w->slot = sd_bus_slot_unref(w->slot);
+        w->bus = sd_bus_flush_close_unref(w->bus);
 }
 
 static int on_action_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -148,13 +196,15 @@ static int on_action_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         return 0;
 }
 
-/* Starts `/bin/sh -c cmd`; its exit is noted by on_action_exit. */
+/* Starts `/bin/sh -c cmd` (with the stamp file in its environment); its exit is noted by on_action_exit. */
 static int detect_spawn(struct detect *d, const char *cmd) {
         pid_t pid;
         int r;
 
         d->action_done = false;
         d->action_status = -1;
+        if (d->stamp)
+                (void) unlink(d->stamp);
         pid = fork();
         if (pid < 0)
                 return -errno;
@@ -163,6 +213,8 @@ static int detect_spawn(struct detect *d, const char *cmd) {
 
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
+                if (d->stamp && setenv("CTDB_LOCAL_FAULT_STAMP", d->stamp, 1) < 0)
+                        _exit(127);
                 execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
                 _exit(127);
         }
@@ -179,21 +231,27 @@ static int detect_spawn(struct detect *d, const char *cmd) {
 }
 
 /*
- * Runs the loop until the DISCONNECTED bit equals `disconnected` or timeout_ms
- * passed. Returns 0 when reached, -ETIMEDOUT, or another negative errno.
+ * Runs the loop until the DISCONNECTED bit equals `disconnected` on every
+ * watcher or timeout_ms passed. Returns 0 when all reached it, -ETIMEDOUT
+ * (the watchers that did have reached set), or another negative errno.
  */
 static int detect_wait(struct detect *d, bool disconnected, uint64_t timeout_ms) {
         uint64_t deadline = now_usec() + timeout_ms * 1000;
         int r = 0;
 
         d->want_disconnected = disconnected;
-        d->reached = false;
+        d->n_reached = 0;
         d->waiting = true;
-        if (d->have_flags && !!(d->flags & NODE_FLAG_DISCONNECTED) == disconnected) {
-                d->reached = true;
-                d->reached_usec = now_usec();
+        for (unsigned i = 0; i < d->n_watchers; i++) {
+                struct watcher *w = &d->watchers[i];
+
+                w->reached = w->have_flags && !!(w->flags & NODE_FLAG_DISCONNECTED) == disconnected;
+                if (w->reached) {
+                        w->reached_usec = now_usec();
+                        d->n_reached++;
+                }
         }
-        while (!d->reached) {
+        while (d->n_reached < d->n_watchers) {
                 uint64_t now = now_usec();
 
                 if (now >= deadline) {
@@ -205,7 +263,7 @@ static int detect_wait(struct detect *d, bool disconnected, uint64_t timeout_ms)
                         break;
         }
         d->waiting = false;
-        return d->reached ? 0 : r;
+        return d->n_reached == d->n_watchers ? 0 : r;
 }
 
 /* Lets a running action finish (bounded), so rounds do not overlap. */
@@ -237,20 +295,105 @@ static int detect_run(struct detect *d, const char *cmd, uint64_t timeout_ms) {
         return d->action_status == 0 ? 0 : -EIO;
 }
 
+/* The watchers' detection times of this round (ms from t0) into v, their number; the last one's index. */
+static unsigned round_times(const struct detect *d, uint64_t t0, double *v, unsigned *ret_n) {
+        unsigned n = 0, last = 0;
+        uint64_t latest = 0;
+
+        for (unsigned i = 0; i < d->n_watchers; i++) {
+                const struct watcher *w = &d->watchers[i];
+
+                if (!w->reached)
+                        continue;
+                v[n++] = w->reached_usec > t0 ? (double) (w->reached_usec - t0) / 1000.0 : 0.0;
+                if (w->reached_usec >= latest) {
+                        latest = w->reached_usec;
+                        last = i;
+                }
+        }
+        *ret_n = n;
+        return last;
+}
+
+static int compare_reached(const void *a, const void *b) {
+        const struct watcher *x = *(const struct watcher *const *) a;
+        const struct watcher *y = *(const struct watcher *const *) b;
+
+        return x->reached_usec < y->reached_usec ? -1 : x->reached_usec > y->reached_usec;
+}
+
+/* Each watched node's time of this round, earliest first (--each). */
+static void round_print_each(const struct detect *d, uint64_t t0) {
+        const struct watcher *order[BENCH_MAX_BUSES];
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < d->n_watchers; i++)
+                if (d->watchers[i].reached)
+                        order[n++] = &d->watchers[i];
+        qsort(order, n, sizeof(order[0]), compare_reached);
+        for (unsigned i = 0; i < n; i++)
+                printf("  %s: %.1f ms\n", order[i]->label,
+                       order[i]->reached_usec > t0 ? (double) (order[i]->reached_usec - t0) / 1000.0 : 0.0);
+}
+
+/*
+ * A watcher's clock is only as good as its wake-up: a change is timed when
+ * this process reads it, and on a machine that the cluster's own reaction
+ * keeps busy (a recovery of 64 nodes on two CPUs) an ordinary process waits
+ * its turn behind all of it; at 64 nodes that added 100-170 ms to every
+ * node's figure. So it runs at a real-time priority where allowed, else at
+ * the highest nice one, and its actions at the ordinary one
+ * (SCHED_RESET_ON_FORK), so as not to speed up the fault or the restore.
+ * Returns what it got, for the header.
+ */
+static const char *detect_raise_priority(void) {
+        struct sched_param sp = { .sched_priority = 1 };
+
+        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+                return "real-time priority";
+        sp.sched_priority = 0;
+        if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) == 0 &&
+            setpriority(PRIO_PROCESS, 0, -20) == 0)
+                return "nice -20";
+        return "normal priority";
+}
+
 static void help(void) {
         printf("Usage: ctdb-bench detect --pnn PNN --action CMD [OPTIONS...]\n\n"
-               "Measures the time from running CMD (at t0) until this node's clusterd\n"
-               "reports node PNN as DISCONNECTED (PropertiesChanged on the system bus).\n\n"
+               "Measures the time from running CMD (at t0) until the watched nodes' clusterd\n"
+               "report node PNN as DISCONNECTED (PropertiesChanged on their buses). t0 is the\n"
+               "wall-clock time CMD writes to $CTDB_LOCAL_FAULT_STAMP, if it does, else its start.\n\n"
                "  --pnn PNN          the node that the action takes away\n"
                "  --action CMD       shell command run at t0 (e.g. 'local-cluster kill 2')\n"
                "  --restore CMD      shell command run after each round to bring the node\n"
                "                     back; the next round starts once it is connected\n"
+               "  --watch PNN=ADDR   watch node PNN's view on the bus at ADDR (repeat for\n"
+               "                     each node; default: this node's system bus only);\n"
+               "                     a round ends once every watched node saw it\n"
+               "  --each             print every watched node's time of each round\n"
                "  --rounds R         rounds (default 5; without --restore only 1)\n"
                "  --timeout-ms MS    give up on a round after MS (default 10000)\n");
 }
 
+/* "PNN=ADDRESS" of --watch into w's label and *ret_address. */
+static int parse_watch(const char *arg, struct watcher *w, const char **ret_address) {
+        const char *eq = strchr(arg, '=');
+        unsigned long pnn;
+        char num[16];
+
+        if (!eq || eq == arg || (size_t) (eq - arg) >= sizeof(num) || !eq[1])
+                return -EINVAL;
+        memcpy(num, arg, (size_t) (eq - arg));
+        num[eq - arg] = '\0';
+        if (bench_parse_ulong(num, 0, UINT32_MAX - 1, &pnn) < 0)
+                return -EINVAL;
+        snprintf(w->label, sizeof(w->label), "node %lu", pnn);
+        *ret_address = eq + 1;
+        return 0;
+}
+
 int bench_detect(int argc, char **argv) {
-        enum { ARG_PNN = 0x100, ARG_ACTION, ARG_RESTORE, ARG_ROUNDS, ARG_TIMEOUT };
+        enum { ARG_PNN = 0x100, ARG_ACTION, ARG_RESTORE, ARG_ROUNDS, ARG_TIMEOUT, ARG_WATCH, ARG_EACH };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'         },
                 { "pnn",        required_argument, NULL, ARG_PNN     },
@@ -258,16 +401,21 @@ int bench_detect(int argc, char **argv) {
                 { "restore",    required_argument, NULL, ARG_RESTORE },
                 { "rounds",     required_argument, NULL, ARG_ROUNDS  },
                 { "timeout-ms", required_argument, NULL, ARG_TIMEOUT },
+                { "watch",      required_argument, NULL, ARG_WATCH   },
+                { "each",       no_argument,       NULL, ARG_EACH    },
                 {}
         };
-        const char *action = NULL, *restore = NULL;
+        const char *action = NULL, *restore = NULL, *priority;
+        const char *addresses[BENCH_MAX_BUSES];
+        struct watcher watchers[BENCH_MAX_BUSES] = { 0 };
         unsigned long pnn = ULONG_MAX, rounds = 5, timeout_ms = 10000;
-        struct detect d = { 0 };
-        sd_bus_slot *slot = NULL;
-        double *results = NULL;
+        struct detect d = { .watchers = watchers };
+        char stamp[] = "/tmp/ctdb-bench-detect-XXXXXX";
+        double *results = NULL, *maxima = NULL, *medians = NULL, *times = NULL;
         unsigned n_ok = 0, n_failed = 0;
+        bool each = false;
         sigset_t mask;
-        int c, r;
+        int c, r, fd;
 
         optind = 1;
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -305,6 +453,20 @@ int bench_detect(int argc, char **argv) {
                 case ARG_RESTORE:
                         restore = optarg;
                         break;
+                case ARG_EACH:
+                        each = true;
+                        break;
+                case ARG_WATCH:
+                        if (d.n_watchers == BENCH_MAX_BUSES) {
+                                fprintf(stderr, "At most %u --watch.\n", BENCH_MAX_BUSES);
+                                return EXIT_FAILURE;
+                        }
+                        if (parse_watch(optarg, &watchers[d.n_watchers], &addresses[d.n_watchers]) < 0) {
+                                fprintf(stderr, "Invalid --watch '%s' (PNN=ADDRESS expected).\n", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        d.n_watchers++;
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
@@ -321,11 +483,25 @@ int bench_detect(int argc, char **argv) {
                 fprintf(stderr, "Without --restore only one round can run; running 1.\n");
                 rounds = 1;
         }
+        if (d.n_watchers == 0) {
+                snprintf(watchers[0].label, sizeof(watchers[0].label), "this node");
+                addresses[0] = NULL;
+                d.n_watchers = 1;
+        }
 
         /* sd-event watches the action through SIGCHLD, which must be blocked. */
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        fd = mkstemp(stamp);
+        if (fd < 0) {
+                r = -errno;
+                fprintf(stderr, "Failed to create the fault's stamp file: %s\n", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        close(fd);
+        d.stamp = stamp;
 
         snprintf(d.path, sizeof(d.path), CLUSTERD_NODE_PREFIX "/%lu", pnn);
         r = sd_event_default(&d.event);
@@ -333,69 +509,82 @@ int bench_detect(int argc, char **argv) {
                 fprintf(stderr, "Failed to create event loop: %s\n", strerror(-r));
                 goto finish;
         }
-        r = sd_bus_open_system(&d.bus);
-        if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
-                goto finish;
-        }
-        r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                goto finish;
-        /* Subscribe first, then read the current value: no change can slip between. */
-        r = sd_bus_match_signal(d.bus, &slot, NULL, d.path, "org.freedesktop.DBus.Properties",
-                                "PropertiesChanged", on_properties_changed, &d);
-        if (r < 0) {
-                fprintf(stderr, "Failed to subscribe to PropertiesChanged: %s\n", strerror(-r));
-                goto finish;
-        }
-        r = detect_read_flags(&d);
-        if (r < 0) {
-                fprintf(stderr, "Is ctdb-clusterd running and is there a node %lu?\n", pnn);
-                goto finish;
+        for (unsigned i = 0; i < d.n_watchers; i++) {
+                r = watcher_start(&d, &watchers[i], addresses[i]);
+                if (r < 0) {
+                        fprintf(stderr, "Is ctdb-clusterd running there and is there a node %lu?\n", pnn);
+                        goto finish;
+                }
         }
 
         results = calloc(rounds, sizeof(double));
-        if (!results) {
+        maxima = calloc(rounds, sizeof(double));
+        medians = calloc(rounds, sizeof(double));
+        times = calloc(d.n_watchers, sizeof(double));
+        if (!results || !maxima || !medians || !times) {
                 r = -ENOMEM;
                 goto finish;
         }
 
-        printf("detect: node %lu, action '%s', %lu round%s\n", pnn, action, rounds, rounds == 1 ? "" : "s");
+        priority = detect_raise_priority();
+        if (d.n_watchers == 1)
+                printf("detect: node %lu, action '%s', %lu round%s (%s)\n", pnn, action, rounds,
+                       rounds == 1 ? "" : "s", priority);
+        else
+                printf("detect: node %lu, action '%s', %lu round%s, watched on %u nodes (%s)\n", pnn,
+                       action, rounds, rounds == 1 ? "" : "s", d.n_watchers, priority);
         for (unsigned long i = 0; i < rounds; i++) {
-                uint64_t t0;
+                uint64_t start, t0;
+                unsigned n, last;
 
                 r = detect_wait(&d, false, RECONNECT_TIMEOUT_MS);
                 if (r < 0) {
                         fprintf(stderr,
-                                "round %lu: node %lu is not connected (flags 0x%" PRIx32
-                                ") after %d s; giving up.\n",
-                                i + 1, pnn, d.flags, RECONNECT_TIMEOUT_MS / 1000);
+                                "round %lu: node %lu is not connected on %u of %u watched nodes after %d s; "
+                                "giving up.\n",
+                                i + 1, pnn, d.n_watchers - d.n_reached, d.n_watchers,
+                                RECONNECT_TIMEOUT_MS / 1000);
                         goto finish;
                 }
 
-                t0 = now_usec();
+                start = now_usec();
                 r = detect_spawn(&d, action);
                 if (r < 0) {
                         fprintf(stderr, "Failed to run action: %s\n", strerror(-r));
                         goto finish;
                 }
                 r = detect_wait(&d, true, timeout_ms);
-                if (r == 0) {
-                        double ms = (double) (d.reached_usec - t0) / 1000.0;
-
-                        (void) detect_finish_action(&d, timeout_ms);
-                        results[n_ok++] = ms;
+                (void) detect_finish_action(&d, timeout_ms);
+                t0 = bench_stamp_read(stamp, start);
+                last = round_times(&d, t0, times, &n);
+                if (r == 0 && d.n_watchers == 1) {
+                        results[n_ok++] = times[0];
                         if (d.action_done)
                                 printf("round %lu: DISCONNECTED after %.1f ms (action took %.1f ms)\n",
-                                       i + 1, ms, (double) (d.action_done_usec - t0) / 1000.0);
+                                       i + 1, times[0], (double) (d.action_done_usec - start) / 1000.0);
                         else
-                                printf("round %lu: DISCONNECTED after %.1f ms\n", i + 1, ms);
+                                printf("round %lu: DISCONNECTED after %.1f ms\n", i + 1, times[0]);
+                } else if (r == 0) {
+                        double median = bench_median_sort(times, n);
+
+                        medians[n_ok] = median;
+                        maxima[n_ok] = times[n - 1];
+                        results[n_ok++] = times[n - 1];
+                        printf("round %lu: DISCONNECTED on all %u nodes: median %.1f ms, "
+                               "max %.1f ms (%s last)\n",
+                               i + 1, n, median, times[n - 1], watchers[last].label);
                 } else {
-                        (void) detect_finish_action(&d, timeout_ms);
                         n_failed++;
-                        printf("round %lu: no DISCONNECTED within %lu ms (flags 0x%" PRIx32 ")\n", i + 1,
-                               timeout_ms, d.flags);
+                        printf("round %lu: DISCONNECTED on %u of %u nodes within %lu ms; not on:", i + 1, n,
+                               d.n_watchers, timeout_ms);
+                        for (unsigned k = 0; k < d.n_watchers; k++)
+                                if (!watchers[k].reached)
+                                        printf(" %s (flags 0x%" PRIx32 ")", watchers[k].label,
+                                               watchers[k].flags);
+                        printf("\n");
                 }
+                if (each)
+                        round_print_each(&d, t0);
                 if (d.action_done && d.action_status != 0)
                         fprintf(stderr, "round %lu: action exited with status %d\n", i + 1, d.action_status);
                 fflush(stdout);
@@ -410,13 +599,22 @@ int bench_detect(int argc, char **argv) {
         if (restore) {
                 r = detect_wait(&d, false, RECONNECT_TIMEOUT_MS);
                 if (r < 0)
-                        fprintf(stderr, "node %lu did not reconnect after the last round\n", pnn);
+                        fprintf(stderr,
+                                "node %lu did not reconnect on every watched node after the last round\n",
+                                pnn);
         }
 
-        if (n_ok > 0) {
+        if (n_ok > 0 && d.n_watchers == 1) {
                 double median = bench_median_sort(results, n_ok);
                 printf("detect: median %.1f ms, min %.1f ms, max %.1f ms over %u rounds\n", median,
                        results[0], results[n_ok - 1], n_ok);
+        } else if (n_ok > 0) {
+                double med_median = bench_median_sort(medians, n_ok);
+                double med_max = bench_median_sort(maxima, n_ok);
+
+                printf("detect: on all %u nodes over %u rounds: median of the nodes %.1f ms "
+                       "(median of rounds), last node %.1f ms (median of rounds), %.1f ms (worst round)\n",
+                       d.n_watchers, n_ok, med_median, med_max, maxima[n_ok - 1]);
         }
         r = n_failed == 0 && n_ok > 0 ? 0 : -ETIMEDOUT;
         if (n_failed > 0)
@@ -429,8 +627,12 @@ finish:
         }
         sd_event_source_disable_unref(d.action_source);
         free(results);
-        sd_bus_slot_unref(slot);
-        sd_bus_flush_close_unref(d.bus);
+        free(maxima);
+        free(medians);
+        free(times);
+        for (unsigned i = 0; i < d.n_watchers; i++)
+                watcher_stop(&watchers[i]);
         sd_event_unref(d.event);
+        (void) unlink(stamp);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -105,15 +105,8 @@ struct config {
         unsigned long rounds, timeout_ms, reset_timeout_ms;
 };
 
-static uint64_t clock_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static uint64_t now_usec(void) {
-        return clock_usec(CLOCK_MONOTONIC);
+        return bench_clock_usec(CLOCK_MONOTONIC);
 }
 
 /* ---- the listener ------------------------------------------------------------------- */
@@ -479,21 +472,6 @@ static int command_run(const char *cmd, uint32_t pnn, uint64_t timeout_ms) {
         return pid < 0 ? pid : command_wait(pid, timeout_ms);
 }
 
-/* The fault's wall-clock stamp as CLOCK_MONOTONIC; fallback when there is none. */
-static uint64_t stamp_read(const char *path, uint64_t fallback) {
-        FILE *f = fopen(path, "re");
-        double sec = 0;
-        int n;
-
-        if (!f)
-                return fallback;
-        n = fscanf(f, "%lf", &sec);
-        fclose(f);
-        if (n != 1 || sec <= 0)
-                return fallback;
-        return (uint64_t) (sec * 1e6) - (clock_usec(CLOCK_REALTIME) - now_usec());
-}
-
 /* ---- one round -------------------------------------------------------------------------- */
 
 /*
@@ -571,7 +549,7 @@ finish:
                 if (status != 0)
                         fprintf(stderr, "The fault command exited with %d.\n", status);
         }
-        *ret_t0 = stamp_read(stamp, start);
+        *ret_t0 = bench_stamp_read(stamp, start);
         return r;
 }
 

@@ -525,3 +525,25 @@ int bench_db_call(struct bench *b, const char *method) {
         free(path);
         return r;
 }
+
+uint64_t bench_clock_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+uint64_t bench_stamp_read(const char *path, uint64_t fallback) {
+        FILE *f = fopen(path, "re");
+        double sec = 0;
+        int n;
+
+        if (!f)
+                return fallback;
+        n = fscanf(f, "%lf", &sec);
+        fclose(f);
+        if (n != 1 || sec <= 0)
+                return fallback;
+        return (uint64_t) (sec * 1e6) -
+               (bench_clock_usec(CLOCK_REALTIME) - bench_clock_usec(CLOCK_MONOTONIC));
+}

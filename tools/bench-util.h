@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ctdb-client.h"
 #include "ctdb-db.h"
@@ -128,6 +129,15 @@ int bench_main(const struct bench_spec *spec, int argc, char **argv, int (*run)(
 
 /* "Failed to X: <strerror>" on stderr; returns r. */
 int bench_fail(int r, const char *what);
+
+/* clock_gettime(clock) in microseconds. */
+uint64_t bench_clock_usec(clockid_t clock);
+/*
+ * The wall-clock time (seconds.microseconds) a fault's command wrote to path
+ * ($CTDB_LOCAL_FAULT_STAMP, local-cluster's kill, hang and stop do), as
+ * CLOCK_MONOTONIC microseconds; fallback when there is none.
+ */
+uint64_t bench_stamp_read(const char *path, uint64_t fallback);
 
 /* Sorts v (n > 0) ascending and returns its median. */
 double bench_median_sort(double *v, size_t n);

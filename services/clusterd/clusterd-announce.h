@@ -2,8 +2,10 @@
 
 /*
  * Peer announcements of ctdb-clusterd (docs/architecture.md, "Announcements"):
- * this node's state to every peer on every change, every 250 ms anyway, and to
- * a peer whose link just came up; and what a peer's announcement says.
+ * this node's state to every peer on every change, to a peer whose link just
+ * came up or that announced itself for the first time, and again every
+ * CLUSTERD_ANNOUNCE_REFRESH_USEC without a change (CLUSTERD_ANNOUNCE_RETRY_USEC
+ * after a failed send); and what a peer's announcement says.
  */
 
 #include <stdbool.h>
@@ -17,7 +19,12 @@ struct clusterd_manager;
 #define CLUSTERD_STATE_MSG_MAX \
         (4u + 64u + 4u * CLUSTERD_MAX_NODES + 4u + 4u * CLUSTERD_MAX_NODES + 4u + CLUSTERD_MAX_HEALTH)
 
-/* Starts the 250 ms announcement timer. */
+#define CLUSTERD_ANNOUNCE_REFRESH_USEC  (2 * 1000 * 1000ULL)
+#define CLUSTERD_ANNOUNCE_RETRY_USEC    (250 * 1000ULL)
+/* The refresh needs no precision: sd-event may fold it into other wake-ups. */
+#define CLUSTERD_ANNOUNCE_ACCURACY_USEC (100 * 1000ULL)
+
+/* Starts the announcement timer (the first refresh). */
 int clusterd_announce_start(struct clusterd_manager *m);
 
 /*

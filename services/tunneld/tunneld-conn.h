@@ -67,8 +67,8 @@ struct conn {
         uint8_t nonce[WIRE_NONCE_SIZE];
 
         uint64_t last_rx_usec;
-        uint64_t next_heartbeat_usec;
         uint64_t heartbeat_seq;
+        bool sent_since_tick; /* a frame was queued since the last heartbeat tick: no heartbeat due */
 
         uint8_t *rbuf;
         size_t rlen, rcap;
@@ -105,6 +105,11 @@ void conn_start(struct conn *c);
 void conn_end(struct conn *c, enum conn_end how, int error, const char *reason);
 void conn_pending_remove(struct conn *c);
 void conn_set_timer(struct conn *c, uint64_t usec);
+/*
+ * (Re)arms the manager's heartbeat timer for the links that are up now: the
+ * next tick, or an earlier deadline; off while no link is up.
+ */
+void link_heartbeat_arm(struct tunneld_manager *m);
 /* Queues one control frame of desc to the peer (written unless corked). */
 int conn_queue_msg(struct conn *c, const struct wire_desc *desc, uint64_t srvid, const void *msg);
 

@@ -128,6 +128,7 @@ static int conn_reserve(struct conn *c, size_t total) {
 /* The frame of total bytes at wbuf + wlen is complete: take it, and write it unless corked. */
 static void conn_commit(struct conn *c, size_t total) {
         c->wlen += total;
+        c->sent_since_tick = true;
         /* tunneld_manager_uncork() flushes links only; a channel's handshake goes now. */
         if (c->manager->cork > 0 && !c->channel)
                 c->dirty = true;
@@ -368,10 +369,9 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         return 0;
 }
 
+/* Deadlines of a connection before it is up: connect and handshake. Up ones are the heartbeat tick's. */
 static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct conn *c = userdata;
-        struct tunneld_manager *m = c->manager;
-        int r;
 
         switch (c->state) {
         case CONN_CONNECTING:
@@ -388,29 +388,109 @@ static int conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "handshake timed out");
                 return 0;
         case CONN_UP:
-                break;
+                break; /* not armed while up */
         }
-
-        /* Any frame received resets the receive timeout; checked here instead of re-arming per frame. */
-        uint64_t deadline = c->last_rx_usec + heartbeat_timeout_usec(m);
-        if (usec >= deadline) {
-                conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "no heartbeat within the timeout");
-                return 0;
-        }
-        if (usec >= c->next_heartbeat_usec) {
-                struct wire_heartbeat hb = { .seq = ++c->heartbeat_seq };
-                r = conn_queue_msg(c, &wire_heartbeat_desc, 0, &hb);
-                /* A full queue means the peer is not reading; its silence ends the link, not this. */
-                if (r < 0 && r != -ENOBUFS) {
-                        conn_end(c, CONN_END_CLOSED, r, "cannot send heartbeat");
-                        return 0;
-                }
-                c->next_heartbeat_usec = usec + heartbeat_interval_usec(m);
-                if (c->dirty)
-                        conn_flush(c);
-        }
-        conn_set_timer(c, c->next_heartbeat_usec < deadline ? c->next_heartbeat_usec : deadline);
         return 0;
+}
+
+/* ---- heartbeats ------------------------------------------------------- */
+
+/*
+ * One timer serves every up link, instead of one per link: each tick queues the
+ * heartbeats of all links under one cork (one wake-up and one write per link),
+ * and the timer is also armed for the earliest receive deadline, so a silent
+ * link is closed exactly at its timeout. The ticks fall on multiples of the
+ * interval on the wall clock, the same instants on every node whose clock is
+ * in sync (all nodes of one host are): a node then gets its peers' heartbeats
+ * together and reads them in a few wake-ups rather than one per peer. A link
+ * that carried a frame since the last tick sends no heartbeat (the frame did
+ * its work: any frame resets the peer's deadline), so the gap between frames
+ * on a link stays below two intervals, far under the timeout.
+ */
+
+/* now: this iteration's CLOCK_MONOTONIC (sd_event_now()), taken with the wall clock it reads. */
+static uint64_t heartbeat_next_tick(struct tunneld_manager *m, uint64_t now) {
+        uint64_t interval = heartbeat_interval_usec(m), real = 0;
+
+        (void) sd_event_now(m->event, CLOCK_REALTIME, &real);
+        return now + interval - real % interval;
+}
+
+static struct conn *link_up_conn(struct link *l) {
+        return l && l->up && l->conn && l->conn->state == CONN_UP ? l->conn : NULL;
+}
+
+static int heartbeat_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct tunneld_manager *m = userdata;
+        uint64_t timeout = heartbeat_timeout_usec(m);
+        bool beat = usec >= m->next_tick_usec;
+
+        m->cork++;
+        for (uint32_t i = 0; i < m->nodes->n_nodes; i++) {
+                struct conn *c = link_up_conn(m->links[i]);
+                int r;
+
+                if (!c)
+                        continue;
+                /* Any frame received moved last_rx_usec on: checked here instead of re-arming per frame. */
+                if (usec >= c->last_rx_usec + timeout) {
+                        conn_end(c, CONN_END_CLOSED, -ETIMEDOUT, "no heartbeat within the timeout");
+                        continue;
+                }
+                if (!beat)
+                        continue;
+                if (!c->sent_since_tick) {
+                        struct wire_heartbeat hb = { .seq = ++c->heartbeat_seq };
+
+                        r = conn_queue_msg(c, &wire_heartbeat_desc, 0, &hb);
+                        /* A full queue: the peer is not reading; its silence ends the link, not this. */
+                        if (r < 0 && r != -ENOBUFS) {
+                                conn_end(c, CONN_END_CLOSED, r, "cannot send heartbeat");
+                                continue;
+                        }
+                }
+                c->sent_since_tick = false;
+        }
+        m->cork--;
+        tunneld_manager_uncork(m);
+        if (beat)
+                m->next_tick_usec = heartbeat_next_tick(m, now_usec(m));
+        link_heartbeat_arm(m);
+        return 0;
+}
+
+/* See tunneld-conn.h. */
+void link_heartbeat_arm(struct tunneld_manager *m) {
+        uint64_t now = now_usec(m), timeout = heartbeat_timeout_usec(m), when;
+        bool any = false;
+        int r;
+
+        if (m->next_tick_usec <= now)
+                m->next_tick_usec = heartbeat_next_tick(m, now);
+        when = m->next_tick_usec;
+        for (uint32_t i = 0; i < m->nodes->n_nodes; i++) {
+                struct conn *c = link_up_conn(m->links[i]);
+
+                if (!c)
+                        continue;
+                any = true;
+                if (c->last_rx_usec + timeout < when)
+                        when = c->last_rx_usec + timeout;
+        }
+        if (!any) {
+                (void) sd_event_source_set_enabled(m->heartbeat_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->heartbeat_timer) {
+                r = sd_event_add_time(m->event, &m->heartbeat_timer, CLOCK_MONOTONIC, when,
+                                      CONN_TIMER_ACCURACY_USEC, heartbeat_tick, m);
+                if (r < 0)
+                        /* Without it no heartbeat goes out and the peers drop us: say so loudly. */
+                        log_error_errno(r, "Cannot start the heartbeat timer: %m");
+                return;
+        }
+        (void) sd_event_source_set_time(m->heartbeat_timer, when);
+        (void) sd_event_source_set_enabled(m->heartbeat_timer, SD_EVENT_ON);
 }
 
 static int conn_new(struct tunneld_manager *m, void *parent, struct link *l, int fd, struct conn **ret) {

@@ -18,6 +18,7 @@
 #include "tunneld-manager.h"
 
 static int tunneld_manager_destructor(struct tunneld_manager *m) {
+        sd_event_source_disable_unref(m->heartbeat_timer);
         sd_event_source_disable_unref(m->listen_source);
         if (m->listen_fd >= 0)
                 close(m->listen_fd);

@@ -53,6 +53,10 @@ struct tunneld_manager {
         /* While > 0, link sends are only queued; tunneld_manager_uncork() writes them. */
         unsigned cork;
 
+        /* One timer for the heartbeats and receive deadlines of every up link (tunneld-link.c). */
+        sd_event_source *heartbeat_timer;
+        uint64_t next_tick_usec; /* CLOCK_MONOTONIC of the next heartbeat tick */
+
         uint64_t bad_frames;
         uint64_t rejected_peers;
 

@@ -46,8 +46,8 @@ static void conn_up(struct conn *c) {
         }
         c->state = CONN_UP;
         c->last_rx_usec = now;
-        c->next_heartbeat_usec = now + heartbeat_interval_usec(m);
-        conn_set_timer(c, c->next_heartbeat_usec);
+        /* From now on the manager's heartbeat tick keeps the time of this connection. */
+        (void) sd_event_source_set_enabled(c->timer_source, SD_EVENT_OFF);
 
         if (c->pending) {
                 conn_pending_remove(c);
@@ -62,6 +62,7 @@ static void conn_up(struct conn *c) {
         l->up = true;
         l->peer_minor = c->peer_minor;
         l->backoff_usec = LINK_BACKOFF_MIN_USEC;
+        link_heartbeat_arm(m);
 
         char pnn_field[32], addr_field[80];
         snprintf(pnn_field, sizeof(pnn_field), "CTDB_PNN=%u", l->pnn);
