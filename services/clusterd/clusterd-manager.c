@@ -224,7 +224,7 @@ static void follow_leader(clusterd_manager *m) {
                 return;
         /* Together with the generation, before RecoveryStarted (as on the leader). */
         if (clusterd_db_set_vnnmap(m, m->nodes[m->leader].vnnmap, m->nodes[m->leader].n_vnnmap) < 0)
-                log_oom(); /* the leader announces it again within 250 ms */
+                log_oom(); /* the leader announces it again with its next refresh (2 s) */
         if (f.finish_previous)
                 recovery_event(m, false, m->recovery_generation);
         m->generation = f.generation;
@@ -440,7 +440,7 @@ int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_d
         len = wire_inner_pack_into(desc, msg, buf, sizeof(buf));
         if (len < 0)
                 return len;
-        /* -EAGAIN: tunneld's socket is full; announcements repeat and controls time out. */
+        /* -EAGAIN: tunneld's socket is full; a failed announcement is sent again after 250 ms, controls time out. */
         return dp_client_send(m->tunnel, dst, CTDB_SRVID_CLUSTERD, buf, (size_t) len);
 }
 

@@ -33,7 +33,6 @@ struct peer_requests;
 #define USEC_PER_SEC 1000000ULL
 
 /* Timings (microseconds); docs/architecture.md says why each is what it is. */
-#define CLUSTERD_ANNOUNCE_USEC     (250 * 1000ULL)
 #define CLUSTERD_LOCK_RETRY_USEC   (200 * 1000ULL)
 #define CLUSTERD_CONTROL_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 #define CLUSTERD_RECOVERY_ACK_TIMEOUT_USEC (5 * 1000 * 1000ULL)

@@ -14,7 +14,7 @@
 /*
  * Every kind once: X(NAME, value, desc) gives CLUSTERD_MSG_NAME = value, described
  * by desc (a lookup with WIRE_DEFINE_KIND_LOOKUPS).
- * STATE: a node's state, to all, on change and every 250 ms.
+ * STATE: a node's state, to all on change and every 2 s, and to a newcomer.
  * CONTROL: ask one node to change its flags (or the leader to recover).
  * CONTROL_REPLY: the answer to a CONTROL.
  */
