@@ -407,10 +407,11 @@ static const struct conf_key conf_keys[] = {
         KEY_FUNC("cluster", "etcd prefix", parse_etcd_prefix, "an etcd key prefix starting with /"),
         KEY_UINT("cluster", "etcd lease ttl", 1, 3600, "is not a number of seconds", "1..3600",
                  FIELD(etcd_lease_ttl_s)),
-        KEY_UINT("cluster", "etcd request timeout", 10, 60000, "is not a number of milliseconds", "10..60000",
-                 FIELD(etcd_request_timeout_ms)),
+        KEY_UINT("cluster", "etcd request timeout", 10, 60000, "is not a number of milliseconds",
+                 "10..60000", FIELD(etcd_request_timeout_ms)),
         { "cluster", "etcd ca file", CONF_PATH_OR_EMPTY, FIELD(etcd_ca_file), .allowed = ABS_PATH },
-        { "cluster", "etcd certificate file", CONF_PATH_OR_EMPTY, FIELD(etcd_cert_file), .allowed = ABS_PATH },
+        { "cluster", "etcd certificate file", CONF_PATH_OR_EMPTY, FIELD(etcd_cert_file),
+          .allowed = ABS_PATH },
         { "cluster", "etcd key file", CONF_PATH_OR_EMPTY, FIELD(etcd_key_file), .allowed = ABS_PATH },
         KEY_FUNC("cluster", "transport", parse_transport, "tcp"),
         KEY_FUNC("cluster", "nodes list", parse_nodes_list, ""),
@@ -547,7 +548,7 @@ static char *conf_quote_line(void *ctx, const char *text, unsigned n) {
 }
 
 static int conf_defaults_fill(struct ctdb_config *cfg) {
-        *cfg = (struct ctdb_config) {
+        *cfg = (struct ctdb_config){
                 .log_level = LOG_NOTICE,
                 .lock_backend = CTDB_LOCK_QUORUM,
                 .tunnel_port = CTDB_DEFAULT_PORT,
@@ -711,18 +712,20 @@ char *ctdb_config_restart_changes(void *mem_ctx, const struct ctdb_config *a, co
         } keys[] = {
                 { "[logging] location", str_differ(a->log_location, b->log_location) },
                 { "[cluster] node address", str_differ(a->node_address, b->node_address) },
-                { "[cluster] cluster lock", a->lock_backend != b->lock_backend ||
-                                                    str_differ(a->lock_argument, b->lock_argument) },
+                { "[cluster] cluster lock",
+                  a->lock_backend != b->lock_backend || str_differ(a->lock_argument, b->lock_argument) },
                 { "[cluster] etcd prefix", str_differ(a->etcd_prefix, b->etcd_prefix) },
                 { "[cluster] etcd lease ttl", a->etcd_lease_ttl_s != b->etcd_lease_ttl_s },
-                { "[cluster] etcd request timeout", a->etcd_request_timeout_ms != b->etcd_request_timeout_ms },
+                { "[cluster] etcd request timeout",
+                  a->etcd_request_timeout_ms != b->etcd_request_timeout_ms },
                 { "[cluster] etcd ca file", str_differ(a->etcd_ca_file, b->etcd_ca_file) },
                 { "[cluster] etcd certificate file", str_differ(a->etcd_cert_file, b->etcd_cert_file) },
                 { "[cluster] etcd key file", str_differ(a->etcd_key_file, b->etcd_key_file) },
                 { "[cluster] tunnel port", a->tunnel_port != b->tunnel_port },
                 { "[cluster] pre-shared key file", str_differ(a->psk_file, b->psk_file) },
                 { "[cluster] leader capability", a->leader_capability != b->leader_capability },
-                { "[database] volatile database directory", str_differ(a->volatile_db_dir, b->volatile_db_dir) },
+                { "[database] volatile database directory",
+                  str_differ(a->volatile_db_dir, b->volatile_db_dir) },
                 { "[database] persistent database directory",
                   str_differ(a->persistent_db_dir, b->persistent_db_dir) },
                 { "[database] state database directory", str_differ(a->state_db_dir, b->state_db_dir) },

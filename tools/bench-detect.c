@@ -394,17 +394,15 @@ static int parse_watch(const char *arg, struct watcher *w, const char **ret_addr
 
 int bench_detect(int argc, char **argv) {
         enum { ARG_PNN = 0x100, ARG_ACTION, ARG_RESTORE, ARG_ROUNDS, ARG_TIMEOUT, ARG_WATCH, ARG_EACH };
-        static const struct option options[] = {
-                { "help",       no_argument,       NULL, 'h'         },
-                { "pnn",        required_argument, NULL, ARG_PNN     },
-                { "action",     required_argument, NULL, ARG_ACTION  },
-                { "restore",    required_argument, NULL, ARG_RESTORE },
-                { "rounds",     required_argument, NULL, ARG_ROUNDS  },
-                { "timeout-ms", required_argument, NULL, ARG_TIMEOUT },
-                { "watch",      required_argument, NULL, ARG_WATCH   },
-                { "each",       no_argument,       NULL, ARG_EACH    },
-                {}
-        };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "pnn", required_argument, NULL, ARG_PNN },
+                                                 { "action", required_argument, NULL, ARG_ACTION },
+                                                 { "restore", required_argument, NULL, ARG_RESTORE },
+                                                 { "rounds", required_argument, NULL, ARG_ROUNDS },
+                                                 { "timeout-ms", required_argument, NULL, ARG_TIMEOUT },
+                                                 { "watch", required_argument, NULL, ARG_WATCH },
+                                                 { "each", no_argument, NULL, ARG_EACH },
+                                                 {} };
         const char *action = NULL, *restore = NULL, *priority;
         const char *addresses[BENCH_MAX_BUSES];
         struct watcher watchers[BENCH_MAX_BUSES] = { 0 };
@@ -531,8 +529,8 @@ int bench_detect(int argc, char **argv) {
                 printf("detect: node %lu, action '%s', %lu round%s (%s)\n", pnn, action, rounds,
                        rounds == 1 ? "" : "s", priority);
         else
-                printf("detect: node %lu, action '%s', %lu round%s, watched on %u nodes (%s)\n", pnn,
-                       action, rounds, rounds == 1 ? "" : "s", d.n_watchers, priority);
+                printf("detect: node %lu, action '%s', %lu round%s, watched on %u nodes (%s)\n", pnn, action,
+                       rounds, rounds == 1 ? "" : "s", d.n_watchers, priority);
         for (unsigned long i = 0; i < rounds; i++) {
                 uint64_t start, t0;
                 unsigned n, last;

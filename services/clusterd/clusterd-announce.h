@@ -19,8 +19,8 @@ struct clusterd_manager;
 #define CLUSTERD_STATE_MSG_MAX \
         (4u + 64u + 4u * CLUSTERD_MAX_NODES + 4u + 4u * CLUSTERD_MAX_NODES + 4u + CLUSTERD_MAX_HEALTH)
 
-#define CLUSTERD_ANNOUNCE_REFRESH_USEC  (2 * 1000 * 1000ULL)
-#define CLUSTERD_ANNOUNCE_RETRY_USEC    (250 * 1000ULL)
+#define CLUSTERD_ANNOUNCE_REFRESH_USEC (2 * 1000 * 1000ULL)
+#define CLUSTERD_ANNOUNCE_RETRY_USEC   (250 * 1000ULL)
 /* The refresh needs no precision: sd-event may fold it into other wake-ups. */
 #define CLUSTERD_ANNOUNCE_ACCURACY_USEC (100 * 1000ULL)
 

@@ -41,16 +41,16 @@ struct election_input {
         uint32_t self;                  /* this node's pnn, < n_nodes */
         uint32_t n_nodes;               /* slots, deleted included */
         const struct election_node *nodes; /* index == pnn */
-        bool lock_held;                 /* fcntl: this node holds the lock; etcd: the leader key */
-        bool lock_alive;                /* etcd: this node's lease is confirmed within its TTL */
-        uint32_t lock_holder;           /* etcd: the pnn the leader key names, CTDB_PNN_NONE if none */
+        bool lock_held;                    /* fcntl: this node holds the lock; etcd: the leader key */
+        bool lock_alive;                   /* etcd: this node's lease is confirmed within its TTL */
+        uint32_t lock_holder;              /* etcd: the pnn the leader key names, CTDB_PNN_NONE if none */
 };
 
 enum election_lock_action {
-        ELECTION_LOCK_NONE,             /* keep things as they are */
-        ELECTION_LOCK_TRY,              /* try to take the lock (the answer comes later) */
-                                        /* etcd: campaign for the leader key while it is free */
-        ELECTION_LOCK_RELEASE,          /* give the lock up now */
+        ELECTION_LOCK_NONE,    /* keep things as they are */
+        ELECTION_LOCK_TRY,     /* try to take the lock (the answer comes later) */
+                               /* etcd: campaign for the leader key while it is free */
+        ELECTION_LOCK_RELEASE, /* give the lock up now */
 };
 
 struct election_result {

@@ -139,7 +139,8 @@ int clusterd_etcd_init(clusterd_manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->etcd_defer, SD_EVENT_OFF);
         if (r >= 0)
-                r = sd_event_add_time(m->event, &m->etcd_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, m);
+                r = sd_event_add_time(m->event, &m->etcd_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer,
+                                      m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->etcd_timer, SD_EVENT_OFF);
         return r;
@@ -188,10 +189,13 @@ static void revoke_lease(clusterd_manager *m) {
         if (r == 200)
                 log_notice("Revoked etcd lease %" PRIx64 " on the way out", (uint64_t) lease);
         else if (r < 0)
-                log_warning_errno(r, "Failed to revoke etcd lease %" PRIx64 " on the way out (it expires by "
-                                  "itself): %m", (uint64_t) lease);
+                log_warning_errno(r,
+                                  "Failed to revoke etcd lease %" PRIx64 " on the way out (it expires by "
+                                  "itself): %m",
+                                  (uint64_t) lease);
         else
-                log_warning("Failed to revoke etcd lease %" PRIx64 " on the way out: HTTP %d", (uint64_t) lease, r);
+                log_warning("Failed to revoke etcd lease %" PRIx64 " on the way out: HTTP %d",
+                            (uint64_t) lease, r);
 }
 
 void clusterd_etcd_stop(clusterd_manager *m) {

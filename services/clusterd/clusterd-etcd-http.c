@@ -20,9 +20,9 @@ struct request {
         unsigned slot;
         char *path;
         char *body;
-        unsigned endpoint;      /* this attempt's */
+        unsigned endpoint; /* this attempt's */
         unsigned attempts;
-        char *data;             /* the answer so far (talloc) */
+        char *data; /* the answer so far (talloc) */
         size_t len;
         bool too_big;
 };
@@ -32,16 +32,16 @@ struct etcd_http {
         CURLM *multi;
         sd_event_source *timer;
         struct curl_slist *headers;
-        char **endpoints;       /* without a trailing '/' */
+        char **endpoints; /* without a trailing '/' */
         unsigned n_endpoints;
-        unsigned current;       /* where requests go */
+        unsigned current; /* where requests go */
         uint64_t timeout_usec;
         char *ca_file, *cert_file, *key_file;
         const struct etcd_http_ops *ops;
         void *userdata;
         struct request *slots[ETCD_HTTP_SLOTS];
         struct request *watch;
-        size_t watch_seen;      /* bytes of watch->data already searched for a newline */
+        size_t watch_seen; /* bytes of watch->data already searched for a newline */
 };
 
 /* ---- endpoints --------------------------------------------------------------------- */
@@ -106,8 +106,8 @@ static int endpoints_parse(void *mem_ctx, const char *list, char ***ret, unsigne
 
                 if (!e) {
                         if (ret_error)
-                                *ret_error = talloc_asprintf(mem_ctx, "etcd endpoint '%.*s' %s", (int) len, p,
-                                                             why);
+                                *ret_error = talloc_asprintf(mem_ctx, "etcd endpoint '%.*s' %s", (int) len,
+                                                             p, why);
                         talloc_free(v);
                         return -EINVAL;
                 }
@@ -359,7 +359,9 @@ static void unary_done(etcd_http *h, struct request *q, CURLcode code, long stat
         h->slots[q->slot] = NULL;
         if (h->ops->answer)
                 h->ops->answer(h->userdata, q->slot, error < 0 ? error : (int) status,
-                               error < 0 ? NULL : q->data ? q->data : "");
+                               error < 0 ? NULL
+                               : q->data ? q->data
+                                         : "");
 }
 
 /* Hands the watch's complete lines on; stops when a callback ended the watch. */

@@ -18,8 +18,8 @@
 
 #include <systemd/sd-event.h>
 
-#define ETCD_HTTP_SLOTS 8               /* concurrent unary requests, one per slot */
-#define ETCD_HTTP_MAX_BODY (4u << 20)   /* an answer or watch line larger than this is an error */
+#define ETCD_HTTP_SLOTS    8          /* concurrent unary requests, one per slot */
+#define ETCD_HTTP_MAX_BODY (4u << 20) /* an answer or watch line larger than this is an error */
 
 typedef struct etcd_http etcd_http;
 
@@ -34,11 +34,11 @@ struct etcd_http_ops {
 };
 
 struct etcd_http_config {
-        const char *endpoints;          /* "URL[,URL...]": http:// or https://, IP-literal hosts */
-        uint64_t timeout_usec;          /* per attempt of a unary request; the watch's connect */
-        const char *ca_file;            /* NULL: the system's CAs */
-        const char *cert_file;          /* client certificate, NULL: none */
-        const char *key_file;           /* its key, NULL: in cert_file */
+        const char *endpoints; /* "URL[,URL...]": http:// or https://, IP-literal hosts */
+        uint64_t timeout_usec; /* per attempt of a unary request; the watch's connect */
+        const char *ca_file;   /* NULL: the system's CAs */
+        const char *cert_file; /* client certificate, NULL: none */
+        const char *key_file;  /* its key, NULL: in cert_file */
 };
 
 /*

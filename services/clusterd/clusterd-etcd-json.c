@@ -190,7 +190,8 @@ static json_object *request_put(const uint8_t *key, size_t key_len, const uint8_
         return wrap("request_put", put_object(key, key_len, value, value_len, lease));
 }
 
-char *etcd_json_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len, int64_t lease) {
+char *etcd_json_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    int64_t lease) {
         return finish(put_object(key, key_len, value, value_len, lease));
 }
 

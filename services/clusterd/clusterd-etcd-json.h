@@ -46,7 +46,8 @@ char *etcd_json_lease_grant(int64_t ttl);
 /* /v3/lease/keepalive and /v3/lease/revoke: {"ID":"id"}. */
 char *etcd_json_lease_id(int64_t id);
 /* /v3/kv/put: key = value, bound to lease unless it is 0. */
-char *etcd_json_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len, int64_t lease);
+char *etcd_json_put(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    int64_t lease);
 /*
  * /v3/kv/txn, the election: key created with value and lease only if it does
  * not exist (compare CREATE == 0); else the failure branch ranges it, which

@@ -18,21 +18,18 @@
 #define USEC_PER_SEC_ETCD 1000000ULL
 
 static const char *const call_path[ETCD_CALL_MAX] = {
-        [ETCD_CALL_GRANT] = "/v3/lease/grant",
-        [ETCD_CALL_KEEPALIVE] = "/v3/lease/keepalive",
-        [ETCD_CALL_REVOKE] = "/v3/lease/revoke",
-        [ETCD_CALL_MEMBER] = "/v3/kv/put",
-        [ETCD_CALL_RANGE] = "/v3/kv/range",
-        [ETCD_CALL_CAMPAIGN] = "/v3/kv/txn",
+        [ETCD_CALL_GRANT] = "/v3/lease/grant",   [ETCD_CALL_KEEPALIVE] = "/v3/lease/keepalive",
+        [ETCD_CALL_REVOKE] = "/v3/lease/revoke", [ETCD_CALL_MEMBER] = "/v3/kv/put",
+        [ETCD_CALL_RANGE] = "/v3/kv/range",      [ETCD_CALL_CAMPAIGN] = "/v3/kv/txn",
         [ETCD_CALL_RESIGN] = "/v3/kv/txn",
 };
 
 struct call {
         bool outstanding;
         uint64_t sent_at;
-        uint64_t retry_at;      /* not before this (after a failure) */
-        int64_t lease;          /* the lease it was sent for */
-        int last_error;         /* of the last failure, logged once until it changes */
+        uint64_t retry_at; /* not before this (after a failure) */
+        int64_t lease;     /* the lease it was sent for */
+        int last_error;    /* of the last failure, logged once until it changes */
 };
 
 struct etcd_session {
@@ -42,25 +39,25 @@ struct etcd_session {
         struct call calls[ETCD_CALL_MAX];
 
         /* our lease */
-        int64_t lease;                  /* 0: none */
-        int64_t ttl;                    /* granted, seconds */
-        uint64_t confirmed_until;       /* alive until: last confirmed keepalive's sending + TTL */
-        bool unconfirmed;               /* past it: not alive, but the lease may have survived */
+        int64_t lease;            /* 0: none */
+        int64_t ttl;              /* granted, seconds */
+        uint64_t confirmed_until; /* alive until: last confirmed keepalive's sending + TTL */
+        bool unconfirmed;         /* past it: not alive, but the lease may have survived */
         uint64_t next_keepalive;
-        bool member_written;            /* our member key is there for this lease */
-        int64_t lost_lease;             /* a lease given up for lost, to revoke (its keys go with it) */
+        bool member_written; /* our member key is there for this lease */
+        int64_t lost_lease;  /* a lease given up for lost, to revoke (its keys go with it) */
 
         /* the view */
-        bool watching;                  /* the watch runs (from a range's revision on) */
-        bool ranged;                    /* a range filled the view at least once */
-        bool *members;                  /* n_nodes */
-        bool leader_key;                /* the leader key exists */
-        uint32_t leader;                /* the pnn it names (CTDB_PNN_NONE: none of ours) */
-        int64_t leader_lease;           /* and its lease */
+        bool watching;        /* the watch runs (from a range's revision on) */
+        bool ranged;          /* a range filled the view at least once */
+        bool *members;        /* n_nodes */
+        bool leader_key;      /* the leader key exists */
+        uint32_t leader;      /* the pnn it names (CTDB_PNN_NONE: none of ours) */
+        int64_t leader_lease; /* and its lease */
 
         /* the election's wish */
         bool want;
-        bool resigning;                 /* giving the key up: until the delete is done */
+        bool resigning; /* giving the key up: until the delete is done */
 };
 
 static void say(etcd_session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -243,8 +240,8 @@ static void failed(etcd_session *s, uint64_t now, enum etcd_call call, int statu
         c->retry_at = now + s->config.retry_usec;
         if (code != c->last_error) {
                 if (status < 0)
-                        say(s, LOG_WARNING, "etcd %s failed on every endpoint: %s (retrying)", call_path[call],
-                            strerror(-status));
+                        say(s, LOG_WARNING, "etcd %s failed on every endpoint: %s (retrying)",
+                            call_path[call], strerror(-status));
                 else
                         say(s, LOG_WARNING, "etcd %s answered HTTP %d: %.200s (retrying)", call_path[call],
                             status, body ? body : "");
@@ -290,7 +287,8 @@ static void on_keepalive(etcd_session *s, uint64_t now, const char *body) {
         s->confirmed_until = c->sent_at + (uint64_t) ttl * USEC_PER_SEC_ETCD;
         s->next_keepalive = c->sent_at + (uint64_t) ttl * USEC_PER_SEC_ETCD / 3;
         if (s->unconfirmed)
-                say(s, LOG_NOTICE, "etcd confirmed lease %" PRIx64 " again: it survived", (uint64_t) s->lease);
+                say(s, LOG_NOTICE, "etcd confirmed lease %" PRIx64 " again: it survived",
+                    (uint64_t) s->lease);
         s->unconfirmed = false;
         if (!was_alive)
                 changed(s);
@@ -351,8 +349,11 @@ static void on_campaign(etcd_session *s, uint64_t now, const char *body) {
                 if (!key)
                         return;
                 snprintf(value, sizeof(value), "%" PRIu32, s->config.self);
-                kv = (struct etcd_kv) { .key = (uint8_t *) key, .key_len = len, .value = (uint8_t *) value,
-                                        .value_len = strlen(value), .lease = s->lease };
+                kv = (struct etcd_kv){ .key = (uint8_t *) key,
+                                       .key_len = len,
+                                       .value = (uint8_t *) value,
+                                       .value_len = strlen(value),
+                                       .lease = s->lease };
                 (void) apply(s, &kv, false);
         } else {
                 /* A campaign of ours that etcd applied although its answer was lost shows our lease. */

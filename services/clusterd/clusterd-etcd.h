@@ -33,13 +33,13 @@
 #include <stdint.h>
 
 enum etcd_call {
-        ETCD_CALL_GRANT,        /* /v3/lease/grant */
-        ETCD_CALL_KEEPALIVE,    /* /v3/lease/keepalive */
-        ETCD_CALL_REVOKE,       /* /v3/lease/revoke: a lease given up for lost */
-        ETCD_CALL_MEMBER,       /* /v3/kv/put of P"nodes/<pnn>" */
-        ETCD_CALL_RANGE,        /* /v3/kv/range of P */
-        ETCD_CALL_CAMPAIGN,     /* /v3/kv/txn taking P"leader" */
-        ETCD_CALL_RESIGN,       /* /v3/kv/txn deleting it */
+        ETCD_CALL_GRANT,     /* /v3/lease/grant */
+        ETCD_CALL_KEEPALIVE, /* /v3/lease/keepalive */
+        ETCD_CALL_REVOKE,    /* /v3/lease/revoke: a lease given up for lost */
+        ETCD_CALL_MEMBER,    /* /v3/kv/put of P"nodes/<pnn>" */
+        ETCD_CALL_RANGE,     /* /v3/kv/range of P */
+        ETCD_CALL_CAMPAIGN,  /* /v3/kv/txn taking P"leader" */
+        ETCD_CALL_RESIGN,    /* /v3/kv/txn deleting it */
         ETCD_CALL_MAX,
 };
 
@@ -62,12 +62,12 @@ struct etcd_session_ops {
 };
 
 struct etcd_session_config {
-        const char *prefix;             /* ends in '/' */
-        uint32_t self;                  /* this node's pnn */
-        const char *address;            /* this node's address, the value of its member key */
-        uint32_t n_nodes;               /* node slots: pnns at or above are ignored */
-        int64_t ttl;                    /* asked for, seconds */
-        uint64_t retry_usec;            /* after a failed request, before the next */
+        const char *prefix;  /* ends in '/' */
+        uint32_t self;       /* this node's pnn */
+        const char *address; /* this node's address, the value of its member key */
+        uint32_t n_nodes;    /* node slots: pnns at or above are ignored */
+        int64_t ttl;         /* asked for, seconds */
+        uint64_t retry_usec; /* after a failed request, before the next */
 };
 
 typedef struct etcd_session etcd_session;

@@ -102,7 +102,7 @@ void clusterd_manager_recovery_input(clusterd_manager *m, struct recovery_input 
                 const struct clusterd_node *n = &m->nodes[i];
                 bool self = i == m->self;
 
-                m->recovery_in[i] = (struct recovery_node) {
+                m->recovery_in[i] = (struct recovery_node){
                         .active = node_active(m, i),
                         .connected = self || node_linked(m, i),
                         .known = self || n->known,
@@ -256,7 +256,8 @@ static int run_election(clusterd_manager *m, struct election_result *r) {
                 .self = m->self,
                 .n_nodes = m->n_nodes,
                 .nodes = m->election_in,
-                .lock_held = m->backend == ELECTION_ETCD ? clusterd_etcd_holds(m) : cluster_lock_held(m->lock),
+                .lock_held =
+                        m->backend == ELECTION_ETCD ? clusterd_etcd_holds(m) : cluster_lock_held(m->lock),
                 .lock_alive = clusterd_etcd_alive(m),
                 .lock_holder = clusterd_etcd_holder(m),
         };
@@ -274,7 +275,7 @@ static int run_election(clusterd_manager *m, struct election_result *r) {
                 const struct clusterd_node *n = &m->nodes[i];
                 bool self = i == m->self;
 
-                m->election_in[i] = (struct election_node) {
+                m->election_in[i] = (struct election_node){
                         .deleted = n->deleted,
                         .connected = self || n->connected,
                         .known = self || n->known,
@@ -295,9 +296,10 @@ static void log_release(clusterd_manager *m, const struct election_result *r, co
         else if (m->backend == ELECTION_ETCD && !clusterd_etcd_alive(m))
                 log_notice("Released the cluster lock %s (etcd not reached within the lease's TTL)", lock);
         else
-                log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32 " nodes%s)", lock,
-                           r->partition, r->n_active,
-                           m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED) ? ", node inactive" : "");
+                log_notice("Released the cluster lock %s (partition %" PRIu32 " of %" PRIu32 " nodes%s)",
+                           lock, r->partition, r->n_active,
+                           m->flags & (CTDB_NODE_FLAG_BANNED | CTDB_NODE_FLAG_STOPPED) ? ", node inactive"
+                                                                                       : "");
 }
 
 /* etcd: the session campaigns while TRY says so, and keeps or resigns the key. */
@@ -440,7 +442,8 @@ int clusterd_manager_send(clusterd_manager *m, uint32_t dst, const struct wire_d
         len = wire_inner_pack_into(desc, msg, buf, sizeof(buf));
         if (len < 0)
                 return len;
-        /* -EAGAIN: tunneld's socket is full; a failed announcement is sent again after 250 ms, controls time out. */
+        /* -EAGAIN: tunneld's socket is full; a failed announcement is sent again after 250 ms, controls time
+         * out. */
         return dp_client_send(m->tunnel, dst, CTDB_SRVID_CLUSTERD, buf, (size_t) len);
 }
 

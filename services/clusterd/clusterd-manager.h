@@ -93,7 +93,7 @@ typedef struct clusterd_manager {
         /* etcd backend only: the session (from the first connection to tunneld, which says
          * who we are), its carrier, its timer, and a deferred re-decision on its news */
         etcd_session *etcd;
-        uint32_t etcd_self;             /* the pnn it was started for */
+        uint32_t etcd_self; /* the pnn it was started for */
         etcd_http *etcd_http;
         sd_event_source *etcd_timer;
         sd_event_source *etcd_defer;

@@ -43,13 +43,20 @@ static void fz_unwatch(void *u) {
 }
 
 static const struct etcd_session_ops ops = {
-        .request = fz_request, .cancel = fz_cancel, .watch = fz_watch, .unwatch = fz_unwatch,
+        .request = fz_request,
+        .cancel = fz_cancel,
+        .watch = fz_watch,
+        .unwatch = fz_unwatch,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const int statuses[] = { 200, 200, 200, 404, 412, 503, -ETIMEDOUT, -ECONNREFUSED };
         struct etcd_session_config cfg = {
-                .prefix = "/ctdb/f/", .self = 1, .address = "192.0.2.12", .n_nodes = 4, .ttl = 2,
+                .prefix = "/ctdb/f/",
+                .self = 1,
+                .address = "192.0.2.12",
+                .n_nodes = 4,
+                .ttl = 2,
                 .retry_usec = 100000,
         };
         etcd_session *s;
@@ -70,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 CHECK(text);
                 switch (op % 5) {
                 case 0: {
-                        enum etcd_call call = (enum etcd_call) (arg % ETCD_CALL_MAX);
+                        enum etcd_call call = (enum etcd_call)(arg % ETCD_CALL_MAX);
                         int status = statuses[(arg / ETCD_CALL_MAX) % 8];
 
                         if (outstanding[call]) {

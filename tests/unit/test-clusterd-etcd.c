@@ -25,19 +25,21 @@
 #include "clusterd-etcd.h"
 #include "ctdb-node.h"
 
-#define SEC 1000000ULL
-#define PREFIX "/ctdb/t/"
-#define LEASE "2324035737109062708" /* > 2^53: must survive exactly */
-#define LEASE_ID 2324035737109062708LL
+#define SEC         1000000ULL
+#define PREFIX      "/ctdb/t/"
+#define LEASE       "2324035737109062708" /* > 2^53: must survive exactly */
+#define LEASE_ID    2324035737109062708LL
 #define OTHER_LEASE "2324035737109062710"
-#define H "{\"cluster_id\":\"3249525912\",\"member_id\":\"3319814642\",\"revision\":\"41\",\"raft_term\":\"2\"}"
+#define H                                                                                                \
+        "{\"cluster_id\":\"3249525912\",\"member_id\":\"3319814642\",\"revision\":\"41\",\"raft_term\":" \
+        "\"2\"}"
 
 /* The fake carrier: what the session asked for. */
 struct carrier {
         bool outstanding[ETCD_CALL_MAX];
         char *body[ETCD_CALL_MAX];
         unsigned sent[ETCD_CALL_MAX];
-        char *watch;            /* the running watch's body, NULL when none */
+        char *watch; /* the running watch's body, NULL when none */
         unsigned watches;
         unsigned changes;
 };
@@ -158,9 +160,11 @@ static char *campaign_lost(const char *pnn, const char *lease) {
 /* The start every test shares: granted TTL 6 (more than the 3 asked), a range with node 1 and
  * (when leader_lease) node 1 holding the leader key. */
 static void start(struct fixture *f, const char *leader_lease) {
-        char *n1 = kv(PREFIX "nodes/1", "192.0.2.12", OTHER_LEASE), *l = kv(PREFIX "leader", "1", leader_lease);
-        char *range = g_strdup_printf("{\"header\":" H ",\"kvs\":[%s%s%s],\"count\":\"%d\"}",
-                                      leader_lease ? l : "", leader_lease ? "," : "", n1, leader_lease ? 2 : 1);
+        char *n1 = kv(PREFIX "nodes/1", "192.0.2.12", OTHER_LEASE),
+             *l = kv(PREFIX "leader", "1", leader_lease);
+        char *range =
+                g_strdup_printf("{\"header\":" H ",\"kvs\":[%s%s%s],\"count\":\"%d\"}",
+                                leader_lease ? l : "", leader_lease ? "," : "", n1, leader_lease ? 2 : 1);
 
         (void) etcd_session_tick(f->s, f->now);
         g_assert_cmpstr(f->c.body[ETCD_CALL_GRANT], ==, "{\"TTL\":3}");
@@ -194,7 +198,8 @@ static void start(struct fixture *f, const char *leader_lease) {
 }
 
 /* A watch line with one event on key. */
-static void watch_event(struct fixture *f, bool deleted, const char *key, const char *value, const char *lease) {
+static void watch_event(struct fixture *f, bool deleted, const char *key, const char *value,
+                        const char *lease) {
         char *k = kv(key, value, lease);
         char *line = g_strdup_printf("{\"result\":{\"header\":" H ",\"events\":[{%s\"kv\":%s}]}}",
                                      deleted ? "\"type\":\"DELETE\"," : "", k);
@@ -219,7 +224,8 @@ static void test_start_and_keepalive(void) {
         advance(&f, 1 * SEC);
         g_assert_true(f.c.outstanding[ETCD_CALL_KEEPALIVE]);
         g_assert_cmpstr(f.c.body[ETCD_CALL_KEEPALIVE], ==, "{\"ID\":\"" LEASE "\"}");
-        answer(&f, ETCD_CALL_KEEPALIVE, 200, "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\",\"TTL\":\"6\"}}");
+        answer(&f, ETCD_CALL_KEEPALIVE, 200,
+               "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\",\"TTL\":\"6\"}}");
         /* Alive until 6 s after that keepalive was sent. */
         g_assert_true(etcd_session_alive(f.s, f.now + 6 * SEC - 1));
         g_assert_false(etcd_session_alive(f.s, f.now + 6 * SEC));
@@ -286,7 +292,8 @@ static void test_lease_lost_by_time(void) {
         g_assert_true(f.c.outstanding[ETCD_CALL_KEEPALIVE]);
         g_assert_cmpstr(f.c.body[ETCD_CALL_KEEPALIVE], ==, "{\"ID\":\"" LEASE "\"}");
         /* etcd answers with a TTL: the lease survived (etcd elected a new leader), the key is ours. */
-        answer(&f, ETCD_CALL_KEEPALIVE, 200, "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\",\"TTL\":\"6\"}}");
+        answer(&f, ETCD_CALL_KEEPALIVE, 200,
+               "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\",\"TTL\":\"6\"}}");
         g_assert_true(etcd_session_alive(f.s, f.now));
         g_assert_true(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(f.c.sent[ETCD_CALL_GRANT], ==, 1);
@@ -375,7 +382,8 @@ static void test_resign(void) {
         advance(&f, 0);
         g_assert_cmpstr(f.c.body[ETCD_CALL_RESIGN], ==,
                         "{\"compare\":[{\"key\":\"L2N0ZGIvdC9sZWFkZXI=\",\"target\":\"LEASE\",\"result\":"
-                        "\"EQUAL\",\"lease\":\"" LEASE "\"}],\"success\":[{\"request_delete_range\":{\"key\":"
+                        "\"EQUAL\",\"lease\":\"" LEASE
+                        "\"}],\"success\":[{\"request_delete_range\":{\"key\":"
                         "\"L2N0ZGIvdC9sZWFkZXI=\"}}]}");
         answer(&f, ETCD_CALL_RESIGN, 200, "{\"header\":" H ",\"succeeded\":true}");
         g_assert_cmpuint(etcd_session_leader(f.s), ==, CTDB_PNN_NONE);
@@ -392,8 +400,8 @@ static void test_watch_compacted_and_ended(void) {
         start(&f, "2324035737109062710");
         g_assert_cmpuint(f.c.sent[ETCD_CALL_RANGE], ==, 1);
         /* Canceled at a compacted revision: the view is ranged again, and watched from there. */
-        etcd_session_watch_line(f.s, f.now,
-                                "{\"result\":{\"header\":" H ",\"canceled\":true,\"compact_revision\":\"50\"}}");
+        etcd_session_watch_line(
+                f.s, f.now, "{\"result\":{\"header\":" H ",\"canceled\":true,\"compact_revision\":\"50\"}}");
         g_assert_null(f.c.watch);
         advance(&f, 0);
         g_assert_true(f.c.outstanding[ETCD_CALL_RANGE]);
@@ -446,9 +454,9 @@ static void test_endpoints(void) {
                 "http://192.0.2.1:23791,http://192.0.2.1:23792/,https://[2001:db8::1]:2379",
         };
         const char *bad[] = {
-                "http://etcd.example:2379",     /* a name: curl would resolve it in a thread */
+                "http://etcd.example:2379", /* a name: curl would resolve it in a thread */
                 "ftp://192.0.2.1:21",
-                "http://192.0.2.1:2379/v3",     /* the path is ours to add */
+                "http://192.0.2.1:2379/v3", /* the path is ours to add */
                 "http://192.0.2.1:2379?x=1",
                 "http://192.0.2.1:23791,,http://192.0.2.1:23792",
                 "192.0.2.1:2379",

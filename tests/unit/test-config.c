@@ -807,9 +807,9 @@ static void test_conf_etcd_keys(void) {
         {
                 const struct bad_case b = BAD_PREFIX("[cluster]\netcd lease ttl = 0\n",
                                                      "ctdb.conf:2: [cluster] etcd lease ttl: '0'");
-                const struct bad_case k = BAD_PREFIX("[cluster]\nnode address =\netcd key file = /k.pem\n",
-                                                     "ctdb.conf:3: [cluster] etcd key file: set without etcd "
-                                                     "certificate file");
+                const struct bad_case k =
+                        BAD_PREFIX("[cluster]\nnode address =\netcd key file = /k.pem\n",
+                                   "ctdb.conf:3: [cluster] etcd key file: set without etcd certificate file");
 
                 check_bad(parse_conf, "ctdb.conf", &b);
                 check_bad(parse_conf, "ctdb.conf", &k);
