@@ -111,6 +111,18 @@ ctdb_on() {
         ERR=$(<"$CTDB_LOCAL_STATE/ctdb.err")
 }
 
+# dbd answers ctdbd.socket from what clusterd last published on the bus: the
+# end of the recovery 'up' waited for reaches it a moment after ctdbctl sees it.
+socket_agrees() {
+        local n gen
+        gen=$(generation_of 0)
+        for n in 0 1 2; do
+                ctdb_on "$n" status
+                [[ $RC == 0 && $OUT == *$'\n'"Generation:$gen"$'\n'"Size:3"$'\n'* ]] || return 1
+        done
+}
+wait_until "every node's ctdbd.socket reports generation $(generation_of 0) with all three dbds" 10 socket_agrees
+
 # tool_failed WHAT: fails the test showing what the last ctdb_on printed.
 tool_failed() {
         printf '%s\n' "---- exit status $RC; stdout:" "$OUT" "---- stderr:" "$ERR" "----"
