@@ -197,6 +197,24 @@ static void start(struct fixture *f, const char *leader_lease) {
         g_free(range);
 }
 
+/* start(), then a campaign won: this node holds the key. */
+static void start_leading(struct fixture *f) {
+        start(f, NULL);
+        etcd_session_want_leader(f->s, f->now, true);
+        advance(f, 0);
+        answer(f, ETCD_CALL_CAMPAIGN, 200, "{\"header\":" H ",\"succeeded\":true}");
+        g_assert_true(etcd_session_holds(f->s, f->now));
+}
+
+/* No endpoint answers keepalives (each is retried after 100 ms) until the TTL runs out. */
+static void keepalives_fail_until_unconfirmed(struct fixture *f) {
+        for (int i = 0; i < 100 && etcd_session_alive(f->s, f->now); i++) {
+                if (f->c.outstanding[ETCD_CALL_KEEPALIVE])
+                        answer(f, ETCD_CALL_KEEPALIVE, -ETIMEDOUT, NULL);
+                advance(f, 100 * 1000);
+        }
+}
+
 /* A watch line with one event on key. */
 static void watch_event(struct fixture *f, bool deleted, const char *key, const char *value,
                         const char *lease) {
@@ -271,18 +289,10 @@ static void test_lease_lost_by_time(void) {
         struct fixture f;
 
         fixture_init(&f, 0);
-        start(&f, NULL);
-        etcd_session_want_leader(f.s, f.now, true);
-        advance(&f, 0);
-        answer(&f, ETCD_CALL_CAMPAIGN, 200, "{\"header\":" H ",\"succeeded\":true}");
-        g_assert_true(etcd_session_holds(f.s, f.now));
+        start_leading(&f);
         /* No endpoint answers keepalives any more: retried every 100 ms, alive until the TTL runs out
          * (6 s after the grant was sent). */
-        for (int i = 0; i < 100 && etcd_session_alive(f.s, f.now); i++) {
-                if (f.c.outstanding[ETCD_CALL_KEEPALIVE])
-                        answer(&f, ETCD_CALL_KEEPALIVE, -ETIMEDOUT, NULL);
-                advance(&f, 100 * 1000);
-        }
+        keepalives_fail_until_unconfirmed(&f);
         g_assert_false(etcd_session_alive(f.s, f.now));
         g_assert_false(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(f.c.sent[ETCD_CALL_KEEPALIVE], >=, 30);
@@ -298,11 +308,7 @@ static void test_lease_lost_by_time(void) {
         g_assert_true(etcd_session_holds(f.s, f.now));
         g_assert_cmpuint(f.c.sent[ETCD_CALL_GRANT], ==, 1);
         /* Unconfirmed again, and this time the answer has no TTL: it expired, a new one. */
-        for (int i = 0; i < 100 && etcd_session_alive(f.s, f.now); i++) {
-                if (f.c.outstanding[ETCD_CALL_KEEPALIVE])
-                        answer(&f, ETCD_CALL_KEEPALIVE, -ETIMEDOUT, NULL);
-                advance(&f, 100 * 1000);
-        }
+        keepalives_fail_until_unconfirmed(&f);
         if (!f.c.outstanding[ETCD_CALL_KEEPALIVE])
                 advance(&f, 100 * 1000);
         answer(&f, ETCD_CALL_KEEPALIVE, 200, "{\"result\":{\"header\":" H ",\"ID\":\"" LEASE "\"}}");
@@ -371,11 +377,7 @@ static void test_resign(void) {
         struct fixture f;
 
         fixture_init(&f, 0);
-        start(&f, NULL);
-        etcd_session_want_leader(f.s, f.now, true);
-        advance(&f, 0);
-        answer(&f, ETCD_CALL_CAMPAIGN, 200, "{\"header\":" H ",\"succeeded\":true}");
-        g_assert_true(etcd_session_holds(f.s, f.now));
+        start_leading(&f);
         /* Not holding from the moment it is asked to give up; the delete is guarded on our lease. */
         etcd_session_want_leader(f.s, f.now, false);
         g_assert_false(etcd_session_holds(f.s, f.now));
